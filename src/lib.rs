@@ -1,0 +1,23 @@
+//! quire turns a Markdown manuscript into an EPUB 3 for e-readers and a typeset PDF for
+//! print, from one source.
+//!
+//! The pipeline is a chain of small stages with plain data between them:
+//!
+//! ```text
+//! parse::load(path)        I/O only: the manuscript's files         -> SourceMap
+//! parse::parse(&SourceMap) pure: front matter, Markdown, notes      -> Book + diagnostics
+//! epub::write(&Book)       the EPUB package                         -> bytes
+//! typeset(&Book)           shape -> break lines -> paginate         -> pages (PDF issue)
+//! ```
+//!
+//! The parser knows nothing of EPUB or PDF; the backends read only the [`model::Book`].
+//! Problems in the manuscript are [`diag::Diagnostic`]s with a [`source::Span`]; only
+//! `main.rs` prints them.
+
+pub mod diag;
+pub mod error;
+pub mod model;
+pub mod source;
+pub mod typeset;
+
+pub use error::Error;

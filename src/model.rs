@@ -1,0 +1,388 @@
+//! The book model: everything the backends see of a manuscript.
+//!
+//! Built once by [`crate::parse`]; read, never changed, by the EPUB and PDF backends. It
+//! is plain data: no Markdown, no YAML, no EPUB or PDF notions. Blocks and inlines are
+//! separate enums so a paragraph cannot hold a paragraph. Endnotes are resolved here,
+//! once: an [`Inline::NoteRef`] holds a [`NoteId`] that always points into
+//! [`Book::notes`].
+
+use crate::source::Span;
+use std::path::PathBuf;
+
+/// A whole book.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Book {
+    /// Title, author, language and the rest.
+    pub meta: Metadata,
+    /// The chapters in reading order. The first may be untitled (text before the first
+    /// level-1 heading).
+    pub chapters: Vec<Chapter>,
+    /// Every note, in number order: `notes[i].id.index() == i`.
+    pub notes: Vec<Note>,
+    /// Every local file the book uses (images, cover), each once, in order of first use.
+    pub assets: Vec<Asset>,
+}
+
+/// Book metadata (pandoc-compatible keys, plus quire's own).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Metadata {
+    /// The title (required).
+    pub title: String,
+    /// An optional subtitle.
+    pub subtitle: Option<String>,
+    /// Authors in order; may be empty.
+    pub authors: Vec<String>,
+    /// BCP 47 language tag, e.g. `en-US`. Defaults to `en`.
+    pub lang: String,
+    /// Publication date as written, normalised to `YYYY-MM-DD` when it is a date.
+    pub date: Option<String>,
+    /// Publisher.
+    pub publisher: Option<String>,
+    /// Rights statement.
+    pub rights: Option<String>,
+    /// The identifier given by the author, if any.
+    pub identifier: Option<Identifier>,
+    /// A one-line description.
+    pub description: Option<String>,
+    /// Subjects (keywords).
+    pub subjects: Vec<String>,
+    /// The cover image, as an index into [`Book::assets`].
+    pub cover: Option<AssetId>,
+    /// How notes are numbered.
+    pub note_numbering: NoteNumbering,
+    /// Settings for the PDF backend (`pdf:` in the metadata).
+    pub pdf: PdfSettings,
+    /// Per-book hyphenation exceptions: the word (lowercase) and where it may break, as
+    /// written by the author (`ta-ble`). Checked before the language's patterns.
+    pub hyphenation: Vec<HyphenationException>,
+}
+
+/// A book identifier, classified by its form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Identifier {
+    /// An ISBN-10 or ISBN-13, digits only (hyphens removed).
+    Isbn(String),
+    /// A UUID (`urn:uuid:` removed), lowercase.
+    Uuid(String),
+    /// Any other URN or URI, as written.
+    Uri(String),
+}
+
+/// One hyphenation exception.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HyphenationException {
+    /// The word in lowercase, without hyphens.
+    pub word: String,
+    /// Char offsets in `word` where a break is allowed (empty: never hyphenate).
+    pub breaks: Vec<usize>,
+}
+
+/// Note numbering scheme (`notes:` in the metadata).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum NoteNumbering {
+    /// 1..n across the whole book (the default).
+    #[default]
+    Book,
+    /// Restart at 1 in every chapter.
+    Chapter,
+}
+
+/// PDF page settings (`pdf:` in the metadata). Every field is optional; the typesetter
+/// picks defaults by the book's language.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PdfSettings {
+    /// Page size as written: `a4`, `letter`, `a5`, `6x9in`, `148mm x 210mm`.
+    pub paper: Option<Length2>,
+    /// Margins in points (top, right, bottom, left).
+    pub margins: Option<[f32; 4]>,
+    /// Body font size in points.
+    pub font_size: Option<f32>,
+    /// Whether chapters start on a new page (`book`) or run on (`handout`).
+    pub chapter_break: Option<ChapterBreak>,
+    /// Font files named in the metadata, relative to the manuscript root.
+    pub fonts: FontFiles,
+}
+
+/// A page size in points.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Length2 {
+    /// Width in points.
+    pub width: f32,
+    /// Height in points.
+    pub height: f32,
+}
+
+/// Whether chapters start new pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChapterBreak {
+    /// Sections run on (a handout).
+    RunOn,
+    /// Every chapter starts a new page (a book).
+    NewPage,
+}
+
+/// Font files chosen by the author (each optional; the embedded face fills the gaps).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct FontFiles {
+    /// Upright.
+    pub regular: Option<PathBuf>,
+    /// Italic.
+    pub italic: Option<PathBuf>,
+    /// Bold.
+    pub bold: Option<PathBuf>,
+    /// Bold italic.
+    pub bold_italic: Option<PathBuf>,
+}
+
+/// A chapter: a level-1 heading and what follows up to the next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chapter {
+    /// The heading's content; `None` for the untitled opening section.
+    pub title: Option<Vec<Inline>>,
+    /// A stable, unique id for the chapter (from `{#id}` or a slug of the title), used for
+    /// file names and anchors.
+    pub id: String,
+    /// The chapter's content after its heading.
+    pub blocks: Vec<Block>,
+    /// Where the chapter starts (its heading, or its first block).
+    pub span: Span,
+}
+
+/// A block-level element.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Block {
+    /// A paragraph.
+    Paragraph {
+        /// Its text.
+        content: Vec<Inline>,
+        /// Source position.
+        span: Span,
+    },
+    /// A heading below chapter level (2..=6).
+    Heading {
+        /// Level, 2..=6.
+        level: u8,
+        /// Its text.
+        content: Vec<Inline>,
+        /// A unique id across the book, from `{#id}` or a slug of the text.
+        id: String,
+        /// Source position.
+        span: Span,
+    },
+    /// A block quotation.
+    BlockQuote {
+        /// Its content.
+        blocks: Vec<Block>,
+        /// Source position.
+        span: Span,
+    },
+    /// A bulleted or numbered list.
+    List {
+        /// The first number of a numbered list; `None` for bullets.
+        start: Option<u64>,
+        /// Items, each a list of blocks.
+        items: Vec<Vec<Block>>,
+        /// Source position.
+        span: Span,
+    },
+    /// Preformatted code.
+    CodeBlock {
+        /// The info string's first word, if any.
+        lang: Option<String>,
+        /// The code, with its final newline.
+        text: String,
+        /// Source position.
+        span: Span,
+    },
+    /// A thematic break (scene break).
+    ThematicBreak {
+        /// Source position.
+        span: Span,
+    },
+    /// A table.
+    Table {
+        /// Column alignments.
+        align: Vec<Align>,
+        /// Header cells.
+        head: Vec<Vec<Inline>>,
+        /// Body rows of cells.
+        rows: Vec<Vec<Vec<Inline>>>,
+        /// Source position.
+        span: Span,
+    },
+    /// Raw HTML from the manuscript, parsed, sanitised and balanced.
+    Html {
+        /// The nodes, safe to serialise as XHTML.
+        nodes: Vec<HtmlNode>,
+        /// Source position.
+        span: Span,
+    },
+}
+
+impl Block {
+    /// The block's source position.
+    pub fn span(&self) -> Span {
+        match self {
+            Block::Paragraph { span, .. }
+            | Block::Heading { span, .. }
+            | Block::BlockQuote { span, .. }
+            | Block::List { span, .. }
+            | Block::CodeBlock { span, .. }
+            | Block::ThematicBreak { span }
+            | Block::Table { span, .. }
+            | Block::Html { span, .. } => *span,
+        }
+    }
+}
+
+/// Table column alignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    /// Not given.
+    None,
+    /// Left.
+    Left,
+    /// Centre.
+    Center,
+    /// Right.
+    Right,
+}
+
+/// An inline element.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inline {
+    /// Plain text (smart punctuation already applied).
+    Text(String),
+    /// Emphasis (italic).
+    Emphasis(Vec<Inline>),
+    /// Strong emphasis (bold).
+    Strong(Vec<Inline>),
+    /// Struck-out text.
+    Strikethrough(Vec<Inline>),
+    /// Superscript (from raw `<sup>`).
+    Superscript(Vec<Inline>),
+    /// Subscript (from raw `<sub>`).
+    Subscript(Vec<Inline>),
+    /// Inline code.
+    Code(String),
+    /// A link.
+    Link {
+        /// Where it goes.
+        target: LinkTarget,
+        /// The link text.
+        content: Vec<Inline>,
+    },
+    /// An image that exists in the manuscript folder.
+    Image {
+        /// The file, as an index into [`Book::assets`].
+        asset: AssetId,
+        /// Alternative text (may be empty: then the image is not described).
+        alt: String,
+    },
+    /// A reference to a note. A note referenced several times has one `NoteRef` per
+    /// reference, numbered by `occurrence` (0-based, in reading order), so each has its own
+    /// anchor ([`Note::ref_anchor`]).
+    NoteRef {
+        /// The note.
+        note: NoteId,
+        /// Which reference to this note this is (0 for the first).
+        occurrence: u32,
+    },
+    /// A hard line break.
+    LineBreak,
+    /// A soft line break in the source (a space when rendered).
+    SoftBreak,
+    /// Raw inline HTML, sanitised (e.g. `<span lang="fr">`).
+    Html(Vec<HtmlNode>),
+}
+
+/// Where a link points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// An absolute URL (`https:`, `mailto:` …), kept as written.
+    External(String),
+    /// A heading or chapter in this book, by its id.
+    Internal(String),
+}
+
+/// A node of sanitised raw HTML.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HtmlNode {
+    /// An element from the allowed set, with allowed attributes only, in source order.
+    Element {
+        /// Lowercase tag name.
+        name: String,
+        /// Attribute names (lowercase) and values (unescaped).
+        attrs: Vec<(String, String)>,
+        /// Children; empty for void elements.
+        children: Vec<HtmlNode>,
+    },
+    /// Text (entities already decoded).
+    Text(String),
+}
+
+/// A note's number and position in [`Book::notes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NoteId(pub u32);
+
+impl NoteId {
+    /// Index into [`Book::notes`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// An endnote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    /// Its id (index into [`Book::notes`]).
+    pub id: NoteId,
+    /// The number shown to the reader: 1..n across the book, or per chapter.
+    pub number: u32,
+    /// The label the author used (`[^label]`).
+    pub label: String,
+    /// The chapter holding the (first) reference, as an index into [`Book::chapters`].
+    pub chapter: usize,
+    /// How many references point at this note (at least 1). Reference `k` (0-based) has
+    /// the anchor [`Note::ref_anchor`]`(k)`.
+    pub ref_count: u32,
+    /// The note's content.
+    pub blocks: Vec<Block>,
+    /// Where it is defined.
+    pub span: Span,
+}
+
+impl Note {
+    /// Anchor id of the note itself: `note-3`.
+    pub fn anchor(&self) -> String {
+        format!("note-{}", self.id.0 + 1)
+    }
+
+    /// Anchor id of the note's `k`-th reference (0-based): `ref-3`, then `ref-3-2` …
+    pub fn ref_anchor(&self, k: u32) -> String {
+        if k == 0 {
+            format!("ref-{}", self.id.0 + 1)
+        } else {
+            format!("ref-{}-{}", self.id.0 + 1, k + 1)
+        }
+    }
+}
+
+/// An index into [`Book::assets`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AssetId(pub u32);
+
+/// A local file used by the book (an image or the cover).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Asset {
+    /// The file on disk (inside the manuscript folder).
+    pub path: PathBuf,
+    /// Path inside the manuscript folder, with `/` separators (used to name it in the
+    /// package).
+    pub href: String,
+    /// Media type from the file's content (`image/png`, `image/jpeg`, `image/gif`,
+    /// `image/svg+xml`, `image/webp`).
+    pub media_type: String,
+    /// The bytes, read once by the parser.
+    pub data: Vec<u8>,
+}

@@ -1,0 +1,165 @@
+//! The typesetter's output: pages of positioned glyphs, rules, images and link areas.
+//!
+//! This is all the PDF writer sees (it never sees Markdown, the book model or line
+//! breaking). Lengths are in PostScript points; coordinates are measured from the
+//! **top-left** corner of the page, y growing downwards (the writer flips them).
+
+/// Which of the book's four faces a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaceId {
+    /// Upright.
+    Regular,
+    /// Italic.
+    Italic,
+    /// Bold.
+    Bold,
+    /// Bold italic.
+    BoldItalic,
+}
+
+impl FaceId {
+    /// All faces, in a fixed order.
+    pub const ALL: [FaceId; 4] = [FaceId::Regular, FaceId::Italic, FaceId::Bold, FaceId::BoldItalic];
+
+    /// Position in [`FaceId::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A typeset document.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Document {
+    /// Page width in points.
+    pub width: f32,
+    /// Page height in points.
+    pub height: f32,
+    /// The pages in order.
+    pub pages: Vec<Page>,
+    /// Bookmarks in reading order, each with its nesting level (1 = top).
+    pub outline: Vec<OutlineItem>,
+    /// Metadata for the document information dictionary and XMP.
+    pub info: DocumentInfo,
+}
+
+/// Metadata of the PDF.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct DocumentInfo {
+    /// Title.
+    pub title: String,
+    /// Authors joined for display.
+    pub author: String,
+    /// Subject (the book's description).
+    pub subject: Option<String>,
+    /// Keywords (the book's subjects).
+    pub keywords: Vec<String>,
+    /// BCP 47 language tag, for `/Lang`.
+    pub lang: String,
+    /// Creation date as `YYYY-MM-DD` (from the manuscript or SOURCE_DATE_EPOCH), never the
+    /// clock.
+    pub date: Option<String>,
+}
+
+/// One page.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Page {
+    /// Text, in reading order (text extraction follows this order).
+    pub runs: Vec<GlyphRun>,
+    /// Filled rectangles (rules, table lines).
+    pub rules: Vec<Rect>,
+    /// Images.
+    pub images: Vec<PlacedImage>,
+    /// Clickable areas.
+    pub links: Vec<Link>,
+}
+
+/// A run of glyphs of one face and size on one baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GlyphRun {
+    /// The face.
+    pub face: FaceId,
+    /// Font size in points.
+    pub size: f32,
+    /// Left edge of the first glyph's origin.
+    pub x: f32,
+    /// Baseline, from the top of the page.
+    pub y: f32,
+    /// The glyphs, left to right.
+    pub glyphs: Vec<Glyph>,
+}
+
+/// One shaped glyph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Glyph {
+    /// Glyph id in the face.
+    pub id: u16,
+    /// How far the pen moves after this glyph, in points (kerning and justification
+    /// included).
+    pub advance: f32,
+    /// The Unicode text this glyph stands for (a ligature holds several characters; the
+    /// second and later glyphs of one cluster hold ""). Feeds ToUnicode, so copying and
+    /// `pdftotext` give back the words.
+    pub text: String,
+}
+
+/// An axis-aligned rectangle (top-left origin).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Rect {
+    /// Left.
+    pub x: f32,
+    /// Top.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+}
+
+/// A placed image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacedImage {
+    /// Index into the book's assets.
+    pub asset: usize,
+    /// Where it goes.
+    pub rect: Rect,
+}
+
+/// A point on a page that a link or bookmark can go to.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Destination {
+    /// 0-based page index.
+    pub page: usize,
+    /// Left, in points from the page's left edge.
+    pub x: f32,
+    /// Top, in points from the page's top edge.
+    pub y: f32,
+}
+
+/// A clickable area.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    /// The area on the page.
+    pub rect: Rect,
+    /// Where it goes.
+    pub target: LinkTarget,
+}
+
+/// Where a link goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkTarget {
+    /// A place in this document.
+    Internal(Destination),
+    /// A URL.
+    External(String),
+}
+
+/// A bookmark.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutlineItem {
+    /// The heading's text.
+    pub title: String,
+    /// Nesting level, 1 for chapters.
+    pub level: u8,
+    /// The heading's position.
+    pub dest: Destination,
+}

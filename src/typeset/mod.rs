@@ -1,0 +1,3 @@
+//! The typesetter: book model → pages (shape → break lines → paginate). See the PDF issue.
+
+pub mod document;
