@@ -16,6 +16,7 @@
 
 pub mod diag;
 pub mod error;
+pub mod fonts;
 pub mod model;
 pub mod source;
 pub mod typeset;

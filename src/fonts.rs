@@ -1,0 +1,88 @@
+//! The book's four faces: the embedded Gentium Book Plus, or files named in the metadata.
+//!
+//! Fonts are plain bytes here; each stage parses what it needs (ttf-parser parsing is
+//! lazy and cheap). No system font is ever looked up, so the same manuscript gives the
+//! same PDF on every machine.
+
+use crate::error::Error;
+use crate::model::FontFiles;
+use crate::typeset::document::FaceId;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Gentium Book Plus 6.101, SIL Open Font License 1.1 (fonts/OFL.txt).
+const EMBEDDED: [(&str, &[u8]); 4] = [
+    ("GentiumBookPlus-Regular", include_bytes!("../fonts/GentiumBookPlus-Regular.ttf")),
+    ("GentiumBookPlus-Italic", include_bytes!("../fonts/GentiumBookPlus-Italic.ttf")),
+    ("GentiumBookPlus-Bold", include_bytes!("../fonts/GentiumBookPlus-Bold.ttf")),
+    ("GentiumBookPlus-BoldItalic", include_bytes!("../fonts/GentiumBookPlus-BoldItalic.ttf")),
+];
+
+/// One font file.
+#[derive(Clone, Debug)]
+pub struct FontData {
+    /// PostScript-style name, for the PDF's font dictionary.
+    pub name: String,
+    /// The file's bytes.
+    pub bytes: Arc<[u8]>,
+    /// Index of the face in a collection (0 for a plain .ttf/.otf).
+    pub index: u32,
+}
+
+/// The four faces of a book, indexed by [`FaceId`].
+#[derive(Clone, Debug)]
+pub struct FontSet {
+    faces: [FontData; 4],
+}
+
+impl FontSet {
+    /// The embedded Gentium Book Plus family.
+    pub fn embedded() -> FontSet {
+        FontSet {
+            faces: EMBEDDED.map(|(name, bytes)| FontData { name: name.to_string(), bytes: Arc::from(bytes), index: 0 }),
+        }
+    }
+
+    /// The faces named in the metadata (paths relative to `root`), the embedded family
+    /// filling any face not named.
+    pub fn load(files: &FontFiles, root: &Path) -> Result<FontSet, Error> {
+        let mut set = FontSet::embedded();
+        let named = [&files.regular, &files.italic, &files.bold, &files.bold_italic];
+        for (slot, path) in set.faces.iter_mut().zip(named) {
+            let Some(path) = path else { continue };
+            let full = root.join(path);
+            let bytes = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
+            if ttf_parser::Face::parse(&bytes, 0).is_err() {
+                return Err(Error::Font {
+                    name: full.display().to_string(),
+                    reason: "not a TrueType or OpenType font".into(),
+                });
+            }
+            let name = full.file_stem().map_or_else(|| "Font".to_string(), |s| s.to_string_lossy().into_owned());
+            *slot = FontData { name, bytes: Arc::from(bytes), index: 0 };
+        }
+        Ok(set)
+    }
+
+    /// The face for `id`.
+    pub fn face(&self, id: FaceId) -> &FontData {
+        &self.faces[id.index()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_faces_parse_and_cover_latin_cyrillic_greek() {
+        let set = FontSet::embedded();
+        for id in FaceId::ALL {
+            let data = set.face(id);
+            let face = ttf_parser::Face::parse(&data.bytes, data.index).unwrap();
+            for c in ['a', 'ж', 'λ', '’', '—'] {
+                assert!(face.glyph_index(c).is_some(), "{} lacks {c}", data.name);
+            }
+        }
+    }
+}
