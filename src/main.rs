@@ -1,1 +1,132 @@
-fn main(){}
+//! The `quire` command line: parses arguments, calls the library, prints diagnostics and
+//! results, and sets the exit code (0 success, 1 manuscript errors or a failed write,
+//! 2 usage errors, as clap does).
+
+use clap::{Parser, Subcommand};
+use quire::build::{BuildReport, BuildRequest, Formats};
+use quire::diag::{render, Diagnostic};
+use quire::source::SourceMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "quire", version, about = "Markdown manuscript to EPUB 3 and typeset PDF, in one command")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the EPUB and the PDF (both unless one is named).
+    Build {
+        /// The manuscript: a folder with book.yaml and chapter files, or one .md file.
+        #[arg(default_value = "manuscript")]
+        input: PathBuf,
+        /// Output folder.
+        #[arg(short, long, default_value = "out")]
+        output: PathBuf,
+        /// Build the EPUB.
+        #[arg(long)]
+        epub: bool,
+        /// Build the PDF.
+        #[arg(long)]
+        pdf: bool,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Check the manuscript and print its diagnostics; writes nothing.
+    Check {
+        /// The manuscript: a folder with book.yaml and chapter files, or one .md file.
+        #[arg(default_value = "manuscript")]
+        input: PathBuf,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Create a small starter manuscript that builds.
+    New {
+        /// The folder to create (must not exist or be empty).
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { input, output, epub, pdf, strict } => {
+            let formats = if epub || pdf { Formats { epub, pdf } } else { Formats { epub: true, pdf: true } };
+            let request = BuildRequest { input, out_dir: output, formats, strict, timestamp: source_date_epoch() };
+            match quire::build::build(&request) {
+                Ok(report) => finish_build(&report),
+                Err(error) => fail(&error),
+            }
+        }
+        Command::Check { input, strict } => match quire::build::check(&input, strict) {
+            Ok((sources, book, diagnostics)) => {
+                print_diagnostics(&sources, &diagnostics);
+                if book.is_some() {
+                    eprintln!("{}: no errors", input.display());
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(error) => fail(&error),
+        },
+        Command::New { dir } => match quire::starter::create(&dir) {
+            Ok(()) => {
+                println!("created {}; build it with: quire build {}", dir.display(), dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error),
+        },
+    }
+}
+
+/// Prints the diagnostics and one line per output; exit 1 if the manuscript had errors.
+fn finish_build(report: &BuildReport) -> ExitCode {
+    print_diagnostics(&report.sources, &report.diagnostics);
+    if report.failed() {
+        let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+        eprintln!("build failed: {errors} error(s); no output written");
+        return ExitCode::from(1);
+    }
+    for output in &report.outputs {
+        println!(
+            "wrote {} ({}, {:.1} ms)",
+            output.path.display(),
+            human_size(output.size),
+            output.elapsed.as_secs_f64() * 1000.0
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_diagnostics(sources: &SourceMap, diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        eprint!("{}", render(sources, d));
+    }
+}
+
+fn fail(error: &quire::Error) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(1)
+}
+
+/// SOURCE_DATE_EPOCH (reproducible-builds.org): the one date the outputs may carry
+/// besides the manuscript's own.
+fn source_date_epoch() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
+}
+
+fn human_size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}

@@ -1,0 +1,163 @@
+//! One build: load → parse → backends → atomic writes. Returns what happened; prints
+//! nothing (only `main.rs` prints).
+
+use crate::diag::{has_errors, Diagnostic, Severity};
+use crate::error::Error;
+use crate::model::Book;
+use crate::source::SourceMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Which outputs to produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Formats {
+    /// Write the EPUB.
+    pub epub: bool,
+    /// Write the PDF.
+    pub pdf: bool,
+}
+
+/// One output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// EPUB 3.
+    Epub,
+    /// PDF.
+    Pdf,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Epub => "epub",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// What to build and where.
+#[derive(Clone, Debug)]
+pub struct BuildRequest {
+    /// The manuscript: a folder with `book.yaml`, or a single `.md` file.
+    pub input: PathBuf,
+    /// The output folder (created if missing).
+    pub out_dir: PathBuf,
+    /// Which outputs.
+    pub formats: Formats,
+    /// Treat warnings as errors.
+    pub strict: bool,
+    /// SOURCE_DATE_EPOCH, read by `main.rs`: the backends never read the clock.
+    pub timestamp: Option<i64>,
+}
+
+/// One written file.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// Its format.
+    pub format: Format,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: usize,
+    /// Time spent producing it (serialising and writing).
+    pub elapsed: Duration,
+}
+
+/// The result of a build that got as far as reading the manuscript.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// The manuscript's files (for rendering diagnostics).
+    pub sources: SourceMap,
+    /// Every problem found, errors first in source order, then warnings.
+    pub diagnostics: Vec<Diagnostic>,
+    /// What was written; empty when the manuscript has errors.
+    pub outputs: Vec<Output>,
+}
+
+impl BuildReport {
+    /// Whether the build failed because of the manuscript.
+    pub fn failed(&self) -> bool {
+        has_errors(&self.diagnostics)
+    }
+}
+
+/// Reads and parses a manuscript, reporting every problem; `strict` turns warnings into
+/// errors.
+pub fn check(input: &Path, strict: bool) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
+    let (sources, mut diagnostics) = crate::parse::load(input)?;
+    let parsed = crate::parse::parse(&sources);
+    diagnostics.extend(parsed.diagnostics);
+    if strict {
+        for d in &mut diagnostics {
+            d.severity = Severity::Error;
+        }
+    }
+    let book = if has_errors(&diagnostics) { None } else { parsed.book };
+    Ok((sources, book, diagnostics))
+}
+
+/// Builds the requested outputs. Nothing is written when the manuscript has errors, and
+/// every file is written atomically, so the last good outputs survive a failed build.
+pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
+    let (sources, book, mut diagnostics) = check(&request.input, request.strict)?;
+    let Some(book) = book else {
+        return Ok(BuildReport { sources, diagnostics, outputs: Vec::new() });
+    };
+    std::fs::create_dir_all(&request.out_dir).map_err(|e| Error::io(&request.out_dir, e))?;
+    let stem = file_stem(&book.meta.title);
+    let mut outputs = Vec::new();
+    if request.formats.epub {
+        let start = Instant::now();
+        let options = crate::epub::EpubOptions { timestamp: request.timestamp };
+        let bytes = crate::epub::write(&book, &options)?;
+        let path = request.out_dir.join(format!("{stem}.epub"));
+        crate::output::write_atomic(&path, &bytes)?;
+        outputs.push(Output { format: Format::Epub, path, size: bytes.len(), elapsed: start.elapsed() });
+    }
+    if request.formats.pdf {
+        let start = Instant::now();
+        let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
+        let (document, warnings) = crate::typeset::typeset(&book, &fonts);
+        diagnostics.extend(warnings);
+        let bytes = crate::pdf::write(&document, &fonts, &book.assets)?;
+        let path = request.out_dir.join(format!("{stem}.pdf"));
+        crate::output::write_atomic(&path, &bytes)?;
+        outputs.push(Output { format: Format::Pdf, path, size: bytes.len(), elapsed: start.elapsed() });
+    }
+    Ok(BuildReport { sources, diagnostics, outputs })
+}
+
+/// A file name for the book's outputs: a lowercase ASCII slug of its title, e.g.
+/// `stalinism-the-complete-negation-of-socialism`; `book` when nothing is left.
+pub fn file_stem(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 80 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "book".to_string()
+    } else {
+        slug.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+
+    #[test]
+    fn file_stems_are_slugs_of_the_title() {
+        assert_eq!(file_stem("Stalinism: The Complete Negation of Socialism"), "stalinism-the-complete-negation-of-socialism");
+        assert_eq!(file_stem("  Ça & là!  "), "a-l");
+        assert_eq!(file_stem("Война и мир"), "book");
+    }
+}
