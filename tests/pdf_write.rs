@@ -83,7 +83,7 @@ fn header_and_page_count() {
 }
 
 /// Every font of every page, as (BaseFont, Type0 dict).
-fn fonts(lo: &Lo) -> Vec<(String, lopdf::Dictionary)> {
+fn fonts_of(lo: &Lo) -> Vec<(String, lopdf::Dictionary)> {
     let mut out = Vec::new();
     for (_, page) in lo.get_pages() {
         let res = dict(
@@ -107,7 +107,7 @@ fn fonts(lo: &Lo) -> Vec<(String, lopdf::Dictionary)> {
 fn four_faces_embedded_subset_with_to_unicode() {
     let bytes = write(&pdf_sample::sample());
     let lo = load(&bytes);
-    let fonts = fonts(&lo);
+    let fonts = fonts_of(&lo);
     assert_eq!(
         fonts.len(),
         4,
@@ -164,7 +164,7 @@ fn four_faces_embedded_subset_with_to_unicode() {
 fn ligature_maps_back_to_its_letters() {
     let bytes = write(&pdf_sample::sample());
     let lo = load(&bytes);
-    let (_, regular) = fonts(&lo)
+    let (_, regular) = fonts_of(&lo)
         .into_iter()
         .find(|(n, _)| n.ends_with("-Regular"))
         .unwrap();
@@ -199,9 +199,8 @@ fn outline_tree(
             Ok(c) => assert_eq!(c.as_i64().unwrap(), descendants as i64),
             Err(_) => assert_eq!(descendants, 0),
         }
-        if kids.is_some() {
+        if let Some(mut last) = kids {
             // /Last is the last child
-            let mut last = kids.unwrap();
             while let Ok(n) = lo.get_dictionary(last).unwrap().get(b"Next") {
                 last = n.as_reference().unwrap();
             }
@@ -455,6 +454,84 @@ fn empty_and_degenerate_documents_do_not_panic() {
     let lo = load(&bytes);
     assert_eq!(lo.get_pages().len(), 1);
     assert!(!String::from_utf8_lossy(&bytes).contains("NaN"));
+}
+
+/// Replays the TJ arrays against /W and checks each glyph lands where the Document put
+/// it: justification (extra advance) and kerning must survive the translation.
+#[test]
+fn glyphs_land_at_the_documents_positions() {
+    let fonts = FontSet::embedded();
+    let mut glyphs = pdf_sample::shape(&fonts, FaceId::Regular, 12.0, "Wave office, AVAT.");
+    for (i, g) in glyphs.iter_mut().enumerate() {
+        g.advance += 0.37 * (i % 3) as f32; // uneven stretch
+    }
+    let run = GlyphRun {
+        face: FaceId::Regular,
+        size: 12.0,
+        x: 50.0,
+        y: 100.0,
+        glyphs: glyphs.clone(),
+    };
+    let doc = Document {
+        width: 300.0,
+        height: 400.0,
+        pages: vec![Page {
+            runs: vec![run],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let lo = load(&write(&doc));
+    let page = *lo.get_pages().get(&1).unwrap();
+    let (_, font) = fonts_of(&lo).into_iter().next().unwrap();
+    let desc = dict(
+        &lo,
+        &font.get(b"DescendantFonts").unwrap().as_array().unwrap()[0],
+    );
+    // /W: [first [w w ...] first [w ...] ...]
+    let mut widths = std::collections::BTreeMap::new();
+    let w = deref(&lo, desc.get(b"W").unwrap()).as_array().unwrap();
+    for pair in w.chunks(2) {
+        let first = pair[0].as_i64().unwrap();
+        for (k, v) in deref(&lo, &pair[1]).as_array().unwrap().iter().enumerate() {
+            widths.insert(first + k as i64, v.as_float().unwrap() as f64);
+        }
+    }
+    let content = lo.get_and_decode_page_content(page).unwrap();
+    let tm = content
+        .operations
+        .iter()
+        .find(|o| o.operator == "Tm")
+        .unwrap();
+    let x0 = tm.operands[4].as_float().unwrap() as f64;
+    assert_eq!(tm.operands[5].as_float().unwrap(), 300.0);
+    let tj = content
+        .operations
+        .iter()
+        .find(|o| o.operator == "TJ")
+        .unwrap();
+    let mut pen = x0;
+    let mut starts = Vec::new();
+    for item in tj.operands[0].as_array().unwrap() {
+        match item {
+            Object::String(b, _) => {
+                starts.push(pen);
+                let gid = i64::from(u16::from_be_bytes([b[0], b[1]]));
+                pen += widths[&gid] * 12.0 / 1000.0;
+            }
+            n => pen -= n.as_float().unwrap() as f64 * 12.0 / 1000.0,
+        }
+    }
+    assert_eq!(starts.len(), glyphs.len());
+    let mut expected = 50.0f64;
+    for (got, g) in starts.iter().zip(&glyphs) {
+        assert!(
+            (got - expected).abs() < 0.001,
+            "glyph at {got}, expected {expected}"
+        );
+        expected += f64::from(g.advance);
+    }
+    assert!((pen - expected).abs() < 0.001);
 }
 
 /// Writes the sample to $QUIRE_PDF_OUT for the external tools (pdffonts, pdftotext,

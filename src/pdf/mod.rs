@@ -74,7 +74,7 @@ pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8
         return Err(Error::Pdf(w.msg.clone()));
     }
     finish(&mut lo, doc, &marked_runs)?;
-    Ok(save(&mut lo)?)
+    save(&mut lo)
 }
 
 /// The lopdf post-processing: catalog entries, outline, metadata, structure, /ID.

@@ -120,10 +120,11 @@ impl Builder {
         let size = 10.5;
         let lead = 14.0;
         // Words, each remembering its face and link.
-        let mut words: Vec<(FaceId, String, Option<LinkTarget>)> = Vec::new();
+        // (face, word, link, preceded by a space)
+        let mut words: Vec<(FaceId, String, Option<LinkTarget>, bool)> = Vec::new();
         for (face, text, link) in spans {
-            for w in text.split(' ').filter(|w| !w.is_empty()) {
-                words.push((*face, w.to_string(), link.clone()));
+            for (i, w) in text.split(' ').enumerate().filter(|(_, w)| !w.is_empty()) {
+                words.push((*face, w.to_string(), link.clone(), i > 0));
             }
         }
         let space = |b: &Builder, face| shape(&b.fonts, face, size, " ");
@@ -162,16 +163,16 @@ impl Builder {
                 x += w;
             }
         };
-        for (face, word, link) in words {
+        for (face, word, link, spaced) in words {
             let mut glyphs = shape(&self.fonts, face, size, &word);
             let w: f32 = glyphs.iter().map(|g| g.advance).sum();
             let sp = space(self, face);
             let sw: f32 = sp.iter().map(|g| g.advance).sum();
-            if !line.is_empty() && width + sw + w > MEASURE {
+            if spaced && !line.is_empty() && width + sw + w > MEASURE {
                 flush(self, &mut line);
                 width = 0.0;
             }
-            if !line.is_empty() {
+            if spaced && !line.is_empty() {
                 // The space joins the previous word's run when the face matches.
                 let mut sp = sp;
                 sp.append(&mut glyphs);
