@@ -534,11 +534,79 @@ fn glyphs_land_at_the_documents_positions() {
     assert!((pen - expected).abs() < 0.001);
 }
 
+fn tiny_png() -> quire::model::Asset {
+    quire::model::Asset {
+        path: "tiny.png".into(),
+        href: "tiny.png".into(),
+        media_type: "image/png".into(),
+        data: include_bytes!("pdf_sample/tiny.png").to_vec(),
+    }
+}
+
+#[test]
+fn png_is_placed_at_its_rect() {
+    let rect = Rect {
+        x: 40.0,
+        y: 50.0,
+        width: 80.0,
+        height: 60.0,
+    };
+    let doc = Document {
+        width: 300.0,
+        height: 400.0,
+        pages: vec![Page {
+            images: vec![PlacedImage { asset: 0, rect }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let bytes = quire::pdf::write(&doc, &FontSet::embedded(), &[tiny_png()]).unwrap();
+    let lo = load(&bytes);
+    let page = *lo.get_pages().get(&1).unwrap();
+    let res = dict(
+        &lo,
+        lo.get_dictionary(page).unwrap().get(b"Resources").unwrap(),
+    );
+    let xo = dict(&lo, res.get(b"XObject").unwrap());
+    let img = deref(&lo, xo.get(b"Im0").unwrap()).as_stream().unwrap();
+    assert_eq!(img.dict.get(b"Width").unwrap().as_i64().unwrap(), 4);
+    assert_eq!(
+        img.dict.get(b"Filter").unwrap().as_name().unwrap(),
+        b"FlateDecode"
+    );
+    let content = lo.get_and_decode_page_content(page).unwrap();
+    let cm = content
+        .operations
+        .iter()
+        .find(|o| o.operator == "cm")
+        .unwrap();
+    let m: Vec<f32> = cm.operands.iter().map(|o| o.as_float().unwrap()).collect();
+    // unit square -> 80 x 60 at (40, 400 - 50 - 60)
+    let expect = [80.0, 0.0, 0.0, 60.0, 40.0, 290.0];
+    for (a, b) in m.iter().zip(expect) {
+        assert!((a - b).abs() < 0.01, "cm {m:?}");
+    }
+    // An asset index the book does not have is an error, not a panic.
+    assert!(quire::pdf::write(&doc, &FontSet::embedded(), &[]).is_err());
+}
+
 /// Writes the sample to $QUIRE_PDF_OUT for the external tools (pdffonts, pdftotext,
 /// qpdf, check-pdf): `QUIRE_PDF_OUT=/tmp/s.pdf cargo test --test pdf_write -- --ignored`.
 #[test]
 #[ignore]
 fn write_sample_to_env_path() {
     let path = std::env::var("QUIRE_PDF_OUT").unwrap();
-    std::fs::write(path, write(&pdf_sample::sample())).unwrap();
+    let mut doc = pdf_sample::sample();
+    let rect = Rect {
+        x: 300.0,
+        y: 40.0,
+        width: 60.0,
+        height: 45.0,
+    };
+    doc.pages[1].images.push(PlacedImage { asset: 0, rect });
+    std::fs::write(
+        path,
+        quire::pdf::write(&doc, &FontSet::embedded(), &[tiny_png()]).unwrap(),
+    )
+    .unwrap();
 }

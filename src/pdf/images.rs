@@ -1,7 +1,9 @@
 //! Image XObjects for the book's assets (ISO 32000-1 §8.9.5).
 //!
-//! JPEG is embedded as is (`/DCTDecode`): the PDF viewer decodes it, nothing is
-//! recompressed. Other formats are not embedded yet (see `write`'s error).
+//! JPEG is embedded as is (`/DCTDecode`). A PNG without alpha is embedded without
+//! decoding too: its IDAT stream is zlib data with PNG row filters, which is exactly
+//! `/FlateDecode` with `/Predictor 15` (§7.4.4.4). PNGs with an alpha channel or
+//! interlacing, and other formats, are refused with an error for now.
 
 use crate::error::Error;
 use crate::model::Asset;
@@ -40,6 +42,7 @@ pub(crate) fn image_xobjects(
         })?;
         let image = match asset.media_type.as_str() {
             "image/jpeg" => jpeg(asset)?,
+            "image/png" => png(asset)?,
             other => {
                 return Err(Error::Pdf(format!(
                     "{}: {other} images are not supported in the PDF yet",
@@ -95,6 +98,100 @@ fn jpeg(asset: &Asset) -> Result<ImageXObject, Error> {
             stream: ExternalStream {
                 dict,
                 content: asset.data.clone(),
+                compress: false,
+            },
+            width: Some(Px(width as usize)),
+            height: Some(Px(height as usize)),
+            dpi: Some(72.0),
+        }),
+    })
+}
+
+fn png(asset: &Asset) -> Result<ImageXObject, Error> {
+    let bad = |why: &str| Error::Pdf(format!("{}: {why}", asset.href));
+    let data = &asset.data;
+    if data.get(..8) != Some(b"\x89PNG\r\n\x1a\n".as_slice()) {
+        return Err(bad("not a PNG"));
+    }
+    let (mut ihdr, mut palette, mut idat) = (None, Vec::new(), Vec::new());
+    let mut i = 8;
+    while let Some(head) = data.get(i..i + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let body = data
+            .get(i + 8..i + 8 + len)
+            .ok_or_else(|| bad("truncated PNG"))?;
+        match &head[4..8] {
+            b"IHDR" => ihdr = Some(body.to_vec()),
+            b"PLTE" => palette = body.to_vec(),
+            b"IDAT" => idat.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        i += 12 + len;
+    }
+    let h = ihdr
+        .filter(|h| h.len() >= 13)
+        .ok_or_else(|| bad("PNG without IHDR"))?;
+    let width = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    let height = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+    let (depth, color, interlace) = (h[8], h[9], h[12]);
+    if interlace != 0 {
+        return Err(bad("interlaced PNGs are not supported in the PDF yet"));
+    }
+    let (color_space, colors) = match color {
+        0 => (DictItem::Name(b"DeviceGray".to_vec()), 1),
+        2 => (DictItem::Name(b"DeviceRGB".to_vec()), 3),
+        3 if !palette.is_empty() => (
+            DictItem::Array(vec![
+                DictItem::Name(b"Indexed".to_vec()),
+                DictItem::Name(b"DeviceRGB".to_vec()),
+                DictItem::Int((palette.len() / 3) as i64 - 1),
+                DictItem::String {
+                    data: palette,
+                    literal: false,
+                },
+            ]),
+            1,
+        ),
+        _ => {
+            return Err(bad(
+                "PNGs with transparency are not supported in the PDF yet",
+            ))
+        }
+    };
+    let parms = BTreeMap::from([
+        ("Predictor".to_string(), DictItem::Int(15)),
+        ("Colors".to_string(), DictItem::Int(colors)),
+        (
+            "BitsPerComponent".to_string(),
+            DictItem::Int(i64::from(depth)),
+        ),
+        ("Columns".to_string(), DictItem::Int(i64::from(width))),
+    ]);
+    let dict = BTreeMap::from([
+        ("Type".to_string(), DictItem::Name(b"XObject".to_vec())),
+        ("Subtype".to_string(), DictItem::Name(b"Image".to_vec())),
+        ("Width".to_string(), DictItem::Int(i64::from(width))),
+        ("Height".to_string(), DictItem::Int(i64::from(height))),
+        ("ColorSpace".to_string(), color_space),
+        (
+            "BitsPerComponent".to_string(),
+            DictItem::Int(i64::from(depth)),
+        ),
+        (
+            "Filter".to_string(),
+            DictItem::Name(b"FlateDecode".to_vec()),
+        ),
+        ("DecodeParms".to_string(), DictItem::Dict { map: parms }),
+    ]);
+    Ok(ImageXObject {
+        id: XObjectId(String::new()),
+        width,
+        height,
+        xobject: XObject::External(ExternalXObject {
+            stream: ExternalStream {
+                dict,
+                content: idat,
                 compress: false,
             },
             width: Some(Px(width as usize)),
