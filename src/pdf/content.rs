@@ -1,0 +1,209 @@
+//! Page content: the Document's runs, rules, images and links as printpdf operations.
+//!
+//! A 1:1 translation, no layout decisions. The Document measures from the top-left
+//! corner with y growing down; PDF user space measures from the bottom-left with y
+//! growing up (ISO 32000-1 §8.3.2.3), so every y is flipped against the page height.
+//!
+//! Every run is wrapped in a marked-content sequence with its own MCID (§14.6), so
+//! [`super::structure`] can tag it; rules and images are marked as artifacts.
+
+use super::images::ImageXObject;
+use super::subset::EmbeddedFace;
+use crate::typeset::document::{Document, FaceId, GlyphRun, LinkTarget, Page, Rect};
+use printpdf::{
+    Actions, BorderArray, Codepoint, Color, ColorArray, DictItem, HighlightingMode, LinkAnnotation,
+    Op, PaintMode, PdfFontHandle, PdfPage, Pt, Rgb, TextItem, TextMatrix, XObjectTransform,
+};
+use std::collections::BTreeMap;
+
+/// The printpdf page for `page`, and how many marked runs (MCIDs) it has.
+pub(crate) fn page_ops(
+    doc: &Document,
+    page: &Page,
+    faces: &BTreeMap<FaceId, EmbeddedFace>,
+    images: &BTreeMap<usize, ImageXObject>,
+) -> (PdfPage, usize) {
+    let height = finite(doc.height);
+    let mut ops = Vec::new();
+
+    // Pictures and rules first, so text is painted over them.
+    for placed in &page.images {
+        let Some(image) = images.get(&placed.asset) else {
+            continue;
+        };
+        let r = flip(placed.rect, height);
+        ops.push(Op::BeginMarkedContent {
+            tag: "Artifact".into(),
+        });
+        ops.push(Op::UseXobject {
+            id: image.id.clone(),
+            transform: XObjectTransform {
+                translate_x: Some(Pt(r.x)),
+                translate_y: Some(Pt(r.y)),
+                rotate: None,
+                // printpdf maps the image's unit square to `width px × height px` at
+                // `dpi` (default 300); at 72 dpi one pixel is one point, so the scale
+                // is the target size over the pixel size.
+                scale_x: Some(r.width / image.width.max(1) as f32),
+                scale_y: Some(r.height / image.height.max(1) as f32),
+                dpi: Some(72.0),
+                no_auto_scale: false,
+            },
+        });
+        ops.push(Op::EndMarkedContent);
+    }
+    if !page.rules.is_empty() {
+        ops.push(Op::BeginMarkedContent {
+            tag: "Artifact".into(),
+        });
+        ops.push(Op::SetFillColor {
+            col: Color::Rgb(Rgb {
+                r: 0.0,
+                g: 0.0,
+                b: 0.0,
+                icc_profile: None,
+            }),
+        });
+        for rule in &page.rules {
+            let r = flip(*rule, height);
+            ops.push(Op::DrawRectangle {
+                rectangle: printpdf::Rect {
+                    x: Pt(r.x),
+                    y: Pt(r.y),
+                    width: Pt(r.width),
+                    height: Pt(r.height),
+                    mode: Some(PaintMode::Fill),
+                    winding_order: None,
+                },
+            });
+        }
+        ops.push(Op::EndMarkedContent);
+    }
+
+    // Text in the Document's reading order, which is the order text extraction and the
+    // structure tree follow.
+    let mut mcid = 0usize;
+    if !page.runs.is_empty() {
+        ops.push(Op::StartTextSection);
+        for run in &page.runs {
+            let Some(face) = faces.get(&run.face) else {
+                continue;
+            };
+            let Some(items) = glyph_items(run, face) else {
+                continue;
+            };
+            ops.push(Op::BeginMarkedContentWithProperties {
+                tag: "Span".into(),
+                properties: DictItem::Dict {
+                    map: BTreeMap::from([("MCID".to_string(), DictItem::Int(mcid as i64))]),
+                },
+            });
+            ops.push(Op::SetFont {
+                font: PdfFontHandle::External(face.id.clone()),
+                size: Pt(run.size),
+            });
+            ops.push(Op::SetTextMatrix {
+                matrix: TextMatrix::Translate(Pt(finite(run.x)), Pt(height - finite(run.y))),
+            });
+            ops.push(Op::ShowText {
+                items: vec![TextItem::GlyphIds(items)],
+            });
+            ops.push(Op::EndMarkedContent);
+            mcid += 1;
+        }
+        ops.push(Op::EndTextSection);
+    }
+
+    for link in &page.links {
+        let r = flip(link.rect, height);
+        let actions = match &link.target {
+            LinkTarget::Internal(dest) => Actions::Goto(printpdf::Destination::Xyz {
+                // printpdf's destination pages are 1-based.
+                page: dest.page.min(doc.pages.len().saturating_sub(1)) + 1,
+                left: Some(finite(dest.x)),
+                top: Some(height - finite(dest.y)),
+                zoom: None,
+            }),
+            LinkTarget::External(url) => Actions::Uri(url.clone()),
+        };
+        ops.push(Op::LinkAnnotation {
+            link: LinkAnnotation {
+                rect: printpdf::Rect::from_xywh(Pt(r.x), Pt(r.y), Pt(r.width), Pt(r.height)),
+                actions,
+                // printpdf's default is a visible cyan box (anchors.md §4.2); a book
+                // shows its links through typography, not frames.
+                border: BorderArray::Solid([0.0, 0.0, 0.0]),
+                color: ColorArray::Transparent,
+                highlighting: HighlightingMode::Invert,
+            },
+        });
+    }
+
+    let size = printpdf::Rect::from_wh(Pt(finite(doc.width)), Pt(height));
+    (
+        PdfPage {
+            media_box: size.clone(),
+            trim_box: size.clone(),
+            crop_box: size,
+            ops,
+        },
+        mcid,
+    )
+}
+
+/// The run's glyphs as subset glyph ids with TJ adjustments.
+///
+/// A PDF viewer advances the pen by each glyph's `/W` width; the typesetter's advance
+/// (kerning, justification) differs, and the difference is a TJ number in thousandths
+/// of an em, positive moving left (ISO 32000-1 §9.4.3). Positions are tracked
+/// cumulatively so rounding never drifts along a line.
+fn glyph_items(run: &GlyphRun, face: &EmbeddedFace) -> Option<Vec<Codepoint>> {
+    let size = finite(run.size);
+    if size <= 0.0 || run.glyphs.is_empty() {
+        return None;
+    }
+    let per_point = 1000.0 / f64::from(size);
+    let (mut pen, mut target) = (0.0f64, 0.0f64);
+    let mut items = Vec::with_capacity(run.glyphs.len());
+    for g in &run.glyphs {
+        let gid = face.remap.get(&g.id).copied().unwrap_or(0);
+        let natural = pen + face.widths.get(&gid).copied().unwrap_or(0.0);
+        target += f64::from(finite(g.advance)) * per_point;
+        // Two decimals of a thousandth of an em is far below a device pixel.
+        let offset = ((natural - target) * 100.0).round() / 100.0;
+        pen = natural - offset;
+        items.push(Codepoint {
+            gid,
+            offset: offset as f32,
+            // One text per glyph id (ToUnicode maps a glyph id, not an occurrence).
+            cid: Some(face.text.get(&gid).cloned().unwrap_or_default()),
+        });
+    }
+    Some(items)
+}
+
+/// A Document rectangle in PDF user space (lower-left corner, positive size).
+fn flip(r: Rect, page_height: f32) -> Rect {
+    let (x, y, w, h) = (
+        finite(r.x),
+        finite(r.y),
+        finite(r.width).abs(),
+        finite(r.height).abs(),
+    );
+    Rect {
+        x,
+        y: page_height - y - h,
+        width: w,
+        height: h,
+    }
+}
+
+/// NaN or infinity would be written as `NaN`/`inf`, which is not PDF syntax; the writer
+/// never panics and never writes a broken file, so they become 0.
+pub(crate) fn finite(v: f32) -> f32 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,181 @@
+//! Font subsetting: the glyphs a document uses, cut out of each face with typst's
+//! `subsetter`, wrapped as printpdf fonts.
+//!
+//! printpdf 0.12.8 subsets only with its `text_layout` feature (which pulls in
+//! azul-layout); without it, it embeds the whole font — four Gentium faces are ~3.4 MB
+//! (anchors.md §4.2). So quire subsets here and hands printpdf a font whose program
+//! *is* the subset: printpdf's "full embed" path then writes it as CIDFontType2 /
+//! Identity-H with `/W` and a ToUnicode CMap built from the glyphs the pages use.
+
+use crate::error::Error;
+use crate::fonts::FontSet;
+use crate::typeset::document::{Document, FaceId};
+use printpdf::{FontId, FontMetrics, FontType, ParsedFont, PdfFontMetricsStub};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// One face as embedded in the PDF.
+pub(crate) struct EmbeddedFace {
+    /// The resource name in the pages' `/Font` dictionary.
+    pub id: FontId,
+    /// The subset font, ready for printpdf.
+    pub font: ParsedFont,
+    /// Original glyph id → glyph id in the subset.
+    pub remap: BTreeMap<u16, u16>,
+    /// Subset glyph id → advance width in thousandths of an em, exactly as printpdf
+    /// writes it into `/W` (truncated), so TJ adjustments computed against it land
+    /// each glyph where the typesetter put it.
+    pub widths: BTreeMap<u16, f64>,
+    /// Subset glyph id → the text it stands for (ToUnicode).
+    pub text: BTreeMap<u16, String>,
+}
+
+/// Subset every face the document uses. Faces no run uses are left out.
+pub(crate) fn embed_faces(
+    doc: &Document,
+    fonts: &FontSet,
+) -> Result<BTreeMap<FaceId, EmbeddedFace>, Error> {
+    let used = used_glyphs(doc);
+    let mut out = BTreeMap::new();
+    for (face_id, glyphs) in used {
+        let data = fonts.face(face_id);
+        let face = ttf_parser::Face::parse(&data.bytes, data.index).map_err(|e| Error::Font {
+            name: data.name.clone(),
+            reason: e.to_string(),
+        })?;
+        let count = face.number_of_glyphs();
+
+        // A glyph id the face does not have (a typesetter bug, or a font swapped under
+        // it) is drawn as .notdef rather than failing the build or the subsetter.
+        let mut mapper = subsetter::GlyphRemapper::new();
+        let mut remap = BTreeMap::new();
+        let mut widths = BTreeMap::new();
+        let mut text: BTreeMap<u16, String> = BTreeMap::new();
+        let mut raw_widths = BTreeMap::new();
+        let upm = face.units_per_em().max(1);
+        for (gid, t) in &glyphs {
+            let real = if *gid < count { *gid } else { 0 };
+            let new = mapper.remap(real);
+            remap.insert(*gid, new);
+            let advance = face
+                .glyph_hor_advance(ttf_parser::GlyphId(real))
+                .unwrap_or(0);
+            raw_widths.insert(new, advance);
+            // printpdf: `(w as f32 * 1000.0 / units_per_em as f32) as i64`.
+            widths.insert(
+                new,
+                (f32::from(advance) * 1000.0 / f32::from(upm)) as i64 as f64,
+            );
+            let slot = text.entry(new).or_default();
+            if slot.is_empty() {
+                slot.clone_from(t);
+            }
+        }
+        let program =
+            subsetter::subset(&data.bytes, data.index, &mapper).map_err(|e| Error::Font {
+                name: data.name.clone(),
+                reason: format!("subsetting failed: {e:?}"),
+            })?;
+
+        let tag = subset_tag(&data.name, face_id, &glyphs);
+        let font = ParsedFont {
+            original_bytes: program.clone(),
+            font_index: 0,
+            font_name: Some(format!("{tag}+{}", pdf_name(&data.name))),
+            codepoint_to_glyph: BTreeMap::new(),
+            glyph_widths: raw_widths,
+            units_per_em: upm,
+            font_metrics: FontMetrics {
+                ascent: face.ascender(),
+                descent: face.descender(),
+            },
+            font_type: if program.starts_with(b"OTTO") {
+                FontType::OpenTypeCFF(())
+            } else {
+                FontType::TrueType
+            },
+            pdf_font_metrics: metrics(&face, upm),
+        };
+        out.insert(
+            face_id,
+            EmbeddedFace {
+                id: FontId(format!("F{}", face_id.index() + 1)),
+                font,
+                remap,
+                widths,
+                text,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Every glyph each face uses, with the first non-empty text seen for it in reading
+/// order (a glyph that is only ever the tail of a cluster keeps "").
+fn used_glyphs(doc: &Document) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
+    let mut used: BTreeMap<FaceId, BTreeMap<u16, String>> = BTreeMap::new();
+    for run in doc.pages.iter().flat_map(|p| &p.runs) {
+        let glyphs = used.entry(run.face).or_default();
+        for g in &run.glyphs {
+            let slot = glyphs.entry(g.id).or_default();
+            if slot.is_empty() {
+                slot.clone_from(&g.text);
+            }
+        }
+    }
+    used.retain(|_, g| !g.is_empty());
+    used
+}
+
+/// The six-uppercase-letter subset tag (ISO 32000-1 §9.6.4), derived from the face and
+/// the glyphs used, so the same document always gets the same tag and different subsets
+/// of one font get different tags.
+fn subset_tag(name: &str, face: FaceId, glyphs: &BTreeMap<u16, String>) -> String {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([face.index() as u8]);
+    for gid in glyphs.keys() {
+        h.update(gid.to_be_bytes());
+    }
+    h.finalize()
+        .iter()
+        .take(6)
+        .map(|b| char::from(b'A' + b % 26))
+        .collect()
+}
+
+/// A PostScript name is printable ASCII without delimiters or spaces (PDF names escape
+/// the rest, but viewers show them raw).
+fn pdf_name(name: &str) -> String {
+    let n: String = name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !"()<>[]{}/%#".contains(*c))
+        .collect();
+    if n.is_empty() {
+        "Font".to_string()
+    } else {
+        n
+    }
+}
+
+/// What printpdf needs for the FontDescriptor (bbox, italic angle, weight).
+fn metrics(face: &ttf_parser::Face<'_>, upm: u16) -> PdfFontMetricsStub {
+    let bbox = face.global_bounding_box();
+    // hhea caretSlopeRise/Run at bytes 18 and 20 (OpenType spec, 'hhea' table);
+    // printpdf derives /ItalicAngle and the italic flag from them.
+    let hhea = face.raw_face().table(ttf_parser::Tag::from_bytes(b"hhea"));
+    let read = |off: usize| -> Option<i16> {
+        let b = hhea?.get(off..off + 2)?;
+        Some(i16::from_be_bytes([b[0], b[1]]))
+    };
+    PdfFontMetricsStub {
+        units_per_em: upm,
+        x_min: bbox.x_min,
+        y_min: bbox.y_min,
+        x_max: bbox.x_max,
+        y_max: bbox.y_max,
+        caret_slope_rise: read(18).unwrap_or(1),
+        caret_slope_run: read(20).unwrap_or(0),
+        us_weight_class: face.weight().to_number(),
+    }
+}
