@@ -18,6 +18,7 @@ pub mod diag;
 pub mod error;
 pub mod fonts;
 pub mod model;
+pub mod parse;
 pub mod source;
 pub mod typeset;
 
