@@ -493,7 +493,7 @@ mod tests {
             ]
         );
         // The script warning points at `<script>`.
-        assert_eq!(diags[2].span.unwrap().start, 48);
+        assert_eq!(diags[2].span.unwrap().start, 41);
     }
 
     #[test]

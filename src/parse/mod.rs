@@ -250,7 +250,7 @@ mod tests {
     fn chapters_split_at_level_one_headings() {
         let p = parse_str("---\ntitle: T\n---\n\nIntro text.\n\n# One\n\nA.\n\n## Sub\n\n# One\n\nB.\n");
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
-        let book = p.book.unwrap();
+        let book = p.book.clone().unwrap();
         let ids: Vec<&str> = book.chapters.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["opening", "one", "one-2"]);
         assert!(book.chapters[0].title.is_none());
@@ -281,7 +281,7 @@ mod tests {
         let p = parse_str(
             "---\ntitle: T\n---\n# Start {#start}\n\n[a](#start) [b](#later) [c](https://x.org) [d](javascript:alert(1)) [e](missing.md) [f](book.md)\n\n## Later\n",
         );
-        let book = p.book.unwrap();
+        let book = p.book.clone().unwrap();
         let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else { panic!() };
         let targets: Vec<String> = content
             .iter()
@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn inline_html_maps_to_model_inlines() {
         let p = parse_str("---\ntitle: T\n---\nH<sub>2</sub>O x<sup>2</sup> <i>it</i><br><span lang=\"fr\">oui</span><script>bad()</script> ok\n");
-        let book = p.book.unwrap();
+        let book = p.book.clone().unwrap();
         let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else { panic!() };
         assert_eq!(
             content,
@@ -335,7 +335,7 @@ mod tests {
         let p = parse_str(&quotes);
         assert!(p.book.is_some());
         assert_eq!(messages(&p), [format!("content nested deeper than {} levels is flattened", markdown::MAX_DEPTH)]);
-        let lists = format!("---\ntitle: T\n---\n{}", (0..10_000).map(|i| format!("{}- x\n", "  ".repeat(i))).collect::<String>());
+        let lists = format!("---\ntitle: T\n---\n{}x\n", "- ".repeat(10_000));
         let p = parse_str(&lists);
         assert!(p.book.is_some());
         let emph = format!("---\ntitle: T\n---\n{}x{}\n", "*a ".repeat(10_000), " b*".repeat(10_000));
