@@ -10,7 +10,9 @@ use quire::source::SourceMap;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parse")
+        .join(name)
 }
 
 /// Loads and parses; paths in diagnostics are shown relative to the fixtures folder so
@@ -32,10 +34,18 @@ fn build(name: &str) -> (SourceMap, Parsed, String) {
 fn folder_manuscript_builds() {
     let (map, parsed, rendered) = build("folder");
     // book.yaml first, then the chapters in file-name order; notes.txt is ignored.
-    let names: Vec<String> =
-        map.files().map(|(_, f)| f.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = map
+        .files()
+        .map(|(_, f)| f.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["book.yaml", "01-opening.md", "02-storm.md"]);
-    assert!(parsed.diagnostics.iter().all(|d| d.severity == Severity::Warning), "{rendered}");
+    assert!(
+        parsed
+            .diagnostics
+            .iter()
+            .all(|d| d.severity == Severity::Warning),
+        "{rendered}"
+    );
     assert_eq!(
         rendered.lines().next().unwrap(),
         "folder/01-opening.md:12:1: warning: image `images/none.png` is not found; its alt text is shown instead"
@@ -51,16 +61,36 @@ fn folder_manuscript_builds() {
     assert_eq!(m.note_numbering, NoteNumbering::Chapter);
     assert_eq!(m.hyphenation.len(), 2);
     // Assets in order of first use; the cover comes last (read after the text).
-    let assets: Vec<(&str, &str)> = book.assets.iter().map(|a| (a.href.as_str(), a.media_type.as_str())).collect();
-    assert_eq!(assets, [("images/dot.png", "image/png"), ("images/cover.png", "image/png")]);
+    let assets: Vec<(&str, &str)> = book
+        .assets
+        .iter()
+        .map(|a| (a.href.as_str(), a.media_type.as_str()))
+        .collect();
+    assert_eq!(
+        assets,
+        [
+            ("images/dot.png", "image/png"),
+            ("images/cover.png", "image/png")
+        ]
+    );
     assert_eq!(m.cover.map(|c| c.0), Some(1));
 
     let ids: Vec<&str> = book.chapters.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["opening", "lamp", "the-storm"]);
     // Notes: ids in reference order across the book, numbers restart per chapter.
-    let notes: Vec<(&str, u32, u32, usize, u32)> =
-        book.notes.iter().map(|n| (n.label.as_str(), n.id.0, n.number, n.chapter, n.ref_count)).collect();
-    assert_eq!(notes, [("word", 0, 1, 0, 1), ("dusk", 1, 1, 1, 2), ("gust", 2, 1, 2, 1)]);
+    let notes: Vec<(&str, u32, u32, usize, u32)> = book
+        .notes
+        .iter()
+        .map(|n| (n.label.as_str(), n.id.0, n.number, n.chapter, n.ref_count))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("word", 0, 1, 0, 1),
+            ("dusk", 1, 1, 1, 2),
+            ("gust", 2, 1, 2, 1)
+        ]
+    );
 
     insta::assert_debug_snapshot!("folder_chapters", &book.chapters);
     insta::assert_debug_snapshot!("folder_notes", &book.notes);
@@ -74,7 +104,12 @@ fn pandoc_single_file_builds_unchanged() {
     let book = parsed.book.unwrap();
     assert_eq!(book.meta.title, "Pandoc Style");
     assert_eq!(book.meta.date.as_deref(), Some("2020-02-29"));
-    assert_eq!(book.meta.identifier, Some(Identifier::Uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8".into())));
+    assert_eq!(
+        book.meta.identifier,
+        Some(Identifier::Uuid(
+            "6ba7b810-9dad-11d1-80b4-00c04fd430c8".into()
+        ))
+    );
     assert_eq!(book.chapters.len(), 2);
     assert_eq!(book.notes[1].blocks.len(), 2, "a note with two paragraphs");
     insta::assert_debug_snapshot!("pandoc_book", &book);
@@ -83,7 +118,15 @@ fn pandoc_single_file_builds_unchanged() {
 #[test]
 fn every_diagnostic_kind_is_reported_with_its_position() {
     let (_, parsed, rendered) = build("errors");
-    let heads: Vec<&str> = rendered.lines().filter(|l| l.contains(": error: ") || l.contains(": warning: ") || l.starts_with("error:") || l.starts_with("warning:")).collect();
+    let heads: Vec<&str> = rendered
+        .lines()
+        .filter(|l| {
+            l.contains(": error: ")
+                || l.contains(": warning: ")
+                || l.starts_with("error:")
+                || l.starts_with("warning:")
+        })
+        .collect();
     for want in [
         "errors/book.yaml:1:1: warning: unknown metadata key `titel` is ignored",
         "errors/book.yaml:2:9: error: `author` must be text or a list of texts, not a number",
@@ -107,8 +150,14 @@ fn every_diagnostic_kind_is_reported_with_its_position() {
         assert!(heads.contains(&want), "missing {want:?} in\n{rendered}");
     }
     assert_eq!(heads.len(), 17, "{rendered}");
-    assert!(rendered.contains("= hint: did you mean `title`?"), "{rendered}");
-    assert!(rendered.contains("= hint: did you mean `pdf.margins`?"), "{rendered}");
+    assert!(
+        rendered.contains("= hint: did you mean `title`?"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("= hint: did you mean `pdf.margins`?"),
+        "{rendered}"
+    );
     // Still a model: the errors are for the caller to act on.
     assert!(parsed.book.is_some());
     insta::assert_snapshot!("errors_rendered", rendered);
@@ -118,10 +167,18 @@ fn every_diagnostic_kind_is_reported_with_its_position() {
 fn yaml_syntax_error_points_into_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("b.md");
-    std::fs::write(&path, "---\ntitle: T\nauthor: [a, b\nlang: en\n---\n\n# A\n\nx\n").unwrap();
+    std::fs::write(
+        &path,
+        "---\ntitle: T\nauthor: [a, b\nlang: en\n---\n\n# A\n\nx\n",
+    )
+    .unwrap();
     let (map, _) = load(&path).unwrap();
     let parsed = parse(&map);
-    let d = parsed.diagnostics.iter().find(|d| d.message.contains("not valid YAML")).unwrap();
+    let d = parsed
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("not valid YAML"))
+        .unwrap();
     let (_, line, _) = map.line_col(d.span.unwrap()).unwrap();
     // The broken flow list starts on line 3; libyaml reports the error at or after it.
     assert!((3..=5).contains(&line), "line {line}: {}", render(&map, d));
@@ -139,8 +196,13 @@ fn bom_and_crlf_just_work() {
     let book = parsed.book.unwrap();
     assert_eq!(book.meta.title, "T");
     let text = format!("{:?}", book.chapters);
-    assert!(!text.contains("\\r") && !text.contains("\\u{feff}"), "{text}");
-    assert!(matches!(&book.chapters[0].blocks[1], Block::CodeBlock { text, .. } if text == "code\n"));
+    assert!(
+        !text.contains("\\r") && !text.contains("\\u{feff}"),
+        "{text}"
+    );
+    assert!(
+        matches!(&book.chapters[0].blocks[1], Block::CodeBlock { text, .. } if text == "code\n")
+    );
 }
 
 #[test]
@@ -151,7 +213,10 @@ fn invalid_utf8_is_an_error_at_the_byte() {
     let (map, diags) = load(&path).unwrap();
     assert_eq!(diags.len(), 1);
     let text = render(&map, &diags[0]);
-    assert!(text.contains("b.md:6:3: error: invalid UTF-8 at byte 24 (0xff)"), "{text}");
+    assert!(
+        text.contains("b.md:6:3: error: invalid UTF-8 at byte 24 (0xff)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -160,7 +225,10 @@ fn empty_folder_and_missing_input() {
     let (map, diags) = load(dir.path()).unwrap();
     assert!(diags[0].is_error() && diags[0].message.contains("holds no chapter files"));
     assert!(parse(&map).book.is_none());
-    assert!(matches!(load(&dir.path().join("nope")), Err(quire::Error::Io { .. })));
+    assert!(matches!(
+        load(&dir.path().join("nope")),
+        Err(quire::Error::Io { .. })
+    ));
 }
 
 #[test]
@@ -171,8 +239,16 @@ fn forbidden_characters_are_removed_with_a_warning() {
     let (map, _) = load(&path).unwrap();
     let parsed = parse(&map);
     let text = render(&map, &parsed.diagnostics[0]);
-    assert!(text.starts_with(&format!("{}:6:5: warning: character U+0007", path.display())), "{text}");
-    let Block::Paragraph { content, .. } = &parsed.book.unwrap().chapters[0].blocks[0] else { panic!() };
+    assert!(
+        text.starts_with(&format!(
+            "{}:6:5: warning: character U+0007",
+            path.display()
+        )),
+        "{text}"
+    );
+    let Block::Paragraph { content, .. } = &parsed.book.unwrap().chapters[0].blocks[0] else {
+        panic!()
+    };
     assert_eq!(content, &vec![Inline::Text("bellhere".into())]);
 }
 
@@ -184,7 +260,11 @@ fn internal_links_across_files() {
     for block in &book.chapters[1].blocks {
         if let Block::Paragraph { content, .. } = block {
             for i in content {
-                if let Inline::Link { target: LinkTarget::Internal(id), .. } = i {
+                if let Inline::Link {
+                    target: LinkTarget::Internal(id),
+                    ..
+                } = i
+                {
                     targets.push(id.clone());
                 }
             }

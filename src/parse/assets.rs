@@ -23,9 +23,15 @@ impl AssetProblem {
     pub(crate) fn describe(&self, src: &str) -> String {
         match self {
             AssetProblem::Missing => format!("image `{src}` is not found"),
-            AssetProblem::OutsideRoot => format!("image `{src}` is outside the manuscript folder and is not used"),
-            AssetProblem::Remote => format!("image `{src}` is a URL; only local images can be packaged"),
-            AssetProblem::UnknownType => format!("`{src}` is not a PNG, JPEG, GIF, SVG or WebP image"),
+            AssetProblem::OutsideRoot => {
+                format!("image `{src}` is outside the manuscript folder and is not used")
+            }
+            AssetProblem::Remote => {
+                format!("image `{src}` is a URL; only local images can be packaged")
+            }
+            AssetProblem::UnknownType => {
+                format!("`{src}` is not a PNG, JPEG, GIF, SVG or WebP image")
+            }
         }
     }
 }
@@ -60,7 +66,8 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3) {
+        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 1) && s.is_char_boundary(i + 3)
+        {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
@@ -80,7 +87,10 @@ pub(crate) fn read(root: &Path, src: &str) -> Result<Asset, AssetProblem> {
     }
     let src = percent_decode(src.split(['#', '?']).next().unwrap_or(src));
     let rel = Path::new(&src);
-    if rel.components().any(|c| matches!(c, Component::RootDir | Component::Prefix(_))) {
+    if rel
+        .components()
+        .any(|c| matches!(c, Component::RootDir | Component::Prefix(_)))
+    {
         return Err(AssetProblem::OutsideRoot);
     }
     let root = root.canonicalize().map_err(|_| AssetProblem::Missing)?;
@@ -92,14 +102,25 @@ pub(crate) fn read(root: &Path, src: &str) -> Result<Asset, AssetProblem> {
         Err(_) => return Err(AssetProblem::Missing),
     };
     // Symlinks are resolved by canonicalize, so this catches links that lead out.
-    let Ok(inside) = real.strip_prefix(&root) else { return Err(AssetProblem::OutsideRoot) };
+    let Ok(inside) = real.strip_prefix(&root) else {
+        return Err(AssetProblem::OutsideRoot);
+    };
     if !real.is_file() {
         return Err(AssetProblem::Missing);
     }
     let data = std::fs::read(&real).map_err(|_| AssetProblem::Missing)?;
     let media_type = media_type(&data).ok_or(AssetProblem::UnknownType)?;
-    let href = inside.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
-    Ok(Asset { path: PathBuf::from(&real), href, media_type: media_type.to_string(), data })
+    let href = inside
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok(Asset {
+        path: PathBuf::from(&real),
+        href,
+        media_type: media_type.to_string(),
+        data,
+    })
 }
 
 /// Whether a relative path climbs above its start with `..`.
@@ -129,7 +150,10 @@ mod tests {
         assert_eq!(media_type(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));
         assert_eq!(media_type(b"GIF89a.."), Some("image/gif"));
         assert_eq!(media_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(media_type(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"), Some("image/svg+xml"));
+        assert_eq!(
+            media_type(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+            Some("image/svg+xml")
+        );
         assert_eq!(media_type(b"hello"), None);
     }
 
@@ -141,17 +165,33 @@ mod tests {
         std::fs::write(dir.path().join("secret.png"), b"\x89PNG\r\n\x1a\nxx").unwrap();
         std::fs::write(root.join("img/a b.png"), b"\x89PNG\r\n\x1a\nxx").unwrap();
         let ok = read(&root, "img/a%20b.png").unwrap();
-        assert_eq!((ok.href.as_str(), ok.media_type.as_str()), ("img/a b.png", "image/png"));
+        assert_eq!(
+            (ok.href.as_str(), ok.media_type.as_str()),
+            ("img/a b.png", "image/png")
+        );
         assert_eq!(read(&root, "../secret.png"), Err(AssetProblem::OutsideRoot));
-        assert_eq!(read(&root, "img/../../secret.png"), Err(AssetProblem::OutsideRoot));
-        assert_eq!(read(&root, "../nothing.png"), Err(AssetProblem::OutsideRoot));
+        assert_eq!(
+            read(&root, "img/../../secret.png"),
+            Err(AssetProblem::OutsideRoot)
+        );
+        assert_eq!(
+            read(&root, "../nothing.png"),
+            Err(AssetProblem::OutsideRoot)
+        );
         let abs = dir.path().join("secret.png");
-        assert_eq!(read(&root, abs.to_str().unwrap()), Err(AssetProblem::OutsideRoot));
+        assert_eq!(
+            read(&root, abs.to_str().unwrap()),
+            Err(AssetProblem::OutsideRoot)
+        );
         assert_eq!(read(&root, "img/none.png"), Err(AssetProblem::Missing));
-        assert_eq!(read(&root, "https://x.org/a.png"), Err(AssetProblem::Remote));
+        assert_eq!(
+            read(&root, "https://x.org/a.png"),
+            Err(AssetProblem::Remote)
+        );
         #[cfg(unix)]
         {
-            std::os::unix::fs::symlink(dir.path().join("secret.png"), root.join("link.png")).unwrap();
+            std::os::unix::fs::symlink(dir.path().join("secret.png"), root.join("link.png"))
+                .unwrap();
             assert_eq!(read(&root, "link.png"), Err(AssetProblem::OutsideRoot));
         }
         std::fs::write(root.join("x.png"), b"not an image").unwrap();

@@ -13,7 +13,9 @@
 //! and `hyphenation` are quire's own.
 
 use crate::diag::Diagnostic;
-use crate::model::{ChapterBreak, HyphenationException, Identifier, Length2, Metadata, NoteNumbering, PdfSettings};
+use crate::model::{
+    ChapterBreak, HyphenationException, Identifier, Length2, Metadata, NoteNumbering, PdfSettings,
+};
 use crate::source::Span;
 use serde_yaml::Value;
 use std::path::PathBuf;
@@ -55,7 +57,10 @@ pub(crate) struct MetaBuilder {
 impl Default for MetaBuilder {
     fn default() -> Self {
         MetaBuilder {
-            meta: Metadata { lang: "en".to_string(), ..Metadata::default() },
+            meta: Metadata {
+                lang: "en".to_string(),
+                ..Metadata::default()
+            },
             title_seen: false,
             cover: None,
         }
@@ -80,11 +85,16 @@ impl MetaBuilder {
         let value: Value = match serde_yaml::from_str(yaml) {
             Ok(v) => v,
             Err(err) => {
-                let at = err.location().map_or(0, |l| offset_of_line_col(yaml, l.line(), l.column()));
+                let at = err
+                    .location()
+                    .map_or(0, |l| offset_of_line_col(yaml, l.line(), l.column()));
                 let message = first_line(&err.to_string());
                 diags.push(
-                    Diagnostic::error(loc.at(at), format!("the metadata is not valid YAML: {message}"))
-                        .with_hint("check the indentation and quote values that contain `:` or `#`"),
+                    Diagnostic::error(
+                        loc.at(at),
+                        format!("the metadata is not valid YAML: {message}"),
+                    )
+                    .with_hint("check the indentation and quote values that contain `:` or `#`"),
                 );
                 return;
             }
@@ -93,14 +103,20 @@ impl MetaBuilder {
             Value::Mapping(m) => m,
             Value::Null => return,
             _ => {
-                diags.push(Diagnostic::error(loc.at(0), "the metadata must be a mapping of `key: value` lines"));
+                diags.push(Diagnostic::error(
+                    loc.at(0),
+                    "the metadata must be a mapping of `key: value` lines",
+                ));
                 return;
             }
         };
         let w = Walker { yaml, loc };
         for (key, value) in &map {
             let Some(key) = key.as_str() else {
-                diags.push(Diagnostic::error(loc.at(0), "a metadata key is not a string"));
+                diags.push(Diagnostic::error(
+                    loc.at(0),
+                    "a metadata key is not a string",
+                ));
                 continue;
             };
             let (kpos, vpos) = w.find(&[key]);
@@ -135,27 +151,39 @@ impl MetaBuilder {
                         }
                     }
                 }
-                "date" => self.meta.date = w.text(value, key, vspan, true, diags).map(|d| normalise_date(&d)),
+                "date" => {
+                    self.meta.date = w
+                        .text(value, key, vspan, true, diags)
+                        .map(|d| normalise_date(&d))
+                }
                 "publisher" => self.meta.publisher = w.text(value, key, vspan, true, diags),
                 "rights" => self.meta.rights = w.text(value, key, vspan, true, diags),
                 "description" => self.meta.description = w.text(value, key, vspan, true, diags),
                 "identifier" => {
-                    self.meta.identifier = w.text(value, key, vspan, false, diags).map(|s| classify_identifier(&s));
+                    self.meta.identifier = w
+                        .text(value, key, vspan, false, diags)
+                        .map(|s| classify_identifier(&s));
                 }
-                "cover-image" => self.cover = w.text(value, key, vspan, false, diags).map(|s| (s, vspan)),
+                "cover-image" => {
+                    self.cover = w.text(value, key, vspan, false, diags).map(|s| (s, vspan))
+                }
                 "notes" => match w.text(value, key, vspan, false, diags).as_deref() {
                     Some("book") => self.meta.note_numbering = NoteNumbering::Book,
                     Some("chapter") => self.meta.note_numbering = NoteNumbering::Chapter,
                     Some(other) => diags.push(
-                        Diagnostic::error(vspan, format!("`notes: {other}` is not a note numbering"))
-                            .with_hint("use `notes: book` (1..n across the book) or `notes: chapter`"),
+                        Diagnostic::error(
+                            vspan,
+                            format!("`notes: {other}` is not a note numbering"),
+                        )
+                        .with_hint("use `notes: book` (1..n across the book) or `notes: chapter`"),
                     ),
                     None => {}
                 },
                 "pdf" => w.pdf(value, vspan, &mut self.meta.pdf, diags),
                 "hyphenation" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
-                        self.meta.hyphenation = list.iter().map(|s| hyphenation_exception(s)).collect();
+                        self.meta.hyphenation =
+                            list.iter().map(|s| hyphenation_exception(s)).collect();
                     }
                 }
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
@@ -210,19 +238,24 @@ impl Walker<'_> {
                     .strip_prefix('"')
                     .and_then(|r| r.strip_prefix(*key))
                     .and_then(|r| r.strip_prefix("\":"));
-                let right_indent = if depth == 0 { indent == 0 } else { indent >= min_indent };
+                let right_indent = if depth == 0 {
+                    indent == 0
+                } else {
+                    indent >= min_indent
+                };
                 if let (Some(rest), true) = (bare.or(quoted), right_indent) {
                     let key_at = start + indent;
                     let value_in_line = rest.trim_start_matches([' ', '\t']);
-                    let value_at = if value_in_line.trim().is_empty() || value_in_line.starts_with('#') {
-                        // The value is on a following line (a block list or mapping).
-                        lines[i + 1..]
-                            .iter()
-                            .find(|(_, l)| !l.trim().is_empty())
-                            .map_or(key_at, |(s, l)| s + (l.len() - l.trim_start().len()))
-                    } else {
-                        start + line.len() - rest.len() + (rest.len() - value_in_line.len())
-                    };
+                    let value_at =
+                        if value_in_line.trim().is_empty() || value_in_line.starts_with('#') {
+                            // The value is on a following line (a block list or mapping).
+                            lines[i + 1..]
+                                .iter()
+                                .find(|(_, l)| !l.trim().is_empty())
+                                .map_or(key_at, |(s, l)| s + (l.len() - l.trim_start().len()))
+                        } else {
+                            start + line.len() - rest.len() + (rest.len() - value_in_line.len())
+                        };
                     hit = Some((key_at, value_at, indent));
                     from = i + 1;
                     break;
@@ -271,7 +304,13 @@ impl Walker<'_> {
     }
 
     /// Text or a list of texts.
-    fn text_list(&self, value: &Value, key: &str, at: Span, diags: &mut Vec<Diagnostic>) -> Option<Vec<String>> {
+    fn text_list(
+        &self,
+        value: &Value,
+        key: &str,
+        at: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<String>> {
         match value {
             Value::String(s) => Some(vec![s.trim().to_string()]),
             Value::Null => Some(Vec::new()),
@@ -290,8 +329,14 @@ impl Walker<'_> {
             }
             other => {
                 diags.push(
-                    Diagnostic::error(at, format!("`{key}` must be text or a list of texts, not {}", kind(other)))
-                        .with_hint(format!("write `{key}: Name` or a list of `- Name` lines")),
+                    Diagnostic::error(
+                        at,
+                        format!(
+                            "`{key}` must be text or a list of texts, not {}",
+                            kind(other)
+                        ),
+                    )
+                    .with_hint(format!("write `{key}: Name` or a list of `- Name` lines")),
                 );
                 None
             }
@@ -304,7 +349,10 @@ impl Walker<'_> {
             Value::Mapping(m) => m,
             Value::Null => return,
             other => {
-                diags.push(Diagnostic::error(at, format!("`pdf` must be a mapping of settings, not {}", kind(other))));
+                diags.push(Diagnostic::error(
+                    at,
+                    format!("`pdf` must be a mapping of settings, not {}", kind(other)),
+                ));
                 return;
             }
         };
@@ -318,14 +366,18 @@ impl Walker<'_> {
                             Some(size) => pdf.paper = Some(size),
                             None => diags.push(
                                 Diagnostic::error(vspan, format!("`{s}` is not a paper size"))
-                                    .with_hint("use a4, letter, a5, or a size like `6x9in` or `148mm x 210mm`"),
+                                    .with_hint(
+                                    "use a4, letter, a5, or a size like `6x9in` or `148mm x 210mm`",
+                                ),
                             ),
                         }
                     }
                 }
                 "margins" => {
                     let lengths: Option<Vec<f32>> = match value {
-                        Value::Sequence(items) if items.len() == 4 => items.iter().map(length_value).collect(),
+                        Value::Sequence(items) if items.len() == 4 => {
+                            items.iter().map(length_value).collect()
+                        }
                         Value::Sequence(_) => None,
                         v => length_value(v).map(|l| vec![l; 4]),
                     };
@@ -339,16 +391,23 @@ impl Walker<'_> {
                 }
                 "font-size" => match length_value(value) {
                     Some(l) if l > 0.0 => pdf.font_size = Some(l),
-                    _ => diags.push(
-                        Diagnostic::error(vspan, "`pdf.font-size` must be a size such as `11` or `11pt`"),
-                    ),
+                    _ => diags.push(Diagnostic::error(
+                        vspan,
+                        "`pdf.font-size` must be a size such as `11` or `11pt`",
+                    )),
                 },
-                "chapters" => match self.text(value, "pdf.chapters", vspan, false, diags).as_deref() {
+                "chapters" => match self
+                    .text(value, "pdf.chapters", vspan, false, diags)
+                    .as_deref()
+                {
                     Some("new-page") => pdf.chapter_break = Some(ChapterBreak::NewPage),
                     Some("run-on") => pdf.chapter_break = Some(ChapterBreak::RunOn),
                     Some(other) => diags.push(
-                        Diagnostic::error(vspan, format!("`chapters: {other}` is not a chapter break"))
-                            .with_hint("use `new-page` or `run-on`"),
+                        Diagnostic::error(
+                            vspan,
+                            format!("`chapters: {other}` is not a chapter break"),
+                        )
+                        .with_hint("use `new-page` or `run-on`"),
                     ),
                     None => {}
                 },
@@ -360,7 +419,10 @@ impl Walker<'_> {
 
     fn fonts(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
         let Value::Mapping(map) = value else {
-            diags.push(Diagnostic::error(at, format!("`pdf.fonts` must be a mapping, not {}", kind(value))));
+            diags.push(Diagnostic::error(
+                at,
+                format!("`pdf.fonts` must be a mapping, not {}", kind(value)),
+            ));
             return;
         };
         for (key, value) in map {
@@ -376,7 +438,9 @@ impl Walker<'_> {
                     continue;
                 }
             };
-            *slot = self.text(value, key, vspan, false, diags).map(PathBuf::from);
+            *slot = self
+                .text(value, key, vspan, false, diags)
+                .map(PathBuf::from);
         }
     }
 }
@@ -388,7 +452,10 @@ fn unknown_key(at: Span, key: &str, known: &[&str], prefix: &str) -> Diagnostic 
         .map(|k| (strsim::damerau_levenshtein(key, k), *k))
         .filter(|(d, k)| *d <= (k.len() / 3).max(1) || strsim::jaro_winkler(key, k) > 0.9)
         .min();
-    let d = Diagnostic::warning(at, format!("unknown metadata key `{prefix}{key}` is ignored"));
+    let d = Diagnostic::warning(
+        at,
+        format!("unknown metadata key `{prefix}{key}` is ignored"),
+    );
     match best {
         Some((_, k)) => d.with_hint(format!("did you mean `{prefix}{k}`?")),
         None => d.with_hint(format!("known keys: {}", known.join(", "))),
@@ -423,7 +490,11 @@ fn offset_of_line_col(text: &str, line: usize, col: usize) -> usize {
     }
     let rest = &text[start..];
     let line_end = rest.find('\n').unwrap_or(rest.len());
-    start + rest[..line_end].char_indices().nth(col.saturating_sub(1)).map_or(line_end, |(i, _)| i)
+    start
+        + rest[..line_end]
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(line_end, |(i, _)| i)
 }
 
 /// A BCP 47 tag, loosely: letters, then `-`-separated alphanumeric subtags of 1..8.
@@ -432,7 +503,8 @@ fn is_language_tag(s: &str) -> bool {
     let first_ok = parts
         .next()
         .is_some_and(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    first_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    first_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// `2017-11-01` (or `2017-11-01T…`) → `2017-11-01`; anything else as written.
@@ -441,7 +513,11 @@ fn normalise_date(s: &str) -> String {
     let is_date = b.len() >= 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b[..4].iter().chain(&b[5..7]).chain(&b[8..10]).all(u8::is_ascii_digit)
+        && b[..4]
+            .iter()
+            .chain(&b[5..7])
+            .chain(&b[8..10])
+            .all(u8::is_ascii_digit)
         && (b.len() == 10 || matches!(b[10], b'T' | b't' | b' '));
     if is_date {
         s[..10].to_string()
@@ -459,12 +535,19 @@ pub(crate) fn classify_identifier(s: &str) -> Identifier {
         .or_else(|| lower.strip_prefix("isbn"))
         .unwrap_or(&lower)
         .trim();
-    let digits: String = isbn_body.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    let digits: String = isbn_body
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .collect();
     let isbn10 = digits.len() == 10
         && digits[..9].chars().all(|c| c.is_ascii_digit())
         && digits[9..].chars().all(|c| c.is_ascii_digit() || c == 'x');
     let isbn13 = digits.len() == 13 && digits.chars().all(|c| c.is_ascii_digit());
-    if (isbn10 || isbn13) && isbn_body.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | 'x')) {
+    if (isbn10 || isbn13)
+        && isbn_body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | 'x'))
+    {
         return Identifier::Isbn(digits.to_ascii_uppercase());
     }
     let uuid = lower.strip_prefix("urn:uuid:").unwrap_or(&lower);
@@ -477,7 +560,10 @@ pub(crate) fn classify_identifier(s: &str) -> Identifier {
 fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// `ta-ble` → word `table`, breaks `[2]`; `present` → no breaks (never hyphenate).
@@ -513,7 +599,9 @@ fn unit_points(unit: &str) -> Option<f32> {
 /// Splits `12.5mm` into `(12.5, "mm")`.
 fn number_and_unit(s: &str) -> Option<(f32, &str)> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let n: f32 = s[..split].parse().ok()?;
     let unit = s[split..].trim();
     (n.is_finite() && n >= 0.0).then_some((n, unit))
@@ -527,7 +615,10 @@ pub(crate) fn length(s: &str) -> Option<f32> {
 
 fn length_value(v: &Value) -> Option<f32> {
     match v {
-        Value::Number(n) => n.as_f64().map(|f| f as f32).filter(|f| f.is_finite() && *f >= 0.0),
+        Value::Number(n) => n
+            .as_f64()
+            .map(|f| f as f32)
+            .filter(|f| f.is_finite() && *f >= 0.0),
         Value::String(s) => length(s),
         _ => None,
     }
@@ -545,7 +636,10 @@ pub(crate) fn paper_size(s: &str) -> Option<Length2> {
     };
     if let Some((w, h, unit)) = named {
         let k = unit_points(unit)?;
-        return Some(Length2 { width: w * k, height: h * k });
+        return Some(Length2 {
+            width: w * k,
+            height: h * k,
+        });
     }
     let (w, h) = lower.split_once('x')?;
     let (wn, wu) = number_and_unit(w)?;
@@ -555,7 +649,10 @@ pub(crate) fn paper_size(s: &str) -> Option<Length2> {
     if unit.is_empty() || wn <= 0.0 || hn <= 0.0 {
         return None;
     }
-    Some(Length2 { width: wn * unit_points(wu)?, height: hn * unit_points(unit)? })
+    Some(Length2 {
+        width: wn * unit_points(wu)?,
+        height: hn * unit_points(unit)?,
+    })
 }
 
 #[cfg(test)]
@@ -574,13 +671,22 @@ mod tests {
 
     #[test]
     fn identifiers_are_classified() {
-        assert_eq!(classify_identifier("978-3-16-148410-0"), Identifier::Isbn("9783161484100".into()));
-        assert_eq!(classify_identifier("urn:isbn:0-306-40615-2"), Identifier::Isbn("0306406152".into()));
+        assert_eq!(
+            classify_identifier("978-3-16-148410-0"),
+            Identifier::Isbn("9783161484100".into())
+        );
+        assert_eq!(
+            classify_identifier("urn:isbn:0-306-40615-2"),
+            Identifier::Isbn("0306406152".into())
+        );
         assert_eq!(
             classify_identifier("urn:uuid:6BA7B810-9DAD-11D1-80B4-00C04FD430C8"),
             Identifier::Uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8".into())
         );
-        assert_eq!(classify_identifier("https://example.org/b"), Identifier::Uri("https://example.org/b".into()));
+        assert_eq!(
+            classify_identifier("https://example.org/b"),
+            Identifier::Uri("https://example.org/b".into())
+        );
     }
 
     #[test]
@@ -589,8 +695,20 @@ mod tests {
         assert_eq!(length("1in"), Some(72.0));
         assert!((length("2.54cm").unwrap() - 72.0).abs() < 1e-3);
         assert_eq!(length("3furlongs"), None);
-        assert_eq!(paper_size("6x9in"), Some(Length2 { width: 432.0, height: 648.0 }));
-        assert_eq!(paper_size("letter"), Some(Length2 { width: 612.0, height: 792.0 }));
+        assert_eq!(
+            paper_size("6x9in"),
+            Some(Length2 {
+                width: 432.0,
+                height: 648.0
+            })
+        );
+        assert_eq!(
+            paper_size("letter"),
+            Some(Length2 {
+                width: 612.0,
+                height: 792.0
+            })
+        );
         let a4 = paper_size("A4").unwrap();
         assert!((a4.width - 595.2756).abs() < 1e-2 && (a4.height - 841.8898).abs() < 1e-2);
         let mm = paper_size("148mm x 210mm").unwrap();
@@ -600,12 +718,21 @@ mod tests {
 
     #[test]
     fn hyphenation_exceptions() {
-        assert_eq!(hyphenation_exception("ta-ble"), HyphenationException { word: "table".into(), breaks: vec![2] });
-        assert_eq!(hyphenation_exception("Present"), HyphenationException { word: "present".into(), breaks: vec![] });
         assert_eq!(
-            hyphenation_exception("hy-phen-ation").breaks,
-            vec![2, 6]
+            hyphenation_exception("ta-ble"),
+            HyphenationException {
+                word: "table".into(),
+                breaks: vec![2]
+            }
         );
+        assert_eq!(
+            hyphenation_exception("Present"),
+            HyphenationException {
+                word: "present".into(),
+                breaks: vec![]
+            }
+        );
+        assert_eq!(hyphenation_exception("hy-phen-ation").breaks, vec![2, 6]);
     }
 
     #[test]
@@ -622,7 +749,10 @@ mod tests {
         assert_eq!(d[0].span.unwrap().start, 9);
         assert_eq!(d[0].hint.as_deref(), Some("did you mean `title`?"));
         assert!(d[1].is_error() && d[1].message.contains("`author` must be text or a list"));
-        assert_eq!(d[1].span.unwrap().start, "title: T\ntitel: x\nauthor: ".len());
+        assert_eq!(
+            d[1].span.unwrap().start,
+            "title: T\ntitel: x\nauthor: ".len()
+        );
         assert!(d[2].is_error() && d[2].message.contains("`lang` must be text"));
     }
 

@@ -54,7 +54,20 @@ pub(crate) enum Class {
 fn is_void(name: &str) -> bool {
     matches!(
         name,
-        "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link" | "meta" | "param" | "source" | "track" | "wbr"
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
     )
 }
 
@@ -62,15 +75,15 @@ fn is_void(name: &str) -> bool {
 pub(crate) fn classify(name: &str) -> Class {
     match name {
         "br" | "hr" | "wbr" => Class::Void,
-        "p" | "div" | "span" | "em" | "strong" | "i" | "b" | "u" | "s" | "del" | "ins" | "mark" | "sub" | "sup"
-        | "small" | "blockquote" | "ul" | "ol" | "li" | "dl" | "dt" | "dd" | "table" | "thead" | "tbody" | "tfoot"
-        | "tr" | "th" | "td" | "caption" | "code" | "pre" | "kbd" | "samp" | "var" | "abbr" | "cite" | "q" | "dfn"
-        | "h2" | "h3" | "h4" | "h5" | "h6" | "a" | "figure" | "figcaption" => Class::Allowed,
-        "script" | "style" | "iframe" | "frame" | "frameset" | "object" | "embed" | "applet" | "noscript"
-        | "template" | "form" | "input" | "button" | "textarea" | "select" | "option" | "link" | "meta" | "base"
-        | "svg" | "math" | "audio" | "video" | "canvas" | "title" | "head" | "param" | "source" | "track" => {
-            Class::Dangerous
-        }
+        "p" | "div" | "span" | "em" | "strong" | "i" | "b" | "u" | "s" | "del" | "ins" | "mark"
+        | "sub" | "sup" | "small" | "blockquote" | "ul" | "ol" | "li" | "dl" | "dt" | "dd"
+        | "table" | "thead" | "tbody" | "tfoot" | "tr" | "th" | "td" | "caption" | "code"
+        | "pre" | "kbd" | "samp" | "var" | "abbr" | "cite" | "q" | "dfn" | "h2" | "h3" | "h4"
+        | "h5" | "h6" | "a" | "figure" | "figcaption" => Class::Allowed,
+        "script" | "style" | "iframe" | "frame" | "frameset" | "object" | "embed" | "applet"
+        | "noscript" | "template" | "form" | "input" | "button" | "textarea" | "select"
+        | "option" | "link" | "meta" | "base" | "svg" | "math" | "audio" | "video" | "canvas"
+        | "title" | "head" | "param" | "source" | "track" => Class::Dangerous,
         "img" => Class::Image,
         _ => Class::Unwrap,
     }
@@ -79,14 +92,20 @@ pub(crate) fn classify(name: &str) -> Class {
 /// Whether `url` is an absolute URL with a scheme quire links to: `http`, `https`,
 /// `mailto`, `ftp`, `tel`.
 pub(crate) fn is_safe_external(url: &str) -> bool {
-    matches!(url_scheme(url).as_deref(), Some("http" | "https" | "mailto" | "ftp" | "tel"))
+    matches!(
+        url_scheme(url).as_deref(),
+        Some("http" | "https" | "mailto" | "ftp" | "tel")
+    )
 }
 
 /// The scheme of `url`, lowercase, if it has one. Whitespace and control characters are
 /// ignored first, as browsers do (WHATWG URL §4.4 strips tabs and newlines), so
 /// `java\tscript:` is still `javascript`.
 pub(crate) fn url_scheme(url: &str) -> Option<String> {
-    let compact: String = url.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+    let compact: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
     let (scheme, _) = compact.split_once(':')?;
     let mut chars = scheme.chars();
     let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -108,7 +127,10 @@ pub(crate) fn tokenize(s: &str) -> Vec<Token> {
     let mut text_start = 0;
     let flush = |out: &mut Vec<Token>, from: usize, to: usize| {
         if to > from {
-            out.push(Token::Text { text: decode_entities(&s[from..to]), at: from });
+            out.push(Token::Text {
+                text: decode_entities(&s[from..to]),
+                at: from,
+            });
         }
     };
     while i < bytes.len() {
@@ -117,9 +139,9 @@ pub(crate) fn tokenize(s: &str) -> Vec<Token> {
             continue;
         }
         let rest = &s[i..];
-        if rest.starts_with("<!--") {
+        if let Some(comment) = rest.strip_prefix("<!--") {
             flush(&mut out, text_start, i);
-            let end = rest[4..].find("-->").map_or(s.len(), |e| i + 4 + e + 3);
+            let end = comment.find("-->").map_or(s.len(), |e| i + 4 + e + 3);
             out.push(Token::Ignored);
             i = end;
             text_start = i;
@@ -146,9 +168,19 @@ pub(crate) fn tokenize(s: &str) -> Vec<Token> {
         let at = i;
         i = name_from + len;
         match tag {
-            Token::Start { name, attrs, self_closing, .. } => {
+            Token::Start {
+                name,
+                attrs,
+                self_closing,
+                ..
+            } => {
                 let raw = name == "script" || name == "style";
-                out.push(Token::Start { name: name.clone(), attrs, self_closing, at });
+                out.push(Token::Start {
+                    name: name.clone(),
+                    attrs,
+                    self_closing,
+                    at,
+                });
                 if raw && !self_closing {
                     // Raw text (WHATWG HTML §13.1.2.1): no tags inside; skip to `</name`.
                     let needle = format!("</{name}");
@@ -224,7 +256,16 @@ fn parse_tag(s: &str, closing: bool) -> Option<(Token, usize)> {
             attrs.push((attr, value));
         }
     }
-    let token = if closing { Token::End { name, at: 0 } } else { Token::Start { name, attrs, self_closing, at: 0 } };
+    let token = if closing {
+        Token::End { name, at: 0 }
+    } else {
+        Token::Start {
+            name,
+            attrs,
+            self_closing,
+            at: 0,
+        }
+    };
     Some((token, i))
 }
 
@@ -240,9 +281,13 @@ pub(crate) fn sanitize_attrs(
         let value = clean_text(value);
         let keep = match attr.as_str() {
             "class" | "title" => true,
-            "lang" => value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !value.is_empty(),
+            "lang" => {
+                value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !value.is_empty()
+            }
             "dir" => matches!(value.as_str(), "ltr" | "rtl" | "auto"),
-            "colspan" | "rowspan" => matches!(name, "td" | "th") && value.parse::<u16>().is_ok_and(|n| n > 0),
+            "colspan" | "rowspan" => {
+                matches!(name, "td" | "th") && value.parse::<u16>().is_ok_and(|n| n > 0)
+            }
             "href" if name == "a" => {
                 if is_safe_external(&value) {
                     true
@@ -265,7 +310,10 @@ pub(crate) fn sanitize_attrs(
                 false
             }
             a if a.starts_with("on") => {
-                diags.push(Diagnostic::warning(at, format!("event handler `{a}` on raw HTML <{name}> is removed")));
+                diags.push(Diagnostic::warning(
+                    at,
+                    format!("event handler `{a}` on raw HTML <{name}> is removed"),
+                ));
                 false
             }
             // Everything else (style, data-*, …) is dropped quietly: harmless but not ours.
@@ -280,8 +328,9 @@ pub(crate) fn sanitize_attrs(
 
 /// The warning for a dropped dangerous element.
 pub(crate) fn dangerous_warning(name: &str, at: Span) -> Diagnostic {
-    Diagnostic::warning(at, format!("raw HTML <{name}> is removed with its content"))
-        .with_hint("scripts, styles, frames, forms and embedded objects are not allowed in the book")
+    Diagnostic::warning(at, format!("raw HTML <{name}> is removed with its content")).with_hint(
+        "scripts, styles, frames, forms and embedded objects are not allowed in the book",
+    )
 }
 
 /// The warning for an `<img>` in raw HTML.
@@ -292,7 +341,10 @@ pub(crate) fn image_warning(at: Span) -> Diagnostic {
 
 /// The warning for an unknown element.
 pub(crate) fn unwrap_warning(name: &str, at: Span) -> Diagnostic {
-    Diagnostic::warning(at, format!("raw HTML <{name}> is not supported; its content is kept"))
+    Diagnostic::warning(
+        at,
+        format!("raw HTML <{name}> is not supported; its content is kept"),
+    )
 }
 
 /// An open element while building a tree.
@@ -306,21 +358,46 @@ struct Open {
 fn closes_p(name: &str) -> bool {
     matches!(
         name,
-        "p" | "div" | "blockquote" | "ul" | "ol" | "dl" | "table" | "pre" | "hr" | "figure" | "h2" | "h3" | "h4" | "h5" | "h6"
+        "p" | "div"
+            | "blockquote"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "table"
+            | "pre"
+            | "hr"
+            | "figure"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
     )
 }
 
 /// Parses a block of raw HTML into sanitised, balanced nodes. `at(i)` is the span of
 /// byte `i` of `html` in its source file.
-pub(crate) fn parse_block(html: &str, at: &dyn Fn(usize) -> Span, diags: &mut Vec<Diagnostic>) -> Vec<HtmlNode> {
-    let mut stack: Vec<Open> = vec![Open { name: String::new(), attrs: Vec::new(), children: Vec::new() }];
+pub(crate) fn parse_block(
+    html: &str,
+    at: &dyn Fn(usize) -> Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<HtmlNode> {
+    let mut stack: Vec<Open> = vec![Open {
+        name: String::new(),
+        attrs: Vec::new(),
+        children: Vec::new(),
+    }];
     // Name and depth of a dangerous element being skipped, with its content.
     let mut skipping: Option<(String, usize)> = None;
     let mut depth_warned = false;
     for token in tokenize(html) {
         if let Some((name, depth)) = &mut skipping {
             match &token {
-                Token::Start { name: n, self_closing: false, .. } if n == name && !is_void(n) => *depth += 1,
+                Token::Start {
+                    name: n,
+                    self_closing: false,
+                    ..
+                } if n == name && !is_void(n) => *depth += 1,
                 Token::End { name: n, .. } if n == name => {
                     *depth -= 1;
                     if *depth == 0 {
@@ -339,49 +416,72 @@ pub(crate) fn parse_block(html: &str, at: &dyn Fn(usize) -> Span, diags: &mut Ve
                     push_text(&mut top.children, text);
                 }
             }
-            Token::Start { name, attrs, self_closing, at: pos } => match classify(&name) {
-                Class::Dangerous => {
-                    diags.push(dangerous_warning(&name, at(pos)));
-                    if !self_closing && !is_void(&name) {
-                        skipping = Some((name, 1));
+            Token::Start {
+                name,
+                attrs,
+                self_closing,
+                at: pos,
+            } => {
+                match classify(&name) {
+                    Class::Dangerous => {
+                        diags.push(dangerous_warning(&name, at(pos)));
+                        if !self_closing && !is_void(&name) {
+                            skipping = Some((name, 1));
+                        }
                     }
-                }
-                Class::Image => {
-                    diags.push(image_warning(at(pos)));
-                    let alt = attrs.iter().find(|(a, _)| a == "alt").map(|(_, v)| clean_text(v)).unwrap_or_default();
-                    if let Some(top) = stack.last_mut() {
-                        push_text(&mut top.children, alt);
+                    Class::Image => {
+                        diags.push(image_warning(at(pos)));
+                        let alt = attrs
+                            .iter()
+                            .find(|(a, _)| a == "alt")
+                            .map(|(_, v)| clean_text(v))
+                            .unwrap_or_default();
+                        if let Some(top) = stack.last_mut() {
+                            push_text(&mut top.children, alt);
+                        }
                     }
-                }
-                Class::Unwrap => diags.push(unwrap_warning(&name, at(pos))),
-                Class::Void => {
-                    let attrs = sanitize_attrs(&name, &attrs, at(pos), diags);
-                    if let Some(top) = stack.last_mut() {
-                        top.children.push(HtmlNode::Element { name, attrs, children: Vec::new() });
+                    Class::Unwrap => diags.push(unwrap_warning(&name, at(pos))),
+                    Class::Void => {
+                        let attrs = sanitize_attrs(&name, &attrs, at(pos), diags);
+                        if let Some(top) = stack.last_mut() {
+                            top.children.push(HtmlNode::Element {
+                                name,
+                                attrs,
+                                children: Vec::new(),
+                            });
+                        }
                     }
-                }
-                Class::Allowed => {
-                    if stack.len() > MAX_DEPTH {
-                        if !depth_warned {
-                            diags.push(Diagnostic::warning(
+                    Class::Allowed => {
+                        if stack.len() > MAX_DEPTH {
+                            if !depth_warned {
+                                diags.push(Diagnostic::warning(
                                 at(pos),
                                 format!("raw HTML nested deeper than {MAX_DEPTH} elements is flattened"),
                             ));
-                            depth_warned = true;
+                                depth_warned = true;
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    implied_ends(&mut stack, &name);
-                    let attrs = sanitize_attrs(&name, &attrs, at(pos), diags);
-                    if self_closing {
-                        if let Some(top) = stack.last_mut() {
-                            top.children.push(HtmlNode::Element { name, attrs, children: Vec::new() });
+                        implied_ends(&mut stack, &name);
+                        let attrs = sanitize_attrs(&name, &attrs, at(pos), diags);
+                        if self_closing {
+                            if let Some(top) = stack.last_mut() {
+                                top.children.push(HtmlNode::Element {
+                                    name,
+                                    attrs,
+                                    children: Vec::new(),
+                                });
+                            }
+                        } else {
+                            stack.push(Open {
+                                name,
+                                attrs,
+                                children: Vec::new(),
+                            });
                         }
-                    } else {
-                        stack.push(Open { name, attrs, children: Vec::new() });
                     }
                 }
-            },
+            }
             Token::End { name, .. } => {
                 // Pop to the matching element; a stray end tag is dropped.
                 if let Some(pos) = stack.iter().skip(1).rposition(|o| o.name == name) {
@@ -395,7 +495,10 @@ pub(crate) fn parse_block(html: &str, at: &dyn Fn(usize) -> Span, diags: &mut Ve
     while stack.len() > 1 {
         close_top(&mut stack);
     }
-    stack.pop().map(|o| o.children).unwrap_or_default()
+    let mut nodes = stack.pop().map(|o| o.children).unwrap_or_default();
+    // Line ends between block elements mean nothing at the top of a block.
+    nodes.retain(|n| !matches!(n, HtmlNode::Text(t) if t.trim().is_empty()));
+    nodes
 }
 
 /// Closes elements that the start of `name` ends implicitly: an open `<p>` before a block,
@@ -406,10 +509,16 @@ fn implied_ends(stack: &mut Vec<Open>, name: &str) {
         "dt" | "dd" => (&["dt", "dd"], &["dl"]),
         "tr" => (&["tr"], &["table", "thead", "tbody", "tfoot"]),
         "td" | "th" => (&["td", "th"], &["tr", "table"]),
-        n if closes_p(n) => (&["p"], &["div", "blockquote", "li", "td", "th", "dd", "figure"]),
+        n if closes_p(n) => (
+            &["p"],
+            &["div", "blockquote", "li", "td", "th", "dd", "figure"],
+        ),
         _ => return,
     };
-    if let Some(pos) = stack.iter().rposition(|o| ends.contains(&o.name.as_str()) || scope.contains(&o.name.as_str())) {
+    if let Some(pos) = stack
+        .iter()
+        .rposition(|o| ends.contains(&o.name.as_str()) || scope.contains(&o.name.as_str()))
+    {
         if pos > 0 && ends.contains(&stack[pos].name.as_str()) {
             while stack.len() > pos {
                 close_top(stack);
@@ -424,7 +533,11 @@ fn close_top(stack: &mut Vec<Open>) {
     }
     if let Some(open) = stack.pop() {
         if let Some(parent) = stack.last_mut() {
-            parent.children.push(HtmlNode::Element { name: open.name, attrs: open.attrs, children: open.children });
+            parent.children.push(HtmlNode::Element {
+                name: open.name,
+                attrs: open.attrs,
+                children: open.children,
+            });
         }
     }
 }
@@ -441,6 +554,7 @@ fn push_text(children: &mut Vec<HtmlNode>, text: String) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::source::FileId;
@@ -454,7 +568,10 @@ mod tests {
     fn el(name: &str, attrs: &[(&str, &str)], children: Vec<HtmlNode>) -> HtmlNode {
         HtmlNode::Element {
             name: name.into(),
-            attrs: attrs.iter().map(|(a, v)| (a.to_string(), v.to_string())).collect(),
+            attrs: attrs
+                .iter()
+                .map(|(a, v)| (a.to_string(), v.to_string()))
+                .collect(),
             children,
         }
     }
@@ -502,7 +619,11 @@ mod tests {
             parse("<a href=\"https://x.org\">a</a><a href=\"JavaScript:alert(1)\">b</a><a href=\"ch.md\">c</a>");
         assert_eq!(
             nodes,
-            vec![el("a", &[("href", "https://x.org")], vec![text("a")]), el("a", &[], vec![text("b")]), el("a", &[], vec![text("c")])]
+            vec![
+                el("a", &[("href", "https://x.org")], vec![text("a")]),
+                el("a", &[], vec![text("b")]),
+                el("a", &[], vec![text("c")])
+            ]
         );
         assert!(diags[0].message.contains("`javascript:`"));
         assert!(diags[1].message.contains("relative link `ch.md`"));
@@ -517,17 +638,44 @@ mod tests {
         assert_eq!(
             nodes,
             vec![
-                el("p", &[], vec![el("em", &[], vec![text("a"), el("strong", &[], vec![text("b")])]), text("c")]),
+                el(
+                    "p",
+                    &[],
+                    vec![
+                        el(
+                            "em",
+                            &[],
+                            vec![text("a"), el("strong", &[], vec![text("b")])]
+                        ),
+                        text("c")
+                    ]
+                ),
                 el("p", &[], vec![text("d")]),
-                el("ul", &[], vec![el("li", &[], vec![text("e")]), el("li", &[], vec![text("f")])]),
+                el(
+                    "ul",
+                    &[],
+                    vec![
+                        el("li", &[], vec![text("e")]),
+                        el("li", &[], vec![text("f")])
+                    ]
+                ),
             ]
         );
     }
 
     #[test]
     fn comments_images_unknown_and_void_elements() {
-        let (nodes, diags) = parse("<!-- note --><center>x<br/>y<img src=a.png alt=\"A &amp; B\"></center><hr>");
-        assert_eq!(nodes, vec![text("x"), el("br", &[], vec![]), text("yA & B"), el("hr", &[], vec![])]);
+        let (nodes, diags) =
+            parse("<!-- note --><center>x<br/>y<img src=a.png alt=\"A &amp; B\"></center><hr>");
+        assert_eq!(
+            nodes,
+            vec![
+                text("x"),
+                el("br", &[], vec![]),
+                text("yA & B"),
+                el("hr", &[], vec![])
+            ]
+        );
         assert_eq!(diags.len(), 2);
         assert!(diags[0].message.contains("<center> is not supported"));
         assert!(diags[1].message.contains("<img>"));

@@ -11,7 +11,11 @@ fn is_reserved(id: &str) -> bool {
         return true;
     }
     let rest = id.strip_prefix("note-").or_else(|| id.strip_prefix("ref-"));
-    rest.is_some_and(|r| !r.is_empty() && r.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && r.split('-')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 /// ASCII for common Latin letters with diacritics, so `Café` → `cafe` rather than `caf`.
@@ -56,7 +60,9 @@ pub fn slug(text: &str) -> String {
         } else if let Some(t) = transliterate(c) {
             Some(t)
         } else {
-            if (c.is_whitespace() || c == '-' || c == '_' || c == '.' || c == '/') && !out.is_empty() {
+            if (c.is_whitespace() || c == '-' || c == '_' || c == '.' || c == '/')
+                && !out.is_empty()
+            {
                 hyphen = true;
             }
             continue;
@@ -82,7 +88,9 @@ pub fn slug(text: &str) -> String {
 /// Whether `id` is usable as written: an ASCII NCName (`[A-Za-z_][A-Za-z0-9_.-]*`).
 pub fn is_valid_id(id: &str) -> bool {
     let mut chars = id.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
@@ -96,7 +104,11 @@ impl IdRegistry {
     /// Takes `base`, or `base-2`, `base-3`… if it (or a reserved id) is taken; returns the
     /// id taken.
     pub fn claim(&mut self, base: &str) -> String {
-        let base = if is_reserved(base) { format!("s-{base}") } else { base.to_string() };
+        let base = if is_reserved(base) {
+            format!("s-{base}")
+        } else {
+            base.to_string()
+        };
         let mut id = base.clone();
         let mut n = 2;
         while self.used.contains(&id) {

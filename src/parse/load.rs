@@ -26,18 +26,30 @@ pub fn load(input: &Path) -> Result<(SourceMap, Vec<Diagnostic>), Error> {
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(input, e))?;
             let path = entry.path();
-            let is_file = std::fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false);
-            let is_md = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("md"));
+            let is_file = std::fs::metadata(&path)
+                .map(|m| m.is_file())
+                .unwrap_or(false);
+            let is_md = path
+                .extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("md"));
             if is_file && is_md {
                 chapters.push(path);
             }
         }
         // Byte order of the names: deterministic and independent of the locale.
         chapters.sort_by(|a, b| {
-            let name = |p: &PathBuf| p.file_name().map(|n| n.as_encoded_bytes().to_vec()).unwrap_or_default();
+            let name = |p: &PathBuf| {
+                p.file_name()
+                    .map(|n| n.as_encoded_bytes().to_vec())
+                    .unwrap_or_default()
+            };
             name(a).cmp(&name(b))
         });
-        if let Some(yaml) = METADATA_FILES.iter().map(|n| input.join(n)).find(|p| p.is_file()) {
+        if let Some(yaml) = METADATA_FILES
+            .iter()
+            .map(|n| input.join(n))
+            .find(|p| p.is_file())
+        {
             add_file(&mut map, &yaml, &mut diags)?;
         }
         if chapters.is_empty() {
@@ -79,8 +91,11 @@ fn add_file(map: &mut SourceMap, path: &Path, diags: &mut Vec<Diagnostic>) -> Re
             let id = map.add(SourceFile::new(path, text));
             let at = bad.saturating_sub(bom);
             diags.push(
-                Diagnostic::error(Span::new(id, at, at + 1), format!("invalid UTF-8 at byte {bad} (0x{byte:02x})"))
-                    .with_hint("save the file as UTF-8"),
+                Diagnostic::error(
+                    Span::new(id, at, at + 1),
+                    format!("invalid UTF-8 at byte {bad} (0x{byte:02x})"),
+                )
+                .with_hint("save the file as UTF-8"),
             );
         }
     }

@@ -17,7 +17,9 @@ use super::text::{clean_text, Cleaned};
 use crate::diag::Diagnostic;
 use crate::model::{Align, AssetId, Block, Inline, LinkTarget, NoteId};
 use crate::source::{FileId, Span};
-use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    Alignment, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -180,27 +182,60 @@ enum SpanKind {
     Strikethrough,
     Superscript,
     Subscript,
-    Link { dest: String, link_type: LinkType },
+    Link {
+        dest: String,
+        link_type: LinkType,
+    },
     /// A raw HTML element kept as HTML (`<span lang="fr">`).
-    Html { name: String, attrs: Vec<(String, String)> },
+    Html {
+        name: String,
+        attrs: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug)]
 enum Kind {
     Root,
     Quote,
-    List { start: Option<u64>, items: Vec<Vec<Block>> },
+    List {
+        start: Option<u64>,
+        items: Vec<Vec<Block>>,
+    },
     Item,
-    NoteDef { label: String },
+    NoteDef {
+        label: String,
+    },
     Paragraph,
-    Heading { level: u8, id_attr: Option<String> },
+    Heading {
+        level: u8,
+        id_attr: Option<String>,
+    },
     Span(SpanKind),
-    Image { dest: String, alt: String },
-    Code { lang: Option<String>, text: String },
-    HtmlBlock { text: String, pieces: Vec<(usize, usize)> },
-    Metadata { text: String, start: Option<usize> },
-    Table { align: Vec<Align>, head: Vec<Vec<Inline>>, rows: Vec<Vec<Vec<Inline>>> },
-    Cells { head: bool, cells: Vec<Vec<Inline>> },
+    Image {
+        dest: String,
+        alt: String,
+    },
+    Code {
+        lang: Option<String>,
+        text: String,
+    },
+    HtmlBlock {
+        text: String,
+        pieces: Vec<(usize, usize)>,
+    },
+    Metadata {
+        text: String,
+        start: Option<usize>,
+    },
+    Table {
+        align: Vec<Align>,
+        head: Vec<Vec<Inline>>,
+        rows: Vec<Vec<Vec<Inline>>>,
+    },
+    Cells {
+        head: bool,
+        cells: Vec<Vec<Inline>>,
+    },
     Cell,
     /// A container nested too deep: its content goes to its parent.
     Transparent,
@@ -219,15 +254,27 @@ struct Frame {
 
 impl Frame {
     fn new(kind: Kind, range: Range<usize>, closer: Closer) -> Self {
-        Frame { kind, range, closer, blocks: Vec::new(), inlines: Vec::new() }
+        Frame {
+            kind,
+            range,
+            closer,
+            blocks: Vec::new(),
+            inlines: Vec::new(),
+        }
     }
 
     fn holds_blocks(&self) -> bool {
-        matches!(self.kind, Kind::Root | Kind::Quote | Kind::Item | Kind::NoteDef { .. })
+        matches!(
+            self.kind,
+            Kind::Root | Kind::Quote | Kind::Item | Kind::NoteDef { .. }
+        )
     }
 
     fn holds_inlines(&self) -> bool {
-        matches!(self.kind, Kind::Paragraph | Kind::Heading { .. } | Kind::Span(_) | Kind::Cell)
+        matches!(
+            self.kind,
+            Kind::Paragraph | Kind::Heading { .. } | Kind::Span(_) | Kind::Cell
+        )
     }
 }
 
@@ -246,7 +293,11 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn span(&self, r: &Range<usize>) -> Span {
-        Span::new(self.file, self.cleaned.original(r.start), self.cleaned.original(r.end))
+        Span::new(
+            self.file,
+            self.cleaned.original(r.start),
+            self.cleaned.original(r.end),
+        )
     }
 
     /// A file that opens a `---` block that pulldown-cmark did not take as metadata,
@@ -259,8 +310,11 @@ impl Builder<'_> {
         let closed = lines.any(|l| matches!(l.trim_end(), "---" | "..."));
         if opens && next_nonblank && !closed {
             self.diags.push(
-                Diagnostic::error(Span::new(self.file, 0, 3), "the front matter block opened here is never closed")
-                    .with_hint("end the metadata with a line holding only `---` (or `...`)"),
+                Diagnostic::error(
+                    Span::new(self.file, 0, 3),
+                    "the front matter block opened here is never closed",
+                )
+                .with_hint("end the metadata with a line holding only `---` (or `...`)"),
             );
         }
     }
@@ -273,8 +327,11 @@ impl Builder<'_> {
             self.depth_warned = true;
             let span = self.span(r);
             self.diags.push(
-                Diagnostic::warning(span, format!("content nested deeper than {MAX_DEPTH} levels is flattened"))
-                    .with_hint("lists, quotes and emphasis this deep cannot be shown as written"),
+                Diagnostic::warning(
+                    span,
+                    format!("content nested deeper than {MAX_DEPTH} levels is flattened"),
+                )
+                .with_hint("lists, quotes and emphasis this deep cannot be shown as written"),
             );
         }
         true
@@ -286,14 +343,21 @@ impl Builder<'_> {
 
     /// Pushes a container, or a transparent frame when nesting is too deep.
     fn push_container(&mut self, kind: Kind, r: Range<usize>, closer: Closer) {
-        let kind = if self.depth_exceeded(&r) { Kind::Transparent } else { kind };
+        let kind = if self.depth_exceeded(&r) {
+            Kind::Transparent
+        } else {
+            kind
+        };
         self.stack.push(Frame::new(kind, r, closer));
     }
 
     fn event(&mut self, event: Event<'_>, r: Range<usize>) {
         if let Event::Text(t) = &event {
             let raw_target = self.stack.last().is_some_and(|f| {
-                matches!(f.kind, Kind::Code { .. } | Kind::HtmlBlock { .. } | Kind::Metadata { .. })
+                matches!(
+                    f.kind,
+                    Kind::Code { .. } | Kind::HtmlBlock { .. } | Kind::Metadata { .. }
+                )
             });
             if !raw_target {
                 match &mut self.pending_text {
@@ -323,17 +387,26 @@ impl Builder<'_> {
                 }
             }
             Event::Html(h) => {
-                if let Some(Frame { kind: Kind::HtmlBlock { text, pieces }, .. }) = self.stack.last_mut() {
+                if let Some(Frame {
+                    kind: Kind::HtmlBlock { text, pieces },
+                    ..
+                }) = self.stack.last_mut()
+                {
                     pieces.push((text.len(), r.start));
                     text.push_str(&h);
                 }
             }
             Event::InlineHtml(h) => self.inline_html(&h, r),
             Event::Code(c) => self.push_inline(Inline::Code(clean_text(&c))),
-            Event::InlineMath(m) | Event::DisplayMath(m) => self.push_inline(Inline::Code(clean_text(&m))),
+            Event::InlineMath(m) | Event::DisplayMath(m) => {
+                self.push_inline(Inline::Code(clean_text(&m)))
+            }
             Event::FootnoteReference(label) => {
                 let note = self.shared.note_key(self.file, &label);
-                self.push_inline(Inline::NoteRef { note, occurrence: 0 });
+                self.push_inline(Inline::NoteRef {
+                    note,
+                    occurrence: 0,
+                });
             }
             Event::SoftBreak => self.push_inline(Inline::SoftBreak),
             Event::HardBreak => self.push_inline(Inline::LineBreak),
@@ -341,14 +414,18 @@ impl Builder<'_> {
                 let span = self.span(&r);
                 self.push_block(Block::ThematicBreak { span });
             }
-            Event::TaskListMarker(done) => self.push_inline(Inline::Text(if done { "☒ " } else { "☐ " }.into())),
+            Event::TaskListMarker(done) => {
+                self.push_inline(Inline::Text(if done { "☒ " } else { "☐ " }.into()))
+            }
         }
     }
 
     /// Emits merged text, reporting `[^label]` left as text: pulldown-cmark leaves a
     /// reference to an undefined note as literal text (its docs, `Options::ENABLE_FOOTNOTES`).
     fn flush_text(&mut self) {
-        let Some((text, range)) = self.pending_text.take() else { return };
+        let Some((text, range)) = self.pending_text.take() else {
+            return;
+        };
         if text.contains("[^") {
             self.report_undefined_notes(&range);
         }
@@ -356,7 +433,8 @@ impl Builder<'_> {
     }
 
     fn report_undefined_notes(&mut self, range: &Range<usize>) {
-        let src = &self.cleaned.text[range.start.min(self.cleaned.text.len())..range.end.min(self.cleaned.text.len())];
+        let src = &self.cleaned.text
+            [range.start.min(self.cleaned.text.len())..range.end.min(self.cleaned.text.len())];
         let mut from = 0;
         while let Some(i) = src[from..].find("[^") {
             let at = from + i;
@@ -365,7 +443,9 @@ impl Builder<'_> {
                 continue;
             }
             let rest = &src[at + 2..];
-            let Some(close) = rest.find(']') else { continue };
+            let Some(close) = rest.find(']') else {
+                continue;
+            };
             let label = &rest[..close];
             if label.is_empty() || label.len() > 200 || label.chars().any(char::is_whitespace) {
                 continue;
@@ -384,25 +464,70 @@ impl Builder<'_> {
             Tag::Paragraph => self.push(Kind::Paragraph, r),
             Tag::Heading { level, id, .. } => {
                 let level = heading_level(level);
-                self.push(Kind::Heading { level, id_attr: id.map(|s| s.to_string()) }, r);
+                self.push(
+                    Kind::Heading {
+                        level,
+                        id_attr: id.map(|s| s.to_string()),
+                    },
+                    r,
+                );
             }
             Tag::BlockQuote(_) => self.push_container(Kind::Quote, r, Closer::Markdown),
-            Tag::List(start) => self.push_container(Kind::List { start, items: Vec::new() }, r, Closer::Markdown),
+            Tag::List(start) => self.push_container(
+                Kind::List {
+                    start,
+                    items: Vec::new(),
+                },
+                r,
+                Closer::Markdown,
+            ),
             Tag::Item => {
-                let under_list = self.stack.last().is_some_and(|f| matches!(f.kind, Kind::List { .. }));
-                let kind = if under_list { Kind::Item } else { Kind::Transparent };
+                let under_list = self
+                    .stack
+                    .last()
+                    .is_some_and(|f| matches!(f.kind, Kind::List { .. }));
+                let kind = if under_list {
+                    Kind::Item
+                } else {
+                    Kind::Transparent
+                };
                 self.push(kind, r);
             }
-            Tag::FootnoteDefinition(label) => self.push(Kind::NoteDef { label: label.to_string() }, r),
+            Tag::FootnoteDefinition(label) => self.push(
+                Kind::NoteDef {
+                    label: label.to_string(),
+                },
+                r,
+            ),
             Tag::CodeBlock(kind) => {
                 let lang = match kind {
-                    CodeBlockKind::Fenced(info) => info.split_whitespace().next().map(str::to_string),
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().map(str::to_string)
+                    }
                     CodeBlockKind::Indented => None,
                 };
-                self.push(Kind::Code { lang, text: String::new() }, r);
+                self.push(
+                    Kind::Code {
+                        lang,
+                        text: String::new(),
+                    },
+                    r,
+                );
             }
-            Tag::HtmlBlock => self.push(Kind::HtmlBlock { text: String::new(), pieces: Vec::new() }, r),
-            Tag::MetadataBlock(_) => self.push(Kind::Metadata { text: String::new(), start: None }, r),
+            Tag::HtmlBlock => self.push(
+                Kind::HtmlBlock {
+                    text: String::new(),
+                    pieces: Vec::new(),
+                },
+                r,
+            ),
+            Tag::MetadataBlock(_) => self.push(
+                Kind::Metadata {
+                    text: String::new(),
+                    start: None,
+                },
+                r,
+            ),
             Tag::Table(aligns) => {
                 let align = aligns
                     .iter()
@@ -413,21 +538,61 @@ impl Builder<'_> {
                         Alignment::Right => Align::Right,
                     })
                     .collect();
-                self.push(Kind::Table { align, head: Vec::new(), rows: Vec::new() }, r);
+                self.push(
+                    Kind::Table {
+                        align,
+                        head: Vec::new(),
+                        rows: Vec::new(),
+                    },
+                    r,
+                );
             }
-            Tag::TableHead => self.push(Kind::Cells { head: true, cells: Vec::new() }, r),
-            Tag::TableRow => self.push(Kind::Cells { head: false, cells: Vec::new() }, r),
+            Tag::TableHead => self.push(
+                Kind::Cells {
+                    head: true,
+                    cells: Vec::new(),
+                },
+                r,
+            ),
+            Tag::TableRow => self.push(
+                Kind::Cells {
+                    head: false,
+                    cells: Vec::new(),
+                },
+                r,
+            ),
             Tag::TableCell => self.push(Kind::Cell, r),
-            Tag::Emphasis => self.push_container(Kind::Span(SpanKind::Emphasis), r, Closer::Markdown),
+            Tag::Emphasis => {
+                self.push_container(Kind::Span(SpanKind::Emphasis), r, Closer::Markdown)
+            }
             Tag::Strong => self.push_container(Kind::Span(SpanKind::Strong), r, Closer::Markdown),
-            Tag::Strikethrough => self.push_container(Kind::Span(SpanKind::Strikethrough), r, Closer::Markdown),
-            Tag::Superscript => self.push_container(Kind::Span(SpanKind::Superscript), r, Closer::Markdown),
-            Tag::Subscript => self.push_container(Kind::Span(SpanKind::Subscript), r, Closer::Markdown),
-            Tag::Link { link_type, dest_url, .. } => {
-                let kind = Kind::Span(SpanKind::Link { dest: dest_url.to_string(), link_type });
+            Tag::Strikethrough => {
+                self.push_container(Kind::Span(SpanKind::Strikethrough), r, Closer::Markdown)
+            }
+            Tag::Superscript => {
+                self.push_container(Kind::Span(SpanKind::Superscript), r, Closer::Markdown)
+            }
+            Tag::Subscript => {
+                self.push_container(Kind::Span(SpanKind::Subscript), r, Closer::Markdown)
+            }
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => {
+                let kind = Kind::Span(SpanKind::Link {
+                    dest: dest_url.to_string(),
+                    link_type,
+                });
                 self.push_container(kind, r, Closer::Markdown);
             }
-            Tag::Image { dest_url, .. } => self.push(Kind::Image { dest: dest_url.to_string(), alt: String::new() }, r),
+            Tag::Image { dest_url, .. } => self.push(
+                Kind::Image {
+                    dest: dest_url.to_string(),
+                    alt: String::new(),
+                },
+                r,
+            ),
             Tag::DefinitionList | Tag::DefinitionListTitle | Tag::DefinitionListDefinition => {
                 self.push(Kind::Transparent, r)
             }
@@ -458,43 +623,77 @@ impl Builder<'_> {
         }
         match frame.kind {
             Kind::Root => {}
-            Kind::Quote => self.push_block(Block::BlockQuote { blocks: frame.blocks, span }),
+            Kind::Quote => self.push_block(Block::BlockQuote {
+                blocks: frame.blocks,
+                span,
+            }),
             Kind::List { start, items } => self.push_block(Block::List { start, items, span }),
             Kind::Item => {
-                if let Some(Frame { kind: Kind::List { items, .. }, .. }) = self.stack.last_mut() {
+                if let Some(Frame {
+                    kind: Kind::List { items, .. },
+                    ..
+                }) = self.stack.last_mut()
+                {
                     items.push(frame.blocks);
                 }
             }
             Kind::NoteDef { label } => {
                 let key = normalise_label(&label);
-                if self.out.defs.iter().any(|d| normalise_label(&d.label) == key) {
+                if self
+                    .out
+                    .defs
+                    .iter()
+                    .any(|d| normalise_label(&d.label) == key)
+                {
                     self.diags.push(
                         Diagnostic::error(span, format!("note `[^{label}]` is defined twice"))
-                            .with_hint("the first definition is used; give this note its own label"),
+                            .with_hint(
+                                "the first definition is used; give this note its own label",
+                            ),
                     );
                 } else {
-                    self.out.defs.push(NoteDef { label, blocks: frame.blocks, span });
+                    self.out.defs.push(NoteDef {
+                        label,
+                        blocks: frame.blocks,
+                        span,
+                    });
                 }
             }
             Kind::Paragraph => {
                 if !frame.inlines.is_empty() {
-                    self.push_block(Block::Paragraph { content: frame.inlines, span });
+                    self.push_block(Block::Paragraph {
+                        content: frame.inlines,
+                        span,
+                    });
                 }
             }
-            Kind::Heading { level, id_attr } => self.close_heading(level, id_attr, frame.inlines, span),
+            Kind::Heading { level, id_attr } => {
+                self.close_heading(level, id_attr, frame.inlines, span)
+            }
             Kind::Span(kind) => self.close_span(kind, frame.inlines, span),
             Kind::Image { dest, alt } => {
                 let index = self.shared.images.len() as u32;
                 self.shared.images.push(PendingImage { src: dest, span });
-                self.push_inline(Inline::Image { asset: AssetId(index), alt: clean_text(alt.trim()) });
+                self.push_inline(Inline::Image {
+                    asset: AssetId(index),
+                    alt: clean_text(alt.trim()),
+                });
             }
-            Kind::Code { lang, text } => self.push_block(Block::CodeBlock { lang, text: clean_text(&text), span }),
+            Kind::Code { lang, text } => self.push_block(Block::CodeBlock {
+                lang,
+                text: clean_text(&text),
+                span,
+            }),
             Kind::HtmlBlock { text, pieces } => {
                 let file = self.file;
                 let cleaned = self.cleaned;
                 let at = move |i: usize| {
                     let k = pieces.partition_point(|&(off, _)| off <= i);
-                    let pos = if k == 0 { i } else { pieces[k - 1].1 + (i - pieces[k - 1].0) };
+                    let pos = if k == 0 {
+                        i
+                    } else {
+                        pieces[k - 1].1 + (i - pieces[k - 1].0)
+                    };
                     let o = cleaned.original(pos);
                     Span::new(file, o, o)
                 };
@@ -507,9 +706,18 @@ impl Builder<'_> {
                 let start = self.cleaned.original(start.unwrap_or(frame.range.start));
                 self.out.metadata.push((text, start));
             }
-            Kind::Table { align, head, rows } => self.push_block(Block::Table { align, head, rows, span }),
+            Kind::Table { align, head, rows } => self.push_block(Block::Table {
+                align,
+                head,
+                rows,
+                span,
+            }),
             Kind::Cells { head, cells } => {
-                if let Some(Frame { kind: Kind::Table { head: h, rows, .. }, .. }) = self.stack.last_mut() {
+                if let Some(Frame {
+                    kind: Kind::Table { head: h, rows, .. },
+                    ..
+                }) = self.stack.last_mut()
+                {
                     if head {
                         *h = cells;
                     } else {
@@ -518,7 +726,11 @@ impl Builder<'_> {
                 }
             }
             Kind::Cell => {
-                if let Some(Frame { kind: Kind::Cells { cells, .. }, .. }) = self.stack.last_mut() {
+                if let Some(Frame {
+                    kind: Kind::Cells { cells, .. },
+                    ..
+                }) = self.stack.last_mut()
+                {
                     cells.push(frame.inlines);
                 }
             }
@@ -534,7 +746,13 @@ impl Builder<'_> {
         }
     }
 
-    fn close_heading(&mut self, level: u8, id_attr: Option<String>, content: Vec<Inline>, span: Span) {
+    fn close_heading(
+        &mut self,
+        level: u8,
+        id_attr: Option<String>,
+        content: Vec<Inline>,
+        span: Span,
+    ) {
         let at_root = self.stack.len() == 1;
         let wanted = match id_attr {
             Some(id) if is_valid_id(&id) => id,
@@ -552,10 +770,20 @@ impl Builder<'_> {
         self.out.anchors.entry(wanted).or_insert_with(|| id.clone());
         if level == 1 && at_root {
             self.finish_chapter();
-            self.current = Some(ChapterDraft { title: content, id, blocks: Vec::new(), span });
+            self.current = Some(ChapterDraft {
+                title: content,
+                id,
+                blocks: Vec::new(),
+                span,
+            });
         } else {
             // A level-1 heading inside a quote or list cannot start a chapter.
-            self.push_block(Block::Heading { level: level.max(2), content, id, span });
+            self.push_block(Block::Heading {
+                level: level.max(2),
+                content,
+                id,
+                span,
+            });
         }
     }
 
@@ -573,7 +801,10 @@ impl Builder<'_> {
                     dest
                 };
                 if html::is_safe_external(&dest) {
-                    Inline::Link { target: LinkTarget::External(clean_text(dest.trim())), content }
+                    Inline::Link {
+                        target: LinkTarget::External(clean_text(dest.trim())),
+                        content,
+                    }
                 } else if let Some(scheme) = html::url_scheme(&dest) {
                     self.diags.push(
                         Diagnostic::warning(span, format!("link to a `{scheme}:` URL is removed; its text is kept"))
@@ -583,14 +814,24 @@ impl Builder<'_> {
                     return;
                 } else {
                     let index = self.shared.links.len();
-                    self.shared.links.push(PendingLink { href: dest, file: self.file, span });
-                    Inline::Link { target: LinkTarget::Internal(format!("{PENDING}{index}")), content }
+                    self.shared.links.push(PendingLink {
+                        href: dest,
+                        file: self.file,
+                        span,
+                    });
+                    Inline::Link {
+                        target: LinkTarget::Internal(format!("{PENDING}{index}")),
+                        content,
+                    }
                 }
             }
             SpanKind::Html { name, attrs } => {
                 if name == "a" {
                     match attrs.iter().find(|(a, _)| a == "href") {
-                        Some((_, href)) => Inline::Link { target: LinkTarget::External(href.clone()), content },
+                        Some((_, href)) => Inline::Link {
+                            target: LinkTarget::External(href.clone()),
+                            content,
+                        },
                         None => {
                             self.push_inlines(content);
                             return;
@@ -598,7 +839,11 @@ impl Builder<'_> {
                     }
                 } else {
                     match inlines_to_html(&content) {
-                        Some(children) => Inline::Html(vec![crate::model::HtmlNode::Element { name, attrs, children }]),
+                        Some(children) => Inline::Html(vec![crate::model::HtmlNode::Element {
+                            name,
+                            attrs,
+                            children,
+                        }]),
                         None => {
                             self.push_inlines(content);
                             return;
@@ -617,11 +862,25 @@ impl Builder<'_> {
             match token {
                 Token::Ignored => {}
                 Token::Text { text, .. } => self.push_inline(Inline::Text(clean_text(&text))),
-                Token::Start { name, attrs, self_closing, .. } => match html::classify(&name) {
+                Token::Start {
+                    name,
+                    attrs,
+                    self_closing,
+                    ..
+                } => match html::classify(&name) {
                     Class::Dangerous => {
                         self.diags.push(html::dangerous_warning(&name, span));
-                        if !self_closing && name != "embed" && name != "input" && name != "link" && name != "meta" {
-                            self.stack.push(Frame::new(Kind::Dropped, r.clone(), Closer::Html(name)));
+                        if !self_closing
+                            && name != "embed"
+                            && name != "input"
+                            && name != "link"
+                            && name != "meta"
+                        {
+                            self.stack.push(Frame::new(
+                                Kind::Dropped,
+                                r.clone(),
+                                Closer::Html(name),
+                            ));
                         }
                     }
                     Class::Image => {
@@ -636,7 +895,11 @@ impl Builder<'_> {
                             self.push_inline(Inline::LineBreak);
                         } else {
                             let attrs = html::sanitize_attrs(&name, &attrs, span, self.diags);
-                            let node = crate::model::HtmlNode::Element { name, attrs, children: Vec::new() };
+                            let node = crate::model::HtmlNode::Element {
+                                name,
+                                attrs,
+                                children: Vec::new(),
+                            };
                             self.push_inline(Inline::Html(vec![node]));
                         }
                     }
@@ -650,7 +913,10 @@ impl Builder<'_> {
                             "sub" => SpanKind::Subscript,
                             _ => {
                                 let attrs = html::sanitize_attrs(&name, &attrs, span, self.diags);
-                                SpanKind::Html { name: name.clone(), attrs }
+                                SpanKind::Html {
+                                    name: name.clone(),
+                                    attrs,
+                                }
                             }
                         };
                         self.push_container(Kind::Span(kind), r.clone(), Closer::Html(name));
@@ -684,7 +950,10 @@ impl Builder<'_> {
 
     /// The innermost frame that takes content (skipping transparent ones).
     fn target(&mut self) -> Option<&mut Frame> {
-        self.stack.iter_mut().rev().find(|f| !matches!(f.kind, Kind::Transparent))
+        self.stack
+            .iter_mut()
+            .rev()
+            .find(|f| !matches!(f.kind, Kind::Transparent))
     }
 
     fn push_inlines(&mut self, inlines: Vec<Inline>) {
@@ -700,7 +969,9 @@ impl Builder<'_> {
             Kind::Dropped => {}
             Kind::Image { alt, .. } => alt.push_str(&plain_text(std::slice::from_ref(&inline))),
             _ if takes => {
-                if let (Inline::Text(new), Some(Inline::Text(prev))) = (&inline, frame.inlines.last_mut()) {
+                if let (Inline::Text(new), Some(Inline::Text(prev))) =
+                    (&inline, frame.inlines.last_mut())
+                {
                     prev.push_str(new);
                     return;
                 }
@@ -720,7 +991,10 @@ impl Builder<'_> {
         }
         if !frame.inlines.is_empty() {
             let content = std::mem::take(&mut frame.inlines);
-            frame.blocks.push(Block::Paragraph { content, span: block.span() });
+            frame.blocks.push(Block::Paragraph {
+                content,
+                span: block.span(),
+            });
         }
         frame.blocks.push(block);
     }
@@ -789,15 +1063,27 @@ pub(crate) fn plain_text(inlines: &[Inline]) -> String {
 fn inlines_to_html(inlines: &[Inline]) -> Option<Vec<crate::model::HtmlNode>> {
     use crate::model::HtmlNode;
     let el = |name: &str, c: &[Inline]| -> Option<HtmlNode> {
-        Some(HtmlNode::Element { name: name.into(), attrs: Vec::new(), children: inlines_to_html(c)? })
+        Some(HtmlNode::Element {
+            name: name.into(),
+            attrs: Vec::new(),
+            children: inlines_to_html(c)?,
+        })
     };
     let mut out = Vec::new();
     for inline in inlines {
         out.push(match inline {
             Inline::Text(t) => HtmlNode::Text(t.clone()),
             Inline::SoftBreak => HtmlNode::Text(" ".into()),
-            Inline::Code(t) => HtmlNode::Element { name: "code".into(), attrs: Vec::new(), children: vec![HtmlNode::Text(t.clone())] },
-            Inline::LineBreak => HtmlNode::Element { name: "br".into(), attrs: Vec::new(), children: Vec::new() },
+            Inline::Code(t) => HtmlNode::Element {
+                name: "code".into(),
+                attrs: Vec::new(),
+                children: vec![HtmlNode::Text(t.clone())],
+            },
+            Inline::LineBreak => HtmlNode::Element {
+                name: "br".into(),
+                attrs: Vec::new(),
+                children: Vec::new(),
+            },
             Inline::Emphasis(c) => el("em", c)?,
             Inline::Strong(c) => el("strong", c)?,
             Inline::Strikethrough(c) => el("s", c)?,

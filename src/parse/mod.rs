@@ -37,7 +37,8 @@ pub struct Parsed {
 
 /// Whether a source file is YAML metadata (`book.yaml`) rather than Markdown.
 fn is_yaml(path: &std::path::Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// Builds the book from the manuscript's files.
@@ -48,7 +49,7 @@ pub fn parse(sources: &SourceMap) -> Parsed {
     let mut chapters: Vec<Chapter> = Vec::new();
     let mut defs: BTreeMap<(FileId, String), NoteDef> = BTreeMap::new();
     // Per Markdown file: its path relative to the root, its anchors, its first chapter.
-    let mut files: Vec<(FileId, String, BTreeMap<String, String>, Option<usize>)> = Vec::new();
+    let mut files: Vec<FileInfo> = Vec::new();
     let mut first_file: Option<FileId> = None;
 
     for (id, file) in sources.files() {
@@ -71,44 +72,78 @@ pub fn parse(sources: &SourceMap) -> Parsed {
                 // (as if the files were one, as pandoc reads several inputs).
                 Some(last) => last.blocks.extend(content.leading),
                 None => {
-                    let span = content.leading.first().map_or(Span::file_start(id), |b| b.span());
+                    let span = content
+                        .leading
+                        .first()
+                        .map_or(Span::file_start(id), |b| b.span());
                     let ch_id = shared.ids.claim("opening");
-                    chapters.push(Chapter { title: None, id: ch_id, blocks: content.leading, span });
+                    chapters.push(Chapter {
+                        title: None,
+                        id: ch_id,
+                        blocks: content.leading,
+                        span,
+                    });
                 }
             }
             first_chapter = Some(chapters.len() - 1);
         }
         for ch in content.chapters {
             first_chapter.get_or_insert(chapters.len());
-            chapters.push(Chapter { title: Some(ch.title), id: ch.id, blocks: ch.blocks, span: ch.span });
+            chapters.push(Chapter {
+                title: Some(ch.title),
+                id: ch.id,
+                blocks: ch.blocks,
+                span: ch.span,
+            });
         }
         for def in content.defs {
             defs.insert((id, markdown::normalise_label(&def.label)), def);
         }
         let rel = relative_path(&sources.root, &file.path);
-        files.push((id, rel, content.anchors, first_chapter));
+        files.push(FileInfo {
+            id,
+            path: rel,
+            anchors: content.anchors,
+            first_chapter,
+        });
     }
 
     if !meta.has_title() {
         let span = first_file.map(Span::file_start);
-        diags.push(
-            Diagnostic::error(span, "the book has no title")
-                .with_hint("add `title: …` to book.yaml or to the front matter at the top of the first file"),
-        );
+        diags.push(Diagnostic::error(span, "the book has no title").with_hint(
+            "add `title: …` to book.yaml or to the front matter at the top of the first file",
+        ));
     }
     if chapters.is_empty() {
         diags.push(
-            Diagnostic::error(None, "the manuscript has no text").with_hint("write the book in Markdown files (`*.md`)"),
+            Diagnostic::error(None, "the manuscript has no text")
+                .with_hint("write the book in Markdown files (`*.md`)"),
         );
-        return Parsed { book: None, diagnostics: diags };
+        return Parsed {
+            book: None,
+            diagnostics: diags,
+        };
     }
 
     let (mut metadata, cover) = meta.finish();
-    let mut notes = notes::resolve(&mut chapters, defs, &shared.note_keys, metadata.note_numbering, &mut diags);
+    let mut notes = notes::resolve(
+        &mut chapters,
+        defs,
+        &shared.note_keys,
+        metadata.note_numbering,
+        &mut diags,
+    );
 
     // Links and images, in reading order (so assets are numbered by first use).
     let mut assets: Vec<Asset> = Vec::new();
-    let mut resolver = Resolver { sources, shared: &shared, files: &files, chapters_ids: Vec::new(), assets: &mut assets, diags: &mut diags };
+    let mut resolver = Resolver {
+        sources,
+        shared: &shared,
+        files: &files,
+        chapters_ids: Vec::new(),
+        assets: &mut assets,
+        diags: &mut diags,
+    };
     resolver.chapters_ids = chapters.iter().map(|c| c.id.clone()).collect();
     for ch in &mut chapters {
         if let Some(title) = &mut ch.title {
@@ -123,25 +158,50 @@ pub fn parse(sources: &SourceMap) -> Parsed {
         match assets::read(&sources.root, &src) {
             Ok(asset) => metadata.cover = Some(resolver.add_asset(asset)),
             Err(problem) => diags.push(
-                Diagnostic::warning(span, format!("cover: {}; the book has no cover", problem.describe(&src)))
-                    .with_hint("`cover-image` is a path relative to the manuscript folder"),
+                Diagnostic::warning(
+                    span,
+                    format!("cover: {}; the book has no cover", problem.describe(&src)),
+                )
+                .with_hint("`cover-image` is a path relative to the manuscript folder"),
             ),
         }
     }
-    Parsed { book: Some(Book { meta: metadata, chapters, notes, assets }), diagnostics: diags }
+    Parsed {
+        book: Some(Book {
+            meta: metadata,
+            chapters,
+            notes,
+            assets,
+        }),
+        diagnostics: diags,
+    }
 }
 
 /// `path` relative to `root`, with `/` separators (as links write it).
 fn relative_path(root: &std::path::Path, path: &std::path::Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// What links need to know about one Markdown file.
+struct FileInfo {
+    id: FileId,
+    /// Path relative to the root, `/`-separated.
+    path: String,
+    /// Ids as the author wrote them → ids given.
+    anchors: BTreeMap<String, String>,
+    /// The chapter holding the file's first text.
+    first_chapter: Option<usize>,
 }
 
 /// Resolves link and image placeholders.
 struct Resolver<'a> {
     sources: &'a SourceMap,
     shared: &'a Shared,
-    files: &'a [(FileId, String, BTreeMap<String, String>, Option<usize>)],
+    files: &'a [FileInfo],
     chapters_ids: Vec<String>,
     assets: &'a mut Vec<Asset>,
     diags: &'a mut Vec<Diagnostic>,
@@ -158,11 +218,20 @@ impl Resolver<'_> {
 
     fn inline(&mut self, inline: Inline) -> Vec<Inline> {
         match inline {
-            Inline::Link { target: LinkTarget::Internal(t), content } if t.starts_with(PENDING) => {
-                let link = t[PENDING.len_utf8()..].parse::<usize>().ok().and_then(|i| self.shared.links.get(i));
+            Inline::Link {
+                target: LinkTarget::Internal(t),
+                content,
+            } if t.starts_with(PENDING) => {
+                let link = t[PENDING.len_utf8()..]
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| self.shared.links.get(i));
                 let Some(link) = link else { return content };
                 match self.find_target(link.file, &link.href) {
-                    Some(id) => vec![Inline::Link { target: LinkTarget::Internal(id), content }],
+                    Some(id) => vec![Inline::Link {
+                        target: LinkTarget::Internal(id),
+                        content,
+                    }],
                     None => {
                         self.diags.push(
                             Diagnostic::warning(link.span, format!("link to `{}` points to nothing in the book; its text is kept", link.href))
@@ -173,13 +242,24 @@ impl Resolver<'_> {
                 }
             }
             Inline::Image { asset, alt } => {
-                let Some(image) = self.shared.images.get(asset.0 as usize) else { return vec![Inline::Text(alt)] };
+                let Some(image) = self.shared.images.get(asset.0 as usize) else {
+                    return vec![Inline::Text(alt)];
+                };
                 match assets::read(&self.sources.root, &image.src) {
-                    Ok(a) => vec![Inline::Image { asset: self.add_asset(a), alt }],
+                    Ok(a) => vec![Inline::Image {
+                        asset: self.add_asset(a),
+                        alt,
+                    }],
                     Err(problem) => {
                         self.diags.push(
-                            Diagnostic::warning(image.span, format!("{}; its alt text is shown instead", problem.describe(&image.src)))
-                                .with_hint("image paths are relative to the manuscript folder"),
+                            Diagnostic::warning(
+                                image.span,
+                                format!(
+                                    "{}; its alt text is shown instead",
+                                    problem.describe(&image.src)
+                                ),
+                            )
+                            .with_hint("image paths are relative to the manuscript folder"),
                         );
                         if alt.is_empty() {
                             Vec::new()
@@ -202,29 +282,38 @@ impl Resolver<'_> {
         };
         let path = path.trim_start_matches("./");
         let target_file = if path.is_empty() {
-            self.files.iter().find(|f| f.0 == file)
+            self.files.iter().find(|f| f.id == file)
         } else {
             // Relative to the file the link is in; chapter files sit in the root.
-            self.files.iter().find(|f| f.1 == path || f.1.rsplit('/').next() == Some(path))
+            self.files
+                .iter()
+                .find(|f| f.path == path || f.path.rsplit('/').next() == Some(path))
         }?;
         match frag {
             Some(frag) if !frag.is_empty() => {
-                if let Some(id) = target_file.2.get(frag) {
+                if let Some(id) = target_file.anchors.get(frag) {
                     return Some(id.clone());
                 }
                 if path.is_empty() {
                     // `#id` may name a heading in another file, or a final id.
-                    if let Some(id) = self.files.iter().find_map(|f| f.2.get(frag)) {
+                    if let Some(id) = self.files.iter().find_map(|f| f.anchors.get(frag)) {
                         return Some(id.clone());
                     }
-                    if self.chapters_ids.iter().any(|c| c == frag) || self.files.iter().any(|f| f.2.values().any(|v| v == frag)) {
+                    if self.chapters_ids.iter().any(|c| c == frag)
+                        || self
+                            .files
+                            .iter()
+                            .any(|f| f.anchors.values().any(|v| v == frag))
+                    {
                         return Some(frag.to_string());
                     }
                 }
                 None
             }
             _ if path.is_empty() => None,
-            _ => target_file.3.and_then(|i| self.chapters_ids.get(i).cloned()),
+            _ => target_file
+                .first_chapter
+                .and_then(|i| self.chapters_ids.get(i).cloned()),
         }
     }
 }
@@ -248,13 +337,17 @@ mod tests {
 
     #[test]
     fn chapters_split_at_level_one_headings() {
-        let p = parse_str("---\ntitle: T\n---\n\nIntro text.\n\n# One\n\nA.\n\n## Sub\n\n# One\n\nB.\n");
+        let p = parse_str(
+            "---\ntitle: T\n---\n\nIntro text.\n\n# One\n\nA.\n\n## Sub\n\n# One\n\nB.\n",
+        );
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         let book = p.book.clone().unwrap();
         let ids: Vec<&str> = book.chapters.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["opening", "one", "one-2"]);
         assert!(book.chapters[0].title.is_none());
-        assert!(matches!(&book.chapters[1].blocks[1], Block::Heading { level: 2, id, .. } if id == "sub"));
+        assert!(
+            matches!(&book.chapters[1].blocks[1], Block::Heading { level: 2, id, .. } if id == "sub")
+        );
         assert_eq!(book.meta.title, "T");
     }
 
@@ -266,12 +359,20 @@ mod tests {
 
     #[test]
     fn undefined_note_is_an_error_at_its_position() {
-        let p = parse_str("---\ntitle: T\n---\n# A\n\nThe wind rose[^gale] before dawn.[^ok]\n\n[^ok]: Fine.\n");
+        let p = parse_str(
+            "---\ntitle: T\n---\n# A\n\nThe wind rose[^gale] before dawn.[^ok]\n\n[^ok]: Fine.\n",
+        );
         let errors: Vec<&Diagnostic> = p.diagnostics.iter().filter(|d| d.is_error()).collect();
         assert_eq!(errors.len(), 1, "{:?}", p.diagnostics);
-        assert_eq!(errors[0].message, "note `[^gale]` is referenced but never defined");
+        assert_eq!(
+            errors[0].message,
+            "note `[^gale]` is referenced but never defined"
+        );
         let mut map = SourceMap::new(".");
-        map.add(SourceFile::new("book.md", "---\ntitle: T\n---\n# A\n\nThe wind rose[^gale] before dawn.[^ok]\n\n[^ok]: Fine.\n"));
+        map.add(SourceFile::new(
+            "book.md",
+            "---\ntitle: T\n---\n# A\n\nThe wind rose[^gale] before dawn.[^ok]\n\n[^ok]: Fine.\n",
+        ));
         let rendered = crate::diag::render(&map, errors[0]);
         assert!(rendered.starts_with("book.md:6:14: error:"), "{rendered}");
     }
@@ -282,7 +383,9 @@ mod tests {
             "---\ntitle: T\n---\n# Start {#start}\n\n[a](#start) [b](#later) [c](https://x.org) [d](javascript:alert(1)) [e](missing.md) [f](book.md)\n\n## Later\n",
         );
         let book = p.book.clone().unwrap();
-        let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else { panic!() };
+        let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else {
+            panic!()
+        };
         let targets: Vec<String> = content
             .iter()
             .filter_map(|i| match i {
@@ -292,7 +395,12 @@ mod tests {
             .collect();
         assert_eq!(
             targets,
-            ["Internal(\"start\")", "Internal(\"later\")", "External(\"https://x.org\")", "Internal(\"start\")"]
+            [
+                "Internal(\"start\")",
+                "Internal(\"later\")",
+                "External(\"https://x.org\")",
+                "Internal(\"start\")"
+            ]
         );
         assert_eq!(
             messages(&p),
@@ -307,7 +415,9 @@ mod tests {
     fn inline_html_maps_to_model_inlines() {
         let p = parse_str("---\ntitle: T\n---\nH<sub>2</sub>O x<sup>2</sup> <i>it</i><br><span lang=\"fr\">oui</span><script>bad()</script> ok\n");
         let book = p.book.clone().unwrap();
-        let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else { panic!() };
+        let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else {
+            panic!()
+        };
         assert_eq!(
             content,
             &vec![
@@ -326,7 +436,10 @@ mod tests {
                 Inline::Text(" ok".into()),
             ]
         );
-        assert_eq!(messages(&p), ["raw HTML <script> is removed with its content"]);
+        assert_eq!(
+            messages(&p),
+            ["raw HTML <script> is removed with its content"]
+        );
     }
 
     #[test]
@@ -334,11 +447,21 @@ mod tests {
         let quotes = format!("---\ntitle: T\n---\n{}deep\n", "> ".repeat(10_000));
         let p = parse_str(&quotes);
         assert!(p.book.is_some());
-        assert_eq!(messages(&p), [format!("content nested deeper than {} levels is flattened", markdown::MAX_DEPTH)]);
+        assert_eq!(
+            messages(&p),
+            [format!(
+                "content nested deeper than {} levels is flattened",
+                markdown::MAX_DEPTH
+            )]
+        );
         let lists = format!("---\ntitle: T\n---\n{}x\n", "- ".repeat(10_000));
         let p = parse_str(&lists);
         assert!(p.book.is_some());
-        let emph = format!("---\ntitle: T\n---\n{}x{}\n", "*a ".repeat(10_000), " b*".repeat(10_000));
+        let emph = format!(
+            "---\ntitle: T\n---\n{}x{}\n",
+            "*a ".repeat(10_000),
+            " b*".repeat(10_000)
+        );
         assert!(parse_str(&emph).book.is_some());
     }
 

@@ -25,7 +25,12 @@ pub(crate) fn resolve(
     numbering: NoteNumbering,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Note> {
-    let mut state = State { keys, final_of: vec![None; keys.len()], order: Vec::new(), counts: Vec::new() };
+    let mut state = State {
+        keys,
+        final_of: vec![None; keys.len()],
+        order: Vec::new(),
+        counts: Vec::new(),
+    };
     for (index, chapter) in chapters.iter_mut().enumerate() {
         let mut f = |inline| state.visit(inline, index, &defs);
         if let Some(title) = &mut chapter.title {
@@ -69,8 +74,14 @@ pub(crate) fn resolve(
     }
     for def in defs.into_values() {
         diags.push(
-            Diagnostic::warning(def.span, format!("note `[^{}]` is defined but never referenced", def.label))
-                .with_hint(format!("refer to it with `[^{}]` in the text of this file, or delete it", def.label)),
+            Diagnostic::warning(
+                def.span,
+                format!("note `[^{}]` is defined but never referenced", def.label),
+            )
+            .with_hint(format!(
+                "refer to it with `[^{}]` in the text of this file, or delete it",
+                def.label
+            )),
         );
     }
     notes
@@ -87,10 +98,19 @@ struct State<'a> {
 }
 
 impl State<'_> {
-    fn visit(&mut self, inline: Inline, chapter: usize, defs: &BTreeMap<(FileId, String), NoteDef>) -> Vec<Inline> {
-        let Inline::NoteRef { note, .. } = inline else { return vec![inline] };
+    fn visit(
+        &mut self,
+        inline: Inline,
+        chapter: usize,
+        defs: &BTreeMap<(FileId, String), NoteDef>,
+    ) -> Vec<Inline> {
+        let Inline::NoteRef { note, .. } = inline else {
+            return vec![inline];
+        };
         let key = note.index();
-        let Some(slot) = self.final_of.get_mut(key) else { return Vec::new() };
+        let Some(slot) = self.final_of.get_mut(key) else {
+            return Vec::new();
+        };
         let id = match *slot {
             Some(id) => id,
             None => {
@@ -111,7 +131,10 @@ impl State<'_> {
         };
         let occurrence = self.counts[id as usize];
         self.counts[id as usize] += 1;
-        vec![Inline::NoteRef { note: NoteId(id), occurrence }]
+        vec![Inline::NoteRef {
+            note: NoteId(id),
+            occurrence,
+        }]
     }
 }
 
@@ -123,19 +146,37 @@ mod tests {
     use crate::source::Span;
 
     fn r(k: u32) -> Inline {
-        Inline::NoteRef { note: NoteId(k), occurrence: 0 }
+        Inline::NoteRef {
+            note: NoteId(k),
+            occurrence: 0,
+        }
     }
 
     fn para(content: Vec<Inline>) -> Block {
-        Block::Paragraph { content, span: Span::default() }
+        Block::Paragraph {
+            content,
+            span: Span::default(),
+        }
     }
 
     fn chapter(blocks: Vec<Block>) -> Chapter {
-        Chapter { title: None, id: "c".into(), blocks, span: Span::default() }
+        Chapter {
+            title: None,
+            id: "c".into(),
+            blocks,
+            span: Span::default(),
+        }
     }
 
     fn def(label: &str, blocks: Vec<Block>) -> ((FileId, String), NoteDef) {
-        ((FileId(0), label.into()), NoteDef { label: label.into(), blocks, span: Span::default() })
+        (
+            (FileId(0), label.into()),
+            NoteDef {
+                label: label.into(),
+                blocks,
+                span: Span::default(),
+            },
+        )
     }
 
     fn refs(chapters: &[Chapter]) -> Vec<(u32, u32)> {
@@ -154,10 +195,23 @@ mod tests {
 
     /// Keys a, b, c (placeholders 0, 1, 2); c is defined first but referenced last, b
     /// twice, a is referenced only from inside note c; d is never referenced.
-    fn setup() -> (Vec<Chapter>, BTreeMap<(FileId, String), NoteDef>, Vec<(FileId, String)>) {
-        let keys: Vec<(FileId, String)> = ["a", "b", "c", "d"].iter().map(|l| (FileId(0), l.to_string())).collect();
+    type Setup = (
+        Vec<Chapter>,
+        BTreeMap<(FileId, String), NoteDef>,
+        Vec<(FileId, String)>,
+    );
+
+    fn setup() -> Setup {
+        let keys: Vec<(FileId, String)> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|l| (FileId(0), l.to_string()))
+            .collect();
         let chapters = vec![
-            chapter(vec![para(vec![Inline::Text("x".into()), r(1), Inline::Emphasis(vec![r(1)])])]),
+            chapter(vec![para(vec![
+                Inline::Text("x".into()),
+                r(1),
+                Inline::Emphasis(vec![r(1)]),
+            ])]),
             chapter(vec![para(vec![r(2)])]),
         ];
         let defs = BTreeMap::from([
@@ -174,21 +228,44 @@ mod tests {
         let (mut chapters, defs, keys) = setup();
         let mut diags = Vec::new();
         let notes = resolve(&mut chapters, defs, &keys, NoteNumbering::Book, &mut diags);
-        let summary: Vec<(&str, u32, u32, usize, u32)> =
-            notes.iter().map(|n| (n.label.as_str(), n.id.0, n.number, n.chapter, n.ref_count)).collect();
-        assert_eq!(summary, [("b", 0, 1, 0, 2), ("c", 1, 2, 1, 1), ("a", 2, 3, 1, 1)]);
+        let summary: Vec<(&str, u32, u32, usize, u32)> = notes
+            .iter()
+            .map(|n| (n.label.as_str(), n.id.0, n.number, n.chapter, n.ref_count))
+            .collect();
+        assert_eq!(
+            summary,
+            [("b", 0, 1, 0, 2), ("c", 1, 2, 1, 1), ("a", 2, 3, 1, 1)]
+        );
         assert_eq!(refs(&chapters), [(0, 0), (0, 1), (1, 0)]);
         // The reference inside note c now points at a's final id.
-        assert_eq!(notes[1].blocks, vec![para(vec![Inline::Text("see".into()), Inline::NoteRef { note: NoteId(2), occurrence: 0 }])]);
+        assert_eq!(
+            notes[1].blocks,
+            vec![para(vec![
+                Inline::Text("see".into()),
+                Inline::NoteRef {
+                    note: NoteId(2),
+                    occurrence: 0
+                }
+            ])]
+        );
         assert_eq!(diags.len(), 1);
-        assert_eq!(diags[0].message, "note `[^d]` is defined but never referenced");
+        assert_eq!(
+            diags[0].message,
+            "note `[^d]` is defined but never referenced"
+        );
     }
 
     #[test]
     fn chapter_numbering_restarts_but_ids_stay_global() {
         let (mut chapters, defs, keys) = setup();
         let mut diags = Vec::new();
-        let notes = resolve(&mut chapters, defs, &keys, NoteNumbering::Chapter, &mut diags);
+        let notes = resolve(
+            &mut chapters,
+            defs,
+            &keys,
+            NoteNumbering::Chapter,
+            &mut diags,
+        );
         let summary: Vec<(u32, u32)> = notes.iter().map(|n| (n.id.0, n.number)).collect();
         assert_eq!(summary, [(0, 1), (1, 1), (2, 2)]);
     }

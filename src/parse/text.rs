@@ -46,7 +46,10 @@ impl Cleaned {
     /// position in `file` (at most 20 per file, then one summary).
     pub(crate) fn new(text: &str, file: FileId, diags: &mut Vec<Diagnostic>) -> Self {
         if !text.chars().any(is_forbidden) {
-            return Cleaned { text: text.to_string(), shifts: Vec::new() };
+            return Cleaned {
+                text: text.to_string(),
+                shifts: Vec::new(),
+            };
         }
         let mut out = String::with_capacity(text.len());
         let mut shifts = Vec::new();
@@ -59,9 +62,14 @@ impl Cleaned {
                     diags.push(
                         Diagnostic::warning(
                             Span::new(file, i, i + c.len_utf8()),
-                            format!("character U+{:04X} is not allowed in a book and is removed", c as u32),
+                            format!(
+                                "character U+{:04X} is not allowed in a book and is removed",
+                                c as u32
+                            ),
                         )
-                        .with_hint("control characters usually come from copy and paste; delete it"),
+                        .with_hint(
+                            "control characters usually come from copy and paste; delete it",
+                        ),
                     );
                 }
                 removed += c.len_utf8();
@@ -73,7 +81,10 @@ impl Cleaned {
         if count > 20 {
             diags.push(Diagnostic::warning(
                 Span::file_start(file),
-                format!("{} more characters not allowed in a book were removed from this file", count - 20),
+                format!(
+                    "{} more characters not allowed in a book were removed from this file",
+                    count - 20
+                ),
             ));
         }
         Cleaned { text: out, shifts }
@@ -101,7 +112,10 @@ mod tests {
         assert_eq!(c.text, "abc");
         assert_eq!(diags.len(), 3);
         assert_eq!(diags[1].span.map(|s| s.start), Some(3));
-        assert_eq!((c.original(0), c.original(1), c.original(2), c.original(3)), (0, 2, 6, 8));
+        assert_eq!(
+            (c.original(0), c.original(1), c.original(2), c.original(3)),
+            (0, 2, 6, 8)
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::model::{Block, Inline};
 pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> Vec<Inline>) {
     for block in blocks {
         match block {
-            Block::Paragraph { content, .. } | Block::Heading { content, .. } => rewrite_inlines(content, f),
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                rewrite_inlines(content, f)
+            }
             Block::BlockQuote { blocks, .. } => rewrite_blocks(blocks, f),
             Block::List { items, .. } => {
                 for item in items {
