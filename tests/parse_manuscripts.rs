@@ -272,3 +272,97 @@ fn internal_links_across_files() {
     }
     assert_eq!(targets, ["the-storm", "the-log", "gale"]);
 }
+
+/// Parses one in-memory Markdown file named `book.md` and renders its diagnostics.
+fn parse_text(text: &str) -> (Parsed, String) {
+    let mut map = SourceMap::new("/nonexistent-quire-root");
+    map.add(quire::source::SourceFile::new("book.md", text));
+    let parsed = parse(&map);
+    let rendered = parsed.diagnostics.iter().map(|d| render(&map, d)).collect();
+    (parsed, rendered)
+}
+
+fn heads(rendered: &str) -> Vec<&str> {
+    rendered
+        .lines()
+        .filter(|l| {
+            l.starts_with("book.md:") || l.starts_with("error:") || l.starts_with("warning:")
+        })
+        .collect()
+}
+
+#[test]
+fn front_matter_positions_are_file_positions() {
+    let (_, rendered) = parse_text(
+        "---\ntitle: T\nauthr: A\nnotes: sometimes\npdf:\n  font-size: big\n---\n\n# A\n\nx\n",
+    );
+    assert_eq!(
+        heads(&rendered),
+        [
+            "book.md:3:1: warning: unknown metadata key `authr` is ignored",
+            "book.md:4:8: error: `notes: sometimes` is not a note numbering",
+            "book.md:6:14: error: `pdf.font-size` must be a size such as `11` or `11pt`",
+        ],
+        "{rendered}"
+    );
+    assert!(rendered.contains("did you mean `author`?"));
+}
+
+#[test]
+fn yaml_syntax_error_in_front_matter_is_at_its_line() {
+    let (_, rendered) = parse_text("---\ntitle: T\nauthor: \"unclosed\n---\n\n# A\n\nx\n");
+    let h = heads(&rendered);
+    assert!(
+        h[0].starts_with("book.md:3:") && h[0].contains("error: the metadata is not valid YAML"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn missing_title_is_an_error_with_a_hint() {
+    let (parsed, rendered) = parse_text("# A\n\nx\n");
+    assert_eq!(
+        heads(&rendered),
+        ["book.md:1:1: error: the book has no title"]
+    );
+    assert!(rendered.contains("= hint: add `title: …`"));
+    assert!(parsed.book.is_some());
+}
+
+#[test]
+fn notes_in_headings_escaped_references_and_duplicate_ids() {
+    let (parsed, rendered) = parse_text(
+        "---\ntitle: T\n---\n# A title[^t] {#a}\n\nNot a note: \\[^x]. Code: `[^y]`.\n\n## Sub {#a}\n\n[^t]: On the title.\n",
+    );
+    assert_eq!(
+        heads(&rendered),
+        ["book.md:8:1: warning: id `a` is already used; this heading gets `a-2`"],
+        "{rendered}"
+    );
+    let book = parsed.book.unwrap();
+    assert_eq!(book.chapters[0].id, "a");
+    assert_eq!(
+        book.chapters[0].title,
+        Some(vec![
+            Inline::Text("A title".into()),
+            Inline::NoteRef {
+                note: quire::model::NoteId(0),
+                occurrence: 0
+            }
+        ])
+    );
+    assert_eq!(book.notes[0].chapter, 0);
+}
+
+#[test]
+fn deep_lists_are_capped() {
+    let (parsed, _) = parse_text(&format!("---\ntitle: T\n---\n{}x\n", "- ".repeat(10_000)));
+    let book = parsed.book.unwrap();
+    let mut depth = 0;
+    let mut blocks = &book.chapters[0].blocks;
+    while let Some(Block::List { items, .. }) = blocks.first() {
+        depth += 1;
+        blocks = &items[0];
+    }
+    assert!((2..=64).contains(&depth), "{depth}");
+}

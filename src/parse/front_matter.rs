@@ -85,10 +85,14 @@ impl MetaBuilder {
         let value: Value = match serde_yaml::from_str(yaml) {
             Ok(v) => v,
             Err(err) => {
-                let at = err
-                    .location()
-                    .map_or(0, |l| offset_of_line_col(yaml, l.line(), l.column()));
-                let message = first_line(&err.to_string());
+                let (message, mentioned) = strip_positions(&first_line(&err.to_string()));
+                // libyaml names where the broken construct started ("while scanning a
+                // quoted scalar at line 2 column 9"): that is where the author must look.
+                let start = mentioned
+                    .into_iter()
+                    .min()
+                    .or(err.location().map(|l| (l.line(), l.column())));
+                let at = start.map_or(0, |(line, col)| offset_of_line_col(yaml, line, col));
                 diags.push(
                     Diagnostic::error(
                         loc.at(at),
@@ -479,6 +483,40 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_string()
 }
 
+/// The message without its ` at line L column C` parts (they count from the start of the
+/// YAML, not of the file; the diagnostic's span says where instead), and those positions.
+fn strip_positions(message: &str) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::new();
+    let mut found = Vec::new();
+    let mut rest = message;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let line_len = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let line = after[..line_len].parse::<usize>().ok();
+        let tail = &after[line_len..];
+        let col_part = tail.strip_prefix(" column ");
+        let col_len = col_part.map_or(0, |c| {
+            c.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(c.len())
+        });
+        let col = col_part.and_then(|c| c[..col_len].parse::<usize>().ok());
+        match (line, col, col_part) {
+            (Some(l), Some(c), Some(cp)) => {
+                found.push((l, c));
+                rest = &cp[col_len..];
+            }
+            _ => {
+                out.push_str(" at line ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, found)
+}
+
 /// Byte offset in `text` of 1-based `line` and `col` (in characters), clamped.
 fn offset_of_line_col(text: &str, line: usize, col: usize) -> usize {
     let mut start = 0;
@@ -766,6 +804,14 @@ mod tests {
         assert_eq!(m.pdf.font_size, Some(11.0));
         assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+    }
+
+    #[test]
+    fn yaml_positions_are_taken_out_of_messages() {
+        let (m, at) =
+            strip_positions("found x at line 3 column 1, while scanning y at line 2 column 9");
+        assert_eq!(m, "found x, while scanning y");
+        assert_eq!(at, [(3, 1), (2, 9)]);
     }
 
     #[test]

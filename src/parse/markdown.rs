@@ -754,6 +754,7 @@ impl Builder<'_> {
         span: Span,
     ) {
         let at_root = self.stack.len() == 1;
+        let explicit = id_attr.is_some();
         let wanted = match id_attr {
             Some(id) if is_valid_id(&id) => id,
             Some(id) => {
@@ -767,6 +768,17 @@ impl Builder<'_> {
             None => slug(&plain_text(&content)),
         };
         let id = self.shared.ids.claim(&wanted);
+        if explicit && id != wanted {
+            self.diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("id `{wanted}` is already used; this heading gets `{id}`"),
+                )
+                .with_hint(
+                    "ids must be unique across the book; links to `#{wanted}` go to the first",
+                ),
+            );
+        }
         self.out.anchors.entry(wanted).or_insert_with(|| id.clone());
         if level == 1 && at_root {
             self.finish_chapter();

@@ -8,7 +8,7 @@
 
 mod assets;
 mod front_matter;
-pub mod html;
+mod html;
 pub mod ids;
 mod load;
 mod markdown;
