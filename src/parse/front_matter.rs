@@ -577,7 +577,8 @@ pub(crate) fn classify_identifier(s: &str) -> Identifier {
         .chars()
         .filter(|c| !matches!(c, '-' | ' '))
         .collect();
-    let isbn10 = digits.len() == 10
+    let isbn10 = digits.is_ascii()
+        && digits.len() == 10
         && digits[..9].chars().all(|c| c.is_ascii_digit())
         && digits[9..].chars().all(|c| c.is_ascii_digit() || c == 'x');
     let isbn13 = digits.len() == 13 && digits.chars().all(|c| c.is_ascii_digit());

@@ -472,3 +472,45 @@ mod tests {
         assert_eq!(messages(&p), ["the manuscript has no text"]);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::tests::parse_str;
+
+    /// Malformed input of every kind gives diagnostics, never a panic.
+    #[test]
+    fn malformed_input_never_panics() {
+        for text in [
+            "",
+            "---",
+            "---\n",
+            "---\n---\n",
+            "---\n: :\n---\n",
+            "---\ntitle: [\n---\n",
+            "---\nidentifier: 12345678é\ndate: 2017-1é-01\n---\nx",
+            "[^",
+            "x [^é] [^] [^a b] \\[^c]",
+            "[^a]: x\n\n[^a]: y\n\n[^A]",
+            "<",
+            "<a",
+            "<a href='",
+            "<div><p><b>",
+            "</div></span>",
+            "text <em>open <strong>both",
+            "&#0; &#xD800; &#1114112; &amp",
+            "```\nunclosed",
+            "| a |\n|---|\n| b | c | d |",
+            "![](<>) [](#) [x]() ![é](%ZZ%) [l](./) [m](?q#f)",
+            "# \n\n#\n\n# {#}\n",
+            "# é {#é}",
+            "> - > - > 1. > x",
+            "<script>",
+            "<img src=x onerror=alert(1)>",
+            "\u{0}\u{1}\u{feff}\u{fffe}",
+            "a\r\rb\r",
+        ] {
+            let _ = parse_str(text);
+            let _ = parse_str(&format!("---\ntitle: T\n---\n{text}"));
+        }
+    }
+}
