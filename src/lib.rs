@@ -14,12 +14,16 @@
 //! Problems in the manuscript are [`diag::Diagnostic`]s with a [`source::Span`]; only
 //! `main.rs` prints them.
 
+pub mod build;
 pub mod diag;
 pub mod error;
 pub mod fonts;
 pub mod model;
+pub mod output;
 pub mod pdf;
+pub mod parse;
 pub mod source;
+pub mod starter;
 pub mod typeset;
 
 pub use error::Error;

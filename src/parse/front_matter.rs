@@ -1,0 +1,826 @@
+//! YAML metadata (`book.yaml` or a `---` block at the top of a Markdown file) →
+//! [`Metadata`].
+//!
+//! This is the only file that knows serde_yaml. The YAML is parsed into a
+//! `serde_yaml::Value` and walked by hand rather than deserialised into a struct, so that
+//! every problem is reported (not just the first), with a position: unknown keys are
+//! warnings with a "did you mean" suggestion, wrong types are errors at the value.
+//! serde_yaml values carry no positions, so keys are found again by scanning the text
+//! (`key:` at the start of a line, indented for `pdf:` sub-keys): simple and
+//! deterministic for the block style people write metadata in.
+//!
+//! Keys follow pandoc's EPUB metadata (pandoc manual, "EPUB Metadata"); `notes`, `pdf`
+//! and `hyphenation` are quire's own.
+
+use crate::diag::Diagnostic;
+use crate::model::{
+    ChapterBreak, HyphenationException, Identifier, Length2, Metadata, NoteNumbering, PdfSettings,
+};
+use crate::source::Span;
+use serde_yaml::Value;
+use std::path::PathBuf;
+
+/// Top-level keys quire understands.
+const KEYS: &[&str] = &[
+    "title",
+    "subtitle",
+    "author",
+    "lang",
+    "date",
+    "publisher",
+    "rights",
+    "identifier",
+    "description",
+    "subject",
+    "cover-image",
+    "notes",
+    "pdf",
+    "hyphenation",
+];
+
+/// Keys of the `pdf:` mapping.
+const PDF_KEYS: &[&str] = &["paper", "margins", "font-size", "chapters", "fonts"];
+
+/// Keys of `pdf: fonts:`.
+const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
+
+/// Metadata gathered from one or more YAML blocks; later blocks override earlier keys,
+/// as in pandoc.
+#[derive(Debug, Clone)]
+pub(crate) struct MetaBuilder {
+    meta: Metadata,
+    title_seen: bool,
+    /// The `cover-image` path as written, with the span of its value.
+    cover: Option<(String, Span)>,
+}
+
+impl Default for MetaBuilder {
+    fn default() -> Self {
+        MetaBuilder {
+            meta: Metadata {
+                lang: "en".to_string(),
+                ..Metadata::default()
+            },
+            title_seen: false,
+            cover: None,
+        }
+    }
+}
+
+/// Where a YAML block lies: `at(i)` is the span of byte `i` of the YAML text in its file.
+pub(crate) trait Locate {
+    /// The file span of YAML byte offset `i`.
+    fn at(&self, i: usize) -> Span;
+}
+
+impl<F: Fn(usize) -> Span> Locate for F {
+    fn at(&self, i: usize) -> Span {
+        self(i)
+    }
+}
+
+impl MetaBuilder {
+    /// Reads one YAML block into the metadata, reporting problems into `diags`.
+    pub(crate) fn apply(&mut self, yaml: &str, loc: &dyn Locate, diags: &mut Vec<Diagnostic>) {
+        let value: Value = match serde_yaml::from_str(yaml) {
+            Ok(v) => v,
+            Err(err) => {
+                let (message, mentioned) = strip_positions(&first_line(&err.to_string()));
+                // libyaml names where the broken construct started ("while scanning a
+                // quoted scalar at line 2 column 9"): that is where the author must look.
+                let start = mentioned
+                    .into_iter()
+                    .min()
+                    .or(err.location().map(|l| (l.line(), l.column())));
+                let at = start.map_or(0, |(line, col)| offset_of_line_col(yaml, line, col));
+                diags.push(
+                    Diagnostic::error(
+                        loc.at(at),
+                        format!("the metadata is not valid YAML: {message}"),
+                    )
+                    .with_hint("check the indentation and quote values that contain `:` or `#`"),
+                );
+                return;
+            }
+        };
+        let map = match value {
+            Value::Mapping(m) => m,
+            Value::Null => return,
+            _ => {
+                diags.push(Diagnostic::error(
+                    loc.at(0),
+                    "the metadata must be a mapping of `key: value` lines",
+                ));
+                return;
+            }
+        };
+        let w = Walker { yaml, loc };
+        for (key, value) in &map {
+            let Some(key) = key.as_str() else {
+                diags.push(Diagnostic::error(
+                    loc.at(0),
+                    "a metadata key is not a string",
+                ));
+                continue;
+            };
+            let (kpos, vpos) = w.find(&[key]);
+            let vspan = loc.at(vpos);
+            match key {
+                "title" => {
+                    self.title_seen = true;
+                    if let Some(s) = w.text(value, key, vspan, true, diags) {
+                        self.meta.title = s;
+                    }
+                }
+                "subtitle" => self.meta.subtitle = w.text(value, key, vspan, true, diags),
+                "author" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.authors = list;
+                    }
+                }
+                "subject" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.subjects = list;
+                    }
+                }
+                "lang" => {
+                    if let Some(s) = w.text(value, key, vspan, false, diags) {
+                        if is_language_tag(&s) {
+                            self.meta.lang = s;
+                        } else {
+                            diags.push(
+                                Diagnostic::error(vspan, format!("`{s}` is not a language tag"))
+                                    .with_hint("use a BCP 47 tag such as `en`, `en-GB` or `fr`"),
+                            );
+                        }
+                    }
+                }
+                "date" => {
+                    self.meta.date = w
+                        .text(value, key, vspan, true, diags)
+                        .map(|d| normalise_date(&d))
+                }
+                "publisher" => self.meta.publisher = w.text(value, key, vspan, true, diags),
+                "rights" => self.meta.rights = w.text(value, key, vspan, true, diags),
+                "description" => self.meta.description = w.text(value, key, vspan, true, diags),
+                "identifier" => {
+                    self.meta.identifier = w
+                        .text(value, key, vspan, false, diags)
+                        .map(|s| classify_identifier(&s));
+                }
+                "cover-image" => {
+                    self.cover = w.text(value, key, vspan, false, diags).map(|s| (s, vspan))
+                }
+                "notes" => match w.text(value, key, vspan, false, diags).as_deref() {
+                    Some("book") => self.meta.note_numbering = NoteNumbering::Book,
+                    Some("chapter") => self.meta.note_numbering = NoteNumbering::Chapter,
+                    Some(other) => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`notes: {other}` is not a note numbering"),
+                        )
+                        .with_hint("use `notes: book` (1..n across the book) or `notes: chapter`"),
+                    ),
+                    None => {}
+                },
+                "pdf" => w.pdf(value, vspan, &mut self.meta.pdf, diags),
+                "hyphenation" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.hyphenation =
+                            list.iter().map(|s| hyphenation_exception(s)).collect();
+                    }
+                }
+                _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
+            }
+        }
+    }
+
+    /// Whether some block set `title`.
+    pub(crate) fn has_title(&self) -> bool {
+        self.title_seen
+    }
+
+    /// The metadata (without the cover, which needs the file) and the cover path.
+    pub(crate) fn finish(self) -> (Metadata, Option<(String, Span)>) {
+        (self.meta, self.cover)
+    }
+}
+
+/// Finds keys and checks value types for one YAML block.
+struct Walker<'a> {
+    yaml: &'a str,
+    loc: &'a dyn Locate,
+}
+
+impl Walker<'_> {
+    /// Byte offsets in the YAML of the key at `path` (outermost first) and of its value
+    /// (the value's first character on the key's line, else the next non-blank line).
+    /// Falls back to the parent, then to 0.
+    fn find(&self, path: &[&str]) -> (usize, usize) {
+        let mut lines = Vec::new();
+        let mut pos = 0;
+        for line in self.yaml.split_inclusive('\n') {
+            lines.push((pos, line));
+            pos += line.len();
+        }
+        let mut from = 0;
+        let mut min_indent = 0;
+        let mut found = (0, 0);
+        for (depth, key) in path.iter().enumerate() {
+            let mut hit = None;
+            let mut i = from;
+            while i < lines.len() {
+                let (start, line) = lines[i];
+                let trimmed = line.trim_start_matches(' ');
+                let indent = line.len() - trimmed.len();
+                let blank = trimmed.trim().is_empty() || trimmed.starts_with('#');
+                if depth > 0 && !blank && indent < min_indent {
+                    break;
+                }
+                let bare = trimmed.strip_prefix(*key).and_then(|r| r.strip_prefix(':'));
+                let quoted = trimmed
+                    .strip_prefix('"')
+                    .and_then(|r| r.strip_prefix(*key))
+                    .and_then(|r| r.strip_prefix("\":"));
+                let right_indent = if depth == 0 {
+                    indent == 0
+                } else {
+                    indent >= min_indent
+                };
+                if let (Some(rest), true) = (bare.or(quoted), right_indent) {
+                    let key_at = start + indent;
+                    let value_in_line = rest.trim_start_matches([' ', '\t']);
+                    let value_at =
+                        if value_in_line.trim().is_empty() || value_in_line.starts_with('#') {
+                            // The value is on a following line (a block list or mapping).
+                            lines[i + 1..]
+                                .iter()
+                                .find(|(_, l)| !l.trim().is_empty())
+                                .map_or(key_at, |(s, l)| s + (l.len() - l.trim_start().len()))
+                        } else {
+                            start + line.len() - rest.len() + (rest.len() - value_in_line.len())
+                        };
+                    hit = Some((key_at, value_at, indent));
+                    from = i + 1;
+                    break;
+                }
+                i += 1;
+            }
+            match hit {
+                Some((k, v, indent)) => {
+                    found = (k, v);
+                    min_indent = indent + 1;
+                }
+                None => break,
+            }
+        }
+        found
+    }
+
+    fn span(&self, path: &[&str]) -> (Span, Span) {
+        let (k, v) = self.find(path);
+        (self.loc.at(k), self.loc.at(v))
+    }
+
+    /// A scalar as text. Numbers and booleans are accepted where `numbers_ok` (a title
+    /// like `1984` is a YAML number).
+    fn text(
+        &self,
+        value: &Value,
+        key: &str,
+        at: Span,
+        numbers_ok: bool,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Number(n) if numbers_ok => Some(n.to_string()),
+            Value::Bool(b) if numbers_ok => Some(b.to_string()),
+            Value::Null => None,
+            other => {
+                diags.push(
+                    Diagnostic::error(at, format!("`{key}` must be text, not {}", kind(other)))
+                        .with_hint(format!("write `{key}: …` with a single value")),
+                );
+                None
+            }
+        }
+    }
+
+    /// Text or a list of texts.
+    fn text_list(
+        &self,
+        value: &Value,
+        key: &str,
+        at: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<String>> {
+        match value {
+            Value::String(s) => Some(vec![s.trim().to_string()]),
+            Value::Null => Some(Vec::new()),
+            Value::Sequence(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        Value::String(s) => out.push(s.trim().to_string()),
+                        other => diags.push(Diagnostic::error(
+                            at,
+                            format!("every item of `{key}` must be text, not {}", kind(other)),
+                        )),
+                    }
+                }
+                Some(out)
+            }
+            other => {
+                diags.push(
+                    Diagnostic::error(
+                        at,
+                        format!(
+                            "`{key}` must be text or a list of texts, not {}",
+                            kind(other)
+                        ),
+                    )
+                    .with_hint(format!("write `{key}: Name` or a list of `- Name` lines")),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `pdf:` mapping.
+    fn pdf(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
+        let map = match value {
+            Value::Mapping(m) => m,
+            Value::Null => return,
+            other => {
+                diags.push(Diagnostic::error(
+                    at,
+                    format!("`pdf` must be a mapping of settings, not {}", kind(other)),
+                ));
+                return;
+            }
+        };
+        for (key, value) in map {
+            let Some(key) = key.as_str() else { continue };
+            let (kspan, vspan) = self.span(&["pdf", key]);
+            match key {
+                "paper" => {
+                    if let Some(s) = self.text(value, "pdf.paper", vspan, false, diags) {
+                        match paper_size(&s) {
+                            Some(size) => pdf.paper = Some(size),
+                            None => diags.push(
+                                Diagnostic::error(vspan, format!("`{s}` is not a paper size"))
+                                    .with_hint(
+                                    "use a4, letter, a5, or a size like `6x9in` or `148mm x 210mm`",
+                                ),
+                            ),
+                        }
+                    }
+                }
+                "margins" => {
+                    let lengths: Option<Vec<f32>> = match value {
+                        Value::Sequence(items) if items.len() == 4 => {
+                            items.iter().map(length_value).collect()
+                        }
+                        Value::Sequence(_) => None,
+                        v => length_value(v).map(|l| vec![l; 4]),
+                    };
+                    match lengths {
+                        Some(l) if l.len() == 4 => pdf.margins = Some([l[0], l[1], l[2], l[3]]),
+                        _ => diags.push(
+                            Diagnostic::error(vspan, "`pdf.margins` must be one length or a list of four")
+                                .with_hint("write `margins: 2cm` or `margins: [20mm, 18mm, 25mm, 18mm]` (top, right, bottom, left)"),
+                        ),
+                    }
+                }
+                "font-size" => match length_value(value) {
+                    Some(l) if l > 0.0 => pdf.font_size = Some(l),
+                    _ => diags.push(Diagnostic::error(
+                        vspan,
+                        "`pdf.font-size` must be a size such as `11` or `11pt`",
+                    )),
+                },
+                "chapters" => match self
+                    .text(value, "pdf.chapters", vspan, false, diags)
+                    .as_deref()
+                {
+                    Some("new-page") => pdf.chapter_break = Some(ChapterBreak::NewPage),
+                    Some("run-on") => pdf.chapter_break = Some(ChapterBreak::RunOn),
+                    Some(other) => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`chapters: {other}` is not a chapter break"),
+                        )
+                        .with_hint("use `new-page` or `run-on`"),
+                    ),
+                    None => {}
+                },
+                "fonts" => self.fonts(value, vspan, pdf, diags),
+                _ => diags.push(unknown_key(kspan, key, PDF_KEYS, "pdf.")),
+            }
+        }
+    }
+
+    fn fonts(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
+        let Value::Mapping(map) = value else {
+            diags.push(Diagnostic::error(
+                at,
+                format!("`pdf.fonts` must be a mapping, not {}", kind(value)),
+            ));
+            return;
+        };
+        for (key, value) in map {
+            let Some(key) = key.as_str() else { continue };
+            let (kspan, vspan) = self.span(&["pdf", "fonts", key]);
+            let slot = match key {
+                "regular" => &mut pdf.fonts.regular,
+                "italic" => &mut pdf.fonts.italic,
+                "bold" => &mut pdf.fonts.bold,
+                "bold-italic" => &mut pdf.fonts.bold_italic,
+                _ => {
+                    diags.push(unknown_key(kspan, key, FONT_KEYS, "pdf.fonts."));
+                    continue;
+                }
+            };
+            *slot = self
+                .text(value, key, vspan, false, diags)
+                .map(PathBuf::from);
+        }
+    }
+}
+
+/// A warning for an unknown key, with the closest known key when it is close.
+fn unknown_key(at: Span, key: &str, known: &[&str], prefix: &str) -> Diagnostic {
+    let best = known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(key, k), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(1) || strsim::jaro_winkler(key, k) > 0.9)
+        .min();
+    let d = Diagnostic::warning(
+        at,
+        format!("unknown metadata key `{prefix}{key}` is ignored"),
+    );
+    match best {
+        Some((_, k)) => d.with_hint(format!("did you mean `{prefix}{k}`?")),
+        None => d.with_hint(format!("known keys: {}", known.join(", "))),
+    }
+}
+
+/// A YAML value's kind, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+/// The message without its ` at line L column C` parts (they count from the start of the
+/// YAML, not of the file; the diagnostic's span says where instead), and those positions.
+fn strip_positions(message: &str) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::new();
+    let mut found = Vec::new();
+    let mut rest = message;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let line_len = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let line = after[..line_len].parse::<usize>().ok();
+        let tail = &after[line_len..];
+        let col_part = tail.strip_prefix(" column ");
+        let col_len = col_part.map_or(0, |c| {
+            c.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(c.len())
+        });
+        let col = col_part.and_then(|c| c[..col_len].parse::<usize>().ok());
+        match (line, col, col_part) {
+            (Some(l), Some(c), Some(cp)) => {
+                found.push((l, c));
+                rest = &cp[col_len..];
+            }
+            _ => {
+                out.push_str(" at line ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, found)
+}
+
+/// Byte offset in `text` of 1-based `line` and `col` (in characters), clamped.
+fn offset_of_line_col(text: &str, line: usize, col: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = &text[start..];
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    start
+        + rest[..line_end]
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(line_end, |(i, _)| i)
+}
+
+/// A BCP 47 tag, loosely: letters, then `-`-separated alphanumeric subtags of 1..8.
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    first_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// `2017-11-01` (or `2017-11-01T…`) → `2017-11-01`; anything else as written.
+fn normalise_date(s: &str) -> String {
+    let b = s.as_bytes();
+    let is_date = b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[..4]
+            .iter()
+            .chain(&b[5..7])
+            .chain(&b[8..10])
+            .all(u8::is_ascii_digit)
+        && (b.len() == 10 || matches!(b[10], b'T' | b't' | b' '));
+    if is_date {
+        s[..10].to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Sorts an identifier into ISBN, UUID or other URI.
+pub(crate) fn classify_identifier(s: &str) -> Identifier {
+    let lower = s.to_ascii_lowercase();
+    let isbn_body = lower
+        .strip_prefix("urn:isbn:")
+        .or_else(|| lower.strip_prefix("isbn:"))
+        .or_else(|| lower.strip_prefix("isbn"))
+        .unwrap_or(&lower)
+        .trim();
+    let digits: String = isbn_body
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .collect();
+    let isbn10 = digits.is_ascii()
+        && digits.len() == 10
+        && digits[..9].chars().all(|c| c.is_ascii_digit())
+        && digits[9..].chars().all(|c| c.is_ascii_digit() || c == 'x');
+    let isbn13 = digits.len() == 13 && digits.chars().all(|c| c.is_ascii_digit());
+    if (isbn10 || isbn13)
+        && isbn_body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | 'x'))
+    {
+        return Identifier::Isbn(digits.to_ascii_uppercase());
+    }
+    let uuid = lower.strip_prefix("urn:uuid:").unwrap_or(&lower);
+    if is_uuid(uuid) {
+        return Identifier::Uuid(uuid.to_string());
+    }
+    Identifier::Uri(s.to_string())
+}
+
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// `ta-ble` → word `table`, breaks `[2]`; `present` → no breaks (never hyphenate).
+pub(crate) fn hyphenation_exception(s: &str) -> HyphenationException {
+    let mut word = String::new();
+    let mut breaks = Vec::new();
+    let mut count = 0;
+    for c in s.trim().chars() {
+        if c == '-' {
+            if count > 0 && breaks.last() != Some(&count) {
+                breaks.push(count);
+            }
+        } else {
+            word.extend(c.to_lowercase());
+            count += 1;
+        }
+    }
+    breaks.retain(|&b| b < count);
+    HyphenationException { word, breaks }
+}
+
+/// Points per unit.
+fn unit_points(unit: &str) -> Option<f32> {
+    match unit {
+        "" | "pt" => Some(1.0),
+        "mm" => Some(72.0 / 25.4),
+        "cm" => Some(72.0 / 2.54),
+        "in" => Some(72.0),
+        _ => None,
+    }
+}
+
+/// Splits `12.5mm` into `(12.5, "mm")`.
+fn number_and_unit(s: &str) -> Option<(f32, &str)> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let n: f32 = s[..split].parse().ok()?;
+    let unit = s[split..].trim();
+    (n.is_finite() && n >= 0.0).then_some((n, unit))
+}
+
+/// A length in points from `12`, `12pt`, `2cm`, `0.5in`, `20mm`.
+pub(crate) fn length(s: &str) -> Option<f32> {
+    let (n, unit) = number_and_unit(s)?;
+    Some(n * unit_points(unit)?)
+}
+
+fn length_value(v: &Value) -> Option<f32> {
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .map(|f| f as f32)
+            .filter(|f| f.is_finite() && *f >= 0.0),
+        Value::String(s) => length(s),
+        _ => None,
+    }
+}
+
+/// A paper size: a name, or `WxH<unit>` / `W<unit> x H<unit>`.
+pub(crate) fn paper_size(s: &str) -> Option<Length2> {
+    let lower = s.trim().to_ascii_lowercase();
+    let named = match lower.as_str() {
+        // ISO 216 sizes in mm, converted exactly; US Letter is 8.5 x 11 in.
+        "a4" => Some((210.0, 297.0, "mm")),
+        "a5" => Some((148.0, 210.0, "mm")),
+        "letter" => Some((8.5, 11.0, "in")),
+        _ => None,
+    };
+    if let Some((w, h, unit)) = named {
+        let k = unit_points(unit)?;
+        return Some(Length2 {
+            width: w * k,
+            height: h * k,
+        });
+    }
+    let (w, h) = lower.split_once('x')?;
+    let (wn, wu) = number_and_unit(w)?;
+    let (hn, hu) = number_and_unit(h)?;
+    let unit = if hu.is_empty() { wu } else { hu };
+    let wu = if wu.is_empty() { unit } else { wu };
+    if unit.is_empty() || wn <= 0.0 || hn <= 0.0 {
+        return None;
+    }
+    Some(Length2 {
+        width: wn * unit_points(wu)?,
+        height: hn * unit_points(unit)?,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn run(yaml: &str) -> (Metadata, Vec<Diagnostic>) {
+        let mut b = MetaBuilder::default();
+        let mut diags = Vec::new();
+        let loc = |i: usize| Span::new(FileId(0), i, i);
+        b.apply(yaml, &loc, &mut diags);
+        (b.finish().0, diags)
+    }
+
+    #[test]
+    fn identifiers_are_classified() {
+        assert_eq!(
+            classify_identifier("978-3-16-148410-0"),
+            Identifier::Isbn("9783161484100".into())
+        );
+        assert_eq!(
+            classify_identifier("urn:isbn:0-306-40615-2"),
+            Identifier::Isbn("0306406152".into())
+        );
+        assert_eq!(
+            classify_identifier("urn:uuid:6BA7B810-9DAD-11D1-80B4-00C04FD430C8"),
+            Identifier::Uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8".into())
+        );
+        assert_eq!(
+            classify_identifier("https://example.org/b"),
+            Identifier::Uri("https://example.org/b".into())
+        );
+    }
+
+    #[test]
+    fn lengths_and_paper() {
+        assert_eq!(length("72"), Some(72.0));
+        assert_eq!(length("1in"), Some(72.0));
+        assert!((length("2.54cm").unwrap() - 72.0).abs() < 1e-3);
+        assert_eq!(length("3furlongs"), None);
+        assert_eq!(
+            paper_size("6x9in"),
+            Some(Length2 {
+                width: 432.0,
+                height: 648.0
+            })
+        );
+        assert_eq!(
+            paper_size("letter"),
+            Some(Length2 {
+                width: 612.0,
+                height: 792.0
+            })
+        );
+        let a4 = paper_size("A4").unwrap();
+        assert!((a4.width - 595.2756).abs() < 1e-2 && (a4.height - 841.8898).abs() < 1e-2);
+        let mm = paper_size("148mm x 210mm").unwrap();
+        assert!((mm.width - 419.5276).abs() < 1e-2);
+        assert_eq!(paper_size("6x9"), None);
+    }
+
+    #[test]
+    fn hyphenation_exceptions() {
+        assert_eq!(
+            hyphenation_exception("ta-ble"),
+            HyphenationException {
+                word: "table".into(),
+                breaks: vec![2]
+            }
+        );
+        assert_eq!(
+            hyphenation_exception("Present"),
+            HyphenationException {
+                word: "present".into(),
+                breaks: vec![]
+            }
+        );
+        assert_eq!(hyphenation_exception("hy-phen-ation").breaks, vec![2, 6]);
+    }
+
+    #[test]
+    fn keys_values_and_types() {
+        let (m, d) = run("title: 1984\nauthor:\n  - A\n  - B\ndate: 2017-11-01\nlang: fr\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.title, "1984");
+        assert_eq!(m.authors, ["A", "B"]);
+        assert_eq!(m.date.as_deref(), Some("2017-11-01"));
+        assert_eq!(m.lang, "fr");
+
+        let (_, d) = run("title: T\ntitel: x\nauthor: 5\nlang: [en]\n");
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(d[0].span.unwrap().start, 9);
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean `title`?"));
+        assert!(d[1].is_error() && d[1].message.contains("`author` must be text or a list"));
+        assert_eq!(
+            d[1].span.unwrap().start,
+            "title: T\ntitel: x\nauthor: ".len()
+        );
+        assert!(d[2].is_error() && d[2].message.contains("`lang` must be text"));
+    }
+
+    #[test]
+    fn pdf_settings() {
+        let (m, d) = run("pdf:\n  paper: a5\n  margins: [1in, 2cm, 20mm, 36]\n  font-size: 11pt\n  chapters: run-on\n  papr: x\n  fonts:\n    bold: b.ttf\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].span.unwrap().start, "pdf:\n  paper: a5\n  margins: [1in, 2cm, 20mm, 36]\n  font-size: 11pt\n  chapters: run-on\n  ".len());
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean `pdf.paper`?"));
+        assert_eq!(m.pdf.margins.unwrap()[0], 72.0);
+        assert_eq!(m.pdf.font_size, Some(11.0));
+        assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
+        assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+    }
+
+    #[test]
+    fn yaml_positions_are_taken_out_of_messages() {
+        let (m, at) =
+            strip_positions("found x at line 3 column 1, while scanning y at line 2 column 9");
+        assert_eq!(m, "found x, while scanning y");
+        assert_eq!(at, [(3, 1), (2, 9)]);
+    }
+
+    #[test]
+    fn syntax_error_points_at_its_line() {
+        let (_, d) = run("title: T\nauthor: [a, b\nlang: en\n");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].is_error());
+        // Somewhere after the start of line 2, where the flow sequence is broken.
+        assert!(d[0].span.unwrap().start >= 9, "{d:?}");
+    }
+}

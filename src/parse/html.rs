@@ -1,0 +1,703 @@
+//! Raw HTML in the manuscript → sanitised, balanced [`HtmlNode`] trees.
+//!
+//! The output must be safe to serialise as XHTML in an EPUB (EPUB 3.3 §6.1: content
+//! documents are XML, and reading systems may refuse scripted content): only an
+//! allow-list of presentational elements and attributes survives. Scripts, styles,
+//! embedded objects and event handlers are dropped with a warning; unknown elements are
+//! unwrapped (their content kept); unclosed elements are closed and stray end tags
+//! dropped, as an HTML parser would (WHATWG HTML §13.2, much simplified); entities are
+//! decoded to characters (the full WHATWG table, through `html-escape`).
+
+use super::text::clean_text;
+use crate::diag::Diagnostic;
+use crate::model::HtmlNode;
+use crate::source::Span;
+
+/// Deepest element nesting kept; deeper tags are unwrapped so no later stage recurses
+/// without bound.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// One token of an HTML fragment; `at` is the byte offset of its start in the fragment.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Token {
+    /// `<name attr=value …>`.
+    Start {
+        name: String,
+        attrs: Vec<(String, String)>,
+        self_closing: bool,
+        at: usize,
+    },
+    /// `</name>`.
+    End { name: String, at: usize },
+    /// Text, entities decoded.
+    Text { text: String, at: usize },
+    /// A comment, doctype or processing instruction: dropped.
+    Ignored,
+}
+
+/// What happens to an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Kept, with its allowed attributes.
+    Allowed,
+    /// Kept; has no content (`<br>`, `<hr>`).
+    Void,
+    /// Dropped with its content, with a warning.
+    Dangerous,
+    /// `<img>`: replaced by its alt text, with a warning.
+    Image,
+    /// Unknown: the tag is dropped with a warning, its content kept.
+    Unwrap,
+}
+
+/// Elements without an end tag (WHATWG HTML §13.1.2).
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
+
+/// Sorts an element name (lowercase) into its [`Class`].
+pub(crate) fn classify(name: &str) -> Class {
+    match name {
+        "br" | "hr" | "wbr" => Class::Void,
+        "p" | "div" | "span" | "em" | "strong" | "i" | "b" | "u" | "s" | "del" | "ins" | "mark"
+        | "sub" | "sup" | "small" | "blockquote" | "ul" | "ol" | "li" | "dl" | "dt" | "dd"
+        | "table" | "thead" | "tbody" | "tfoot" | "tr" | "th" | "td" | "caption" | "code"
+        | "pre" | "kbd" | "samp" | "var" | "abbr" | "cite" | "q" | "dfn" | "h2" | "h3" | "h4"
+        | "h5" | "h6" | "a" | "figure" | "figcaption" => Class::Allowed,
+        "script" | "style" | "iframe" | "frame" | "frameset" | "object" | "embed" | "applet"
+        | "noscript" | "template" | "form" | "input" | "button" | "textarea" | "select"
+        | "option" | "link" | "meta" | "base" | "svg" | "math" | "audio" | "video" | "canvas"
+        | "title" | "head" | "param" | "source" | "track" => Class::Dangerous,
+        "img" => Class::Image,
+        _ => Class::Unwrap,
+    }
+}
+
+/// Whether `url` is an absolute URL with a scheme quire links to: `http`, `https`,
+/// `mailto`, `ftp`, `tel`.
+pub(crate) fn is_safe_external(url: &str) -> bool {
+    matches!(
+        url_scheme(url).as_deref(),
+        Some("http" | "https" | "mailto" | "ftp" | "tel")
+    )
+}
+
+/// The scheme of `url`, lowercase, if it has one. Whitespace and control characters are
+/// ignored first, as browsers do (WHATWG URL §4.4 strips tabs and newlines), so
+/// `java\tscript:` is still `javascript`.
+pub(crate) fn url_scheme(url: &str) -> Option<String> {
+    let compact: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    let (scheme, _) = compact.split_once(':')?;
+    let mut chars = scheme.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    ok.then(|| scheme.to_ascii_lowercase())
+}
+
+/// Decodes HTML character references (`&amp;`, `&eacute;`, `&#233;`, `&#xE9;`).
+pub fn decode_entities(s: &str) -> String {
+    html_escape::decode_html_entities(s).into_owned()
+}
+
+/// Splits an HTML fragment into tokens. Never fails: a `<` that does not start a tag is
+/// text. The content of `<script>` and `<style>` is raw text, skipped to its end tag.
+pub(crate) fn tokenize(s: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut text_start = 0;
+    let flush = |out: &mut Vec<Token>, from: usize, to: usize| {
+        if to > from {
+            out.push(Token::Text {
+                text: decode_entities(&s[from..to]),
+                at: from,
+            });
+        }
+    };
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &s[i..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            flush(&mut out, text_start, i);
+            let end = comment.find("-->").map_or(s.len(), |e| i + 4 + e + 3);
+            out.push(Token::Ignored);
+            i = end;
+            text_start = i;
+            continue;
+        }
+        if rest.starts_with("<!") || rest.starts_with("<?") {
+            flush(&mut out, text_start, i);
+            i = rest.find('>').map_or(s.len(), |e| i + e + 1);
+            out.push(Token::Ignored);
+            text_start = i;
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_from = i + if closing { 2 } else { 1 };
+        if !bytes.get(name_from).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+            continue;
+        }
+        let Some((tag, len)) = parse_tag(&s[name_from..], closing) else {
+            i += 1;
+            continue;
+        };
+        flush(&mut out, text_start, i);
+        let at = i;
+        i = name_from + len;
+        match tag {
+            Token::Start {
+                name,
+                attrs,
+                self_closing,
+                ..
+            } => {
+                let raw = name == "script" || name == "style";
+                out.push(Token::Start {
+                    name: name.clone(),
+                    attrs,
+                    self_closing,
+                    at,
+                });
+                if raw && !self_closing {
+                    // Raw text (WHATWG HTML §13.1.2.1): no tags inside; skip to `</name`.
+                    let needle = format!("</{name}");
+                    let lower = s[i..].to_ascii_lowercase();
+                    match lower.find(&needle) {
+                        Some(e) => i += e,
+                        None => i = s.len(),
+                    }
+                }
+            }
+            Token::End { name, .. } => out.push(Token::End { name, at }),
+            other => out.push(other),
+        }
+        text_start = i;
+    }
+    flush(&mut out, text_start, s.len());
+    out
+}
+
+/// Parses a tag after `<` or `</`: returns the token (with `at` 0) and the bytes used,
+/// through the closing `>`; `None` when there is no `>`.
+fn parse_tag(s: &str, closing: bool) -> Option<(Token, usize)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-' || b[i] == b':') {
+        i += 1;
+    }
+    let name = s[..i].to_ascii_lowercase();
+    let mut attrs = Vec::new();
+    let mut self_closing = false;
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            self_closing = b[i] == b'/';
+            i += 1;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        if b[i] == b'>' {
+            i += 1;
+            break;
+        }
+        self_closing = false;
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/') {
+            i += 1;
+        }
+        let attr = s[start..i].to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                let from = i + 1;
+                let len = s[from..].bytes().position(|c| c == q)?;
+                value = decode_entities(&s[from..from + len]);
+                i = from + len + 1;
+            } else {
+                let from = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
+                    i += 1;
+                }
+                value = decode_entities(&s[from..i]);
+            }
+        }
+        if !attr.is_empty() && !attrs.iter().any(|(a, _): &(String, String)| *a == attr) {
+            attrs.push((attr, value));
+        }
+    }
+    let token = if closing {
+        Token::End { name, at: 0 }
+    } else {
+        Token::Start {
+            name,
+            attrs,
+            self_closing,
+            at: 0,
+        }
+    };
+    Some((token, i))
+}
+
+/// Keeps the allowed attributes of element `name`, warning about the dangerous ones.
+pub(crate) fn sanitize_attrs(
+    name: &str,
+    attrs: &[(String, String)],
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (attr, value) in attrs {
+        let value = clean_text(value);
+        let keep = match attr.as_str() {
+            "class" | "title" => true,
+            "lang" => {
+                value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !value.is_empty()
+            }
+            "dir" => matches!(value.as_str(), "ltr" | "rtl" | "auto"),
+            "colspan" | "rowspan" => {
+                matches!(name, "td" | "th") && value.parse::<u16>().is_ok_and(|n| n > 0)
+            }
+            "href" if name == "a" => {
+                if is_safe_external(&value) {
+                    true
+                } else {
+                    let msg = match url_scheme(&value) {
+                        Some(s) => format!("link to a `{s}:` URL in raw HTML is removed"),
+                        None => format!("relative link `{value}` in raw HTML is removed"),
+                    };
+                    diags.push(Diagnostic::warning(at, msg).with_hint(
+                        "raw HTML links may only go to http, https, mailto, ftp or tel URLs; use a Markdown link for links inside the book",
+                    ));
+                    false
+                }
+            }
+            "id" => {
+                diags.push(
+                    Diagnostic::warning(at, format!("`id` on raw HTML <{name}> is removed"))
+                        .with_hint("ids are made by quire so they stay unique; put `{#id}` after a heading instead"),
+                );
+                false
+            }
+            a if a.starts_with("on") => {
+                diags.push(Diagnostic::warning(
+                    at,
+                    format!("event handler `{a}` on raw HTML <{name}> is removed"),
+                ));
+                false
+            }
+            // Everything else (style, data-*, …) is dropped quietly: harmless but not ours.
+            _ => false,
+        };
+        if keep {
+            out.push((attr.clone(), value));
+        }
+    }
+    out
+}
+
+/// The warning for a dropped dangerous element.
+pub(crate) fn dangerous_warning(name: &str, at: Span) -> Diagnostic {
+    Diagnostic::warning(at, format!("raw HTML <{name}> is removed with its content")).with_hint(
+        "scripts, styles, frames, forms and embedded objects are not allowed in the book",
+    )
+}
+
+/// The warning for an `<img>` in raw HTML.
+pub(crate) fn image_warning(at: Span) -> Diagnostic {
+    Diagnostic::warning(at, "raw HTML <img> is replaced by its alt text")
+        .with_hint("use Markdown image syntax `![alt](path)` so the image is packaged")
+}
+
+/// The warning for an unknown element.
+pub(crate) fn unwrap_warning(name: &str, at: Span) -> Diagnostic {
+    Diagnostic::warning(
+        at,
+        format!("raw HTML <{name}> is not supported; its content is kept"),
+    )
+}
+
+/// An open element while building a tree.
+struct Open {
+    name: String,
+    attrs: Vec<(String, String)>,
+    children: Vec<HtmlNode>,
+}
+
+/// Elements whose start closes an open `<p>` (WHATWG HTML §13.2.6.4.7, "in body").
+fn closes_p(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "blockquote"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "table"
+            | "pre"
+            | "hr"
+            | "figure"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+    )
+}
+
+/// Parses a block of raw HTML into sanitised, balanced nodes. `at(i)` is the span of
+/// byte `i` of `html` in its source file.
+pub(crate) fn parse_block(
+    html: &str,
+    at: &dyn Fn(usize) -> Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<HtmlNode> {
+    let mut stack: Vec<Open> = vec![Open {
+        name: String::new(),
+        attrs: Vec::new(),
+        children: Vec::new(),
+    }];
+    // Name and depth of a dangerous element being skipped, with its content.
+    let mut skipping: Option<(String, usize)> = None;
+    let mut depth_warned = false;
+    for token in tokenize(html) {
+        if let Some((name, depth)) = &mut skipping {
+            match &token {
+                Token::Start {
+                    name: n,
+                    self_closing: false,
+                    ..
+                } if n == name && !is_void(n) => *depth += 1,
+                Token::End { name: n, .. } if n == name => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        skipping = None;
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match token {
+            Token::Ignored => {}
+            Token::Text { text, .. } => {
+                let text = clean_text(&text);
+                if let Some(top) = stack.last_mut() {
+                    push_text(&mut top.children, text);
+                }
+            }
+            Token::Start {
+                name,
+                attrs,
+                self_closing,
+                at: pos,
+            } => {
+                match classify(&name) {
+                    Class::Dangerous => {
+                        diags.push(dangerous_warning(&name, at(pos)));
+                        if !self_closing && !is_void(&name) {
+                            skipping = Some((name, 1));
+                        }
+                    }
+                    Class::Image => {
+                        diags.push(image_warning(at(pos)));
+                        let alt = attrs
+                            .iter()
+                            .find(|(a, _)| a == "alt")
+                            .map(|(_, v)| clean_text(v))
+                            .unwrap_or_default();
+                        if let Some(top) = stack.last_mut() {
+                            push_text(&mut top.children, alt);
+                        }
+                    }
+                    Class::Unwrap => diags.push(unwrap_warning(&name, at(pos))),
+                    Class::Void => {
+                        let attrs = sanitize_attrs(&name, &attrs, at(pos), diags);
+                        if let Some(top) = stack.last_mut() {
+                            top.children.push(HtmlNode::Element {
+                                name,
+                                attrs,
+                                children: Vec::new(),
+                            });
+                        }
+                    }
+                    Class::Allowed => {
+                        if stack.len() > MAX_DEPTH {
+                            if !depth_warned {
+                                diags.push(Diagnostic::warning(
+                                at(pos),
+                                format!("raw HTML nested deeper than {MAX_DEPTH} elements is flattened"),
+                            ));
+                                depth_warned = true;
+                            }
+                            continue;
+                        }
+                        implied_ends(&mut stack, &name);
+                        let attrs = sanitize_attrs(&name, &attrs, at(pos), diags);
+                        if self_closing {
+                            if let Some(top) = stack.last_mut() {
+                                top.children.push(HtmlNode::Element {
+                                    name,
+                                    attrs,
+                                    children: Vec::new(),
+                                });
+                            }
+                        } else {
+                            stack.push(Open {
+                                name,
+                                attrs,
+                                children: Vec::new(),
+                            });
+                        }
+                    }
+                }
+            }
+            Token::End { name, .. } => {
+                // Pop to the matching element; a stray end tag is dropped.
+                if let Some(pos) = stack.iter().skip(1).rposition(|o| o.name == name) {
+                    while stack.len() > pos + 1 {
+                        close_top(&mut stack);
+                    }
+                }
+            }
+        }
+    }
+    while stack.len() > 1 {
+        close_top(&mut stack);
+    }
+    let mut nodes = stack.pop().map(|o| o.children).unwrap_or_default();
+    // Line ends between block elements mean nothing at the top of a block.
+    nodes.retain(|n| !matches!(n, HtmlNode::Text(t) if t.trim().is_empty()));
+    nodes
+}
+
+/// Closes elements that the start of `name` ends implicitly: an open `<p>` before a block,
+/// a previous `<li>`, `<dt>`/`<dd>`, `<tr>` or cell.
+fn implied_ends(stack: &mut Vec<Open>, name: &str) {
+    let (ends, scope): (&[&str], &[&str]) = match name {
+        "li" => (&["li"], &["ul", "ol"]),
+        "dt" | "dd" => (&["dt", "dd"], &["dl"]),
+        "tr" => (&["tr"], &["table", "thead", "tbody", "tfoot"]),
+        "td" | "th" => (&["td", "th"], &["tr", "table"]),
+        n if closes_p(n) => (
+            &["p"],
+            &["div", "blockquote", "li", "td", "th", "dd", "figure"],
+        ),
+        _ => return,
+    };
+    if let Some(pos) = stack
+        .iter()
+        .rposition(|o| ends.contains(&o.name.as_str()) || scope.contains(&o.name.as_str()))
+    {
+        if pos > 0 && ends.contains(&stack[pos].name.as_str()) {
+            while stack.len() > pos {
+                close_top(stack);
+            }
+        }
+    }
+}
+
+fn close_top(stack: &mut Vec<Open>) {
+    if stack.len() <= 1 {
+        return;
+    }
+    if let Some(open) = stack.pop() {
+        if let Some(parent) = stack.last_mut() {
+            parent.children.push(HtmlNode::Element {
+                name: open.name,
+                attrs: open.attrs,
+                children: open.children,
+            });
+        }
+    }
+}
+
+fn push_text(children: &mut Vec<HtmlNode>, text: String) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(HtmlNode::Text(prev)) = children.last_mut() {
+        prev.push_str(&text);
+    } else {
+        children.push(HtmlNode::Text(text));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn parse(html: &str) -> (Vec<HtmlNode>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let nodes = parse_block(html, &|i| Span::new(FileId(0), i, i), &mut diags);
+        (nodes, diags)
+    }
+
+    fn el(name: &str, attrs: &[(&str, &str)], children: Vec<HtmlNode>) -> HtmlNode {
+        HtmlNode::Element {
+            name: name.into(),
+            attrs: attrs
+                .iter()
+                .map(|(a, v)| (a.to_string(), v.to_string()))
+                .collect(),
+            children,
+        }
+    }
+
+    fn text(s: &str) -> HtmlNode {
+        HtmlNode::Text(s.into())
+    }
+
+    #[test]
+    fn entities_are_decoded() {
+        for (raw, want) in [
+            ("&amp;&lt;&gt;&quot;&#39;", "&<>\"'"),
+            ("caf&eacute; &#233; &#xE9;", "café é é"),
+            ("&nbsp;&mdash;&hellip;&rsquo;", "\u{a0}—…’"),
+            ("&notanentity; & alone", "&notanentity; & alone"),
+        ] {
+            assert_eq!(decode_entities(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn scripts_styles_and_handlers_are_dropped() {
+        let (nodes, diags) = parse(
+            "<div class=\"x\" onclick=\"evil()\" id=\"a\">hi<script>alert('<b>')</script><style>p{}</style><iframe src=x></iframe></div>",
+        );
+        assert_eq!(nodes, vec![el("div", &[("class", "x")], vec![text("hi")])]);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "event handler `onclick` on raw HTML <div> is removed",
+                "`id` on raw HTML <div> is removed",
+                "raw HTML <script> is removed with its content",
+                "raw HTML <style> is removed with its content",
+                "raw HTML <iframe> is removed with its content",
+            ]
+        );
+        // The script warning points at `<script>`.
+        assert_eq!(diags[2].span.unwrap().start, 41);
+    }
+
+    #[test]
+    fn links_keep_safe_schemes_only() {
+        let (nodes, diags) =
+            parse("<a href=\"https://x.org\">a</a><a href=\"JavaScript:alert(1)\">b</a><a href=\"ch.md\">c</a>");
+        assert_eq!(
+            nodes,
+            vec![
+                el("a", &[("href", "https://x.org")], vec![text("a")]),
+                el("a", &[], vec![text("b")]),
+                el("a", &[], vec![text("c")])
+            ]
+        );
+        assert!(diags[0].message.contains("`javascript:`"));
+        assert!(diags[1].message.contains("relative link `ch.md`"));
+        assert!(!is_safe_external("java\tscript:alert(1)"));
+        assert!(is_safe_external("mailto:a@b.c"));
+    }
+
+    #[test]
+    fn unclosed_and_misnested_tags_are_repaired() {
+        let (nodes, diags) = parse("<p><em>a<strong>b</em>c</span><p>d<ul><li>e<li>f</ul>");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            nodes,
+            vec![
+                el(
+                    "p",
+                    &[],
+                    vec![
+                        el(
+                            "em",
+                            &[],
+                            vec![text("a"), el("strong", &[], vec![text("b")])]
+                        ),
+                        text("c")
+                    ]
+                ),
+                el("p", &[], vec![text("d")]),
+                el(
+                    "ul",
+                    &[],
+                    vec![
+                        el("li", &[], vec![text("e")]),
+                        el("li", &[], vec![text("f")])
+                    ]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_images_unknown_and_void_elements() {
+        let (nodes, diags) =
+            parse("<!-- note --><center>x<br/>y<img src=a.png alt=\"A &amp; B\"></center><hr>");
+        assert_eq!(
+            nodes,
+            vec![
+                text("x"),
+                el("br", &[], vec![]),
+                text("yA & B"),
+                el("hr", &[], vec![])
+            ]
+        );
+        assert_eq!(diags.len(), 2);
+        assert!(diags[0].message.contains("<center> is not supported"));
+        assert!(diags[1].message.contains("<img>"));
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened() {
+        let html = "<div>".repeat(10_000) + "x" + &"</div>".repeat(10_000);
+        let (nodes, diags) = parse(&html);
+        let mut depth = 0;
+        let mut cur = &nodes;
+        while let Some(HtmlNode::Element { children, .. }) = cur.first() {
+            depth += 1;
+            cur = children;
+        }
+        assert_eq!(depth, MAX_DEPTH);
+        assert_eq!(diags.len(), 1);
+    }
+
+    #[test]
+    fn forbidden_characters_and_cr_are_removed_from_text() {
+        let (nodes, _) = parse("<p>a\u{1}b\r\nc&#xFFFE;</p>");
+        assert_eq!(nodes, vec![el("p", &[], vec![text("ab\nc")])]);
+    }
+}

@@ -1,0 +1,103 @@
+//! Reading a manuscript from disk into a [`SourceMap`]: a folder (`book.yaml` plus `*.md`
+//! chapter files) or a single Markdown file with YAML front matter. This is the only
+//! place that reads text files; everything after works on the map.
+
+use crate::diag::Diagnostic;
+use crate::error::Error;
+use crate::source::{SourceFile, SourceMap, Span};
+use std::path::{Path, PathBuf};
+
+/// Names tried, in order, for the metadata file of a manuscript folder.
+const METADATA_FILES: [&str; 2] = ["book.yaml", "book.yml"];
+
+/// Reads the manuscript at `input`.
+///
+/// A folder yields its metadata file (if any) first, then every `*.md` file in byte order
+/// of the file names (so `01-…`, `02-…` sort as written). A file yields itself. Files that
+/// are not UTF-8 are still added (with replacement characters) so the error can point at
+/// the bad byte; an empty folder is an error diagnostic. I/O failures are [`Error::Io`].
+pub fn load(input: &Path) -> Result<(SourceMap, Vec<Diagnostic>), Error> {
+    let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+    let mut diags = Vec::new();
+    if meta.is_dir() {
+        let mut map = SourceMap::new(input);
+        let mut chapters: Vec<PathBuf> = Vec::new();
+        let entries = std::fs::read_dir(input).map_err(|e| Error::io(input, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(input, e))?;
+            let path = entry.path();
+            let is_file = std::fs::metadata(&path)
+                .map(|m| m.is_file())
+                .unwrap_or(false);
+            let is_md = path
+                .extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("md"));
+            if is_file && is_md {
+                chapters.push(path);
+            }
+        }
+        // Byte order of the names: deterministic and independent of the locale.
+        chapters.sort_by(|a, b| {
+            let name = |p: &PathBuf| {
+                p.file_name()
+                    .map(|n| n.as_encoded_bytes().to_vec())
+                    .unwrap_or_default()
+            };
+            name(a).cmp(&name(b))
+        });
+        if let Some(yaml) = METADATA_FILES
+            .iter()
+            .map(|n| input.join(n))
+            .find(|p| p.is_file())
+        {
+            add_file(&mut map, &yaml, &mut diags)?;
+        }
+        if chapters.is_empty() {
+            diags.push(
+                Diagnostic::error(None, format!("the manuscript folder {} holds no chapter files", input.display()))
+                    .with_hint("add Markdown files named like `01-opening.md`; they are read in file-name order"),
+            );
+        }
+        for path in &chapters {
+            add_file(&mut map, path, &mut diags)?;
+        }
+        Ok((map, diags))
+    } else {
+        let root = match input.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut map = SourceMap::new(root);
+        add_file(&mut map, input, &mut diags)?;
+        Ok((map, diags))
+    }
+}
+
+/// Reads one file into `map`, reporting invalid UTF-8 at its first bad byte.
+fn add_file(map: &mut SourceMap, path: &Path, diags: &mut Vec<Diagnostic>) -> Result<(), Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            map.add(SourceFile::new(path, text));
+        }
+        Err(err) => {
+            let bad = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            let byte = bytes.get(bad).copied().unwrap_or(0);
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            // The text before the bad byte is valid, so its offset is the same in the lossy
+            // text, minus a BOM that SourceFile drops.
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            let id = map.add(SourceFile::new(path, text));
+            let at = bad.saturating_sub(bom);
+            diags.push(
+                Diagnostic::error(
+                    Span::new(id, at, at + 1),
+                    format!("invalid UTF-8 at byte {bad} (0x{byte:02x})"),
+                )
+                .with_hint("save the file as UTF-8"),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1112 @@
+//! One Markdown file → blocks, split into chapters at level-1 headings, with its note
+//! definitions and metadata blocks.
+//!
+//! pulldown-cmark's `into_offset_iter()` gives every event its byte range, so every
+//! block and diagnostic gets a span. Events are folded into blocks with an explicit stack
+//! (no recursion), and containers nested deeper than [`MAX_DEPTH`] are flattened into
+//! their parent, so neither this stage nor any later one can overflow the stack on
+//! adversarial input (10,000 nested `>`).
+//!
+//! Links, images and note references are left as placeholders that [`super`] resolves
+//! once every file is read: an internal link may point into a later file, and notes are
+//! numbered in reading order across the book.
+
+use super::html::{self, Class, Token};
+use super::ids::{is_valid_id, slug, IdRegistry};
+use super::text::{clean_text, Cleaned};
+use crate::diag::Diagnostic;
+use crate::model::{Align, AssetId, Block, Inline, LinkTarget, NoteId};
+use crate::source::{FileId, Span};
+use pulldown_cmark::{
+    Alignment, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// Deepest nesting of containers (quotes, lists, inline spans) kept as written.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Marks a link target that is still to be resolved: `\0` followed by the index into
+/// [`Shared::links`]. `\0` cannot occur in resolved ids (it is not an XML character).
+pub(crate) const PENDING: char = '\0';
+
+/// A relative link waiting for every file to be read.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingLink {
+    /// The destination as written.
+    pub href: String,
+    /// The file it is written in.
+    pub file: FileId,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// An image waiting to be read from disk.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingImage {
+    /// The path as written.
+    pub src: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// State shared by all files of a book, in reading order.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Ids taken by chapters and headings.
+    pub ids: IdRegistry,
+    /// Relative links, indexed by their placeholder.
+    pub links: Vec<PendingLink>,
+    /// Images, indexed by their placeholder [`AssetId`].
+    pub images: Vec<PendingImage>,
+    /// Note labels referenced, `(file, normalised label)`, indexed by their placeholder
+    /// [`NoteId`].
+    pub note_keys: Vec<(FileId, String)>,
+    note_index: BTreeMap<(FileId, String), u32>,
+}
+
+impl Shared {
+    fn note_key(&mut self, file: FileId, label: &str) -> NoteId {
+        let key = (file, normalise_label(label));
+        if let Some(&k) = self.note_index.get(&key) {
+            return NoteId(k);
+        }
+        let k = self.note_keys.len() as u32;
+        self.note_keys.push(key.clone());
+        self.note_index.insert(key, k);
+        NoteId(k)
+    }
+}
+
+/// Note labels match case-insensitively, as link labels do (CommonMark §4.7).
+pub(crate) fn normalise_label(label: &str) -> String {
+    label.to_lowercase()
+}
+
+/// A chapter as read from one file.
+#[derive(Debug, Clone)]
+pub(crate) struct ChapterDraft {
+    /// Heading content.
+    pub title: Vec<Inline>,
+    /// Unique id.
+    pub id: String,
+    /// Content after the heading (more may follow from the next file).
+    pub blocks: Vec<Block>,
+    /// The heading's span.
+    pub span: Span,
+}
+
+/// A note definition.
+#[derive(Debug, Clone)]
+pub(crate) struct NoteDef {
+    /// The label as written.
+    pub label: String,
+    /// Its content.
+    pub blocks: Vec<Block>,
+    /// Where it is defined.
+    pub span: Span,
+}
+
+/// What one file holds.
+#[derive(Debug, Default)]
+pub(crate) struct FileContent {
+    /// Blocks before the first level-1 heading (they continue the previous chapter, or
+    /// make the untitled opening one).
+    pub leading: Vec<Block>,
+    /// Chapters started in this file.
+    pub chapters: Vec<ChapterDraft>,
+    /// Note definitions, in source order (duplicates already reported and dropped).
+    pub defs: Vec<NoteDef>,
+    /// YAML metadata blocks: text and its offset in the original file text.
+    pub metadata: Vec<(String, usize)>,
+    /// Ids as the author may link to them (`{#id}` or the slug) → the unique id given.
+    pub anchors: BTreeMap<String, String>,
+}
+
+/// The pulldown-cmark options quire reads Markdown with.
+fn options() -> Options {
+    Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+}
+
+/// Parses the text of `file`.
+pub(crate) fn parse_file(
+    file: FileId,
+    source: &str,
+    shared: &mut Shared,
+    diags: &mut Vec<Diagnostic>,
+) -> FileContent {
+    let cleaned = Cleaned::new(source, file, diags);
+    let mut b = Builder {
+        file,
+        cleaned: &cleaned,
+        shared,
+        diags,
+        stack: vec![Frame::new(Kind::Root, 0..0, Closer::Markdown)],
+        out: FileContent::default(),
+        current: None,
+        pending_text: None,
+        depth_warned: false,
+    };
+    let mut first = true;
+    for (event, range) in Parser::new_ext(&cleaned.text, options()).into_offset_iter() {
+        if first {
+            first = false;
+            if !matches!(event, Event::Start(Tag::MetadataBlock(_))) {
+                b.check_unclosed_front_matter();
+            }
+        }
+        b.event(event, range);
+    }
+    b.finish()
+}
+
+/// How a frame is closed.
+#[derive(Debug, Clone, PartialEq)]
+enum Closer {
+    /// By a pulldown-cmark `End` event.
+    Markdown,
+    /// By a raw HTML end tag of this name.
+    Html(String),
+}
+
+/// Inline wrappers.
+#[derive(Debug, Clone)]
+enum SpanKind {
+    Emphasis,
+    Strong,
+    Strikethrough,
+    Superscript,
+    Subscript,
+    Link {
+        dest: String,
+        link_type: LinkType,
+    },
+    /// A raw HTML element kept as HTML (`<span lang="fr">`).
+    Html {
+        name: String,
+        attrs: Vec<(String, String)>,
+    },
+}
+
+#[derive(Debug)]
+enum Kind {
+    Root,
+    Quote,
+    List {
+        start: Option<u64>,
+        items: Vec<Vec<Block>>,
+    },
+    Item,
+    NoteDef {
+        label: String,
+    },
+    Paragraph,
+    Heading {
+        level: u8,
+        id_attr: Option<String>,
+    },
+    Span(SpanKind),
+    Image {
+        dest: String,
+        alt: String,
+    },
+    Code {
+        lang: Option<String>,
+        text: String,
+    },
+    HtmlBlock {
+        text: String,
+        pieces: Vec<(usize, usize)>,
+    },
+    Metadata {
+        text: String,
+        start: Option<usize>,
+    },
+    Table {
+        align: Vec<Align>,
+        head: Vec<Vec<Inline>>,
+        rows: Vec<Vec<Vec<Inline>>>,
+    },
+    Cells {
+        head: bool,
+        cells: Vec<Vec<Inline>>,
+    },
+    Cell,
+    /// A container nested too deep: its content goes to its parent.
+    Transparent,
+    /// A dangerous raw HTML element: its content is dropped.
+    Dropped,
+}
+
+#[derive(Debug)]
+struct Frame {
+    kind: Kind,
+    range: Range<usize>,
+    closer: Closer,
+    blocks: Vec<Block>,
+    inlines: Vec<Inline>,
+}
+
+impl Frame {
+    fn new(kind: Kind, range: Range<usize>, closer: Closer) -> Self {
+        Frame {
+            kind,
+            range,
+            closer,
+            blocks: Vec::new(),
+            inlines: Vec::new(),
+        }
+    }
+
+    fn holds_blocks(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Root | Kind::Quote | Kind::Item | Kind::NoteDef { .. }
+        )
+    }
+
+    fn holds_inlines(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Paragraph | Kind::Heading { .. } | Kind::Span(_) | Kind::Cell
+        )
+    }
+}
+
+struct Builder<'a> {
+    file: FileId,
+    cleaned: &'a Cleaned,
+    shared: &'a mut Shared,
+    diags: &'a mut Vec<Diagnostic>,
+    stack: Vec<Frame>,
+    out: FileContent,
+    current: Option<ChapterDraft>,
+    /// Adjacent text events merged: text and its range.
+    pending_text: Option<(String, Range<usize>)>,
+    depth_warned: bool,
+}
+
+impl Builder<'_> {
+    fn span(&self, r: &Range<usize>) -> Span {
+        Span::new(
+            self.file,
+            self.cleaned.original(r.start),
+            self.cleaned.original(r.end),
+        )
+    }
+
+    /// A file that opens a `---` block that pulldown-cmark did not take as metadata,
+    /// because it is never closed.
+    fn check_unclosed_front_matter(&mut self) {
+        let text = &self.cleaned.text;
+        let mut lines = text.split_inclusive('\n');
+        let opens = lines.next().is_some_and(|l| l.trim_end() == "---");
+        let next_nonblank = lines.clone().next().is_some_and(|l| !l.trim().is_empty());
+        let closed = lines.any(|l| matches!(l.trim_end(), "---" | "..."));
+        if opens && next_nonblank && !closed {
+            self.diags.push(
+                Diagnostic::error(
+                    Span::new(self.file, 0, 3),
+                    "the front matter block opened here is never closed",
+                )
+                .with_hint("end the metadata with a line holding only `---` (or `...`)"),
+            );
+        }
+    }
+
+    fn depth_exceeded(&mut self, r: &Range<usize>) -> bool {
+        if self.stack.len() < MAX_DEPTH {
+            return false;
+        }
+        if !self.depth_warned {
+            self.depth_warned = true;
+            let span = self.span(r);
+            self.diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("content nested deeper than {MAX_DEPTH} levels is flattened"),
+                )
+                .with_hint("lists, quotes and emphasis this deep cannot be shown as written"),
+            );
+        }
+        true
+    }
+
+    fn push(&mut self, kind: Kind, r: Range<usize>) {
+        self.stack.push(Frame::new(kind, r, Closer::Markdown));
+    }
+
+    /// Pushes a container, or a transparent frame when nesting is too deep.
+    fn push_container(&mut self, kind: Kind, r: Range<usize>, closer: Closer) {
+        let kind = if self.depth_exceeded(&r) {
+            Kind::Transparent
+        } else {
+            kind
+        };
+        self.stack.push(Frame::new(kind, r, closer));
+    }
+
+    fn event(&mut self, event: Event<'_>, r: Range<usize>) {
+        if let Event::Text(t) = &event {
+            let raw_target = self.stack.last().is_some_and(|f| {
+                matches!(
+                    f.kind,
+                    Kind::Code { .. } | Kind::HtmlBlock { .. } | Kind::Metadata { .. }
+                )
+            });
+            if !raw_target {
+                match &mut self.pending_text {
+                    Some((text, range)) => {
+                        text.push_str(t);
+                        range.end = r.end;
+                    }
+                    None => self.pending_text = Some((t.to_string(), r)),
+                }
+                return;
+            }
+        }
+        self.flush_text();
+        match event {
+            Event::Start(tag) => self.start(tag, r),
+            Event::End(end) => self.end(end),
+            Event::Text(t) => {
+                if let Some(top) = self.stack.last_mut() {
+                    match &mut top.kind {
+                        Kind::Code { text, .. } => text.push_str(&t),
+                        Kind::Metadata { text, start } => {
+                            start.get_or_insert(r.start);
+                            text.push_str(&t);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Event::Html(h) => {
+                if let Some(Frame {
+                    kind: Kind::HtmlBlock { text, pieces },
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    pieces.push((text.len(), r.start));
+                    text.push_str(&h);
+                }
+            }
+            Event::InlineHtml(h) => self.inline_html(&h, r),
+            Event::Code(c) => self.push_inline(Inline::Code(clean_text(&c))),
+            Event::InlineMath(m) | Event::DisplayMath(m) => {
+                self.push_inline(Inline::Code(clean_text(&m)))
+            }
+            Event::FootnoteReference(label) => {
+                let note = self.shared.note_key(self.file, &label);
+                self.push_inline(Inline::NoteRef {
+                    note,
+                    occurrence: 0,
+                });
+            }
+            Event::SoftBreak => self.push_inline(Inline::SoftBreak),
+            Event::HardBreak => self.push_inline(Inline::LineBreak),
+            Event::Rule => {
+                let span = self.span(&r);
+                self.push_block(Block::ThematicBreak { span });
+            }
+            Event::TaskListMarker(done) => {
+                self.push_inline(Inline::Text(if done { "☒ " } else { "☐ " }.into()))
+            }
+        }
+    }
+
+    /// Emits merged text, reporting `[^label]` left as text: pulldown-cmark leaves a
+    /// reference to an undefined note as literal text (its docs, `Options::ENABLE_FOOTNOTES`).
+    fn flush_text(&mut self) {
+        let Some((text, range)) = self.pending_text.take() else {
+            return;
+        };
+        if text.contains("[^") {
+            self.report_undefined_notes(&range);
+        }
+        self.push_inline(Inline::Text(clean_text(&text)));
+    }
+
+    fn report_undefined_notes(&mut self, range: &Range<usize>) {
+        let src = &self.cleaned.text
+            [range.start.min(self.cleaned.text.len())..range.end.min(self.cleaned.text.len())];
+        let mut from = 0;
+        while let Some(i) = src[from..].find("[^") {
+            let at = from + i;
+            from = at + 2;
+            if at > 0 && src.as_bytes()[at - 1] == b'\\' {
+                continue;
+            }
+            let rest = &src[at + 2..];
+            let Some(close) = rest.find(']') else {
+                continue;
+            };
+            let label = &rest[..close];
+            if label.is_empty() || label.len() > 200 || label.chars().any(char::is_whitespace) {
+                continue;
+            }
+            let start = range.start + at;
+            let span = self.span(&(start..start + close + 3));
+            self.diags.push(
+                Diagnostic::error(span, format!("note `[^{label}]` is referenced but never defined"))
+                    .with_hint(format!("add `[^{label}]: …` to this file (note labels belong to the file they are used in)")),
+            );
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>, r: Range<usize>) {
+        match tag {
+            Tag::Paragraph => self.push(Kind::Paragraph, r),
+            Tag::Heading { level, id, .. } => {
+                let level = heading_level(level);
+                self.push(
+                    Kind::Heading {
+                        level,
+                        id_attr: id.map(|s| s.to_string()),
+                    },
+                    r,
+                );
+            }
+            Tag::BlockQuote(_) => self.push_container(Kind::Quote, r, Closer::Markdown),
+            Tag::List(start) => self.push_container(
+                Kind::List {
+                    start,
+                    items: Vec::new(),
+                },
+                r,
+                Closer::Markdown,
+            ),
+            Tag::Item => {
+                let under_list = self
+                    .stack
+                    .last()
+                    .is_some_and(|f| matches!(f.kind, Kind::List { .. }));
+                let kind = if under_list {
+                    Kind::Item
+                } else {
+                    Kind::Transparent
+                };
+                self.push(kind, r);
+            }
+            Tag::FootnoteDefinition(label) => self.push(
+                Kind::NoteDef {
+                    label: label.to_string(),
+                },
+                r,
+            ),
+            Tag::CodeBlock(kind) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().map(str::to_string)
+                    }
+                    CodeBlockKind::Indented => None,
+                };
+                self.push(
+                    Kind::Code {
+                        lang,
+                        text: String::new(),
+                    },
+                    r,
+                );
+            }
+            Tag::HtmlBlock => self.push(
+                Kind::HtmlBlock {
+                    text: String::new(),
+                    pieces: Vec::new(),
+                },
+                r,
+            ),
+            Tag::MetadataBlock(_) => self.push(
+                Kind::Metadata {
+                    text: String::new(),
+                    start: None,
+                },
+                r,
+            ),
+            Tag::Table(aligns) => {
+                let align = aligns
+                    .iter()
+                    .map(|a| match a {
+                        Alignment::None => Align::None,
+                        Alignment::Left => Align::Left,
+                        Alignment::Center => Align::Center,
+                        Alignment::Right => Align::Right,
+                    })
+                    .collect();
+                self.push(
+                    Kind::Table {
+                        align,
+                        head: Vec::new(),
+                        rows: Vec::new(),
+                    },
+                    r,
+                );
+            }
+            Tag::TableHead => self.push(
+                Kind::Cells {
+                    head: true,
+                    cells: Vec::new(),
+                },
+                r,
+            ),
+            Tag::TableRow => self.push(
+                Kind::Cells {
+                    head: false,
+                    cells: Vec::new(),
+                },
+                r,
+            ),
+            Tag::TableCell => self.push(Kind::Cell, r),
+            Tag::Emphasis => {
+                self.push_container(Kind::Span(SpanKind::Emphasis), r, Closer::Markdown)
+            }
+            Tag::Strong => self.push_container(Kind::Span(SpanKind::Strong), r, Closer::Markdown),
+            Tag::Strikethrough => {
+                self.push_container(Kind::Span(SpanKind::Strikethrough), r, Closer::Markdown)
+            }
+            Tag::Superscript => {
+                self.push_container(Kind::Span(SpanKind::Superscript), r, Closer::Markdown)
+            }
+            Tag::Subscript => {
+                self.push_container(Kind::Span(SpanKind::Subscript), r, Closer::Markdown)
+            }
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => {
+                let kind = Kind::Span(SpanKind::Link {
+                    dest: dest_url.to_string(),
+                    link_type,
+                });
+                self.push_container(kind, r, Closer::Markdown);
+            }
+            Tag::Image { dest_url, .. } => self.push(
+                Kind::Image {
+                    dest: dest_url.to_string(),
+                    alt: String::new(),
+                },
+                r,
+            ),
+            Tag::DefinitionList | Tag::DefinitionListTitle | Tag::DefinitionListDefinition => {
+                self.push(Kind::Transparent, r)
+            }
+        }
+    }
+
+    /// Closes frames up to and including the innermost one closed by Markdown.
+    fn end(&mut self, _end: TagEnd) {
+        while let Some(frame) = self.stack.pop() {
+            let markdown = frame.closer == Closer::Markdown;
+            if self.stack.is_empty() {
+                // The root never closes early.
+                self.stack.push(frame);
+                return;
+            }
+            self.close(frame);
+            if markdown {
+                return;
+            }
+        }
+    }
+
+    fn close(&mut self, mut frame: Frame) {
+        let span = self.span(&frame.range);
+        if frame.holds_blocks() && !frame.inlines.is_empty() {
+            let content = std::mem::take(&mut frame.inlines);
+            frame.blocks.push(Block::Paragraph { content, span });
+        }
+        match frame.kind {
+            Kind::Root => {}
+            Kind::Quote => self.push_block(Block::BlockQuote {
+                blocks: frame.blocks,
+                span,
+            }),
+            Kind::List { start, items } => self.push_block(Block::List { start, items, span }),
+            Kind::Item => {
+                if let Some(Frame {
+                    kind: Kind::List { items, .. },
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    items.push(frame.blocks);
+                }
+            }
+            Kind::NoteDef { label } => {
+                let key = normalise_label(&label);
+                if self
+                    .out
+                    .defs
+                    .iter()
+                    .any(|d| normalise_label(&d.label) == key)
+                {
+                    self.diags.push(
+                        Diagnostic::error(span, format!("note `[^{label}]` is defined twice"))
+                            .with_hint(
+                                "the first definition is used; give this note its own label",
+                            ),
+                    );
+                } else {
+                    self.out.defs.push(NoteDef {
+                        label,
+                        blocks: frame.blocks,
+                        span,
+                    });
+                }
+            }
+            Kind::Paragraph => {
+                if !frame.inlines.is_empty() {
+                    self.push_block(Block::Paragraph {
+                        content: frame.inlines,
+                        span,
+                    });
+                }
+            }
+            Kind::Heading { level, id_attr } => {
+                self.close_heading(level, id_attr, frame.inlines, span)
+            }
+            Kind::Span(kind) => self.close_span(kind, frame.inlines, span),
+            Kind::Image { dest, alt } => {
+                let index = self.shared.images.len() as u32;
+                self.shared.images.push(PendingImage { src: dest, span });
+                self.push_inline(Inline::Image {
+                    asset: AssetId(index),
+                    alt: clean_text(alt.trim()),
+                });
+            }
+            Kind::Code { lang, text } => self.push_block(Block::CodeBlock {
+                lang,
+                text: clean_text(&text),
+                span,
+            }),
+            Kind::HtmlBlock { text, pieces } => {
+                let file = self.file;
+                let cleaned = self.cleaned;
+                let at = move |i: usize| {
+                    let k = pieces.partition_point(|&(off, _)| off <= i);
+                    let pos = if k == 0 {
+                        i
+                    } else {
+                        pieces[k - 1].1 + (i - pieces[k - 1].0)
+                    };
+                    let o = cleaned.original(pos);
+                    Span::new(file, o, o)
+                };
+                let nodes = html::parse_block(&text, &at, self.diags);
+                if !nodes.is_empty() {
+                    self.push_block(Block::Html { nodes, span });
+                }
+            }
+            Kind::Metadata { text, start } => {
+                let start = self.cleaned.original(start.unwrap_or(frame.range.start));
+                self.out.metadata.push((text, start));
+            }
+            Kind::Table { align, head, rows } => self.push_block(Block::Table {
+                align,
+                head,
+                rows,
+                span,
+            }),
+            Kind::Cells { head, cells } => {
+                if let Some(Frame {
+                    kind: Kind::Table { head: h, rows, .. },
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    if head {
+                        *h = cells;
+                    } else {
+                        rows.push(cells);
+                    }
+                }
+            }
+            Kind::Cell => {
+                if let Some(Frame {
+                    kind: Kind::Cells { cells, .. },
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    cells.push(frame.inlines);
+                }
+            }
+            Kind::Transparent => {
+                for block in frame.blocks {
+                    self.push_block(block);
+                }
+                for inline in frame.inlines {
+                    self.push_inline(inline);
+                }
+            }
+            Kind::Dropped => {}
+        }
+    }
+
+    fn close_heading(
+        &mut self,
+        level: u8,
+        id_attr: Option<String>,
+        content: Vec<Inline>,
+        span: Span,
+    ) {
+        let at_root = self.stack.len() == 1;
+        let explicit = id_attr.is_some();
+        let wanted = match id_attr {
+            Some(id) if is_valid_id(&id) => id,
+            Some(id) => {
+                let s = slug(&id);
+                self.diags.push(
+                    Diagnostic::warning(span, format!("`{{#{id}}}` is not a valid id; `{s}` is used"))
+                        .with_hint("an id starts with a letter and holds only letters, digits, `-`, `_` and `.`"),
+                );
+                s
+            }
+            None => slug(&plain_text(&content)),
+        };
+        let id = self.shared.ids.claim(&wanted);
+        if explicit && id != wanted {
+            self.diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("id `{wanted}` is already used; this heading gets `{id}`"),
+                )
+                .with_hint(
+                    "ids must be unique across the book; links to `#{wanted}` go to the first",
+                ),
+            );
+        }
+        self.out.anchors.entry(wanted).or_insert_with(|| id.clone());
+        if level == 1 && at_root {
+            self.finish_chapter();
+            self.current = Some(ChapterDraft {
+                title: content,
+                id,
+                blocks: Vec::new(),
+                span,
+            });
+        } else {
+            // A level-1 heading inside a quote or list cannot start a chapter.
+            self.push_block(Block::Heading {
+                level: level.max(2),
+                content,
+                id,
+                span,
+            });
+        }
+    }
+
+    fn close_span(&mut self, kind: SpanKind, content: Vec<Inline>, span: Span) {
+        let inline = match kind {
+            SpanKind::Emphasis => Inline::Emphasis(content),
+            SpanKind::Strong => Inline::Strong(content),
+            SpanKind::Strikethrough => Inline::Strikethrough(content),
+            SpanKind::Superscript => Inline::Superscript(content),
+            SpanKind::Subscript => Inline::Subscript(content),
+            SpanKind::Link { dest, link_type } => {
+                let dest = if link_type == LinkType::Email && !dest.starts_with("mailto:") {
+                    format!("mailto:{dest}")
+                } else {
+                    dest
+                };
+                if html::is_safe_external(&dest) {
+                    Inline::Link {
+                        target: LinkTarget::External(clean_text(dest.trim())),
+                        content,
+                    }
+                } else if let Some(scheme) = html::url_scheme(&dest) {
+                    self.diags.push(
+                        Diagnostic::warning(span, format!("link to a `{scheme}:` URL is removed; its text is kept"))
+                            .with_hint("links may go to http, https, mailto, ftp and tel URLs, or inside the book"),
+                    );
+                    self.push_inlines(content);
+                    return;
+                } else {
+                    let index = self.shared.links.len();
+                    self.shared.links.push(PendingLink {
+                        href: dest,
+                        file: self.file,
+                        span,
+                    });
+                    Inline::Link {
+                        target: LinkTarget::Internal(format!("{PENDING}{index}")),
+                        content,
+                    }
+                }
+            }
+            SpanKind::Html { name, attrs } => {
+                if name == "a" {
+                    match attrs.iter().find(|(a, _)| a == "href") {
+                        Some((_, href)) => Inline::Link {
+                            target: LinkTarget::External(href.clone()),
+                            content,
+                        },
+                        None => {
+                            self.push_inlines(content);
+                            return;
+                        }
+                    }
+                } else {
+                    match inlines_to_html(&content) {
+                        Some(children) => Inline::Html(vec![crate::model::HtmlNode::Element {
+                            name,
+                            attrs,
+                            children,
+                        }]),
+                        None => {
+                            self.push_inlines(content);
+                            return;
+                        }
+                    }
+                }
+            }
+        };
+        self.push_inline(inline);
+    }
+
+    /// One raw inline HTML event: usually a single tag.
+    fn inline_html(&mut self, h: &str, r: Range<usize>) {
+        let span = self.span(&r);
+        for token in html::tokenize(h) {
+            match token {
+                Token::Ignored => {}
+                Token::Text { text, .. } => self.push_inline(Inline::Text(clean_text(&text))),
+                Token::Start {
+                    name,
+                    attrs,
+                    self_closing,
+                    ..
+                } => match html::classify(&name) {
+                    Class::Dangerous => {
+                        self.diags.push(html::dangerous_warning(&name, span));
+                        if !self_closing
+                            && name != "embed"
+                            && name != "input"
+                            && name != "link"
+                            && name != "meta"
+                        {
+                            self.stack.push(Frame::new(
+                                Kind::Dropped,
+                                r.clone(),
+                                Closer::Html(name),
+                            ));
+                        }
+                    }
+                    Class::Image => {
+                        self.diags.push(html::image_warning(span));
+                        if let Some((_, alt)) = attrs.iter().find(|(a, _)| a == "alt") {
+                            self.push_inline(Inline::Text(clean_text(alt)));
+                        }
+                    }
+                    Class::Unwrap => self.diags.push(html::unwrap_warning(&name, span)),
+                    Class::Void => {
+                        if name == "br" {
+                            self.push_inline(Inline::LineBreak);
+                        } else {
+                            let attrs = html::sanitize_attrs(&name, &attrs, span, self.diags);
+                            let node = crate::model::HtmlNode::Element {
+                                name,
+                                attrs,
+                                children: Vec::new(),
+                            };
+                            self.push_inline(Inline::Html(vec![node]));
+                        }
+                    }
+                    Class::Allowed if self_closing => {}
+                    Class::Allowed => {
+                        let kind = match name.as_str() {
+                            "em" | "i" => SpanKind::Emphasis,
+                            "strong" | "b" => SpanKind::Strong,
+                            "s" | "del" => SpanKind::Strikethrough,
+                            "sup" => SpanKind::Superscript,
+                            "sub" => SpanKind::Subscript,
+                            _ => {
+                                let attrs = html::sanitize_attrs(&name, &attrs, span, self.diags);
+                                SpanKind::Html {
+                                    name: name.clone(),
+                                    attrs,
+                                }
+                            }
+                        };
+                        self.push_container(Kind::Span(kind), r.clone(), Closer::Html(name));
+                    }
+                },
+                Token::End { name, .. } => {
+                    // Close up to the matching raw-HTML frame, but never past a Markdown
+                    // frame; a stray end tag is dropped (as an HTML parser does).
+                    let mut found = None;
+                    for (i, f) in self.stack.iter().enumerate().rev() {
+                        match &f.closer {
+                            Closer::Html(n) if *n == name => {
+                                found = Some(i);
+                                break;
+                            }
+                            Closer::Html(_) => {}
+                            Closer::Markdown => break,
+                        }
+                    }
+                    if let Some(i) = found {
+                        while self.stack.len() > i {
+                            if let Some(frame) = self.stack.pop() {
+                                self.close(frame);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The innermost frame that takes content (skipping transparent ones).
+    fn target(&mut self) -> Option<&mut Frame> {
+        self.stack
+            .iter_mut()
+            .rev()
+            .find(|f| !matches!(f.kind, Kind::Transparent))
+    }
+
+    fn push_inlines(&mut self, inlines: Vec<Inline>) {
+        for inline in inlines {
+            self.push_inline(inline);
+        }
+    }
+
+    fn push_inline(&mut self, inline: Inline) {
+        let Some(frame) = self.target() else { return };
+        let takes = frame.holds_inlines() || frame.holds_blocks();
+        match &mut frame.kind {
+            Kind::Dropped => {}
+            Kind::Image { alt, .. } => alt.push_str(&plain_text(std::slice::from_ref(&inline))),
+            _ if takes => {
+                if let (Inline::Text(new), Some(Inline::Text(prev))) =
+                    (&inline, frame.inlines.last_mut())
+                {
+                    prev.push_str(new);
+                    return;
+                }
+                if matches!(&inline, Inline::Text(t) if t.is_empty()) {
+                    return;
+                }
+                frame.inlines.push(inline);
+            }
+            _ => {}
+        }
+    }
+
+    fn push_block(&mut self, block: Block) {
+        let Some(frame) = self.target() else { return };
+        if !frame.holds_blocks() {
+            return;
+        }
+        if !frame.inlines.is_empty() {
+            let content = std::mem::take(&mut frame.inlines);
+            frame.blocks.push(Block::Paragraph {
+                content,
+                span: block.span(),
+            });
+        }
+        frame.blocks.push(block);
+    }
+
+    /// Moves the root's blocks into the current chapter (or the leading blocks).
+    fn finish_chapter(&mut self) {
+        let blocks = match self.stack.first_mut() {
+            Some(root) => std::mem::take(&mut root.blocks),
+            None => Vec::new(),
+        };
+        match &mut self.current {
+            Some(ch) => ch.blocks.extend(blocks),
+            None => self.out.leading.extend(blocks),
+        }
+        if let Some(ch) = self.current.take() {
+            self.out.chapters.push(ch);
+        }
+    }
+
+    fn finish(mut self) -> FileContent {
+        self.flush_text();
+        while self.stack.len() > 1 {
+            if let Some(frame) = self.stack.pop() {
+                self.close(frame);
+            }
+        }
+        self.finish_chapter();
+        self.out
+    }
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// The text of inlines, for slugs and alt text (notes, images and HTML contribute
+/// nothing).
+pub(crate) fn plain_text(inlines: &[Inline]) -> String {
+    let mut out = String::new();
+    for inline in inlines {
+        match inline {
+            Inline::Text(t) | Inline::Code(t) => out.push_str(t),
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => out.push_str(&plain_text(c)),
+            Inline::LineBreak | Inline::SoftBreak => out.push(' '),
+            Inline::Image { alt, .. } => out.push_str(alt),
+            Inline::NoteRef { .. } | Inline::Html(_) => {}
+        }
+    }
+    out
+}
+
+/// Inlines as HTML nodes, for content inside a kept raw HTML element; `None` when some
+/// inline (a note, image or link) cannot live inside raw HTML.
+fn inlines_to_html(inlines: &[Inline]) -> Option<Vec<crate::model::HtmlNode>> {
+    use crate::model::HtmlNode;
+    let el = |name: &str, c: &[Inline]| -> Option<HtmlNode> {
+        Some(HtmlNode::Element {
+            name: name.into(),
+            attrs: Vec::new(),
+            children: inlines_to_html(c)?,
+        })
+    };
+    let mut out = Vec::new();
+    for inline in inlines {
+        out.push(match inline {
+            Inline::Text(t) => HtmlNode::Text(t.clone()),
+            Inline::SoftBreak => HtmlNode::Text(" ".into()),
+            Inline::Code(t) => HtmlNode::Element {
+                name: "code".into(),
+                attrs: Vec::new(),
+                children: vec![HtmlNode::Text(t.clone())],
+            },
+            Inline::LineBreak => HtmlNode::Element {
+                name: "br".into(),
+                attrs: Vec::new(),
+                children: Vec::new(),
+            },
+            Inline::Emphasis(c) => el("em", c)?,
+            Inline::Strong(c) => el("strong", c)?,
+            Inline::Strikethrough(c) => el("s", c)?,
+            Inline::Superscript(c) => el("sup", c)?,
+            Inline::Subscript(c) => el("sub", c)?,
+            Inline::Html(nodes) => {
+                out.extend(nodes.iter().cloned());
+                continue;
+            }
+            Inline::Link { .. } | Inline::Image { .. } | Inline::NoteRef { .. } => return None,
+        });
+    }
+    Some(out)
+}

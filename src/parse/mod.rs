@@ -1,0 +1,516 @@
+//! The manuscript → the book model.
+//!
+//! [`load`] reads the files (the only text I/O); [`parse`] turns them into a [`Book`]:
+//! metadata ([`front_matter`]), each file's Markdown ([`markdown`]), then, once every file
+//! is read, the passes that need the whole book: notes ([`notes`]), internal links, and
+//! images (read from the manuscript folder, the only I/O in `parse`). Every problem is
+//! collected; nothing stops at the first.
+
+mod assets;
+mod front_matter;
+mod html;
+pub mod ids;
+mod load;
+mod markdown;
+mod notes;
+mod text;
+mod walk;
+
+pub use load::load;
+
+use crate::diag::Diagnostic;
+use crate::model::{Asset, AssetId, Book, Chapter, Inline, LinkTarget};
+use crate::source::{FileId, SourceMap, Span};
+use markdown::{FileContent, NoteDef, Shared, PENDING};
+use std::collections::BTreeMap;
+use walk::{rewrite_blocks, rewrite_inlines};
+
+/// The result of [`parse`]: the book (when one can be made) and every problem found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// The model; `None` only when the manuscript has no text at all. It may be `Some`
+    /// even when `diagnostics` holds errors: the caller decides whether to write it.
+    pub book: Option<Book>,
+    /// Errors and warnings, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether a source file is YAML metadata (`book.yaml`) rather than Markdown.
+fn is_yaml(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// Builds the book from the manuscript's files.
+pub fn parse(sources: &SourceMap) -> Parsed {
+    let mut diags = Vec::new();
+    let mut meta = front_matter::MetaBuilder::default();
+    let mut shared = Shared::default();
+    let mut chapters: Vec<Chapter> = Vec::new();
+    let mut defs: BTreeMap<(FileId, String), NoteDef> = BTreeMap::new();
+    // Per Markdown file: its path relative to the root, its anchors, its first chapter.
+    let mut files: Vec<FileInfo> = Vec::new();
+    let mut first_file: Option<FileId> = None;
+
+    for (id, file) in sources.files() {
+        first_file.get_or_insert(id);
+        if is_yaml(&file.path) {
+            let loc = move |i: usize| Span::new(id, i, i);
+            meta.apply(&file.text, &loc, &mut diags);
+            continue;
+        }
+        let content: FileContent = markdown::parse_file(id, &file.text, &mut shared, &mut diags);
+        for (yaml, start) in &content.metadata {
+            let start = *start;
+            let loc = move |i: usize| Span::new(id, start + i, start + i);
+            meta.apply(yaml, &loc, &mut diags);
+        }
+        let mut first_chapter = None;
+        if !content.leading.is_empty() {
+            match chapters.last_mut() {
+                // Text before a file's first heading continues the previous file's chapter
+                // (as if the files were one, as pandoc reads several inputs).
+                Some(last) => last.blocks.extend(content.leading),
+                None => {
+                    let span = content
+                        .leading
+                        .first()
+                        .map_or(Span::file_start(id), |b| b.span());
+                    let ch_id = shared.ids.claim("opening");
+                    chapters.push(Chapter {
+                        title: None,
+                        id: ch_id,
+                        blocks: content.leading,
+                        span,
+                    });
+                }
+            }
+            first_chapter = Some(chapters.len() - 1);
+        }
+        for ch in content.chapters {
+            first_chapter.get_or_insert(chapters.len());
+            chapters.push(Chapter {
+                title: Some(ch.title),
+                id: ch.id,
+                blocks: ch.blocks,
+                span: ch.span,
+            });
+        }
+        for def in content.defs {
+            defs.insert((id, markdown::normalise_label(&def.label)), def);
+        }
+        let rel = relative_path(&sources.root, &file.path);
+        files.push(FileInfo {
+            id,
+            path: rel,
+            anchors: content.anchors,
+            first_chapter,
+        });
+    }
+
+    if !meta.has_title() {
+        let span = first_file.map(Span::file_start);
+        diags.push(Diagnostic::error(span, "the book has no title").with_hint(
+            "add `title: …` to book.yaml or to the front matter at the top of the first file",
+        ));
+    }
+    if chapters.is_empty() {
+        diags.push(
+            Diagnostic::error(None, "the manuscript has no text")
+                .with_hint("write the book in Markdown files (`*.md`)"),
+        );
+        return Parsed {
+            book: None,
+            diagnostics: diags,
+        };
+    }
+
+    let (mut metadata, cover) = meta.finish();
+    let mut notes = notes::resolve(
+        &mut chapters,
+        defs,
+        &shared.note_keys,
+        metadata.note_numbering,
+        &mut diags,
+    );
+
+    // Links and images, in reading order (so assets are numbered by first use).
+    let mut assets: Vec<Asset> = Vec::new();
+    let mut resolver = Resolver {
+        sources,
+        shared: &shared,
+        files: &files,
+        chapters_ids: Vec::new(),
+        assets: &mut assets,
+        diags: &mut diags,
+    };
+    resolver.chapters_ids = chapters.iter().map(|c| c.id.clone()).collect();
+    for ch in &mut chapters {
+        if let Some(title) = &mut ch.title {
+            rewrite_inlines(title, &mut |i| resolver.inline(i));
+        }
+        rewrite_blocks(&mut ch.blocks, &mut |i| resolver.inline(i));
+    }
+    for note in &mut notes {
+        rewrite_blocks(&mut note.blocks, &mut |i| resolver.inline(i));
+    }
+    if let Some((src, span)) = cover {
+        match assets::read(&sources.root, &src) {
+            Ok(asset) => metadata.cover = Some(resolver.add_asset(asset)),
+            Err(problem) => diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("cover: {}; the book has no cover", problem.describe(&src)),
+                )
+                .with_hint("`cover-image` is a path relative to the manuscript folder"),
+            ),
+        }
+    }
+    Parsed {
+        book: Some(Book {
+            meta: metadata,
+            chapters,
+            notes,
+            assets,
+        }),
+        diagnostics: diags,
+    }
+}
+
+/// `path` relative to `root`, with `/` separators (as links write it).
+fn relative_path(root: &std::path::Path, path: &std::path::Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// What links need to know about one Markdown file.
+struct FileInfo {
+    id: FileId,
+    /// Path relative to the root, `/`-separated.
+    path: String,
+    /// Ids as the author wrote them → ids given.
+    anchors: BTreeMap<String, String>,
+    /// The chapter holding the file's first text.
+    first_chapter: Option<usize>,
+}
+
+/// Resolves link and image placeholders.
+struct Resolver<'a> {
+    sources: &'a SourceMap,
+    shared: &'a Shared,
+    files: &'a [FileInfo],
+    chapters_ids: Vec<String>,
+    assets: &'a mut Vec<Asset>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn add_asset(&mut self, asset: Asset) -> AssetId {
+        if let Some(i) = self.assets.iter().position(|a| a.href == asset.href) {
+            return AssetId(i as u32);
+        }
+        self.assets.push(asset);
+        AssetId(self.assets.len() as u32 - 1)
+    }
+
+    fn inline(&mut self, inline: Inline) -> Vec<Inline> {
+        match inline {
+            Inline::Link {
+                target: LinkTarget::Internal(t),
+                content,
+            } if t.starts_with(PENDING) => {
+                let link = t[PENDING.len_utf8()..]
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| self.shared.links.get(i));
+                let Some(link) = link else { return content };
+                match self.find_target(link.file, &link.href) {
+                    Some(id) => vec![Inline::Link {
+                        target: LinkTarget::Internal(id),
+                        content,
+                    }],
+                    None => {
+                        self.diags.push(
+                            Diagnostic::warning(link.span, format!("link to `{}` points to nothing in the book; its text is kept", link.href))
+                                .with_hint("link to a heading with `#id`, or to a chapter file like `02-storm.md`"),
+                        );
+                        content
+                    }
+                }
+            }
+            Inline::Image { asset, alt } => {
+                let Some(image) = self.shared.images.get(asset.0 as usize) else {
+                    return vec![Inline::Text(alt)];
+                };
+                match assets::read(&self.sources.root, &image.src) {
+                    Ok(a) => vec![Inline::Image {
+                        asset: self.add_asset(a),
+                        alt,
+                    }],
+                    Err(problem) => {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                image.span,
+                                format!(
+                                    "{}; its alt text is shown instead",
+                                    problem.describe(&image.src)
+                                ),
+                            )
+                            .with_hint("image paths are relative to the manuscript folder"),
+                        );
+                        if alt.is_empty() {
+                            Vec::new()
+                        } else {
+                            vec![Inline::Text(alt)]
+                        }
+                    }
+                }
+            }
+            other => vec![other],
+        }
+    }
+
+    /// The id an internal link `href` (written in `file`) points at: `#id`,
+    /// `other.md#id` or `other.md`.
+    fn find_target(&self, file: FileId, href: &str) -> Option<String> {
+        let (path, frag) = match href.split_once('#') {
+            Some((p, f)) => (p, Some(f)),
+            None => (href, None),
+        };
+        let path = path.trim_start_matches("./");
+        let target_file = if path.is_empty() {
+            self.files.iter().find(|f| f.id == file)
+        } else {
+            // Relative to the file the link is in; chapter files sit in the root.
+            self.files
+                .iter()
+                .find(|f| f.path == path || f.path.rsplit('/').next() == Some(path))
+        }?;
+        match frag {
+            Some(frag) if !frag.is_empty() => {
+                if let Some(id) = target_file.anchors.get(frag) {
+                    return Some(id.clone());
+                }
+                if path.is_empty() {
+                    // `#id` may name a heading in another file, or a final id.
+                    if let Some(id) = self.files.iter().find_map(|f| f.anchors.get(frag)) {
+                        return Some(id.clone());
+                    }
+                    if self.chapters_ids.iter().any(|c| c == frag)
+                        || self
+                            .files
+                            .iter()
+                            .any(|f| f.anchors.values().any(|v| v == frag))
+                    {
+                        return Some(frag.to_string());
+                    }
+                }
+                None
+            }
+            _ if path.is_empty() => None,
+            _ => target_file
+                .first_chapter
+                .and_then(|i| self.chapters_ids.get(i).cloned()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{Block, HtmlNode};
+    use crate::source::SourceFile;
+
+    pub(super) fn parse_str(text: &str) -> Parsed {
+        let mut map = SourceMap::new("/nonexistent-quire-root");
+        map.add(SourceFile::new("book.md", text));
+        parse(&map)
+    }
+
+    fn messages(p: &Parsed) -> Vec<String> {
+        p.diagnostics.iter().map(|d| d.message.clone()).collect()
+    }
+
+    #[test]
+    fn chapters_split_at_level_one_headings() {
+        let p = parse_str(
+            "---\ntitle: T\n---\n\nIntro text.\n\n# One\n\nA.\n\n## Sub\n\n# One\n\nB.\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let book = p.book.clone().unwrap();
+        let ids: Vec<&str> = book.chapters.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["opening", "one", "one-2"]);
+        assert!(book.chapters[0].title.is_none());
+        assert!(
+            matches!(&book.chapters[1].blocks[1], Block::Heading { level: 2, id, .. } if id == "sub")
+        );
+        assert_eq!(book.meta.title, "T");
+    }
+
+    #[test]
+    fn no_untitled_chapter_when_the_book_starts_with_a_heading() {
+        let p = parse_str("---\ntitle: T\n---\n# One\n\nA.\n");
+        assert_eq!(p.book.unwrap().chapters.len(), 1);
+    }
+
+    #[test]
+    fn undefined_note_is_an_error_at_its_position() {
+        let p = parse_str(
+            "---\ntitle: T\n---\n# A\n\nThe wind rose[^gale] before dawn.[^ok]\n\n[^ok]: Fine.\n",
+        );
+        let errors: Vec<&Diagnostic> = p.diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{:?}", p.diagnostics);
+        assert_eq!(
+            errors[0].message,
+            "note `[^gale]` is referenced but never defined"
+        );
+        let mut map = SourceMap::new(".");
+        map.add(SourceFile::new(
+            "book.md",
+            "---\ntitle: T\n---\n# A\n\nThe wind rose[^gale] before dawn.[^ok]\n\n[^ok]: Fine.\n",
+        ));
+        let rendered = crate::diag::render(&map, errors[0]);
+        assert!(rendered.starts_with("book.md:6:14: error:"), "{rendered}");
+    }
+
+    #[test]
+    fn links_resolve_or_warn() {
+        let p = parse_str(
+            "---\ntitle: T\n---\n# Start {#start}\n\n[a](#start) [b](#later) [c](https://x.org) [d](javascript:alert(1)) [e](missing.md) [f](book.md)\n\n## Later\n",
+        );
+        let book = p.book.clone().unwrap();
+        let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else {
+            panic!()
+        };
+        let targets: Vec<String> = content
+            .iter()
+            .filter_map(|i| match i {
+                Inline::Link { target, .. } => Some(format!("{target:?}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "Internal(\"start\")",
+                "Internal(\"later\")",
+                "External(\"https://x.org\")",
+                "Internal(\"start\")"
+            ]
+        );
+        assert_eq!(
+            messages(&p),
+            [
+                "link to a `javascript:` URL is removed; its text is kept",
+                "link to `missing.md` points to nothing in the book; its text is kept"
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_html_maps_to_model_inlines() {
+        let p = parse_str("---\ntitle: T\n---\nH<sub>2</sub>O x<sup>2</sup> <i>it</i><br><span lang=\"fr\">oui</span><script>bad()</script> ok\n");
+        let book = p.book.clone().unwrap();
+        let Block::Paragraph { content, .. } = &book.chapters[0].blocks[0] else {
+            panic!()
+        };
+        assert_eq!(
+            content,
+            &vec![
+                Inline::Text("H".into()),
+                Inline::Subscript(vec![Inline::Text("2".into())]),
+                Inline::Text("O x".into()),
+                Inline::Superscript(vec![Inline::Text("2".into())]),
+                Inline::Text(" ".into()),
+                Inline::Emphasis(vec![Inline::Text("it".into())]),
+                Inline::LineBreak,
+                Inline::Html(vec![HtmlNode::Element {
+                    name: "span".into(),
+                    attrs: vec![("lang".into(), "fr".into())],
+                    children: vec![HtmlNode::Text("oui".into())]
+                }]),
+                Inline::Text(" ok".into()),
+            ]
+        );
+        assert_eq!(
+            messages(&p),
+            ["raw HTML <script> is removed with its content"]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let quotes = format!("---\ntitle: T\n---\n{}deep\n", "> ".repeat(10_000));
+        let p = parse_str(&quotes);
+        assert!(p.book.is_some());
+        assert_eq!(
+            messages(&p),
+            [format!(
+                "content nested deeper than {} levels is flattened",
+                markdown::MAX_DEPTH
+            )]
+        );
+        let lists = format!("---\ntitle: T\n---\n{}x\n", "- ".repeat(10_000));
+        let p = parse_str(&lists);
+        assert!(p.book.is_some());
+        let emph = format!(
+            "---\ntitle: T\n---\n{}x{}\n",
+            "*a ".repeat(10_000),
+            " b*".repeat(10_000)
+        );
+        assert!(parse_str(&emph).book.is_some());
+    }
+
+    #[test]
+    fn empty_manuscript_is_an_error() {
+        let p = parse_str("---\ntitle: T\n---\n");
+        assert!(p.book.is_none());
+        assert_eq!(messages(&p), ["the manuscript has no text"]);
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    use super::tests::parse_str;
+
+    /// Malformed input of every kind gives diagnostics, never a panic.
+    #[test]
+    fn malformed_input_never_panics() {
+        for text in [
+            "",
+            "---",
+            "---\n",
+            "---\n---\n",
+            "---\n: :\n---\n",
+            "---\ntitle: [\n---\n",
+            "---\nidentifier: 12345678é\ndate: 2017-1é-01\n---\nx",
+            "[^",
+            "x [^é] [^] [^a b] \\[^c]",
+            "[^a]: x\n\n[^a]: y\n\n[^A]",
+            "<",
+            "<a",
+            "<a href='",
+            "<div><p><b>",
+            "</div></span>",
+            "text <em>open <strong>both",
+            "&#0; &#xD800; &#1114112; &amp",
+            "```\nunclosed",
+            "| a |\n|---|\n| b | c | d |",
+            "![](<>) [](#) [x]() ![é](%ZZ%) [l](./) [m](?q#f)",
+            "# \n\n#\n\n# {#}\n",
+            "# é {#é}",
+            "> - > - > 1. > x",
+            "<script>",
+            "<img src=x onerror=alert(1)>",
+            "\u{0}\u{1}\u{feff}\u{fffe}",
+            "a\r\rb\r",
+        ] {
+            let _ = parse_str(text);
+            let _ = parse_str(&format!("---\ntitle: T\n---\n{text}"));
+        }
+    }
+}

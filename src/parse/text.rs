@@ -1,0 +1,125 @@
+//! Characters that must never reach the model: those XML 1.0 forbids (§2.2 `Char`:
+//! C0 controls other than tab, newline and carriage return, and U+FFFE, U+FFFF), and
+//! carriage returns (line ends are `\n` in the model).
+
+use crate::diag::Diagnostic;
+use crate::source::{FileId, Span};
+
+/// Whether XML 1.0 forbids `c` in a document (XML 1.0 §2.2). Surrogates cannot occur in
+/// a Rust `char`.
+pub(crate) fn is_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// `s` without forbidden characters and with `\r\n` and lone `\r` turned into `\n`.
+pub(crate) fn clean_text(s: &str) -> String {
+    if !s.chars().any(|c| c == '\r' || is_forbidden(c)) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() != Some(&'\n') {
+                out.push('\n');
+            }
+        } else if !is_forbidden(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A source text with the forbidden characters removed, and the way back from an offset
+/// in the cleaned text to the original.
+#[derive(Debug)]
+pub(crate) struct Cleaned {
+    /// The cleaned text.
+    pub text: String,
+    /// For each removal: offset in the cleaned text, and the total bytes removed up to and
+    /// including it.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Cleaned {
+    /// Cleans `text` (a source file's), warning once per forbidden character, at its
+    /// position in `file` (at most 20 per file, then one summary).
+    pub(crate) fn new(text: &str, file: FileId, diags: &mut Vec<Diagnostic>) -> Self {
+        if !text.chars().any(is_forbidden) {
+            return Cleaned {
+                text: text.to_string(),
+                shifts: Vec::new(),
+            };
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut shifts = Vec::new();
+        let mut removed = 0;
+        let mut count = 0;
+        for (i, c) in text.char_indices() {
+            if is_forbidden(c) {
+                count += 1;
+                if count <= 20 {
+                    diags.push(
+                        Diagnostic::warning(
+                            Span::new(file, i, i + c.len_utf8()),
+                            format!(
+                                "character U+{:04X} is not allowed in a book and is removed",
+                                c as u32
+                            ),
+                        )
+                        .with_hint(
+                            "control characters usually come from copy and paste; delete it",
+                        ),
+                    );
+                }
+                removed += c.len_utf8();
+                shifts.push((out.len(), removed));
+            } else {
+                out.push(c);
+            }
+        }
+        if count > 20 {
+            diags.push(Diagnostic::warning(
+                Span::file_start(file),
+                format!(
+                    "{} more characters not allowed in a book were removed from this file",
+                    count - 20
+                ),
+            ));
+        }
+        Cleaned { text: out, shifts }
+    }
+
+    /// The original offset of cleaned offset `i`.
+    pub(crate) fn original(&self, i: usize) -> usize {
+        let k = self.shifts.partition_point(|&(at, _)| at <= i);
+        if k == 0 {
+            i
+        } else {
+            i + self.shifts[k - 1].1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleaning_maps_offsets_back() {
+        let mut diags = Vec::new();
+        let c = Cleaned::new("a\u{0}b\u{ffff}c\u{1}", FileId(0), &mut diags);
+        assert_eq!(c.text, "abc");
+        assert_eq!(diags.len(), 3);
+        assert_eq!(diags[1].span.map(|s| s.start), Some(3));
+        assert_eq!(
+            (c.original(0), c.original(1), c.original(2), c.original(3)),
+            (0, 2, 6, 8)
+        );
+    }
+
+    #[test]
+    fn clean_text_normalises_line_ends() {
+        assert_eq!(clean_text("a\r\nb\rc\u{b}d\te"), "a\nb\ncd\te");
+    }
+}

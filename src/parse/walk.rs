@@ -1,0 +1,55 @@
+//! Rewriting every inline of a block tree in reading order. The passes that run after
+//! all files are read (notes, links, images) are built on it.
+//!
+//! Recursion here is bounded: the Markdown and HTML stages cap nesting depth.
+
+use crate::model::{Block, Inline};
+
+/// Calls `f` on every inline of `blocks` in reading order (an inline before its
+/// children), replacing it by what `f` returns; the children of the replacements are
+/// visited next.
+pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> Vec<Inline>) {
+    for block in blocks {
+        match block {
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                rewrite_inlines(content, f)
+            }
+            Block::BlockQuote { blocks, .. } => rewrite_blocks(blocks, f),
+            Block::List { items, .. } => {
+                for item in items {
+                    rewrite_blocks(item, f);
+                }
+            }
+            Block::Table { head, rows, .. } => {
+                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
+                    rewrite_inlines(cell, f);
+                }
+            }
+            Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+        }
+    }
+}
+
+/// [`rewrite_blocks`] for one inline list.
+pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inline) -> Vec<Inline>) {
+    let old = std::mem::take(inlines);
+    for inline in old {
+        for mut new in f(inline) {
+            match &mut new {
+                Inline::Emphasis(c)
+                | Inline::Strong(c)
+                | Inline::Strikethrough(c)
+                | Inline::Superscript(c)
+                | Inline::Subscript(c)
+                | Inline::Link { content: c, .. } => rewrite_inlines(c, f),
+                _ => {}
+            }
+            // Keep text merged when a replacement leaves two texts side by side.
+            if let (Inline::Text(t), Some(Inline::Text(prev))) = (&new, inlines.last_mut()) {
+                prev.push_str(t);
+                continue;
+            }
+            inlines.push(new);
+        }
+    }
+}
