@@ -15,6 +15,7 @@
 //! `main.rs` prints them.
 
 pub mod diag;
+pub mod epub;
 pub mod error;
 pub mod fonts;
 pub mod model;
