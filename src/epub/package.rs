@@ -491,7 +491,9 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
     );
     nav_list(&mut o, toc);
     o.push_str("</nav>\n");
-    // Landmarks is never empty: the title page and the TOC always exist.
+    // Landmarks is never empty: the title page always exists. No `toc` landmark: it
+    // would point at nav.xhtml, which is not in the spine (EPUBCheck RSC-011), and
+    // every EPUB 3 reader shows the TOC from this very document anyway.
     let _ = writeln!(
         o,
         "<nav epub:type=\"landmarks\" id=\"landmarks\">\n<h2>{}</h2>\n<ol>",
@@ -505,7 +507,6 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
         "<li><a epub:type=\"titlepage\" href=\"{TITLE_PAGE_FILE}\">{}</a></li>",
         escape_text(labels.title_page)
     );
-    let _ = writeln!(o, "<li><a epub:type=\"toc\" href=\"#toc\">{}</a></li>", escape_text(labels.contents));
     if !plan.book.chapters.is_empty() {
         let _ = writeln!(
             o,
