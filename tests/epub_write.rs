@@ -12,7 +12,9 @@ use std::io::{Cursor, Read, Write};
 
 fn file(epub: &[u8], name: &str) -> String {
     let mut zip = zip::ZipArchive::new(Cursor::new(epub)).unwrap();
-    let mut f = zip.by_name(name).unwrap_or_else(|_| panic!("{name} not in the EPUB"));
+    let mut f = zip
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} not in the EPUB"));
     let mut s = String::new();
     f.read_to_string(&mut s).unwrap();
     s
@@ -28,11 +30,17 @@ fn names(epub: &[u8]) -> Vec<String> {
 /// `QUIRE_EPUB_OUT=/tmp/sample.epub cargo test --test epub_write write_sample_for_validators`
 #[test]
 fn write_sample_for_validators() {
-    let Some(out) = std::env::var_os("QUIRE_EPUB_OUT") else { return };
+    let Some(out) = std::env::var_os("QUIRE_EPUB_OUT") else {
+        return;
+    };
     let bytes = write(&sample_book(), &EpubOptions::default()).unwrap();
     std::fs::write(&out, bytes).unwrap();
     let per_chapter = std::path::PathBuf::from(&out).with_extension("per-chapter.epub");
-    std::fs::write(per_chapter, write(&sample_book_per_chapter_notes(), &EpubOptions::default()).unwrap()).unwrap();
+    std::fs::write(
+        per_chapter,
+        write(&sample_book_per_chapter_notes(), &EpubOptions::default()).unwrap(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -65,7 +73,9 @@ fn per_chapter_notes_are_grouped_under_chapter_titles() {
         ]
     );
     // Shown numbers restart, anchors stay unique.
-    assert!(notes.contains("<a class=\"backlink\" href=\"second.xhtml#ref-4\" role=\"doc-backlink\">2.</a>"));
+    assert!(notes.contains(
+        "<a class=\"backlink\" href=\"second.xhtml#ref-4\" role=\"doc-backlink\">2.</a>"
+    ));
     let ch = file(&bytes, "OEBPS/second.xhtml");
     assert!(ch.contains("id=\"ref-3\" href=\"notes.xhtml#note-3\">1</a>"));
 }
@@ -75,13 +85,27 @@ fn same_book_same_bytes() {
     let a = write(&sample_book(), &EpubOptions::default()).unwrap();
     let b = write(&sample_book(), &EpubOptions::default()).unwrap();
     assert!(a == b, "two builds differ");
-    let c = write(&sample_book(), &EpubOptions { timestamp: Some(1_700_000_000) }).unwrap();
-    let d = write(&sample_book(), &EpubOptions { timestamp: Some(1_700_000_000) }).unwrap();
+    let c = write(
+        &sample_book(),
+        &EpubOptions {
+            timestamp: Some(1_700_000_000),
+        },
+    )
+    .unwrap();
+    let d = write(
+        &sample_book(),
+        &EpubOptions {
+            timestamp: Some(1_700_000_000),
+        },
+    )
+    .unwrap();
     assert!(c == d, "two builds with a timestamp differ");
     assert!(a != c, "the timestamp must show");
-    assert!(file(&c, "OEBPS/content.opf").contains("<meta property=\"dcterms:modified\">2023-11-14T22:13:20Z</meta>"));
+    assert!(file(&c, "OEBPS/content.opf")
+        .contains("<meta property=\"dcterms:modified\">2023-11-14T22:13:20Z</meta>"));
     // Without a timestamp, the book's date.
-    assert!(file(&a, "OEBPS/content.opf").contains("<meta property=\"dcterms:modified\">2024-03-01T00:00:00Z</meta>"));
+    assert!(file(&a, "OEBPS/content.opf")
+        .contains("<meta property=\"dcterms:modified\">2024-03-01T00:00:00Z</meta>"));
 }
 
 #[test]
@@ -93,13 +117,20 @@ fn package_layout() {
     assert_eq!(n[2], "OEBPS/content.opf");
     assert!(!n.iter().any(|f| f.contains("com.apple.ibooks")), "{n:?}");
     // Images are named by position and sanitised name, with the media type's extension.
-    for f in ["OEBPS/images/1-cover.png", "OEBPS/images/2-red-square.png", "OEBPS/images/3-circle.svg"] {
+    for f in [
+        "OEBPS/images/1-cover.png",
+        "OEBPS/images/2-red-square.png",
+        "OEBPS/images/3-circle.svg",
+    ] {
         assert!(n.contains(&f.to_string()), "{f} missing from {n:?}");
     }
     let fig = {
         let mut zip = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
         let mut v = Vec::new();
-        zip.by_name("OEBPS/images/2-red-square.png").unwrap().read_to_end(&mut v).unwrap();
+        zip.by_name("OEBPS/images/2-red-square.png")
+            .unwrap()
+            .read_to_end(&mut v)
+            .unwrap();
         v
     };
     assert_eq!(fig, epub_sample::FIGURE_PNG);
@@ -117,11 +148,18 @@ fn without_cover_or_notes_there_is_no_cover_page_or_notes_document() {
     let s = epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
     assert_eq!(s.noterefs, 0);
     let n = names(&bytes);
-    assert!(!n.iter().any(|f| f.ends_with("notes.xhtml") || f.ends_with("cover.xhtml")), "{n:?}");
+    assert!(
+        !n.iter()
+            .any(|f| f.ends_with("notes.xhtml") || f.ends_with("cover.xhtml")),
+        "{n:?}"
+    );
     let opf = file(&bytes, "OEBPS/content.opf");
     assert!(!opf.contains("cover-image"));
     let nav = file(&bytes, "OEBPS/nav.xhtml");
-    assert!(nav.contains("epub:type=\"titlepage\""), "landmarks never empty");
+    assert!(
+        nav.contains("epub:type=\"titlepage\""),
+        "landmarks never empty"
+    );
     // The cover asset is still shipped (it is a book asset) but as a plain image.
     assert!(opf.contains("id=\"img-1\" href=\"images/1-cover.png\""));
 }
@@ -143,12 +181,19 @@ fn identifier_forms() {
     use quire::model::Identifier;
     let mut book = sample_book();
     book.meta.identifier = Some(Identifier::Isbn("9780306406157".into()));
-    let opf = file(&write(&book, &EpubOptions::default()).unwrap(), "OEBPS/content.opf");
+    let opf = file(
+        &write(&book, &EpubOptions::default()).unwrap(),
+        "OEBPS/content.opf",
+    );
     assert!(opf.contains("<dc:identifier id=\"pub-id\">urn:isbn:9780306406157</dc:identifier>"));
-    book.meta.identifier = Some(Identifier::Uuid("0b6b8d7e-1f1e-4f38-9d0e-3c3a0a1f2b4c".into()));
+    book.meta.identifier = Some(Identifier::Uuid(
+        "0b6b8d7e-1f1e-4f38-9d0e-3c3a0a1f2b4c".into(),
+    ));
     let bytes = write(&book, &EpubOptions::default()).unwrap();
-    assert!(file(&bytes, "OEBPS/content.opf").contains(">urn:uuid:0b6b8d7e-1f1e-4f38-9d0e-3c3a0a1f2b4c</dc:identifier>"));
-    assert!(file(&bytes, "OEBPS/toc.ncx").contains("content=\"urn:uuid:0b6b8d7e-1f1e-4f38-9d0e-3c3a0a1f2b4c\""));
+    assert!(file(&bytes, "OEBPS/content.opf")
+        .contains(">urn:uuid:0b6b8d7e-1f1e-4f38-9d0e-3c3a0a1f2b4c</dc:identifier>"));
+    assert!(file(&bytes, "OEBPS/toc.ncx")
+        .contains("content=\"urn:uuid:0b6b8d7e-1f1e-4f38-9d0e-3c3a0a1f2b4c\""));
 }
 
 #[test]
@@ -176,7 +221,11 @@ fn snapshot_chapter_and_notes() {
 
 /// Rebuilds `epub` with `edit` applied to each (name, data); `mimetype` stored unless
 /// `compress_mimetype`.
-fn rebuild(epub: &[u8], compress_mimetype: bool, edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>) -> Vec<u8> {
+fn rebuild(
+    epub: &[u8],
+    compress_mimetype: bool,
+    edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>,
+) -> Vec<u8> {
     use zip::write::SimpleFileOptions;
     let mut zip = zip::ZipArchive::new(Cursor::new(epub)).unwrap();
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -185,13 +234,19 @@ fn rebuild(epub: &[u8], compress_mimetype: bool, edit: impl Fn(&str, Vec<u8>) ->
         let name = f.name().to_string();
         let mut data = Vec::new();
         f.read_to_end(&mut data).unwrap();
-        let Some(data) = edit(&name, data) else { continue };
+        let Some(data) = edit(&name, data) else {
+            continue;
+        };
         let method = if name == "mimetype" && !compress_mimetype {
             zip::CompressionMethod::Stored
         } else {
             zip::CompressionMethod::Deflated
         };
-        w.start_file(name, SimpleFileOptions::default().compression_method(method)).unwrap();
+        w.start_file(
+            name,
+            SimpleFileOptions::default().compression_method(method),
+        )
+        .unwrap();
         w.write_all(&data).unwrap();
     }
     w.finish().unwrap().into_inner()
@@ -210,7 +265,10 @@ fn checker_catches_broken_packages() {
     let replace = |target: &'static str, from: &'static str, to: &'static str| {
         rebuild(&good, false, move |name, data| {
             Some(if name == target {
-                String::from_utf8(data).unwrap().replacen(from, to, 1).into_bytes()
+                String::from_utf8(data)
+                    .unwrap()
+                    .replacen(from, to, 1)
+                    .into_bytes()
             } else {
                 data
             })
@@ -220,15 +278,32 @@ fn checker_catches_broken_packages() {
     epub_check::check_epub(&rebuild(&good, false, |_, d| Some(d))).unwrap();
 
     assert!(errors_of(&rebuild(&good, true, |_, d| Some(d))).contains("mimetype is compressed"));
-    assert!(errors_of(&rebuild(&good, false, |n, d| (n != "OEBPS/images/2-red-square.png").then_some(d)))
-        .contains("not in the zip"));
-    assert!(errors_of(&replace("OEBPS/second.xhtml", "href=\"fish-chips.xhtml#rivers\"", "href=\"fish-chips.xhtml#nowhere\""))
-        .contains("no id \"nowhere\""));
+    assert!(errors_of(&rebuild(&good, false, |n, d| (n
+        != "OEBPS/images/2-red-square.png")
+        .then_some(d)))
+    .contains("not in the zip"));
+    assert!(errors_of(&replace(
+        "OEBPS/second.xhtml",
+        "href=\"fish-chips.xhtml#rivers\"",
+        "href=\"fish-chips.xhtml#nowhere\""
+    ))
+    .contains("no id \"nowhere\""));
     assert!(errors_of(&replace("OEBPS/second.xhtml", "</p>", "</div>")).contains("not well-formed"));
-    assert!(errors_of(&replace("OEBPS/second.xhtml", " role=\"doc-noteref\"", "")).contains("lacks epub:type"));
-    assert!(errors_of(&replace("OEBPS/notes.xhtml", "href=\"second.xhtml#ref-3\"", "href=\"second.xhtml\""))
-        .contains("no backlink to OEBPS/second.xhtml#ref-3"));
+    assert!(
+        errors_of(&replace("OEBPS/second.xhtml", " role=\"doc-noteref\"", ""))
+            .contains("lacks epub:type")
+    );
+    assert!(errors_of(&replace(
+        "OEBPS/notes.xhtml",
+        "href=\"second.xhtml#ref-3\"",
+        "href=\"second.xhtml\""
+    ))
+    .contains("no backlink to OEBPS/second.xhtml#ref-3"));
     assert!(errors_of(&replace("OEBPS/nav.xhtml", " lang=\"en\"", "")).contains("root lang"));
-    assert!(errors_of(&replace("OEBPS/content.opf", "href=\"stylesheet.css\"", "href=\"missing.css\""))
-        .contains("stylesheet.css is in the zip but not in the manifest"));
+    assert!(errors_of(&replace(
+        "OEBPS/content.opf",
+        "href=\"stylesheet.css\"",
+        "href=\"missing.css\""
+    ))
+    .contains("stylesheet.css is in the zip but not in the manifest"));
 }

@@ -36,7 +36,8 @@ pub(crate) fn rezip(
         }
         let name = f.name().to_string();
         let mut data = Vec::new();
-        f.read_to_end(&mut data).map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
+        f.read_to_end(&mut data)
+            .map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
         entries.push((name, data));
     }
 
@@ -111,6 +112,16 @@ mod tests {
         assert_eq!(zip_time(None), DateTime::default());
         assert_eq!(zip_time(Some(0)), DateTime::default(), "before 1980 clamps");
         let t = zip_time(Some(1_704_070_923)); // 2024-01-01T01:02:03Z
-        assert_eq!((t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()), (2024, 1, 1, 1, 2, 2));
+        assert_eq!(
+            (
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            (2024, 1, 1, 1, 2, 2)
+        );
     }
 }

@@ -19,7 +19,7 @@ mod xhtml;
 
 use crate::model::Book;
 use crate::Error;
-use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, ZipLibrary};
+use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ZipLibrary};
 use package::Doc;
 use plan::{Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, TITLE_PAGE_FILE};
 use std::collections::BTreeMap;
@@ -55,8 +55,14 @@ pub fn write(book: &Book, options: &EpubOptions) -> Result<Vec<u8>, Error> {
         opf_path.clone(),
         package::content_opf(&plan, &docs, options.timestamp).into_bytes(),
     );
-    replace.insert(format!("{ROOT}/{NAV_FILE}"), package::nav_xhtml(&plan, &toc, has_cover).into_bytes());
-    replace.insert(format!("{ROOT}/{NCX_FILE}"), package::toc_ncx(&plan, &toc).into_bytes());
+    replace.insert(
+        format!("{ROOT}/{NAV_FILE}"),
+        package::nav_xhtml(&plan, &toc, has_cover).into_bytes(),
+    );
+    replace.insert(
+        format!("{ROOT}/{NCX_FILE}"),
+        package::toc_ncx(&plan, &toc).into_bytes(),
+    );
     fixup::rezip(&container, &opf_path, &replace, options.timestamp)
 }
 
@@ -65,7 +71,11 @@ fn documents(plan: &Plan) -> Vec<Doc> {
     let book = plan.book;
     let mut docs = Vec::new();
     if let Some(image) = book.meta.cover.and_then(|c| plan.asset_file(c)) {
-        docs.push(Doc { id: "cover".into(), file: COVER_FILE.into(), xhtml: xhtml::cover_document(plan, image) });
+        docs.push(Doc {
+            id: "cover".into(),
+            file: COVER_FILE.into(),
+            xhtml: xhtml::cover_document(plan, image),
+        });
     }
     docs.push(Doc {
         id: "titlepage".into(),
@@ -80,7 +90,11 @@ fn documents(plan: &Plan) -> Vec<Doc> {
         });
     }
     if !book.notes.is_empty() {
-        docs.push(Doc { id: "notes".into(), file: NOTES_FILE.into(), xhtml: xhtml::notes_document(plan) });
+        docs.push(Doc {
+            id: "notes".into(),
+            file: NOTES_FILE.into(),
+            xhtml: xhtml::notes_document(plan),
+        });
     }
     docs
 }
@@ -116,14 +130,10 @@ fn build_container(plan: &Plan, docs: &[Doc], options: &EpubOptions) -> Result<V
         }
     }
     for doc in docs {
-        let mut content = EpubContent::new(doc.file.as_str(), doc.xhtml.as_bytes());
-        content = match doc.file.as_str() {
-            COVER_FILE => content.reftype(ReferenceType::Cover),
-            TITLE_PAGE_FILE => content.reftype(ReferenceType::TitlePage),
-            NOTES_FILE => content.reftype(ReferenceType::Notes),
-            _ => content,
-        };
-        b.add_content(content).map_err(err)?;
+        // No title or reference type: they only feed epub-builder's own TOC, landmarks
+        // and guide, which are replaced.
+        b.add_content(EpubContent::new(doc.file.as_str(), doc.xhtml.as_bytes()))
+            .map_err(err)?;
     }
     let mut out = Vec::new();
     b.generate(&mut out).map_err(err)?;

@@ -12,7 +12,9 @@
 //! writing the three files from the same [`Plan`] keeps ids, TOC and manifest consistent
 //! by construction and is about as short.
 
-use super::plan::{Labels, Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, STYLESHEET, TITLE_PAGE_FILE};
+use super::plan::{
+    Labels, Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, STYLESHEET, TITLE_PAGE_FILE,
+};
 use super::xhtml::{escape_attr, escape_text, plain_text};
 use crate::model::{Block, Book, HtmlNode, Identifier, Inline};
 use std::fmt::Write as _;
@@ -48,7 +50,12 @@ pub(crate) fn toc(plan: &Plan) -> Vec<TocEntry> {
                 .blocks
                 .iter()
                 .filter_map(|b| match b {
-                    Block::Heading { level: 2, content, id, .. } => Some(TocEntry {
+                    Block::Heading {
+                        level: 2,
+                        content,
+                        id,
+                        ..
+                    } => Some(TocEntry {
                         href: format!("{file}#{id}"),
                         label: non_empty(plain_text(content), id),
                         children: vec![],
@@ -56,11 +63,28 @@ pub(crate) fn toc(plan: &Plan) -> Vec<TocEntry> {
                     _ => None,
                 })
                 .collect();
-            TocEntry { href: file.to_string(), label: plan.chapter_label(i), children }
+            TocEntry {
+                href: file.to_string(),
+                label: plan.chapter_label(i),
+                children,
+            }
         })
         .collect();
     if !book.notes.is_empty() {
-        entries.push(TocEntry { href: NOTES_FILE.into(), label: plan.labels.notes.into(), children: vec![] });
+        entries.push(TocEntry {
+            href: NOTES_FILE.into(),
+            label: plan.labels.notes.into(),
+            children: vec![],
+        });
+    }
+    if entries.is_empty() {
+        // A book with no chapters still needs one entry: the nav's `ol` may not be empty
+        // (EPUB 3.3 §7.3.4 content model; EPUBCheck RSC-005).
+        entries.push(TocEntry {
+            href: TITLE_PAGE_FILE.into(),
+            label: book.meta.title.clone(),
+            children: vec![],
+        });
     }
     entries
 }
@@ -157,7 +181,10 @@ pub(crate) fn modified(book: &Book, timestamp: Option<i64>) -> Utc6 {
 }
 
 fn format_utc(t: Utc6) -> String {
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.0, t.1, t.2, t.3, t.4, t.5)
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.0, t.1, t.2, t.3, t.4, t.5
+    )
 }
 
 /// Accessibility metadata, derived from what the book really contains (EPUB
@@ -188,7 +215,9 @@ impl ImageCount {
     fn blocks(&mut self, blocks: &[Block]) {
         for b in blocks {
             match b {
-                Block::Paragraph { content, .. } | Block::Heading { content, .. } => self.inlines(content),
+                Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                    self.inlines(content)
+                }
                 Block::BlockQuote { blocks, .. } => self.blocks(blocks),
                 Block::List { items, .. } => items.iter().for_each(|i| self.blocks(i)),
                 Block::Table { head, rows, .. } => {
@@ -219,9 +248,17 @@ impl ImageCount {
 
     fn html(&mut self, nodes: &[HtmlNode]) {
         for n in nodes {
-            if let HtmlNode::Element { name, attrs, children } = n {
+            if let HtmlNode::Element {
+                name,
+                attrs,
+                children,
+            } = n
+            {
                 if name == "img" {
-                    let alt = attrs.iter().find(|(k, _)| k == "alt").map_or("", |(_, v)| v.as_str());
+                    let alt = attrs
+                        .iter()
+                        .find(|(k, _)| k == "alt")
+                        .map_or("", |(_, v)| v.as_str());
                     self.add(alt);
                 }
                 self.html(children);
@@ -246,9 +283,10 @@ pub(crate) fn a11y(book: &Book) -> A11y {
         images.add("cover");
     }
     let all_described = images.described == images.total;
-    let has_headings = book.chapters.iter().any(|c| {
-        c.title.is_some() || c.blocks.iter().any(|b| matches!(b, Block::Heading { .. }))
-    });
+    let has_headings = book
+        .chapters
+        .iter()
+        .any(|c| c.title.is_some() || c.blocks.iter().any(|b| matches!(b, Block::Heading { .. })));
 
     let mut access_modes = vec!["textual"];
     let mut sufficient = Vec::new();
@@ -275,7 +313,8 @@ pub(crate) fn a11y(book: &Book) -> A11y {
     features.push("tableOfContents");
 
     let chapters = book.chapters.len();
-    let mut summary = format!(
+    let mut summary =
+        format!(
         "This publication has {chapters} {} with a table of contents{}, in a single reading order.",
         plural(chapters, "chapter", "chapters"),
         if has_headings { " and headings for structural navigation" } else { "" }
@@ -283,7 +322,11 @@ pub(crate) fn a11y(book: &Book) -> A11y {
     match images.total {
         0 => summary.push_str(" It contains no images."),
         n if all_described => {
-            let _ = write!(summary, " It contains {n} {}, all with alternative text.", plural(n, "image", "images"));
+            let _ = write!(
+                summary,
+                " It contains {n} {}, all with alternative text.",
+                plural(n, "image", "images")
+            );
         }
         n => {
             let _ = write!(
@@ -303,7 +346,12 @@ pub(crate) fn a11y(book: &Book) -> A11y {
         );
     }
     summary.push_str(" It has no known hazards.");
-    A11y { access_modes, access_mode_sufficient: sufficient, features, summary }
+    A11y {
+        access_modes,
+        access_mode_sufficient: sufficient,
+        features,
+        summary,
+    }
 }
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
@@ -342,13 +390,25 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
         o,
         "<package xmlns=\"http://www.idpf.org/2007/opf\" version=\"3.0\" unique-identifier=\"pub-id\" xml:lang=\"{lang}\">"
     );
-    let _ = writeln!(o, "<metadata xmlns:dc=\"http://purl.org/dc/elements/1.1/\">");
-    let _ = writeln!(o, "<dc:identifier id=\"pub-id\">{}</dc:identifier>", escape_text(&identifier(book)));
+    let _ = writeln!(
+        o,
+        "<metadata xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+    );
+    let _ = writeln!(
+        o,
+        "<dc:identifier id=\"pub-id\">{}</dc:identifier>",
+        escape_text(&identifier(book))
+    );
     let _ = writeln!(o, "<dc:title>{}</dc:title>", escape_text(&meta.title));
     // One dc:creator per author, each with its own id (epub-builder's collide with the
     // language's: anchors.md §4.1 problem 1) and a MARC relator role.
     for (i, a) in meta.authors.iter().enumerate() {
-        let _ = writeln!(o, "<dc:creator id=\"creator-{}\">{}</dc:creator>", i + 1, escape_text(a));
+        let _ = writeln!(
+            o,
+            "<dc:creator id=\"creator-{}\">{}</dc:creator>",
+            i + 1,
+            escape_text(a)
+        );
         let _ = writeln!(
             o,
             "<meta refines=\"#creator-{}\" property=\"role\" scheme=\"marc:relators\">aut</meta>",
@@ -381,12 +441,21 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
         let _ = writeln!(o, "<meta property=\"schema:accessMode\">{m}</meta>");
     }
     for m in &a.access_mode_sufficient {
-        let _ = writeln!(o, "<meta property=\"schema:accessModeSufficient\">{m}</meta>");
+        let _ = writeln!(
+            o,
+            "<meta property=\"schema:accessModeSufficient\">{m}</meta>"
+        );
     }
     for f in &a.features {
-        let _ = writeln!(o, "<meta property=\"schema:accessibilityFeature\">{f}</meta>");
+        let _ = writeln!(
+            o,
+            "<meta property=\"schema:accessibilityFeature\">{f}</meta>"
+        );
     }
-    let _ = writeln!(o, "<meta property=\"schema:accessibilityHazard\">none</meta>");
+    let _ = writeln!(
+        o,
+        "<meta property=\"schema:accessibilityHazard\">none</meta>"
+    );
     let _ = writeln!(
         o,
         "<meta property=\"schema:accessibilitySummary\">{}</meta>",
@@ -404,10 +473,18 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
         o,
         "<item id=\"nav\" href=\"{NAV_FILE}\" media-type=\"application/xhtml+xml\" properties=\"nav\"/>"
     );
-    let _ = writeln!(o, "<item id=\"ncx\" href=\"{NCX_FILE}\" media-type=\"application/x-dtbncx+xml\"/>");
-    let _ = writeln!(o, "<item id=\"css\" href=\"{STYLESHEET}\" media-type=\"text/css\"/>");
+    let _ = writeln!(
+        o,
+        "<item id=\"ncx\" href=\"{NCX_FILE}\" media-type=\"application/x-dtbncx+xml\"/>"
+    );
+    let _ = writeln!(
+        o,
+        "<item id=\"css\" href=\"{STYLESHEET}\" media-type=\"text/css\"/>"
+    );
     for d in docs {
-        let props = doc_properties(&d.xhtml).map(|p| format!(" properties=\"{p}\"")).unwrap_or_default();
+        let props = doc_properties(&d.xhtml)
+            .map(|p| format!(" properties=\"{p}\""))
+            .unwrap_or_default();
         let _ = writeln!(
             o,
             "<item id=\"{}\" href=\"{}\" media-type=\"application/xhtml+xml\"{props}/>",
@@ -500,7 +577,11 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
         escape_text(labels.landmarks)
     );
     if has_cover {
-        let _ = writeln!(o, "<li><a epub:type=\"cover\" href=\"{COVER_FILE}\">{}</a></li>", escape_text(labels.cover));
+        let _ = writeln!(
+            o,
+            "<li><a epub:type=\"cover\" href=\"{COVER_FILE}\">{}</a></li>",
+            escape_text(labels.cover)
+        );
     }
     let _ = writeln!(
         o,
@@ -529,7 +610,12 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
 fn nav_list(o: &mut String, entries: &[TocEntry]) {
     o.push_str("<ol>\n");
     for e in entries {
-        let _ = write!(o, "<li><a href=\"{}\">{}</a>", escape_attr(&e.href), escape_text(&e.label));
+        let _ = write!(
+            o,
+            "<li><a href=\"{}\">{}</a>",
+            escape_attr(&e.href),
+            escape_text(&e.label)
+        );
         if !e.children.is_empty() {
             o.push('\n');
             nav_list(o, &e.children);
@@ -541,7 +627,11 @@ fn nav_list(o: &mut String, entries: &[TocEntry]) {
 
 /// The NCX (OPF 2.0.1 §2.4.1), for EPUB 2 reading systems and older Kindle conversion.
 pub(crate) fn toc_ncx(plan: &Plan, toc: &[TocEntry]) -> String {
-    let depth = if toc.iter().any(|e| !e.children.is_empty()) { 2 } else { 1 };
+    let depth = if toc.iter().any(|e| !e.children.is_empty()) {
+        2
+    } else {
+        1
+    };
     let mut o = String::new();
     let _ = write!(
         o,
@@ -593,7 +683,12 @@ mod tests {
                 cover: cover.then_some(AssetId(0)),
                 ..Metadata::default()
             },
-            chapters: vec![Chapter { title: None, id: "c".into(), blocks, span: Span::default() }],
+            chapters: vec![Chapter {
+                title: None,
+                id: "c".into(),
+                blocks,
+                span: Span::default(),
+            }],
             notes: vec![],
             assets: vec![Asset {
                 path: "a.png".into(),
@@ -606,7 +701,10 @@ mod tests {
 
     fn para_with_image(alt: &str) -> Block {
         Block::Paragraph {
-            content: vec![Inline::Image { asset: AssetId(0), alt: alt.into() }],
+            content: vec![Inline::Image {
+                asset: AssetId(0),
+                alt: alt.into(),
+            }],
             span: Span::default(),
         }
     }
@@ -617,7 +715,10 @@ mod tests {
         assert_eq!(a.access_modes, ["textual"]);
         assert_eq!(a.access_mode_sufficient, ["textual"]);
         assert!(!a.features.contains(&"alternativeText"));
-        assert!(!a.features.contains(&"structuralNavigation"), "no headings at all");
+        assert!(
+            !a.features.contains(&"structuralNavigation"),
+            "no headings at all"
+        );
         assert!(a.summary.contains("no images"));
     }
 
@@ -632,16 +733,33 @@ mod tests {
 
     #[test]
     fn one_undescribed_image_drops_the_claims() {
-        let a = a11y(&book(vec![para_with_image("A map"), para_with_image(" ")], false));
+        let a = a11y(&book(
+            vec![para_with_image("A map"), para_with_image(" ")],
+            false,
+        ));
         assert_eq!(a.access_mode_sufficient, ["textual,visual"]);
         assert!(!a.features.contains(&"alternativeText"));
-        assert!(a.summary.contains("1 without alternative text"), "{}", a.summary);
+        assert!(
+            a.summary.contains("1 without alternative text"),
+            "{}",
+            a.summary
+        );
     }
 
     #[test]
     fn raw_html_images_count() {
-        let img = HtmlNode::Element { name: "img".into(), attrs: vec![], children: vec![] };
-        let a = a11y(&book(vec![Block::Html { nodes: vec![img], span: Span::default() }], false));
+        let img = HtmlNode::Element {
+            name: "img".into(),
+            attrs: vec![],
+            children: vec![],
+        };
+        let a = a11y(&book(
+            vec![Block::Html {
+                nodes: vec![img],
+                span: Span::default(),
+            }],
+            false,
+        ));
         assert_eq!(a.access_modes, ["textual", "visual"]);
         assert!(!a.features.contains(&"alternativeText"));
     }
@@ -658,7 +776,11 @@ mod tests {
         assert!(first.starts_with("urn:uuid:"));
         assert_eq!(first, identifier(&b), "derived identifiers are stable");
         b.meta.authors = vec!["A".into()];
-        assert_ne!(first, identifier(&b), "authors change the derived identifier");
+        assert_ne!(
+            first,
+            identifier(&b),
+            "authors change the derived identifier"
+        );
         assert_eq!(derived_uuid(&b).get_version_num(), 5);
     }
 
@@ -682,6 +804,9 @@ mod tests {
     #[test]
     fn properties_from_content() {
         assert_eq!(doc_properties("<p>x &lt;svg</p>"), None);
-        assert_eq!(doc_properties("<svg xmlns=\"\"/><math/>").as_deref(), Some("mathml svg"));
+        assert_eq!(
+            doc_properties("<svg xmlns=\"\"/><math/>").as_deref(),
+            Some("mathml svg")
+        );
     }
 }

@@ -47,8 +47,13 @@ impl<'a> Plan<'a> {
         let mut ids = BTreeMap::new();
         let mut refs = BTreeMap::new();
         for (i, chapter) in book.chapters.iter().enumerate() {
-            let file = unique_name(&mut taken, &file_stem(&chapter.id, &format!("chapter-{}", i + 1)), "xhtml");
-            ids.entry(chapter.id.clone()).or_insert_with(|| file.clone());
+            let file = unique_name(
+                &mut taken,
+                &file_stem(&chapter.id, &format!("chapter-{}", i + 1)),
+                "xhtml",
+            );
+            ids.entry(chapter.id.clone())
+                .or_insert_with(|| file.clone());
             collect_ids(&chapter.blocks, &file, &mut ids);
             if let Some(title) = &chapter.title {
                 collect_refs_inlines(title, &file, &mut refs);
@@ -69,22 +74,41 @@ impl<'a> Plan<'a> {
                 let base = a.href.rsplit('/').next().unwrap_or(&a.href);
                 let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
                 let stem = format!("{}-{}", i + 1, file_stem(stem, "image"));
-                format!("images/{}", unique_name(&mut taken_assets, &stem, image_extension(&a.media_type)))
+                format!(
+                    "images/{}",
+                    unique_name(&mut taken_assets, &stem, image_extension(&a.media_type))
+                )
             })
             .collect();
 
-        Plan { book, lang, labels, chapter_files, ids, asset_files, refs }
+        Plan {
+            book,
+            lang,
+            labels,
+            chapter_files,
+            ids,
+            asset_files,
+            refs,
+        }
     }
 
-    /// The file of chapter `i`.
+    /// The file of chapter `i` (the title page, which always exists, for an index out
+    /// of range, so a link is never broken).
     pub(crate) fn chapter_file(&self, i: usize) -> &str {
-        self.chapter_files.get(i).map_or(NOTES_FILE, String::as_str)
+        self.chapter_files
+            .get(i)
+            .map_or(TITLE_PAGE_FILE, String::as_str)
     }
 
     /// The chapter's title as plain text; the book's title for the untitled opening, so
     /// it still has a TOC entry and a `<title>`.
     pub(crate) fn chapter_label(&self, i: usize) -> String {
-        let title = self.book.chapters.get(i).and_then(|c| c.title.as_deref()).map(plain_text);
+        let title = self
+            .book
+            .chapters
+            .get(i)
+            .and_then(|c| c.title.as_deref())
+            .map(plain_text);
         match title {
             Some(t) if !t.is_empty() => t,
             _ => self.book.meta.title.clone(),
@@ -136,10 +160,20 @@ impl<'a> Plan<'a> {
 fn file_stem(id: &str, fallback: &str) -> String {
     let s: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     // Collapse runs of `-` left by replaced characters.
-    let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     if s.is_empty() {
         fallback.to_string()
     } else {
@@ -193,8 +227,11 @@ fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), 
             Block::BlockQuote { blocks, .. } => collect_refs(blocks, file, refs),
             Block::List { items, .. } => items.iter().for_each(|i| collect_refs(i, file, refs)),
             Block::Table { head, rows, .. } => {
-                head.iter().for_each(|c| collect_refs_inlines(c, file, refs));
-                rows.iter().flatten().for_each(|c| collect_refs_inlines(c, file, refs));
+                head.iter()
+                    .for_each(|c| collect_refs_inlines(c, file, refs));
+                rows.iter()
+                    .flatten()
+                    .for_each(|c| collect_refs_inlines(c, file, refs));
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
         }
@@ -205,7 +242,8 @@ fn collect_refs_inlines(inlines: &[Inline], file: &str, refs: &mut BTreeMap<(usi
     for inline in inlines {
         match inline {
             Inline::NoteRef { note, occurrence } => {
-                refs.entry((note.index(), *occurrence)).or_insert_with(|| file.to_string());
+                refs.entry((note.index(), *occurrence))
+                    .or_insert_with(|| file.to_string());
             }
             Inline::Emphasis(c)
             | Inline::Strong(c)
@@ -232,18 +270,85 @@ pub(crate) struct Labels {
 
 impl Labels {
     pub(crate) fn for_lang(lang: &str) -> Labels {
-        let primary = lang.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = lang
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let (notes, contents, landmarks, cover, title_page, start) = match primary.as_str() {
-            "fr" => ("Notes", "Table des matières", "Repères", "Couverture", "Page de titre", "Début"),
-            "de" => ("Anmerkungen", "Inhalt", "Orientierungspunkte", "Umschlag", "Titelseite", "Beginn"),
-            "es" => ("Notas", "Índice", "Puntos de referencia", "Cubierta", "Portada", "Inicio"),
-            "it" => ("Note", "Indice", "Punti di riferimento", "Copertina", "Frontespizio", "Inizio"),
-            "pt" => ("Notas", "Sumário", "Pontos de referência", "Capa", "Folha de rosto", "Início"),
-            "ru" => ("Примечания", "Содержание", "Ориентиры", "Обложка", "Титульный лист", "Начало"),
-            "el" => ("Σημειώσεις", "Περιεχόμενα", "Ορόσημα", "Εξώφυλλο", "Σελίδα τίτλου", "Αρχή"),
-            _ => ("Notes", "Contents", "Landmarks", "Cover", "Title page", "Start"),
+            "fr" => (
+                "Notes",
+                "Table des matières",
+                "Repères",
+                "Couverture",
+                "Page de titre",
+                "Début",
+            ),
+            "de" => (
+                "Anmerkungen",
+                "Inhalt",
+                "Orientierungspunkte",
+                "Umschlag",
+                "Titelseite",
+                "Beginn",
+            ),
+            "es" => (
+                "Notas",
+                "Índice",
+                "Puntos de referencia",
+                "Cubierta",
+                "Portada",
+                "Inicio",
+            ),
+            "it" => (
+                "Note",
+                "Indice",
+                "Punti di riferimento",
+                "Copertina",
+                "Frontespizio",
+                "Inizio",
+            ),
+            "pt" => (
+                "Notas",
+                "Sumário",
+                "Pontos de referência",
+                "Capa",
+                "Folha de rosto",
+                "Início",
+            ),
+            "ru" => (
+                "Примечания",
+                "Содержание",
+                "Ориентиры",
+                "Обложка",
+                "Титульный лист",
+                "Начало",
+            ),
+            "el" => (
+                "Σημειώσεις",
+                "Περιεχόμενα",
+                "Ορόσημα",
+                "Εξώφυλλο",
+                "Σελίδα τίτλου",
+                "Αρχή",
+            ),
+            _ => (
+                "Notes",
+                "Contents",
+                "Landmarks",
+                "Cover",
+                "Title page",
+                "Start",
+            ),
         };
-        Labels { notes, contents, landmarks, cover, title_page, start }
+        Labels {
+            notes,
+            contents,
+            landmarks,
+            cover,
+            title_page,
+            start,
+        }
     }
 
     /// Alternative text of the cover image.
@@ -260,20 +365,39 @@ mod tests {
     use crate::source::Span;
 
     fn chapter(id: &str, blocks: Vec<Block>) -> Chapter {
-        Chapter { title: Some(vec![Inline::Text(id.into())]), id: id.into(), blocks, span: Span::default() }
+        Chapter {
+            title: Some(vec![Inline::Text(id.into())]),
+            id: id.into(),
+            blocks,
+            span: Span::default(),
+        }
     }
 
     fn heading(id: &str) -> Block {
-        Block::Heading { level: 2, content: vec![Inline::Text(id.into())], id: id.into(), span: Span::default() }
+        Block::Heading {
+            level: 2,
+            content: vec![Inline::Text(id.into())],
+            id: id.into(),
+            span: Span::default(),
+        }
     }
 
     #[test]
     fn id_map_points_at_the_right_files() {
         let book = Book {
-            meta: Metadata { title: "T".into(), ..Metadata::default() },
+            meta: Metadata {
+                title: "T".into(),
+                ..Metadata::default()
+            },
             chapters: vec![
                 chapter("one", vec![heading("alpha")]),
-                chapter("notes", vec![Block::BlockQuote { blocks: vec![heading("beta")], span: Span::default() }]),
+                chapter(
+                    "notes",
+                    vec![Block::BlockQuote {
+                        blocks: vec![heading("beta")],
+                        span: Span::default(),
+                    }],
+                ),
                 chapter("Été 2", vec![]),
                 chapter("one", vec![]),
             ],
@@ -287,10 +411,22 @@ mod tests {
         assert_eq!(plan.chapter_file(1), "notes-2.xhtml");
         assert_eq!(plan.chapter_file(2), "t-2.xhtml");
         assert_eq!(plan.chapter_file(3), "one-2.xhtml");
-        assert_eq!(plan.ids().get("alpha").map(String::as_str), Some("one.xhtml"));
-        assert_eq!(plan.ids().get("beta").map(String::as_str), Some("notes-2.xhtml"));
-        assert_eq!(plan.href_for_id("beta", "one.xhtml").as_deref(), Some("notes-2.xhtml#beta"));
-        assert_eq!(plan.href_for_id("alpha", "one.xhtml").as_deref(), Some("#alpha"));
+        assert_eq!(
+            plan.ids().get("alpha").map(String::as_str),
+            Some("one.xhtml")
+        );
+        assert_eq!(
+            plan.ids().get("beta").map(String::as_str),
+            Some("notes-2.xhtml")
+        );
+        assert_eq!(
+            plan.href_for_id("beta", "one.xhtml").as_deref(),
+            Some("notes-2.xhtml#beta")
+        );
+        assert_eq!(
+            plan.href_for_id("alpha", "one.xhtml").as_deref(),
+            Some("#alpha")
+        );
         assert_eq!(plan.href_for_id("missing", "one.xhtml"), None);
     }
 

@@ -107,8 +107,8 @@ fn push_plain_html(out: &mut String, nodes: &[HtmlNode]) {
 
 /// HTML void elements (HTML Living Standard §13.1.2): written self-closed.
 const VOID_ELEMENTS: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
 ];
 
 /// Serialises sanitised raw HTML as XHTML.
@@ -116,7 +116,11 @@ pub(crate) fn write_html(out: &mut String, nodes: &[HtmlNode]) {
     for node in nodes {
         match node {
             HtmlNode::Text(t) => out.push_str(&escape_text(t)),
-            HtmlNode::Element { name, attrs, children } => {
+            HtmlNode::Element {
+                name,
+                attrs,
+                children,
+            } => {
                 out.push('<');
                 out.push_str(name);
                 for (k, v) in attrs {
@@ -148,7 +152,12 @@ pub(crate) struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     pub(crate) fn new(plan: &'a Plan<'a>, file: &'a str, last_level: u8) -> Self {
-        Writer { plan, file, last_level, out: String::new() }
+        Writer {
+            plan,
+            file,
+            last_level,
+            out: String::new(),
+        }
     }
 
     pub(crate) fn blocks(&mut self, blocks: &[Block]) {
@@ -164,10 +173,15 @@ impl<'a> Writer<'a> {
                 self.inlines(content);
                 self.out.push_str("</p>\n");
             }
-            Block::Heading { level, content, id, .. } => {
+            Block::Heading {
+                level, content, id, ..
+            } => {
                 // Clamp to one below the previous heading: a manuscript that goes from
                 // `#` straight to `###` still gets a well-formed outline.
-                let level = (*level).clamp(2, 6).min(self.last_level.saturating_add(1)).max(2);
+                let level = (*level)
+                    .clamp(2, 6)
+                    .min(self.last_level.saturating_add(1))
+                    .max(2);
                 self.last_level = level;
                 let _ = write!(self.out, "<h{level} id=\"{}\">", escape_attr(id));
                 self.inlines(content);
@@ -218,11 +232,14 @@ impl<'a> Writer<'a> {
                     }
                 }
                 self.out.push('>');
-                self.out.push_str(&escape_text(text.strip_suffix('\n').unwrap_or(text)));
+                self.out
+                    .push_str(&escape_text(text.strip_suffix('\n').unwrap_or(text)));
                 self.out.push_str("</code></pre>\n");
             }
             Block::ThematicBreak { .. } => self.out.push_str("<hr class=\"scene-break\"/>\n"),
-            Block::Table { align, head, rows, .. } => self.table(align, head, rows),
+            Block::Table {
+                align, head, rows, ..
+            } => self.table(align, head, rows),
             Block::Html { nodes, .. } => {
                 write_html(&mut self.out, nodes);
                 self.out.push('\n');
@@ -236,7 +253,11 @@ impl<'a> Writer<'a> {
             self.out.push_str("<thead>\n<tr>");
             for (i, cell) in head.iter().enumerate() {
                 // An empty <th> is an accessibility error (axe `empty-table-header`).
-                let tag = if plain_text(cell).is_empty() { "td" } else { "th" };
+                let tag = if plain_text(cell).is_empty() {
+                    "td"
+                } else {
+                    "th"
+                };
                 let scope = if tag == "th" { " scope=\"col\"" } else { "" };
                 let _ = write!(self.out, "<{tag}{scope}{}>", align_class(align.get(i)));
                 self.inlines(cell);
@@ -315,7 +336,11 @@ impl<'a> Writer<'a> {
                         "<a class=\"noteref\" epub:type=\"noteref\" role=\"doc-noteref\" \
                          id=\"{}\" href=\"{}\">{}</a>",
                         escape_attr(&n.ref_anchor(*occurrence)),
-                        escape_attr(&self.plan.link(super::plan::NOTES_FILE, &n.anchor(), self.file)),
+                        escape_attr(&self.plan.link(
+                            super::plan::NOTES_FILE,
+                            &n.anchor(),
+                            self.file
+                        )),
                         n.number
                     );
                 }
@@ -427,7 +452,11 @@ pub(crate) fn notes_document(plan: &Plan) -> String {
             last_level = 2;
             if current_chapter != Some(note.chapter) {
                 current_chapter = Some(note.chapter);
-                let _ = writeln!(out, "<h2>{}</h2>", escape_text(&plan.chapter_label(note.chapter)));
+                let _ = writeln!(
+                    out,
+                    "<h2>{}</h2>",
+                    escape_text(&plan.chapter_label(note.chapter))
+                );
             }
         }
         let _ = writeln!(
@@ -503,7 +532,10 @@ mod tests {
 
     #[test]
     fn text_escaping() {
-        assert_eq!(escape_text("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
+        assert_eq!(
+            escape_text("a < b && c > d"),
+            "a &lt; b &amp;&amp; c &gt; d"
+        );
         assert_eq!(escape_text("]]>"), "]]&gt;");
         // Forbidden XML characters are dropped, not written.
         assert_eq!(escape_text("a\u{1}b\u{FFFF}c"), "abc");
@@ -512,7 +544,10 @@ mod tests {
 
     #[test]
     fn attribute_escaping() {
-        assert_eq!(escape_attr("say \"hi\" & <go>"), "say &quot;hi&quot; &amp; &lt;go&gt;");
+        assert_eq!(
+            escape_attr("say \"hi\" & <go>"),
+            "say &quot;hi&quot; &amp; &lt;go&gt;"
+        );
         assert_eq!(escape_attr("a\nb"), "a&#10;b");
     }
 
@@ -520,16 +555,30 @@ mod tests {
     fn raw_html_is_xhtml() {
         let nodes = vec![HtmlNode::Element {
             name: "span".into(),
-            attrs: vec![("lang".into(), "fr".into()), ("title".into(), "a\"b".into())],
+            attrs: vec![
+                ("lang".into(), "fr".into()),
+                ("title".into(), "a\"b".into()),
+            ],
             children: vec![
                 HtmlNode::Text("x < y".into()),
-                HtmlNode::Element { name: "br".into(), attrs: vec![], children: vec![] },
-                HtmlNode::Element { name: "i".into(), attrs: vec![], children: vec![] },
+                HtmlNode::Element {
+                    name: "br".into(),
+                    attrs: vec![],
+                    children: vec![],
+                },
+                HtmlNode::Element {
+                    name: "i".into(),
+                    attrs: vec![],
+                    children: vec![],
+                },
             ],
         }];
         let mut out = String::new();
         write_html(&mut out, &nodes);
-        assert_eq!(out, "<span lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>");
+        assert_eq!(
+            out,
+            "<span lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
+        );
     }
 
     #[test]
@@ -539,7 +588,10 @@ mod tests {
             Inline::Emphasis(vec![Inline::Text("&".into())]),
             Inline::SoftBreak,
             Inline::Text("chips".into()),
-            Inline::NoteRef { note: crate::model::NoteId(0), occurrence: 0 },
+            Inline::NoteRef {
+                note: crate::model::NoteId(0),
+                occurrence: 0,
+            },
         ];
         assert_eq!(plain_text(&inl), "Fish & chips");
     }

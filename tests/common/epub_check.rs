@@ -84,7 +84,9 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
         }
     };
     let Some(opf) = files.get(&opf_path) else {
-        errors.push(format!("container.xml points to {opf_path}, which is not in the zip"));
+        errors.push(format!(
+            "container.xml points to {opf_path}, which is not in the zip"
+        ));
         return Err(errors);
     };
     summary.opf_path = opf_path.clone();
@@ -93,19 +95,31 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
     // Manifest and spine.
     let mut items: BTreeMap<String, (String, String, String)> = BTreeMap::new(); // id → (path, media type, properties)
     let mut spine = Vec::new();
-    let _ = walk_xml(&opf_path, opf, &mut errors, |e, errs| match local(e.name().as_ref()) {
-        b"item" => {
-            let (Some(id), Some(href), Some(mt)) = (attr(e, "id"), attr(e, "href"), attr(e, "media-type")) else {
-                errs.push(format!("{opf_path}: manifest item without id, href or media-type"));
-                return;
-            };
-            let path = resolve(&opf_dir, &percent_decode(&href));
-            if items.insert(id.clone(), (path, mt, attr(e, "properties").unwrap_or_default())).is_some() {
-                errs.push(format!("{opf_path}: duplicate manifest id {id}"));
+    let _ = walk_xml(&opf_path, opf, &mut errors, |e, errs| {
+        match local(e.name().as_ref()) {
+            b"item" => {
+                let (Some(id), Some(href), Some(mt)) =
+                    (attr(e, "id"), attr(e, "href"), attr(e, "media-type"))
+                else {
+                    errs.push(format!(
+                        "{opf_path}: manifest item without id, href or media-type"
+                    ));
+                    return;
+                };
+                let path = resolve(&opf_dir, &percent_decode(&href));
+                if items
+                    .insert(
+                        id.clone(),
+                        (path, mt, attr(e, "properties").unwrap_or_default()),
+                    )
+                    .is_some()
+                {
+                    errs.push(format!("{opf_path}: duplicate manifest id {id}"));
+                }
             }
+            b"itemref" => spine.push(attr(e, "idref").unwrap_or_default()),
+            _ => {}
         }
-        b"itemref" => spine.push(attr(e, "idref").unwrap_or_default()),
-        _ => {}
     });
     summary.manifest_items = items.len();
     summary.spine_items = spine.len();
@@ -114,7 +128,10 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
             errors.push(format!("spine itemref {idref} is not a manifest item"));
         }
     }
-    if !items.values().any(|(_, _, p)| p.split_whitespace().any(|p| p == "nav")) {
+    if !items
+        .values()
+        .any(|(_, _, p)| p.split_whitespace().any(|p| p == "nav"))
+    {
         errors.push("no manifest item has properties=\"nav\"".into());
     }
     let manifest_paths: BTreeSet<&str> = items.values().map(|(p, _, _)| p.as_str()).collect();
@@ -124,7 +141,11 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
         }
     }
     for name in files.keys() {
-        if name != "mimetype" && !name.starts_with("META-INF/") && name != &opf_path && !manifest_paths.contains(name.as_str()) {
+        if name != "mimetype"
+            && !name.starts_with("META-INF/")
+            && name != &opf_path
+            && !manifest_paths.contains(name.as_str())
+        {
             errors.push(format!("{name} is in the zip but not in the manifest"));
         }
     }
@@ -135,7 +156,9 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
         if mt != "application/xhtml+xml" {
             continue;
         }
-        let Some(data) = files.get(path) else { continue };
+        let Some(data) = files.get(path) else {
+            continue;
+        };
         docs.insert(path.clone(), parse_xhtml(path, data, &mut errors));
     }
     summary.xhtml_documents = docs.len();
@@ -152,17 +175,27 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
                 Some((f, frag)) => (f, Some(frag)),
                 None => (href.as_str(), None),
             };
-            let target = if file.is_empty() { path.clone() } else { resolve(&dir, &percent_decode(file)) };
+            let target = if file.is_empty() {
+                path.clone()
+            } else {
+                resolve(&dir, &percent_decode(file))
+            };
             if !files.contains_key(&target) {
-                errors.push(format!("{path}: link {href} → {target}, which is not in the zip"));
+                errors.push(format!(
+                    "{path}: link {href} → {target}, which is not in the zip"
+                ));
                 continue;
             }
             if let Some(frag) = frag {
                 let frag = percent_decode(frag);
                 match docs.get(&target) {
                     Some(t) if t.ids.contains(&frag) => {}
-                    Some(_) => errors.push(format!("{path}: link {href}: no id {frag:?} in {target}")),
-                    None => errors.push(format!("{path}: link {href}: {target} is not an XHTML document")),
+                    Some(_) => {
+                        errors.push(format!("{path}: link {href}: no id {frag:?} in {target}"))
+                    }
+                    None => errors.push(format!(
+                        "{path}: link {href}: {target} is not an XHTML document"
+                    )),
                 }
             }
         }
@@ -174,7 +207,9 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
         summary.notes_with_backlinks += doc.notes.values().filter(|b| !b.is_empty()).count();
         for (note_id, backlinks) in &doc.notes {
             if backlinks.is_empty() {
-                errors.push(format!("{path}: note {note_id} has no role=\"doc-backlink\" link"));
+                errors.push(format!(
+                    "{path}: note {note_id} has no role=\"doc-backlink\" link"
+                ));
             }
         }
         for r in &doc.noterefs {
@@ -190,22 +225,38 @@ pub fn check_epub(bytes: &[u8]) -> Result<Summary, Vec<String>> {
                 errors.push(format!("{path}: note reference {:?} has no fragment", r.id));
                 continue;
             };
-            let target = if file.is_empty() { path.clone() } else { resolve(&dir_of(path), file) };
+            let target = if file.is_empty() {
+                path.clone()
+            } else {
+                resolve(&dir_of(path), file)
+            };
             let Some(backlinks) = docs.get(&target).and_then(|d| d.notes.get(frag)) else {
-                errors.push(format!("{path}: note reference {:?} → {} is not a note", r.id, r.href));
+                errors.push(format!(
+                    "{path}: note reference {:?} → {} is not a note",
+                    r.id, r.href
+                ));
                 continue;
             };
             let Some(ref_id) = &r.id else {
-                errors.push(format!("{path}: note reference → {} has no id to come back to", r.href));
+                errors.push(format!(
+                    "{path}: note reference → {} has no id to come back to",
+                    r.href
+                ));
                 continue;
             };
             let comes_back = backlinks.iter().any(|b| {
                 let (f, fr) = b.split_once('#').unwrap_or((b.as_str(), ""));
-                let back = if f.is_empty() { target.clone() } else { resolve(&dir_of(&target), f) };
+                let back = if f.is_empty() {
+                    target.clone()
+                } else {
+                    resolve(&dir_of(&target), f)
+                };
                 back == *path && fr == ref_id
             });
             if !comes_back {
-                errors.push(format!("{target}: note {frag} has no backlink to {path}#{ref_id}"));
+                errors.push(format!(
+                    "{target}: note {frag} has no backlink to {path}#{ref_id}"
+                ));
             }
         }
     }
@@ -255,7 +306,10 @@ fn read_zip(bytes: &[u8], errors: &mut Vec<String>) -> Option<BTreeMap<String, V
             errors.push(format!("{name}: {e}"));
         }
         if name == "mimetype" && data != b"application/epub+zip" {
-            errors.push(format!("mimetype holds {:?}", String::from_utf8_lossy(&data)));
+            errors.push(format!(
+                "mimetype holds {:?}",
+                String::from_utf8_lossy(&data)
+            ));
         }
         if files.insert(name.clone(), data).is_some() {
             errors.push(format!("{name} is in the zip twice"));
@@ -296,7 +350,10 @@ fn parse_xhtml(path: &str, data: &[u8], errors: &mut Vec<String>) -> Doc {
         let ev = match reader.read_event_into(&mut buf) {
             Ok(ev) => ev,
             Err(e) => {
-                errors.push(format!("{path}: not well-formed at byte {}: {e}", reader.buffer_position()));
+                errors.push(format!(
+                    "{path}: not well-formed at byte {}: {e}",
+                    reader.buffer_position()
+                ));
                 return doc;
             }
         };
@@ -321,7 +378,9 @@ fn parse_xhtml(path: &str, data: &[u8], errors: &mut Vec<String>) -> Doc {
                     let (lang, xml_lang) = (attr(e, "lang"), attr(e, "xml:lang"));
                     match (lang, xml_lang) {
                         (Some(a), Some(b)) if a == b && !a.is_empty() => {}
-                        (a, b) => errors.push(format!("{path}: root lang={a:?} xml:lang={b:?}; both needed and equal")),
+                        (a, b) => errors.push(format!(
+                            "{path}: root lang={a:?} xml:lang={b:?}; both needed and equal"
+                        )),
                     }
                 } else if note_stack.is_empty() {
                     errors.push(format!("{path}: more than one root element"));
@@ -336,7 +395,10 @@ fn parse_xhtml(path: &str, data: &[u8], errors: &mut Vec<String>) -> Doc {
                 let types = attr(e, "epub:type").unwrap_or_default();
                 let role = attr(e, "role").unwrap_or_default();
                 let has = |list: &str, t: &str| list.split_whitespace().any(|x| x == t);
-                let is_note = has(&types, "footnote") || has(&types, "endnote") || has(&role, "doc-footnote") || has(&role, "doc-endnote");
+                let is_note = has(&types, "footnote")
+                    || has(&types, "endnote")
+                    || has(&role, "doc-footnote")
+                    || has(&role, "doc-endnote");
                 let parent_note = note_stack.last().cloned().flatten();
                 let current_note = if is_note {
                     match &id {
@@ -363,11 +425,18 @@ fn parse_xhtml(path: &str, data: &[u8], errors: &mut Vec<String>) -> Doc {
                 if name == b"a" {
                     let (t, r) = (has(&types, "noteref"), has(&role, "doc-noteref"));
                     if t || r {
-                        doc.noterefs.push(NoteRef { id: id.clone(), href: href.clone().unwrap_or_default(), has_type: t, has_role: r });
+                        doc.noterefs.push(NoteRef {
+                            id: id.clone(),
+                            href: href.clone().unwrap_or_default(),
+                            has_type: t,
+                            has_role: r,
+                        });
                     }
                     if has(&role, "doc-backlink") {
                         match (&current_note, &href) {
-                            (Some(n), Some(h)) => doc.notes.entry(n.clone()).or_default().push(h.clone()),
+                            (Some(n), Some(h)) => {
+                                doc.notes.entry(n.clone()).or_default().push(h.clone())
+                            }
                             _ => errors.push(format!("{path}: a backlink outside any note")),
                         }
                     }
@@ -399,7 +468,12 @@ fn parse_xhtml(path: &str, data: &[u8], errors: &mut Vec<String>) -> Doc {
 }
 
 /// Walks every start/empty element of a small XML file.
-fn walk_xml(path: &str, data: &[u8], errors: &mut Vec<String>, mut f: impl FnMut(&BytesStart, &mut Vec<String>)) -> bool {
+fn walk_xml(
+    path: &str,
+    data: &[u8],
+    errors: &mut Vec<String>,
+    mut f: impl FnMut(&BytesStart, &mut Vec<String>),
+) -> bool {
     let mut reader = Reader::from_reader(data);
     let mut buf = Vec::new();
     loop {
@@ -429,7 +503,8 @@ fn local(name: &[u8]) -> &[u8] {
 }
 
 fn dir_of(path: &str) -> String {
-    path.rsplit_once('/').map_or(String::new(), |(d, _)| format!("{d}/"))
+    path.rsplit_once('/')
+        .map_or(String::new(), |(d, _)| format!("{d}/"))
 }
 
 /// `dir` + `rel`, with `.` and `..` resolved.

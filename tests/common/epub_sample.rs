@@ -12,18 +12,16 @@ use quire::source::Span;
 
 /// A 4×6 PNG (the cover).
 pub const COVER_PNG: &[u8] = &[
-    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 4, 0, 0, 0, 6, 8, 2,
-    0, 0, 0, 107, 91, 168, 34, 0, 0, 0, 16, 73, 68, 65, 84, 120, 218, 99, 208, 176, 137, 130,
-    35, 6, 74, 57, 0, 178, 108, 17, 209, 40, 29, 226, 73, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66,
-    96, 130,
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 4, 0, 0, 0, 6, 8, 2, 0,
+    0, 0, 107, 91, 168, 34, 0, 0, 0, 16, 73, 68, 65, 84, 120, 218, 99, 208, 176, 137, 130, 35, 6,
+    74, 57, 0, 178, 108, 17, 209, 40, 29, 226, 73, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
 ];
 
 /// A 2×2 PNG (a figure).
 pub const FIGURE_PNG: &[u8] = &[
-    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 2, 0, 0, 0, 2, 8, 2,
-    0, 0, 0, 253, 212, 154, 115, 0, 0, 0, 16, 73, 68, 65, 84, 120, 218, 99, 56, 33, 39, 7, 68,
-    12, 16, 10, 0, 31, 38, 4, 17, 74, 142, 141, 32, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96,
-    130,
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 2, 0, 0, 0, 2, 8, 2, 0,
+    0, 0, 253, 212, 154, 115, 0, 0, 0, 16, 73, 68, 65, 84, 120, 218, 99, 56, 33, 39, 7, 68, 12, 16,
+    10, 0, 31, 38, 4, 17, 74, 142, 141, 32, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
 ];
 
 /// A small SVG (an image in another core media type).
@@ -38,17 +36,26 @@ fn t(s: &str) -> Inline {
 }
 
 fn p(content: Vec<Inline>) -> Block {
-    Block::Paragraph { content, span: sp() }
+    Block::Paragraph {
+        content,
+        span: sp(),
+    }
 }
 
 fn noteref(n: u32, occurrence: u32) -> Inline {
-    Inline::NoteRef { note: NoteId(n), occurrence }
+    Inline::NoteRef {
+        note: NoteId(n),
+        occurrence,
+    }
 }
 
 fn el(name: &str, attrs: &[(&str, &str)], children: Vec<HtmlNode>) -> HtmlNode {
     HtmlNode::Element {
         name: name.into(),
-        attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        attrs: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         children,
     }
 }
@@ -58,7 +65,15 @@ fn html_text(s: &str) -> HtmlNode {
 }
 
 fn note(id: u32, number: u32, chapter: usize, ref_count: u32, blocks: Vec<Block>) -> Note {
-    Note { id: NoteId(id), number, label: format!("n{}", id + 1), chapter, ref_count, blocks, span: sp() }
+    Note {
+        id: NoteId(id),
+        number,
+        label: format!("n{}", id + 1),
+        chapter,
+        ref_count,
+        blocks,
+        span: sp(),
+    }
 }
 
 /// The sample book.
@@ -123,12 +138,19 @@ pub fn sample_book() -> Book {
                     content: vec![t("internal link")],
                 },
                 t(" and "),
-                Inline::Html(vec![el("span", &[("lang", "fr")], vec![html_text("du français")])]),
+                Inline::Html(vec![el(
+                    "span",
+                    &[("lang", "fr")],
+                    vec![html_text("du français")],
+                )]),
                 t("."),
                 Inline::LineBreak,
                 t("After a hard break."),
             ]),
-            p(vec![Inline::Image { asset: AssetId(1), alt: "A red square".into() }]),
+            p(vec![Inline::Image {
+                asset: AssetId(1),
+                alt: "A red square".into(),
+            }]),
             Block::Heading {
                 level: 2,
                 content: vec![t("Rivers < Seas & Lakes"), noteref(1, 0)],
@@ -136,12 +158,18 @@ pub fn sample_book() -> Book {
                 span: sp(),
             },
             Block::BlockQuote {
-                blocks: vec![p(vec![t("A quotation.")]), p(vec![t("Its second paragraph.")])],
+                blocks: vec![
+                    p(vec![t("A quotation.")]),
+                    p(vec![t("Its second paragraph.")]),
+                ],
                 span: sp(),
             },
             Block::List {
                 start: None,
-                items: vec![vec![p(vec![t("Bullet one")])], vec![p(vec![t("Bullet two")])]],
+                items: vec![
+                    vec![p(vec![t("Bullet one")])],
+                    vec![p(vec![t("Bullet two")])],
+                ],
                 span: sp(),
             },
             Block::List {
@@ -150,7 +178,11 @@ pub fn sample_book() -> Book {
                     vec![p(vec![t("Third")])],
                     vec![
                         p(vec![t("Fourth, loose")]),
-                        Block::List { start: Some(1), items: vec![vec![p(vec![t("Nested")])]], span: sp() },
+                        Block::List {
+                            start: Some(1),
+                            items: vec![vec![p(vec![t("Nested")])]],
+                            span: sp(),
+                        },
                     ],
                 ],
                 span: sp(),
@@ -161,12 +193,26 @@ pub fn sample_book() -> Book {
                 span: sp(),
             },
             Block::ThematicBreak { span: sp() },
-            p(vec![t("After the scene break, the text goes on"), noteref(0, 1), t(".")]),
+            p(vec![
+                t("After the scene break, the text goes on"),
+                noteref(0, 1),
+                t("."),
+            ]),
             Block::Table {
                 align: vec![Align::Left, Align::Center, Align::Right, Align::None],
-                head: vec![vec![t("Name")], vec![t("Count")], vec![t("Price & tax")], vec![]],
+                head: vec![
+                    vec![t("Name")],
+                    vec![t("Count")],
+                    vec![t("Price & tax")],
+                    vec![],
+                ],
                 rows: vec![
-                    vec![vec![t("Apples")], vec![t("3")], vec![t("1.20")], vec![t("fresh")]],
+                    vec![
+                        vec![t("Apples")],
+                        vec![t("3")],
+                        vec![t("1.20")],
+                        vec![t("fresh")],
+                    ],
                     vec![
                         vec![Inline::Emphasis(vec![t("Pears")])],
                         vec![t("12")],
@@ -183,13 +229,25 @@ pub fn sample_book() -> Book {
                     vec![el(
                         "p",
                         &[],
-                        vec![html_text("Dear reader,"), el("br", &[], vec![]), html_text("yours & truly.")],
+                        vec![
+                            html_text("Dear reader,"),
+                            el("br", &[], vec![]),
+                            html_text("yours & truly."),
+                        ],
                     )],
                 )],
                 span: sp(),
             },
-            Block::Heading { level: 3, content: vec![t("A smaller heading")], id: "smaller".into(), span: sp() },
-            p(vec![Inline::Image { asset: AssetId(2), alt: "A black circle".into() }]),
+            Block::Heading {
+                level: 3,
+                content: vec![t("A smaller heading")],
+                id: "smaller".into(),
+                span: sp(),
+            },
+            p(vec![Inline::Image {
+                asset: AssetId(2),
+                alt: "A black circle".into(),
+            }]),
         ],
         span: sp(),
     };
@@ -198,12 +256,23 @@ pub fn sample_book() -> Book {
         title: Some(vec![t("The Second Chapter")]),
         id: "second".into(),
         blocks: vec![
-            Block::Heading { level: 2, content: vec![t("Deep water")], id: "deep-water".into(), span: sp() },
+            Block::Heading {
+                level: 2,
+                content: vec![t("Deep water")],
+                id: "deep-water".into(),
+                span: sp(),
+            },
             p(vec![
                 t("Back to "),
-                Inline::Link { target: LinkTarget::Internal("fish-chips".into()), content: vec![t("the first chapter")] },
+                Inline::Link {
+                    target: LinkTarget::Internal("fish-chips".into()),
+                    content: vec![t("the first chapter")],
+                },
                 t(" and to "),
-                Inline::Link { target: LinkTarget::Internal("rivers".into()), content: vec![t("its rivers")] },
+                Inline::Link {
+                    target: LinkTarget::Internal("rivers".into()),
+                    content: vec![t("its rivers")],
+                },
                 t("."),
                 noteref(2, 0),
                 t(" And one more"),
@@ -215,17 +284,37 @@ pub fn sample_book() -> Book {
     };
 
     let notes = vec![
-        note(0, 1, 0, 2, vec![p(vec![t("The mill is older than the town.")])]),
-        note(1, 2, 1, 1, vec![p(vec![t("A note referenced from a heading.")])]),
+        note(
+            0,
+            1,
+            0,
+            2,
+            vec![p(vec![t("The mill is older than the town.")])],
+        ),
+        note(
+            1,
+            2,
+            1,
+            1,
+            vec![p(vec![t("A note referenced from a heading.")])],
+        ),
         note(
             2,
             3,
             2,
             1,
             vec![
-                p(vec![t("A note of several paragraphs, with "), Inline::Emphasis(vec![t("emphasis")]), t(".")]),
+                p(vec![
+                    t("A note of several paragraphs, with "),
+                    Inline::Emphasis(vec![t("emphasis")]),
+                    t("."),
+                ]),
                 p(vec![t("Its second paragraph.")]),
-                Block::List { start: None, items: vec![vec![p(vec![t("and a list")])]], span: sp() },
+                Block::List {
+                    start: None,
+                    items: vec![vec![p(vec![t("and a list")])]],
+                    span: sp(),
+                },
             ],
         ),
         note(
@@ -233,7 +322,10 @@ pub fn sample_book() -> Book {
             4,
             2,
             1,
-            vec![Block::BlockQuote { blocks: vec![p(vec![t("A note that opens with a quotation.")])], span: sp() }],
+            vec![Block::BlockQuote {
+                blocks: vec![p(vec![t("A note that opens with a quotation.")])],
+                span: sp(),
+            }],
         ),
     ];
 
@@ -258,7 +350,12 @@ pub fn sample_book() -> Book {
         },
     ];
 
-    Book { meta, chapters: vec![opening, fish, second], notes, assets }
+    Book {
+        meta,
+        chapters: vec![opening, fish, second],
+        notes,
+        assets,
+    }
 }
 
 /// The sample book with notes numbered per chapter (grouped under chapter titles in the
