@@ -307,3 +307,89 @@ fn checker_catches_broken_packages() {
     ))
     .contains("stylesheet.css is in the zip but not in the manifest"));
 }
+
+fn minimal_book() -> quire::model::Book {
+    quire::model::Book {
+        meta: quire::model::Metadata {
+            title: "Only a Title".into(),
+            ..Default::default()
+        },
+        chapters: vec![],
+        notes: vec![],
+        assets: vec![],
+    }
+}
+
+#[test]
+fn a_book_with_nothing_but_a_title_is_still_valid() {
+    let bytes = write(&minimal_book(), &EpubOptions::default()).unwrap();
+    if let Some(out) = std::env::var_os("QUIRE_EPUB_OUT") {
+        let path = std::path::PathBuf::from(out).with_extension("minimal.epub");
+        std::fs::write(path, &bytes).unwrap();
+    }
+    let s = epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(s.spine_items, 1, "only the title page");
+    let opf = file(&bytes, "OEBPS/content.opf");
+    // No language in the model: English, never an empty dc:language.
+    assert!(opf.contains("<dc:language>en</dc:language>"));
+    assert!(opf.contains("xml:lang=\"en\""));
+    assert!(!opf.contains("<dc:creator"));
+    assert!(opf.contains("<meta property=\"dcterms:modified\">2000-01-01T00:00:00Z</meta>"));
+    let nav = file(&bytes, "OEBPS/nav.xhtml");
+    assert!(
+        nav.contains("<li><a href=\"titlepage.xhtml\">Only a Title</a></li>"),
+        "{nav}"
+    );
+}
+
+#[test]
+fn inconsistent_indices_do_not_break_the_package() {
+    use quire::model::{AssetId, Block, Inline, NoteId};
+    let mut book = sample_book();
+    book.meta.cover = Some(AssetId(99));
+    book.chapters[0].blocks.push(Block::Paragraph {
+        content: vec![
+            Inline::Image {
+                asset: AssetId(42),
+                alt: "lost picture".into(),
+            },
+            Inline::NoteRef {
+                note: NoteId(77),
+                occurrence: 0,
+            },
+            Inline::Link {
+                target: quire::model::LinkTarget::Internal("no-such-id".into()),
+                content: vec![Inline::Text("dangling".into())],
+            },
+        ],
+        span: Default::default(),
+    });
+    let bytes = write(&book, &EpubOptions::default()).unwrap();
+    epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
+    let opening = file(&bytes, "OEBPS/opening.xhtml");
+    assert!(opening.contains("<p>lost picturedangling</p>"), "{opening}");
+    assert!(!file(&bytes, "OEBPS/content.opf").contains("cover-image"));
+}
+
+#[test]
+fn headings_never_skip_a_level_and_follow_the_language() {
+    use quire::model::{Block, Inline};
+    let mut book = sample_book();
+    book.meta.lang = "fr-FR".into();
+    book.chapters[2].blocks.insert(
+        0,
+        Block::Heading {
+            level: 4,
+            content: vec![Inline::Text("Trop bas".into())],
+            id: "bas".into(),
+            span: Default::default(),
+        },
+    );
+    let bytes = write(&book, &EpubOptions::default()).unwrap();
+    epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
+    // After the chapter's h1, a level-4 heading is written as h2 (axe `heading-order`).
+    assert!(file(&bytes, "OEBPS/second.xhtml").contains("<h2 id=\"bas\">Trop bas</h2>"));
+    let notes = file(&bytes, "OEBPS/notes.xhtml");
+    assert!(notes.contains("lang=\"fr-FR\" xml:lang=\"fr-FR\""));
+    assert!(file(&bytes, "OEBPS/nav.xhtml").contains("<h1>Table des matières</h1>"));
+}

@@ -278,7 +278,11 @@ pub(crate) fn a11y(book: &Book) -> A11y {
     for n in &book.notes {
         images.blocks(&n.blocks);
     }
-    if book.meta.cover.is_some() {
+    if book
+        .meta
+        .cover
+        .is_some_and(|c| book.assets.len() > c.0 as usize)
+    {
         // The cover page's image always has alternative text (the title).
         images.add("cover");
     }
@@ -461,7 +465,7 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
         "<meta property=\"schema:accessibilitySummary\">{}</meta>",
         escape_text(&a.summary)
     );
-    if meta.cover.is_some() {
+    if docs.iter().any(|d| d.file == COVER_FILE) {
         // EPUB 2 readers (and older Kindle conversion) find the cover only this way;
         // EPUB 3.3 §D.1 allows it as a legacy `meta`.
         let _ = writeln!(o, "<meta name=\"cover\" content=\"cover-image\"/>");

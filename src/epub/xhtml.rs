@@ -317,15 +317,19 @@ impl<'a> Writer<'a> {
                     None => self.inlines(content),
                 }
             }
-            Inline::Image { asset, alt } => {
-                let src = self.plan.asset_file(*asset).unwrap_or_default();
-                let _ = write!(
-                    self.out,
-                    "<img src=\"{}\" alt=\"{}\"/>",
-                    escape_attr(src),
-                    escape_attr(alt)
-                );
-            }
+            Inline::Image { asset, alt } => match self.plan.asset_file(*asset) {
+                Some(src) => {
+                    let _ = write!(
+                        self.out,
+                        "<img src=\"{}\" alt=\"{}\"/>",
+                        escape_attr(src),
+                        escape_attr(alt)
+                    );
+                }
+                // An asset index the book does not have (an inconsistent model): the
+                // description stands in for the picture rather than a broken `src`.
+                None => self.out.push_str(&escape_text(alt)),
+            },
             Inline::NoteRef { note, occurrence } => {
                 if let Some(n) = self.plan.book.notes.get(note.index()) {
                     // anchors.md §3: epub:type + matching role on the link; no <sup>
