@@ -462,7 +462,8 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
     );
     let _ = writeln!(
         o,
-        "<meta property=\"schema:accessibilitySummary\">{}</meta>",
+        // The summary is generated in English whatever the book's language; say so.
+        "<meta property=\"schema:accessibilitySummary\" xml:lang=\"en\">{}</meta>",
         escape_text(&a.summary)
     );
     if docs.iter().any(|d| d.file == COVER_FILE) {
