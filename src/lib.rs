@@ -16,6 +16,7 @@
 
 pub mod build;
 pub mod diag;
+pub mod epub;
 pub mod error;
 pub mod fonts;
 pub mod model;

@@ -1,0 +1,439 @@
+//! The layout of the package, decided once before anything is written: which file holds
+//! each chapter, each heading id, each note reference and each image; and the few
+//! words the backend itself adds (Notes, Contents …) in the book's language.
+
+use super::xhtml::plain_text;
+use crate::model::{AssetId, Block, Book, Inline, Note};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Package paths (relative to the OPF, i.e. inside `OEBPS/`).
+pub(crate) const NOTES_FILE: &str = "notes.xhtml";
+/// epub-builder's `stylesheet()` always writes this name, and nav.xhtml links it.
+pub(crate) const STYLESHEET: &str = "stylesheet.css";
+pub(crate) const NAV_FILE: &str = "nav.xhtml";
+pub(crate) const NCX_FILE: &str = "toc.ncx";
+pub(crate) const COVER_FILE: &str = "cover.xhtml";
+pub(crate) const TITLE_PAGE_FILE: &str = "titlepage.xhtml";
+
+/// File names a chapter must not take.
+const RESERVED: &[&str] = &[NOTES_FILE, NAV_FILE, COVER_FILE, TITLE_PAGE_FILE];
+
+/// Where everything goes.
+pub(crate) struct Plan<'a> {
+    pub(crate) book: &'a Book,
+    /// The book's language (never empty; `en` when the model has none).
+    pub(crate) lang: String,
+    pub(crate) labels: Labels,
+    chapter_files: Vec<String>,
+    /// Chapter and heading id → the file holding it.
+    ids: BTreeMap<String, String>,
+    /// Per asset, its path in the package.
+    asset_files: Vec<String>,
+    /// (note index, occurrence) → the file holding that reference.
+    refs: BTreeMap<(usize, u32), String>,
+}
+
+impl<'a> Plan<'a> {
+    pub(crate) fn new(book: &'a Book) -> Self {
+        let lang = if book.meta.lang.trim().is_empty() {
+            "en".to_string()
+        } else {
+            book.meta.lang.trim().to_string()
+        };
+        let labels = Labels::for_lang(&lang);
+
+        let mut taken: BTreeSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+        let mut chapter_files = Vec::with_capacity(book.chapters.len());
+        let mut ids = BTreeMap::new();
+        let mut refs = BTreeMap::new();
+        for (i, chapter) in book.chapters.iter().enumerate() {
+            let file = unique_name(
+                &mut taken,
+                &file_stem(&chapter.id, &format!("chapter-{}", i + 1)),
+                "xhtml",
+            );
+            ids.entry(chapter.id.clone())
+                .or_insert_with(|| file.clone());
+            collect_ids(&chapter.blocks, &file, &mut ids);
+            if let Some(title) = &chapter.title {
+                collect_refs_inlines(title, &file, &mut refs);
+            }
+            collect_refs(&chapter.blocks, &file, &mut refs);
+            chapter_files.push(file);
+        }
+        for note in &book.notes {
+            collect_refs(&note.blocks, NOTES_FILE, &mut refs);
+        }
+
+        let mut taken_assets = BTreeSet::new();
+        let asset_files = book
+            .assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let base = a.href.rsplit('/').next().unwrap_or(&a.href);
+                let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
+                let stem = format!("{}-{}", i + 1, file_stem(stem, "image"));
+                format!(
+                    "images/{}",
+                    unique_name(&mut taken_assets, &stem, image_extension(&a.media_type))
+                )
+            })
+            .collect();
+
+        Plan {
+            book,
+            lang,
+            labels,
+            chapter_files,
+            ids,
+            asset_files,
+            refs,
+        }
+    }
+
+    /// The file of chapter `i` (the title page, which always exists, for an index out
+    /// of range, so a link is never broken).
+    pub(crate) fn chapter_file(&self, i: usize) -> &str {
+        self.chapter_files
+            .get(i)
+            .map_or(TITLE_PAGE_FILE, String::as_str)
+    }
+
+    /// The chapter's title as plain text; the book's title for the untitled opening, so
+    /// it still has a TOC entry and a `<title>`.
+    pub(crate) fn chapter_label(&self, i: usize) -> String {
+        let title = self
+            .book
+            .chapters
+            .get(i)
+            .and_then(|c| c.title.as_deref())
+            .map(plain_text);
+        match title {
+            Some(t) if !t.is_empty() => t,
+            _ => self.book.meta.title.clone(),
+        }
+    }
+
+    /// The package path of an asset.
+    pub(crate) fn asset_file(&self, id: AssetId) -> Option<&str> {
+        self.asset_files.get(id.0 as usize).map(String::as_str)
+    }
+
+    /// Every asset's package path, in asset order.
+    pub(crate) fn asset_files(&self) -> &[String] {
+        &self.asset_files
+    }
+
+    /// A link from `from` to `file#fragment` (fragment-only within the same file).
+    pub(crate) fn link(&self, file: &str, fragment: &str, from: &str) -> String {
+        if file == from {
+            format!("#{fragment}")
+        } else {
+            format!("{file}#{fragment}")
+        }
+    }
+
+    /// The link to a chapter or heading id, if the book has it.
+    pub(crate) fn href_for_id(&self, id: &str, from: &str) -> Option<String> {
+        self.ids.get(id).map(|file| self.link(file, id, from))
+    }
+
+    /// The link back to reference `k` of `note`. A reference missing from the text
+    /// (an inconsistent model) falls back to the chapter of the first reference.
+    pub(crate) fn ref_href(&self, note: &Note, k: u32, from: &str) -> String {
+        match self.refs.get(&(note.id.index(), k)) {
+            Some(file) => self.link(file, &note.ref_anchor(k), from),
+            None => self.chapter_file(note.chapter).to_string(),
+        }
+    }
+
+    /// The id → file map (for tests).
+    #[cfg(test)]
+    pub(crate) fn ids(&self) -> &BTreeMap<String, String> {
+        &self.ids
+    }
+}
+
+/// An ASCII file stem from an id: letters, digits, `-`, `_`; anything else becomes `-`.
+/// Non-ASCII names draw EPUBCheck's PKG-012 and trip some readers' zip code.
+fn file_stem(id: &str, fallback: &str) -> String {
+    let s: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    // Collapse runs of `-` left by replaced characters.
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if s.is_empty() {
+        fallback.to_string()
+    } else {
+        s
+    }
+}
+
+/// `stem.ext`, or `stem-2.ext` … if taken.
+fn unique_name(taken: &mut BTreeSet<String>, stem: &str, ext: &str) -> String {
+    let mut name = format!("{stem}.{ext}");
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{stem}-{n}.{ext}");
+        n += 1;
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// The extension for an image media type (the parser sniffed the type from the bytes).
+fn image_extension(media_type: &str) -> &'static str {
+    match media_type {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/svg+xml" => "svg",
+        "image/webp" => "webp",
+        _ => "bin",
+    }
+}
+
+fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>) {
+    for block in blocks {
+        match block {
+            Block::Heading { id, .. } => {
+                ids.entry(id.clone()).or_insert_with(|| file.to_string());
+            }
+            Block::BlockQuote { blocks, .. } => collect_ids(blocks, file, ids),
+            Block::List { items, .. } => items.iter().for_each(|i| collect_ids(i, file, ids)),
+            _ => {}
+        }
+    }
+}
+
+fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), String>) {
+    for block in blocks {
+        match block {
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                collect_refs_inlines(content, file, refs)
+            }
+            Block::BlockQuote { blocks, .. } => collect_refs(blocks, file, refs),
+            Block::List { items, .. } => items.iter().for_each(|i| collect_refs(i, file, refs)),
+            Block::Table { head, rows, .. } => {
+                head.iter()
+                    .for_each(|c| collect_refs_inlines(c, file, refs));
+                rows.iter()
+                    .flatten()
+                    .for_each(|c| collect_refs_inlines(c, file, refs));
+            }
+            Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+        }
+    }
+}
+
+fn collect_refs_inlines(inlines: &[Inline], file: &str, refs: &mut BTreeMap<(usize, u32), String>) {
+    for inline in inlines {
+        match inline {
+            Inline::NoteRef { note, occurrence } => {
+                refs.entry((note.index(), *occurrence))
+                    .or_insert_with(|| file.to_string());
+            }
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => collect_refs_inlines(c, file, refs),
+            _ => {}
+        }
+    }
+}
+
+/// The words the backend writes itself, by the language's primary subtag (the
+/// languages quire hyphenates; English otherwise).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Labels {
+    pub(crate) notes: &'static str,
+    pub(crate) contents: &'static str,
+    pub(crate) landmarks: &'static str,
+    pub(crate) cover: &'static str,
+    pub(crate) title_page: &'static str,
+    pub(crate) start: &'static str,
+}
+
+impl Labels {
+    pub(crate) fn for_lang(lang: &str) -> Labels {
+        let primary = lang
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let (notes, contents, landmarks, cover, title_page, start) = match primary.as_str() {
+            "fr" => (
+                "Notes",
+                "Table des matières",
+                "Repères",
+                "Couverture",
+                "Page de titre",
+                "Début",
+            ),
+            "de" => (
+                "Anmerkungen",
+                "Inhalt",
+                "Orientierungspunkte",
+                "Umschlag",
+                "Titelseite",
+                "Beginn",
+            ),
+            "es" => (
+                "Notas",
+                "Índice",
+                "Puntos de referencia",
+                "Cubierta",
+                "Portada",
+                "Inicio",
+            ),
+            "it" => (
+                "Note",
+                "Indice",
+                "Punti di riferimento",
+                "Copertina",
+                "Frontespizio",
+                "Inizio",
+            ),
+            "pt" => (
+                "Notas",
+                "Sumário",
+                "Pontos de referência",
+                "Capa",
+                "Folha de rosto",
+                "Início",
+            ),
+            "ru" => (
+                "Примечания",
+                "Содержание",
+                "Ориентиры",
+                "Обложка",
+                "Титульный лист",
+                "Начало",
+            ),
+            "el" => (
+                "Σημειώσεις",
+                "Περιεχόμενα",
+                "Ορόσημα",
+                "Εξώφυλλο",
+                "Σελίδα τίτλου",
+                "Αρχή",
+            ),
+            _ => (
+                "Notes",
+                "Contents",
+                "Landmarks",
+                "Cover",
+                "Title page",
+                "Start",
+            ),
+        };
+        Labels {
+            notes,
+            contents,
+            landmarks,
+            cover,
+            title_page,
+            start,
+        }
+    }
+
+    /// Alternative text of the cover image.
+    pub(crate) fn cover_alt(&self, title: &str) -> String {
+        format!("{}: {title}", self.cover)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{Chapter, Metadata};
+    use crate::source::Span;
+
+    fn chapter(id: &str, blocks: Vec<Block>) -> Chapter {
+        Chapter {
+            title: Some(vec![Inline::Text(id.into())]),
+            id: id.into(),
+            blocks,
+            span: Span::default(),
+        }
+    }
+
+    fn heading(id: &str) -> Block {
+        Block::Heading {
+            level: 2,
+            content: vec![Inline::Text(id.into())],
+            id: id.into(),
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn id_map_points_at_the_right_files() {
+        let book = Book {
+            meta: Metadata {
+                title: "T".into(),
+                ..Metadata::default()
+            },
+            chapters: vec![
+                chapter("one", vec![heading("alpha")]),
+                chapter(
+                    "notes",
+                    vec![Block::BlockQuote {
+                        blocks: vec![heading("beta")],
+                        span: Span::default(),
+                    }],
+                ),
+                chapter("Été 2", vec![]),
+                chapter("one", vec![]),
+            ],
+            notes: vec![],
+            assets: vec![],
+        };
+        let plan = Plan::new(&book);
+        // "notes" may not take the notes document's name; non-ASCII becomes ASCII;
+        // duplicates get a suffix.
+        assert_eq!(plan.chapter_file(0), "one.xhtml");
+        assert_eq!(plan.chapter_file(1), "notes-2.xhtml");
+        assert_eq!(plan.chapter_file(2), "t-2.xhtml");
+        assert_eq!(plan.chapter_file(3), "one-2.xhtml");
+        assert_eq!(
+            plan.ids().get("alpha").map(String::as_str),
+            Some("one.xhtml")
+        );
+        assert_eq!(
+            plan.ids().get("beta").map(String::as_str),
+            Some("notes-2.xhtml")
+        );
+        assert_eq!(
+            plan.href_for_id("beta", "one.xhtml").as_deref(),
+            Some("notes-2.xhtml#beta")
+        );
+        assert_eq!(
+            plan.href_for_id("alpha", "one.xhtml").as_deref(),
+            Some("#alpha")
+        );
+        assert_eq!(plan.href_for_id("missing", "one.xhtml"), None);
+    }
+
+    #[test]
+    fn labels_follow_the_language() {
+        assert_eq!(Labels::for_lang("fr-CA").notes, "Notes");
+        assert_eq!(Labels::for_lang("de").notes, "Anmerkungen");
+        assert_eq!(Labels::for_lang("").contents, "Contents");
+    }
+}

@@ -1,0 +1,609 @@
+//! XHTML serialisation of the book model: escaping, blocks, inlines, raw HTML, and the
+//! content documents (cover, title page, chapters, notes).
+//!
+//! Every document is XHTML5 in the XML syntax (EPUB 3.3 §6.1, "XHTML content documents"),
+//! so text and attributes are escaped here, void elements are self-closed, and characters
+//! that XML 1.0 forbids (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF) are dropped
+//! rather than written.
+
+use super::plan::Plan;
+use crate::model::{Align, Block, HtmlNode, Inline, LinkTarget, Note, NoteNumbering};
+use std::fmt::Write as _;
+
+/// The namespaces and language every content document's root carries. Ace (axe-core
+/// `html-has-lang`) wants `lang`; EPUB's XML syntax wants `xml:lang`; both must agree.
+fn document_start(out: &mut String, lang: &str, title: &str) {
+    let lang = escape_attr(lang);
+    let _ = write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n\
+         <html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\" \
+         lang=\"{lang}\" xml:lang=\"{lang}\">\n<head>\n<title>{}</title>\n\
+         <link rel=\"stylesheet\" type=\"text/css\" href=\"{}\"/>\n</head>\n",
+        escape_text(title),
+        super::plan::STYLESHEET,
+    );
+}
+
+fn document_end(out: &mut String) {
+    out.push_str("</html>\n");
+}
+
+/// Whether `c` may appear in an XML 1.0 document (XML 1.0 §2.2 `Char`).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escapes text content: `&`, `<`, `>` (the last so `]]>` can never appear).
+pub(crate) fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Escapes a double-quoted attribute value. Tabs and newlines become character
+/// references so attribute-value normalisation (XML 1.0 §3.3.3) keeps them.
+pub(crate) fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The plain text of inline content, as used in the TOC, `<title>` and the NCX. Note
+/// references are left out: "Chapter¹" must read "Chapter" in a table of contents.
+pub(crate) fn plain_text(inlines: &[Inline]) -> String {
+    let mut out = String::new();
+    push_plain(&mut out, inlines);
+    // Collapse runs of white space the way a browser would show them.
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn push_plain(out: &mut String, inlines: &[Inline]) {
+    for inline in inlines {
+        match inline {
+            Inline::Text(t) | Inline::Code(t) => out.push_str(t),
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => push_plain(out, c),
+            Inline::Image { alt, .. } => out.push_str(alt),
+            Inline::NoteRef { .. } => {}
+            Inline::LineBreak | Inline::SoftBreak => out.push(' '),
+            Inline::Html(nodes) => push_plain_html(out, nodes),
+        }
+    }
+}
+
+fn push_plain_html(out: &mut String, nodes: &[HtmlNode]) {
+    for node in nodes {
+        match node {
+            HtmlNode::Text(t) => out.push_str(t),
+            HtmlNode::Element { children, .. } => push_plain_html(out, children),
+        }
+    }
+}
+
+/// HTML void elements (HTML Living Standard §13.1.2): written self-closed.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// Serialises sanitised raw HTML as XHTML.
+pub(crate) fn write_html(out: &mut String, nodes: &[HtmlNode]) {
+    for node in nodes {
+        match node {
+            HtmlNode::Text(t) => out.push_str(&escape_text(t)),
+            HtmlNode::Element {
+                name,
+                attrs,
+                children,
+            } => {
+                out.push('<');
+                out.push_str(name);
+                for (k, v) in attrs {
+                    let _ = write!(out, " {k}=\"{}\"", escape_attr(v));
+                }
+                if VOID_ELEMENTS.contains(&name.as_str()) {
+                    out.push_str("/>");
+                } else {
+                    out.push('>');
+                    write_html(out, children);
+                    let _ = write!(out, "</{name}>");
+                }
+            }
+        }
+    }
+}
+
+/// Renders blocks and inlines of one content document. Knows which file it writes so
+/// links to the same file stay fragment-only, and tracks heading levels so levels never
+/// jump (axe-core `heading-order`: "Heading levels should only increase by one").
+pub(crate) struct Writer<'a> {
+    plan: &'a Plan<'a>,
+    /// The package file being written (e.g. `chapter-one.xhtml`).
+    file: &'a str,
+    /// The level of the last heading written (1 after a chapter title).
+    last_level: u8,
+    pub(crate) out: String,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(plan: &'a Plan<'a>, file: &'a str, last_level: u8) -> Self {
+        Writer {
+            plan,
+            file,
+            last_level,
+            out: String::new(),
+        }
+    }
+
+    pub(crate) fn blocks(&mut self, blocks: &[Block]) {
+        for block in blocks {
+            self.block(block);
+        }
+    }
+
+    fn block(&mut self, block: &Block) {
+        match block {
+            Block::Paragraph { content, .. } => {
+                self.out.push_str("<p>");
+                self.inlines(content);
+                self.out.push_str("</p>\n");
+            }
+            Block::Heading {
+                level, content, id, ..
+            } => {
+                // Clamp to one below the previous heading: a manuscript that goes from
+                // `#` straight to `###` still gets a well-formed outline.
+                let level = (*level)
+                    .clamp(2, 6)
+                    .min(self.last_level.saturating_add(1))
+                    .max(2);
+                self.last_level = level;
+                let _ = write!(self.out, "<h{level} id=\"{}\">", escape_attr(id));
+                self.inlines(content);
+                let _ = writeln!(self.out, "</h{level}>");
+            }
+            Block::BlockQuote { blocks, .. } => {
+                self.out.push_str("<blockquote>\n");
+                self.blocks(blocks);
+                self.out.push_str("</blockquote>\n");
+            }
+            Block::List { start, items, .. } => {
+                let tag = match start {
+                    Some(1) => {
+                        self.out.push_str("<ol>\n");
+                        "ol"
+                    }
+                    Some(n) => {
+                        let _ = writeln!(self.out, "<ol start=\"{n}\">");
+                        "ol"
+                    }
+                    None => {
+                        self.out.push_str("<ul>\n");
+                        "ul"
+                    }
+                };
+                for item in items {
+                    self.out.push_str("<li>");
+                    // A one-paragraph item is written without its <p> (a tight list item).
+                    if let [Block::Paragraph { content, .. }] = item.as_slice() {
+                        self.inlines(content);
+                    } else {
+                        self.out.push('\n');
+                        self.blocks(item);
+                    }
+                    self.out.push_str("</li>\n");
+                }
+                let _ = writeln!(self.out, "</{tag}>");
+            }
+            Block::CodeBlock { lang, text, .. } => {
+                self.out.push_str("<pre><code");
+                if let Some(lang) = lang {
+                    let class: String = lang
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+'))
+                        .collect();
+                    if !class.is_empty() {
+                        let _ = write!(self.out, " class=\"language-{class}\"");
+                    }
+                }
+                self.out.push('>');
+                self.out
+                    .push_str(&escape_text(text.strip_suffix('\n').unwrap_or(text)));
+                self.out.push_str("</code></pre>\n");
+            }
+            Block::ThematicBreak { .. } => self.out.push_str("<hr class=\"scene-break\"/>\n"),
+            Block::Table {
+                align, head, rows, ..
+            } => self.table(align, head, rows),
+            Block::Html { nodes, .. } => {
+                write_html(&mut self.out, nodes);
+                self.out.push('\n');
+            }
+        }
+    }
+
+    fn table(&mut self, align: &[Align], head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>]) {
+        self.out.push_str("<table>\n");
+        if !head.is_empty() {
+            self.out.push_str("<thead>\n<tr>");
+            for (i, cell) in head.iter().enumerate() {
+                // An empty <th> is an accessibility error (axe `empty-table-header`).
+                let tag = if plain_text(cell).is_empty() {
+                    "td"
+                } else {
+                    "th"
+                };
+                let scope = if tag == "th" { " scope=\"col\"" } else { "" };
+                let _ = write!(self.out, "<{tag}{scope}{}>", align_class(align.get(i)));
+                self.inlines(cell);
+                let _ = write!(self.out, "</{tag}>");
+            }
+            self.out.push_str("</tr>\n</thead>\n");
+        }
+        self.out.push_str("<tbody>\n");
+        for row in rows {
+            self.out.push_str("<tr>");
+            for (i, cell) in row.iter().enumerate() {
+                let _ = write!(self.out, "<td{}>", align_class(align.get(i)));
+                self.inlines(cell);
+                self.out.push_str("</td>");
+            }
+            self.out.push_str("</tr>\n");
+        }
+        self.out.push_str("</tbody>\n</table>\n");
+    }
+
+    pub(crate) fn inlines(&mut self, inlines: &[Inline]) {
+        for inline in inlines {
+            self.inline(inline);
+        }
+    }
+
+    fn wrap(&mut self, tag: &str, content: &[Inline]) {
+        let _ = write!(self.out, "<{tag}>");
+        self.inlines(content);
+        let _ = write!(self.out, "</{tag}>");
+    }
+
+    fn inline(&mut self, inline: &Inline) {
+        match inline {
+            Inline::Text(t) => self.out.push_str(&escape_text(t)),
+            Inline::Emphasis(c) => self.wrap("em", c),
+            Inline::Strong(c) => self.wrap("strong", c),
+            Inline::Strikethrough(c) => self.wrap("del", c),
+            Inline::Superscript(c) => self.wrap("sup", c),
+            Inline::Subscript(c) => self.wrap("sub", c),
+            Inline::Code(t) => {
+                let _ = write!(self.out, "<code>{}</code>", escape_text(t));
+            }
+            Inline::Link { target, content } => {
+                let href = match target {
+                    LinkTarget::External(url) => Some(url.clone()),
+                    LinkTarget::Internal(id) => self.plan.href_for_id(id, self.file),
+                };
+                match href {
+                    Some(href) => {
+                        let _ = write!(self.out, "<a href=\"{}\">", escape_attr(&href));
+                        self.inlines(content);
+                        self.out.push_str("</a>");
+                    }
+                    // An id no chapter or heading holds: keep the text, drop the link,
+                    // rather than ship a link EPUBCheck rejects (RSC-012).
+                    None => self.inlines(content),
+                }
+            }
+            Inline::Image { asset, alt } => match self.plan.asset_file(*asset) {
+                Some(src) => {
+                    let _ = write!(
+                        self.out,
+                        "<img src=\"{}\" alt=\"{}\"/>",
+                        escape_attr(src),
+                        escape_attr(alt)
+                    );
+                }
+                // An asset index the book does not have (an inconsistent model): the
+                // description stands in for the picture rather than a broken `src`.
+                None => self.out.push_str(&escape_text(alt)),
+            },
+            Inline::NoteRef { note, occurrence } => {
+                if let Some(n) = self.plan.book.notes.get(note.index()) {
+                    // anchors.md §3: epub:type + matching role on the link; no <sup>
+                    // inside it (the class raises it), so readers that pop notes up see
+                    // only the number as the link text.
+                    let _ = write!(
+                        self.out,
+                        "<a class=\"noteref\" epub:type=\"noteref\" role=\"doc-noteref\" \
+                         id=\"{}\" href=\"{}\">{}</a>",
+                        escape_attr(&n.ref_anchor(*occurrence)),
+                        escape_attr(&self.plan.link(
+                            super::plan::NOTES_FILE,
+                            &n.anchor(),
+                            self.file
+                        )),
+                        n.number
+                    );
+                }
+            }
+            Inline::LineBreak => self.out.push_str("<br/>\n"),
+            Inline::SoftBreak => self.out.push('\n'),
+            Inline::Html(nodes) => write_html(&mut self.out, nodes),
+        }
+    }
+}
+
+fn align_class(a: Option<&Align>) -> &'static str {
+    match a {
+        Some(Align::Left) => " class=\"align-left\"",
+        Some(Align::Center) => " class=\"align-center\"",
+        Some(Align::Right) => " class=\"align-right\"",
+        Some(Align::None) | None => "",
+    }
+}
+
+/// The cover page: the cover image alone, full page.
+pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
+    let mut out = String::new();
+    let title = &plan.book.meta.title;
+    document_start(&mut out, &plan.lang, title);
+    // epub:type="cover" has no ARIA counterpart on a section (Ace's mapping lists none),
+    // so the role goes on the image: DPUB-ARIA `doc-cover` is meant for an <img>.
+    let _ = write!(
+        out,
+        "<body class=\"cover\">\n<section epub:type=\"cover\">\n\
+         <img role=\"doc-cover\" src=\"{}\" alt=\"{}\"/>\n</section>\n</body>\n",
+        escape_attr(image),
+        escape_attr(&plan.labels.cover_alt(title)),
+    );
+    document_end(&mut out);
+    out
+}
+
+/// The title page: title, subtitle, authors, publisher, date.
+pub(crate) fn title_page_document(plan: &Plan) -> String {
+    let meta = &plan.book.meta;
+    let mut out = String::new();
+    document_start(&mut out, &plan.lang, &meta.title);
+    out.push_str("<body class=\"titlepage\">\n<section epub:type=\"titlepage\">\n");
+    let _ = writeln!(out, "<h1 class=\"title\">{}</h1>", escape_text(&meta.title));
+    if let Some(sub) = &meta.subtitle {
+        let _ = writeln!(out, "<p class=\"subtitle\">{}</p>", escape_text(sub));
+    }
+    for author in &meta.authors {
+        let _ = writeln!(out, "<p class=\"author\">{}</p>", escape_text(author));
+    }
+    if let Some(p) = &meta.publisher {
+        let _ = writeln!(out, "<p class=\"publisher\">{}</p>", escape_text(p));
+    }
+    if let Some(d) = &meta.date {
+        let _ = writeln!(out, "<p class=\"date\">{}</p>", escape_text(d));
+    }
+    out.push_str("</section>\n</body>\n");
+    document_end(&mut out);
+    out
+}
+
+/// One chapter: `<section>` with its `h1` title (none for the untitled opening).
+pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
+    let mut out = String::new();
+    let Some(chapter) = plan.book.chapters.get(index) else {
+        return out;
+    };
+    let file = plan.chapter_file(index);
+    document_start(&mut out, &plan.lang, &plan.chapter_label(index));
+    let _ = writeln!(
+        out,
+        "<body>\n<section id=\"{}\" epub:type=\"chapter\" role=\"doc-chapter\">",
+        escape_attr(&chapter.id)
+    );
+    let mut w = Writer::new(plan, file, 1);
+    if let Some(title) = &chapter.title {
+        w.out.push_str("<h1>");
+        w.inlines(title);
+        w.out.push_str("</h1>\n");
+    }
+    w.blocks(&chapter.blocks);
+    out.push_str(&w.out);
+    out.push_str("</section>\n</body>\n");
+    document_end(&mut out);
+    out
+}
+
+/// The notes document (anchors.md §3.1, "a recipe that satisfies all of the above"):
+/// one `<div epub:type="footnote" role="doc-footnote">` per note — a div, not an aside,
+/// which Apple Books hides from the reading flow; not `doc-endnote`, deprecated in
+/// DPUB-ARIA 1.1 — whose first paragraph starts with the number as a backlink (Kindle
+/// runs notes together otherwise, KPG "Method 2").
+pub(crate) fn notes_document(plan: &Plan) -> String {
+    let book = plan.book;
+    let file = super::plan::NOTES_FILE;
+    let mut out = String::new();
+    document_start(&mut out, &plan.lang, plan.labels.notes);
+    let _ = writeln!(
+        out,
+        "<body>\n<section epub:type=\"endnotes\" role=\"doc-endnotes\">\n<h1>{}</h1>",
+        escape_text(plan.labels.notes)
+    );
+    let grouped = book.meta.note_numbering == NoteNumbering::Chapter;
+    let mut current_chapter = None;
+    for note in &book.notes {
+        let mut last_level = 1;
+        if grouped {
+            last_level = 2;
+            if current_chapter != Some(note.chapter) {
+                current_chapter = Some(note.chapter);
+                let _ = writeln!(
+                    out,
+                    "<h2>{}</h2>",
+                    escape_text(&plan.chapter_label(note.chapter))
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "<div class=\"note\" id=\"{}\" epub:type=\"footnote\" role=\"doc-footnote\">",
+            escape_attr(&note.anchor())
+        );
+        let backlinks = backlinks(plan, note, file);
+        let mut w = Writer::new(plan, file, last_level);
+        match note.blocks.split_first() {
+            Some((Block::Paragraph { content, .. }, rest)) => {
+                w.out.push_str("<p>");
+                w.out.push_str(&backlinks);
+                w.out.push(' ');
+                w.inlines(content);
+                w.out.push_str("</p>\n");
+                w.blocks(rest);
+            }
+            _ => {
+                let _ = writeln!(w.out, "<p>{backlinks}</p>");
+                w.blocks(&note.blocks);
+            }
+        }
+        out.push_str(&w.out);
+        out.push_str("</div>\n");
+    }
+    out.push_str("</section>\n</body>\n");
+    document_end(&mut out);
+    out
+}
+
+/// `3.` linking to the first reference; for a note referenced several times, then one
+/// link per reference labelled a, b, c … (as Wikipedia does), so each reader can return
+/// to the place they came from.
+fn backlinks(plan: &Plan, note: &Note, from: &str) -> String {
+    let mut out = String::new();
+    let first = plan.ref_href(note, 0, from);
+    let _ = write!(
+        out,
+        "<a class=\"backlink\" href=\"{}\" role=\"doc-backlink\">{}.</a>",
+        escape_attr(&first),
+        note.number
+    );
+    if note.ref_count > 1 {
+        for k in 0..note.ref_count {
+            let label = letter_label(k);
+            let _ = write!(
+                out,
+                " <a class=\"backlink\" href=\"{}\" role=\"doc-backlink\">{label}</a>",
+                escape_attr(&plan.ref_href(note, k, from))
+            );
+        }
+    }
+    out
+}
+
+/// a, b, … z, aa, ab … (bijective base 26).
+fn letter_label(k: u32) -> String {
+    let mut n = k + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        n -= 1;
+        s.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+    }
+    s.iter().rev().collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_escaping() {
+        assert_eq!(
+            escape_text("a < b && c > d"),
+            "a &lt; b &amp;&amp; c &gt; d"
+        );
+        assert_eq!(escape_text("]]>"), "]]&gt;");
+        // Forbidden XML characters are dropped, not written.
+        assert_eq!(escape_text("a\u{1}b\u{FFFF}c"), "abc");
+        assert_eq!(escape_text("tab\there"), "tab\there");
+    }
+
+    #[test]
+    fn attribute_escaping() {
+        assert_eq!(
+            escape_attr("say \"hi\" & <go>"),
+            "say &quot;hi&quot; &amp; &lt;go&gt;"
+        );
+        assert_eq!(escape_attr("a\nb"), "a&#10;b");
+    }
+
+    #[test]
+    fn raw_html_is_xhtml() {
+        let nodes = vec![HtmlNode::Element {
+            name: "span".into(),
+            attrs: vec![
+                ("lang".into(), "fr".into()),
+                ("title".into(), "a\"b".into()),
+            ],
+            children: vec![
+                HtmlNode::Text("x < y".into()),
+                HtmlNode::Element {
+                    name: "br".into(),
+                    attrs: vec![],
+                    children: vec![],
+                },
+                HtmlNode::Element {
+                    name: "i".into(),
+                    attrs: vec![],
+                    children: vec![],
+                },
+            ],
+        }];
+        let mut out = String::new();
+        write_html(&mut out, &nodes);
+        assert_eq!(
+            out,
+            "<span lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
+        );
+    }
+
+    #[test]
+    fn plain_text_skips_note_refs() {
+        let inl = vec![
+            Inline::Text("Fish ".into()),
+            Inline::Emphasis(vec![Inline::Text("&".into())]),
+            Inline::SoftBreak,
+            Inline::Text("chips".into()),
+            Inline::NoteRef {
+                note: crate::model::NoteId(0),
+                occurrence: 0,
+            },
+        ];
+        assert_eq!(plain_text(&inl), "Fish & chips");
+    }
+
+    #[test]
+    fn letters() {
+        assert_eq!(letter_label(0), "a");
+        assert_eq!(letter_label(25), "z");
+        assert_eq!(letter_label(26), "aa");
+    }
+}
