@@ -1,5 +1,8 @@
 //! The typesetter: book model → pages (shape → break lines → paginate). See the PDF issue.
 
 pub mod document;
+pub mod hyphenate;
+pub mod items;
 pub mod linebreak;
+pub mod shape;
 pub mod style;
