@@ -22,6 +22,10 @@ pub enum AnchorKey {
     NoteRef(u32, u32),
     /// A note in the Notes section.
     Note(u32),
+    /// The Notes section's heading.
+    Notes,
+    /// The notes of one chapter (when numbering restarts per chapter).
+    NotesGroup(usize),
 }
 
 /// Where a link in the text goes.

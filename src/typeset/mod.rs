@@ -4,5 +4,7 @@ pub mod document;
 pub mod hyphenate;
 pub mod items;
 pub mod linebreak;
+pub mod lines;
+pub mod paginate;
 pub mod shape;
 pub mod style;
