@@ -1,3 +1,132 @@
 //! The typesetter: book model → pages (shape → break lines → paginate). See the PDF issue.
+//!
+//! Stages, each a file: [`style`] (page design from the metadata), [`shape`] (rustybuzz,
+//! cached per word), [`hyphenate`] (exceptions, then hypher patterns), [`items`] (inlines →
+//! Knuth–Plass boxes, glue and penalties), [`linebreak`] (total fit), [`lines`] (set the
+//! chosen lines), [`layout`] (blocks → strips), [`paginate`] (strips → pages). This file
+//! wires them and resolves links and bookmarks once every page position is known.
 
 pub mod document;
+pub mod hyphenate;
+pub mod items;
+pub mod layout;
+pub mod linebreak;
+pub mod lines;
+pub mod paginate;
+pub mod shape;
+pub mod style;
+
+use crate::diag::Diagnostic;
+use crate::fonts::FontSet;
+use crate::model::Book;
+use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
+use items::LinkRef;
+use layout::{simple_run, Layout};
+use shape::{Shaper, MPT};
+use std::fmt::Write as _;
+
+/// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
+/// warnings about lines that could not be set well.
+pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
+    let style = style::Style::from_meta(&book.meta);
+    let mut layout = Layout::new(book, &style, Shaper::new(fonts));
+    layout.book();
+    paginate::resolve_needs(&mut layout.strips);
+    let mut paged = paginate::paginate(&layout.strips, &style);
+
+    // Links: internal targets resolve to destinations; unknown ids are dropped (the parser
+    // reports broken internal links).
+    for (page, rect, target) in std::mem::take(&mut paged.links) {
+        let target = match target {
+            LinkRef::External(url) => LinkTarget::External(url),
+            LinkRef::Anchor(key) => match paged.anchors.get(&key) {
+                Some(dest) => LinkTarget::Internal(*dest),
+                None => continue,
+            },
+        };
+        if let Some(p) = paged.pages.get_mut(page) {
+            p.links.push(Link { rect, target });
+        }
+    }
+
+    // Running heads (book title left, chapter right) and folios, none on the first page.
+    let head_size = style.size * 0.82;
+    let title = book.meta.title.clone();
+    let shaper = layout.shaper();
+    for (i, page) in paged.pages.iter_mut().enumerate().skip(1) {
+        let y = style.margin_top - style.leading * 1.4;
+        let left = shaper.shape(&title, FaceId::Italic, (head_size * MPT as f32) as i64);
+        page.runs.insert(0, simple_run(&left, FaceId::Italic, head_size, style.margin_left, y));
+        if let Some(Some(mark)) = paged.marks.get(i) {
+            if *mark != title {
+                let w = shaper.shape(mark, FaceId::Italic, (head_size * MPT as f32) as i64);
+                let width = w.width(0..w.glyphs.len()) as f32 / MPT as f32;
+                page.runs.insert(1, simple_run(&w, FaceId::Italic, head_size, style.page_width - style.margin_right - width, y));
+            }
+        }
+        let folio = shaper.shape(&(i + 1).to_string(), FaceId::Regular, (head_size * MPT as f32) as i64);
+        let width = folio.width(0..folio.glyphs.len()) as f32 / MPT as f32;
+        let fy = style.page_height - style.margin_bottom + style.leading * 2.2;
+        page.runs.push(simple_run(&folio, FaceId::Regular, head_size, (style.page_width - width) / 2.0, fy));
+    }
+
+    let outline = layout
+        .outline
+        .iter()
+        .filter_map(|(title, level, key)| {
+            let dest = paged.anchors.get(key).copied().or_else(|| (*level == 1).then(Destination::default))?;
+            Some(OutlineItem { title: title.clone(), level: *level, dest })
+        })
+        .collect();
+    let meta = &book.meta;
+    let info = DocumentInfo {
+        title: meta.title.clone(),
+        author: meta.authors.join(", "),
+        subject: meta.description.clone(),
+        keywords: meta.subjects.clone(),
+        lang: if meta.lang.is_empty() { "en".into() } else { meta.lang.clone() },
+        date: meta.date.clone(),
+    };
+    let doc = Document { width: style.page_width, height: style.page_height, pages: paged.pages, outline, info };
+    (doc, layout.diagnostics)
+}
+
+/// A text form of a document for snapshots and eyeballing: page by page, each run's
+/// position, face, size and text (runs on one baseline joined with their x).
+pub fn dump(doc: &Document) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "document {}x{} pt, {} pages", doc.width, doc.height, doc.pages.len());
+    for item in &doc.outline {
+        let _ = writeln!(out, "outline {} {:?} -> p{} y{:.1}", item.level, item.title, item.dest.page + 1, item.dest.y);
+    }
+    for (i, page) in doc.pages.iter().enumerate() {
+        let _ = writeln!(out, "--- page {} ---", i + 1);
+        let mut line_y = f32::NAN;
+        for run in &page.runs {
+            let text: String = run.glyphs.iter().map(|g| g.text.as_str()).collect();
+            if (run.y - line_y).abs() > 3.0 {
+                if !line_y.is_nan() {
+                    out.push('\n');
+                }
+                let _ = write!(out, "{:6.1} |", run.y);
+                line_y = run.y;
+            }
+            let _ = write!(out, " [{:.1} {:?}{}] {}", run.x, run.face, run.size, text);
+        }
+        out.push('\n');
+        for r in &page.rules {
+            let _ = writeln!(out, "rule {:.1},{:.1} {:.1}x{:.1}", r.x, r.y, r.width, r.height);
+        }
+        for img in &page.images {
+            let _ = writeln!(out, "image {} at {:.1},{:.1} {:.1}x{:.1}", img.asset, img.rect.x, img.rect.y, img.rect.width, img.rect.height);
+        }
+        for l in &page.links {
+            let target = match &l.target {
+                LinkTarget::External(u) => u.clone(),
+                LinkTarget::Internal(d) => format!("p{} y{:.1}", d.page + 1, d.y),
+            };
+            let _ = writeln!(out, "link {:.1},{:.1} {:.1}x{:.1} -> {target}", l.rect.x, l.rect.y, l.rect.width, l.rect.height);
+        }
+    }
+    out
+}

@@ -1,0 +1,511 @@
+//! Inlines → Knuth–Plass items: flatten styled text, find break opportunities (UAX #14,
+//! tailored), shape words, add hyphenation points, interword glue and the paragraph end.
+//!
+//! The items carry only metrics ([`Item`]); a parallel [`Content`] list says what each
+//! stands for, so the line breaker stays generic and testable with unit widths.
+
+use crate::model::{HtmlNode, Inline, LinkTarget, Note};
+use crate::typeset::document::FaceId;
+use crate::typeset::hyphenate::Hyphenator;
+use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
+use crate::typeset::shape::{ShapedWord, Shaper};
+use std::ops::Range;
+use std::rc::Rc;
+
+/// A place a link or bookmark can point at; resolved to a page position after
+/// pagination.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AnchorKey {
+    /// A chapter or heading, by its id.
+    Id(String),
+    /// The `k`-th reference to a note.
+    NoteRef(u32, u32),
+    /// A note in the Notes section.
+    Note(u32),
+    /// The Notes section's heading.
+    Notes,
+    /// The notes of one chapter (when numbering restarts per chapter).
+    NotesGroup(usize),
+}
+
+/// Where a link in the text goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkRef {
+    /// A URL.
+    External(String),
+    /// A place in the document.
+    Anchor(AnchorKey),
+}
+
+/// How a run of text looks and what it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunStyle {
+    /// The face.
+    pub face: FaceId,
+    /// Size in milli-points.
+    pub size: i64,
+    /// Baseline shift up, in milli-points (superscripts).
+    pub rise: i64,
+    /// Index into [`Flat::links`].
+    pub link: Option<u32>,
+    /// Index into [`Flat::anchors`]: this run's position is a destination.
+    pub anchor: Option<u32>,
+    /// Whether its words may be hyphenated (not code, not superscripts).
+    pub hyphenate: bool,
+    /// A note reference marker: never starts a line; a space before it is dropped.
+    pub sticky: bool,
+}
+
+/// A paragraph's text with its styles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flat {
+    /// All the text.
+    pub text: String,
+    /// Byte ranges of `text` and their style (index into `styles`), in order, covering it.
+    pub runs: Vec<(Range<usize>, u32)>,
+    /// Distinct styles.
+    pub styles: Vec<RunStyle>,
+    /// Link targets.
+    pub links: Vec<LinkRef>,
+    /// Anchors (destinations) in the text.
+    pub anchors: Vec<AnchorKey>,
+}
+
+/// Hard line break, carried in the flat text as U+2028 LINE SEPARATOR (UAX #14 class BK).
+const HARD_BREAK: char = '\u{2028}';
+
+impl Flat {
+    /// Appends `text` in `style`.
+    pub fn push(&mut self, text: &str, style: RunStyle) {
+        if text.is_empty() {
+            return;
+        }
+        let idx = match self.styles.iter().position(|s| *s == style) {
+            Some(i) => i as u32,
+            None => {
+                self.styles.push(style);
+                (self.styles.len() - 1) as u32
+            }
+        };
+        let start = self.text.len();
+        self.text.push_str(text);
+        match self.runs.last_mut() {
+            Some((r, s)) if *s == idx && r.end == start => r.end = self.text.len(),
+            _ => self.runs.push((start..self.text.len(), idx)),
+        }
+    }
+
+    /// Registers a link target.
+    pub fn link(&mut self, target: LinkRef) -> u32 {
+        self.links.push(target);
+        (self.links.len() - 1) as u32
+    }
+
+    /// Registers an anchor.
+    pub fn anchor(&mut self, key: AnchorKey) -> u32 {
+        self.anchors.push(key);
+        (self.anchors.len() - 1) as u32
+    }
+
+    /// Appends inlines in `style`; notes give reference markers their numbers.
+    pub fn push_inlines(&mut self, inlines: &[Inline], style: RunStyle, notes: &[Note]) {
+        for inline in inlines {
+            match inline {
+                Inline::Text(t) => self.push(t, style),
+                Inline::Emphasis(c) => self.push_inlines(c, RunStyle { face: italic(style.face), ..style }, notes),
+                Inline::Strong(c) => self.push_inlines(c, RunStyle { face: bold(style.face), ..style }, notes),
+                Inline::Strikethrough(c) => self.push_inlines(c, style, notes),
+                Inline::Superscript(c) => self.push_inlines(c, superscript(style), notes),
+                Inline::Subscript(c) => {
+                    let s = RunStyle { size: style.size * 7 / 10, rise: style.rise - style.size / 8, hyphenate: false, ..style };
+                    self.push_inlines(c, s, notes)
+                }
+                Inline::Code(t) => self.push(t, RunStyle { hyphenate: false, ..style }),
+                Inline::Link { target, content } => {
+                    let target = match target {
+                        LinkTarget::External(url) => LinkRef::External(url.clone()),
+                        LinkTarget::Internal(id) => LinkRef::Anchor(AnchorKey::Id(id.clone())),
+                    };
+                    let link = self.link(target);
+                    self.push_inlines(content, RunStyle { link: Some(link), ..style }, notes)
+                }
+                Inline::Image { alt, .. } => self.push(alt, RunStyle { face: italic(style.face), ..style }),
+                Inline::NoteRef { note, occurrence } => {
+                    let number = notes.get(note.index()).map_or(note.0 + 1, |n| n.number);
+                    let link = self.link(LinkRef::Anchor(AnchorKey::Note(note.0)));
+                    let anchor = self.anchor(AnchorKey::NoteRef(note.0, *occurrence));
+                    let s = RunStyle { link: Some(link), anchor: Some(anchor), sticky: true, ..superscript(style) };
+                    self.push(&number.to_string(), s);
+                }
+                Inline::LineBreak => self.push(HARD_BREAK.encode_utf8(&mut [0; 4]), style),
+                Inline::SoftBreak => self.push(" ", style),
+                Inline::Html(nodes) => self.push_html(nodes, style, notes),
+            }
+        }
+    }
+
+    /// Appends sanitised HTML as text, honouring the common phrasing elements.
+    pub fn push_html(&mut self, nodes: &[HtmlNode], style: RunStyle, notes: &[Note]) {
+        for node in nodes {
+            match node {
+                HtmlNode::Text(t) => self.push(t, style),
+                HtmlNode::Element { name, attrs, children } => match name.as_str() {
+                    "em" | "i" | "cite" | "var" => self.push_html(children, RunStyle { face: italic(style.face), ..style }, notes),
+                    "strong" | "b" => self.push_html(children, RunStyle { face: bold(style.face), ..style }, notes),
+                    "sup" => self.push_html(children, superscript(style), notes),
+                    "br" => self.push(HARD_BREAK.encode_utf8(&mut [0; 4]), style),
+                    "a" => match attrs.iter().find(|(k, _)| k == "href") {
+                        Some((_, href)) if href.contains(':') => {
+                            let link = self.link(LinkRef::External(href.clone()));
+                            self.push_html(children, RunStyle { link: Some(link), ..style }, notes)
+                        }
+                        _ => self.push_html(children, style, notes),
+                    },
+                    _ => self.push_html(children, style, notes),
+                },
+            }
+        }
+    }
+}
+
+fn italic(face: FaceId) -> FaceId {
+    match face {
+        FaceId::Regular => FaceId::Italic,
+        FaceId::Italic => FaceId::Regular,
+        FaceId::Bold => FaceId::BoldItalic,
+        FaceId::BoldItalic => FaceId::Bold,
+    }
+}
+
+fn bold(face: FaceId) -> FaceId {
+    match face {
+        FaceId::Regular | FaceId::Bold => FaceId::Bold,
+        FaceId::Italic | FaceId::BoldItalic => FaceId::BoldItalic,
+    }
+}
+
+/// Superior figures: 65 % size, raised a third of the size (close to Gentium's own
+/// superscript metrics).
+fn superscript(style: RunStyle) -> RunStyle {
+    RunStyle { size: style.size * 13 / 20, rise: style.rise + style.size * 7 / 20, hyphenate: false, ..style }
+}
+
+/// What an item stands for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Content {
+    /// Nothing drawn (an indent, glue at a paragraph end, a penalty).
+    Empty,
+    /// Glyphs `glyphs` of a shaped word, in style `style`.
+    Piece {
+        /// The shaped word.
+        word: Rc<ShapedWord>,
+        /// Which of its glyphs.
+        glyphs: Range<usize>,
+        /// Index into the paragraph's styles.
+        style: u32,
+    },
+    /// An interword space.
+    Space,
+    /// A hyphenation point: draws this hyphen when taken.
+    Hyphen {
+        /// The shaped hyphen.
+        hyphen: Rc<ShapedWord>,
+        /// Index into the paragraph's styles.
+        style: u32,
+    },
+}
+
+/// A paragraph ready for line breaking.
+#[derive(Clone, Debug, Default)]
+pub struct Paragraph {
+    /// Metrics for the line breaker.
+    pub items: Vec<Item>,
+    /// What each item stands for (same length as `items`).
+    pub content: Vec<Content>,
+    /// The text, styles, links and anchors it was built from.
+    pub flat: Flat,
+}
+
+/// Penalties (TeX's plain values, plain.tex l.281–301).
+const HYPHEN_PENALTY: i32 = 50;
+const EX_HYPHEN_PENALTY: i32 = 50;
+/// A break after a slash or other non-dash opportunity (URLs, "and/or"): allowed, but
+/// dearer than a space.
+const OTHER_BREAK_PENALTY: i32 = 100;
+
+/// Right-margin protrusion in thousandths of the glyph's width (microtype.cfg `default`,
+/// l.575–615).
+fn protrusion(c: char) -> i64 {
+    match c {
+        '.' => 700,
+        ',' | ':' => 500,
+        '-' | '\u{2010}' | '\u{ad}' => 500,
+        ';' | '’' | '”' | '\'' | '"' | '»' | '›' => 300,
+        ')' | ']' | '–' => 200,
+        '—' => 150,
+        '!' | '?' => 100,
+        _ => 0,
+    }
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}' | '\u{2011}' | '–' | '—')
+}
+
+/// Builds the items of a paragraph. `indent` (milli-points) is a first-line box;
+/// `hyphenator` is `None` where nothing may be hyphenated.
+pub fn build(flat: Flat, shaper: &mut Shaper, hyphenator: Option<&Hyphenator>, indent: i64) -> Paragraph {
+    let mut b = Builder { shaper, hyphenator, items: Vec::with_capacity(flat.text.len() / 2), content: Vec::new(), points: Vec::new() };
+    b.content.reserve(flat.text.len() / 2);
+    if indent > 0 {
+        b.items.push(Item::Box { width: indent, protrude: 0 });
+        b.content.push(Content::Empty);
+    }
+    let text = flat.text.as_str();
+    let opportunities = break_opportunities(&flat);
+    // The last word is never hyphenated: find where it starts.
+    let last_word_start = text.trim_end().rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let mut next_opp = opportunities.iter().peekable();
+    let mut seg_start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        while next_opp.next_if(|&&p| p < i).is_some() {}
+        if next_opp.next_if(|&&p| p == i).is_some() && i > seg_start {
+            b.segment(&flat, seg_start..i, i <= last_word_start);
+            seg_start = i;
+            let prev = text[..i].chars().next_back().unwrap_or(' ');
+            let (cost, flagged) = if is_dash(prev) { (EX_HYPHEN_PENALTY, true) } else { (OTHER_BREAK_PENALTY, false) };
+            b.push(Item::Penalty { width: 0, cost, flagged, auto: false }, Content::Empty);
+        }
+        let style = style_at(&flat, i);
+        match c {
+            ' ' | '\t' | '\n' | '\r' | '\u{a0}' | HARD_BREAK => {
+                b.segment(&flat, seg_start..i, i <= last_word_start);
+                seg_start = i + c.len_utf8();
+                // A space before a note marker is dropped: the marker clings to its word.
+                let next_sticky = chars.peek().is_some_and(|&(j, _)| style_at(&flat, j).sticky);
+                if c == HARD_BREAK {
+                    b.push(Item::Glue { width: 0, stretch: 0, shrink: 0, fill: true }, Content::Empty);
+                    b.push(Item::Penalty { width: 0, cost: -INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
+                } else if !next_sticky {
+                    if c == '\u{a0}' {
+                        b.push(Item::Penalty { width: 0, cost: INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
+                    } else if matches!(b.items.last(), Some(Item::Glue { .. }) | None) {
+                        continue; // collapse runs of spaces, drop leading ones
+                    }
+                    // Uniform interword glue (\frenchspacing): the face's space, stretch
+                    // ½, shrink ⅓, like TeX's fontdimens for cmr10 and XeTeX's defaults.
+                    let space = b.shaper.shape(" ", style.face, style.size);
+                    let w = space.width(0..space.glyphs.len());
+                    b.push(Item::Glue { width: w, stretch: w / 2, shrink: w / 3, fill: false }, Content::Space);
+                }
+            }
+            _ => {}
+        }
+    }
+    b.segment(&flat, seg_start..text.len(), false);
+    // Paragraph end: drop trailing glue, then \penalty10000 \parfillskip \penalty-10000.
+    while matches!(b.items.last(), Some(Item::Glue { .. }) | Some(Item::Penalty { .. })) {
+        b.items.pop();
+        b.content.pop();
+    }
+    b.push(Item::Penalty { width: 0, cost: INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
+    b.push(Item::Glue { width: 0, stretch: 0, shrink: 0, fill: true }, Content::Empty);
+    b.push(Item::Penalty { width: 0, cost: -INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
+    let (items, content) = (b.items, b.content);
+    Paragraph { items, content, flat }
+}
+
+fn style_at(flat: &Flat, byte: usize) -> RunStyle {
+    let i = flat.runs.partition_point(|(r, _)| r.end <= byte);
+    flat.runs.get(i).and_then(|(_, s)| flat.styles.get(*s as usize)).copied().unwrap_or(RunStyle {
+        face: FaceId::Regular,
+        size: 10_000,
+        rise: 0,
+        link: None,
+        anchor: None,
+        hyphenate: false,
+        sticky: false,
+    })
+}
+
+/// Break opportunities inside words (between two non-space characters), from UAX #14
+/// (unicode-linebreak) with quire's tailoring:
+/// - never before an em dash, only after it (English usage; typesetting.md §7);
+/// - never inside a numeric range like "1914–18";
+/// - never before a note marker.
+fn break_opportunities(flat: &Flat) -> Vec<usize> {
+    let text = flat.text.as_str();
+    let mut out = Vec::new();
+    for (pos, _) in unicode_linebreak::linebreaks(text) {
+        if pos == 0 || pos >= text.len() {
+            continue;
+        }
+        let before = text[..pos].chars().next_back().unwrap_or(' ');
+        let after = text[pos..].chars().next().unwrap_or(' ');
+        if before.is_whitespace() || after.is_whitespace() || before == HARD_BREAK || after == '—' {
+            continue;
+        }
+        if before == '–' && after.is_ascii_digit() {
+            let before2 = text[..pos - before.len_utf8()].chars().next_back().unwrap_or(' ');
+            if before2.is_ascii_digit() {
+                continue;
+            }
+        }
+        if style_at(flat, pos).sticky {
+            continue;
+        }
+        out.push(pos);
+    }
+    out
+}
+
+struct Builder<'a, 's, 'f> {
+    shaper: &'a mut Shaper<'f>,
+    hyphenator: Option<&'s Hyphenator>,
+    items: Vec<Item>,
+    content: Vec<Content>,
+    points: Vec<usize>,
+}
+
+impl Builder<'_, '_, '_> {
+    fn push(&mut self, item: Item, content: Content) {
+        self.items.push(item);
+        self.content.push(content);
+    }
+
+    /// An unbreakable stretch of text (maybe several styles), with hyphenation points
+    /// when `hyphenate`.
+    fn segment(&mut self, flat: &Flat, range: Range<usize>, hyphenate: bool) {
+        if range.is_empty() {
+            return;
+        }
+        let first = flat.runs.partition_point(|(r, _)| r.end <= range.start);
+        for (run, style_idx) in &flat.runs[first..] {
+            if run.start >= range.end {
+                break;
+            }
+            let piece = run.start.max(range.start)..run.end.min(range.end);
+            let Some(style) = flat.styles.get(*style_idx as usize).copied() else { continue };
+            let text = &flat.text[piece];
+            let word = self.shaper.shape(text, style.face, style.size);
+            self.points.clear();
+            if hyphenate && style.hyphenate {
+                if let Some(h) = self.hyphenator {
+                    // The alphabetic core, without quotes or punctuation around it.
+                    let core_start = text.find(char::is_alphabetic).unwrap_or(text.len());
+                    let core_end = text.rfind(char::is_alphabetic).map_or(core_start, |i| i + text[i..].chars().next().map_or(1, char::len_utf8));
+                    if core_start < core_end {
+                        let before = self.points.len();
+                        h.points(&text[core_start..core_end], &mut self.points);
+                        for p in &mut self.points[before..] {
+                            *p += core_start;
+                        }
+                    }
+                }
+            }
+            let mut glyph_start = 0;
+            let points = std::mem::take(&mut self.points);
+            for &p in &points {
+                let Some(g) = word.glyph_at(p) else { continue };
+                if g <= glyph_start {
+                    continue;
+                }
+                self.piece(&word, glyph_start..g, *style_idx);
+                let hyphen = self.shaper.shape("-", style.face, style.size);
+                let hw = hyphen.width(0..hyphen.glyphs.len());
+                let width = hw - hw * protrusion('-') / 1000;
+                self.push(Item::Penalty { width, cost: HYPHEN_PENALTY, flagged: true, auto: true }, Content::Hyphen { hyphen, style: *style_idx });
+                glyph_start = g;
+            }
+            self.points = points;
+            self.piece(&word, glyph_start..word.glyphs.len(), *style_idx);
+        }
+    }
+
+    fn piece(&mut self, word: &Rc<ShapedWord>, glyphs: Range<usize>, style: u32) {
+        if glyphs.is_empty() {
+            return;
+        }
+        let width = word.width(glyphs.clone());
+        let last = glyphs.end - 1;
+        let last_char = word.glyphs.get(last).and_then(|g| word.text.get(g.cluster as usize..)).and_then(|t| t.chars().next_back().or(t.chars().next()));
+        // The last glyph's own cluster decides: the char it ends with.
+        let last_char = last_char.map(|_| {
+            let g = &word.glyphs[last];
+            let end = word.glyphs[last..].iter().map(|x| x.cluster).find(|&c| c != g.cluster).unwrap_or(word.text.len() as u32);
+            word.text[g.cluster as usize..end as usize].chars().next_back().unwrap_or(' ')
+        });
+        let advance = word.glyphs.get(last).map_or(0, |g| g.advance);
+        let protrude = advance * last_char.map_or(0, protrusion) / 1000;
+        self.push(Item::Box { width, protrude }, Content::Piece { word: Rc::clone(word), glyphs, style });
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::fonts::FontSet;
+
+    fn body() -> RunStyle {
+        RunStyle { face: FaceId::Regular, size: 11_000, rise: 0, link: None, anchor: None, hyphenate: true, sticky: false }
+    }
+
+    /// The items as text: boxes' text, `_` for glue, `|` for allowed breaks (`-|` flagged),
+    /// `~` for a no-break.
+    fn sketch(p: &Paragraph) -> String {
+        let mut s = String::new();
+        for (item, content) in p.items.iter().zip(&p.content) {
+            match (item, content) {
+                (_, Content::Piece { word, glyphs, .. }) => {
+                    for g in glyphs.clone() {
+                        s.push_str(word.glyph_text(g));
+                    }
+                }
+                (Item::Glue { fill: false, .. }, _) => s.push('_'),
+                (Item::Penalty { cost, flagged, .. }, _) if *cost < INFINITE_PENALTY && *cost > -INFINITE_PENALTY => {
+                    s.push_str(if *flagged { "-|" } else { "|" })
+                }
+                (Item::Penalty { cost, .. }, _) if *cost >= INFINITE_PENALTY => s.push('~'),
+                _ => {}
+            }
+        }
+        s
+    }
+
+    fn par(inlines: &[Inline], lang: &str) -> Paragraph {
+        let fonts = FontSet::embedded();
+        let mut shaper = Shaper::new(&fonts);
+        let h = Hyphenator::new(lang, &[]);
+        let mut flat = Flat::default();
+        flat.push_inlines(inlines, body(), &[]);
+        build(flat, &mut shaper, Some(&h), 0)
+    }
+
+    #[test]
+    fn hyphenation_points_dashes_and_last_word() {
+        let p = par(&[Inline::Text("the collectivization—of agriculture, 1914–18 and/or hyphenation".into())], "en");
+        assert_eq!(sketch(&p), "the_col-|lec-|tiviza-|tion—-|of_agri-|cul-|ture,_1914–18_and/|or_hyphenation~");
+    }
+
+    #[test]
+    fn note_marker_clings_and_nbsp_holds() {
+        let note = Inline::NoteRef { note: crate::model::NoteId(0), occurrence: 0 };
+        let p = par(&[Inline::Text("policy (NEP), ".into()), note.clone(), Inline::Text(" which « oui\u{202f}» M.\u{a0}Smith".into())], "en");
+        assert_eq!(sketch(&p), "pol-|icy_(NEP),1_which_«_oui\u{202f}»_M.~_Smith~");
+        // The marker is its own small, raised box.
+        let small = p.content.iter().find_map(|c| match c {
+            Content::Piece { style, .. } if p.flat.styles[*style as usize].sticky => Some(p.flat.styles[*style as usize]),
+            _ => None,
+        });
+        let s = small.unwrap();
+        assert!(s.size < 11_000 && s.rise > 0 && s.link.is_some());
+    }
+
+    #[test]
+    fn capitalised_words_stay_whole_in_english() {
+        let p = par(&[Inline::Text("Constantinople constitutional".into()), Inline::Text(" end".into())], "en");
+        assert_eq!(sketch(&p), "Constantinople_con-|sti-|tu-|tional_end~");
+    }
+}

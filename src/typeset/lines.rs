@@ -1,0 +1,172 @@
+//! Chosen breaks → positioned glyph runs: each line's glue is set to its adjustment ratio
+//! (justified), or left natural (ragged, centred), and a taken hyphenation point draws its
+//! hyphen. Coordinates are relative to the line's left end and baseline.
+
+use crate::typeset::document::{Glyph, GlyphRun, Rect};
+use crate::typeset::items::{Content, Paragraph};
+use crate::typeset::linebreak::{line_start, Item};
+use crate::typeset::shape::MPT;
+
+/// How lines sit in the measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    /// Justified; the last line natural.
+    Justify,
+    /// Ragged right.
+    Left,
+    /// Centred.
+    Center,
+}
+
+/// One set line.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SetLine {
+    /// Runs, x from the line's left end, y from its baseline (0).
+    pub runs: Vec<GlyphRun>,
+    /// Link areas and the paragraph's link index.
+    pub links: Vec<(Rect, u32)>,
+    /// Anchors (paragraph's anchor index) with their position.
+    pub anchors: Vec<(u32, f32, f32)>,
+    /// Whether it ends with a hyphen or dash.
+    pub flagged: bool,
+    /// Largest font size on the line, in points.
+    pub size: f32,
+}
+
+/// Sets the lines of `par` broken at `breaks` in `measure` milli-points.
+pub fn set_lines(par: &Paragraph, breaks: &[usize], measure: i64, align: Align) -> Vec<SetLine> {
+    let mut lines = Vec::with_capacity(breaks.len());
+    let mut start = first_box(&par.items);
+    let mut seen_anchor = vec![false; par.flat.anchors.len()];
+    for (n, &b) in breaks.iter().enumerate() {
+        let last = n + 1 == breaks.len();
+        lines.push(set_line(par, start.min(b), b, measure, if last && align == Align::Justify { Align::Left } else { align }, &mut seen_anchor));
+        start = line_start(&par.items, b);
+    }
+    lines
+}
+
+fn first_box(items: &[Item]) -> usize {
+    items.iter().position(|i| !matches!(i, Item::Glue { fill: false, .. } | Item::Penalty { cost: -9999..=i32::MAX, .. })).unwrap_or(items.len())
+}
+
+fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align, seen_anchor: &mut [bool]) -> SetLine {
+    let items = &par.items[start..b];
+    let (mut width, mut stretch, mut shrink, mut fill) = (0i64, 0i64, 0i64, false);
+    for item in items {
+        match *item {
+            Item::Box { width: w, .. } => width += w,
+            Item::Glue { width: w, stretch: y, shrink: z, fill: f } => {
+                width += w;
+                shrink += z;
+                if f {
+                    fill = true
+                } else {
+                    stretch += y
+                }
+            }
+            Item::Penalty { .. } => {}
+        }
+    }
+    let hyphen = match par.content.get(b) {
+        Some(Content::Hyphen { hyphen, style }) => Some((hyphen, *style)),
+        _ => None,
+    };
+    let hyphen_width = hyphen.map_or(0, |(h, _)| h.width(0..h.glyphs.len()));
+    let protrude = match (par.items.get(b), b.checked_sub(1).and_then(|p| par.items.get(p))) {
+        (Some(Item::Penalty { width, .. }), _) if hyphen.is_some() => hyphen_width - width,
+        (_, Some(Item::Box { protrude, .. })) if b > start => *protrude,
+        _ => 0,
+    };
+    let natural = width + hyphen_width;
+    let delta = measure + protrude - natural;
+    // Glue ratio, as a fraction applied to each glue's stretch or shrink.
+    let ratio = match align {
+        Align::Justify if delta > 0 && !fill && stretch > 0 => delta as f64 / stretch as f64,
+        _ if delta < 0 && shrink > 0 => (delta as f64 / shrink as f64).max(-1.0),
+        _ => 0.0,
+    };
+    let x0 = match align {
+        Align::Center if delta > 0 => (delta - protrude) / 2,
+        _ => 0,
+    };
+    let flagged = matches!(par.items.get(b), Some(Item::Penalty { flagged: true, .. }));
+    let mut line = SetLine { flagged, ..Default::default() };
+    let mut pen = x0 as f64;
+    let mut last_link: Option<(u32, usize)> = None;
+    for (item, content) in items.iter().zip(&par.content[start..b]) {
+        match (item, content) {
+            (_, Content::Piece { word, glyphs, style }) => {
+                let Some(st) = par.flat.styles.get(*style as usize) else { continue };
+                let x_start = pen;
+                push_glyphs(&mut line, st.face, st.size, st.rise, pen, word.glyphs[glyphs.clone()].iter().enumerate().map(|(k, g)| (g.id, g.advance, word.glyph_text(glyphs.start + k))));
+                pen += word.width(glyphs.clone()) as f64;
+                line.size = line.size.max(st.size as f32 / MPT as f32);
+                if let Some(a) = st.anchor {
+                    if let Some(seen) = seen_anchor.get_mut(a as usize) {
+                        if !*seen {
+                            *seen = true;
+                            line.anchors.push((a, (x_start / MPT as f64) as f32, -((st.size + st.rise) as f32) / MPT as f32));
+                        }
+                    }
+                }
+                match st.link {
+                    Some(l) => {
+                        let size = st.size as f32 / MPT as f32;
+                        let top = -(st.rise as f32 / MPT as f32) - size * 0.8;
+                        match last_link {
+                            Some((pl, idx)) if pl == l => {
+                                if let Some((r, _)) = line.links.get_mut(idx) {
+                                    r.width = (pen / MPT as f64) as f32 - r.x;
+                                }
+                            }
+                            _ => {
+                                let x = (x_start / MPT as f64) as f32;
+                                line.links.push((Rect { x, y: top, width: ((pen - x_start) / MPT as f64) as f32, height: size * 1.05 }, l));
+                                last_link = Some((l, line.links.len() - 1));
+                            }
+                        }
+                    }
+                    None => last_link = None,
+                }
+            }
+            (Item::Glue { width, stretch, shrink, fill }, _) => {
+                let set = if *fill {
+                    *width as f64
+                } else if ratio >= 0.0 {
+                    *width as f64 + *stretch as f64 * ratio
+                } else {
+                    *width as f64 + *shrink as f64 * ratio
+                };
+                pen += set;
+                // The space widens the previous glyph's advance: the writer moves the pen
+                // by it, and text extraction sees the gap as a word space.
+                if let Some(g) = line.runs.last_mut().and_then(|r| r.glyphs.last_mut()) {
+                    g.advance += (set / MPT as f64) as f32;
+                }
+            }
+            (Item::Box { width, .. }, _) => pen += *width as f64,
+            _ => {}
+        }
+    }
+    if let Some((h, style)) = hyphen {
+        if let Some(st) = par.flat.styles.get(style as usize) {
+            push_glyphs(&mut line, st.face, st.size, st.rise, pen, h.glyphs.iter().enumerate().map(|(k, g)| (g.id, g.advance, h.glyph_text(k))));
+        }
+    }
+    line
+}
+
+fn push_glyphs<'a>(line: &mut SetLine, face: crate::typeset::document::FaceId, size: i64, rise: i64, pen: f64, glyphs: impl Iterator<Item = (u16, i64, &'a str)>) {
+    let size_pt = size as f32 / MPT as f32;
+    let y = -(rise as f32) / MPT as f32;
+    let same = line.runs.last().is_some_and(|r| r.face == face && r.size == size_pt && r.y == y);
+    if !same {
+        line.runs.push(GlyphRun { face, size: size_pt, x: (pen / MPT as f64) as f32, y, glyphs: Vec::new() });
+    }
+    if let Some(run) = line.runs.last_mut() {
+        for (id, advance, text) in glyphs {
+            run.glyphs.push(Glyph { id, advance: advance as f32 / MPT as f32, text: text.to_string() });
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Strips (lines, headings, rules, images) → pages, ragged bottom, with Typst's `need`
+//! rule for widows, orphans and headings (typst-layout `flow/collect.rs`): a strip
+//! needing `n` strips moves to the next page when those `n` do not fit on this one but
+//! would on a fresh page. Running heads and folios are added last, over the finished pages.
+
+use crate::typeset::document::{Destination, GlyphRun, Page, PlacedImage, Rect};
+use crate::typeset::items::{AnchorKey, LinkRef};
+use crate::typeset::style::Style;
+use std::collections::BTreeMap;
+
+/// A horizontal slice of the text block that is never split across pages.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Strip {
+    /// Space above it, dropped at the top of a page.
+    pub space_before: f32,
+    /// Its height.
+    pub height: f32,
+    /// How many strips, from this one on, must share its page (1: only itself).
+    pub need: usize,
+    /// Keep with the next strip (headings): `need` then spans into the next block.
+    pub keep_with_next: bool,
+    /// Start a new page before it.
+    pub new_page: bool,
+    /// A running head that takes effect here (chapter title).
+    pub mark: Option<String>,
+    /// Baseline of its first line, from its top (for list markers).
+    pub baseline: f32,
+    /// Glyph runs: x on the page, y from the strip's top.
+    pub runs: Vec<GlyphRun>,
+    /// Rules, same coordinates.
+    pub rules: Vec<Rect>,
+    /// Images, same coordinates.
+    pub images: Vec<PlacedImage>,
+    /// Link areas, same coordinates.
+    pub links: Vec<(Rect, LinkRef)>,
+    /// Destinations, same coordinates.
+    pub anchors: Vec<(AnchorKey, f32, f32)>,
+}
+
+/// Pages with link targets still symbolic.
+#[derive(Debug, Default)]
+pub struct Paginated {
+    /// The pages (links not yet filled in).
+    pub pages: Vec<Page>,
+    /// Every link: page, area, target.
+    pub links: Vec<(usize, Rect, LinkRef)>,
+    /// Every destination.
+    pub anchors: BTreeMap<AnchorKey, Destination>,
+    /// The running head of each page (the mark in force at its top).
+    pub marks: Vec<Option<String>>,
+}
+
+/// Resolves heading chains: a strip kept with the next needs itself plus what the next
+/// needs (a heading + the two first lines of its paragraph).
+pub fn resolve_needs(strips: &mut [Strip]) {
+    for i in (0..strips.len()).rev() {
+        if strips[i].keep_with_next {
+            let next = strips.get(i + 1).map_or(0, |s| s.need);
+            strips[i].need = strips[i].need.max(1 + next);
+        }
+    }
+}
+
+/// Lays `strips` onto pages of `style`.
+pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
+    let top = style.margin_top;
+    let avail = style.body_height();
+    let mut out = Paginated::default();
+    let mut page = Page::default();
+    let mut y = 0.0f32; // used height on the current page
+    let mut empty = true;
+    let mut mark: Option<String> = None;
+    let mut page_mark: Option<String> = None;
+    // Height of strips i..i+need placed together, the first without its space on a
+    // fresh page.
+    let chain = |i: usize, fresh: bool| -> f32 {
+        let n = strips[i].need.max(1);
+        strips[i..(i + n).min(strips.len())].iter().enumerate().map(|(k, s)| if k == 0 && fresh { s.height } else { s.space_before + s.height }).sum()
+    };
+    for (i, strip) in strips.iter().enumerate() {
+        let mut new_page = !empty && strip.new_page;
+        if !empty && !new_page {
+            let need = chain(i, false);
+            if y + need > avail && chain(i, true) <= avail {
+                new_page = true;
+            } else if y + strip.space_before + strip.height > avail {
+                new_page = true;
+            }
+        }
+        if new_page {
+            out.pages.push(std::mem::take(&mut page));
+            out.marks.push(page_mark.take());
+            y = 0.0;
+            empty = true;
+        }
+        if let Some(m) = &strip.mark {
+            mark = Some(m.clone());
+        }
+        if empty {
+            page_mark = mark.clone();
+        }
+        let gap = if empty { 0.0 } else { strip.space_before };
+        let y0 = top + y + gap;
+        let index = out.pages.len();
+        for run in &strip.runs {
+            page.runs.push(GlyphRun { y: run.y + y0, ..run.clone() });
+        }
+        for r in &strip.rules {
+            page.rules.push(Rect { y: r.y + y0, ..*r });
+        }
+        for img in &strip.images {
+            page.images.push(PlacedImage { asset: img.asset, rect: Rect { y: img.rect.y + y0, ..img.rect } });
+        }
+        for (r, target) in &strip.links {
+            out.links.push((index, Rect { y: r.y + y0, ..*r }, target.clone()));
+        }
+        for (key, x, ay) in &strip.anchors {
+            out.anchors.entry(key.clone()).or_insert(Destination { page: index, x: *x, y: ay + y0 });
+        }
+        y += gap + strip.height;
+        empty = false;
+    }
+    if !empty || out.pages.is_empty() {
+        out.pages.push(page);
+        out.marks.push(page_mark);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::Metadata;
+
+    fn line(need: usize) -> Strip {
+        Strip { height: 10.0, need, ..Default::default() }
+    }
+
+    /// Paragraphs of `n` lines with the widow/orphan needs layout gives them.
+    fn para(n: usize) -> Vec<Strip> {
+        (0..n)
+            .map(|k| {
+                let need = if n == 3 && k == 0 {
+                    3
+                } else if k == 0 || (n >= 2 && k == n - 2) {
+                    2
+                } else {
+                    1
+                };
+                line(need.min(n - k))
+            })
+            .collect()
+    }
+
+    fn style(lines: f32) -> Style {
+        let mut s = Style::from_meta(&Metadata::default());
+        s.margin_top = 0.0;
+        s.margin_bottom = s.page_height - lines * 10.0;
+        s
+    }
+
+    fn page_sizes(strips: &[Strip], lines: f32) -> Vec<usize> {
+        let p = paginate(strips, &style(lines));
+        p.pages.iter().map(|pg| pg.runs.len() + pg.rules.len()).collect()
+    }
+
+    fn marked(strips: Vec<Strip>) -> Vec<Strip> {
+        // One rule per strip so the test can count strips per page.
+        strips.into_iter().map(|mut s| {
+            s.rules.push(Rect::default());
+            s
+        }).collect()
+    }
+
+    #[test]
+    fn no_orphan_no_widow() {
+        // 9 lines then a 5-line paragraph on 10-line pages: line 10 would be an orphan.
+        let mut s = para(9);
+        s.extend(para(5));
+        assert_eq!(page_sizes(&marked(s), 10.0), [9, 5]);
+        // 6 + 5 on 10-line pages: 4 fit, but the last would be a widow: 3 + 2 instead.
+        let mut s = para(6);
+        s.extend(para(5));
+        assert_eq!(page_sizes(&marked(s), 10.0), [9, 2]);
+    }
+
+    #[test]
+    fn heading_never_strands() {
+        let mut s = para(8);
+        let mut heading = line(1);
+        heading.keep_with_next = true;
+        s.push(heading);
+        s.extend(para(6));
+        resolve_needs(&mut s);
+        // Heading at line 9 would leave one body line: it moves with two lines.
+        assert_eq!(page_sizes(&marked(s), 10.0), [8, 7]);
+    }
+
+    #[test]
+    fn forced_new_page_and_marks() {
+        let mut s = para(2);
+        let mut h = line(1);
+        h.new_page = true;
+        h.mark = Some("Two".into());
+        s.push(h);
+        let p = paginate(&marked(s), &style(10.0));
+        assert_eq!(p.pages.len(), 2);
+        assert_eq!(p.marks, [None, Some("Two".to_string())]);
+    }
+}

@@ -1,0 +1,168 @@
+//! Shaping words with rustybuzz (kerning, standard ligatures), cached per
+//! (face, size, word): running text repeats a few thousand distinct words.
+//!
+//! Widths are integers in milli-points (1/1000 pt): a glyph's advance is rounded once,
+//! here, and every later stage adds integers, so line widths never drift.
+
+use crate::fonts::FontSet;
+use crate::typeset::document::FaceId;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Milli-points per point.
+pub const MPT: i64 = 1000;
+
+/// One glyph of a shaped word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapedGlyph {
+    /// Glyph id.
+    pub id: u16,
+    /// Advance in milli-points (kerning included).
+    pub advance: i64,
+    /// Byte range of the cluster's text in the word; empty for the second and later
+    /// glyphs of a cluster.
+    pub text: (u32, u32),
+    /// Byte offset of the cluster this glyph belongs to.
+    pub cluster: u32,
+}
+
+/// A shaped word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapedWord {
+    /// The text.
+    pub text: String,
+    /// Glyphs, left to right.
+    pub glyphs: Vec<ShapedGlyph>,
+}
+
+impl ShapedWord {
+    /// Width of glyphs `range`.
+    pub fn width(&self, range: std::ops::Range<usize>) -> i64 {
+        self.glyphs.get(range).map_or(0, |g| g.iter().map(|g| g.advance).sum())
+    }
+
+    /// The glyph index where the text at byte `offset` starts, if a cluster starts
+    /// exactly there (a break inside a ligature has none).
+    pub fn glyph_at(&self, offset: usize) -> Option<usize> {
+        self.glyphs.iter().position(|g| g.cluster as usize == offset && g.text.0 < g.text.1)
+    }
+
+    /// The text of glyph `i` (its cluster's text for the first glyph of a cluster).
+    pub fn glyph_text(&self, i: usize) -> &str {
+        self.glyphs.get(i).and_then(|g| self.text.get(g.text.0 as usize..g.text.1 as usize)).unwrap_or("")
+    }
+}
+
+/// Per-face data.
+struct FaceData<'f> {
+    face: rustybuzz::Face<'f>,
+    upem: i64,
+    ascender: i64,
+}
+
+/// The shaper for a book's four faces, with its cache.
+pub struct Shaper<'f> {
+    faces: Vec<FaceData<'f>>,
+    cache: HashMap<(FaceId, i64), HashMap<String, Rc<ShapedWord>>>,
+    buffer: Option<rustybuzz::UnicodeBuffer>,
+}
+
+impl<'f> Shaper<'f> {
+    /// A shaper over `fonts`. A face that does not parse falls back to the first one that
+    /// does (fonts are checked when loaded, so this is only a guard).
+    pub fn new(fonts: &'f FontSet) -> Shaper<'f> {
+        let mut faces: Vec<FaceData<'f>> = Vec::with_capacity(4);
+        for id in FaceId::ALL {
+            let data = fonts.face(id);
+            if let Some(face) = rustybuzz::Face::from_slice(&data.bytes, data.index) {
+                let upem = i64::from(face.units_per_em()).max(1);
+                let ascender = i64::from(face.ascender());
+                faces.push(FaceData { face, upem, ascender });
+            } else if let Some(first) = faces.first() {
+                let face = first.face.clone();
+                faces.push(FaceData { face, upem: first.upem, ascender: first.ascender });
+            }
+        }
+        Shaper { faces, cache: HashMap::new(), buffer: Some(rustybuzz::UnicodeBuffer::new()) }
+    }
+
+    fn face(&self, id: FaceId) -> Option<&FaceData<'f>> {
+        self.faces.get(id.index()).or_else(|| self.faces.first())
+    }
+
+    /// The face's ascender at `size` (milli-points), for placing link rectangles.
+    pub fn ascender(&self, face: FaceId, size: i64) -> i64 {
+        self.face(face).map_or(size * 4 / 5, |f| f.ascender * size / f.upem)
+    }
+
+    /// `text` shaped in `face` at `size` milli-points, from the cache when seen before.
+    pub fn shape(&mut self, text: &str, face: FaceId, size: i64) -> Rc<ShapedWord> {
+        if let Some(hit) = self.cache.get(&(face, size)).and_then(|m| m.get(text)) {
+            return Rc::clone(hit);
+        }
+        let shaped = Rc::new(self.shape_uncached(text, face, size));
+        self.cache.entry((face, size)).or_default().insert(text.to_string(), Rc::clone(&shaped));
+        shaped
+    }
+
+    fn shape_uncached(&mut self, text: &str, face_id: FaceId, size: i64) -> ShapedWord {
+        let mut buffer = self.buffer.take().unwrap_or_default();
+        let Some(face) = self.face(face_id) else {
+            self.buffer = Some(buffer);
+            return ShapedWord { text: text.to_string(), glyphs: Vec::new() };
+        };
+        buffer.push_str(text);
+        buffer.set_direction(rustybuzz::Direction::LeftToRight);
+        // Default features: kern, liga, clig, calt … (the OpenType defaults for Latin).
+        let out = rustybuzz::shape(&face.face, &[], buffer);
+        let infos = out.glyph_infos();
+        let positions = out.glyph_positions();
+        let mut glyphs = Vec::with_capacity(infos.len());
+        for (i, (info, pos)) in infos.iter().zip(positions).enumerate() {
+            let cluster = info.cluster;
+            let first = i == 0 || infos[i - 1].cluster != cluster;
+            let end = infos[i..].iter().map(|g| g.cluster).find(|&c| c != cluster).unwrap_or(text.len() as u32);
+            glyphs.push(ShapedGlyph {
+                id: info.glyph_id as u16,
+                advance: i64::from(pos.x_advance) * size / face.upem,
+                text: if first { (cluster, end.max(cluster)) } else { (cluster, cluster) },
+                cluster,
+            });
+        }
+        self.buffer = Some(out.clear());
+        ShapedWord { text: text.to_string(), glyphs }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ligature_keeps_cluster_text() {
+        let fonts = FontSet::embedded();
+        let mut shaper = Shaper::new(&fonts);
+        let w = shaper.shape("office", FaceId::Regular, 11 * MPT);
+        // Gentium has an "ffi" ligature: fewer glyphs than characters.
+        assert!(w.glyphs.len() < 6, "{:?}", w.glyphs);
+        let text: String = (0..w.glyphs.len()).map(|i| w.glyph_text(i)).collect();
+        assert_eq!(text, "office");
+        assert!((0..w.glyphs.len()).any(|i| w.glyph_text(i) == "ffi"));
+        // A break inside the ligature has no glyph; one after it does.
+        assert_eq!(w.glyph_at(2), None);
+        assert!(w.glyph_at(4).is_some());
+    }
+
+    #[test]
+    fn kerning_and_cache() {
+        let fonts = FontSet::embedded();
+        let mut shaper = Shaper::new(&fonts);
+        let av = shaper.shape("AV", FaceId::Regular, 10 * MPT);
+        let a = shaper.shape("A", FaceId::Regular, 10 * MPT);
+        let v = shaper.shape("V", FaceId::Regular, 10 * MPT);
+        assert!(av.width(0..2) < a.width(0..1) + v.width(0..1), "AV is kerned");
+        let again = shaper.shape("AV", FaceId::Regular, 10 * MPT);
+        assert!(Rc::ptr_eq(&av, &again));
+    }
+}
