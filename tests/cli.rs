@@ -2,7 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[path = "common/epub_check.rs"]
+mod epub_check;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -48,7 +49,7 @@ fn build_writes_both_outputs_named_after_the_book_and_is_reproducible() {
         let again = out2.join(file.file_name().unwrap());
         assert!(fs::read(file).unwrap() == fs::read(&again).unwrap(), "{} differs between two builds", file.display());
     }
-    let summary = common::epub_check::check_epub(&fs::read(&epub).unwrap()).expect("structurally valid EPUB");
+    let summary = epub_check::check_epub(&fs::read(&epub).unwrap()).expect("structurally valid EPUB");
     assert_eq!(summary.noterefs, 8);
     assert_eq!(summary.notes_with_backlinks, 8);
 }
@@ -110,7 +111,7 @@ fn new_creates_a_starter_that_builds_and_never_overwrites() {
     assert!(text(&run.stderr).is_empty(), "the starter builds without warnings: {}", text(&run.stderr));
     let epub = outputs(&tmp.path().join("out"), "epub");
     assert_eq!(epub.len(), 1);
-    common::epub_check::check_epub(&fs::read(&epub[0]).unwrap()).expect("valid starter EPUB");
+    epub_check::check_epub(&fs::read(&epub[0]).unwrap()).expect("valid starter EPUB");
     assert_eq!(quire(&["new", "mybook"], tmp.path()).status.code(), Some(1));
 }
 
