@@ -52,9 +52,10 @@ def heading_closed(md, n_next):
 
 def closers(md):
     yield ""
-    m = None
-    for m in re.finditer(r"^ {0,3}(`{3,}|~{3,})", md, re.M):
-        pass
+    # An HTML block of type 1 is closed by the end tag that matches its start tag
+    # (pulldown-cmark 0.13 needs the matching one; the spec accepts any of the four).
+    for m in re.finditer(r"^ {0,3}<(script|pre|style|textarea)\b", md, re.M | re.I):
+        yield "</%s>" % m.group(1).lower()
     for ch in "`~":
         for length in range(3, 12):
             yield ch * length
