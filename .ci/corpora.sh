@@ -11,7 +11,8 @@
 # line per corpus and exits 1 if any build or check failed (a checker that could not
 # run, exit 2, counts as a failure too). Logs go to OUT/NAME/*.log; OUT defaults to
 # target/corpora (set CORPORA_OUT to change it). Set CORPORA to a space-separated
-# list of names to run only some corpora.
+# list of names to run only some corpora (default: every folder of tests/corpora
+# that holds a *.md manuscript).
 set -uo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +49,15 @@ declare -A manuscript=(
   [commonmark]=tests/corpora/commonmark/spec.md
 )
 
-names=${CORPORA:-novel french commonmark}
+# Default: every folder of tests/corpora that holds a manuscript (*.md).
+if [[ -n ${CORPORA:-} ]]; then
+  names=$CORPORA
+else
+  names=
+  for dir in tests/corpora/*/; do
+    compgen -G "$dir*.md" >/dev/null && names+=" $(basename "$dir")"
+  done
+fi
 failed=0
 summaries=()
 
