@@ -53,14 +53,14 @@ ARTILLERY_TABLE = [
 
 EDITOR_NOTES = {
     # key: (where, text paragraphs)
-    "book-one": ["This corpus follows the Project Gutenberg edition of the translation by "
+    "book-one": ["This corpus follows a public-domain plain-text edition of the translation by "
                  "Louise and Aylmer Maude. The years after each book title are those of the "
                  "translation's own part titles."],
     "ch1": ["Anna Pavlovna speaks French throughout this scene; the Maude translation "
             "renders most of it in English and keeps only a few French phrases, which "
             "the notes translate.",
             "Later notes marked as editor's notes were added for this test manuscript; "
-            "all others come from the Project Gutenberg text."],
+            "all others come from the plain-text edition."],
     "second-epilogue": ["The Second Epilogue is Tolstoy's essay on the philosophy of "
                         "history. It has no story and no dialogue.",
                         "Readers who want only the novel often stop at the end of the "
@@ -256,7 +256,7 @@ translator: Louise and Aylmer Maude
 lang: en
 date: "1869"
 publisher: quire test corpora
-rights: Public domain. Text from Project Gutenberg eBook #2600; licence boilerplate removed.
+rights: Public domain.
 description: >-
   Tolstoy's novel of Russian society during the Napoleonic wars, in the translation by
   Louise and Aylmer Maude, converted to pandoc Markdown as a long test manuscript.
