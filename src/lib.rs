@@ -17,6 +17,7 @@
 pub mod diag;
 pub mod error;
 pub mod fonts;
+pub mod import;
 pub mod model;
 pub mod source;
 pub mod typeset;
