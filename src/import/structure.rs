@@ -5,7 +5,6 @@
 use super::paragraphs::{ends_sentence, Line, Paragraph};
 use super::re;
 use regex::Regex;
-use std::ops::Range;
 use std::sync::LazyLock;
 
 /// The part a paragraph plays.
@@ -41,9 +40,11 @@ static TRAILING: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(comments?|responses?|replies|thoughts)\b|^(leave a (reply|comment)|like this (story|article|post)\?|share this|(reader )?comments?\s*:?$|post navigation|related (posts|articles|stories)|you may also like|subscribe to)")
 });
 
-/// A byline: "By Jane Doe", "Written by Jane Doe, March 2017".
-static BYLINE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(?:by|written by|author:)\s+([^,|•]{2,60}?)\s*(?:[,|•].*)?$"));
+/// A byline: "By Jane Doe", "Written by Jane Q. Doe, March 2017" (a capitalised name,
+/// then at most a short date or place after a comma or bar).
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^(?i:by|written by|author:)\s+(\p{Lu}[\p{L}.'’-]*(?:\s+(?:\p{Lu}[\p{L}.'’-]*|de|van|von|der|da|di|del|la|le)){0,4})\s*(?:[,|•][^.!?]{0,40})?$")
+});
 
 /// An opening note that introduces a series: "This is the last of three articles…",
 /// "Part two of…", "…in a series on…".
@@ -206,6 +207,7 @@ mod tests {
         assert_eq!(name_in_bio("Thomas Harrison is an editor of New Politics.").as_deref(), Some("Thomas Harrison"));
         assert_eq!(name_in_bio("He is an editor."), None);
         assert_eq!(name_in_byline("By Jane Q. Doe, March 2017").as_deref(), Some("Jane Q. Doe"));
+        assert_eq!(name_in_byline("By the end of 1927, Joseph Stalin had eliminated the Left Opposition."), None);
     }
 
     #[test]
