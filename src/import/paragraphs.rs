@@ -6,6 +6,7 @@
 //! how lines end: in wrapped text many lines stop mid-sentence, in unwrapped text almost
 //! none do. [`paragraphs`] then joins lines into paragraphs for the shape found.
 
+use super::structure::looks_like_heading;
 use std::ops::Range;
 
 /// One line of the text.
@@ -126,7 +127,8 @@ pub(crate) fn ends_sentence(line: &str) -> bool {
 /// Joins `lines` into paragraphs, skipping the lines in `skip` (the notes list, handled
 /// on its own). A blank line always ends a paragraph. In hard-wrapped text a line break
 /// also ends one after a short line that ends a sentence, before an indented line (a
-/// first-line indent), and after a short first line (a heading standing alone).
+/// first-line indent), before a heading-like short line after a sentence end, and after a
+/// short first line (a heading standing alone).
 pub(crate) fn paragraphs(text: &str, lines: &[Line], wrapping: Wrapping, skip: Option<Range<usize>>) -> Vec<Paragraph> {
     let skip = skip.unwrap_or(0..0);
     let mut out = Vec::new();
@@ -147,7 +149,9 @@ pub(crate) fn paragraphs(text: &str, lines: &[Line], wrapping: Wrapping, skip: O
             Wrapping::HardWrapped { width } => {
                 let prev = &lines[i - 1];
                 let short = prev.chars * 4 < width * 3;
+                let heading_next = line.chars * 5 < width * 3 && looks_like_heading(line.text(text));
                 (short && ends_sentence(prev.text(text)))
+                    || (heading_next && ends_sentence(prev.text(text)))
                     || line.indent > prev.indent
                     || (start == i - 1 && prev.chars * 5 < width * 3)
             }
