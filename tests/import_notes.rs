@@ -27,7 +27,17 @@ fn dotted_markers_with_years_counts_decades_and_ranges_around_them() {
         ["night.[^1]", "station.[^2]", "committee.[^3]", "1931.[^4]"]
     );
     // The traps stay as they were written.
-    for trap in ["In 1917. That", "grown to 250,000. Nobody", "by 1.2 percent", "in the 1930s,", "In 1932-1933 the", "ratio of 3:2", "15-story", "winter of 1932-3;", "fined £4 for"] {
+    for trap in [
+        "In 1917. That",
+        "grown to 250,000. Nobody",
+        "by 1.2 percent",
+        "in the 1930s,",
+        "In 1932-1933 the",
+        "ratio of 3:2",
+        "15-story",
+        "winter of 1932-3;",
+        "fined £4 for",
+    ] {
         assert!(md.contains(trap), "{trap} was changed");
     }
     // The numbered reader comments after the notes are not notes.
@@ -41,7 +51,10 @@ fn dotted_markers_with_years_counts_decades_and_ranges_around_them() {
     assert!(mills.contains(&"note 2: The warehouse was pulled down in 1968.".to_string()));
     assert!(mills.contains(&"note 3: Minutes of the strike committee, 1934.".to_string()));
     let settlement = blocks(file(&imported, "02-the-settlement.md"));
-    assert_eq!(settlement.last().unwrap(), "note 4: The agreement is kept in the town archive.");
+    assert_eq!(
+        settlement.last().unwrap(),
+        "note 4: The agreement is kept in the town archive."
+    );
 }
 
 #[test]
@@ -50,9 +63,17 @@ fn bare_markers_under_an_endnotes_heading_with_single_line_breaks() {
     let md = all_markdown(&imported);
     assert_eq!(references(&md), ["boat.[^1]", "storm.[^2]"]);
     assert!(md.contains("1,200 people"));
-    assert!(!md.contains("Endnotes"), "the notes heading is not text: {md}");
+    assert!(
+        !md.contains("Endnotes"),
+        "the notes heading is not text: {md}"
+    );
     let w = warnings(&map, &imported);
-    assert!(w.iter().any(|l| l.starts_with("bare_single_breaks.txt:3:76: warning: took “1” here as the reference to note 1")), "{w:#?}");
+    assert!(
+        w.iter().any(|l| l.starts_with(
+            "bare_single_breaks.txt:3:76: warning: took “1” here as the reference to note 1"
+        )),
+        "{w:#?}"
+    );
 }
 
 #[test]
@@ -62,7 +83,9 @@ fn bracketed_markers_in_hard_wrapped_text() {
     assert_eq!(references(&md), ["winter.[^1]", "dull.[^2]"]);
     let keepers = blocks(file(&imported, "01-the-keepers.md"));
     assert_eq!(keepers[0], "h1: The Keepers");
-    assert!(keepers[1].starts_with("p: Four families kept the light over a hundred years. The last keeper, who left in 1961,"));
+    assert!(keepers[1].starts_with(
+        "p: Four families kept the light over a hundred years. The last keeper, who left in 1961,"
+    ));
     let opening = blocks(file(&imported, "00-opening.md"));
     assert_eq!(
         opening.last().unwrap(),
@@ -77,7 +100,13 @@ fn superscript_markers_and_a_unit_exponent() {
     assert_eq!(references(&md), ["rail.[^1]", "1950s.[^2]"]);
     assert!(md.contains("5 km² by 1955"));
     let opening = blocks(file(&imported, "00-opening.md"));
-    assert_eq!(&opening[opening.len() - 2..], ["note 1: Farm diary, spring 1948.", "note 2: County agricultural survey, 1960."]);
+    assert_eq!(
+        &opening[opening.len() - 2..],
+        [
+            "note 1: Farm diary, spring 1948.",
+            "note 2: County agricultural survey, 1960."
+        ]
+    );
 }
 
 #[test]

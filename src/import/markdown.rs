@@ -33,7 +33,11 @@ pub(crate) fn escape_inline(s: &str) -> String {
 
 /// Whether `rest` starts like the body of an entity reference: `name;` or `#123;`.
 fn entity_follows(rest: &[char]) -> bool {
-    let body: Vec<char> = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == '#').copied().collect();
+    let body: Vec<char> = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == '#')
+        .copied()
+        .collect();
     !body.is_empty() && rest.get(body.len()) == Some(&';')
 }
 
@@ -48,7 +52,8 @@ pub(crate) fn escape_block_start(s: &str) -> String {
     let digits = s.chars().take_while(char::is_ascii_digit).count();
     if (1..=9).contains(&digits) {
         let rest = &s[digits..];
-        if rest.starts_with(['.', ')']) && rest[1..].chars().next().is_none_or(char::is_whitespace) {
+        if rest.starts_with(['.', ')']) && rest[1..].chars().next().is_none_or(char::is_whitespace)
+        {
             return format!("{}\\{}", &s[..digits], rest);
         }
     }
@@ -74,7 +79,10 @@ pub(crate) fn render(text: &str, ranges: &[Range<usize>], replacements: &[Replac
             out.push(' ');
         }
         let mut pos = range.start;
-        for r in replacements.iter().filter(|r| r.bytes.start >= range.start && r.bytes.end <= range.end) {
+        for r in replacements
+            .iter()
+            .filter(|r| r.bytes.start >= range.start && r.bytes.end <= range.end)
+        {
             out.push_str(&escape_inline(text.get(pos..r.bytes.start).unwrap_or("")));
             out.push_str(&r.markdown);
             pos = r.bytes.end;
@@ -101,8 +109,14 @@ mod tests {
 
     #[test]
     fn inline_markup_is_escaped() {
-        assert_eq!(escape_inline("a *b* _c_ [d](e) `f`"), r"a \*b\* \_c\_ \[d\](e) \`f\`");
-        assert_eq!(escape_inline("x < y and <b> &amp; AT&T"), r"x < y and \<b> \&amp; AT&T");
+        assert_eq!(
+            escape_inline("a *b* _c_ [d](e) `f`"),
+            r"a \*b\* \_c\_ \[d\](e) \`f\`"
+        );
+        assert_eq!(
+            escape_inline("x < y and <b> &amp; AT&T"),
+            r"x < y and \<b> \&amp; AT&T"
+        );
     }
 
     #[test]
@@ -118,7 +132,10 @@ mod tests {
     #[test]
     fn replacements_take_the_place_of_their_bytes() {
         let text = "He was assassinated.6 Then\nmore *text*.";
-        let refs = [Replacement { bytes: 20..21, markdown: "[^6]".into() }];
+        let refs = [Replacement {
+            bytes: 20..21,
+            markdown: "[^6]".into(),
+        }];
         let out = render(text, &[0..26, 27..text.len()], &refs);
         assert_eq!(out, r"He was assassinated.[^6] Then more \*text\*.");
     }

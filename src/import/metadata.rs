@@ -16,18 +16,51 @@ pub(crate) struct FoundMetadata {
 /// counting them (a crude but deterministic stand-in for a language detector, enough
 /// to pick between a handful of well-separated languages).
 const COMMON_WORDS: &[(&str, &[&str])] = &[
-    ("en", &["the", "and", "of", "to", "is", "that", "was", "with", "for", "it"]),
-    ("fr", &["le", "la", "les", "et", "des", "est", "une", "que", "dans", "pour"]),
-    ("de", &["der", "die", "und", "das", "ist", "nicht", "mit", "sich", "ein", "den"]),
-    ("es", &["el", "los", "las", "y", "que", "del", "una", "por", "con", "para"]),
-    ("it", &["il", "di", "che", "gli", "della", "una", "per", "non", "sono", "nel"]),
-    ("pt", &["os", "que", "não", "uma", "do", "da", "em", "para", "com", "por"]),
+    (
+        "en",
+        &[
+            "the", "and", "of", "to", "is", "that", "was", "with", "for", "it",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "le", "la", "les", "et", "des", "est", "une", "que", "dans", "pour",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "der", "die", "und", "das", "ist", "nicht", "mit", "sich", "ein", "den",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "el", "los", "las", "y", "que", "del", "una", "por", "con", "para",
+        ],
+    ),
+    (
+        "it",
+        &[
+            "il", "di", "che", "gli", "della", "una", "per", "non", "sono", "nel",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "os", "que", "não", "uma", "do", "da", "em", "para", "com", "por",
+        ],
+    ),
 ];
 
 /// The language whose common words are most frequent in `text`; `en` when none is.
 pub(crate) fn guess_lang(text: &str) -> String {
     let mut counts = vec![0usize; COMMON_WORDS.len()];
-    for word in text.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()) {
+    for word in text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
         let lower = word.to_lowercase();
         for (i, (_, words)) in COMMON_WORDS.iter().enumerate() {
             if words.contains(&lower.as_str()) {
@@ -62,8 +95,12 @@ fn quoted(s: &str) -> String {
 /// The text of book.yaml. `source_name` is the imported file's name, for the header.
 pub(crate) fn book_yaml(found: &FoundMetadata, source_name: &str) -> String {
     let mut y = String::new();
-    y.push_str(&format!("# Written by `quire import` from {source_name}.\n"));
-    y.push_str("# The values below were guessed from the text: check them. Keys that could not be\n");
+    y.push_str(&format!(
+        "# Written by `quire import` from {source_name}.\n"
+    ));
+    y.push_str(
+        "# The values below were guessed from the text: check them. Keys that could not be\n",
+    );
     y.push_str("# found are commented out; fill them in (remove the `#`) or leave them out.\n\n");
     match &found.title {
         Some(title) => {
@@ -101,9 +138,18 @@ mod tests {
 
     #[test]
     fn language_is_guessed_from_common_words() {
-        assert_eq!(guess_lang("The cat and the dog were in the garden with it."), "en");
-        assert_eq!(guess_lang("Le chat et les chiens sont dans la maison pour une nuit."), "fr");
-        assert_eq!(guess_lang("Der Hund und die Katze sind nicht mit dem Auto gefahren."), "de");
+        assert_eq!(
+            guess_lang("The cat and the dog were in the garden with it."),
+            "en"
+        );
+        assert_eq!(
+            guess_lang("Le chat et les chiens sont dans la maison pour une nuit."),
+            "fr"
+        );
+        assert_eq!(
+            guess_lang("Der Hund und die Katze sind nicht mit dem Auto gefahren."),
+            "de"
+        );
         assert_eq!(guess_lang(""), "en");
     }
 
@@ -111,12 +157,18 @@ mod tests {
     fn yaml_values_are_quoted_and_parse_back() {
         let found = FoundMetadata {
             title: Some("Stalinism: \"The\" Complete \\ Negation".into()),
-            author: Some(("Thomas Harrison".into(), "the first words of the bio".into())),
+            author: Some((
+                "Thomas Harrison".into(),
+                "the first words of the bio".into(),
+            )),
             lang: "en".into(),
         };
         let y = book_yaml(&found, "a.txt");
         let v: serde_yaml::Value = serde_yaml::from_str(&y).unwrap();
-        assert_eq!(v["title"].as_str(), Some("Stalinism: \"The\" Complete \\ Negation"));
+        assert_eq!(
+            v["title"].as_str(),
+            Some("Stalinism: \"The\" Complete \\ Negation")
+        );
         assert_eq!(v["author"].as_str(), Some("Thomas Harrison"));
         assert_eq!(v["lang"].as_str(), Some("en"));
         assert!(v.get("date").is_none());

@@ -59,9 +59,15 @@ pub(crate) fn re(pattern: &str) -> Regex {
 /// Imports the text file `file` of `sources` as a manuscript.
 pub fn import(sources: &SourceMap, file: FileId) -> Imported {
     let Some(source) = sources.get(file) else {
-        return Imported { files: Vec::new(), diagnostics: vec![Diagnostic::error(None, "no text file to import")] };
+        return Imported {
+            files: Vec::new(),
+            diagnostics: vec![Diagnostic::error(None, "no text file to import")],
+        };
     };
-    let source_name = source.path.file_name().map_or_else(|| "the text".to_string(), |n| n.to_string_lossy().into());
+    let source_name = source
+        .path
+        .file_name()
+        .map_or_else(|| "the text".to_string(), |n| n.to_string_lossy().into());
     Analysis::new(&source.text, file).into_imported(&source_name)
 }
 
@@ -95,14 +101,34 @@ impl<'a> Analysis<'a> {
             Some((list, refs)) => (Some(list), refs),
             None => (None, Vec::new()),
         };
-        let paras = paragraphs::paragraphs(text, &lines, wrapping, notes.as_ref().map(|n| n.lines.clone()));
+        let paras = paragraphs::paragraphs(
+            text,
+            &lines,
+            wrapping,
+            notes.as_ref().map(|n| n.lines.clone()),
+        );
         let tail_from = notes.as_ref().map(|n| n.start_byte(&lines));
         let roles = structure::roles(text, &lines, &paras, tail_from);
         let mut sections = structure::sections(&roles);
         if sections.is_empty() {
-            sections.push(Section { kind: SectionKind::Opening, heading: None, paragraphs: Vec::new() });
+            sections.push(Section {
+                kind: SectionKind::Opening,
+                heading: None,
+                paragraphs: Vec::new(),
+            });
         }
-        Analysis { text, file, lines, wrapping, notes, refs, paras, roles, sections, diagnostics: Vec::new() }
+        Analysis {
+            text,
+            file,
+            lines,
+            wrapping,
+            notes,
+            refs,
+            paras,
+            roles,
+            sections,
+            diagnostics: Vec::new(),
+        }
     }
 
     fn span(&self, bytes: std::ops::Range<usize>) -> Span {
@@ -123,19 +149,26 @@ impl<'a> Analysis<'a> {
 
     /// The section (index) holding paragraph `p`, as text or heading.
     fn section_of(&self, p: usize) -> Option<usize> {
-        self.sections.iter().position(|s| s.heading == Some(p) || s.paragraphs.contains(&p))
+        self.sections
+            .iter()
+            .position(|s| s.heading == Some(p) || s.paragraphs.contains(&p))
     }
 
     /// The paragraph holding byte `b`.
     fn paragraph_at(&self, b: usize) -> Option<usize> {
-        self.paras.iter().position(|p| p.bytes(&self.lines).contains(&b))
+        self.paras
+            .iter()
+            .position(|p| p.bytes(&self.lines).contains(&b))
     }
 
     fn into_imported(mut self, source_name: &str) -> Imported {
         self.report_layout();
         let found = self.metadata();
         let note_home = self.place_notes();
-        let mut files = vec![("book.yaml".to_string(), metadata::book_yaml(&found, source_name))];
+        let mut files = vec![(
+            "book.yaml".to_string(),
+            metadata::book_yaml(&found, source_name),
+        )];
         for index in 0..self.sections.len() {
             files.push(self.chapter_file(index, &note_home));
         }
@@ -181,11 +214,18 @@ impl<'a> Analysis<'a> {
 
     /// Title and author (with warnings), and the guessed language.
     fn metadata(&mut self) -> metadata::FoundMetadata {
-        let title = self.roles.iter().position(|r| *r == Role::Title).map(|i| self.para_text(i));
+        let title = self
+            .roles
+            .iter()
+            .position(|r| *r == Role::Title)
+            .map(|i| self.para_text(i));
         let mut author = None;
         if let Some(i) = self.roles.iter().position(|r| *r == Role::Byline) {
             if let Some(name) = structure::name_in_byline(&self.para_text(i)) {
-                self.warn(self.para_span(i), format!("took “{name}” as the author, from this byline"));
+                self.warn(
+                    self.para_span(i),
+                    format!("took “{name}” as the author, from this byline"),
+                );
                 author = Some((name, "from the byline".to_string()));
             }
         }
@@ -195,21 +235,40 @@ impl<'a> Analysis<'a> {
             if let (Some(i), Some(h)) = (bio, heading) {
                 if let Some(name) = structure::name_in_bio(&self.para_text(i)) {
                     let span = self.para_span(i);
-                    self.warn(span, format!("took “{name}” as the author, from the first words of the bio"));
-                    author = Some((name, format!("from the first words of the section “{}”", self.para_text(h))));
+                    self.warn(
+                        span,
+                        format!("took “{name}” as the author, from the first words of the bio"),
+                    );
+                    author = Some((
+                        name,
+                        format!(
+                            "from the first words of the section “{}”",
+                            self.para_text(h)
+                        ),
+                    ));
                 }
             }
         }
         if author.is_none() {
-            self.warn(Span::file_start(self.file), "found no author; `author` is left commented out in book.yaml");
+            self.warn(
+                Span::file_start(self.file),
+                "found no author; `author` is left commented out in book.yaml",
+            );
         }
         let body: String = (0..self.paras.len())
             .filter(|&i| matches!(self.roles[i], Role::Body | Role::Heading | Role::SeriesNote))
             .map(|i| self.para_text(i) + " ")
             .collect();
         let lang = metadata::guess_lang(&body);
-        self.warn(Span::file_start(self.file), format!("guessed the language as `{lang}` from its most common words"));
-        metadata::FoundMetadata { title, author, lang }
+        self.warn(
+            Span::file_start(self.file),
+            format!("guessed the language as `{lang}` from its most common words"),
+        );
+        metadata::FoundMetadata {
+            title,
+            author,
+            lang,
+        }
     }
 
     /// Warnings for the notes list and its references; returns, for every note, the
@@ -221,7 +280,10 @@ impl<'a> Analysis<'a> {
         let n = list.entries.len();
         let first = list.entries.first().map_or(0, |e| e.marker.start);
         let span = self.span(list.heading.map_or(first, |h| self.lines[h].start)..first);
-        self.warn(span, format!("took the numbered lines from here as the notes list (notes 1 to {n})"));
+        self.warn(
+            span,
+            format!("took the numbered lines from here as the notes list (notes 1 to {n})"),
+        );
         let usual = usual_style(&list);
         for e in &list.entries {
             if e.style != usual {
@@ -232,7 +294,12 @@ impl<'a> Analysis<'a> {
                     MarkerStyle::Superscript => "is in superscript digits",
                 };
                 let number = e.number;
-                self.warn(self.span(e.marker.clone()), format!("note {number}'s marker {how}, unlike the others; took it as note {number}"));
+                self.warn(
+                    self.span(e.marker.clone()),
+                    format!(
+                        "note {number}'s marker {how}, unlike the others; took it as note {number}"
+                    ),
+                );
             }
         }
         let mut homes = Vec::with_capacity(n);
@@ -245,13 +312,18 @@ impl<'a> Analysis<'a> {
         for (k, entry) in list.entries.iter().enumerate() {
             let number = k + 1;
             let placed = self.refs.get(k).cloned().flatten().and_then(|r| {
-                let section = self.paragraph_at(r.bytes.start).and_then(|p| self.section_of(p))?;
+                let section = self
+                    .paragraph_at(r.bytes.start)
+                    .and_then(|p| self.section_of(p))?;
                 Some((r, section))
             });
             match placed {
                 Some((r, section)) => {
                     let shown = self.text.get(r.bytes.clone()).unwrap_or("").to_string();
-                    self.warn(self.span(r.bytes), format!("took “{shown}” here as the reference to note {number}"));
+                    self.warn(
+                        self.span(r.bytes),
+                        format!("took “{shown}” here as the reference to note {number}"),
+                    );
                     homes.push(section);
                     last_home = Some(section);
                 }
@@ -280,11 +352,10 @@ impl<'a> Analysis<'a> {
     fn trailing_title(&self) -> &'static str {
         static COMMENTS: std::sync::LazyLock<Regex> =
             std::sync::LazyLock::new(|| re(r"(?i)\b(comments?|repl(y|ies)|responses?|says:)"));
-        let any_comment = self
-            .roles
-            .iter()
-            .enumerate()
-            .any(|(i, r)| matches!(r, Role::TrailingStart | Role::Trailing) && COMMENTS.is_match(&self.para_text(i)));
+        let any_comment = self.roles.iter().enumerate().any(|(i, r)| {
+            matches!(r, Role::TrailingStart | Role::Trailing)
+                && COMMENTS.is_match(&self.para_text(i))
+        });
         if any_comment {
             "Comments"
         } else {
@@ -301,7 +372,11 @@ impl<'a> Analysis<'a> {
     }
 
     fn file_name(&self, index: usize) -> String {
-        let first_number = usize::from(self.sections.first().is_some_and(|s| s.kind != SectionKind::Opening));
+        let first_number = usize::from(
+            self.sections
+                .first()
+                .is_some_and(|s| s.kind != SectionKind::Opening),
+        );
         let number = index + first_number;
         match self.sections.get(index).and_then(|s| self.section_title(s)) {
             Some(title) => format!("{number:02}-{}.md", write::slug(&title)),
@@ -317,9 +392,15 @@ impl<'a> Analysis<'a> {
             .iter()
             .flatten()
             .filter(|r| bytes.contains(&r.bytes.start))
-            .map(|r| Replacement { bytes: r.bytes.clone(), markdown: format!("[^{}]", r.number) })
+            .map(|r| Replacement {
+                bytes: r.bytes.clone(),
+                markdown: format!("[^{}]", r.number),
+            })
             .collect();
-        let ranges: Vec<_> = self.lines[self.paras[p].lines.clone()].iter().map(|l| l.start..l.end).collect();
+        let ranges: Vec<_> = self.lines[self.paras[p].lines.clone()]
+            .iter()
+            .map(|l| l.start..l.end)
+            .collect();
         markdown::render(self.text, &ranges, &replacements)
     }
 
@@ -357,7 +438,11 @@ impl<'a> Analysis<'a> {
                 if !out.is_empty() {
                     out.push_str("\n\n");
                 }
-                out.push_str(&format!("[^{}]: {}", k + 1, markdown::render(self.text, &entry.text, &[])));
+                out.push_str(&format!(
+                    "[^{}]: {}",
+                    k + 1,
+                    markdown::render(self.text, &entry.text, &[])
+                ));
             }
         }
         out.push('\n');
@@ -367,8 +452,19 @@ impl<'a> Analysis<'a> {
 
 /// The marker style most entries of the list use (the first one's on a tie).
 fn usual_style(list: &NotesList) -> MarkerStyle {
-    let styles = [MarkerStyle::Dotted, MarkerStyle::Bare, MarkerStyle::Bracketed, MarkerStyle::Superscript];
+    let styles = [
+        MarkerStyle::Dotted,
+        MarkerStyle::Bare,
+        MarkerStyle::Bracketed,
+        MarkerStyle::Superscript,
+    ];
     let count = |s: MarkerStyle| list.entries.iter().filter(|e| e.style == s).count();
-    let first = list.entries.first().map_or(MarkerStyle::Dotted, |e| e.style);
-    styles.into_iter().fold(first, |best, s| if count(s) > count(best) { s } else { best })
+    let first = list
+        .entries
+        .first()
+        .map_or(MarkerStyle::Dotted, |e| e.style);
+    styles.into_iter().fold(
+        first,
+        |best, s| if count(s) > count(best) { s } else { best },
+    )
 }

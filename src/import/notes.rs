@@ -72,13 +72,16 @@ pub(crate) struct Reference {
 }
 
 /// A heading that introduces a notes list.
-static NOTES_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(end ?notes|foot ?notes|notes|references|sources|notes and references)\s*:?$"));
+static NOTES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(end ?notes|foot ?notes|notes|references|sources|notes and references)\s*:?$")
+});
 
 /// Lines that end a notes list even without a blank line before them: an author's bio
 /// or the web page's comment area.
 pub(crate) static AFTER_NOTES: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(about (the )?(authors?|writer|contributors?)\b|\d+\s+(comments?|responses?|replies|thoughts)\s+(on|to)\b|leave a (reply|comment)|like this (story|article)\?)")
+    re(
+        r"(?i)^(about (the )?(authors?|writer|contributors?)\b|\d+\s+(comments?|responses?|replies|thoughts)\s+(on|to)\b|leave a (reply|comment)|like this (story|article)\?)",
+    )
 });
 
 const SUPERSCRIPTS: &str = "⁰¹²³⁴⁵⁶⁷⁸⁹";
@@ -94,7 +97,10 @@ fn number_of(digits: &str) -> Option<usize> {
     }
     let mut n = 0usize;
     for c in digits.chars() {
-        let d = c.to_digit(10).map(|d| d as usize).or_else(|| superscript_value(c))?;
+        let d = c
+            .to_digit(10)
+            .map(|d| d as usize)
+            .or_else(|| superscript_value(c))?;
         n = n * 10 + d;
     }
     Some(n)
@@ -158,8 +164,11 @@ pub(crate) fn candidate_lists(text: &str, lines: &[Line], wrapping: Wrapping) ->
                 _ => {
                     let directly_after = j == last_line + 1;
                     let continues = directly_after
-                        && (matches!(wrapping, Wrapping::HardWrapped { .. }) || line.indent > lines[last_line].indent);
-                    let Some(last) = entries.last_mut() else { break };
+                        && (matches!(wrapping, Wrapping::HardWrapped { .. })
+                            || line.indent > lines[last_line].indent);
+                    let Some(last) = entries.last_mut() else {
+                        break;
+                    };
                     if !continues {
                         break;
                     }
@@ -173,7 +182,11 @@ pub(crate) fn candidate_lists(text: &str, lines: &[Line], wrapping: Wrapping) ->
             .iter()
             .rposition(|l| !l.is_blank())
             .filter(|&h| NOTES_HEADING.is_match(lines[h].text(text)));
-        out.push(NotesList { lines: heading.unwrap_or(i)..last_line + 1, heading, entries });
+        out.push(NotesList {
+            lines: heading.unwrap_or(i)..last_line + 1,
+            heading,
+            entries,
+        });
         i = last_line + 1;
     }
     out
@@ -181,7 +194,12 @@ pub(crate) fn candidate_lists(text: &str, lines: &[Line], wrapping: Wrapping) ->
 
 fn entry(line: &Line, number: usize, marker_len: usize, style: MarkerStyle) -> NoteEntry {
     let body = line.start + marker_len;
-    NoteEntry { number, marker: line.start..body, style, text: vec![body..line.end] }
+    NoteEntry {
+        number,
+        marker: line.start..body,
+        style,
+        text: std::iter::once(body..line.end).collect(),
+    }
 }
 
 /// Picks the notes list among the candidates: the one whose references are found most
@@ -223,7 +241,10 @@ pub(crate) fn find_references(text: &str, range: Range<usize>, n: usize) -> Vec<
     let mut pos = 0;
     let mut out = Vec::with_capacity(n);
     for k in 1..=n {
-        let found = candidates.iter().find(|r| r.bytes.start >= pos && r.number == k).cloned();
+        let found = candidates
+            .iter()
+            .find(|r| r.bytes.start >= pos && r.number == k)
+            .cloned();
         if let Some(r) = &found {
             pos = r.bytes.end;
         }
@@ -251,7 +272,9 @@ fn reference_candidates(text: &str, range: Range<usize>) -> Vec<Reference> {
             i = j;
         } else if c.is_ascii_digit() {
             let j = run_end(&chars, i, |c| c.is_ascii_digit());
-            if let Some(r) = bracketed(text, &chars, i, j).or_else(|| glued_digits(text, &chars, i, j)) {
+            if let Some(r) =
+                bracketed(text, &chars, i, j).or_else(|| glued_digits(text, &chars, i, j))
+            {
                 out.push(r);
             }
             i = j;
@@ -272,7 +295,9 @@ fn run_end(chars: &[(usize, char)], i: usize, pred: impl Fn(char) -> bool) -> us
 
 /// Byte offset after `chars[j - 1]`.
 fn byte_end(text: &str, chars: &[(usize, char)], j: usize) -> usize {
-    j.checked_sub(1).and_then(|k| chars.get(k)).map_or(text.len(), |&(b, c)| b + c.len_utf8())
+    j.checked_sub(1)
+        .and_then(|k| chars.get(k))
+        .map_or(text.len(), |&(b, c)| b + c.len_utf8())
 }
 
 /// The letters right before `chars[i]`, as a string.
@@ -285,13 +310,21 @@ fn word_before(chars: &[(usize, char)], i: usize) -> String {
 }
 
 /// `¹²` is a reference unless it is a unit's exponent (`km²`).
-fn superscript_reference(text: &str, chars: &[(usize, char)], i: usize, j: usize) -> Option<Reference> {
+fn superscript_reference(
+    text: &str,
+    chars: &[(usize, char)],
+    i: usize,
+    j: usize,
+) -> Option<Reference> {
     const UNITS: [&str; 8] = ["m", "km", "cm", "mm", "ft", "mi", "yd", "in"];
     if UNITS.contains(&word_before(chars, i).as_str()) {
         return None;
     }
     let digits: String = chars[i..j].iter().map(|&(_, c)| c).collect();
-    Some(Reference { number: number_of(&digits)?, bytes: chars[i].0..byte_end(text, chars, j) })
+    Some(Reference {
+        number: number_of(&digits)?,
+        bytes: chars[i].0..byte_end(text, chars, j),
+    })
 }
 
 /// `[12]`: the digits with a `[` right before and a `]` right after.
@@ -300,14 +333,21 @@ fn bracketed(text: &str, chars: &[(usize, char)], i: usize, j: usize) -> Option<
         return None;
     }
     let digits: String = chars[i..j].iter().map(|&(_, c)| c).collect();
-    Some(Reference { number: number_of(&digits)?, bytes: chars[i - 1].0..byte_end(text, chars, j + 1) })
+    Some(Reference {
+        number: number_of(&digits)?,
+        bytes: chars[i - 1].0..byte_end(text, chars, j + 1),
+    })
 }
 
 /// Closing punctuation a reference may follow directly: `word.3`, `“quote.”4`, `(NEP),1`.
-const CLOSING: &[char] = &['.', ',', ';', ':', '!', '?', ')', ']', '”', '’', '"', '\'', '…', '»', '›'];
+const CLOSING: &[char] = &[
+    '.', ',', ';', ':', '!', '?', ')', ']', '”', '’', '"', '\'', '…', '»', '›',
+];
 
 /// Abbreviations after which `.12` is a page or section number, not a note.
-const ABBREVIATIONS: &[&str] = &["p", "pp", "no", "nos", "vol", "ch", "chap", "fig", "sec", "art", "para", "v", "vv", "op"];
+const ABBREVIATIONS: &[&str] = &[
+    "p", "pp", "no", "nos", "vol", "ch", "chap", "fig", "sec", "art", "para", "v", "vv", "op",
+];
 
 /// A run of ASCII digits `chars[i..j]` that is a note reference: glued to a word
 /// (`Judaism3`) or to closing punctuation (`assassinated.6`, `geese.”2`), and not part
@@ -348,12 +388,21 @@ fn glued_digits(text: &str, chars: &[(usize, char)], i: usize, j: usize) -> Opti
     let next = chars.get(j).map(|&(_, c)| c);
     let after_next = chars.get(j + 1).map(|&(_, c)| c);
     match next {
-        Some(c) if c.is_alphabetic() || matches!(c, '%' | '°' | '‰' | '′' | '″') => return None,
-        Some('.' | ',' | '-' | '–' | '/' | ':') if after_next.is_some_and(|c| c.is_ascii_digit()) => return None,
+        Some(c) if c.is_alphabetic() || matches!(c, '%' | '°' | '‰' | '′' | '″') => {
+            return None
+        }
+        Some('.' | ',' | '-' | '–' | '/' | ':')
+            if after_next.is_some_and(|c| c.is_ascii_digit()) =>
+        {
+            return None
+        }
         _ => {}
     }
     let digits: String = chars[i..j].iter().map(|&(_, c)| c).collect();
-    Some(Reference { number: number_of(&digits)?, bytes: chars[i].0..byte_end(text, chars, j) })
+    Some(Reference {
+        number: number_of(&digits)?,
+        bytes: chars[i].0..byte_end(text, chars, j),
+    })
 }
 
 /// Length of the digit run ending right before `chars[end]`.
@@ -371,7 +420,10 @@ mod tests {
     use super::*;
 
     fn numbers(text: &str) -> Vec<(usize, &str)> {
-        reference_candidates(text, 0..text.len()).into_iter().map(|r| (r.number, &text[r.bytes])).collect()
+        reference_candidates(text, 0..text.len())
+            .into_iter()
+            .map(|r| (r.number, &text[r.bytes]))
+            .collect()
     }
 
     #[test]
@@ -413,7 +465,10 @@ mod tests {
         assert_eq!(list_marker("1. Text"), Some((1, 3, MarkerStyle::Dotted)));
         assert_eq!(list_marker("2) Text"), Some((2, 3, MarkerStyle::Dotted)));
         assert_eq!(list_marker("7 This"), Some((7, 2, MarkerStyle::Bare)));
-        assert_eq!(list_marker("[3] Text"), Some((3, 4, MarkerStyle::Bracketed)));
+        assert_eq!(
+            list_marker("[3] Text"),
+            Some((3, 4, MarkerStyle::Bracketed))
+        );
         assert_eq!(list_marker("¹ Text").map(|m| m.0), Some(1));
         assert_eq!(list_marker("1932 was"), None);
         assert_eq!(list_marker("250,000 people"), None);

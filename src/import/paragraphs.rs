@@ -69,18 +69,27 @@ pub(crate) enum Wrapping {
 /// Whether a line's last character leaves a sentence unfinished (a letter, a digit, a
 /// comma, a hyphen): in hard-wrapped text most lines end that way.
 fn ends_mid_sentence(line: &str) -> bool {
-    line.chars().last().is_some_and(|c| c.is_alphanumeric() || matches!(c, ',' | '-' | ';'))
+    line.chars()
+        .last()
+        .is_some_and(|c| c.is_alphanumeric() || matches!(c, ',' | '-' | ';'))
 }
 
 /// Guesses how `lines` are wrapped. Only lines of 20 characters or more count, so
 /// headings and short lines do not sway the vote. Text is taken as hard-wrapped when at
 /// least 30 % of them end mid-sentence and nine in ten are at most 120 characters long.
 pub(crate) fn detect_wrapping(text: &str, lines: &[Line]) -> Wrapping {
-    let mut lengths: Vec<usize> = lines.iter().filter(|l| l.chars >= 20).map(|l| l.chars).collect();
+    let mut lengths: Vec<usize> = lines
+        .iter()
+        .filter(|l| l.chars >= 20)
+        .map(|l| l.chars)
+        .collect();
     if lengths.len() < 3 {
         return Wrapping::OneLinePerParagraph;
     }
-    let mid = lines.iter().filter(|l| l.chars >= 20 && ends_mid_sentence(l.text(text))).count();
+    let mid = lines
+        .iter()
+        .filter(|l| l.chars >= 20 && ends_mid_sentence(l.text(text)))
+        .count();
     lengths.sort_unstable();
     let p90 = lengths[(lengths.len() * 9 / 10).min(lengths.len() - 1)];
     if mid * 10 >= lengths.len() * 3 && p90 <= 120 {
@@ -100,14 +109,19 @@ pub(crate) struct Paragraph {
 impl Paragraph {
     /// Its text, lines joined by one space.
     pub fn text(&self, text: &str, lines: &[Line]) -> String {
-        let parts: Vec<&str> = lines[self.lines.clone()].iter().map(|l| l.text(text)).collect();
+        let parts: Vec<&str> = lines[self.lines.clone()]
+            .iter()
+            .map(|l| l.text(text))
+            .collect();
         parts.join(" ")
     }
 
     /// Byte range from its first to its last character.
     pub fn bytes(&self, lines: &[Line]) -> Range<usize> {
         let first = lines.get(self.lines.start).map_or(0, |l| l.start);
-        let last = lines.get(self.lines.end.saturating_sub(1)).map_or(first, |l| l.end);
+        let last = lines
+            .get(self.lines.end.saturating_sub(1))
+            .map_or(first, |l| l.end);
         first..last
     }
 
@@ -129,7 +143,12 @@ pub(crate) fn ends_sentence(line: &str) -> bool {
 /// also ends one after a short line that ends a sentence, before an indented line (a
 /// first-line indent), before a heading-like short line after a sentence end, and after a
 /// short first line (a heading standing alone).
-pub(crate) fn paragraphs(text: &str, lines: &[Line], wrapping: Wrapping, skip: Option<Range<usize>>) -> Vec<Paragraph> {
+pub(crate) fn paragraphs(
+    text: &str,
+    lines: &[Line],
+    wrapping: Wrapping,
+    skip: Option<Range<usize>>,
+) -> Vec<Paragraph> {
     let skip = skip.unwrap_or(0..0);
     let mut out = Vec::new();
     let mut current: Option<usize> = None;
@@ -149,7 +168,8 @@ pub(crate) fn paragraphs(text: &str, lines: &[Line], wrapping: Wrapping, skip: O
             Wrapping::HardWrapped { width } => {
                 let prev = &lines[i - 1];
                 let short = prev.chars * 4 < width * 3;
-                let heading_next = line.chars * 5 < width * 3 && looks_like_heading(line.text(text));
+                let heading_next =
+                    line.chars * 5 < width * 3 && looks_like_heading(line.text(text));
                 (short && ends_sentence(prev.text(text)))
                     || (heading_next && ends_sentence(prev.text(text)))
                     || line.indent > prev.indent
@@ -162,7 +182,9 @@ pub(crate) fn paragraphs(text: &str, lines: &[Line], wrapping: Wrapping, skip: O
         }
     }
     if let Some(start) = current {
-        out.push(Paragraph { lines: start..lines.len() });
+        out.push(Paragraph {
+            lines: start..lines.len(),
+        });
     }
     out
 }
@@ -175,7 +197,10 @@ mod tests {
     fn texts(src: &str) -> Vec<String> {
         let ls = lines(src);
         let w = detect_wrapping(src, &ls);
-        paragraphs(src, &ls, w, None).iter().map(|p| p.text(src, &ls)).collect()
+        paragraphs(src, &ls, w, None)
+            .iter()
+            .map(|p| p.text(src, &ls))
+            .collect()
     }
 
     #[test]
@@ -192,14 +217,20 @@ mod tests {
     #[test]
     fn one_line_per_paragraph_keeps_every_line_apart() {
         let src = "The first paragraph is here and it ends.\nThe second paragraph follows on the next line.\nA third one, also complete, ends here.\n";
-        assert_eq!(detect_wrapping(src, &lines(src)), Wrapping::OneLinePerParagraph);
+        assert_eq!(
+            detect_wrapping(src, &lines(src)),
+            Wrapping::OneLinePerParagraph
+        );
         assert_eq!(texts(src).len(), 3);
     }
 
     #[test]
     fn hard_wrapped_lines_are_joined_and_split_at_short_sentence_ends() {
         let src = "This paragraph is wrapped at a narrow width so that\nits sentences run over several lines of text and\nend here.\nA second paragraph starts on the next line and it\nis also wrapped at the same width as the first.\n";
-        assert!(matches!(detect_wrapping(src, &lines(src)), Wrapping::HardWrapped { .. }));
+        assert!(matches!(
+            detect_wrapping(src, &lines(src)),
+            Wrapping::HardWrapped { .. }
+        ));
         assert_eq!(
             texts(src),
             [

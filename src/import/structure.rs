@@ -32,29 +32,39 @@ pub(crate) enum Role {
 
 /// Headings of an author's bio.
 static BIO_HEADING: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(about (the )?(authors?|writers?|contributors?)|(the )?authors?|authors?'?s? (bio|biography|note)|biography|(the )?contributors?|bio|author information)\s*:?$")
+    re(
+        r"(?i)^(about (the )?(authors?|writers?|contributors?)|(the )?authors?|authors?'?s? (bio|biography|note)|biography|(the )?contributors?|bio|author information)\s*:?$",
+    )
 });
 
 /// First lines of what a web page adds after an article.
 static TRAILING: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(comments?|responses?|replies|thoughts)\b|^(leave a (reply|comment)|like this (story|article|post)\?|share this|(reader )?comments?\s*:?$|post navigation|related (posts|articles|stories)|you may also like|subscribe to)")
+    re(
+        r"(?i)^(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(comments?|responses?|replies|thoughts)\b|^(leave a (reply|comment)|like this (story|article|post)\?|share this|(reader )?comments?\s*:?$|post navigation|related (posts|articles|stories)|you may also like|subscribe to)",
+    )
 });
 
 /// A byline: "By Jane Doe", "Written by Jane Q. Doe, March 2017" (a capitalised name,
 /// then at most a short date or place after a comma or bar).
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^(?i:by|written by|author:)\s+(\p{Lu}[\p{L}.'’-]*(?:\s+(?:\p{Lu}[\p{L}.'’-]*|de|van|von|der|da|di|del|la|le)){0,4})\s*(?:[,|•][^.!?]{0,40})?$")
+    re(
+        r"^(?i:by|written by|author:)\s+(\p{Lu}[\p{L}.'’-]*(?:\s+(?:\p{Lu}[\p{L}.'’-]*|de|van|von|der|da|di|del|la|le)){0,4})\s*(?:[,|•][^.!?]{0,40})?$",
+    )
 });
 
 /// An opening note that introduces a series: "This is the last of three articles…",
 /// "Part two of…", "…in a series on…".
 static SERIES: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(this (is|article is|essay is|piece is) (the )?(first|second|third|fourth|fifth|sixth|last|final|concluding|next|part)\b.{0,80}\b(articles?|series|parts|installments?|essays)\b|(part|chapter) \w+ of\b)|\b(in|of) (a|this|our) (\w+[- ])?series\b")
+    re(
+        r"(?i)^(this (is|article is|essay is|piece is) (the )?(first|second|third|fourth|fifth|sixth|last|final|concluding|next|part)\b.{0,80}\b(articles?|series|parts|installments?|essays)\b|(part|chapter) \w+ of\b)|\b(in|of) (a|this|our) (\w+[- ])?series\b",
+    )
 });
 
 /// A person's name at the start of a bio: "Thomas Harrison is…", "J. R. Smith teaches…".
 static NAME_IN_BIO: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^((?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.|de|van|von|der|da|di|del|la|le|bin|ibn)){1,4})\s+(?:is|was|has|teaches|writes|lives|works|edits|holds)\b")
+    re(
+        r"^((?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.|de|van|von|der|da|di|del|la|le|bin|ibn)){1,4})\s+(?:is|was|has|teaches|writes|lives|works|edits|holds)\b",
+    )
 });
 
 /// Whether a line reads as a section heading: short (at most 80 characters and 12
@@ -63,7 +73,10 @@ static NAME_IN_BIO: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) fn looks_like_heading(line: &str) -> bool {
     let chars = line.chars().count();
     let words = line.split_whitespace().count();
-    let first = line.trim_start_matches(['"', '“', '‘', '\'', '(']).chars().next();
+    let first = line
+        .trim_start_matches(['"', '“', '‘', '\'', '('])
+        .chars()
+        .next();
     (2..=80).contains(&chars)
         && words <= 12
         && first.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
@@ -75,7 +88,12 @@ pub(crate) fn looks_like_heading(line: &str) -> bool {
 /// The roles of `paras` (the notes list already taken out). `tail_from` is the byte
 /// offset of the notes list, if any: what follows the article is looked for after it,
 /// after the bio heading, or else in the last 40 % of the text.
-pub(crate) fn roles(text: &str, lines: &[Line], paras: &[Paragraph], tail_from: Option<usize>) -> Vec<Role> {
+pub(crate) fn roles(
+    text: &str,
+    lines: &[Line],
+    paras: &[Paragraph],
+    tail_from: Option<usize>,
+) -> Vec<Role> {
     let n = paras.len();
     let mut roles = vec![Role::Body; n];
     if n == 0 {
@@ -98,11 +116,13 @@ pub(crate) fn roles(text: &str, lines: &[Line], paras: &[Paragraph], tail_from: 
     }
 
     // The bio, then what follows the article.
-    let bio = (first_body..n).find(|&i| paras[i].is_single_line() && BIO_HEADING.is_match(&texts[i]));
+    let bio =
+        (first_body..n).find(|&i| paras[i].is_single_line() && BIO_HEADING.is_match(&texts[i]));
     let tail_start = bio
         .or_else(|| tail_from.and_then(|b| (0..n).find(|&i| paras[i].bytes(lines).start >= b)))
         .unwrap_or(first_body.max(n * 3 / 5));
-    let trailing = (tail_start.max(first_body)..n).find(|&i| Some(i) != bio && TRAILING.is_match(&texts[i]));
+    let trailing =
+        (tail_start.max(first_body)..n).find(|&i| Some(i) != bio && TRAILING.is_match(&texts[i]));
     let body_end = [bio, trailing].into_iter().flatten().min().unwrap_or(n);
     if let Some(b) = bio {
         roles[b] = Role::BioHeading;
@@ -121,7 +141,9 @@ pub(crate) fn roles(text: &str, lines: &[Line], paras: &[Paragraph], tail_from: 
     let heading_like = |i: usize| paras[i].is_single_line() && looks_like_heading(&texts[i]);
     for i in first_body..body_end {
         let next_is_text = i + 1 < body_end && !heading_like(i + 1);
-        let prev_is_text = i > 0 && roles[i - 1] != Role::Heading && !(roles[i - 1] == Role::Body && heading_like(i - 1));
+        let prev_is_text = i > 0
+            && roles[i - 1] != Role::Heading
+            && !(roles[i - 1] == Role::Body && heading_like(i - 1));
         if roles[i] == Role::Body && heading_like(i) && next_is_text && prev_is_text {
             roles[i] = Role::Heading;
         }
@@ -167,7 +189,11 @@ pub(crate) struct Section {
 /// follows the article. The title and byline belong to no section (they go to
 /// book.yaml); an opening section without text is left out.
 pub(crate) fn sections(roles: &[Role]) -> Vec<Section> {
-    let mut out = vec![Section { kind: SectionKind::Opening, heading: None, paragraphs: Vec::new() }];
+    let mut out = vec![Section {
+        kind: SectionKind::Opening,
+        heading: None,
+        paragraphs: Vec::new(),
+    }];
     for (i, role) in roles.iter().enumerate() {
         let (kind, heading) = match role {
             Role::Title | Role::Byline => continue,
@@ -181,8 +207,16 @@ pub(crate) fn sections(roles: &[Role]) -> Vec<Section> {
                 continue;
             }
         };
-        let paragraphs = if heading.is_none() { vec![i] } else { Vec::new() };
-        out.push(Section { kind, heading, paragraphs });
+        let paragraphs = if heading.is_none() {
+            vec![i]
+        } else {
+            Vec::new()
+        };
+        out.push(Section {
+            kind,
+            heading,
+            paragraphs,
+        });
     }
     out.retain(|s| s.kind != SectionKind::Opening || !s.paragraphs.is_empty());
     out
@@ -204,10 +238,19 @@ mod tests {
 
     #[test]
     fn names_are_found_in_bios_and_bylines() {
-        assert_eq!(name_in_bio("Thomas Harrison is an editor of New Politics.").as_deref(), Some("Thomas Harrison"));
+        assert_eq!(
+            name_in_bio("Thomas Harrison is an editor of New Politics.").as_deref(),
+            Some("Thomas Harrison")
+        );
         assert_eq!(name_in_bio("He is an editor."), None);
-        assert_eq!(name_in_byline("By Jane Q. Doe, March 2017").as_deref(), Some("Jane Q. Doe"));
-        assert_eq!(name_in_byline("By the end of 1927, Joseph Stalin had eliminated the Left Opposition."), None);
+        assert_eq!(
+            name_in_byline("By Jane Q. Doe, March 2017").as_deref(),
+            Some("Jane Q. Doe")
+        );
+        assert_eq!(
+            name_in_byline("By the end of 1927, Joseph Stalin had eliminated the Left Opposition."),
+            None
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ pub(crate) fn slug(title: &str) -> String {
 fn fold_accent(c: char) -> char {
     const FROM: &str = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝ";
     const TO: &str = "aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUY";
-    FROM.chars().position(|f| f == c).and_then(|i| TO.chars().nth(i)).unwrap_or(c)
+    FROM.chars()
+        .position(|f| f == c)
+        .and_then(|i| TO.chars().nth(i))
+        .unwrap_or(c)
 }
 
 /// Writes `files` (name, content) into `dir`, creating it. Refuses to write into a
@@ -55,7 +58,10 @@ pub(crate) fn write_files(files: &[(String, String)], dir: &Path) -> Result<(), 
         // Names are made by the import (slugs), never taken from the text as they are;
         // this guards against a future change letting a path through.
         if name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(Error::io(dir.join(name), io::Error::new(io::ErrorKind::InvalidInput, "not a plain file name")));
+            return Err(Error::io(
+                dir.join(name),
+                io::Error::new(io::ErrorKind::InvalidInput, "not a plain file name"),
+            ));
         }
         let path = dir.join(name);
         std::fs::write(&path, content).map_err(|e| Error::io(&path, e))?;
@@ -70,7 +76,10 @@ mod tests {
 
     #[test]
     fn slugs_are_short_ascii() {
-        assert_eq!(slug("The Collectivization of Agriculture"), "the-collectivization-of-agriculture");
+        assert_eq!(
+            slug("The Collectivization of Agriculture"),
+            "the-collectivization-of-agriculture"
+        );
         assert_eq!(slug("Économie & société!"), "economie-societe");
         assert_eq!(slug("“—”"), "section");
         assert!(slug(&"word ".repeat(20)).len() <= 40);
@@ -80,9 +89,13 @@ mod tests {
     fn refuses_a_non_empty_folder() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("keep.md"), "mine").unwrap();
-        let err = write_files(&[("book.yaml".into(), "title: x\n".into())], dir.path()).unwrap_err();
+        let err =
+            write_files(&[("book.yaml".into(), "title: x\n".into())], dir.path()).unwrap_err();
         assert!(err.to_string().contains("not empty"));
-        assert_eq!(std::fs::read_to_string(dir.path().join("keep.md")).unwrap(), "mine");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("keep.md")).unwrap(),
+            "mine"
+        );
         assert!(!dir.path().join("book.yaml").exists());
     }
 
@@ -91,6 +104,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("book");
         write_files(&[("book.yaml".into(), "title: x\n".into())], &out).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("book.yaml")).unwrap(), "title: x\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("book.yaml")).unwrap(),
+            "title: x\n"
+        );
     }
 }

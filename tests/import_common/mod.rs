@@ -9,7 +9,10 @@ use quire::source::{SourceFile, SourceMap};
 
 /// Imports `tests/fixtures/import/NAME`.
 pub fn import_fixture(name: &str) -> (SourceMap, Imported) {
-    let path = format!("{}/tests/fixtures/import/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/import/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     import_text(name, &text)
 }
@@ -29,14 +32,23 @@ pub fn names(imported: &Imported) -> Vec<&str> {
 
 /// The content of the file named `name`.
 pub fn file<'a>(imported: &'a Imported, name: &str) -> &'a str {
-    imported.files.iter().find(|(n, _)| n == name).map(|(_, c)| c.as_str()).unwrap_or_else(|| {
-        panic!("no file {name} among {:?}", names(imported))
-    })
+    imported
+        .files
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, c)| c.as_str())
+        .unwrap_or_else(|| panic!("no file {name} among {:?}", names(imported)))
 }
 
 /// Every chapter file's content, concatenated.
 pub fn all_markdown(imported: &Imported) -> String {
-    imported.files.iter().filter(|(n, _)| n.ends_with(".md")).map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("\n")
+    imported
+        .files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".md"))
+        .map(|(_, c)| c.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The first line of every rendered diagnostic (`file:line:col: warning: message`).
@@ -44,7 +56,13 @@ pub fn warnings(map: &SourceMap, imported: &Imported) -> Vec<String> {
     imported
         .diagnostics
         .iter()
-        .map(|d| quire::diag::render(map, d).lines().next().unwrap_or("").to_string())
+        .map(|d| {
+            quire::diag::render(map, d)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect()
 }
 
@@ -73,7 +91,9 @@ pub fn blocks(markdown: &str) -> Vec<String> {
                     None => "p: ".to_string(),
                 }
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_)) => out.push(std::mem::take(&mut current)),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_)) => {
+                out.push(std::mem::take(&mut current))
+            }
             Event::Text(t) => current.push_str(&t),
             Event::SoftBreak | Event::HardBreak => current.push(' '),
             Event::FootnoteReference(label) => current.push_str(&format!("[^{label}]")),
