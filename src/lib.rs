@@ -19,6 +19,7 @@ pub mod diag;
 pub mod epub;
 pub mod error;
 pub mod fonts;
+pub mod import;
 pub mod model;
 pub mod output;
 pub mod pdf;
