@@ -84,7 +84,10 @@ impl BuildReport {
 
 /// Reads and parses a manuscript, reporting every problem; `strict` turns warnings into
 /// errors.
-pub fn check(input: &Path, strict: bool) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
+pub fn check(
+    input: &Path,
+    strict: bool,
+) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
     let (sources, mut diagnostics) = crate::parse::load(input)?;
     let parsed = crate::parse::parse(&sources);
     diagnostics.extend(parsed.diagnostics);
@@ -93,7 +96,11 @@ pub fn check(input: &Path, strict: bool) -> Result<(SourceMap, Option<Book>, Vec
             d.severity = Severity::Error;
         }
     }
-    let book = if has_errors(&diagnostics) { None } else { parsed.book };
+    let book = if has_errors(&diagnostics) {
+        None
+    } else {
+        parsed.book
+    };
     Ok((sources, book, diagnostics))
 }
 
@@ -102,18 +109,29 @@ pub fn check(input: &Path, strict: bool) -> Result<(SourceMap, Option<Book>, Vec
 pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
     let (sources, book, mut diagnostics) = check(&request.input, request.strict)?;
     let Some(book) = book else {
-        return Ok(BuildReport { sources, diagnostics, outputs: Vec::new() });
+        return Ok(BuildReport {
+            sources,
+            diagnostics,
+            outputs: Vec::new(),
+        });
     };
     std::fs::create_dir_all(&request.out_dir).map_err(|e| Error::io(&request.out_dir, e))?;
     let stem = file_stem(&book.meta.title);
     let mut outputs = Vec::new();
     if request.formats.epub {
         let start = Instant::now();
-        let options = crate::epub::EpubOptions { timestamp: request.timestamp };
+        let options = crate::epub::EpubOptions {
+            timestamp: request.timestamp,
+        };
         let bytes = crate::epub::write(&book, &options)?;
         let path = request.out_dir.join(format!("{stem}.epub"));
         crate::output::write_atomic(&path, &bytes)?;
-        outputs.push(Output { format: Format::Epub, path, size: bytes.len(), elapsed: start.elapsed() });
+        outputs.push(Output {
+            format: Format::Epub,
+            path,
+            size: bytes.len(),
+            elapsed: start.elapsed(),
+        });
     }
     if request.formats.pdf {
         let start = Instant::now();
@@ -123,9 +141,18 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
         let bytes = crate::pdf::write(&document, &fonts, &book.assets)?;
         let path = request.out_dir.join(format!("{stem}.pdf"));
         crate::output::write_atomic(&path, &bytes)?;
-        outputs.push(Output { format: Format::Pdf, path, size: bytes.len(), elapsed: start.elapsed() });
+        outputs.push(Output {
+            format: Format::Pdf,
+            path,
+            size: bytes.len(),
+            elapsed: start.elapsed(),
+        });
     }
-    Ok(BuildReport { sources, diagnostics, outputs })
+    Ok(BuildReport {
+        sources,
+        diagnostics,
+        outputs,
+    })
 }
 
 /// A file name for the book's outputs: a lowercase ASCII slug of its title, e.g.
@@ -156,7 +183,10 @@ mod tests {
 
     #[test]
     fn file_stems_are_slugs_of_the_title() {
-        assert_eq!(file_stem("Stalinism: The Complete Negation of Socialism"), "stalinism-the-complete-negation-of-socialism");
+        assert_eq!(
+            file_stem("Stalinism: The Complete Negation of Socialism"),
+            "stalinism-the-complete-negation-of-socialism"
+        );
         assert_eq!(file_stem("  Ça & là!  "), "a-l");
         assert_eq!(file_stem("Война и мир"), "book");
     }

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "quire", version, about = "Markdown manuscript to EPUB 3 and typeset PDF, in one command")]
+#[command(
+    name = "quire",
+    version,
+    about = "Markdown manuscript to EPUB 3 and typeset PDF, in one command"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,9 +59,28 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { input, output, epub, pdf, strict } => {
-            let formats = if epub || pdf { Formats { epub, pdf } } else { Formats { epub: true, pdf: true } };
-            let request = BuildRequest { input, out_dir: output, formats, strict, timestamp: source_date_epoch() };
+        Command::Build {
+            input,
+            output,
+            epub,
+            pdf,
+            strict,
+        } => {
+            let formats = if epub || pdf {
+                Formats { epub, pdf }
+            } else {
+                Formats {
+                    epub: true,
+                    pdf: true,
+                }
+            };
+            let request = BuildRequest {
+                input,
+                out_dir: output,
+                formats,
+                strict,
+                timestamp: source_date_epoch(),
+            };
             match quire::build::build(&request) {
                 Ok(report) => finish_build(&report),
                 Err(error) => fail(&error),
@@ -77,7 +100,11 @@ fn main() -> ExitCode {
         },
         Command::New { dir } => match quire::starter::create(&dir) {
             Ok(()) => {
-                println!("created {}; build it with: quire build {}", dir.display(), dir.display());
+                println!(
+                    "created {}; build it with: quire build {}",
+                    dir.display(),
+                    dir.display()
+                );
                 ExitCode::SUCCESS
             }
             Err(error) => fail(&error),

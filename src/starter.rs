@@ -47,7 +47,10 @@ pub fn create(dir: &Path) -> Result<(), Error> {
         if entries.next().is_some() {
             return Err(Error::io(
                 dir,
-                std::io::Error::new(std::io::ErrorKind::AlreadyExists, "folder is not empty; nothing written"),
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "folder is not empty; nothing written",
+                ),
             ));
         }
     }

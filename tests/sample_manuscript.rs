@@ -38,7 +38,9 @@ fn inline_text(inlines: &[Inline], book: &Book, out: &mut String) {
             | Inline::Superscript(c)
             | Inline::Subscript(c)
             | Inline::Link { content: c, .. } => inline_text(c, book, out),
-            Inline::NoteRef { note, .. } => out.push_str(&book.notes[note.index()].number.to_string()),
+            Inline::NoteRef { note, .. } => {
+                out.push_str(&book.notes[note.index()].number.to_string())
+            }
             Inline::LineBreak | Inline::SoftBreak => out.push(' '),
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::Html(_) => {}
@@ -49,7 +51,9 @@ fn inline_text(inlines: &[Inline], book: &Book, out: &mut String) {
 fn block_text(blocks: &[Block], book: &Book, out: &mut String) {
     for block in blocks {
         match block {
-            Block::Paragraph { content, .. } | Block::Heading { content, .. } => inline_text(content, book, out),
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                inline_text(content, book, out)
+            }
             Block::BlockQuote { blocks, .. } => block_text(blocks, book, out),
             Block::List { items, .. } => items.iter().for_each(|item| block_text(item, book, out)),
             other => panic!("the sample has no {other:?}"),
@@ -77,7 +81,8 @@ fn the_manuscript_holds_every_word_of_the_seed() {
         eprintln!("skipped: {SEED} is not here (the seed lives beside the repository)");
         return;
     }
-    let (sources, load_diags) = quire::parse::load(Path::new("manuscript")).expect("manuscript loads");
+    let (sources, load_diags) =
+        quire::parse::load(Path::new("manuscript")).expect("manuscript loads");
     assert!(load_diags.is_empty(), "{load_diags:?}");
     let parsed = quire::parse::parse(&sources);
     assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
@@ -99,7 +104,11 @@ fn the_manuscript_holds_every_word_of_the_seed() {
 
     let mut seed = std::fs::read_to_string(SEED).expect("seed readable");
     for (from, to) in DELIBERATE {
-        assert_eq!(seed.matches(from).count(), 1, "deliberate difference {from:?} must match once");
+        assert_eq!(
+            seed.matches(from).count(),
+            1,
+            "deliberate difference {from:?} must match once"
+        );
         seed = seed.replace(from, to);
     }
 
@@ -117,16 +126,30 @@ fn the_manuscript_holds_every_word_of_the_seed() {
 #[test]
 fn the_sample_has_eight_notes_at_the_glued_digits() {
     let (sources, _) = quire::parse::load(Path::new("manuscript")).expect("manuscript loads");
-    let book = quire::parse::parse(&sources).book.expect("the sample parses");
+    let book = quire::parse::parse(&sources)
+        .book
+        .expect("the sample parses");
     assert_eq!(book.notes.len(), 8);
-    assert_eq!(book.meta.title, "Stalinism: The Complete Negation of Socialism");
+    assert_eq!(
+        book.meta.title,
+        "Stalinism: The Complete Negation of Socialism"
+    );
     assert_eq!(book.meta.authors, vec!["Thomas Harrison".to_string()]);
     assert_eq!(book.meta.lang, "en-US");
     // The opening section has no title; the five sections, the bio and the comments do.
     assert!(book.chapters[0].title.is_none());
     assert_eq!(book.chapters.len(), 8);
     // Every reference sits right after the text the web copy glued its digit to.
-    let expected = ["(NEP),", "like geese.”", "Judaism", "city dwellers.", "crush us.”", "assassinated.", "his head.", "other prisoners."];
+    let expected = [
+        "(NEP),",
+        "like geese.”",
+        "Judaism",
+        "city dwellers.",
+        "crush us.”",
+        "assassinated.",
+        "his head.",
+        "other prisoners.",
+    ];
     let mut found = Vec::new();
     for chapter in &book.chapters {
         for block in &chapter.blocks {

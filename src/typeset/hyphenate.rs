@@ -22,7 +22,11 @@ impl Hyphenator {
     /// The hyphenator for a BCP 47 `lang` (its primary subtag picks the patterns) and the
     /// book's exceptions.
     pub fn new(lang: &str, exceptions: &[HyphenationException]) -> Hyphenator {
-        let primary = lang.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = lang
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let code: Option<[u8; 2]> = primary.as_bytes().try_into().ok();
         let lang = code.and_then(hypher::Lang::from_iso);
         // TeX's \lefthyphenmin=2, \righthyphenmin=3 for English (plain.tex l.1221); the
@@ -32,8 +36,17 @@ impl Hyphenator {
             (_, Some(l)) => l.bounds(),
             _ => (2, 3),
         };
-        let exceptions = exceptions.iter().map(|e| (e.word.to_lowercase(), e.breaks.clone())).collect();
-        Hyphenator { lang, left: left.max(1), right: right.max(1), skip_capitalised: primary == "en", exceptions }
+        let exceptions = exceptions
+            .iter()
+            .map(|e| (e.word.to_lowercase(), e.breaks.clone()))
+            .collect();
+        Hyphenator {
+            lang,
+            left: left.max(1),
+            right: right.max(1),
+            skip_capitalised: primary == "en",
+            exceptions,
+        }
     }
 
     /// Appends to `out` the byte offsets inside `word` where a hyphen may go.
@@ -46,7 +59,12 @@ impl Hyphenator {
             // Exceptions give char offsets; lowercasing may change byte lengths, so map
             // through the original word's chars.
             let offsets: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
-            out.extend(breaks.iter().filter(|&&b| b > 0 && b < offsets.len()).map(|&b| offsets[b]));
+            out.extend(
+                breaks
+                    .iter()
+                    .filter(|&&b| b > 0 && b < offsets.len())
+                    .map(|&b| offsets[b]),
+            );
             return;
         }
         let Some(lang) = self.lang else { return };
@@ -110,8 +128,14 @@ mod tests {
     #[test]
     fn exceptions_win_over_patterns() {
         let exc = [
-            HyphenationException { word: "table".into(), breaks: vec![2] },
-            HyphenationException { word: "present".into(), breaks: vec![] },
+            HyphenationException {
+                word: "table".into(),
+                breaks: vec![2],
+            },
+            HyphenationException {
+                word: "present".into(),
+                breaks: vec![],
+            },
         ];
         let h = Hyphenator::new("en", &exc);
         assert_eq!(split(&h, "table"), "ta-ble");

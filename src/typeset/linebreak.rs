@@ -165,7 +165,12 @@ impl Breaker {
     /// The optimal breaks (item indices, the last being the paragraph's final forced
     /// break) for a paragraph of `items` set to `measure`, or `None` when no feasible set
     /// of breaks exists under `params`. `items` must end with a forced break.
-    pub fn break_lines(&mut self, items: &[Item], measure: i64, params: &Params) -> Option<Vec<usize>> {
+    pub fn break_lines(
+        &mut self,
+        items: &[Item],
+        measure: i64,
+        params: &Params,
+    ) -> Option<Vec<usize>> {
         self.sums.clear();
         self.sums.reserve(items.len() + 1);
         let mut acc = Sums::default();
@@ -173,7 +178,12 @@ impl Breaker {
         for item in items {
             match *item {
                 Item::Box { width, .. } => acc.width += width,
-                Item::Glue { width, stretch, shrink, fill } => {
+                Item::Glue {
+                    width,
+                    stretch,
+                    shrink,
+                    fill,
+                } => {
                     acc.width += width;
                     acc.shrink += shrink;
                     if fill {
@@ -188,7 +198,14 @@ impl Breaker {
         }
         self.nodes.clear();
         self.active.clear();
-        self.nodes.push(Node { pos: usize::MAX, start: first_start(items), fitness: DECENT, run: 0, total: 0, prev: usize::MAX });
+        self.nodes.push(Node {
+            pos: usize::MAX,
+            start: first_start(items),
+            fitness: DECENT,
+            run: 0,
+            total: 0,
+            prev: usize::MAX,
+        });
         self.active.push(0);
 
         let last = items.len().checked_sub(1)?;
@@ -204,7 +221,12 @@ impl Breaker {
                     }
                     (0, 0, false)
                 }
-                Item::Penalty { width, cost, flagged, auto } => {
+                Item::Penalty {
+                    width,
+                    cost,
+                    flagged,
+                    auto,
+                } => {
                     if cost >= INFINITE_PENALTY || (auto && !params.hyphenate) {
                         continue;
                     }
@@ -228,7 +250,8 @@ impl Breaker {
                     if s1.fill > s0.fill {
                         (0, DECENT, false)
                     } else {
-                        let bad = badness(shortfall, s1.stretch - s0.stretch + params.extra_stretch);
+                        let bad =
+                            badness(shortfall, s1.stretch - s0.stretch + params.extra_stretch);
                         let fit = if bad > 99 {
                             VERY_LOOSE
                         } else if bad > 12 {
@@ -252,7 +275,11 @@ impl Breaker {
                 let run = if flagged { a.run + 1 } else { 0 };
                 if !overfull && bad <= params.tolerance && run <= params.max_flagged_run {
                     let base = params.line_penalty + i64::from(bad);
-                    let mut d = if base >= 10_000 { 100_000_000 } else { base * base };
+                    let mut d = if base >= 10_000 {
+                        100_000_000
+                    } else {
+                        base * base
+                    };
                     let c = i64::from(cost);
                     if cost > 0 {
                         d += c * c;
@@ -289,7 +316,8 @@ impl Breaker {
                 // overfull or very loose line, rather than give up.
                 let (_, node) = removed.iter().map(|&n| (self.nodes[n].total, n)).min()?;
                 let run = if flagged { self.nodes[node].run + 1 } else { 0 };
-                best[usize::from(DECENT) * 3 + usize::from(run.min(2))] = Some((self.nodes[node].total, node));
+                best[usize::from(DECENT) * 3 + usize::from(run.min(2))] =
+                    Some((self.nodes[node].total, node));
                 min = Some(self.nodes[node].total);
             }
             let Some(min) = min else { continue };
@@ -297,14 +325,27 @@ impl Breaker {
             for (slot, entry) in best.iter().enumerate() {
                 if let Some((total, prev)) = *entry {
                     if total <= min.saturating_add(params.adj_demerits) {
-                        self.nodes.push(Node { pos: b, start, fitness: (slot / 3) as u8, run: (slot % 3) as u8, total, prev });
+                        self.nodes.push(Node {
+                            pos: b,
+                            start,
+                            fitness: (slot / 3) as u8,
+                            run: (slot % 3) as u8,
+                            total,
+                            prev,
+                        });
                         self.active.push(self.nodes.len() - 1);
                     }
                 }
             }
         }
         // The final forced break deactivated everything; its nodes are the candidates.
-        let (_, mut node) = self.nodes.iter().enumerate().filter(|(_, n)| n.pos == last).map(|(i, n)| (n.total, i)).min()?;
+        let (_, mut node) = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.pos == last)
+            .map(|(i, n)| (n.total, i))
+            .min()?;
         let mut breaks = Vec::new();
         while node != 0 && node != usize::MAX {
             breaks.push(self.nodes[node].pos);
@@ -341,7 +382,12 @@ pub struct Breaking {
 /// Passes like TeX's (tex.web §863): first without hyphenation at `pretolerance`, then with
 /// it at `tolerance`, then with emergency stretch, and last the rescue pass that always
 /// succeeds (and whose lines the caller reports).
-pub fn break_paragraph(breaker: &mut Breaker, items: &[Item], measure: i64, passes: &Passes) -> Breaking {
+pub fn break_paragraph(
+    breaker: &mut Breaker,
+    items: &[Item],
+    measure: i64,
+    passes: &Passes,
+) -> Breaking {
     if let Some(breaks) = breaker.break_lines(items, measure, &passes.first) {
         return Breaking { breaks, pass: 1 };
     }
@@ -351,8 +397,14 @@ pub fn break_paragraph(breaker: &mut Breaker, items: &[Item], measure: i64, pass
     if let Some(breaks) = breaker.break_lines(items, measure, &passes.emergency) {
         return Breaking { breaks, pass: 3 };
     }
-    let rescue = Params { tolerance: INF_BAD, rescue: true, ..passes.emergency };
-    let breaks = breaker.break_lines(items, measure, &rescue).unwrap_or_else(|| vec![items.len().saturating_sub(1)]);
+    let rescue = Params {
+        tolerance: INF_BAD,
+        rescue: true,
+        ..passes.emergency
+    };
+    let breaks = breaker
+        .break_lines(items, measure, &rescue)
+        .unwrap_or_else(|| vec![items.len().saturating_sub(1)]);
     Breaking { breaks, pass: 4 }
 }
 
@@ -378,17 +430,36 @@ impl Passes {
     pub fn justified(em: i64) -> Passes {
         let second = Params::default();
         Passes {
-            first: Params { tolerance: 100, hyphenate: false, ..second },
+            first: Params {
+                tolerance: 100,
+                hyphenate: false,
+                ..second
+            },
             second,
-            emergency: Params { extra_stretch: em * 3 / 2, ..second },
+            emergency: Params {
+                extra_stretch: em * 3 / 2,
+                ..second
+            },
         }
     }
 
     /// Ragged-right (or centred) text: a `\rightskip` of 0 plus 3 em lets lines end
     /// anywhere; no hyphenation (headings, table cells).
     pub fn ragged(em: i64) -> Passes {
-        let p = Params { hyphenate: false, extra_stretch: em * 3, tolerance: 1000, ..Params::default() };
-        Passes { first: p, second: p, emergency: Params { extra_stretch: em * 12, ..p } }
+        let p = Params {
+            hyphenate: false,
+            extra_stretch: em * 3,
+            tolerance: 1000,
+            ..Params::default()
+        };
+        Passes {
+            first: p,
+            second: p,
+            emergency: Params {
+                extra_stretch: em * 12,
+                ..p
+            },
+        }
     }
 }
 
@@ -405,23 +476,51 @@ mod tests {
         let mut labels = Vec::new();
         for (wi, word) in text.split(' ').enumerate() {
             if wi > 0 {
-                items.push(Item::Glue { width: U, stretch: U / 2, shrink: U / 3, fill: false });
+                items.push(Item::Glue {
+                    width: U,
+                    stretch: U / 2,
+                    shrink: U / 3,
+                    fill: false,
+                });
                 labels.push(" ".into());
             }
             for (pi, part) in word.split('|').enumerate() {
                 if pi > 0 {
-                    items.push(Item::Penalty { width: U, cost: 50, flagged: true, auto: true });
+                    items.push(Item::Penalty {
+                        width: U,
+                        cost: 50,
+                        flagged: true,
+                        auto: true,
+                    });
                     labels.push("-".into());
                 }
-                items.push(Item::Box { width: part.chars().count() as i64 * U, protrude: 0 });
+                items.push(Item::Box {
+                    width: part.chars().count() as i64 * U,
+                    protrude: 0,
+                });
                 labels.push(part.into());
             }
         }
-        items.push(Item::Penalty { width: 0, cost: INFINITE_PENALTY, flagged: false, auto: false });
+        items.push(Item::Penalty {
+            width: 0,
+            cost: INFINITE_PENALTY,
+            flagged: false,
+            auto: false,
+        });
         labels.push(String::new());
-        items.push(Item::Glue { width: 0, stretch: 0, shrink: 0, fill: true });
+        items.push(Item::Glue {
+            width: 0,
+            stretch: 0,
+            shrink: 0,
+            fill: true,
+        });
         labels.push(String::new());
-        items.push(Item::Penalty { width: 0, cost: -INFINITE_PENALTY, flagged: false, auto: false });
+        items.push(Item::Penalty {
+            width: 0,
+            cost: -INFINITE_PENALTY,
+            flagged: false,
+            auto: false,
+        });
         labels.push(String::new());
         (items, labels)
     }
@@ -429,11 +528,19 @@ mod tests {
     fn lines(text: &str, measure: i64) -> (Vec<String>, u8) {
         let (items, labels) = unit_items(text);
         let mut breaker = Breaker::new();
-        let out = break_paragraph(&mut breaker, &items, measure * 1000, &Passes::justified(1000));
+        let out = break_paragraph(
+            &mut breaker,
+            &items,
+            measure * 1000,
+            &Passes::justified(1000),
+        );
         let mut result = Vec::new();
         let mut start = first_start(&items);
         for &b in &out.breaks {
-            let mut line: String = (start..b).map(|i| labels[i].as_str()).filter(|l| *l != "-").collect();
+            let mut line: String = (start..b)
+                .map(|i| labels[i].as_str())
+                .filter(|l| *l != "-")
+                .collect();
             if matches!(items[b], Item::Penalty { flagged: true, .. }) {
                 line.push('-');
             }
@@ -487,15 +594,25 @@ mod tests {
         let (items, _) = unit_items(text);
         let mut breaker = Breaker::new();
         let out = break_paragraph(&mut breaker, &items, 5000, &Passes::justified(1000));
-        let flagged: Vec<bool> = out.breaks.iter().map(|&b| matches!(items[b], Item::Penalty { flagged: true, .. })).collect();
-        assert!(flagged.windows(3).all(|w| !w.iter().all(|f| *f)), "{flagged:?}");
+        let flagged: Vec<bool> = out
+            .breaks
+            .iter()
+            .map(|&b| matches!(items[b], Item::Penalty { flagged: true, .. }))
+            .collect();
+        assert!(
+            flagged.windows(3).all(|w| !w.iter().all(|f| *f)),
+            "{flagged:?}"
+        );
     }
 
     #[test]
     fn overfull_word_is_rescued_not_lost() {
         let (l, pass) = lines("a incomprehensibilities b", 8);
         assert_eq!(pass, 4);
-        assert_eq!(l.join(" ").split_whitespace().collect::<Vec<_>>(), ["a", "incomprehensibilities", "b"]);
+        assert_eq!(
+            l.join(" ").split_whitespace().collect::<Vec<_>>(),
+            ["a", "incomprehensibilities", "b"]
+        );
     }
 
     #[test]
@@ -504,7 +621,9 @@ mod tests {
         let mut seed = 12345u64;
         let mut words = Vec::new();
         for _ in 0..120 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let len = 1 + (seed >> 33) % 9;
             let c = (b'a' + ((seed >> 40) % 26) as u8) as char;
             words.push(c.to_string().repeat(len as usize));
@@ -512,9 +631,17 @@ mod tests {
         let text = words.join(" ");
         for measure in [9, 12, 17, 25, 40, 66] {
             let (l, _) = lines(&text, measure);
-            let joined: Vec<String> = l.iter().flat_map(|x| x.split(' ')).map(String::from).collect();
+            let joined: Vec<String> = l
+                .iter()
+                .flat_map(|x| x.split(' '))
+                .map(String::from)
+                .collect();
             assert_eq!(joined, words, "measure {measure}");
-            assert!(l.iter().all(|x| x.chars().count() as i64 <= measure * 4 / 3 + 1), "measure {measure}");
+            assert!(
+                l.iter()
+                    .all(|x| x.chars().count() as i64 <= measure * 4 / 3 + 1),
+                "measure {measure}"
+            );
         }
     }
 
