@@ -31,12 +31,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(span: impl Into<Option<Span>>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, span: span.into(), message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            span: span.into(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// A warning at `span`.
     pub fn warning(span: impl Into<Option<Span>>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, span: span.into(), message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            span: span.into(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// The same diagnostic with a hint.
@@ -79,7 +89,12 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic) -> String {
     });
     match located {
         Some((span, file, line, col)) => {
-            let _ = writeln!(out, "{}:{line}:{col}: {level}: {}", file.path.display(), diag.message);
+            let _ = writeln!(
+                out,
+                "{}:{line}:{col}: {level}: {}",
+                file.path.display(),
+                diag.message
+            );
             let text = file.line_text(line);
             let gutter = line.to_string().len();
             let (_, end_col) = file.line_col(span.end);
@@ -90,10 +105,20 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic) -> String {
                 1
             };
             // A caret line is only useful when the source line is printable.
-            let shown: String = text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+            let shown: String = text
+                .chars()
+                .map(|c| if c == '\t' { ' ' } else { c })
+                .collect();
             let _ = writeln!(out, "{:gutter$} |", "");
             let _ = writeln!(out, "{line} | {shown}");
-            let _ = writeln!(out, "{:gutter$} | {:pad$}{}", "", "", "^".repeat(width), pad = col - 1);
+            let _ = writeln!(
+                out,
+                "{:gutter$} | {:pad$}{}",
+                "",
+                "",
+                "^".repeat(width),
+                pad = col - 1
+            );
             if let Some(hint) = &diag.hint {
                 let _ = writeln!(out, "{:gutter$} = hint: {hint}", "");
             }
@@ -116,10 +141,16 @@ mod tests {
     #[test]
     fn renders_path_line_col_and_caret() {
         let mut map = SourceMap::new(".");
-        let id = map.add(SourceFile::new("book/ch.md", "# Title\r\nThe wind rose[^gale] at dawn.\n"));
+        let id = map.add(SourceFile::new(
+            "book/ch.md",
+            "# Title\r\nThe wind rose[^gale] at dawn.\n",
+        ));
         let start = map.get(id).unwrap().text.find("[^gale]").unwrap();
-        let d = Diagnostic::error(Span::new(id, start, start + 7), "note `[^gale]` is referenced but never defined")
-            .with_hint("add `[^gale]: …`");
+        let d = Diagnostic::error(
+            Span::new(id, start, start + 7),
+            "note `[^gale]` is referenced but never defined",
+        )
+        .with_hint("add `[^gale]: …`");
         let text = render(&map, &d);
         assert_eq!(
             text,

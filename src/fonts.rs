@@ -12,10 +12,22 @@ use std::sync::Arc;
 
 /// Gentium Book Plus 6.101, SIL Open Font License 1.1 (fonts/OFL.txt).
 const EMBEDDED: [(&str, &[u8]); 4] = [
-    ("GentiumBookPlus-Regular", include_bytes!("../fonts/GentiumBookPlus-Regular.ttf")),
-    ("GentiumBookPlus-Italic", include_bytes!("../fonts/GentiumBookPlus-Italic.ttf")),
-    ("GentiumBookPlus-Bold", include_bytes!("../fonts/GentiumBookPlus-Bold.ttf")),
-    ("GentiumBookPlus-BoldItalic", include_bytes!("../fonts/GentiumBookPlus-BoldItalic.ttf")),
+    (
+        "GentiumBookPlus-Regular",
+        include_bytes!("../fonts/GentiumBookPlus-Regular.ttf"),
+    ),
+    (
+        "GentiumBookPlus-Italic",
+        include_bytes!("../fonts/GentiumBookPlus-Italic.ttf"),
+    ),
+    (
+        "GentiumBookPlus-Bold",
+        include_bytes!("../fonts/GentiumBookPlus-Bold.ttf"),
+    ),
+    (
+        "GentiumBookPlus-BoldItalic",
+        include_bytes!("../fonts/GentiumBookPlus-BoldItalic.ttf"),
+    ),
 ];
 
 /// One font file.
@@ -39,7 +51,11 @@ impl FontSet {
     /// The embedded Gentium Book Plus family.
     pub fn embedded() -> FontSet {
         FontSet {
-            faces: EMBEDDED.map(|(name, bytes)| FontData { name: name.to_string(), bytes: Arc::from(bytes), index: 0 }),
+            faces: EMBEDDED.map(|(name, bytes)| FontData {
+                name: name.to_string(),
+                bytes: Arc::from(bytes),
+                index: 0,
+            }),
         }
     }
 
@@ -47,7 +63,12 @@ impl FontSet {
     /// filling any face not named.
     pub fn load(files: &FontFiles, root: &Path) -> Result<FontSet, Error> {
         let mut set = FontSet::embedded();
-        let named = [&files.regular, &files.italic, &files.bold, &files.bold_italic];
+        let named = [
+            &files.regular,
+            &files.italic,
+            &files.bold,
+            &files.bold_italic,
+        ];
         for (slot, path) in set.faces.iter_mut().zip(named) {
             let Some(path) = path else { continue };
             let full = root.join(path);
@@ -58,8 +79,14 @@ impl FontSet {
                     reason: "not a TrueType or OpenType font".into(),
                 });
             }
-            let name = full.file_stem().map_or_else(|| "Font".to_string(), |s| s.to_string_lossy().into_owned());
-            *slot = FontData { name, bytes: Arc::from(bytes), index: 0 };
+            let name = full
+                .file_stem()
+                .map_or_else(|| "Font".to_string(), |s| s.to_string_lossy().into_owned());
+            *slot = FontData {
+                name,
+                bytes: Arc::from(bytes),
+                index: 0,
+            };
         }
         Ok(set)
     }

@@ -26,12 +26,20 @@ pub struct Span {
 impl Span {
     /// A span over `start..end` in `file`.
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
-        Span { file, start, end: end.max(start) }
+        Span {
+            file,
+            start,
+            end: end.max(start),
+        }
     }
 
     /// A zero-width span at the start of `file` (for problems that concern a whole file).
     pub fn file_start(file: FileId) -> Self {
-        Span { file, start: 0, end: 0 }
+        Span {
+            file,
+            start: 0,
+            end: 0,
+        }
     }
 }
 
@@ -58,7 +66,11 @@ impl SourceFile {
         }
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { path: path.into(), text, line_starts }
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// 1-based line and column of byte `offset`. The column counts characters, so it is
@@ -84,7 +96,10 @@ impl SourceFile {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return "";
         };
-        let end = self.line_starts.get(line).map_or(self.text.len(), |&next| next - 1);
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&next| next - 1);
         let text = &self.text[start..end.max(start)];
         text.strip_suffix('\r').unwrap_or(text)
     }
@@ -107,7 +122,10 @@ pub struct SourceMap {
 impl SourceMap {
     /// An empty map for a manuscript rooted at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        SourceMap { root: root.into(), files: Vec::new() }
+        SourceMap {
+            root: root.into(),
+            files: Vec::new(),
+        }
     }
 
     /// Adds a file and returns its id.
@@ -123,7 +141,10 @@ impl SourceMap {
 
     /// All files with their ids, in reading order.
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 
     /// Number of files.

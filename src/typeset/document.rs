@@ -19,7 +19,12 @@ pub enum FaceId {
 
 impl FaceId {
     /// All faces, in a fixed order.
-    pub const ALL: [FaceId; 4] = [FaceId::Regular, FaceId::Italic, FaceId::Bold, FaceId::BoldItalic];
+    pub const ALL: [FaceId; 4] = [
+        FaceId::Regular,
+        FaceId::Italic,
+        FaceId::Bold,
+        FaceId::BoldItalic,
+    ];
 
     /// Position in [`FaceId::ALL`].
     pub fn index(self) -> usize {

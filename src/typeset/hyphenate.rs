@@ -22,7 +22,11 @@ impl Hyphenator {
     /// The hyphenator for a BCP 47 `lang` (its primary subtag picks the patterns) and the
     /// book's exceptions.
     pub fn new(lang: &str, exceptions: &[HyphenationException]) -> Hyphenator {
-        let primary = lang.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = lang
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let code: Option<[u8; 2]> = primary.as_bytes().try_into().ok();
         let lang = code.and_then(hypher::Lang::from_iso);
         // TeX's \lefthyphenmin=2, \righthyphenmin=3 for English (plain.tex l.1221); the
@@ -32,12 +36,34 @@ impl Hyphenator {
             (_, Some(l)) => l.bounds(),
             _ => (2, 3),
         };
-        let exceptions = exceptions.iter().map(|e| (e.word.to_lowercase(), e.breaks.clone())).collect();
-        Hyphenator { lang, left: left.max(1), right: right.max(1), skip_capitalised: primary == "en", exceptions }
+        let exceptions = exceptions
+            .iter()
+            .map(|e| (e.word.to_lowercase(), e.breaks.clone()))
+            .collect();
+        Hyphenator {
+            lang,
+            left: left.max(1),
+            right: right.max(1),
+            skip_capitalised: primary == "en",
+            exceptions,
+        }
     }
 
     /// Appends to `out` the byte offsets inside `word` where a hyphen may go.
     pub fn points(&self, word: &str, out: &mut Vec<usize>) {
+        self.points_with(word, out, self.skip_capitalised);
+    }
+
+    /// Like [`Hyphenator::points`], but also for capitalised words (not all-caps ones):
+    /// the last resort the line breaker prices far above ordinary hyphens (TeX's
+    /// `\uchyph=1`), used only where the alternative is a line with gaps over 0.5 em.
+    pub fn points_capitalised(&self, word: &str, out: &mut Vec<usize>) {
+        if self.skip_capitalised && word.chars().any(char::is_uppercase) {
+            self.points_with(word, out, false);
+        }
+    }
+
+    fn points_with(&self, word: &str, out: &mut Vec<usize>, skip_capitalised: bool) {
         if word.is_empty() || !word.chars().all(char::is_alphabetic) {
             return;
         }
@@ -46,7 +72,12 @@ impl Hyphenator {
             // Exceptions give char offsets; lowercasing may change byte lengths, so map
             // through the original word's chars.
             let offsets: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
-            out.extend(breaks.iter().filter(|&&b| b > 0 && b < offsets.len()).map(|&b| offsets[b]));
+            out.extend(
+                breaks
+                    .iter()
+                    .filter(|&&b| b > 0 && b < offsets.len())
+                    .map(|&b| offsets[b]),
+            );
             return;
         }
         let Some(lang) = self.lang else { return };
@@ -55,7 +86,7 @@ impl Hyphenator {
             return;
         }
         let upper = word.chars().filter(|c| c.is_uppercase()).count();
-        if upper == chars || (self.skip_capitalised && upper > 0) {
+        if upper == chars || (skip_capitalised && upper > 0) {
             return;
         }
         let mut at = 0;
@@ -101,6 +132,12 @@ mod tests {
     fn skips_capitals_digits_and_apostrophes_in_english() {
         let h = Hyphenator::new("en", &[]);
         assert_eq!(split(&h, "Constantinople"), "Constantinople");
+        let mut last_resort = Vec::new();
+        h.points_capitalised("Communism", &mut last_resort);
+        assert!(!last_resort.is_empty());
+        last_resort.clear();
+        h.points_capitalised("USSR", &mut last_resort);
+        assert!(last_resort.is_empty());
         assert_eq!(split(&h, "COLLECTIVIZATION"), "COLLECTIVIZATION");
         assert_eq!(split(&h, "collectivization1"), "collectivization1");
         assert_eq!(split(&h, "wouldn’t"), "wouldn’t");
@@ -110,8 +147,14 @@ mod tests {
     #[test]
     fn exceptions_win_over_patterns() {
         let exc = [
-            HyphenationException { word: "table".into(), breaks: vec![2] },
-            HyphenationException { word: "present".into(), breaks: vec![] },
+            HyphenationException {
+                word: "table".into(),
+                breaks: vec![2],
+            },
+            HyphenationException {
+                word: "present".into(),
+                breaks: vec![],
+            },
         ];
         let h = Hyphenator::new("en", &exc);
         assert_eq!(split(&h, "table"), "ta-ble");

@@ -112,29 +112,72 @@ impl Flat {
         for inline in inlines {
             match inline {
                 Inline::Text(t) => self.push(t, style),
-                Inline::Emphasis(c) => self.push_inlines(c, RunStyle { face: italic(style.face), ..style }, notes),
-                Inline::Strong(c) => self.push_inlines(c, RunStyle { face: bold(style.face), ..style }, notes),
+                Inline::Emphasis(c) => self.push_inlines(
+                    c,
+                    RunStyle {
+                        face: italic(style.face),
+                        ..style
+                    },
+                    notes,
+                ),
+                Inline::Strong(c) => self.push_inlines(
+                    c,
+                    RunStyle {
+                        face: bold(style.face),
+                        ..style
+                    },
+                    notes,
+                ),
                 Inline::Strikethrough(c) => self.push_inlines(c, style, notes),
                 Inline::Superscript(c) => self.push_inlines(c, superscript(style), notes),
                 Inline::Subscript(c) => {
-                    let s = RunStyle { size: style.size * 7 / 10, rise: style.rise - style.size / 8, hyphenate: false, ..style };
+                    let s = RunStyle {
+                        size: style.size * 7 / 10,
+                        rise: style.rise - style.size / 8,
+                        hyphenate: false,
+                        ..style
+                    };
                     self.push_inlines(c, s, notes)
                 }
-                Inline::Code(t) => self.push(t, RunStyle { hyphenate: false, ..style }),
+                Inline::Code(t) => self.push(
+                    t,
+                    RunStyle {
+                        hyphenate: false,
+                        ..style
+                    },
+                ),
                 Inline::Link { target, content } => {
                     let target = match target {
                         LinkTarget::External(url) => LinkRef::External(url.clone()),
                         LinkTarget::Internal(id) => LinkRef::Anchor(AnchorKey::Id(id.clone())),
                     };
                     let link = self.link(target);
-                    self.push_inlines(content, RunStyle { link: Some(link), ..style }, notes)
+                    self.push_inlines(
+                        content,
+                        RunStyle {
+                            link: Some(link),
+                            ..style
+                        },
+                        notes,
+                    )
                 }
-                Inline::Image { alt, .. } => self.push(alt, RunStyle { face: italic(style.face), ..style }),
+                Inline::Image { alt, .. } => self.push(
+                    alt,
+                    RunStyle {
+                        face: italic(style.face),
+                        ..style
+                    },
+                ),
                 Inline::NoteRef { note, occurrence } => {
                     let number = notes.get(note.index()).map_or(note.0 + 1, |n| n.number);
                     let link = self.link(LinkRef::Anchor(AnchorKey::Note(note.0)));
                     let anchor = self.anchor(AnchorKey::NoteRef(note.0, *occurrence));
-                    let s = RunStyle { link: Some(link), anchor: Some(anchor), sticky: true, ..superscript(style) };
+                    let s = RunStyle {
+                        link: Some(link),
+                        anchor: Some(anchor),
+                        sticky: true,
+                        ..superscript(style)
+                    };
                     self.push(&number.to_string(), s);
                 }
                 Inline::LineBreak => self.push(HARD_BREAK.encode_utf8(&mut [0; 4]), style),
@@ -146,18 +189,46 @@ impl Flat {
 
     /// Appends sanitised HTML as text, honouring the common phrasing elements.
     pub fn push_html(&mut self, nodes: &[HtmlNode], style: RunStyle, notes: &[Note]) {
+        // `notes` is threaded through for symmetry with push_inlines (HTML holds no note
+        // references today).
+        let _ = notes.len();
         for node in nodes {
             match node {
                 HtmlNode::Text(t) => self.push(t, style),
-                HtmlNode::Element { name, attrs, children } => match name.as_str() {
-                    "em" | "i" | "cite" | "var" => self.push_html(children, RunStyle { face: italic(style.face), ..style }, notes),
-                    "strong" | "b" => self.push_html(children, RunStyle { face: bold(style.face), ..style }, notes),
+                HtmlNode::Element {
+                    name,
+                    attrs,
+                    children,
+                } => match name.as_str() {
+                    "em" | "i" | "cite" | "var" => self.push_html(
+                        children,
+                        RunStyle {
+                            face: italic(style.face),
+                            ..style
+                        },
+                        notes,
+                    ),
+                    "strong" | "b" => self.push_html(
+                        children,
+                        RunStyle {
+                            face: bold(style.face),
+                            ..style
+                        },
+                        notes,
+                    ),
                     "sup" => self.push_html(children, superscript(style), notes),
                     "br" => self.push(HARD_BREAK.encode_utf8(&mut [0; 4]), style),
                     "a" => match attrs.iter().find(|(k, _)| k == "href") {
                         Some((_, href)) if href.contains(':') => {
                             let link = self.link(LinkRef::External(href.clone()));
-                            self.push_html(children, RunStyle { link: Some(link), ..style }, notes)
+                            self.push_html(
+                                children,
+                                RunStyle {
+                                    link: Some(link),
+                                    ..style
+                                },
+                                notes,
+                            )
                         }
                         _ => self.push_html(children, style, notes),
                     },
@@ -187,7 +258,12 @@ fn bold(face: FaceId) -> FaceId {
 /// Superior figures: 65 % size, raised a third of the size (close to Gentium's own
 /// superscript metrics).
 fn superscript(style: RunStyle) -> RunStyle {
-    RunStyle { size: style.size * 13 / 20, rise: style.rise + style.size * 7 / 20, hyphenate: false, ..style }
+    RunStyle {
+        size: style.size * 13 / 20,
+        rise: style.rise + style.size * 7 / 20,
+        hyphenate: false,
+        ..style
+    }
 }
 
 /// What an item stands for.
@@ -204,8 +280,14 @@ pub enum Content {
         /// Index into the paragraph's styles.
         style: u32,
     },
-    /// An interword space.
-    Space,
+    /// An interword space: drawn as the face's space glyph, so text extraction and
+    /// copying see a real space.
+    Space {
+        /// The face.
+        face: FaceId,
+        /// The space glyph.
+        glyph: u16,
+    },
     /// A hyphenation point: draws this hyphen when taken.
     Hyphen {
         /// The shaped hyphen.
@@ -228,6 +310,9 @@ pub struct Paragraph {
 
 /// Penalties (TeX's plain values, plain.tex l.281–301).
 const HYPHEN_PENALTY: i32 = 50;
+/// Hyphenating a capitalised English word (a proper noun): 1000 adds a million demerits,
+/// so it only wins over a line with a gap past 0.5 em.
+const PROPER_HYPHEN_PENALTY: i32 = 1000;
 const EX_HYPHEN_PENALTY: i32 = 50;
 /// A break after a slash or other non-dash opportunity (URLs, "and/or"): allowed, but
 /// dearer than a space.
@@ -254,17 +339,34 @@ fn is_dash(c: char) -> bool {
 
 /// Builds the items of a paragraph. `indent` (milli-points) is a first-line box;
 /// `hyphenator` is `None` where nothing may be hyphenated.
-pub fn build(flat: Flat, shaper: &mut Shaper, hyphenator: Option<&Hyphenator>, indent: i64) -> Paragraph {
-    let mut b = Builder { shaper, hyphenator, items: Vec::with_capacity(flat.text.len() / 2), content: Vec::new(), points: Vec::new() };
+pub fn build(
+    flat: Flat,
+    shaper: &mut Shaper,
+    hyphenator: Option<&Hyphenator>,
+    indent: i64,
+) -> Paragraph {
+    let mut b = Builder {
+        shaper,
+        hyphenator,
+        items: Vec::with_capacity(flat.text.len() / 2),
+        content: Vec::new(),
+        points: Vec::new(),
+    };
     b.content.reserve(flat.text.len() / 2);
     if indent > 0 {
-        b.items.push(Item::Box { width: indent, protrude: 0 });
+        b.items.push(Item::Box {
+            width: indent,
+            protrude: 0,
+        });
         b.content.push(Content::Empty);
     }
     let text = flat.text.as_str();
     let opportunities = break_opportunities(&flat);
     // The last word is never hyphenated: find where it starts.
-    let last_word_start = text.trim_end().rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let last_word_start = text
+        .trim_end()
+        .rfind(char::is_whitespace)
+        .map_or(0, |i| i + 1);
     let mut next_opp = opportunities.iter().peekable();
     let mut seg_start = 0;
     let mut chars = text.char_indices().peekable();
@@ -274,8 +376,20 @@ pub fn build(flat: Flat, shaper: &mut Shaper, hyphenator: Option<&Hyphenator>, i
             b.segment(&flat, seg_start..i, i <= last_word_start);
             seg_start = i;
             let prev = text[..i].chars().next_back().unwrap_or(' ');
-            let (cost, flagged) = if is_dash(prev) { (EX_HYPHEN_PENALTY, true) } else { (OTHER_BREAK_PENALTY, false) };
-            b.push(Item::Penalty { width: 0, cost, flagged, auto: false }, Content::Empty);
+            let (cost, flagged) = if is_dash(prev) {
+                (EX_HYPHEN_PENALTY, true)
+            } else {
+                (OTHER_BREAK_PENALTY, false)
+            };
+            b.push(
+                Item::Penalty {
+                    width: 0,
+                    cost,
+                    flagged,
+                    auto: false,
+                },
+                Content::Empty,
+            );
         }
         let style = style_at(&flat, i);
         match c {
@@ -283,13 +397,39 @@ pub fn build(flat: Flat, shaper: &mut Shaper, hyphenator: Option<&Hyphenator>, i
                 b.segment(&flat, seg_start..i, i <= last_word_start);
                 seg_start = i + c.len_utf8();
                 // A space before a note marker is dropped: the marker clings to its word.
-                let next_sticky = chars.peek().is_some_and(|&(j, _)| style_at(&flat, j).sticky);
+                let next_sticky = chars
+                    .peek()
+                    .is_some_and(|&(j, _)| style_at(&flat, j).sticky);
                 if c == HARD_BREAK {
-                    b.push(Item::Glue { width: 0, stretch: 0, shrink: 0, fill: true }, Content::Empty);
-                    b.push(Item::Penalty { width: 0, cost: -INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
+                    b.push(
+                        Item::Glue {
+                            width: 0,
+                            stretch: 0,
+                            shrink: 0,
+                            fill: true,
+                        },
+                        Content::Empty,
+                    );
+                    b.push(
+                        Item::Penalty {
+                            width: 0,
+                            cost: -INFINITE_PENALTY,
+                            flagged: false,
+                            auto: false,
+                        },
+                        Content::Empty,
+                    );
                 } else if !next_sticky {
                     if c == '\u{a0}' {
-                        b.push(Item::Penalty { width: 0, cost: INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
+                        b.push(
+                            Item::Penalty {
+                                width: 0,
+                                cost: INFINITE_PENALTY,
+                                flagged: false,
+                                auto: false,
+                            },
+                            Content::Empty,
+                        );
                     } else if matches!(b.items.last(), Some(Item::Glue { .. }) | None) {
                         continue; // collapse runs of spaces, drop leading ones
                     }
@@ -297,7 +437,19 @@ pub fn build(flat: Flat, shaper: &mut Shaper, hyphenator: Option<&Hyphenator>, i
                     // ½, shrink ⅓, like TeX's fontdimens for cmr10 and XeTeX's defaults.
                     let space = b.shaper.shape(" ", style.face, style.size);
                     let w = space.width(0..space.glyphs.len());
-                    b.push(Item::Glue { width: w, stretch: w / 2, shrink: w / 3, fill: false }, Content::Space);
+                    let glyph = space.glyphs.first().map_or(0, |g| g.id);
+                    b.push(
+                        Item::Glue {
+                            width: w,
+                            stretch: w / 2,
+                            shrink: w / 3,
+                            fill: false,
+                        },
+                        Content::Space {
+                            face: style.face,
+                            glyph,
+                        },
+                    );
                 }
             }
             _ => {}
@@ -305,28 +457,63 @@ pub fn build(flat: Flat, shaper: &mut Shaper, hyphenator: Option<&Hyphenator>, i
     }
     b.segment(&flat, seg_start..text.len(), false);
     // Paragraph end: drop trailing glue, then \penalty10000 \parfillskip \penalty-10000.
-    while matches!(b.items.last(), Some(Item::Glue { .. }) | Some(Item::Penalty { .. })) {
+    while matches!(
+        b.items.last(),
+        Some(Item::Glue { .. }) | Some(Item::Penalty { .. })
+    ) {
         b.items.pop();
         b.content.pop();
     }
-    b.push(Item::Penalty { width: 0, cost: INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
-    b.push(Item::Glue { width: 0, stretch: 0, shrink: 0, fill: true }, Content::Empty);
-    b.push(Item::Penalty { width: 0, cost: -INFINITE_PENALTY, flagged: false, auto: false }, Content::Empty);
+    b.push(
+        Item::Penalty {
+            width: 0,
+            cost: INFINITE_PENALTY,
+            flagged: false,
+            auto: false,
+        },
+        Content::Empty,
+    );
+    b.push(
+        Item::Glue {
+            width: 0,
+            stretch: 0,
+            shrink: 0,
+            fill: true,
+        },
+        Content::Empty,
+    );
+    b.push(
+        Item::Penalty {
+            width: 0,
+            cost: -INFINITE_PENALTY,
+            flagged: false,
+            auto: false,
+        },
+        Content::Empty,
+    );
     let (items, content) = (b.items, b.content);
-    Paragraph { items, content, flat }
+    Paragraph {
+        items,
+        content,
+        flat,
+    }
 }
 
 fn style_at(flat: &Flat, byte: usize) -> RunStyle {
     let i = flat.runs.partition_point(|(r, _)| r.end <= byte);
-    flat.runs.get(i).and_then(|(_, s)| flat.styles.get(*s as usize)).copied().unwrap_or(RunStyle {
-        face: FaceId::Regular,
-        size: 10_000,
-        rise: 0,
-        link: None,
-        anchor: None,
-        hyphenate: false,
-        sticky: false,
-    })
+    flat.runs
+        .get(i)
+        .and_then(|(_, s)| flat.styles.get(*s as usize))
+        .copied()
+        .unwrap_or(RunStyle {
+            face: FaceId::Regular,
+            size: 10_000,
+            rise: 0,
+            link: None,
+            anchor: None,
+            hyphenate: false,
+            sticky: false,
+        })
 }
 
 /// Break opportunities inside words (between two non-space characters), from UAX #14
@@ -343,11 +530,15 @@ fn break_opportunities(flat: &Flat) -> Vec<usize> {
         }
         let before = text[..pos].chars().next_back().unwrap_or(' ');
         let after = text[pos..].chars().next().unwrap_or(' ');
-        if before.is_whitespace() || after.is_whitespace() || before == HARD_BREAK || after == '—' {
+        if before.is_whitespace() || after.is_whitespace() || before == HARD_BREAK || after == '—'
+        {
             continue;
         }
         if before == '–' && after.is_ascii_digit() {
-            let before2 = text[..pos - before.len_utf8()].chars().next_back().unwrap_or(' ');
+            let before2 = text[..pos - before.len_utf8()]
+                .chars()
+                .next_back()
+                .unwrap_or(' ');
             if before2.is_ascii_digit() {
                 continue;
             }
@@ -386,19 +577,28 @@ impl Builder<'_, '_, '_> {
                 break;
             }
             let piece = run.start.max(range.start)..run.end.min(range.end);
-            let Some(style) = flat.styles.get(*style_idx as usize).copied() else { continue };
+            let Some(style) = flat.styles.get(*style_idx as usize).copied() else {
+                continue;
+            };
             let text = &flat.text[piece];
             let word = self.shaper.shape(text, style.face, style.size);
             self.points.clear();
+            let mut proper = false;
             if hyphenate && style.hyphenate {
                 if let Some(h) = self.hyphenator {
                     // The alphabetic core, without quotes or punctuation around it.
                     let core_start = text.find(char::is_alphabetic).unwrap_or(text.len());
-                    let core_end = text.rfind(char::is_alphabetic).map_or(core_start, |i| i + text[i..].chars().next().map_or(1, char::len_utf8));
+                    let core_end = text.rfind(char::is_alphabetic).map_or(core_start, |i| {
+                        i + text[i..].chars().next().map_or(1, char::len_utf8)
+                    });
                     if core_start < core_end {
-                        let before = self.points.len();
-                        h.points(&text[core_start..core_end], &mut self.points);
-                        for p in &mut self.points[before..] {
+                        let core = &text[core_start..core_end];
+                        h.points(core, &mut self.points);
+                        if self.points.is_empty() {
+                            h.points_capitalised(core, &mut self.points);
+                            proper = !self.points.is_empty();
+                        }
+                        for p in &mut self.points {
                             *p += core_start;
                         }
                     }
@@ -415,7 +615,23 @@ impl Builder<'_, '_, '_> {
                 let hyphen = self.shaper.shape("-", style.face, style.size);
                 let hw = hyphen.width(0..hyphen.glyphs.len());
                 let width = hw - hw * protrusion('-') / 1000;
-                self.push(Item::Penalty { width, cost: HYPHEN_PENALTY, flagged: true, auto: true }, Content::Hyphen { hyphen, style: *style_idx });
+                let cost = if proper {
+                    PROPER_HYPHEN_PENALTY
+                } else {
+                    HYPHEN_PENALTY
+                };
+                self.push(
+                    Item::Penalty {
+                        width,
+                        cost,
+                        flagged: true,
+                        auto: true,
+                    },
+                    Content::Hyphen {
+                        hyphen,
+                        style: *style_idx,
+                    },
+                );
                 glyph_start = g;
             }
             self.points = points;
@@ -429,16 +645,34 @@ impl Builder<'_, '_, '_> {
         }
         let width = word.width(glyphs.clone());
         let last = glyphs.end - 1;
-        let last_char = word.glyphs.get(last).and_then(|g| word.text.get(g.cluster as usize..)).and_then(|t| t.chars().next_back().or(t.chars().next()));
+        let last_char = word
+            .glyphs
+            .get(last)
+            .and_then(|g| word.text.get(g.cluster as usize..))
+            .and_then(|t| t.chars().next_back().or(t.chars().next()));
         // The last glyph's own cluster decides: the char it ends with.
         let last_char = last_char.map(|_| {
             let g = &word.glyphs[last];
-            let end = word.glyphs[last..].iter().map(|x| x.cluster).find(|&c| c != g.cluster).unwrap_or(word.text.len() as u32);
-            word.text[g.cluster as usize..end as usize].chars().next_back().unwrap_or(' ')
+            let end = word.glyphs[last..]
+                .iter()
+                .map(|x| x.cluster)
+                .find(|&c| c != g.cluster)
+                .unwrap_or(word.text.len() as u32);
+            word.text[g.cluster as usize..end as usize]
+                .chars()
+                .next_back()
+                .unwrap_or(' ')
         });
         let advance = word.glyphs.get(last).map_or(0, |g| g.advance);
         let protrude = advance * last_char.map_or(0, protrusion) / 1000;
-        self.push(Item::Box { width, protrude }, Content::Piece { word: Rc::clone(word), glyphs, style });
+        self.push(
+            Item::Box { width, protrude },
+            Content::Piece {
+                word: Rc::clone(word),
+                glyphs,
+                style,
+            },
+        );
     }
 }
 
@@ -449,7 +683,15 @@ mod tests {
     use crate::fonts::FontSet;
 
     fn body() -> RunStyle {
-        RunStyle { face: FaceId::Regular, size: 11_000, rise: 0, link: None, anchor: None, hyphenate: true, sticky: false }
+        RunStyle {
+            face: FaceId::Regular,
+            size: 11_000,
+            rise: 0,
+            link: None,
+            anchor: None,
+            hyphenate: true,
+            sticky: false,
+        }
     }
 
     /// The items as text: boxes' text, `_` for glue, `|` for allowed breaks (`-|` flagged),
@@ -464,7 +706,9 @@ mod tests {
                     }
                 }
                 (Item::Glue { fill: false, .. }, _) => s.push('_'),
-                (Item::Penalty { cost, flagged, .. }, _) if *cost < INFINITE_PENALTY && *cost > -INFINITE_PENALTY => {
+                (Item::Penalty { cost, flagged, .. }, _)
+                    if *cost < INFINITE_PENALTY && *cost > -INFINITE_PENALTY =>
+                {
                     s.push_str(if *flagged { "-|" } else { "|" })
                 }
                 (Item::Penalty { cost, .. }, _) if *cost >= INFINITE_PENALTY => s.push('~'),
@@ -485,18 +729,41 @@ mod tests {
 
     #[test]
     fn hyphenation_points_dashes_and_last_word() {
-        let p = par(&[Inline::Text("the collectivization—of agriculture, 1914–18 and/or hyphenation".into())], "en");
-        assert_eq!(sketch(&p), "the_col-|lec-|tiviza-|tion—-|of_agri-|cul-|ture,_1914–18_and/|or_hyphenation~");
+        let p = par(
+            &[Inline::Text(
+                "the collectivization—of agriculture, 1914–18 and/or hyphenation".into(),
+            )],
+            "en",
+        );
+        assert_eq!(
+            sketch(&p),
+            "the_col-|lec-|tiviza-|tion—-|of_agri-|cul-|ture,_1914–18_and/|or_hyphenation~"
+        );
     }
 
     #[test]
     fn note_marker_clings_and_nbsp_holds() {
-        let note = Inline::NoteRef { note: crate::model::NoteId(0), occurrence: 0 };
-        let p = par(&[Inline::Text("policy (NEP), ".into()), note.clone(), Inline::Text(" which « oui\u{202f}» M.\u{a0}Smith".into())], "en");
-        assert_eq!(sketch(&p), "pol-|icy_(NEP),1_which_«_oui\u{202f}»_M.~_Smith~");
+        let note = Inline::NoteRef {
+            note: crate::model::NoteId(0),
+            occurrence: 0,
+        };
+        let p = par(
+            &[
+                Inline::Text("policy (NEP), ".into()),
+                note.clone(),
+                Inline::Text(" which « oui\u{202f}» M.\u{a0}Smith".into()),
+            ],
+            "en",
+        );
+        assert_eq!(
+            sketch(&p),
+            "pol-|icy_(NEP),1_which_«_oui\u{202f}»_M.~_Smith~"
+        );
         // The marker is its own small, raised box.
         let small = p.content.iter().find_map(|c| match c {
-            Content::Piece { style, .. } if p.flat.styles[*style as usize].sticky => Some(p.flat.styles[*style as usize]),
+            Content::Piece { style, .. } if p.flat.styles[*style as usize].sticky => {
+                Some(p.flat.styles[*style as usize])
+            }
             _ => None,
         });
         let s = small.unwrap();
@@ -504,8 +771,27 @@ mod tests {
     }
 
     #[test]
-    fn capitalised_words_stay_whole_in_english() {
-        let p = par(&[Inline::Text("Constantinople constitutional".into()), Inline::Text(" end".into())], "en");
-        assert_eq!(sketch(&p), "Constantinople_con-|sti-|tu-|tional_end~");
+    fn capitalised_words_are_a_last_resort_in_english() {
+        let p = par(
+            &[
+                Inline::Text("Constantinople constitutional".into()),
+                Inline::Text(" end".into()),
+            ],
+            "en",
+        );
+        assert_eq!(sketch(&p), "Con-|stan-|tino-|ple_con-|sti-|tu-|tional_end~");
+        let costs: Vec<i32> = p
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Penalty {
+                    cost,
+                    flagged: true,
+                    ..
+                } => Some(*cost),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(costs, [1000, 1000, 1000, 50, 50, 50]);
     }
 }

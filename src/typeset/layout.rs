@@ -48,7 +48,11 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     for i in inlines {
         match i {
             Inline::Text(t) | Inline::Code(t) => s.push_str(t),
-            Inline::Emphasis(c) | Inline::Strong(c) | Inline::Strikethrough(c) | Inline::Superscript(c) | Inline::Subscript(c) => s.push_str(&plain_text(c)),
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c) => s.push_str(&plain_text(c)),
             Inline::Link { content, .. } => s.push_str(&plain_text(content)),
             Inline::Image { alt, .. } => s.push_str(alt),
             Inline::SoftBreak | Inline::LineBreak => s.push(' '),
@@ -85,11 +89,24 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     fn body(&self) -> Frame {
-        Frame { left: self.style.margin_left, width: self.style.measure(), size: self.style.size, leading: self.style.leading }
+        Frame {
+            left: self.style.margin_left,
+            width: self.style.measure(),
+            size: self.style.size,
+            leading: self.style.leading,
+        }
     }
 
     fn run_style(face: FaceId, size: f32) -> RunStyle {
-        RunStyle { face, size: mpt(size), rise: 0, link: None, anchor: None, hyphenate: true, sticky: false }
+        RunStyle {
+            face,
+            size: mpt(size),
+            rise: 0,
+            link: None,
+            anchor: None,
+            hyphenate: true,
+            sticky: false,
+        }
     }
 
     fn push(&mut self, mut strip: Strip) {
@@ -106,12 +123,23 @@ impl<'b, 'f> Layout<'b, 'f> {
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
-                    self.outline.push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
+                    self.outline
+                        .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
                     let mut flat = Flat::default();
                     flat.anchor(AnchorKey::Id(chapter.id.clone()));
-                    flat.push_inlines(title, Self::run_style(FaceId::Bold, self.style.size * 1.4), &book.notes);
+                    flat.push_inlines(
+                        title,
+                        Self::run_style(FaceId::Bold, self.style.size * 1.4),
+                        &book.notes,
+                    );
                     let first = self.strips.len();
-                    self.heading(flat, self.style.size * 1.4, self.style.leading * 2.0, Some(chapter.span), AnchorKey::Id(chapter.id.clone()));
+                    self.heading(
+                        flat,
+                        self.style.size * 1.4,
+                        self.style.leading * 2.0,
+                        Some(chapter.span),
+                        AnchorKey::Id(chapter.id.clone()),
+                    );
                     if let Some(s) = self.strips.get_mut(first) {
                         s.mark = Some(text);
                         s.new_page = self.style.chapter_break == ChapterBreak::NewPage && first > 0;
@@ -119,7 +147,11 @@ impl<'b, 'f> Layout<'b, 'f> {
                 }
                 None if ci == 0 => {
                     if let Some(first) = self.strips.first_mut() {
-                        first.anchors.push((AnchorKey::Id(chapter.id.clone()), self.style.margin_left, 0.0));
+                        first.anchors.push((
+                            AnchorKey::Id(chapter.id.clone()),
+                            self.style.margin_left,
+                            0.0,
+                        ));
                     }
                 }
                 None => {}
@@ -134,12 +166,18 @@ impl<'b, 'f> Layout<'b, 'f> {
     fn title_block(&mut self) {
         let meta = &self.book.meta;
         let size = self.style.size;
-        let mut lines: Vec<(String, FaceId, f32, f32)> = vec![(meta.title.clone(), FaceId::Bold, size * 1.8, 0.0)];
+        let mut lines: Vec<(String, FaceId, f32, f32)> =
+            vec![(meta.title.clone(), FaceId::Bold, size * 1.8, 0.0)];
         if let Some(sub) = &meta.subtitle {
             lines.push((sub.clone(), FaceId::Italic, size * 1.2, size * 0.4));
         }
         if !meta.authors.is_empty() {
-            lines.push((meta.authors.join(", "), FaceId::Regular, size * 1.1, size * 0.9));
+            lines.push((
+                meta.authors.join(", "),
+                FaceId::Regular,
+                size * 1.1,
+                size * 0.9,
+            ));
         }
         let frame = self.body();
         let first = self.strips.len();
@@ -149,7 +187,11 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             let mut flat = Flat::default();
             flat.push(&text, Self::run_style(face, sz));
-            let f = Frame { size: sz, leading: sz * 1.25, ..frame };
+            let f = Frame {
+                size: sz,
+                leading: sz * 1.25,
+                ..frame
+            };
             let n = self.strips.len();
             self.paragraph(flat, f, Align::Center, 0.0, space, None);
             for s in &mut self.strips[n..] {
@@ -157,9 +199,19 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
         }
         if let Some(s) = self.strips[first..].first_mut() {
-            s.anchors.push((AnchorKey::Id("quire-title".into()), self.style.margin_left, 0.0));
-            if self.book.chapters.first().is_some_and(|c| c.title.is_none()) {
-                self.outline.push((meta.title.clone(), 1, AnchorKey::Id("quire-title".into())));
+            s.anchors.push((
+                AnchorKey::Id("quire-title".into()),
+                self.style.margin_left,
+                0.0,
+            ));
+            if self
+                .book
+                .chapters
+                .first()
+                .is_some_and(|c| c.title.is_none())
+            {
+                self.outline
+                    .push((meta.title.clone(), 1, AnchorKey::Id("quire-title".into())));
             }
         }
         if let Some(last) = self.strips.last_mut() {
@@ -169,8 +221,19 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     /// A heading: ragged, kept with what follows, space above and below.
-    fn heading(&mut self, flat: Flat, size: f32, space_before: f32, span: Option<Span>, _anchor: AnchorKey) {
-        let frame = Frame { size, leading: (size * 1.25).max(self.style.leading), ..self.body() };
+    fn heading(
+        &mut self,
+        flat: Flat,
+        size: f32,
+        space_before: f32,
+        span: Option<Span>,
+        _anchor: AnchorKey,
+    ) {
+        let frame = Frame {
+            size,
+            leading: (size * 1.25).max(self.style.leading),
+            ..self.body()
+        };
         let first = self.strips.len();
         self.paragraph(flat, frame, Align::Left, 0.0, space_before, span);
         for s in &mut self.strips[first..] {
@@ -197,15 +260,32 @@ impl<'b, 'f> Layout<'b, 'f> {
                     return;
                 }
                 let mut flat = Flat::default();
-                flat.push_inlines(content, Self::run_style(FaceId::Regular, frame.size), &book.notes);
-                let indent = if self.indent_next { self.style.indent * frame.size / self.style.size } else { 0.0 };
+                flat.push_inlines(
+                    content,
+                    Self::run_style(FaceId::Regular, frame.size),
+                    &book.notes,
+                );
+                let indent = if self.indent_next {
+                    self.style.indent * frame.size / self.style.size
+                } else {
+                    0.0
+                };
                 self.paragraph(flat, frame, Align::Justify, indent, 0.0, Some(*span));
                 self.indent_next = true;
             }
-            Block::Heading { level, content, id, span } => {
+            Block::Heading {
+                level,
+                content,
+                id,
+                span,
+            } => {
                 let level = (*level).clamp(2, 6);
                 let prev = self.outline.last().map_or(1, |o| o.1);
-                self.outline.push((plain_text(content), level.min(prev + 1), AnchorKey::Id(id.clone())));
+                self.outline.push((
+                    plain_text(content),
+                    level.min(prev + 1),
+                    AnchorKey::Id(id.clone()),
+                ));
                 let (size, face) = match level {
                     2 => (self.style.size * 1.15, FaceId::Bold),
                     3 => (self.style.size, FaceId::Bold),
@@ -214,12 +294,23 @@ impl<'b, 'f> Layout<'b, 'f> {
                 let mut flat = Flat::default();
                 flat.anchor(AnchorKey::Id(id.clone()));
                 flat.push_inlines(content, Self::run_style(face, size), &book.notes);
-                self.heading(flat, size, self.style.leading * 1.5, Some(*span), AnchorKey::Id(id.clone()));
+                self.heading(
+                    flat,
+                    size,
+                    self.style.leading * 1.5,
+                    Some(*span),
+                    AnchorKey::Id(id.clone()),
+                );
             }
             Block::BlockQuote { blocks, .. } => {
                 let inset = self.style.size * 1.5;
                 let size = frame.size * 0.91;
-                let inner = Frame { left: frame.left + inset, width: frame.width - 2.0 * inset, size, leading: (size * 1.32 * 2.0).round() / 2.0 };
+                let inner = Frame {
+                    left: frame.left + inset,
+                    width: frame.width - 2.0 * inset,
+                    size,
+                    leading: (size * 1.32 * 2.0).round() / 2.0,
+                };
                 self.pending_space = self.pending_space.max(gap);
                 self.indent_next = false;
                 self.blocks(blocks, inner);
@@ -228,7 +319,11 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             Block::List { start, items, .. } => {
                 let indent = self.style.size * 1.6;
-                let inner = Frame { left: frame.left + indent, width: frame.width - indent, ..frame };
+                let inner = Frame {
+                    left: frame.left + indent,
+                    width: frame.width - indent,
+                    ..frame
+                };
                 self.pending_space = self.pending_space.max(gap);
                 for (k, item) in items.iter().enumerate() {
                     let marker = match start {
@@ -242,7 +337,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                     let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
                     if let Some(s) = self.strips.get_mut(first) {
                         let x = inner.left - w - frame.size * 0.5;
-                        s.runs.push(simple_run(&word, FaceId::Regular, frame.size, x, s.baseline));
+                        s.runs.push(simple_run(
+                            &word,
+                            FaceId::Regular,
+                            frame.size,
+                            x,
+                            s.baseline,
+                        ));
                     }
                 }
                 self.pending_space = gap;
@@ -253,10 +354,23 @@ impl<'b, 'f> Layout<'b, 'f> {
                 let leading = size * 1.3;
                 let mut first = true;
                 for line in text.trim_end_matches('\n').split('\n') {
-                    let word = self.shaper.shape(line.trim_end(), FaceId::Regular, mpt(size));
-                    let mut strip = Strip { height: leading, need: 1, baseline: leading * 0.8, ..Default::default() };
+                    let word = self
+                        .shaper
+                        .shape(line.trim_end(), FaceId::Regular, mpt(size));
+                    let mut strip = Strip {
+                        height: leading,
+                        need: 1,
+                        baseline: leading * 0.8,
+                        ..Default::default()
+                    };
                     strip.space_before = if first { gap } else { 0.0 };
-                    strip.runs.push(simple_run(&word, FaceId::Regular, size, frame.left + self.style.size, leading * 0.8));
+                    strip.runs.push(simple_run(
+                        &word,
+                        FaceId::Regular,
+                        size,
+                        frame.left + self.style.size,
+                        leading * 0.8,
+                    ));
                     self.push(strip);
                     first = false;
                 }
@@ -264,10 +378,24 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.indent_next = false;
             }
             Block::ThematicBreak { .. } => {
-                let word = self.shaper.shape("*\u{2003}*\u{2003}*", FaceId::Regular, mpt(frame.size));
+                let word =
+                    self.shaper
+                        .shape("*\u{2003}*\u{2003}*", FaceId::Regular, mpt(frame.size));
                 let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
-                let mut strip = Strip { height: frame.leading * 2.0, need: 1, space_before: 0.0, baseline: frame.leading * 1.3, ..Default::default() };
-                strip.runs.push(simple_run(&word, FaceId::Regular, frame.size, frame.left + (frame.width - w) / 2.0, frame.leading * 1.3));
+                let mut strip = Strip {
+                    height: frame.leading * 2.0,
+                    need: 1,
+                    space_before: 0.0,
+                    baseline: frame.leading * 1.3,
+                    ..Default::default()
+                };
+                strip.runs.push(simple_run(
+                    &word,
+                    FaceId::Regular,
+                    frame.size,
+                    frame.left + (frame.width - w) / 2.0,
+                    frame.leading * 1.3,
+                ));
                 self.push(strip);
                 self.indent_next = false;
             }
@@ -277,7 +405,11 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             Block::Html { nodes, span } => {
                 let mut flat = Flat::default();
-                flat.push_html(nodes, Self::run_style(FaceId::Regular, frame.size), &book.notes);
+                flat.push_html(
+                    nodes,
+                    Self::run_style(FaceId::Regular, frame.size),
+                    &book.notes,
+                );
                 if !flat.text.trim().is_empty() {
                     self.paragraph(flat, frame, Align::Justify, 0.0, 0.0, Some(*span));
                     self.indent_next = true;
@@ -287,14 +419,31 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     /// Breaks and sets one paragraph into line strips with widow/orphan needs.
-    fn paragraph(&mut self, flat: Flat, frame: Frame, align: Align, indent: f32, space_before: f32, span: Option<Span>) {
-        let hyph = if align == Align::Justify { Some(&self.hyphenator) } else { None };
+    fn paragraph(
+        &mut self,
+        flat: Flat,
+        frame: Frame,
+        align: Align,
+        indent: f32,
+        space_before: f32,
+        span: Option<Span>,
+    ) {
+        let hyph = if align == Align::Justify {
+            Some(&self.hyphenator)
+        } else {
+            None
+        };
         let par = build(flat, &mut self.shaper, hyph, mpt(indent));
         let em = mpt(frame.size);
-        let passes = if align == Align::Justify { Passes::justified(em) } else { Passes::ragged(em) };
+        let space = self.shaper.shape(" ", FaceId::Regular, em);
+        let passes = if align == Align::Justify {
+            Passes::justified(em, space.width(0..space.glyphs.len()))
+        } else {
+            Passes::ragged(em)
+        };
         let measure = mpt(frame.width);
         let breaking = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
-        if breaking.pass == 4 && align == Align::Justify {
+        if breaking.pass == 5 && align == Align::Justify {
             self.diagnostics.push(
                 Diagnostic::warning(span, "a line of this paragraph could not be set within the measure without very wide or squeezed spaces")
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
@@ -316,27 +465,47 @@ impl<'b, 'f> Layout<'b, 'f> {
             if line.flagged && k + 1 < n {
                 need = need.max(2); // no page break after a hyphenated line
             }
-            let mut strip = Strip { height: frame.leading, need: need.min(n - k), baseline, ..Default::default() };
+            let mut strip = Strip {
+                height: frame.leading,
+                need: need.min(n - k),
+                baseline,
+                ..Default::default()
+            };
             if k == 0 {
                 strip.space_before = space_before;
             }
             for run in line.runs {
-                strip.runs.push(GlyphRun { x: run.x + frame.left, y: run.y + baseline, ..run });
+                strip.runs.push(GlyphRun {
+                    x: run.x + frame.left,
+                    y: run.y + baseline,
+                    ..run
+                });
             }
             for (r, l) in line.links {
                 if let Some(target) = par.flat.links.get(l as usize) {
-                    strip.links.push((Rect { x: r.x + frame.left, y: r.y + baseline, ..r }, target.clone()));
+                    strip.links.push((
+                        Rect {
+                            x: r.x + frame.left,
+                            y: r.y + baseline,
+                            ..r
+                        },
+                        target.clone(),
+                    ));
                 }
             }
             for (a, x, y) in line.anchors {
                 if let Some(key) = par.flat.anchors.get(a as usize) {
-                    strip.anchors.push((key.clone(), x + frame.left, y + baseline));
+                    strip
+                        .anchors
+                        .push((key.clone(), x + frame.left, y + baseline));
                 }
             }
             if k == 0 {
                 // Block-level anchors (headings) that no glyph carries go to the top.
                 for key in &par.flat.anchors {
-                    if !strip.anchors.iter().any(|(k2, _, _)| k2 == key) && matches!(key, AnchorKey::Id(_) | AnchorKey::Note(_)) {
+                    if !strip.anchors.iter().any(|(k2, _, _)| k2 == key)
+                        && !matches!(key, AnchorKey::NoteRef(..))
+                    {
                         strip.anchors.push((key.clone(), frame.left, 0.0));
                     }
                 }
@@ -346,7 +515,11 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     fn image(&mut self, asset: usize, frame: Frame) {
-        let dims = self.book.assets.get(asset).and_then(|a| image_size(&a.data));
+        let dims = self
+            .book
+            .assets
+            .get(asset)
+            .and_then(|a| image_size(&a.data));
         let (w, h) = dims.map_or((4.0, 3.0), |(w, h)| (w as f32, h as f32));
         let max_h = self.style.body_height() * 0.8;
         let mut width = frame.width;
@@ -356,8 +529,21 @@ impl<'b, 'f> Layout<'b, 'f> {
             width = height * w / h.max(1.0);
         }
         let space = frame.leading * 0.5;
-        let mut strip = Strip { height: height + space, space_before: space, need: 1, ..Default::default() };
-        strip.images.push(PlacedImage { asset, rect: Rect { x: frame.left + (frame.width - width) / 2.0, y: 0.0, width, height } });
+        let mut strip = Strip {
+            height: height + space,
+            space_before: space,
+            need: 1,
+            ..Default::default()
+        };
+        strip.images.push(PlacedImage {
+            asset,
+            rect: Rect {
+                x: frame.left + (frame.width - width) / 2.0,
+                y: 0.0,
+                width,
+                height,
+            },
+        });
         self.push(strip);
     }
 
@@ -373,11 +559,19 @@ impl<'b, 'f> Layout<'b, 'f> {
         // Column widths from content: each column's widest cell, scaled down to the
         // measure if needed, never below an even share's half.
         let mut natural = vec![size * 2.0; cols];
-        for (r, row) in std::iter::once(head).chain(rows.iter().map(Vec::as_slice)).enumerate() {
+        for (r, row) in std::iter::once(head)
+            .chain(rows.iter().map(Vec::as_slice))
+            .enumerate()
+        {
             for (c, cell) in row.iter().enumerate() {
-                let face = if r == 0 { FaceId::Bold } else { FaceId::Regular };
+                let face = if r == 0 {
+                    FaceId::Bold
+                } else {
+                    FaceId::Regular
+                };
                 let word = self.shaper.shape(&plain_text(cell), face, mpt(size));
-                natural[c] = natural[c].max(word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad);
+                natural[c] = natural[c]
+                    .max(word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad);
             }
         }
         let total: f32 = natural.iter().sum();
@@ -385,36 +579,65 @@ impl<'b, 'f> Layout<'b, 'f> {
             natural.iter().map(|w| w * frame.width / total).collect()
         } else {
             let floor = frame.width / cols as f32 / 2.0;
-            let raw: Vec<f32> = natural.iter().map(|w| (w * frame.width / total).max(floor)).collect();
+            let raw: Vec<f32> = natural
+                .iter()
+                .map(|w| (w * frame.width / total).max(floor))
+                .collect();
             let sum: f32 = raw.iter().sum();
             raw.iter().map(|w| w * frame.width / sum).collect()
         };
         let rule = 0.5;
         let mut first = true;
-        let all: Vec<(&[Vec<Inline>], bool)> = std::iter::once((head, true)).chain(rows.iter().map(|r| (r.as_slice(), false))).filter(|(r, _)| !r.is_empty()).collect();
+        let all: Vec<(&[Vec<Inline>], bool)> = std::iter::once((head, true))
+            .chain(rows.iter().map(|r| (r.as_slice(), false)))
+            .filter(|(r, _)| !r.is_empty())
+            .collect();
         let nrows = all.len();
         for (ri, (row, is_head)) in all.into_iter().enumerate() {
-            let mut strip = Strip { need: 1, ..Default::default() };
+            let mut strip = Strip {
+                need: 1,
+                ..Default::default()
+            };
             let mut x = frame.left;
             let mut lines_max = 1usize;
             for (c, cell) in row.iter().enumerate() {
                 let w = widths.get(c).copied().unwrap_or(0.0);
                 let mut flat = Flat::default();
-                let face = if is_head { FaceId::Bold } else { FaceId::Regular };
+                let face = if is_head {
+                    FaceId::Bold
+                } else {
+                    FaceId::Regular
+                };
                 flat.push_inlines(cell, Self::run_style(face, size), &book.notes);
                 let par = build(flat, &mut self.shaper, None, 0);
                 let measure = mpt((w - 2.0 * pad).max(size));
-                let breaking = break_paragraph(&mut self.breaker, &par.items, measure, &Passes::ragged(mpt(size)));
+                let breaking = break_paragraph(
+                    &mut self.breaker,
+                    &par.items,
+                    measure,
+                    &Passes::ragged(mpt(size)),
+                );
                 let lines = set_lines(&par, &breaking.breaks, measure, Align::Left);
                 lines_max = lines_max.max(lines.len());
                 for (k, line) in lines.into_iter().enumerate() {
                     let base = pad + leading * (k as f32 + 0.8);
                     for run in line.runs {
-                        strip.runs.push(GlyphRun { x: run.x + x + pad, y: run.y + base, ..run });
+                        strip.runs.push(GlyphRun {
+                            x: run.x + x + pad,
+                            y: run.y + base,
+                            ..run
+                        });
                     }
                     for (r, l) in line.links {
                         if let Some(t) = par.flat.links.get(l as usize) {
-                            strip.links.push((Rect { x: r.x + x + pad, y: r.y + base, ..r }, t.clone()));
+                            strip.links.push((
+                                Rect {
+                                    x: r.x + x + pad,
+                                    y: r.y + base,
+                                    ..r
+                                },
+                                t.clone(),
+                            ));
                         }
                     }
                 }
@@ -424,15 +647,30 @@ impl<'b, 'f> Layout<'b, 'f> {
             strip.baseline = pad + leading * 0.8;
             if first {
                 strip.space_before = frame.leading * 0.5;
-                strip.rules.push(Rect { x: frame.left, y: 0.0, width: frame.width, height: rule * 2.0 });
+                strip.rules.push(Rect {
+                    x: frame.left,
+                    y: 0.0,
+                    width: frame.width,
+                    height: rule * 2.0,
+                });
                 first = false;
             }
             if is_head {
                 strip.keep_with_next = true;
-                strip.rules.push(Rect { x: frame.left, y: strip.height - rule / 2.0, width: frame.width, height: rule });
+                strip.rules.push(Rect {
+                    x: frame.left,
+                    y: strip.height - rule / 2.0,
+                    width: frame.width,
+                    height: rule,
+                });
             }
             if ri + 1 == nrows {
-                strip.rules.push(Rect { x: frame.left, y: strip.height - rule, width: frame.width, height: rule * 2.0 });
+                strip.rules.push(Rect {
+                    x: frame.left,
+                    y: strip.height - rule,
+                    width: frame.width,
+                    height: rule * 2.0,
+                });
             }
             self.push(strip);
         }
@@ -456,35 +694,76 @@ impl<'b, 'f> Layout<'b, 'f> {
             s.new_page = self.style.chapter_break == ChapterBreak::NewPage;
         }
         let nsize = self.style.size * 0.91;
-        let frame = Frame { size: nsize, leading: (nsize * 1.32 * 2.0).round() / 2.0, ..self.body() };
+        let frame = Frame {
+            size: nsize,
+            leading: (nsize * 1.32 * 2.0).round() / 2.0,
+            ..self.body()
+        };
         let mut group: Option<usize> = None;
         for note in &book.notes {
             if book.meta.note_numbering == NoteNumbering::Chapter && group != Some(note.chapter) {
                 group = Some(note.chapter);
-                let title = book.chapters.get(note.chapter).and_then(|c| c.title.as_deref()).map_or_else(|| book.meta.title.clone(), plain_text);
-                self.outline.push((title.clone(), 2, AnchorKey::NotesGroup(note.chapter)));
+                let title = book
+                    .chapters
+                    .get(note.chapter)
+                    .and_then(|c| c.title.as_deref())
+                    .map_or_else(|| book.meta.title.clone(), plain_text);
+                self.outline
+                    .push((title.clone(), 2, AnchorKey::NotesGroup(note.chapter)));
                 let mut flat = Flat::default();
                 flat.anchor(AnchorKey::NotesGroup(note.chapter));
                 flat.push(&title, Self::run_style(FaceId::Italic, self.style.size));
-                self.heading(flat, self.style.size, self.style.leading, None, AnchorKey::NotesGroup(note.chapter));
+                self.heading(
+                    flat,
+                    self.style.size,
+                    self.style.leading,
+                    None,
+                    AnchorKey::NotesGroup(note.chapter),
+                );
             }
             let mut prefix = Flat::default();
             let link = prefix.link(LinkRef::Anchor(AnchorKey::NoteRef(note.id.0, 0)));
             let anchor = prefix.anchor(AnchorKey::Note(note.id.0));
-            prefix.push(&format!("{}.", note.number), RunStyle { link: Some(link), anchor: Some(anchor), hyphenate: false, ..Self::run_style(FaceId::Regular, nsize) });
+            prefix.push(
+                &format!("{}.", note.number),
+                RunStyle {
+                    link: Some(link),
+                    anchor: Some(anchor),
+                    hyphenate: false,
+                    ..Self::run_style(FaceId::Regular, nsize)
+                },
+            );
             prefix.push(" ", Self::run_style(FaceId::Regular, nsize));
             let mut first_par = true;
             for block in &note.blocks {
                 match (first_par, block) {
                     (true, Block::Paragraph { content, span }) => {
                         let mut flat = std::mem::take(&mut prefix);
-                        flat.push_inlines(content, Self::run_style(FaceId::Regular, nsize), &book.notes);
-                        self.paragraph(flat, frame, Align::Justify, 0.0, frame.leading * 0.25, Some(*span));
+                        flat.push_inlines(
+                            content,
+                            Self::run_style(FaceId::Regular, nsize),
+                            &book.notes,
+                        );
+                        self.paragraph(
+                            flat,
+                            frame,
+                            Align::Justify,
+                            0.0,
+                            frame.leading * 0.25,
+                            Some(*span),
+                        );
                     }
                     _ => {
                         if first_par {
                             let flat = std::mem::take(&mut prefix);
-                            self.paragraph(flat, frame, Align::Left, 0.0, frame.leading * 0.25, Some(note.span));
+                            self.paragraph(
+                                flat,
+                                frame,
+                                Align::Left,
+                                0.0,
+                                frame.leading * 0.25,
+                                Some(note.span),
+                            );
                         }
                         self.indent_next = false;
                         self.block(block, frame);
@@ -493,32 +772,64 @@ impl<'b, 'f> Layout<'b, 'f> {
                 first_par = false;
             }
             if first_par {
-                self.paragraph(prefix, frame, Align::Left, 0.0, frame.leading * 0.25, Some(note.span));
+                self.paragraph(
+                    prefix,
+                    frame,
+                    Align::Left,
+                    0.0,
+                    frame.leading * 0.25,
+                    Some(note.span),
+                );
             }
         }
     }
 }
 
 /// A run of a shaped word at `x`, baseline `y`.
-pub fn simple_run(word: &crate::typeset::shape::ShapedWord, face: FaceId, size: f32, x: f32, y: f32) -> GlyphRun {
+pub fn simple_run(
+    word: &crate::typeset::shape::ShapedWord,
+    face: FaceId,
+    size: f32,
+    x: f32,
+    y: f32,
+) -> GlyphRun {
     let glyphs = word
         .glyphs
         .iter()
         .enumerate()
-        .map(|(i, g)| crate::typeset::document::Glyph { id: g.id, advance: g.advance as f32 / MPT as f32, text: word.glyph_text(i).to_string() })
+        .map(|(i, g)| crate::typeset::document::Glyph {
+            id: g.id,
+            advance: g.advance as f32 / MPT as f32,
+            text: word.glyph_text(i).to_string(),
+        })
         .collect();
-    GlyphRun { face, size, x, y, glyphs }
+    GlyphRun {
+        face,
+        size,
+        x,
+        y,
+        glyphs,
+    }
 }
 
 /// Pixel size of a PNG, GIF or JPEG from its header.
 pub fn image_size(data: &[u8]) -> Option<(u32, u32)> {
-    let be32 = |i: usize| data.get(i..i + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-    let be16 = |i: usize| data.get(i..i + 2).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
+    let be32 = |i: usize| {
+        data.get(i..i + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let be16 = |i: usize| {
+        data.get(i..i + 2)
+            .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
+    };
     if data.starts_with(b"\x89PNG") {
         return Some((be32(16)?, be32(20)?));
     }
     if data.starts_with(b"GIF8") {
-        let le = |i: usize| data.get(i..i + 2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])));
+        let le = |i: usize| {
+            data.get(i..i + 2)
+                .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+        };
         return Some((le(6)?, le(8)?));
     }
     if data.starts_with(&[0xFF, 0xD8]) {

@@ -40,23 +40,58 @@ pub fn set_lines(par: &Paragraph, breaks: &[usize], measure: i64, align: Align) 
     let mut seen_anchor = vec![false; par.flat.anchors.len()];
     for (n, &b) in breaks.iter().enumerate() {
         let last = n + 1 == breaks.len();
-        lines.push(set_line(par, start.min(b), b, measure, if last && align == Align::Justify { Align::Left } else { align }, &mut seen_anchor));
+        lines.push(set_line(
+            par,
+            start.min(b),
+            b,
+            measure,
+            if last && align == Align::Justify {
+                Align::Left
+            } else {
+                align
+            },
+            &mut seen_anchor,
+        ));
         start = line_start(&par.items, b);
     }
     lines
 }
 
 fn first_box(items: &[Item]) -> usize {
-    items.iter().position(|i| !matches!(i, Item::Glue { fill: false, .. } | Item::Penalty { cost: -9999..=i32::MAX, .. })).unwrap_or(items.len())
+    items
+        .iter()
+        .position(|i| {
+            !matches!(
+                i,
+                Item::Glue { fill: false, .. }
+                    | Item::Penalty {
+                        cost: -9999..=i32::MAX,
+                        ..
+                    }
+            )
+        })
+        .unwrap_or(items.len())
 }
 
-fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align, seen_anchor: &mut [bool]) -> SetLine {
+fn set_line(
+    par: &Paragraph,
+    start: usize,
+    b: usize,
+    measure: i64,
+    align: Align,
+    seen_anchor: &mut [bool],
+) -> SetLine {
     let items = &par.items[start..b];
     let (mut width, mut stretch, mut shrink, mut fill) = (0i64, 0i64, 0i64, false);
     for item in items {
         match *item {
             Item::Box { width: w, .. } => width += w,
-            Item::Glue { width: w, stretch: y, shrink: z, fill: f } => {
+            Item::Glue {
+                width: w,
+                stretch: y,
+                shrink: z,
+                fill: f,
+            } => {
                 width += w;
                 shrink += z;
                 if f {
@@ -73,7 +108,10 @@ fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align,
         _ => None,
     };
     let hyphen_width = hyphen.map_or(0, |(h, _)| h.width(0..h.glyphs.len()));
-    let protrude = match (par.items.get(b), b.checked_sub(1).and_then(|p| par.items.get(p))) {
+    let protrude = match (
+        par.items.get(b),
+        b.checked_sub(1).and_then(|p| par.items.get(p)),
+    ) {
         (Some(Item::Penalty { width, .. }), _) if hyphen.is_some() => hyphen_width - width,
         (_, Some(Item::Box { protrude, .. })) if b > start => *protrude,
         _ => 0,
@@ -91,22 +129,48 @@ fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align,
         _ => 0,
     };
     let flagged = matches!(par.items.get(b), Some(Item::Penalty { flagged: true, .. }));
-    let mut line = SetLine { flagged, ..Default::default() };
+    let mut line = SetLine {
+        flagged,
+        ..Default::default()
+    };
     let mut pen = x0 as f64;
     let mut last_link: Option<(u32, usize)> = None;
     for (item, content) in items.iter().zip(&par.content[start..b]) {
         match (item, content) {
-            (_, Content::Piece { word, glyphs, style }) => {
-                let Some(st) = par.flat.styles.get(*style as usize) else { continue };
+            (
+                _,
+                Content::Piece {
+                    word,
+                    glyphs,
+                    style,
+                },
+            ) => {
+                let Some(st) = par.flat.styles.get(*style as usize) else {
+                    continue;
+                };
                 let x_start = pen;
-                push_glyphs(&mut line, st.face, st.size, st.rise, pen, word.glyphs[glyphs.clone()].iter().enumerate().map(|(k, g)| (g.id, g.advance, word.glyph_text(glyphs.start + k))));
+                push_glyphs(
+                    &mut line,
+                    st.face,
+                    st.size,
+                    st.rise,
+                    pen,
+                    word.glyphs[glyphs.clone()]
+                        .iter()
+                        .enumerate()
+                        .map(|(k, g)| (g.id, g.advance, word.glyph_text(glyphs.start + k))),
+                );
                 pen += word.width(glyphs.clone()) as f64;
                 line.size = line.size.max(st.size as f32 / MPT as f32);
                 if let Some(a) = st.anchor {
                     if let Some(seen) = seen_anchor.get_mut(a as usize) {
                         if !*seen {
                             *seen = true;
-                            line.anchors.push((a, (x_start / MPT as f64) as f32, -((st.size + st.rise) as f32) / MPT as f32));
+                            line.anchors.push((
+                                a,
+                                (x_start / MPT as f64) as f32,
+                                -((st.size + st.rise) as f32) / MPT as f32,
+                            ));
                         }
                     }
                 }
@@ -122,7 +186,15 @@ fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align,
                             }
                             _ => {
                                 let x = (x_start / MPT as f64) as f32;
-                                line.links.push((Rect { x, y: top, width: ((pen - x_start) / MPT as f64) as f32, height: size * 1.05 }, l));
+                                line.links.push((
+                                    Rect {
+                                        x,
+                                        y: top,
+                                        width: ((pen - x_start) / MPT as f64) as f32,
+                                        height: size * 1.05,
+                                    },
+                                    l,
+                                ));
                                 last_link = Some((l, line.links.len() - 1));
                             }
                         }
@@ -130,7 +202,15 @@ fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align,
                     None => last_link = None,
                 }
             }
-            (Item::Glue { width, stretch, shrink, fill }, _) => {
+            (
+                Item::Glue {
+                    width,
+                    stretch,
+                    shrink,
+                    fill,
+                },
+                content,
+            ) => {
                 let set = if *fill {
                     *width as f64
                 } else if ratio >= 0.0 {
@@ -139,10 +219,24 @@ fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align,
                     *width as f64 + *shrink as f64 * ratio
                 };
                 pen += set;
-                // The space widens the previous glyph's advance: the writer moves the pen
-                // by it, and text extraction sees the gap as a word space.
-                if let Some(g) = line.runs.last_mut().and_then(|r| r.glyphs.last_mut()) {
-                    g.advance += (set / MPT as f64) as f32;
+                // A space glyph whose advance is the set glue, in the run before it; when
+                // the face changes at the space, the gap widens the previous glyph instead.
+                let advance = (set / MPT as f64) as f32;
+                if let Some(run) = line.runs.last_mut() {
+                    match content {
+                        Content::Space { face, glyph } if *face == run.face => {
+                            run.glyphs.push(Glyph {
+                                id: *glyph,
+                                advance,
+                                text: " ".into(),
+                            })
+                        }
+                        _ => {
+                            if let Some(g) = run.glyphs.last_mut() {
+                                g.advance += advance;
+                            }
+                        }
+                    }
                 }
             }
             (Item::Box { width, .. }, _) => pen += *width as f64,
@@ -151,22 +245,52 @@ fn set_line(par: &Paragraph, start: usize, b: usize, measure: i64, align: Align,
     }
     if let Some((h, style)) = hyphen {
         if let Some(st) = par.flat.styles.get(style as usize) {
-            push_glyphs(&mut line, st.face, st.size, st.rise, pen, h.glyphs.iter().enumerate().map(|(k, g)| (g.id, g.advance, h.glyph_text(k))));
+            push_glyphs(
+                &mut line,
+                st.face,
+                st.size,
+                st.rise,
+                pen,
+                h.glyphs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, g)| (g.id, g.advance, h.glyph_text(k))),
+            );
         }
     }
     line
 }
 
-fn push_glyphs<'a>(line: &mut SetLine, face: crate::typeset::document::FaceId, size: i64, rise: i64, pen: f64, glyphs: impl Iterator<Item = (u16, i64, &'a str)>) {
+fn push_glyphs<'a>(
+    line: &mut SetLine,
+    face: crate::typeset::document::FaceId,
+    size: i64,
+    rise: i64,
+    pen: f64,
+    glyphs: impl Iterator<Item = (u16, i64, &'a str)>,
+) {
     let size_pt = size as f32 / MPT as f32;
     let y = -(rise as f32) / MPT as f32;
-    let same = line.runs.last().is_some_and(|r| r.face == face && r.size == size_pt && r.y == y);
+    let same = line
+        .runs
+        .last()
+        .is_some_and(|r| r.face == face && r.size == size_pt && r.y == y);
     if !same {
-        line.runs.push(GlyphRun { face, size: size_pt, x: (pen / MPT as f64) as f32, y, glyphs: Vec::new() });
+        line.runs.push(GlyphRun {
+            face,
+            size: size_pt,
+            x: (pen / MPT as f64) as f32,
+            y,
+            glyphs: Vec::new(),
+        });
     }
     if let Some(run) = line.runs.last_mut() {
         for (id, advance, text) in glyphs {
-            run.glyphs.push(Glyph { id, advance: advance as f32 / MPT as f32, text: text.to_string() });
+            run.glyphs.push(Glyph {
+                id,
+                advance: advance as f32 / MPT as f32,
+                text: text.to_string(),
+            });
         }
     }
 }

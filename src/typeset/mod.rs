@@ -56,26 +56,56 @@ pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
     for (i, page) in paged.pages.iter_mut().enumerate().skip(1) {
         let y = style.margin_top - style.leading * 1.4;
         let left = shaper.shape(&title, FaceId::Italic, (head_size * MPT as f32) as i64);
-        page.runs.insert(0, simple_run(&left, FaceId::Italic, head_size, style.margin_left, y));
+        page.runs.insert(
+            0,
+            simple_run(&left, FaceId::Italic, head_size, style.margin_left, y),
+        );
         if let Some(Some(mark)) = paged.marks.get(i) {
             if *mark != title {
                 let w = shaper.shape(mark, FaceId::Italic, (head_size * MPT as f32) as i64);
                 let width = w.width(0..w.glyphs.len()) as f32 / MPT as f32;
-                page.runs.insert(1, simple_run(&w, FaceId::Italic, head_size, style.page_width - style.margin_right - width, y));
+                page.runs.insert(
+                    1,
+                    simple_run(
+                        &w,
+                        FaceId::Italic,
+                        head_size,
+                        style.page_width - style.margin_right - width,
+                        y,
+                    ),
+                );
             }
         }
-        let folio = shaper.shape(&(i + 1).to_string(), FaceId::Regular, (head_size * MPT as f32) as i64);
+        let folio = shaper.shape(
+            &(i + 1).to_string(),
+            FaceId::Regular,
+            (head_size * MPT as f32) as i64,
+        );
         let width = folio.width(0..folio.glyphs.len()) as f32 / MPT as f32;
         let fy = style.page_height - style.margin_bottom + style.leading * 2.2;
-        page.runs.push(simple_run(&folio, FaceId::Regular, head_size, (style.page_width - width) / 2.0, fy));
+        page.runs.push(simple_run(
+            &folio,
+            FaceId::Regular,
+            head_size,
+            (style.page_width - width) / 2.0,
+            fy,
+        ));
     }
 
     let outline = layout
         .outline
         .iter()
         .filter_map(|(title, level, key)| {
-            let dest = paged.anchors.get(key).copied().or_else(|| (*level == 1).then(Destination::default))?;
-            Some(OutlineItem { title: title.clone(), level: *level, dest })
+            let dest = paged
+                .anchors
+                .get(key)
+                .copied()
+                .or_else(|| (*level == 1).then(Destination::default))?;
+            Some(OutlineItem {
+                title: title.clone(),
+                level: *level,
+                dest,
+            })
         })
         .collect();
     let meta = &book.meta;
@@ -84,10 +114,20 @@ pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
         author: meta.authors.join(", "),
         subject: meta.description.clone(),
         keywords: meta.subjects.clone(),
-        lang: if meta.lang.is_empty() { "en".into() } else { meta.lang.clone() },
+        lang: if meta.lang.is_empty() {
+            "en".into()
+        } else {
+            meta.lang.clone()
+        },
         date: meta.date.clone(),
     };
-    let doc = Document { width: style.page_width, height: style.page_height, pages: paged.pages, outline, info };
+    let doc = Document {
+        width: style.page_width,
+        height: style.page_height,
+        pages: paged.pages,
+        outline,
+        info,
+    };
     (doc, layout.diagnostics)
 }
 
@@ -95,16 +135,29 @@ pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
 /// position, face, size and text (runs on one baseline joined with their x).
 pub fn dump(doc: &Document) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "document {}x{} pt, {} pages", doc.width, doc.height, doc.pages.len());
+    let _ = writeln!(
+        out,
+        "document {}x{} pt, {} pages",
+        doc.width,
+        doc.height,
+        doc.pages.len()
+    );
     for item in &doc.outline {
-        let _ = writeln!(out, "outline {} {:?} -> p{} y{:.1}", item.level, item.title, item.dest.page + 1, item.dest.y);
+        let _ = writeln!(
+            out,
+            "outline {} {:?} -> p{} y{:.1}",
+            item.level,
+            item.title,
+            item.dest.page + 1,
+            item.dest.y
+        );
     }
     for (i, page) in doc.pages.iter().enumerate() {
         let _ = writeln!(out, "--- page {} ---", i + 1);
         let mut line_y = f32::NAN;
         for run in &page.runs {
             let text: String = run.glyphs.iter().map(|g| g.text.as_str()).collect();
-            if (run.y - line_y).abs() > 3.0 {
+            if line_y.is_nan() || (run.y - line_y).abs() > 3.0 {
                 if !line_y.is_nan() {
                     out.push('\n');
                 }
@@ -115,17 +168,29 @@ pub fn dump(doc: &Document) -> String {
         }
         out.push('\n');
         for r in &page.rules {
-            let _ = writeln!(out, "rule {:.1},{:.1} {:.1}x{:.1}", r.x, r.y, r.width, r.height);
+            let _ = writeln!(
+                out,
+                "rule {:.1},{:.1} {:.1}x{:.1}",
+                r.x, r.y, r.width, r.height
+            );
         }
         for img in &page.images {
-            let _ = writeln!(out, "image {} at {:.1},{:.1} {:.1}x{:.1}", img.asset, img.rect.x, img.rect.y, img.rect.width, img.rect.height);
+            let _ = writeln!(
+                out,
+                "image {} at {:.1},{:.1} {:.1}x{:.1}",
+                img.asset, img.rect.x, img.rect.y, img.rect.width, img.rect.height
+            );
         }
         for l in &page.links {
             let target = match &l.target {
                 LinkTarget::External(u) => u.clone(),
                 LinkTarget::Internal(d) => format!("p{} y{:.1}", d.page + 1, d.y),
             };
-            let _ = writeln!(out, "link {:.1},{:.1} {:.1}x{:.1} -> {target}", l.rect.x, l.rect.y, l.rect.width, l.rect.height);
+            let _ = writeln!(
+                out,
+                "link {:.1},{:.1} {:.1}x{:.1} -> {target}",
+                l.rect.x, l.rect.y, l.rect.width, l.rect.height
+            );
         }
     }
     out

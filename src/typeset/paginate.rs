@@ -75,17 +75,24 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
     // fresh page.
     let chain = |i: usize, fresh: bool| -> f32 {
         let n = strips[i].need.max(1);
-        strips[i..(i + n).min(strips.len())].iter().enumerate().map(|(k, s)| if k == 0 && fresh { s.height } else { s.space_before + s.height }).sum()
+        strips[i..(i + n).min(strips.len())]
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                if k == 0 && fresh {
+                    s.height
+                } else {
+                    s.space_before + s.height
+                }
+            })
+            .sum()
     };
     for (i, strip) in strips.iter().enumerate() {
         let mut new_page = !empty && strip.new_page;
         if !empty && !new_page {
             let need = chain(i, false);
-            if y + need > avail && chain(i, true) <= avail {
-                new_page = true;
-            } else if y + strip.space_before + strip.height > avail {
-                new_page = true;
-            }
+            let needed_fits_fresh = y + need > avail && chain(i, true) <= avail;
+            new_page = needed_fits_fresh || y + strip.space_before + strip.height > avail;
         }
         if new_page {
             out.pages.push(std::mem::take(&mut page));
@@ -103,19 +110,33 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
         let y0 = top + y + gap;
         let index = out.pages.len();
         for run in &strip.runs {
-            page.runs.push(GlyphRun { y: run.y + y0, ..run.clone() });
+            page.runs.push(GlyphRun {
+                y: run.y + y0,
+                ..run.clone()
+            });
         }
         for r in &strip.rules {
             page.rules.push(Rect { y: r.y + y0, ..*r });
         }
         for img in &strip.images {
-            page.images.push(PlacedImage { asset: img.asset, rect: Rect { y: img.rect.y + y0, ..img.rect } });
+            page.images.push(PlacedImage {
+                asset: img.asset,
+                rect: Rect {
+                    y: img.rect.y + y0,
+                    ..img.rect
+                },
+            });
         }
         for (r, target) in &strip.links {
-            out.links.push((index, Rect { y: r.y + y0, ..*r }, target.clone()));
+            out.links
+                .push((index, Rect { y: r.y + y0, ..*r }, target.clone()));
         }
         for (key, x, ay) in &strip.anchors {
-            out.anchors.entry(key.clone()).or_insert(Destination { page: index, x: *x, y: ay + y0 });
+            out.anchors.entry(key.clone()).or_insert(Destination {
+                page: index,
+                x: *x,
+                y: ay + y0,
+            });
         }
         y += gap + strip.height;
         empty = false;
@@ -134,7 +155,11 @@ mod tests {
     use crate::model::Metadata;
 
     fn line(need: usize) -> Strip {
-        Strip { height: 10.0, need, ..Default::default() }
+        Strip {
+            height: 10.0,
+            need,
+            ..Default::default()
+        }
     }
 
     /// Paragraphs of `n` lines with the widow/orphan needs layout gives them.
@@ -162,15 +187,21 @@ mod tests {
 
     fn page_sizes(strips: &[Strip], lines: f32) -> Vec<usize> {
         let p = paginate(strips, &style(lines));
-        p.pages.iter().map(|pg| pg.runs.len() + pg.rules.len()).collect()
+        p.pages
+            .iter()
+            .map(|pg| pg.runs.len() + pg.rules.len())
+            .collect()
     }
 
     fn marked(strips: Vec<Strip>) -> Vec<Strip> {
         // One rule per strip so the test can count strips per page.
-        strips.into_iter().map(|mut s| {
-            s.rules.push(Rect::default());
-            s
-        }).collect()
+        strips
+            .into_iter()
+            .map(|mut s| {
+                s.rules.push(Rect::default());
+                s
+            })
+            .collect()
     }
 
     #[test]

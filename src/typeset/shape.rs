@@ -38,18 +38,25 @@ pub struct ShapedWord {
 impl ShapedWord {
     /// Width of glyphs `range`.
     pub fn width(&self, range: std::ops::Range<usize>) -> i64 {
-        self.glyphs.get(range).map_or(0, |g| g.iter().map(|g| g.advance).sum())
+        self.glyphs
+            .get(range)
+            .map_or(0, |g| g.iter().map(|g| g.advance).sum())
     }
 
     /// The glyph index where the text at byte `offset` starts, if a cluster starts
     /// exactly there (a break inside a ligature has none).
     pub fn glyph_at(&self, offset: usize) -> Option<usize> {
-        self.glyphs.iter().position(|g| g.cluster as usize == offset && g.text.0 < g.text.1)
+        self.glyphs
+            .iter()
+            .position(|g| g.cluster as usize == offset && g.text.0 < g.text.1)
     }
 
     /// The text of glyph `i` (its cluster's text for the first glyph of a cluster).
     pub fn glyph_text(&self, i: usize) -> &str {
-        self.glyphs.get(i).and_then(|g| self.text.get(g.text.0 as usize..g.text.1 as usize)).unwrap_or("")
+        self.glyphs
+            .get(i)
+            .and_then(|g| self.text.get(g.text.0 as usize..g.text.1 as usize))
+            .unwrap_or("")
     }
 }
 
@@ -77,13 +84,25 @@ impl<'f> Shaper<'f> {
             if let Some(face) = rustybuzz::Face::from_slice(&data.bytes, data.index) {
                 let upem = i64::from(face.units_per_em()).max(1);
                 let ascender = i64::from(face.ascender());
-                faces.push(FaceData { face, upem, ascender });
+                faces.push(FaceData {
+                    face,
+                    upem,
+                    ascender,
+                });
             } else if let Some(first) = faces.first() {
                 let face = first.face.clone();
-                faces.push(FaceData { face, upem: first.upem, ascender: first.ascender });
+                faces.push(FaceData {
+                    face,
+                    upem: first.upem,
+                    ascender: first.ascender,
+                });
             }
         }
-        Shaper { faces, cache: HashMap::new(), buffer: Some(rustybuzz::UnicodeBuffer::new()) }
+        Shaper {
+            faces,
+            cache: HashMap::new(),
+            buffer: Some(rustybuzz::UnicodeBuffer::new()),
+        }
     }
 
     fn face(&self, id: FaceId) -> Option<&FaceData<'f>> {
@@ -92,7 +111,8 @@ impl<'f> Shaper<'f> {
 
     /// The face's ascender at `size` (milli-points), for placing link rectangles.
     pub fn ascender(&self, face: FaceId, size: i64) -> i64 {
-        self.face(face).map_or(size * 4 / 5, |f| f.ascender * size / f.upem)
+        self.face(face)
+            .map_or(size * 4 / 5, |f| f.ascender * size / f.upem)
     }
 
     /// `text` shaped in `face` at `size` milli-points, from the cache when seen before.
@@ -101,7 +121,10 @@ impl<'f> Shaper<'f> {
             return Rc::clone(hit);
         }
         let shaped = Rc::new(self.shape_uncached(text, face, size));
-        self.cache.entry((face, size)).or_default().insert(text.to_string(), Rc::clone(&shaped));
+        self.cache
+            .entry((face, size))
+            .or_default()
+            .insert(text.to_string(), Rc::clone(&shaped));
         shaped
     }
 
@@ -109,7 +132,10 @@ impl<'f> Shaper<'f> {
         let mut buffer = self.buffer.take().unwrap_or_default();
         let Some(face) = self.face(face_id) else {
             self.buffer = Some(buffer);
-            return ShapedWord { text: text.to_string(), glyphs: Vec::new() };
+            return ShapedWord {
+                text: text.to_string(),
+                glyphs: Vec::new(),
+            };
         };
         buffer.push_str(text);
         buffer.set_direction(rustybuzz::Direction::LeftToRight);
@@ -121,16 +147,27 @@ impl<'f> Shaper<'f> {
         for (i, (info, pos)) in infos.iter().zip(positions).enumerate() {
             let cluster = info.cluster;
             let first = i == 0 || infos[i - 1].cluster != cluster;
-            let end = infos[i..].iter().map(|g| g.cluster).find(|&c| c != cluster).unwrap_or(text.len() as u32);
+            let end = infos[i..]
+                .iter()
+                .map(|g| g.cluster)
+                .find(|&c| c != cluster)
+                .unwrap_or(text.len() as u32);
             glyphs.push(ShapedGlyph {
                 id: info.glyph_id as u16,
                 advance: i64::from(pos.x_advance) * size / face.upem,
-                text: if first { (cluster, end.max(cluster)) } else { (cluster, cluster) },
+                text: if first {
+                    (cluster, end.max(cluster))
+                } else {
+                    (cluster, cluster)
+                },
                 cluster,
             });
         }
         self.buffer = Some(out.clear());
-        ShapedWord { text: text.to_string(), glyphs }
+        ShapedWord {
+            text: text.to_string(),
+            glyphs,
+        }
     }
 }
 
@@ -161,7 +198,10 @@ mod tests {
         let av = shaper.shape("AV", FaceId::Regular, 10 * MPT);
         let a = shaper.shape("A", FaceId::Regular, 10 * MPT);
         let v = shaper.shape("V", FaceId::Regular, 10 * MPT);
-        assert!(av.width(0..2) < a.width(0..1) + v.width(0..1), "AV is kerned");
+        assert!(
+            av.width(0..2) < a.width(0..1) + v.width(0..1),
+            "AV is kerned"
+        );
         let again = shaper.shape("AV", FaceId::Regular, 10 * MPT);
         assert!(Rc::ptr_eq(&av, &again));
     }
