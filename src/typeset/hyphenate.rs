@@ -51,6 +51,19 @@ impl Hyphenator {
 
     /// Appends to `out` the byte offsets inside `word` where a hyphen may go.
     pub fn points(&self, word: &str, out: &mut Vec<usize>) {
+        self.points_with(word, out, self.skip_capitalised);
+    }
+
+    /// Like [`Hyphenator::points`], but also for capitalised words (not all-caps ones):
+    /// the last resort the line breaker prices far above ordinary hyphens (TeX's
+    /// `\uchyph=1`), used only where the alternative is a line with gaps over 0.5 em.
+    pub fn points_capitalised(&self, word: &str, out: &mut Vec<usize>) {
+        if self.skip_capitalised && word.chars().any(char::is_uppercase) {
+            self.points_with(word, out, false);
+        }
+    }
+
+    fn points_with(&self, word: &str, out: &mut Vec<usize>, skip_capitalised: bool) {
         if word.is_empty() || !word.chars().all(char::is_alphabetic) {
             return;
         }
@@ -73,7 +86,7 @@ impl Hyphenator {
             return;
         }
         let upper = word.chars().filter(|c| c.is_uppercase()).count();
-        if upper == chars || (self.skip_capitalised && upper > 0) {
+        if upper == chars || (skip_capitalised && upper > 0) {
             return;
         }
         let mut at = 0;
@@ -119,6 +132,12 @@ mod tests {
     fn skips_capitals_digits_and_apostrophes_in_english() {
         let h = Hyphenator::new("en", &[]);
         assert_eq!(split(&h, "Constantinople"), "Constantinople");
+        let mut last_resort = Vec::new();
+        h.points_capitalised("Communism", &mut last_resort);
+        assert!(!last_resort.is_empty());
+        last_resort.clear();
+        h.points_capitalised("USSR", &mut last_resort);
+        assert!(last_resort.is_empty());
         assert_eq!(split(&h, "COLLECTIVIZATION"), "COLLECTIVIZATION");
         assert_eq!(split(&h, "collectivization1"), "collectivization1");
         assert_eq!(split(&h, "wouldn’t"), "wouldn’t");

@@ -189,6 +189,9 @@ impl Flat {
 
     /// Appends sanitised HTML as text, honouring the common phrasing elements.
     pub fn push_html(&mut self, nodes: &[HtmlNode], style: RunStyle, notes: &[Note]) {
+        // `notes` is threaded through for symmetry with push_inlines (HTML holds no note
+        // references today).
+        let _ = notes.len();
         for node in nodes {
             match node {
                 HtmlNode::Text(t) => self.push(t, style),
@@ -277,8 +280,14 @@ pub enum Content {
         /// Index into the paragraph's styles.
         style: u32,
     },
-    /// An interword space.
-    Space,
+    /// An interword space: drawn as the face's space glyph, so text extraction and
+    /// copying see a real space.
+    Space {
+        /// The face.
+        face: FaceId,
+        /// The space glyph.
+        glyph: u16,
+    },
     /// A hyphenation point: draws this hyphen when taken.
     Hyphen {
         /// The shaped hyphen.
@@ -301,6 +310,9 @@ pub struct Paragraph {
 
 /// Penalties (TeX's plain values, plain.tex l.281–301).
 const HYPHEN_PENALTY: i32 = 50;
+/// Hyphenating a capitalised English word (a proper noun): 1000 adds a million demerits,
+/// so it only wins over a line with a gap past 0.5 em.
+const PROPER_HYPHEN_PENALTY: i32 = 1000;
 const EX_HYPHEN_PENALTY: i32 = 50;
 /// A break after a slash or other non-dash opportunity (URLs, "and/or"): allowed, but
 /// dearer than a space.
@@ -425,6 +437,7 @@ pub fn build(
                     // ½, shrink ⅓, like TeX's fontdimens for cmr10 and XeTeX's defaults.
                     let space = b.shaper.shape(" ", style.face, style.size);
                     let w = space.width(0..space.glyphs.len());
+                    let glyph = space.glyphs.first().map_or(0, |g| g.id);
                     b.push(
                         Item::Glue {
                             width: w,
@@ -432,7 +445,10 @@ pub fn build(
                             shrink: w / 3,
                             fill: false,
                         },
-                        Content::Space,
+                        Content::Space {
+                            face: style.face,
+                            glyph,
+                        },
                     );
                 }
             }
@@ -567,6 +583,7 @@ impl Builder<'_, '_, '_> {
             let text = &flat.text[piece];
             let word = self.shaper.shape(text, style.face, style.size);
             self.points.clear();
+            let mut proper = false;
             if hyphenate && style.hyphenate {
                 if let Some(h) = self.hyphenator {
                     // The alphabetic core, without quotes or punctuation around it.
@@ -575,9 +592,13 @@ impl Builder<'_, '_, '_> {
                         i + text[i..].chars().next().map_or(1, char::len_utf8)
                     });
                     if core_start < core_end {
-                        let before = self.points.len();
-                        h.points(&text[core_start..core_end], &mut self.points);
-                        for p in &mut self.points[before..] {
+                        let core = &text[core_start..core_end];
+                        h.points(core, &mut self.points);
+                        if self.points.is_empty() {
+                            h.points_capitalised(core, &mut self.points);
+                            proper = !self.points.is_empty();
+                        }
+                        for p in &mut self.points {
                             *p += core_start;
                         }
                     }
@@ -594,10 +615,15 @@ impl Builder<'_, '_, '_> {
                 let hyphen = self.shaper.shape("-", style.face, style.size);
                 let hw = hyphen.width(0..hyphen.glyphs.len());
                 let width = hw - hw * protrusion('-') / 1000;
+                let cost = if proper {
+                    PROPER_HYPHEN_PENALTY
+                } else {
+                    HYPHEN_PENALTY
+                };
                 self.push(
                     Item::Penalty {
                         width,
-                        cost: HYPHEN_PENALTY,
+                        cost,
                         flagged: true,
                         auto: true,
                     },
@@ -745,7 +771,7 @@ mod tests {
     }
 
     #[test]
-    fn capitalised_words_stay_whole_in_english() {
+    fn capitalised_words_are_a_last_resort_in_english() {
         let p = par(
             &[
                 Inline::Text("Constantinople constitutional".into()),
@@ -753,6 +779,19 @@ mod tests {
             ],
             "en",
         );
-        assert_eq!(sketch(&p), "Constantinople_con-|sti-|tu-|tional_end~");
+        assert_eq!(sketch(&p), "Con-|stan-|tino-|ple_con-|sti-|tu-|tional_end~");
+        let costs: Vec<i32> = p
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Penalty {
+                    cost,
+                    flagged: true,
+                    ..
+                } => Some(*cost),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(costs, [1000, 1000, 1000, 50, 50, 50]);
     }
 }

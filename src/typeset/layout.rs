@@ -435,14 +435,15 @@ impl<'b, 'f> Layout<'b, 'f> {
         };
         let par = build(flat, &mut self.shaper, hyph, mpt(indent));
         let em = mpt(frame.size);
+        let space = self.shaper.shape(" ", FaceId::Regular, em);
         let passes = if align == Align::Justify {
-            Passes::justified(em)
+            Passes::justified(em, space.width(0..space.glyphs.len()))
         } else {
             Passes::ragged(em)
         };
         let measure = mpt(frame.width);
         let breaking = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
-        if breaking.pass == 4 && align == Align::Justify {
+        if breaking.pass == 5 && align == Align::Justify {
             self.diagnostics.push(
                 Diagnostic::warning(span, "a line of this paragraph could not be set within the measure without very wide or squeezed spaces")
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
@@ -503,7 +504,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 // Block-level anchors (headings) that no glyph carries go to the top.
                 for key in &par.flat.anchors {
                     if !strip.anchors.iter().any(|(k2, _, _)| k2 == key)
-                        && matches!(key, AnchorKey::Id(_) | AnchorKey::Note(_))
+                        && !matches!(key, AnchorKey::NoteRef(..))
                     {
                         strip.anchors.push((key.clone(), frame.left, 0.0));
                     }

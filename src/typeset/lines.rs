@@ -209,7 +209,7 @@ fn set_line(
                     shrink,
                     fill,
                 },
-                _,
+                content,
             ) => {
                 let set = if *fill {
                     *width as f64
@@ -219,10 +219,24 @@ fn set_line(
                     *width as f64 + *shrink as f64 * ratio
                 };
                 pen += set;
-                // The space widens the previous glyph's advance: the writer moves the pen
-                // by it, and text extraction sees the gap as a word space.
-                if let Some(g) = line.runs.last_mut().and_then(|r| r.glyphs.last_mut()) {
-                    g.advance += (set / MPT as f64) as f32;
+                // A space glyph whose advance is the set glue, in the run before it; when
+                // the face changes at the space, the gap widens the previous glyph instead.
+                let advance = (set / MPT as f64) as f32;
+                if let Some(run) = line.runs.last_mut() {
+                    match content {
+                        Content::Space { face, glyph } if *face == run.face => {
+                            run.glyphs.push(Glyph {
+                                id: *glyph,
+                                advance,
+                                text: " ".into(),
+                            })
+                        }
+                        _ => {
+                            if let Some(g) = run.glyphs.last_mut() {
+                                g.advance += advance;
+                            }
+                        }
+                    }
                 }
             }
             (Item::Box { width, .. }, _) => pen += *width as f64,

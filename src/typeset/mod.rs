@@ -157,7 +157,7 @@ pub fn dump(doc: &Document) -> String {
         let mut line_y = f32::NAN;
         for run in &page.runs {
             let text: String = run.glyphs.iter().map(|g| g.text.as_str()).collect();
-            if (run.y - line_y).abs() > 3.0 {
+            if line_y.is_nan() || (run.y - line_y).abs() > 3.0 {
                 if !line_y.is_nan() {
                     out.push('\n');
                 }

@@ -91,11 +91,8 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
         let mut new_page = !empty && strip.new_page;
         if !empty && !new_page {
             let need = chain(i, false);
-            if y + need > avail && chain(i, true) <= avail {
-                new_page = true;
-            } else if y + strip.space_before + strip.height > avail {
-                new_page = true;
-            }
+            let needed_fits_fresh = y + need > avail && chain(i, true) <= avail;
+            new_page = needed_fits_fresh || y + strip.space_before + strip.height > avail;
         }
         if new_page {
             out.pages.push(std::mem::take(&mut page));
