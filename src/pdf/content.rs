@@ -169,8 +169,10 @@ fn glyph_items(run: &GlyphRun, face: &EmbeddedFace) -> Option<Vec<Codepoint>> {
         let gid = face.remap.get(&g.id).copied().unwrap_or(0);
         let natural = pen + face.widths.get(&gid).copied().unwrap_or(0.0);
         target += f64::from(finite(g.advance)) * per_point;
-        // Two decimals of a thousandth of an em is far below a device pixel.
-        let offset = ((natural - target) * 100.0).round() / 100.0;
+        // Whole thousandths of an em: 0.011 pt at 11 pt, a tenth of a pixel at 600 dpi.
+        // Most glyphs then need no adjustment at all (printpdf writes none for 0), which
+        // halves the content streams; the cumulative pen keeps the error from drifting.
+        let offset = (natural - target).round();
         pen = natural - offset;
         items.push(Codepoint {
             gid,

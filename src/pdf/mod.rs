@@ -132,26 +132,50 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
     Ok(())
 }
 
-/// Compress, then save twice: the first save's bytes hash into the trailer `/ID`
-/// (§14.4), which then replaces printpdf's random one. The ID has a fixed length, so
-/// the second save differs only in it.
+/// Compress and save once with a placeholder `/ID`, then write the hash of those bytes
+/// into the placeholder (§14.4: the ID should be a digest of the file's content). The
+/// placeholder has the ID's exact length, so nothing else moves.
+///
+/// Objects go into compressed object streams with a cross-reference stream (PDF 1.5,
+/// §7.5.7–7.5.8): the structure tree has one small dictionary per text run, and packing
+/// them halves the file.
 fn save(lo: &mut lopdf::Document) -> Result<Vec<u8>, Error> {
     // Objects printpdf wrote and nothing references any more (its Info dictionary).
     lo.prune_objects();
     lo.renumber_objects();
     lo.compress();
-    lo.trailer.set("ID", id_array([0; 16]));
-    let mut first = Vec::new();
-    lo.save_to(&mut first)
+    lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
+    let mut out = Vec::new();
+    lo.save_modern(&mut out)
         .map_err(|e| Error::Pdf(e.to_string()))?;
-    let digest = Sha256::digest(&first);
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&digest[..16]);
-    lo.trailer.set("ID", id_array(id));
-    let mut out = Vec::with_capacity(first.len());
-    lo.save_to(&mut out)
-        .map_err(|e| Error::Pdf(e.to_string()))?;
+    let placeholder = hex_upper(&ID_PLACEHOLDER);
+    let digest = Sha256::digest(&out);
+    let id = hex_upper(&digest[..16]);
+    let mut replaced = 0;
+    let mut i = 0;
+    while let Some(at) = find(&out[i..], placeholder.as_bytes()) {
+        let start = i + at;
+        out[start..start + id.len()].copy_from_slice(id.as_bytes());
+        i = start + id.len();
+        replaced += 1;
+    }
+    if replaced != 2 {
+        return Err(Error::Pdf(format!(
+            "document ID written {replaced} times, expected 2"
+        )));
+    }
     Ok(out)
+}
+
+/// Bytes no digest-derived content will contain by chance in an ASCII-hex string.
+const ID_PLACEHOLDER: [u8; 16] = *b"quire-id-pending";
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn id_array(id: [u8; 16]) -> Object {
