@@ -152,14 +152,43 @@ pub(crate) fn parse_file(
         pending_text: None,
         depth_warned: false,
     };
-    let mut first = true;
-    for (event, range) in Parser::new_ext(&cleaned.text, options()).into_offset_iter() {
-        if first {
-            first = false;
-            if !matches!(event, Event::Start(Tag::MetadataBlock(_))) {
-                b.check_unclosed_front_matter();
+    // Front matter counts only at the very start of a file. pulldown-cmark would take a
+    // `---` … `---` block anywhere as metadata, but in the body CommonMark reads it as a
+    // thematic break and a setext heading (CommonMark 0.31 §4.1, §4.3): so the block is
+    // read with metadata on, and the body with it off, the block blanked out.
+    let mut front_end = 0;
+    let mut events = Parser::new_ext(&cleaned.text, options()).into_offset_iter();
+    match events.next() {
+        Some((event @ Event::Start(Tag::MetadataBlock(_)), range)) => {
+            front_end = range.end;
+            b.event(event, range);
+            for (event, range) in events.by_ref() {
+                let done = matches!(event, Event::End(TagEnd::MetadataBlock(_)));
+                b.event(event, range);
+                if done {
+                    break;
+                }
             }
         }
+        _ => b.check_unclosed_front_matter(),
+    }
+    let body: std::borrow::Cow<str> = if front_end == 0 {
+        std::borrow::Cow::Borrowed(&cleaned.text)
+    } else {
+        // Same byte length, so offsets stay those of the file.
+        let mut blank = String::with_capacity(cleaned.text.len());
+        for c in cleaned.text[..front_end].chars() {
+            if c == '\n' {
+                blank.push('\n');
+            } else {
+                blank.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            }
+        }
+        blank.push_str(&cleaned.text[front_end..]);
+        std::borrow::Cow::Owned(blank)
+    };
+    let body_options = options() - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    for (event, range) in Parser::new_ext(&body, body_options).into_offset_iter() {
         b.event(event, range);
     }
     b.finish()

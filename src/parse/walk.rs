@@ -5,9 +5,8 @@
 
 use crate::model::{Block, Inline};
 
-/// Calls `f` on every inline of `blocks` in reading order (an inline before its
-/// children), replacing it by what `f` returns; the children of the replacements are
-/// visited next.
+/// Calls `f` once on every inline of `blocks` in reading order (a container's children
+/// before the container), replacing it by what `f` returns.
 pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> Vec<Inline>) {
     for block in blocks {
         match block {
@@ -33,17 +32,20 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
 /// [`rewrite_blocks`] for one inline list.
 pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inline) -> Vec<Inline>) {
     let old = std::mem::take(inlines);
-    for inline in old {
-        for mut new in f(inline) {
-            match &mut new {
-                Inline::Emphasis(c)
-                | Inline::Strong(c)
-                | Inline::Strikethrough(c)
-                | Inline::Superscript(c)
-                | Inline::Subscript(c)
-                | Inline::Link { content: c, .. } => rewrite_inlines(c, f),
-                _ => {}
-            }
+    for mut inline in old {
+        // Children first: `f` then sees each inline exactly once, also when it replaces a
+        // container by its content (an unresolved link keeps its text, and an image inside
+        // it must still be resolved).
+        match &mut inline {
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => rewrite_inlines(c, f),
+            _ => {}
+        }
+        for new in f(inline) {
             // Keep text merged when a replacement leaves two texts side by side.
             if let (Inline::Text(t), Some(Inline::Text(prev))) = (&new, inlines.last_mut()) {
                 prev.push_str(t);
