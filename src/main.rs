@@ -49,6 +49,15 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Turn a plain-text article (notes flattened to digits) into a manuscript.
+    Import {
+        /// The text file.
+        file: PathBuf,
+        /// The manuscript folder to create (must be new or empty); defaults to the file's
+        /// name without its extension.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Create a small starter manuscript that builds.
     New {
         /// The folder to create (must not exist or be empty).
@@ -98,6 +107,7 @@ fn main() -> ExitCode {
             }
             Err(error) => fail(&error),
         },
+        Command::Import { file, output } => import(&file, output),
         Command::New { dir } => match quire::starter::create(&dir) {
             Ok(()) => {
                 println!(
@@ -109,6 +119,37 @@ fn main() -> ExitCode {
             }
             Err(error) => fail(&error),
         },
+    }
+}
+
+/// `quire import`: every guess is a warning for the user to check; nothing is written
+/// when the file cannot be read as text.
+fn import(file: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
+    let (sources, load_diags) = match quire::parse::load(file) {
+        Ok(loaded) => loaded,
+        Err(error) => return fail(&error),
+    };
+    if quire::diag::has_errors(&load_diags) {
+        print_diagnostics(&sources, &load_diags);
+        return ExitCode::from(1);
+    }
+    let Some((id, _)) = sources.files().next() else {
+        return ExitCode::from(1);
+    };
+    let imported = quire::import::import(&sources, id);
+    print_diagnostics(&sources, &imported.diagnostics);
+    let dir = output.unwrap_or_else(|| file.with_extension(""));
+    match quire::import::write(&imported, &dir) {
+        Ok(()) => {
+            println!(
+                "wrote {} ({} files); check the guesses above, then run: quire build {}",
+                dir.display(),
+                imported.files.len(),
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
     }
 }
 
