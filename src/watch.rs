@@ -163,8 +163,7 @@ impl Scope {
                     || ASSET_EXTENSIONS.contains(&extension.as_str())
             }
             None => {
-                (top_level && extension == "md")
-                    || (top_level && METADATA_FILES.contains(&name.as_ref()))
+                (top_level && (extension == "md" || METADATA_FILES.contains(&name.as_ref())))
                     || ASSET_EXTENSIONS.contains(&extension.as_str())
             }
         }
