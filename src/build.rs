@@ -116,6 +116,8 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
         });
     };
     std::fs::create_dir_all(&request.out_dir).map_err(|e| Error::io(&request.out_dir, e))?;
+    // Temporaries of builds that were killed mid-write (they cannot clean up themselves).
+    crate::output::remove_stale_temporaries(&request.out_dir);
     let stem = file_stem(&book.meta.title);
     let mut outputs = Vec::new();
     if request.formats.epub {

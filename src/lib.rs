@@ -27,5 +27,6 @@ pub mod pdf;
 pub mod source;
 pub mod starter;
 pub mod typeset;
+pub mod watch;
 
 pub use error::Error;

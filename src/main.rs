@@ -6,8 +6,11 @@ use clap::{Parser, Subcommand};
 use quire::build::{BuildReport, BuildRequest, Formats};
 use quire::diag::{render, Diagnostic};
 use quire::source::SourceMap;
+use quire::watch::{Changes, Rebuild, WatchEvent};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +61,24 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Build once, then rebuild on every save until Ctrl-C.
+    Watch {
+        /// The manuscript: a folder with book.yaml and chapter files, or one .md file.
+        #[arg(default_value = "manuscript")]
+        input: PathBuf,
+        /// Output folder.
+        #[arg(short, long, default_value = "out")]
+        output: PathBuf,
+        /// Build the EPUB.
+        #[arg(long)]
+        epub: bool,
+        /// Build the PDF.
+        #[arg(long)]
+        pdf: bool,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Create a small starter manuscript that builds.
     New {
         /// The folder to create (must not exist or be empty).
@@ -75,26 +96,19 @@ fn main() -> ExitCode {
             pdf,
             strict,
         } => {
-            let formats = if epub || pdf {
-                Formats { epub, pdf }
-            } else {
-                Formats {
-                    epub: true,
-                    pdf: true,
-                }
-            };
-            let request = BuildRequest {
-                input,
-                out_dir: output,
-                formats,
-                strict,
-                timestamp: source_date_epoch(),
-            };
+            let request = build_request(input, output, epub, pdf, strict);
             match quire::build::build(&request) {
                 Ok(report) => finish_build(&report),
                 Err(error) => fail(&error),
             }
         }
+        Command::Watch {
+            input,
+            output,
+            epub,
+            pdf,
+            strict,
+        } => watch(&build_request(input, output, epub, pdf, strict)),
         Command::Check { input, strict } => match quire::build::check(&input, strict) {
             Ok((sources, book, diagnostics)) => {
                 print_diagnostics(&sources, &diagnostics);
@@ -150,6 +164,121 @@ fn import(file: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error),
+    }
+}
+
+/// Both formats unless one is named.
+fn build_request(
+    input: PathBuf,
+    output: PathBuf,
+    epub: bool,
+    pdf: bool,
+    strict: bool,
+) -> BuildRequest {
+    let formats = if epub || pdf {
+        Formats { epub, pdf }
+    } else {
+        Formats {
+            epub: true,
+            pdf: true,
+        }
+    };
+    BuildRequest {
+        input,
+        out_dir: output,
+        formats,
+        strict,
+        timestamp: source_date_epoch(),
+    }
+}
+
+/// `quire watch`: one line per build on stdout, diagnostics on stderr, until Ctrl-C.
+fn watch(request: &BuildRequest) -> ExitCode {
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = Arc::clone(&stop);
+    if let Err(error) = ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst)) {
+        eprintln!("error: cannot catch Ctrl-C: {error}");
+        return ExitCode::from(1);
+    }
+    println!(
+        "watching {} (outputs in {}); press Ctrl-C to stop",
+        request.input.display(),
+        request.out_dir.display()
+    );
+    let result = quire::watch::watch(request, &stop, |event| match event {
+        WatchEvent::Rebuilt(rebuild) => print_rebuild(&rebuild),
+        WatchEvent::WatchError(message) => eprintln!("watch error: {message}"),
+    });
+    match result {
+        Ok(()) => {
+            println!("stopped watching {}", request.input.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
+    }
+}
+
+/// One line per build, e.g. `rebuilt after 02-chapter.md changed: wrote out/x.epub
+/// (28.1 KiB), out/x.pdf (120.4 KiB) in 84 ms`, then any diagnostics.
+fn print_rebuild(rebuild: &Rebuild) {
+    let cause = match &rebuild.changes {
+        None => "first build".to_string(),
+        Some(changes) => describe_changes(changes),
+    };
+    let ms = rebuild.elapsed.as_millis();
+    match &rebuild.result {
+        Err(error) => {
+            println!("{cause}: error: {error}; kept the last good outputs ({ms} ms)");
+        }
+        Ok(report) if report.failed() => {
+            let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+            let noun = if errors == 1 { "error" } else { "errors" };
+            println!("{cause}: {errors} {noun}; kept the last good outputs ({ms} ms)");
+            print_diagnostics(&report.sources, &report.diagnostics);
+        }
+        Ok(report) => {
+            let written: Vec<String> = report
+                .outputs
+                .iter()
+                .map(|o| format!("{} ({})", o.path.display(), human_size(o.size)))
+                .collect();
+            let verb = if rebuild.changes.is_some() {
+                format!("rebuilt after {cause}")
+            } else {
+                "built".to_string()
+            };
+            println!("{verb}: wrote {} in {ms} ms", written.join(", "));
+            print_diagnostics(&report.sources, &report.diagnostics);
+        }
+    }
+}
+
+/// `02-a.md changed`, `03-b.md added, 01-c.md removed`; at most three names per kind.
+fn describe_changes(changes: &Changes) -> String {
+    let mut parts = Vec::new();
+    for (paths, what) in [
+        (&changes.modified, "changed"),
+        (&changes.added, "added"),
+        (&changes.removed, "removed"),
+    ] {
+        if paths.is_empty() {
+            continue;
+        }
+        let mut names: Vec<String> = paths
+            .iter()
+            .take(3)
+            .map(|p| p.display().to_string())
+            .collect();
+        if paths.len() > 3 {
+            names.push(format!("{} more", paths.len() - 3));
+        }
+        parts.push(format!("{} {what}", names.join(", ")));
+    }
+    if parts.is_empty() {
+        // A rescan after lost events found no difference in the file list.
+        "files changed".to_string()
+    } else {
+        parts.join("; ")
     }
 }
 

@@ -57,7 +57,8 @@ pub fn create(dir: &Path) -> Result<(), Error> {
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     for (name, text) in FILES {
         let path = dir.join(name);
-        fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        // Atomic: a killed `quire new` leaves whole files, never a truncated one.
+        crate::output::write_atomic(&path, text.as_bytes())?;
     }
     Ok(())
 }

@@ -64,7 +64,8 @@ pub(crate) fn write_files(files: &[(String, String)], dir: &Path) -> Result<(), 
             ));
         }
         let path = dir.join(name);
-        std::fs::write(&path, content).map_err(|e| Error::io(&path, e))?;
+        // Atomic: a killed import leaves whole chapter files, never a truncated one.
+        crate::output::write_atomic(&path, content.as_bytes())?;
     }
     Ok(())
 }

@@ -1,0 +1,420 @@
+//! `quire watch`: build once, then rebuild on every save.
+//!
+//! Editors write a save as a burst of events (vim alone: create `4913`, rename the file to
+//! a backup, write a new one, remove the backup), so the events are coalesced by
+//! `notify-debouncer-full` and a whole burst gives one rebuild. Only files the build reads
+//! count: the chapter files, `book.yaml`, and images and fonts; the output folder is never
+//! looked at, so our own writes never trigger a rebuild. A rebuild is an ordinary
+//! [`build::build`](crate::build::build): nothing is written when the manuscript has
+//! errors and every write is atomic, so the last good outputs stay in place until the next
+//! good save. Each rebuild is reported as plain data; only `main.rs` prints.
+
+use crate::build::{BuildReport, BuildRequest};
+use crate::error::Error;
+use notify_debouncer_full::notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a file must be quiet before its events are delivered. Long enough to gather
+/// one save's burst, short enough that a save is rebuilt at once.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// How often the loop looks at the stop flag while no events arrive.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Extensions of files a book may use besides its text: the images the parser accepts
+/// (PNG, JPEG, GIF, SVG, WebP) and font files named in `pdf.fonts`.
+const ASSET_EXTENSIONS: [&str; 9] = [
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "ttf", "otf", "ttc",
+];
+
+/// Names tried for the metadata file of a manuscript folder (as `parse::load` does).
+const METADATA_FILES: [&str; 2] = ["book.yaml", "book.yml"];
+
+/// The manuscript files that changed since the last build, relative to the watched folder,
+/// each list sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Files that did not exist at the last build.
+    pub added: Vec<PathBuf>,
+    /// Files that existed and were written (or touched).
+    pub modified: Vec<PathBuf>,
+    /// Files that existed and are gone.
+    pub removed: Vec<PathBuf>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// One build made by the watcher.
+#[derive(Debug)]
+pub struct Rebuild {
+    /// What made it: `None` for the first build, when the watcher starts.
+    pub changes: Option<Changes>,
+    /// Wall time of the build, from reading the manuscript to the last output renamed
+    /// into place.
+    pub elapsed: Duration,
+    /// The build's report (outputs, or the diagnostics that kept them from being written),
+    /// or the error that stopped it (e.g. the manuscript folder was removed).
+    pub result: Result<BuildReport, Error>,
+}
+
+impl Rebuild {
+    /// Whether the outputs on disk are this build's: it succeeded without errors.
+    pub fn succeeded(&self) -> bool {
+        matches!(&self.result, Ok(report) if !report.failed())
+    }
+}
+
+/// What the watcher reports.
+#[derive(Debug)]
+pub enum WatchEvent {
+    /// A build finished (the first one, or one after changes).
+    Rebuilt(Rebuild),
+    /// The file watcher reported a problem; watching goes on.
+    WatchError(String),
+}
+
+/// Which files the watcher cares about.
+#[derive(Clone, Debug)]
+struct Scope {
+    /// The watched folder, canonical (event paths start with it).
+    root: PathBuf,
+    /// For a single-file manuscript: its file name (the only Markdown file that counts).
+    single: Option<std::ffi::OsString>,
+    /// The output folder, canonical: ignored even when it is inside `root`.
+    out_dir: PathBuf,
+}
+
+impl Scope {
+    fn new(request: &BuildRequest) -> Result<Scope, Error> {
+        let input =
+            std::fs::canonicalize(&request.input).map_err(|e| Error::io(&request.input, e))?;
+        // The build creates it anyway; it must exist to be canonicalised and excluded.
+        std::fs::create_dir_all(&request.out_dir).map_err(|e| Error::io(&request.out_dir, e))?;
+        let out_dir =
+            std::fs::canonicalize(&request.out_dir).map_err(|e| Error::io(&request.out_dir, e))?;
+        if input.is_dir() {
+            Ok(Scope {
+                root: input,
+                single: None,
+                out_dir,
+            })
+        } else {
+            let root = input.parent().map(Path::to_path_buf).unwrap_or_default();
+            Ok(Scope {
+                root,
+                single: input.file_name().map(ToOwned::to_owned),
+                out_dir,
+            })
+        }
+    }
+
+    /// A manuscript folder is watched with its subfolders (images live in `img/`); a single
+    /// file's folder is not, since it may be any folder (a home directory).
+    fn recursive_mode(&self) -> RecursiveMode {
+        if self.single.is_some() {
+            RecursiveMode::NonRecursive
+        } else {
+            RecursiveMode::Recursive
+        }
+    }
+
+    /// Whether a change at `path` can change the outputs, judged by its name and place
+    /// alone (it may no longer exist).
+    fn is_relevant(&self, path: &Path) -> bool {
+        if path.starts_with(&self.out_dir) {
+            return false;
+        }
+        let Ok(relative) = path.strip_prefix(&self.root) else {
+            return false;
+        };
+        let components: Vec<&std::ffi::OsStr> = relative.iter().collect();
+        let Some((name, folders)) = components.split_last() else {
+            return false;
+        };
+        // Hidden folders (.git, editor state) hold nothing the build reads.
+        if folders.iter().any(|f| f.to_string_lossy().starts_with('.')) {
+            return false;
+        }
+        if self.single.is_some() && !folders.is_empty() {
+            return false;
+        }
+        let name = name.to_string_lossy();
+        if is_editor_temporary(&name) {
+            return false;
+        }
+        let extension = Path::new(name.as_ref())
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let top_level = folders.is_empty();
+        match &self.single {
+            Some(file) => {
+                relative.as_os_str() == file.as_os_str()
+                    || ASSET_EXTENSIONS.contains(&extension.as_str())
+            }
+            None => {
+                (top_level && (extension == "md" || METADATA_FILES.contains(&name.as_ref())))
+                    || ASSET_EXTENSIONS.contains(&extension.as_str())
+            }
+        }
+    }
+
+    /// Every relevant file that exists now.
+    fn scan(&self) -> BTreeSet<PathBuf> {
+        let mut found = BTreeSet::new();
+        let mut folders = vec![self.root.clone()];
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                    if self.single.is_none() && !hidden && !path.starts_with(&self.out_dir) {
+                        folders.push(path);
+                    }
+                } else if meta.is_file() && self.is_relevant(&path) {
+                    found.insert(path);
+                }
+            }
+        }
+        found
+    }
+
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
+    }
+}
+
+/// Temporary and backup files editors write beside the file being saved: vim's `.x.swp`
+/// and its `4913` probe, `x~` backups, emacs's `.#x` locks and `#x#` autosaves, kate's
+/// `.x.kate-swp`, gedit's `.goutputstream-…`.
+fn is_editor_temporary(name: &str) -> bool {
+    name == "4913"
+        || name.ends_with('~')
+        || name.starts_with(".#")
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name.starts_with(".goutputstream")
+        || [".swp", ".swo", ".swx", ".tmp", ".kate-swp", ".bak"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+}
+
+/// Sorts the touched paths into added, modified and removed by comparing with the files
+/// known at the last build (the event kinds are not reliable for that: an editor that
+/// saves by renaming a new file over the old one reports a creation), and updates `known`.
+fn classify(scope: &Scope, known: &mut BTreeSet<PathBuf>, touched: BTreeSet<PathBuf>) -> Changes {
+    let mut changes = Changes::default();
+    for path in touched {
+        let exists = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+        let relative = scope.relative(&path);
+        match (known.contains(&path), exists) {
+            (true, true) => changes.modified.push(relative),
+            (true, false) => {
+                known.remove(&path);
+                changes.removed.push(relative);
+            }
+            (false, true) => {
+                known.insert(path);
+                changes.added.push(relative);
+            }
+            // Created and removed within one burst: an editor's temporary.
+            (false, false) => {}
+        }
+    }
+    changes
+}
+
+/// The changes between two scans (after the watcher lost events and asked for a rescan).
+fn difference(scope: &Scope, before: &BTreeSet<PathBuf>, after: &BTreeSet<PathBuf>) -> Changes {
+    Changes {
+        added: after
+            .difference(before)
+            .map(|p| scope.relative(p))
+            .collect(),
+        modified: Vec::new(),
+        removed: before
+            .difference(after)
+            .map(|p| scope.relative(p))
+            .collect(),
+    }
+}
+
+/// Builds `request`, then rebuilds after every change to the manuscript until `stop` is
+/// set, reporting each build to `report`. Returns when `stop` is set (checked between
+/// builds, so a build in progress completes and its outputs are whole), or with an error
+/// if the watcher cannot start (the input does not exist, or the system refuses a watch).
+pub fn watch(
+    request: &BuildRequest,
+    stop: &AtomicBool,
+    mut report: impl FnMut(WatchEvent),
+) -> Result<(), Error> {
+    let scope = Scope::new(request)?;
+    let watch_error = |e: notify_debouncer_full::notify::Error| {
+        Error::io(&request.input, std::io::Error::other(e.to_string()))
+    };
+    let (sender, events) = mpsc::channel::<DebounceEventResult>();
+    let mut debouncer = new_debouncer(DEBOUNCE, None, sender).map_err(watch_error)?;
+    // Watch before the first build, so a save made while it runs is not missed.
+    debouncer
+        .watch(&scope.root, scope.recursive_mode())
+        .map_err(watch_error)?;
+    let mut known = scope.scan();
+    report(WatchEvent::Rebuilt(rebuild(request, None)));
+
+    while !stop.load(Ordering::SeqCst) {
+        let first = match events.recv_timeout(POLL) {
+            Ok(batch) => batch,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        // Everything already waiting belongs to the same rebuild.
+        let batches: Vec<DebounceEventResult> =
+            std::iter::once(first).chain(events.try_iter()).collect();
+        let mut touched = BTreeSet::new();
+        let mut rescan = false;
+        for batch in batches {
+            match batch {
+                Ok(debounced) => {
+                    for event in debounced {
+                        rescan |= event.need_rescan();
+                        // Reading a file (as the build itself does) changes nothing.
+                        if matches!(event.kind, EventKind::Access(_)) {
+                            continue;
+                        }
+                        touched
+                            .extend(event.paths.iter().filter(|p| scope.is_relevant(p)).cloned());
+                    }
+                }
+                Err(errors) => {
+                    for error in errors {
+                        report(WatchEvent::WatchError(error.to_string()));
+                    }
+                }
+            }
+        }
+        let changes = if rescan {
+            let now = scope.scan();
+            let mut changes = difference(&scope, &known, &now);
+            changes.modified = touched
+                .iter()
+                .filter(|p| known.contains(*p) && now.contains(*p))
+                .map(|p| scope.relative(p))
+                .collect();
+            known = now;
+            changes
+        } else {
+            classify(&scope, &mut known, touched)
+        };
+        if changes.is_empty() && !rescan {
+            continue;
+        }
+        report(WatchEvent::Rebuilt(rebuild(request, Some(changes))));
+    }
+    debouncer.stop();
+    Ok(())
+}
+
+fn rebuild(request: &BuildRequest, changes: Option<Changes>) -> Rebuild {
+    let start = Instant::now();
+    let result = crate::build::build(request);
+    Rebuild {
+        changes,
+        elapsed: start.elapsed(),
+        result,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn folder_scope(root: &Path) -> Scope {
+        Scope {
+            root: root.to_path_buf(),
+            single: None,
+            out_dir: root.join("out"),
+        }
+    }
+
+    #[test]
+    fn only_files_the_build_reads_are_relevant() {
+        let root = Path::new("/book");
+        let scope = folder_scope(root);
+        for yes in [
+            "01-a.md",
+            "book.yaml",
+            "img/map.png",
+            "fonts/x.otf",
+            "cover.JPG",
+        ] {
+            assert!(scope.is_relevant(&root.join(yes)), "{yes}");
+        }
+        for no in [
+            "out/book.epub",
+            "out/cover.png",
+            "notes/draft.md",
+            ".git/x.png",
+            ".01-a.md.swp",
+            "01-a.md~",
+            "4913",
+            ".#01-a.md",
+            "#01-a.md#",
+            "todo.txt",
+            "sub/book.yaml",
+        ] {
+            assert!(!scope.is_relevant(&root.join(no)), "{no}");
+        }
+        assert!(!scope.is_relevant(Path::new("/elsewhere/a.md")));
+    }
+
+    #[test]
+    fn a_single_file_scope_ignores_other_markdown() {
+        let scope = Scope {
+            root: PathBuf::from("/home/me"),
+            single: Some("essay.md".into()),
+            out_dir: PathBuf::from("/home/me/out"),
+        };
+        assert!(scope.is_relevant(Path::new("/home/me/essay.md")));
+        assert!(scope.is_relevant(Path::new("/home/me/figure.png")));
+        assert!(!scope.is_relevant(Path::new("/home/me/other.md")));
+        assert!(!scope.is_relevant(Path::new("/home/me/img/figure.png")));
+    }
+
+    #[test]
+    fn changes_are_classified_against_the_known_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let scope = folder_scope(root);
+        std::fs::write(root.join("01-a.md"), "# A\n").unwrap();
+        std::fs::write(root.join("02-b.md"), "# B\n").unwrap();
+        let mut known = scope.scan();
+        assert_eq!(known.len(), 2);
+        std::fs::write(root.join("03-c.md"), "# C\n").unwrap();
+        std::fs::remove_file(root.join("02-b.md")).unwrap();
+        let touched: BTreeSet<PathBuf> = ["01-a.md", "02-b.md", "03-c.md", "04-gone.md"]
+            .iter()
+            .map(|n| root.join(n))
+            .collect();
+        let changes = classify(&scope, &mut known, touched);
+        assert_eq!(changes.added, vec![PathBuf::from("03-c.md")]);
+        assert_eq!(changes.modified, vec![PathBuf::from("01-a.md")]);
+        assert_eq!(changes.removed, vec![PathBuf::from("02-b.md")]);
+        assert_eq!(known, scope.scan());
+    }
+}
