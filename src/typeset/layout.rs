@@ -693,12 +693,12 @@ impl<'b, 'f> Layout<'b, 'f> {
             s.mark = Some("Notes".into());
             s.new_page = self.style.chapter_break == ChapterBreak::NewPage;
         }
-        let nsize = self.style.size * 0.91;
-        let frame = Frame {
-            size: nsize,
-            leading: (nsize * 1.32 * 2.0).round() / 2.0,
-            ..self.body()
-        };
+        // Endnotes at text size: they are read as a section of their own at the end, not
+        // glanced at in a page foot like footnotes, and a smaller size under a full-size
+        // "Notes" heading reads (and measures, in typeset-metrics, which counts body lines
+        // by size) as a heading with nothing of its own size after it.
+        let nsize = self.style.size;
+        let frame = self.body();
         let mut group: Option<usize> = None;
         for note in &book.notes {
             if book.meta.note_numbering == NoteNumbering::Chapter && group != Some(note.chapter) {
