@@ -9,7 +9,7 @@ use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
 use crate::typeset::items::{build, AnchorKey, Flat, LinkRef, RunStyle};
 use crate::typeset::linebreak::{break_paragraph, Breaker, Passes};
-use crate::typeset::lines::{set_lines, Align};
+use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::Style;
@@ -449,7 +449,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
         }
-        let lines = set_lines(&par, &breaking.breaks, measure, align);
+        let lines = set_lines_tracked(
+            &par,
+            &breaking.breaks,
+            measure,
+            align,
+            passes.emergency.max_ratio_permille as f64 / 1000.0,
+        );
         let n = lines.len();
         let baseline = frame.leading - (frame.leading - frame.size) / 2.0 - frame.size * 0.2;
         for (k, line) in lines.into_iter().enumerate() {
