@@ -308,8 +308,15 @@ pub struct Paragraph {
     pub flat: Flat,
 }
 
-/// Penalties (TeX's plain values, plain.tex l.281–301).
-const HYPHEN_PENALTY: i32 = 50;
+/// The cost of a hyphen (Typst's 135, `typst-layout/src/inline/linebreak.rs`): TeX's 50
+/// hyphenates "way too eagerly" (Typst's source comment), and on the sample essay it
+/// hyphenated 19 % of full lines where Typst hyphenates a fifth to a half as often as TeX
+/// (typesetting.md §1, §6). Paired with TeX's demerits (p² added to the line's), 135 makes
+/// a hyphen cost about as much as one line at badness 130 (r ≈ 1.1).
+const HYPHEN_PENALTY: i32 = 135;
+/// Typst's edge surcharge: +15 % for each letter short of 5 on either side of the break,
+/// so "re-" and "-ing" splits give way to breaks in the middle of long words.
+const HYPHEN_EDGE_PERMILLE: i32 = 150;
 /// Hyphenating a capitalised English word (a proper noun): 1000 adds a million demerits,
 /// so it only wins over a line with a gap past 0.5 em.
 const PROPER_HYPHEN_PENALTY: i32 = 1000;
@@ -551,12 +558,49 @@ fn break_opportunities(flat: &Flat) -> Vec<usize> {
     out
 }
 
+/// The hyphenation points of `text` (one unbreakable segment of one style), as byte
+/// offsets with their penalty. Each maximal alphabetic run is hyphenated on its own, so
+/// punctuation, quotes, a possessive apostrophe or digits around a word do not stop it
+/// ("peasants’" → peas-ants’, "sabotage," → sab-o-tage,), while the run itself never breaks
+/// next to an apostrophe (typesetting.md §3: "Hyphenate only alphabetic runs"; typst#1389
+/// "does-n't", typst/hypher#13 "aujourd'-hui"). Capitalised runs (proper nouns in English)
+/// are a last resort at [`PROPER_HYPHEN_PENALTY`].
+fn hyphenation_points(h: &Hyphenator, text: &str, out: &mut Vec<(usize, i32)>) {
+    let mut scratch = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if !c.is_alphabetic() {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        while let Some((i, c)) = chars.next_if(|(_, c)| c.is_alphabetic()) {
+            end = i + c.len_utf8();
+        }
+        let run = &text[start..end];
+        scratch.clear();
+        h.points(run, &mut scratch);
+        let base = if scratch.is_empty() {
+            h.points_capitalised(run, &mut scratch);
+            PROPER_HYPHEN_PENALTY
+        } else {
+            HYPHEN_PENALTY
+        };
+        let letters = run.chars().count() as i32;
+        for &p in &scratch {
+            let left = run[..p].chars().count() as i32;
+            let short = (5 - left).max(0) + (5 - (letters - left)).max(0);
+            let cost = base + base * HYPHEN_EDGE_PERMILLE * short / 1000;
+            out.push((start + p, cost.min(INFINITE_PENALTY - 1)));
+        }
+    }
+}
+
 struct Builder<'a, 's, 'f> {
     shaper: &'a mut Shaper<'f>,
     hyphenator: Option<&'s Hyphenator>,
     items: Vec<Item>,
     content: Vec<Content>,
-    points: Vec<usize>,
+    points: Vec<(usize, i32)>,
 }
 
 impl Builder<'_, '_, '_> {
@@ -583,30 +627,14 @@ impl Builder<'_, '_, '_> {
             let text = &flat.text[piece];
             let word = self.shaper.shape(text, style.face, style.size);
             self.points.clear();
-            let mut proper = false;
             if hyphenate && style.hyphenate {
                 if let Some(h) = self.hyphenator {
-                    // The alphabetic core, without quotes or punctuation around it.
-                    let core_start = text.find(char::is_alphabetic).unwrap_or(text.len());
-                    let core_end = text.rfind(char::is_alphabetic).map_or(core_start, |i| {
-                        i + text[i..].chars().next().map_or(1, char::len_utf8)
-                    });
-                    if core_start < core_end {
-                        let core = &text[core_start..core_end];
-                        h.points(core, &mut self.points);
-                        if self.points.is_empty() {
-                            h.points_capitalised(core, &mut self.points);
-                            proper = !self.points.is_empty();
-                        }
-                        for p in &mut self.points {
-                            *p += core_start;
-                        }
-                    }
+                    hyphenation_points(h, text, &mut self.points);
                 }
             }
             let mut glyph_start = 0;
             let points = std::mem::take(&mut self.points);
-            for &p in &points {
+            for &(p, cost) in &points {
                 let Some(g) = word.glyph_at(p) else { continue };
                 if g <= glyph_start {
                     continue;
@@ -615,11 +643,6 @@ impl Builder<'_, '_, '_> {
                 let hyphen = self.shaper.shape("-", style.face, style.size);
                 let hw = hyphen.width(0..hyphen.glyphs.len());
                 let width = hw - hw * protrusion('-') / 1000;
-                let cost = if proper {
-                    PROPER_HYPHEN_PENALTY
-                } else {
-                    HYPHEN_PENALTY
-                };
                 self.push(
                     Item::Penalty {
                         width,
@@ -792,6 +815,30 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(costs, [1000, 1000, 1000, 50, 50, 50]);
+        // Proper nouns cost far more than common words; breaks near a word's edge
+        // (con-, -ple) more than breaks in its middle (Typst's edge surcharge).
+        assert_eq!(costs.len(), 6);
+        assert!(costs[..3].iter().all(|&c| c >= PROPER_HYPHEN_PENALTY));
+        assert!(costs[3..].iter().all(|&c| c < PROPER_HYPHEN_PENALTY / 4));
+        assert!(costs[0] > costs[1] && costs[3] > costs[4], "{costs:?}");
+        assert_eq!(costs[4], HYPHEN_PENALTY);
+    }
+
+    #[test]
+    fn alphabetic_runs_hyphenate_inside_punctuation() {
+        // A possessive, trailing punctuation and the word after an em dash all keep their
+        // hyphenation points; contractions never break at or next to the apostrophe.
+        let p = par(
+            &[Inline::Text(
+                "the peasants’ sabotage, farms—detachment doesn’t Constantinople’s end".into(),
+            )],
+            "en",
+        );
+        let s = sketch(&p);
+        assert!(s.contains("peas-|ants’"), "{s}");
+        assert!(s.contains("sab-|o-|tage,"), "{s}");
+        assert!(s.contains("—-|de-|tach-|ment"), "{s}");
+        assert!(s.contains("_doesn’t_"), "{s}");
+        assert!(s.contains("Con-|stan-|tino-|ple’s"), "{s}");
     }
 }

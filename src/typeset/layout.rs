@@ -9,7 +9,7 @@ use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
 use crate::typeset::items::{build, AnchorKey, Flat, LinkRef, RunStyle};
 use crate::typeset::linebreak::{break_paragraph, Breaker, Passes};
-use crate::typeset::lines::{set_lines, Align};
+use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::Style;
@@ -166,8 +166,21 @@ impl<'b, 'f> Layout<'b, 'f> {
     fn title_block(&mut self) {
         let meta = &self.book.meta;
         let size = self.style.size;
-        let mut lines: Vec<(String, FaceId, f32, f32)> =
-            vec![(meta.title.clone(), FaceId::Bold, size * 1.8, 0.0)];
+        let mut lines: Vec<(String, FaceId, f32, f32)> = Vec::new();
+        // A title too long for one line breaks after its colon ("Stalinism: / The
+        // Complete Negation of Socialism"), where title and subtitle meet, rather than
+        // wherever the measure runs out.
+        let title = self
+            .shaper
+            .shape(&meta.title, FaceId::Bold, mpt(size * 1.8));
+        let too_long = title.width(0..title.glyphs.len()) > mpt(self.style.measure());
+        match meta.title.split_once(": ") {
+            Some((main, rest)) if too_long && !rest.trim().is_empty() => {
+                lines.push((format!("{main}:"), FaceId::Bold, size * 1.8, 0.0));
+                lines.push((rest.to_string(), FaceId::Bold, size * 1.8, 0.0));
+            }
+            _ => lines.push((meta.title.clone(), FaceId::Bold, size * 1.8, 0.0)),
+        }
         if let Some(sub) = &meta.subtitle {
             lines.push((sub.clone(), FaceId::Italic, size * 1.2, size * 0.4));
         }
@@ -433,8 +446,11 @@ impl<'b, 'f> Layout<'b, 'f> {
         } else {
             None
         };
-        let par = build(flat, &mut self.shaper, hyph, mpt(indent));
+        let mut par = build(flat, &mut self.shaper, hyph, mpt(indent));
         let em = mpt(frame.size);
+        if align == Align::Center {
+            balance(&mut par.items, mpt(frame.width));
+        }
         let space = self.shaper.shape(" ", FaceId::Regular, em);
         let passes = if align == Align::Justify {
             Passes::justified(em, space.width(0..space.glyphs.len()))
@@ -449,7 +465,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
         }
-        let lines = set_lines(&par, &breaking.breaks, measure, align);
+        let lines = set_lines_tracked(
+            &par,
+            &breaking.breaks,
+            measure,
+            align,
+            passes.emergency.max_ratio_permille as f64 / 1000.0,
+        );
         let n = lines.len();
         let baseline = frame.leading - (frame.leading - frame.size) / 2.0 - frame.size * 0.2;
         for (k, line) in lines.into_iter().enumerate() {
@@ -693,12 +715,12 @@ impl<'b, 'f> Layout<'b, 'f> {
             s.mark = Some("Notes".into());
             s.new_page = self.style.chapter_break == ChapterBreak::NewPage;
         }
-        let nsize = self.style.size * 0.91;
-        let frame = Frame {
-            size: nsize,
-            leading: (nsize * 1.32 * 2.0).round() / 2.0,
-            ..self.body()
-        };
+        // Endnotes at text size: they are read as a section of their own at the end, not
+        // glanced at in a page foot like footnotes, and a smaller size under a full-size
+        // "Notes" heading reads (and measures, in typeset-metrics, which counts body lines
+        // by size) as a heading with nothing of its own size after it.
+        let nsize = self.style.size;
+        let frame = self.body();
         let mut group: Option<usize> = None;
         for note in &book.notes {
             if book.meta.note_numbering == NoteNumbering::Chapter && group != Some(note.chapter) {
@@ -782,6 +804,31 @@ impl<'b, 'f> Layout<'b, 'f> {
                 );
             }
         }
+    }
+}
+
+/// Balances centred text that needs more than one line: its last line loses the
+/// `\parfillskip` (fill glue), so the breaker prices every line's shortfall alike and
+/// spreads the words evenly instead of filling all lines but the last (the usual treatment
+/// of display titles; TeX users get it from `\parfillskip=0pt` with centred ragged glue).
+fn balance(items: &mut [crate::typeset::linebreak::Item], measure: i64) {
+    use crate::typeset::linebreak::Item;
+    let natural: i64 = items
+        .iter()
+        .map(|i| match i {
+            Item::Box { width, .. } | Item::Glue { width, .. } => *width,
+            Item::Penalty { .. } => 0,
+        })
+        .sum();
+    if natural <= measure {
+        return;
+    }
+    if let Some(Item::Glue { fill, .. }) = items
+        .iter_mut()
+        .rev()
+        .find(|i| matches!(i, Item::Glue { fill: true, .. }))
+    {
+        *fill = false;
     }
 }
 

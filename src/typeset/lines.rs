@@ -35,6 +35,27 @@ pub struct SetLine {
 
 /// Sets the lines of `par` broken at `breaks` in `measure` milli-points.
 pub fn set_lines(par: &Paragraph, breaks: &[usize], measure: i64, align: Align) -> Vec<SetLine> {
+    set_lines_tracked(par, breaks, measure, align, f64::INFINITY)
+}
+
+/// Most letter-spacing the last resort adds, in thousandths of the font size (1 %: well
+/// under microtype's default ±2 % expansion, and under the tracking range InDesign's
+/// justification settings are commonly given).
+const MAX_TRACKING_PERMILLE: f64 = 10.0;
+
+/// Like [`set_lines`], but a justified line whose glue would have to stretch past
+/// `max_ratio` (an impossible line: no break gives it more material, e.g. a first line
+/// followed by a long unhyphenatable name) takes the excess first as letter-spacing, at
+/// most [`MAX_TRACKING_PERMILLE`] of the font size per glyph, before its spaces widen
+/// further. Typst's `justification-limits` tracking does the same when turned on; it is
+/// the final resort, used only where word spaces alone would pass the 0.5 em gate.
+pub fn set_lines_tracked(
+    par: &Paragraph,
+    breaks: &[usize],
+    measure: i64,
+    align: Align,
+    max_ratio: f64,
+) -> Vec<SetLine> {
     let mut lines = Vec::with_capacity(breaks.len());
     let mut start = first_box(&par.items);
     let mut seen_anchor = vec![false; par.flat.anchors.len()];
@@ -51,6 +72,7 @@ pub fn set_lines(par: &Paragraph, breaks: &[usize], measure: i64, align: Align) 
                 align
             },
             &mut seen_anchor,
+            max_ratio,
         ));
         start = line_start(&par.items, b);
     }
@@ -80,6 +102,7 @@ fn set_line(
     measure: i64,
     align: Align,
     seen_anchor: &mut [bool],
+    max_ratio: f64,
 ) -> SetLine {
     let items = &par.items[start..b];
     let (mut width, mut stretch, mut shrink, mut fill) = (0i64, 0i64, 0i64, false);
@@ -119,11 +142,37 @@ fn set_line(
     let natural = width + hyphen_width;
     let delta = measure + protrude - natural;
     // Glue ratio, as a fraction applied to each glue's stretch or shrink.
-    let ratio = match align {
+    let mut ratio = match align {
         Align::Justify if delta > 0 && !fill && stretch > 0 => delta as f64 / stretch as f64,
         _ if delta < 0 && shrink > 0 => (delta as f64 / shrink as f64).max(-1.0),
         _ => 0.0,
     };
+    // Letter-spacing (milli-points per glyph) for an impossible line; see
+    // [`set_lines_tracked`].
+    let mut tracking = 0.0;
+    if align == Align::Justify && ratio > max_ratio {
+        let (mut glyphs, mut size) = (0usize, 0i64);
+        for (item, content) in items.iter().zip(&par.content[start..b]) {
+            if let (
+                Item::Box { .. },
+                Content::Piece {
+                    glyphs: g, style, ..
+                },
+            ) = (item, content)
+            {
+                glyphs += g.len();
+                if let Some(st) = par.flat.styles.get(*style as usize) {
+                    size = size.max(st.size);
+                }
+            }
+        }
+        if glyphs > 1 {
+            let excess = delta as f64 - stretch as f64 * max_ratio;
+            tracking =
+                (excess / (glyphs - 1) as f64).min(size as f64 * MAX_TRACKING_PERMILLE / 1000.0);
+            ratio = (delta as f64 - tracking * (glyphs - 1) as f64) / stretch as f64;
+        }
+    }
     let x0 = match align {
         Align::Center if delta > 0 => (delta - protrude) / 2,
         _ => 0,
@@ -159,8 +208,9 @@ fn set_line(
                         .iter()
                         .enumerate()
                         .map(|(k, g)| (g.id, g.advance, word.glyph_text(glyphs.start + k))),
+                    tracking,
                 );
-                pen += word.width(glyphs.clone()) as f64;
+                pen += word.width(glyphs.clone()) as f64 + tracking * glyphs.len() as f64;
                 line.size = line.size.max(st.size as f32 / MPT as f32);
                 if let Some(a) = st.anchor {
                     if let Some(seen) = seen_anchor.get_mut(a as usize) {
@@ -255,6 +305,7 @@ fn set_line(
                     .iter()
                     .enumerate()
                     .map(|(k, g)| (g.id, g.advance, h.glyph_text(k))),
+                0.0,
             );
         }
     }
@@ -268,6 +319,7 @@ fn push_glyphs<'a>(
     rise: i64,
     pen: f64,
     glyphs: impl Iterator<Item = (u16, i64, &'a str)>,
+    tracking: f64,
 ) {
     let size_pt = size as f32 / MPT as f32;
     let y = -(rise as f32) / MPT as f32;
@@ -288,7 +340,7 @@ fn push_glyphs<'a>(
         for (id, advance, text) in glyphs {
             run.glyphs.push(Glyph {
                 id,
-                advance: advance as f32 / MPT as f32,
+                advance: ((advance as f64 + tracking) / MPT as f64) as f32,
                 text: text.to_string(),
             });
         }

@@ -61,6 +61,9 @@ pub fn resolve_needs(strips: &mut [Strip]) {
     }
 }
 
+/// Rounding slack when testing whether strips fit, in points.
+const SLACK: f32 = 0.01;
+
 /// Lays `strips` onto pages of `style`.
 pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
     let top = style.margin_top;
@@ -91,8 +94,11 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
         let mut new_page = !empty && strip.new_page;
         if !empty && !new_page {
             let need = chain(i, false);
-            let needed_fits_fresh = y + need > avail && chain(i, true) <= avail;
-            new_page = needed_fits_fresh || y + strip.space_before + strip.height > avail;
+            // Heights are f32 sums (leadings like 20.125 pt are inexact), so compare with
+            // a slack: otherwise a chain that exactly fills the page can test as not
+            // fitting for its first line yet fitting line by line, leaving an orphan.
+            let needed_fits_fresh = y + need > avail + SLACK && chain(i, true) <= avail + SLACK;
+            new_page = needed_fits_fresh || y + strip.space_before + strip.height > avail + SLACK;
         }
         if new_page {
             out.pages.push(std::mem::take(&mut page));
