@@ -73,8 +73,27 @@ pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8
     {
         return Err(Error::Pdf(w.msg.clone()));
     }
+    drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
     save(&mut lo)
+}
+
+/// printpdf writes its own information dictionary (with a random /ID and clock dates we
+/// replace) as the last object; [`finish`] writes quire's. Removing printpdf's by id,
+/// and giving its number back when it is the last one, leaves the same object numbers a
+/// prune-and-renumber pass would, without lopdf's whole-document traversals (its
+/// `traverse_objects` checks each reference against a Vec of those seen: quadratic in
+/// the number of objects, half of the novel's build time).
+fn drop_printpdf_info(lo: &mut lopdf::Document) {
+    let Ok(id) = lo.trailer.get(b"Info").and_then(Object::as_reference) else {
+        return;
+    };
+    // The trailer's /Info entry stays (it keeps its place in the trailer) until
+    // `finish` points it at quire's dictionary.
+    lo.objects.remove(&id);
+    if id.0 == lo.max_id {
+        lo.max_id -= 1;
+    }
 }
 
 /// The lopdf post-processing: catalog entries, outline, metadata, structure, /ID.
@@ -140,9 +159,6 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 /// §7.5.7–7.5.8): the structure tree has one small dictionary per text run, and packing
 /// them halves the file.
 fn save(lo: &mut lopdf::Document) -> Result<Vec<u8>, Error> {
-    // Objects printpdf wrote and nothing references any more (its Info dictionary).
-    lo.prune_objects();
-    lo.renumber_objects();
     lo.compress();
     lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
     let mut out = Vec::new();
