@@ -159,7 +159,7 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 /// §7.5.7–7.5.8): the structure tree has one small dictionary per text run, and packing
 /// them halves the file.
 fn save(lo: &mut lopdf::Document) -> Result<Vec<u8>, Error> {
-    lo.compress();
+    compress_streams(lo);
     lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
     let mut out = Vec::new();
     lo.save_modern(&mut out)
@@ -181,6 +181,40 @@ fn save(lo: &mut lopdf::Document) -> Result<Vec<u8>, Error> {
         )));
     }
     Ok(out)
+}
+
+/// zlib level for the streams (content streams, font programs, ToUnicode CMaps). On the
+/// essay ×10, level 9 (lopdf's) made the PDF 3% smaller than 6 for 35% more build time;
+/// level 3 was 14% larger for little gain in time.
+const ZLIB_LEVEL: u32 = 6;
+
+/// Flate-compress every stream that allows it and has no filter yet, when that saves
+/// bytes (the rule lopdf's `Stream::compress` applies, at a lower level).
+fn compress_streams(lo: &mut lopdf::Document) {
+    use std::io::Write as _;
+    let level = flate2::Compression::new(ZLIB_LEVEL);
+    for object in lo.objects.values_mut() {
+        let Object::Stream(stream) = object else {
+            continue;
+        };
+        if !stream.allows_compression || stream.dict.get(b"Filter").is_ok() {
+            continue;
+        }
+        let mut encoder = flate2::write::ZlibEncoder::new(
+            Vec::with_capacity(stream.content.len() / 3),
+            level,
+        );
+        if encoder.write_all(&stream.content).is_err() {
+            continue;
+        }
+        let Ok(compressed) = encoder.finish() else {
+            continue;
+        };
+        if compressed.len() + 19 < stream.content.len() {
+            stream.dict.set("Filter", "FlateDecode");
+            stream.set_content(compressed);
+        }
+    }
 }
 
 /// Bytes no digest-derived content will contain by chance in an ASCII-hex string.
