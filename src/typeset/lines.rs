@@ -289,7 +289,7 @@ fn push_glyphs<'a>(
             run.glyphs.push(Glyph {
                 id,
                 advance: advance as f32 / MPT as f32,
-                text: text.to_string(),
+                text: text.into(),
             });
         }
     }
