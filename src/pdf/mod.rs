@@ -24,11 +24,11 @@ use crate::model::Asset;
 use crate::typeset::document::Document;
 use lopdf::{Dictionary, Object, StringFormat};
 use printpdf::{
-    Codepoint, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions,
-    PrintpdfFontMeta, Pt, TextItem,
+    Codepoint, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, PrintpdfFontMeta,
+    Pt, TextItem,
 };
-use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// Write `doc` as a PDF. `assets` are the book's assets, indexed by
 /// [`crate::typeset::document::PlacedImage::asset`].
@@ -89,7 +89,9 @@ pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8
 }
 
 /// A page showing every glyph of every embedded face once, with the text it stands for.
-fn font_usage_page(faces: &BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>) -> PdfPage {
+fn font_usage_page(
+    faces: &BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>,
+) -> PdfPage {
     let mut ops = vec![Op::StartTextSection];
     for face in faces.values() {
         ops.push(Op::SetFont {
@@ -141,7 +143,10 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
         Ok(Object::Array(kids)) => kids.pop(),
         _ => None,
     };
-    let count = pages.get(b"Kids").and_then(Object::as_array).map_or(0, Vec::len);
+    let count = pages
+        .get(b"Kids")
+        .and_then(Object::as_array)
+        .map_or(0, Vec::len);
     pages.set("Count", Object::Integer(count as i64));
     let Some(Ok(page_id)) = last.as_ref().map(Object::as_reference) else {
         return Err(broken("font usage page"));
@@ -187,7 +192,9 @@ fn write_text(
         };
         jobs.push((page, contents, bytes, 0usize, false));
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for part in jobs.chunks_mut(chunk) {

@@ -205,7 +205,14 @@ mod tests {
 
     #[test]
     fn glyph_text_round_trips_short_and_long_text() {
-        for s in ["", " ", "ffi", "é", "е́", "a\u{301}\u{302}\u{303}\u{304}\u{305}\u{306}"] {
+        for s in [
+            "",
+            " ",
+            "ffi",
+            "é",
+            "е́",
+            "a\u{301}\u{302}\u{303}\u{304}\u{305}\u{306}",
+        ] {
             let t = GlyphText::from(s);
             assert_eq!(t.as_str(), s);
             assert_eq!(t, s);

@@ -258,6 +258,11 @@ fn set_line(
             );
         }
     }
+    // Runs grow glyph by glyph; without trimming, a long book keeps up to half again
+    // its glyphs' memory as spare capacity until the end of typesetting.
+    for run in &mut line.runs {
+        run.glyphs.shrink_to_fit();
+    }
     line
 }
 
