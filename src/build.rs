@@ -119,42 +119,84 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
     // Temporaries of builds that were killed mid-write (they cannot clean up themselves).
     crate::output::remove_stale_temporaries(&request.out_dir);
     let stem = file_stem(&book.meta.title);
+    // EPUB and PDF are independent once the book is parsed: build them on two threads.
+    // Each backend is deterministic on its own, and the outputs are collected in a fixed
+    // order, so threading changes no byte and no report order.
+    let (epub, pdf) = std::thread::scope(|scope| {
+        let epub = request
+            .formats
+            .epub
+            .then(|| scope.spawn(|| write_epub(request, &book, &stem)));
+        let pdf = request
+            .formats
+            .pdf
+            .then(|| write_pdf(request, &book, &sources, &stem));
+        (epub.map(join), pdf)
+    });
     let mut outputs = Vec::new();
-    if request.formats.epub {
-        let start = Instant::now();
-        let options = crate::epub::EpubOptions {
-            timestamp: request.timestamp,
-        };
-        let bytes = crate::epub::write(&book, &options)?;
-        let path = request.out_dir.join(format!("{stem}.epub"));
-        crate::output::write_atomic(&path, &bytes)?;
-        outputs.push(Output {
-            format: Format::Epub,
-            path,
-            size: bytes.len(),
-            elapsed: start.elapsed(),
-        });
+    if let Some(epub) = epub {
+        outputs.push(epub?);
     }
-    if request.formats.pdf {
-        let start = Instant::now();
-        let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
-        let (document, warnings) = crate::typeset::typeset(&book, &fonts);
+    if let Some(pdf) = pdf {
+        let (output, warnings) = pdf?;
         diagnostics.extend(warnings);
-        let bytes = crate::pdf::write(&document, &fonts, &book.assets)?;
-        let path = request.out_dir.join(format!("{stem}.pdf"));
-        crate::output::write_atomic(&path, &bytes)?;
-        outputs.push(Output {
-            format: Format::Pdf,
-            path,
-            size: bytes.len(),
-            elapsed: start.elapsed(),
-        });
+        outputs.push(output);
     }
     Ok(BuildReport {
         sources,
         diagnostics,
         outputs,
     })
+}
+
+/// A scoped thread's result; a panic in it (a bug) is re-raised here, as it would have
+/// been without the thread.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+fn write_epub(request: &BuildRequest, book: &Book, stem: &str) -> Result<Output, Error> {
+    let start = Instant::now();
+    let options = crate::epub::EpubOptions {
+        timestamp: request.timestamp,
+    };
+    let bytes = crate::epub::write(book, &options)?;
+    let path = request.out_dir.join(format!("{stem}.epub"));
+    crate::output::write_atomic(&path, &bytes)?;
+    Ok(Output {
+        format: Format::Epub,
+        path,
+        size: bytes.len(),
+        elapsed: start.elapsed(),
+    })
+}
+
+fn write_pdf(
+    request: &BuildRequest,
+    book: &Book,
+    sources: &SourceMap,
+    stem: &str,
+) -> Result<(Output, Vec<Diagnostic>), Error> {
+    let start = Instant::now();
+    let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
+    let (document, warnings) = crate::typeset::typeset(book, &fonts);
+    let bytes = crate::pdf::write(&document, &fonts, &book.assets)?;
+    // The Document is the largest structure of the build; free it before writing.
+    drop(document);
+    let path = request.out_dir.join(format!("{stem}.pdf"));
+    crate::output::write_atomic(&path, &bytes)?;
+    Ok((
+        Output {
+            format: Format::Pdf,
+            path,
+            size: bytes.len(),
+            elapsed: start.elapsed(),
+        },
+        warnings,
+    ))
 }
 
 /// A file name for the book's outputs: a lowercase ASCII slug of its title, e.g.

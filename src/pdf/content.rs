@@ -11,18 +11,18 @@ use super::images::ImageXObject;
 use super::subset::EmbeddedFace;
 use crate::typeset::document::{Document, FaceId, GlyphRun, LinkTarget, Page, Rect};
 use printpdf::{
-    Actions, BorderArray, Codepoint, Color, ColorArray, DictItem, HighlightingMode, LinkAnnotation,
-    Op, PaintMode, PdfFontHandle, PdfPage, Pt, Rgb, TextItem, TextMatrix, XObjectTransform,
+    Actions, BorderArray, Color, ColorArray, HighlightingMode, LinkAnnotation, Op, PaintMode,
+    PdfPage, Pt, Rgb, XObjectTransform,
 };
 use std::collections::BTreeMap;
 
-/// The printpdf page for `page`, and how many marked runs (MCIDs) it has.
+/// The printpdf page for `page`: its pictures, rules and links. The text is not in it:
+/// [`text_content`] writes it straight into the content stream.
 pub(crate) fn page_ops(
     doc: &Document,
     page: &Page,
-    faces: &BTreeMap<FaceId, EmbeddedFace>,
     images: &BTreeMap<usize, ImageXObject>,
-) -> (PdfPage, usize) {
+) -> PdfPage {
     let height = finite(doc.height);
     let mut ops = Vec::new();
 
@@ -80,40 +80,6 @@ pub(crate) fn page_ops(
         ops.push(Op::EndMarkedContent);
     }
 
-    // Text in the Document's reading order, which is the order text extraction and the
-    // structure tree follow.
-    let mut mcid = 0usize;
-    if !page.runs.is_empty() {
-        ops.push(Op::StartTextSection);
-        for run in &page.runs {
-            let Some(face) = faces.get(&run.face) else {
-                continue;
-            };
-            let Some(items) = glyph_items(run, face) else {
-                continue;
-            };
-            ops.push(Op::BeginMarkedContentWithProperties {
-                tag: "Span".into(),
-                properties: DictItem::Dict {
-                    map: BTreeMap::from([("MCID".to_string(), DictItem::Int(mcid as i64))]),
-                },
-            });
-            ops.push(Op::SetFont {
-                font: PdfFontHandle::External(face.id.clone()),
-                size: Pt(run.size),
-            });
-            ops.push(Op::SetTextMatrix {
-                matrix: TextMatrix::Translate(Pt(finite(run.x)), Pt(height - finite(run.y))),
-            });
-            ops.push(Op::ShowText {
-                items: vec![TextItem::GlyphIds(items)],
-            });
-            ops.push(Op::EndMarkedContent);
-            mcid += 1;
-        }
-        ops.push(Op::EndTextSection);
-    }
-
     for link in &page.links {
         let r = flip(link.rect, height);
         let actions = match &link.target {
@@ -140,48 +106,101 @@ pub(crate) fn page_ops(
     }
 
     let size = printpdf::Rect::from_wh(Pt(finite(doc.width)), Pt(height));
-    (
-        PdfPage {
-            media_box: size.clone(),
-            trim_box: size.clone(),
-            crop_box: size,
-            ops,
-        },
-        mcid,
-    )
+    PdfPage {
+        media_box: size.clone(),
+        trim_box: size.clone(),
+        crop_box: size,
+        ops,
+    }
 }
 
-/// The run's glyphs as subset glyph ids with TJ adjustments.
+/// The page's text as content-stream operators, appended to `out`, and how many marked
+/// runs (MCIDs) it has.
+///
+/// These are exactly the bytes printpdf 0.12.8 and lopdf write for the operations
+/// `BT`, then per run `/Span <</MCID n>> BDC`, `Tf`, `Tm`, one `TJ` and `EMC`, then
+/// `ET` (printpdf's glyph-run merger turns a `Tm` + `ShowText` pair into `Tm` + `TJ`;
+/// lopdf joins operations with newlines, writes hex strings in upper case, separates
+/// array elements only before numbers, and reals with Rust's shortest `Display`). They
+/// are written here directly because going through printpdf's `Op`s costs an
+/// allocation per glyph (a `Codepoint` with its text, a lopdf string object), which was
+/// most of the PDF's build time and memory on a long book.
+pub(crate) fn text_content(
+    doc: &Document,
+    page: &Page,
+    faces: &BTreeMap<FaceId, EmbeddedFace>,
+    out: &mut Vec<u8>,
+) -> usize {
+    use std::io::Write as _;
+    let height = finite(doc.height);
+    let mut mcid = 0usize;
+    if page.runs.is_empty() {
+        return 0;
+    }
+    if !out.is_empty() {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"BT");
+    for run in &page.runs {
+        let Some(face) = faces.get(&run.face) else {
+            continue;
+        };
+        let size = finite(run.size);
+        if size <= 0.0 || run.glyphs.is_empty() {
+            continue;
+        }
+        // Writing into a Vec cannot fail.
+        let _ = write!(
+            out,
+            "\n/Span <</MCID {mcid}>> BDC\n/{} {} Tf\n1 0 0 1 {} {} Tm\n[",
+            face.id.0,
+            run.size,
+            finite(run.x),
+            height - finite(run.y)
+        );
+        glyph_array(run, face, out);
+        out.extend_from_slice(b"] TJ\nEMC");
+        mcid += 1;
+    }
+    out.extend_from_slice(b"\nET");
+    mcid
+}
+
+/// The run's glyphs as subset glyph ids with TJ adjustments: the inside of the `TJ`
+/// array.
 ///
 /// A PDF viewer advances the pen by each glyph's `/W` width; the typesetter's advance
 /// (kerning, justification) differs, and the difference is a TJ number in thousandths
 /// of an em, positive moving left (ISO 32000-1 §9.4.3). Positions are tracked
 /// cumulatively so rounding never drifts along a line.
-fn glyph_items(run: &GlyphRun, face: &EmbeddedFace) -> Option<Vec<Codepoint>> {
-    let size = finite(run.size);
-    if size <= 0.0 || run.glyphs.is_empty() {
-        return None;
-    }
-    let per_point = 1000.0 / f64::from(size);
+fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let per_point = 1000.0 / f64::from(finite(run.size));
     let (mut pen, mut target) = (0.0f64, 0.0f64);
-    let mut items = Vec::with_capacity(run.glyphs.len());
     for g in &run.glyphs {
         let gid = face.remap.get(&g.id).copied().unwrap_or(0);
         let natural = pen + face.widths.get(&gid).copied().unwrap_or(0.0);
         target += f64::from(finite(g.advance)) * per_point;
         // Whole thousandths of an em: 0.011 pt at 11 pt, a tenth of a pixel at 600 dpi.
-        // Most glyphs then need no adjustment at all (printpdf writes none for 0), which
+        // Most glyphs then need no adjustment at all (none is written for 0), which
         // halves the content streams; the cumulative pen keeps the error from drifting.
         let offset = (natural - target).round();
         pen = natural - offset;
-        items.push(Codepoint {
-            gid,
-            offset: offset as f32,
-            // One text per glyph id (ToUnicode maps a glyph id, not an occurrence).
-            cid: Some(face.text.get(&gid).cloned().unwrap_or_default()),
-        });
+        let [hi, lo] = gid.to_be_bytes();
+        out.extend_from_slice(&[
+            b'<',
+            HEX[usize::from(hi >> 4)],
+            HEX[usize::from(hi & 15)],
+            HEX[usize::from(lo >> 4)],
+            HEX[usize::from(lo & 15)],
+            b'>',
+        ]);
+        let offset = offset as f32;
+        if offset != 0.0 {
+            let _ = write!(out, " {offset}");
+        }
     }
-    Some(items)
 }
 
 /// A Document rectangle in PDF user space (lower-left corner, positive size).

@@ -113,17 +113,34 @@ pub(crate) fn embed_faces(
 /// Every glyph each face uses, with the first non-empty text seen for it in reading
 /// order (a glyph that is only ever the tail of a cluster keeps "").
 fn used_glyphs(doc: &Document) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
-    let mut used: BTreeMap<FaceId, BTreeMap<u16, String>> = BTreeMap::new();
+    // A table per face indexed by glyph id (a BTreeMap lookup per glyph of a long book
+    // was a measurable part of the PDF's time): `None` unused, `Some("")` used with no
+    // text so far.
+    let mut table: Vec<Vec<Option<&str>>> = vec![Vec::new(); FaceId::ALL.len()];
     for run in doc.pages.iter().flat_map(|p| &p.runs) {
-        let glyphs = used.entry(run.face).or_default();
+        let glyphs = &mut table[run.face.index()];
+        if glyphs.is_empty() {
+            glyphs.resize(usize::from(u16::MAX) + 1, None);
+        }
         for g in &run.glyphs {
-            let slot = glyphs.entry(g.id).or_default();
-            if slot.is_empty() {
-                slot.clone_from(&g.text);
+            let slot = &mut glyphs[usize::from(g.id)];
+            match slot {
+                Some(t) if !t.is_empty() => {}
+                _ => *slot = Some(g.text.as_str()),
             }
         }
     }
-    used.retain(|_, g| !g.is_empty());
+    let mut used = BTreeMap::new();
+    for (face, glyphs) in FaceId::ALL.into_iter().zip(table) {
+        let map: BTreeMap<u16, String> = glyphs
+            .iter()
+            .enumerate()
+            .filter_map(|(gid, t)| Some((gid as u16, (*t)?.to_string())))
+            .collect();
+        if !map.is_empty() {
+            used.insert(face, map);
+        }
+    }
     used
 }
 

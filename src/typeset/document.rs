@@ -104,7 +104,125 @@ pub struct Glyph {
     /// The Unicode text this glyph stands for (a ligature holds several characters; the
     /// second and later glyphs of one cluster hold ""). Feeds ToUnicode, so copying and
     /// `pdftotext` give back the words.
-    pub text: String,
+    pub text: GlyphText,
+}
+
+/// A glyph's text, stored inline when short (every letter, ligature and most
+/// combining sequences), so a document of millions of glyphs costs no allocation per
+/// glyph: a `String` here was 24 bytes plus a heap block per glyph, most of a long
+/// book's memory.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct GlyphText(TextRepr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum TextRepr {
+    /// Up to [`INLINE`] bytes of UTF-8 and their length.
+    Inline(u8, [u8; INLINE]),
+    /// Longer text (a long combining sequence).
+    Heap(Box<str>),
+}
+
+/// Bytes stored inline: with at most 7, the inline variant fits beside the heap
+/// variant's pointer, whose null niche then tells the two apart, so the text is 16 bytes
+/// and a glyph 24. Seven bytes hold any letter, the ffi/ffl ligatures and most
+/// combining sequences.
+const INLINE: usize = 7;
+
+impl Default for TextRepr {
+    fn default() -> Self {
+        TextRepr::Inline(0, [0; INLINE])
+    }
+}
+
+impl GlyphText {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Only whole UTF-8 strings are ever stored (see `From<&str>`).
+            TextRepr::Inline(len, buf) => {
+                std::str::from_utf8(&buf[..usize::from(*len).min(INLINE)]).unwrap_or("")
+            }
+            TextRepr::Heap(s) => s,
+        }
+    }
+
+    /// Whether there is no text.
+    pub fn is_empty(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
+
+impl From<&str> for GlyphText {
+    fn from(s: &str) -> Self {
+        if s.len() <= INLINE {
+            let mut buf = [0; INLINE];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            GlyphText(TextRepr::Inline(s.len() as u8, buf))
+        } else {
+            GlyphText(TextRepr::Heap(s.into()))
+        }
+    }
+}
+
+impl From<String> for GlyphText {
+    fn from(s: String) -> Self {
+        GlyphText::from(s.as_str())
+    }
+}
+
+impl std::ops::Deref for GlyphText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for GlyphText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for GlyphText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Debug for GlyphText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for GlyphText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Glyph, GlyphText};
+
+    #[test]
+    fn glyph_text_round_trips_short_and_long_text() {
+        for s in [
+            "",
+            " ",
+            "ffi",
+            "é",
+            "е́",
+            "a\u{301}\u{302}\u{303}\u{304}\u{305}\u{306}",
+        ] {
+            let t = GlyphText::from(s);
+            assert_eq!(t.as_str(), s);
+            assert_eq!(t, s);
+            assert_eq!(t.is_empty(), s.is_empty());
+        }
+        // No allocation per glyph: the text is inline and the glyph small.
+        assert!(std::mem::size_of::<Glyph>() <= 24);
+    }
 }
 
 /// An axis-aligned rectangle (top-left origin).

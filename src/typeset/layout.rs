@@ -847,7 +847,7 @@ pub fn simple_run(
         .map(|(i, g)| crate::typeset::document::Glyph {
             id: g.id,
             advance: g.advance as f32 / MPT as f32,
-            text: word.glyph_text(i).to_string(),
+            text: word.glyph_text(i).into(),
         })
         .collect();
     GlyphRun {

@@ -309,6 +309,11 @@ fn set_line(
             );
         }
     }
+    // Runs grow glyph by glyph; without trimming, a long book keeps up to half again
+    // its glyphs' memory as spare capacity until the end of typesetting.
+    for run in &mut line.runs {
+        run.glyphs.shrink_to_fit();
+    }
     line
 }
 
@@ -341,7 +346,7 @@ fn push_glyphs<'a>(
             run.glyphs.push(Glyph {
                 id,
                 advance: ((advance as f64 + tracking) / MPT as f64) as f32,
-                text: text.to_string(),
+                text: text.into(),
             });
         }
     }

@@ -33,6 +33,9 @@ pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
     layout.book();
     paginate::resolve_needs(&mut layout.strips);
     let mut paged = paginate::paginate(&layout.strips, &style);
+    // The pages hold copies of the strips' runs: free the originals now rather than at
+    // the end (half the typesetter's peak memory on a long book).
+    layout.strips = Vec::new();
 
     // Links: internal targets resolve to destinations; unknown ids are dropped (the parser
     // reports broken internal links).

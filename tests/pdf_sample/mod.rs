@@ -36,9 +36,9 @@ pub fn shape(fonts: &FontSet, face: FaceId, size: f32, text: &str) -> Vec<Glyph>
             id: info.glyph_id as u16,
             advance: p.x_advance as f32 * scale,
             text: if first {
-                text[start..end].to_string()
+                text[start..end].into()
             } else {
-                String::new()
+                Default::default()
             },
         });
     }
