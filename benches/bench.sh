@@ -56,14 +56,15 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 measure() {
     local label=$1
     shift
-    local times=() rss=()
+    local times=() rss=() cpus=()
     "$@" >/dev/null 2>&1 || { printf '%-34s FAILED: %s\n' "$label" "$*"; return; }  # warm-up
     for ((r = 0; r < RUNS; r++)); do
         local out
-        /usr/bin/time -o "$WORK/time" -f "%e %M" "$@" >/dev/null 2>&1
-        out=$(tail -1 "$WORK/time")
-        times+=("${out% *}")
-        rss+=("${out#* }")
+        /usr/bin/time -o "$WORK/time" -f "%e %M %U %S" "$@" >/dev/null 2>&1
+        read -r e m u s < <(tail -1 "$WORK/time")
+        times+=("$e")
+        rss+=("$m")
+        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
     done
     local t m
     t=$(printf '%s\n' "${times[@]}" | median)
@@ -75,12 +76,15 @@ measure() {
         t=$(grep -o '"median": *[0-9.e-]*' "$json" | head -1 | sed 's/.*: *//')
     fi
     m=$(printf '%s\n' "${rss[@]}" | median)
-    printf '%-34s %9.1f ms %9.1f MiB\n' "$label" "$(awk -v t="$t" 'BEGIN{print t*1000}')" \
-        "$(awk -v m="$m" 'BEGIN{print m/1024}')"
+    local c
+    c=$(printf '%s\n' "${cpus[@]}" | median)
+    printf '%-34s %9.1f ms %9.1f MiB %9.0f ms\n' "$label" "$(awk -v t="$t" 'BEGIN{print t*1000}')" \
+        "$(awk -v m="$m" 'BEGIN{print m/1024}')" "$(awk -v c="$c" 'BEGIN{print c*1000}')"
 }
 
 echo "quire: $QUIRE ($RUNS runs per case, medians)"
-printf '%-34s %12s %13s\n' case "wall time" "peak RSS"
+printf '%-34s %12s %13s %12s\n' case "wall time" "peak RSS" "CPU (u+s)"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 OUT="$WORK/out"
 measure "sample, EPUB + PDF" "$QUIRE" build "$WORK/x1" -o "$OUT"
 measure "sample, EPUB only" "$QUIRE" build --epub "$WORK/x1" -o "$OUT"
@@ -107,9 +111,16 @@ if [[ -z "${NO_OTHERS:-}" ]]; then
         typst_cmd=("$TYPST_PYTHON" -c 'import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2])')
     fi
     if [[ ${#typst_cmd[@]} -gt 0 ]] && command -v pandoc >/dev/null; then
-        # Typst gets the same text through pandoc's typst writer (converted once, not timed).
+        # Typst gets the same text as justified, hyphenated paragraphs: pandoc's plain
+        # text (older pandocs have no typst writer) with Typst's markup characters
+        # escaped. Converted once, not timed. Headings, emphasis and notes are lost, so
+        # this times Typst's paragraph layout of the same words, not the same book.
         for n in 1 10 100; do
-            pandoc -s "$WORK/x$n.md" -t typst -o "$WORK/x$n.typ"
+            {
+                printf '#set page("us-letter")\n#set text(lang: "en", size: 11.5pt)\n'
+                printf '#set par(justify: true)\n#set text(hyphenate: true)\n\n'
+                pandoc "$WORK/x$n.md" -t plain --wrap=none 2>/dev/null | sed -e 's|[][\\#$*_@<>`~=/+-]|\\&|g'
+            } > "$WORK/x$n.typ"
             measure "typst ${n}x, PDF" "${typst_cmd[@]}" "$WORK/x$n.typ" "$OUT/t$n.pdf"
         done
     fi
