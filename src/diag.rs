@@ -134,6 +134,7 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::source::{SourceFile, SourceMap};

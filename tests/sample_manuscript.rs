@@ -3,6 +3,8 @@
 //! text) equal the seed's words, apart from the short list of deliberate differences
 //! below.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use quire::model::{Block, Book, Inline};
 use std::path::Path;
 
