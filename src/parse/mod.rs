@@ -14,9 +14,10 @@ mod load;
 mod markdown;
 mod notes;
 mod text;
+mod urls;
 mod walk;
 
-pub use load::load;
+pub use load::{add_bytes, load};
 
 use crate::diag::Diagnostic;
 use crate::model::{Asset, AssetId, Book, Chapter, Inline, LinkTarget};
