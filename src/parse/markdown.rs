@@ -676,7 +676,7 @@ impl Builder<'_> {
                     .any(|d| normalise_label(&d.label) == key)
                 {
                     self.diags.push(
-                        Diagnostic::error(span, format!("note `[^{label}]` is defined twice"))
+                        Diagnostic::warning(span, format!("note `[^{label}]` is defined twice"))
                             .with_hint(
                                 "the first definition is used; give this note its own label",
                             ),

@@ -109,7 +109,7 @@ pub fn parse(sources: &SourceMap) -> Parsed {
         });
     }
 
-    if !meta.has_title() {
+    if !meta.has_title() && !meta.is_unreadable() {
         let span = first_file.map(Span::file_start);
         diags.push(Diagnostic::error(span, "the book has no title").with_hint(
             "add `title: …` to book.yaml or to the front matter at the top of the first file",
