@@ -960,19 +960,19 @@ impl Builder<'_> {
                     }
                     Class::Allowed if self_closing => {}
                     Class::Allowed => {
+                        // Checked for every element, so a dropped `onclick` on a `<b>`
+                        // (which becomes plain strong emphasis) is still reported.
+                        let kept = html::sanitize_attrs(&name, &attrs, span, self.diags);
                         let kind = match name.as_str() {
                             "em" | "i" => SpanKind::Emphasis,
                             "strong" | "b" => SpanKind::Strong,
                             "s" | "del" => SpanKind::Strikethrough,
                             "sup" => SpanKind::Superscript,
                             "sub" => SpanKind::Subscript,
-                            _ => {
-                                let attrs = html::sanitize_attrs(&name, &attrs, span, self.diags);
-                                SpanKind::Html {
-                                    name: name.clone(),
-                                    attrs,
-                                }
-                            }
+                            _ => SpanKind::Html {
+                                name: name.clone(),
+                                attrs: kept,
+                            },
                         };
                         self.push_container(Kind::Span(kind), r.clone(), Closer::Html(name));
                     }
