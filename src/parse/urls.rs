@@ -30,6 +30,13 @@ pub(crate) fn external_url(raw: &str) -> Result<String, UrlProblem> {
     if !SCHEMES.contains(&scheme.as_str()) {
         return Err(UrlProblem::Scheme(scheme));
     }
+    // `java.net.URI` rejects a URI that is only a scheme ("Expected scheme-specific part").
+    if raw
+        .split_once(':')
+        .is_none_or(|(_, rest)| rest.trim().is_empty())
+    {
+        return Err(UrlProblem::Invalid("it is only a scheme".into()));
+    }
     let encoded = percent_encode(raw);
     let parsed = url::Url::parse(&encoded).map_err(|e| UrlProblem::Invalid(e.to_string()))?;
     if !SCHEMES.contains(&parsed.scheme()) {
@@ -199,6 +206,10 @@ mod tests {
             "http://exa mple.com/",
             "https://a..b/",
             "http://[zz]/",
+            "mailto:",
+            "tel:",
+            "https://example.com:99999/",
+            "h\u{a0}ttp:",
         ] {
             assert!(
                 matches!(external_url(raw), Err(UrlProblem::Invalid(_))),
