@@ -138,7 +138,7 @@ fn every_diagnostic_kind_is_reported_with_its_position() {
         "errors/01-bad.md:5:29: warning: link to a `javascript:` URL is removed; its text is kept",
         "errors/01-bad.md:7:1: warning: event handler `onclick` on raw HTML <p> is removed",
         "errors/01-bad.md:7:20: warning: raw HTML <script> is removed with its content",
-        "errors/01-bad.md:13:1: error: note `[^dup]` is defined twice",
+        "errors/01-bad.md:13:1: warning: note `[^dup]` is defined twice",
         "errors/02-unclosed.md:1:1: error: the front matter block opened here is never closed",
         "errors/book.yaml:1:1: error: the book has no title",
         "errors/01-bad.md:5:4: warning: link to `nowhere.md` points to nothing in the book; its text is kept",

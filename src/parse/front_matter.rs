@@ -50,6 +50,9 @@ const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
 pub(crate) struct MetaBuilder {
     meta: Metadata,
     title_seen: bool,
+    /// A metadata block could not be read (already reported): a missing title may only
+    /// be missing because of it, so it is not reported again.
+    unreadable: bool,
     /// The `cover-image` path as written, with the span of its value.
     cover: Option<(String, Span)>,
 }
@@ -62,6 +65,7 @@ impl Default for MetaBuilder {
                 ..Metadata::default()
             },
             title_seen: false,
+            unreadable: false,
             cover: None,
         }
     }
@@ -100,6 +104,7 @@ impl MetaBuilder {
                     )
                     .with_hint("check the indentation and quote values that contain `:` or `#`"),
                 );
+                self.unreadable = true;
                 return;
             }
         };
@@ -111,6 +116,7 @@ impl MetaBuilder {
                     loc.at(0),
                     "the metadata must be a mapping of `key: value` lines",
                 ));
+                self.unreadable = true;
                 return;
             }
         };
@@ -198,6 +204,11 @@ impl MetaBuilder {
     /// Whether some block set `title`.
     pub(crate) fn has_title(&self) -> bool {
         self.title_seen
+    }
+
+    /// Whether a metadata block could not be read (its error already reported).
+    pub(crate) fn is_unreadable(&self) -> bool {
+        self.unreadable
     }
 
     /// The metadata (without the cover, which needs the file) and the cover path.

@@ -89,15 +89,6 @@ pub(crate) fn classify(name: &str) -> Class {
     }
 }
 
-/// Whether `url` is an absolute URL with a scheme quire links to: `http`, `https`,
-/// `mailto`, `ftp`, `tel`.
-pub(crate) fn is_safe_external(url: &str) -> bool {
-    matches!(
-        url_scheme(url).as_deref(),
-        Some("http" | "https" | "mailto" | "ftp" | "tel")
-    )
-}
-
 /// The scheme of `url`, lowercase, if it has one. Whitespace and control characters are
 /// ignored first, as browsers do (WHATWG URL §4.4 strips tabs and newlines), so
 /// `java\tscript:` is still `javascript`.
@@ -289,17 +280,26 @@ pub(crate) fn sanitize_attrs(
                 matches!(name, "td" | "th") && value.parse::<u16>().is_ok_and(|n| n > 0)
             }
             "href" if name == "a" => {
-                if is_safe_external(&value) {
-                    true
-                } else {
-                    let msg = match url_scheme(&value) {
-                        Some(s) => format!("link to a `{s}:` URL in raw HTML is removed"),
-                        None => format!("relative link `{value}` in raw HTML is removed"),
-                    };
-                    diags.push(Diagnostic::warning(at, msg).with_hint(
+                if url_scheme(&value).is_none() {
+                    diags.push(Diagnostic::warning(at, format!("relative link `{value}` in raw HTML is removed")).with_hint(
                         "raw HTML links may only go to http, https, mailto, ftp or tel URLs; use a Markdown link for links inside the book",
                     ));
-                    false
+                    continue;
+                }
+                match super::urls::external_url(&value) {
+                    Ok(url) => {
+                        out.push((attr.clone(), url));
+                        continue;
+                    }
+                    Err(problem) => {
+                        diags.push(super::markdown::url_warning(
+                            at,
+                            &value,
+                            &problem,
+                            " in raw HTML",
+                        ));
+                        false
+                    }
                 }
             }
             "id" => {
@@ -495,7 +495,8 @@ pub(crate) fn parse_block(
     while stack.len() > 1 {
         close_top(&mut stack);
     }
-    let mut nodes = stack.pop().map(|o| o.children).unwrap_or_default();
+    let nodes = stack.pop().map(|o| o.children).unwrap_or_default();
+    let mut nodes = fit_content_models(nodes, "", at(0), diags);
     // Line ends between block elements mean nothing at the top of a block.
     nodes.retain(|n| !matches!(n, HtmlNode::Text(t) if t.trim().is_empty()));
     nodes
@@ -540,6 +541,281 @@ fn close_top(stack: &mut Vec<Open>) {
             });
         }
     }
+}
+
+/// What an element may contain, after the HTML content models (WHATWG HTML §3.2.5.2,
+/// and each element's "content model" in §4), simplified to the elements quire keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Model {
+    /// Flow content: text, phrasing and block elements.
+    Flow,
+    /// Phrasing content: text and inline elements only.
+    Phrasing,
+    /// Only these elements (and white space between them).
+    Only(&'static [&'static str]),
+}
+
+/// The content model of `parent`; `""` is the top of a raw HTML block (flow content: it
+/// stands where a paragraph would), `"#inline"` the inside of a paragraph.
+fn model(parent: &str) -> Model {
+    match parent {
+        "ul" | "ol" => Model::Only(&["li"]),
+        "dl" => Model::Only(&["dt", "dd"]),
+        "table" => Model::Only(&["caption", "thead", "tbody", "tfoot", "tr"]),
+        "thead" | "tbody" | "tfoot" => Model::Only(&["tr"]),
+        "tr" => Model::Only(&["td", "th"]),
+        "" | "div" | "blockquote" | "li" | "dd" | "td" | "th" | "figure" | "figcaption" => {
+            Model::Flow
+        }
+        // p, h2–h6, pre, dt, caption and every phrasing element.
+        _ => Model::Phrasing,
+    }
+}
+
+/// Phrasing elements (WHATWG HTML §3.2.5.2.5) among those quire keeps.
+pub(crate) fn is_phrasing(name: &str) -> bool {
+    matches!(
+        name,
+        "span"
+            | "em"
+            | "strong"
+            | "i"
+            | "b"
+            | "u"
+            | "s"
+            | "del"
+            | "ins"
+            | "mark"
+            | "sub"
+            | "sup"
+            | "small"
+            | "code"
+            | "kbd"
+            | "samp"
+            | "var"
+            | "abbr"
+            | "cite"
+            | "q"
+            | "dfn"
+            | "a"
+            | "br"
+            | "wbr"
+    )
+}
+
+/// Block elements allowed in flow content without a particular parent.
+fn is_flow_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "blockquote"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "table"
+            | "pre"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "figure"
+            | "hr"
+    )
+}
+
+/// Whether `child` may stand in `parent` (inside a link when `in_link`: links do not
+/// nest, §4.5.1).
+fn allowed_in(parent: &str, child: &str, in_link: bool) -> bool {
+    if child == "a" && in_link {
+        return false;
+    }
+    match model(parent) {
+        Model::Flow => {
+            is_phrasing(child)
+                || is_flow_block(child)
+                || (child == "figcaption" && parent == "figure")
+        }
+        Model::Phrasing => is_phrasing(child),
+        Model::Only(names) => names.contains(&child),
+    }
+}
+
+/// Whether the element children of a table, list or figure come in an order XHTML
+/// allows: `caption? thead? (tbody* | tr*) tfoot?` (§4.9.1), `(dt+ dd+)*` (§4.4.9), a
+/// `figcaption` only first or last (§4.4.12).
+fn order_ok(parent: &str, names: &[&str]) -> bool {
+    match parent {
+        "table" => {
+            let rank = |n: &str| match n {
+                "caption" => 0,
+                "thead" => 1,
+                "tbody" => 2,
+                "tr" => 3,
+                _ => 4,
+            };
+            let once = |n: &str| names.iter().filter(|&&m| m == n).count() <= 1;
+            names.windows(2).all(|w| {
+                let (a, b) = (rank(w[0]), rank(w[1]));
+                a < b || (a == b && (a == 2 || a == 3))
+            }) && !(names.contains(&"tbody") && names.contains(&"tr"))
+                && once("caption")
+                && once("thead")
+                && once("tfoot")
+        }
+        "dl" => names.is_empty() || (names.first() == Some(&"dt") && names.last() == Some(&"dd")),
+        "figure" => {
+            let n = names.len();
+            names
+                .iter()
+                .enumerate()
+                .all(|(i, &m)| m != "figcaption" || i == 0 || i + 1 == n)
+                && names.iter().filter(|&&m| m == "figcaption").count() <= 1
+        }
+        _ => true,
+    }
+}
+
+/// Makes sanitised nodes respect the XHTML content models, for nodes that stand in
+/// `parent` (see [`model`]): an element that may not stand where it is (a `<td>` outside a
+/// row, a `<div>` inside a `<span>`, a link in a link), and a table, list or figure whose
+/// content is out of place or order, lose their tags and keep their content, with a
+/// warning at `at`; text where only elements may stand is dropped when it is white space
+/// and otherwise unwraps its container. Recursion is bounded by [`MAX_DEPTH`].
+pub(crate) fn fit_content_models(
+    nodes: Vec<HtmlNode>,
+    parent: &str,
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<HtmlNode> {
+    fit(nodes, parent, false, at, diags)
+}
+
+fn fit(
+    nodes: Vec<HtmlNode>,
+    parent: &str,
+    in_link: bool,
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<HtmlNode> {
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match node {
+            HtmlNode::Text(t) => {
+                if matches!(model(parent), Model::Only(_)) {
+                    // White space between rows or items means nothing. Other text was
+                    // already caught by `fits` on the container.
+                    continue;
+                }
+                push_text(&mut out, t);
+            }
+            HtmlNode::Element {
+                name,
+                attrs,
+                children,
+            } => {
+                if !allowed_in(parent, &name, in_link) {
+                    diags.push(misplaced_warning(&name, parent, at));
+                    for n in fit(children, parent, in_link, at, diags) {
+                        match n {
+                            HtmlNode::Text(t) => push_text(&mut out, t),
+                            n => out.push(n),
+                        }
+                    }
+                    continue;
+                }
+                if let Model::Only(_) | Model::Flow = model(&name) {
+                    if !fits(&name, &children) {
+                        diags.push(
+                            Diagnostic::warning(
+                                at,
+                                format!(
+                                    "raw HTML <{name}> holds content out of place; its tags are dropped and its content kept"
+                                ),
+                            )
+                            .with_hint(structure_hint(&name)),
+                        );
+                        for n in fit(children, parent, in_link, at, diags) {
+                            match n {
+                                HtmlNode::Text(t) => push_text(&mut out, t),
+                                n => out.push(n),
+                            }
+                        }
+                        continue;
+                    }
+                }
+                let link = in_link || name == "a";
+                let children = fit(children, &name, link, at, diags);
+                out.push(HtmlNode::Element {
+                    name,
+                    attrs,
+                    children,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Whether the direct content of a table, list, row or figure is what it may hold.
+fn fits(name: &str, children: &[HtmlNode]) -> bool {
+    let mut names = Vec::new();
+    let only = matches!(model(name), Model::Only(_));
+    for c in children {
+        match c {
+            HtmlNode::Text(t) if only && !t.trim().is_empty() => return false,
+            HtmlNode::Text(_) => {}
+            HtmlNode::Element { name: n, .. } => {
+                if only && !allowed_in(name, n, false) {
+                    return false;
+                }
+                names.push(n.as_str());
+            }
+        }
+    }
+    order_ok(name, &names)
+}
+
+fn structure_hint(name: &str) -> &'static str {
+    match name {
+        "ul" | "ol" => "a list holds only <li> items",
+        "dl" => "a definition list holds <dt> terms each followed by <dd> definitions",
+        "table" | "thead" | "tbody" | "tfoot" | "tr" => {
+            "a table holds rows (<tr>), rows hold cells (<td>, <th>); or use a Markdown table"
+        }
+        _ => "a <figcaption> comes first or last in its <figure>",
+    }
+}
+
+/// The warning for a block element written as inline raw HTML (inside a paragraph).
+pub(crate) fn inline_block_warning(name: &str, at: Span) -> Diagnostic {
+    misplaced_warning(name, "#inline", at)
+}
+
+/// The warning for an element that may not stand in `parent`.
+fn misplaced_warning(name: &str, parent: &str, at: Span) -> Diagnostic {
+    let place = match parent {
+        "" => "at the top of a block".to_string(),
+        "#inline" => "inside a paragraph".to_string(),
+        p => format!("inside <{p}>"),
+    };
+    let hint = match name {
+        "tr" => "a <tr> goes in a <table>; or use a Markdown table",
+        "td" | "th" => "a cell goes in a <tr> row",
+        "thead" | "tbody" | "tfoot" | "caption" => "this goes directly in a <table>",
+        "li" => "a <li> goes in a <ul> or <ol>",
+        "dt" | "dd" => "this goes in a <dl>",
+        "figcaption" => "a <figcaption> goes in a <figure>",
+        "a" => "links cannot contain links",
+        _ => "a block element (paragraph, list, table …) cannot stand inside text",
+    };
+    Diagnostic::warning(
+        at,
+        format!(
+            "raw HTML <{name}> is not allowed {place}; its tags are dropped and its content kept"
+        ),
+    )
+    .with_hint(hint)
 }
 
 fn push_text(children: &mut Vec<HtmlNode>, text: String) {
@@ -627,8 +903,10 @@ mod tests {
         );
         assert!(diags[0].message.contains("`javascript:`"));
         assert!(diags[1].message.contains("relative link `ch.md`"));
-        assert!(!is_safe_external("java\tscript:alert(1)"));
-        assert!(is_safe_external("mailto:a@b.c"));
+        assert_eq!(
+            url_scheme("java\tscript:alert(1)").as_deref(),
+            Some("javascript")
+        );
     }
 
     #[test]
@@ -699,5 +977,47 @@ mod tests {
     fn forbidden_characters_and_cr_are_removed_from_text() {
         let (nodes, _) = parse("<p>a\u{1}b\r\nc&#xFFFE;</p>");
         assert_eq!(nodes, vec![el("p", &[], vec![text("ab\nc")])]);
+    }
+
+    #[test]
+    fn elements_out_of_their_content_model_are_unwrapped() {
+        // CommonMark examples 190/191: table parts split over several HTML blocks.
+        let (nodes, diags) = parse("<tr>\n</tr>");
+        assert_eq!(nodes, vec![]);
+        assert!(diags[0]
+            .message
+            .starts_with("raw HTML <tr> is not allowed at the top of a block"));
+        let (nodes, _) = parse("<td>\nHi\n</td>");
+        assert_eq!(nodes, vec![text("\nHi\n")]);
+        let (nodes, diags) =
+            parse("<span><div>a</div><li>b</li></span><p><table><tr><td>c</td></tr></table></p>");
+        assert_eq!(
+            nodes,
+            vec![
+                el("span", &[], vec![text("ab")]),
+                el("p", &[], vec![]),
+                el(
+                    "table",
+                    &[],
+                    vec![el("tr", &[], vec![el("td", &[], vec![text("c")])])]
+                ),
+            ]
+        );
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        // Text directly in a list or row unwraps the container; nested links unwrap.
+        let (nodes, _) =
+            parse("<ul>x<li>y</li></ul><a href=\"http://a.b\">1<a href=\"http://c.d\">2</a></a>");
+        assert_eq!(
+            nodes,
+            vec![
+                text("xy"),
+                el("a", &[("href", "http://a.b")], vec![text("12")]),
+            ]
+        );
+        // A definition list must start with a term; a table keeps its order.
+        let (nodes, _) = parse(
+            "<dl><dd>d</dd></dl><table><tbody><tr><td>1</td></tr></tbody><thead></thead></table>",
+        );
+        assert_eq!(nodes, vec![text("d1")]);
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::diag::Diagnostic;
 use crate::error::Error;
-use crate::source::{SourceFile, SourceMap, Span};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 use std::path::{Path, PathBuf};
 
 /// Names tried, in order, for the metadata file of a manuscript folder.
@@ -76,10 +76,21 @@ pub fn load(input: &Path) -> Result<(SourceMap, Vec<Diagnostic>), Error> {
 /// Reads one file into `map`, reporting invalid UTF-8 at its first bad byte.
 fn add_file(map: &mut SourceMap, path: &Path, diags: &mut Vec<Diagnostic>) -> Result<(), Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    add_bytes(map, path, bytes, diags);
+    Ok(())
+}
+
+/// Adds a file's raw bytes to `map` as [`load`] does: text that is not UTF-8 is still
+/// added (with replacement characters) and an error names its first bad byte. The
+/// in-memory entry for tools that have no files (the fuzz targets).
+pub fn add_bytes(
+    map: &mut SourceMap,
+    path: &Path,
+    bytes: Vec<u8>,
+    diags: &mut Vec<Diagnostic>,
+) -> FileId {
     match String::from_utf8(bytes) {
-        Ok(text) => {
-            map.add(SourceFile::new(path, text));
-        }
+        Ok(text) => map.add(SourceFile::new(path, text)),
         Err(err) => {
             let bad = err.utf8_error().valid_up_to();
             let bytes = err.into_bytes();
@@ -97,7 +108,7 @@ fn add_file(map: &mut SourceMap, path: &Path, diags: &mut Vec<Diagnostic>) -> Re
                 )
                 .with_hint("save the file as UTF-8"),
             );
+            id
         }
     }
-    Ok(())
 }

@@ -14,6 +14,7 @@
 use super::html::{self, Class, Token};
 use super::ids::{is_valid_id, slug, IdRegistry};
 use super::text::{clean_text, Cleaned};
+use super::urls::{self, UrlProblem};
 use crate::diag::Diagnostic;
 use crate::model::{Align, AssetId, Block, Inline, LinkTarget, NoteId};
 use crate::source::{FileId, Span};
@@ -675,7 +676,7 @@ impl Builder<'_> {
                     .any(|d| normalise_label(&d.label) == key)
                 {
                     self.diags.push(
-                        Diagnostic::error(span, format!("note `[^{label}]` is defined twice"))
+                        Diagnostic::warning(span, format!("note `[^{label}]` is defined twice"))
                             .with_hint(
                                 "the first definition is used; give this note its own label",
                             ),
@@ -836,23 +837,29 @@ impl Builder<'_> {
             SpanKind::Superscript => Inline::Superscript(content),
             SpanKind::Subscript => Inline::Subscript(content),
             SpanKind::Link { dest, link_type } => {
+                // A raw HTML `<a>` inside a Markdown link: links do not nest (HTML §4.5.1).
+                let content = if contains_link(&content) {
+                    unlink(content)
+                } else {
+                    content
+                };
                 let dest = if link_type == LinkType::Email && !dest.starts_with("mailto:") {
                     format!("mailto:{dest}")
                 } else {
                     dest
                 };
-                if html::is_safe_external(&dest) {
-                    Inline::Link {
-                        target: LinkTarget::External(clean_text(dest.trim())),
-                        content,
+                if html::url_scheme(&dest).is_some() {
+                    match urls::external_url(&clean_text(&dest)) {
+                        Ok(url) => Inline::Link {
+                            target: LinkTarget::External(url),
+                            content,
+                        },
+                        Err(problem) => {
+                            self.diags.push(url_warning(span, &dest, &problem, ""));
+                            self.push_inlines(content);
+                            return;
+                        }
                     }
-                } else if let Some(scheme) = html::url_scheme(&dest) {
-                    self.diags.push(
-                        Diagnostic::warning(span, format!("link to a `{scheme}:` URL is removed; its text is kept"))
-                            .with_hint("links may go to http, https, mailto, ftp and tel URLs, or inside the book"),
-                    );
-                    self.push_inlines(content);
-                    return;
                 } else {
                     let index = self.shared.links.len();
                     self.shared.links.push(PendingLink {
@@ -868,12 +875,13 @@ impl Builder<'_> {
             }
             SpanKind::Html { name, attrs } => {
                 if name == "a" {
+                    // `sanitize_attrs` kept only a valid external `href`.
                     match attrs.iter().find(|(a, _)| a == "href") {
-                        Some((_, href)) => Inline::Link {
+                        Some((_, href)) if !contains_link(&content) => Inline::Link {
                             target: LinkTarget::External(href.clone()),
                             content,
                         },
-                        None => {
+                        _ => {
                             self.push_inlines(content);
                             return;
                         }
@@ -931,6 +939,12 @@ impl Builder<'_> {
                         }
                     }
                     Class::Unwrap => self.diags.push(html::unwrap_warning(&name, span)),
+                    Class::Void if !html::is_phrasing(&name) => {
+                        self.diags.push(html::inline_block_warning(&name, span));
+                    }
+                    Class::Allowed if !html::is_phrasing(&name) => {
+                        self.diags.push(html::inline_block_warning(&name, span));
+                    }
                     Class::Void => {
                         if name == "br" {
                             self.push_inline(Inline::LineBreak);
@@ -946,19 +960,19 @@ impl Builder<'_> {
                     }
                     Class::Allowed if self_closing => {}
                     Class::Allowed => {
+                        // Checked for every element, so a dropped `onclick` on a `<b>`
+                        // (which becomes plain strong emphasis) is still reported.
+                        let kept = html::sanitize_attrs(&name, &attrs, span, self.diags);
                         let kind = match name.as_str() {
                             "em" | "i" => SpanKind::Emphasis,
                             "strong" | "b" => SpanKind::Strong,
                             "s" | "del" => SpanKind::Strikethrough,
                             "sup" => SpanKind::Superscript,
                             "sub" => SpanKind::Subscript,
-                            _ => {
-                                let attrs = html::sanitize_attrs(&name, &attrs, span, self.diags);
-                                SpanKind::Html {
-                                    name: name.clone(),
-                                    attrs,
-                                }
-                            }
+                            _ => SpanKind::Html {
+                                name: name.clone(),
+                                attrs: kept,
+                            },
                         };
                         self.push_container(Kind::Span(kind), r.clone(), Closer::Html(name));
                     }
@@ -1138,4 +1152,56 @@ fn inlines_to_html(inlines: &[Inline]) -> Option<Vec<crate::model::HtmlNode>> {
         });
     }
     Some(out)
+}
+
+/// The warning for a refused external URL; `what` names where it was written (empty for
+/// a Markdown link).
+pub(crate) fn url_warning(span: Span, dest: &str, problem: &UrlProblem, what: &str) -> Diagnostic {
+    match problem {
+        UrlProblem::Scheme(scheme) => Diagnostic::warning(
+            span,
+            format!("link to a `{scheme}:` URL{what} is removed; its text is kept"),
+        )
+        .with_hint("links may go to http, https, mailto, ftp and tel URLs, or inside the book"),
+        UrlProblem::Invalid(why) => Diagnostic::warning(
+            span,
+            format!("link to `{dest}`{what} is not a valid URL ({why}); its text is kept"),
+        )
+        .with_hint("check the address; write spaces as `%20`"),
+    }
+}
+
+/// Whether inlines hold a link (links cannot nest: HTML §4.5.1, `a` content model).
+fn contains_link(inlines: &[Inline]) -> bool {
+    let mut stack: Vec<&Inline> = inlines.iter().collect();
+    while let Some(inline) = stack.pop() {
+        match inline {
+            Inline::Link { .. } => return true,
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c) => stack.extend(c.iter()),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Inlines with every link replaced by its content. Recursion is bounded by the nesting
+/// cap ([`MAX_DEPTH`]).
+fn unlink(inlines: Vec<Inline>) -> Vec<Inline> {
+    let mut out = Vec::with_capacity(inlines.len());
+    for inline in inlines {
+        match inline {
+            Inline::Link { content, .. } => out.extend(unlink(content)),
+            Inline::Emphasis(c) => out.push(Inline::Emphasis(unlink(c))),
+            Inline::Strong(c) => out.push(Inline::Strong(unlink(c))),
+            Inline::Strikethrough(c) => out.push(Inline::Strikethrough(unlink(c))),
+            Inline::Superscript(c) => out.push(Inline::Superscript(unlink(c))),
+            Inline::Subscript(c) => out.push(Inline::Subscript(unlink(c))),
+            other => out.push(other),
+        }
+    }
+    out
 }

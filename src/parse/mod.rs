@@ -14,9 +14,10 @@ mod load;
 mod markdown;
 mod notes;
 mod text;
+mod urls;
 mod walk;
 
-pub use load::load;
+pub use load::{add_bytes, load};
 
 use crate::diag::Diagnostic;
 use crate::model::{Asset, AssetId, Book, Chapter, Inline, LinkTarget};
@@ -108,7 +109,7 @@ pub fn parse(sources: &SourceMap) -> Parsed {
         });
     }
 
-    if !meta.has_title() {
+    if !meta.has_title() && !meta.is_unreadable() {
         let span = first_file.map(Span::file_start);
         diags.push(Diagnostic::error(span, "the book has no title").with_hint(
             "add `title: …` to book.yaml or to the front matter at the top of the first file",
