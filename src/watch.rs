@@ -327,7 +327,11 @@ pub fn watch(
         if changes.is_empty() && !rescan {
             continue;
         }
-        report(WatchEvent::Rebuilt(rebuild(request, Some(changes), &mut cache)));
+        report(WatchEvent::Rebuilt(rebuild(
+            request,
+            Some(changes),
+            &mut cache,
+        )));
     }
     debouncer.stop();
     Ok(())

@@ -85,13 +85,21 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
     let stats = report.cache.paragraphs;
     assert!(stats.hits + 5 > paragraphs, "{stats:?}");
     assert!(stats.misses >= 1 && stats.misses <= 3, "{stats:?}");
-    assert!(report.cache.deflated.hits > 0, "{:?}", report.cache.deflated);
+    assert!(
+        report.cache.deflated.hits > 0,
+        "{:?}",
+        report.cache.deflated
+    );
 
     // A sentence long enough to add lines: pagination shifts from there on.
     let added = " This sentence was added to the paragraph so that it needs more lines than \
                  before, which moves every following line down and changes where the pages \
                  after it break, so the pagination has to be redone from here to the end.";
-    edit(&chapter, "and machine tools.", &format!("and machine tools.{added}"));
+    edit(
+        &chapter,
+        "and machine tools.",
+        &format!("and machine tools.{added}"),
+    );
     let report = rebuild_matches_clean(&input, &out, &mut cache);
     assert!(report.cache.paragraphs.misses <= 3, "{:?}", report.cache);
     assert!(report.cache.paragraphs.hits > 100, "{:?}", report.cache);
@@ -106,8 +114,13 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
     assert!(report.cache.paragraphs.hits > 100, "{:?}", report.cache);
     std::fs::remove_file(input.join("0-04-great-purge.md")).unwrap();
     let report = rebuild_matches_clean(&input, &out, &mut cache);
-    assert!(report.cache.paragraphs.hits > 100, "{:?}", report.cache);
-    assert_eq!(report.cache.paragraphs.misses, 0, "{:?}", report.cache);
+    // Later note numbers change (numbering runs through the book), so the paragraphs
+    // that cite notes after the removed chapter are new content; the rest are reused.
+    let stats = report.cache.paragraphs;
+    assert!(
+        stats.hits > 100 && stats.misses * 4 < stats.hits,
+        "{stats:?}"
+    );
 }
 
 #[test]

@@ -368,7 +368,9 @@ fn compress_streams(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) {
 /// whose bytes were compressed in an earlier build is not compressed again.
 fn deflate_cached(bytes: &[u8], cache: Option<&DeflateCache>) -> Option<Vec<u8>> {
     match cache {
-        Some(cache) => (*cache.get_or_make(crate::cache::key_of_bytes(bytes), || deflate(bytes))).clone(),
+        Some(cache) => {
+            (*cache.get_or_make(crate::cache::key_of_bytes(bytes), || deflate(bytes))).clone()
+        }
         None => deflate(bytes),
     }
 }
