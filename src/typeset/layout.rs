@@ -457,7 +457,10 @@ impl<'b, 'f> Layout<'b, 'f> {
         let broken = match self.paragraphs {
             Some(cache) => {
                 let mut h = KeyHasher::default();
-                h.debug(&flat);
+                // The text as bytes (its Debug form escapes char by char: most of the
+                // key's cost); the runs, styles, links and anchors are small.
+                h.bytes(flat.text.as_bytes());
+                h.debug(&(&flat.runs, &flat.styles, &flat.links, &flat.anchors));
                 h.debug(&(frame, align, indent, space_before));
                 let key = h.key();
                 let made = cache.get_or_make(key, || {
