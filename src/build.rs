@@ -1,6 +1,7 @@
 //! One build: load → parse → backends → atomic writes. Returns what happened; prints
 //! nothing (only `main.rs` prints).
 
+use crate::cache::{BuildCache, BuildCacheStats};
 use crate::diag::{has_errors, Diagnostic, Severity};
 use crate::error::Error;
 use crate::model::Book;
@@ -73,6 +74,9 @@ pub struct BuildReport {
     pub diagnostics: Vec<Diagnostic>,
     /// What was written; empty when the manuscript has errors.
     pub outputs: Vec<Output>,
+    /// Hits and misses of the caches kept between builds (all zero with a fresh cache's
+    /// hits).
+    pub cache: BuildCacheStats,
 }
 
 impl BuildReport {
@@ -107,12 +111,21 @@ pub fn check(
 /// Builds the requested outputs. Nothing is written when the manuscript has errors, and
 /// every file is written atomically, so the last good outputs survive a failed build.
 pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
+    build_cached(request, &mut BuildCache::new())
+}
+
+/// [`build`], keeping what does not change between builds in `cache` (one per watch
+/// session): broken paragraphs and compressed PDF streams, keyed by content, so the
+/// outputs are byte-identical to a clean build's. After a failed build the cache is kept
+/// as it was.
+pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<BuildReport, Error> {
     let (sources, book, mut diagnostics) = check(&request.input, request.strict)?;
     let Some(book) = book else {
         return Ok(BuildReport {
             sources,
             diagnostics,
             outputs: Vec::new(),
+            cache: BuildCacheStats::default(),
         });
     };
     std::fs::create_dir_all(&request.out_dir).map_err(|e| Error::io(&request.out_dir, e))?;
@@ -130,7 +143,7 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
         let pdf = request
             .formats
             .pdf
-            .then(|| write_pdf(request, &book, &sources, &stem));
+            .then(|| write_pdf(request, &book, &sources, &stem, cache));
         (epub.map(join), pdf)
     });
     let mut outputs = Vec::new();
@@ -146,6 +159,7 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
         sources,
         diagnostics,
         outputs,
+        cache: cache.finish(),
     })
 }
 
@@ -179,11 +193,12 @@ fn write_pdf(
     book: &Book,
     sources: &SourceMap,
     stem: &str,
+    cache: &mut BuildCache,
 ) -> Result<(Output, Vec<Diagnostic>), Error> {
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
-    let (document, warnings) = crate::typeset::typeset(book, &fonts);
-    let bytes = crate::pdf::write(&document, &fonts, &book.assets)?;
+    let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
+    let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, Some(&cache.deflated))?;
     // The Document is the largest structure of the build; free it before writing.
     drop(document);
     let path = request.out_dir.join(format!("{stem}.pdf"));

@@ -15,6 +15,7 @@
 //! `main.rs` prints them.
 
 pub mod build;
+pub mod cache;
 pub mod diag;
 pub mod epub;
 pub mod error;

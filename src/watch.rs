@@ -4,8 +4,9 @@
 //! a backup, write a new one, remove the backup), so the events are coalesced by
 //! `notify-debouncer-full` and a whole burst gives one rebuild. Only files the build reads
 //! count: the chapter files, `book.yaml`, and images and fonts; the output folder is never
-//! looked at, so our own writes never trigger a rebuild. A rebuild is an ordinary
-//! [`build::build`](crate::build::build): nothing is written when the manuscript has
+//! looked at, so our own writes never trigger a rebuild. A rebuild is a
+//! [`build::build_cached`](crate::build::build_cached) with the session's cache (same
+//! bytes as a clean build, see `cache.rs`): nothing is written when the manuscript has
 //! errors and every write is atomic, so the last good outputs stay in place until the next
 //! good save. Each rebuild is reported as plain data; only `main.rs` prints.
 
@@ -274,7 +275,10 @@ pub fn watch(
         .watch(&scope.root, scope.recursive_mode())
         .map_err(watch_error)?;
     let mut known = scope.scan();
-    report(WatchEvent::Rebuilt(rebuild(request, None)));
+    // One cache for the session: a rebuild redoes only what the edit changed. A failed
+    // build leaves it as it was.
+    let mut cache = crate::cache::BuildCache::new();
+    report(WatchEvent::Rebuilt(rebuild(request, None, &mut cache)));
 
     while !stop.load(Ordering::SeqCst) {
         let first = match events.recv_timeout(POLL) {
@@ -323,15 +327,23 @@ pub fn watch(
         if changes.is_empty() && !rescan {
             continue;
         }
-        report(WatchEvent::Rebuilt(rebuild(request, Some(changes))));
+        report(WatchEvent::Rebuilt(rebuild(
+            request,
+            Some(changes),
+            &mut cache,
+        )));
     }
     debouncer.stop();
     Ok(())
 }
 
-fn rebuild(request: &BuildRequest, changes: Option<Changes>) -> Rebuild {
+fn rebuild(
+    request: &BuildRequest,
+    changes: Option<Changes>,
+    cache: &mut crate::cache::BuildCache,
+) -> Rebuild {
     let start = Instant::now();
-    let result = crate::build::build(request);
+    let result = crate::build::build_cached(request, cache);
     Rebuild {
         changes,
         elapsed: start.elapsed(),

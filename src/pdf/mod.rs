@@ -35,6 +35,20 @@ use std::collections::BTreeMap;
 ///
 /// The same input gives the same bytes, also for repeated calls in one process.
 pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8>, Error> {
+    write_cached(doc, fonts, assets, None)
+}
+
+/// Compressed streams kept between builds, keyed by their uncompressed bytes.
+pub type DeflateCache = crate::cache::ContentCache<Option<Vec<u8>>>;
+
+/// [`write`], taking the compressed form of streams (page contents, font programs, CMaps)
+/// whose bytes did not change from `cache`: the same bytes as a clean [`write`].
+pub fn write_cached(
+    doc: &Document,
+    fonts: &FontSet,
+    assets: &[Asset],
+    cache: Option<&DeflateCache>,
+) -> Result<Vec<u8>, Error> {
     let faces = subset::embed_faces(doc, fonts)?;
     let images = images::image_xobjects(doc, assets)?;
 
@@ -82,10 +96,10 @@ pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8
         return Err(Error::Pdf(w.msg.clone()));
     }
     remove_last_page(&mut lo)?;
-    let marked_runs = write_text(&mut lo, doc, &faces)?;
+    let marked_runs = write_text(&mut lo, doc, &faces, cache)?;
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
-    save(&mut lo)
+    save(&mut lo, cache)
 }
 
 /// A page showing every glyph of every embedded face once, with the text it stands for.
@@ -168,6 +182,7 @@ fn write_text(
     lo: &mut lopdf::Document,
     doc: &Document,
     faces: &BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>,
+    cache: Option<&DeflateCache>,
 ) -> Result<Vec<usize>, Error> {
     let page_ids: Vec<_> = lo.get_pages().into_values().collect();
     if page_ids.len() != doc.pages.len() {
@@ -201,7 +216,7 @@ fn write_text(
             scope.spawn(move || {
                 for (page, _, bytes, runs, compressed) in part.iter_mut() {
                     *runs = content::text_content(doc, page, faces, bytes);
-                    if let Some(z) = deflate(bytes) {
+                    if let Some(z) = deflate_cached(bytes, cache) {
                         *bytes = z;
                         *compressed = true;
                     }
@@ -302,8 +317,8 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 /// Objects go into compressed object streams with a cross-reference stream (PDF 1.5,
 /// §7.5.7–7.5.8): the structure tree has one small dictionary per text run, and packing
 /// them halves the file.
-fn save(lo: &mut lopdf::Document) -> Result<Vec<u8>, Error> {
-    compress_streams(lo);
+fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<Vec<u8>, Error> {
+    compress_streams(lo, cache);
     lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
     let mut out = Vec::new();
     lo.save_modern(&mut out)
@@ -334,7 +349,7 @@ const ZLIB_LEVEL: u32 = 6;
 
 /// Flate-compress every stream that allows it and has no filter yet, when that saves
 /// bytes (the rule lopdf's `Stream::compress` applies, at a lower level).
-fn compress_streams(lo: &mut lopdf::Document) {
+fn compress_streams(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) {
     for object in lo.objects.values_mut() {
         let Object::Stream(stream) = object else {
             continue;
@@ -342,10 +357,21 @@ fn compress_streams(lo: &mut lopdf::Document) {
         if !stream.allows_compression || stream.dict.get(b"Filter").is_ok() {
             continue;
         }
-        if let Some(compressed) = deflate(&stream.content) {
+        if let Some(compressed) = deflate_cached(&stream.content, cache) {
             stream.dict.set("Filter", "FlateDecode");
             stream.set_content(compressed);
         }
+    }
+}
+
+/// [`deflate`] through `cache`: deflate is a pure function of the bytes, so a stream
+/// whose bytes were compressed in an earlier build is not compressed again.
+fn deflate_cached(bytes: &[u8], cache: Option<&DeflateCache>) -> Option<Vec<u8>> {
+    match cache {
+        Some(cache) => {
+            (*cache.get_or_make(crate::cache::key_of_bytes(bytes), || deflate(bytes))).clone()
+        }
+        None => deflate(bytes),
     }
 }
 

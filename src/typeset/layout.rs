@@ -2,6 +2,7 @@
 //! Knuth–Plass), quotes, lists, code, rules, tables, images and the Notes section.
 //! Everything vertical is decided here except page breaks (paginate.rs).
 
+use crate::cache::{BrokenParagraph, ContentCache, KeyHasher};
 use crate::diag::Diagnostic;
 use crate::model::{Block, Book, ChapterBreak, Inline, NoteNumbering};
 use crate::source::Span;
@@ -40,6 +41,8 @@ pub struct Layout<'b, 'f> {
     pending_space: f32,
     /// Whether the next paragraph gets a first-line indent.
     indent_next: bool,
+    /// Broken paragraphs kept between builds (`quire watch`), if any.
+    paragraphs: Option<&'b ContentCache<BrokenParagraph>>,
 }
 
 /// Plain text of inlines (for bookmarks and running heads).
@@ -80,7 +83,15 @@ impl<'b, 'f> Layout<'b, 'f> {
             diagnostics: Vec::new(),
             pending_space: 0.0,
             indent_next: false,
+            paragraphs: None,
         }
+    }
+
+    /// Takes broken paragraphs from `cache` and stores new ones there. The cache must be
+    /// made for this book's fonts, style and hyphenation (see `typeset::typeset_cached`).
+    pub fn with_paragraph_cache(mut self, cache: &'b ContentCache<BrokenParagraph>) -> Self {
+        self.paragraphs = Some(cache);
+        self
     }
 
     /// The shaper (for running heads).
@@ -431,7 +442,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
     }
 
-    /// Breaks and sets one paragraph into line strips with widow/orphan needs.
+    /// Breaks and sets one paragraph into line strips with widow/orphan needs. With a
+    /// paragraph cache, a paragraph whose flat text, styles and frame were broken before
+    /// is reused (the key is its content, not its place: see `cache.rs`).
     fn paragraph(
         &mut self,
         flat: Flat,
@@ -441,6 +454,46 @@ impl<'b, 'f> Layout<'b, 'f> {
         space_before: f32,
         span: Option<Span>,
     ) {
+        let broken = match self.paragraphs {
+            Some(cache) => {
+                let mut h = KeyHasher::default();
+                // The text as bytes (its Debug form escapes char by char: most of the
+                // key's cost); the runs, styles, links and anchors are small.
+                h.bytes(flat.text.as_bytes());
+                h.debug(&(&flat.runs, &flat.styles, &flat.links, &flat.anchors));
+                h.debug(&(frame, align, indent, space_before));
+                let key = h.key();
+                let made = cache.get_or_make(key, || {
+                    self.break_paragraph(flat, frame, align, indent, space_before)
+                });
+                BrokenParagraph {
+                    strips: made.strips.clone(),
+                    overfull: made.overfull,
+                }
+            }
+            None => self.break_paragraph(flat, frame, align, indent, space_before),
+        };
+        if broken.overfull {
+            self.diagnostics.push(
+                Diagnostic::warning(span, "a line of this paragraph could not be set within the measure without very wide or squeezed spaces")
+                    .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
+            );
+        }
+        for strip in broken.strips {
+            self.push(strip);
+        }
+    }
+
+    /// [`Self::paragraph`] without the cache and before the pending space is applied:
+    /// a pure function of its arguments and the book-wide fonts, style and hyphenation.
+    fn break_paragraph(
+        &mut self,
+        flat: Flat,
+        frame: Frame,
+        align: Align,
+        indent: f32,
+        space_before: f32,
+    ) -> BrokenParagraph {
         let hyph = if align == Align::Justify {
             Some(&self.hyphenator)
         } else {
@@ -459,12 +512,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         };
         let measure = mpt(frame.width);
         let breaking = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
-        if breaking.pass == 5 && align == Align::Justify {
-            self.diagnostics.push(
-                Diagnostic::warning(span, "a line of this paragraph could not be set within the measure without very wide or squeezed spaces")
-                    .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
-            );
-        }
+        let overfull = breaking.pass == 5 && align == Align::Justify;
         let lines = set_lines_tracked(
             &par,
             &breaking.breaks,
@@ -473,6 +521,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             passes.emergency.max_ratio_permille as f64 / 1000.0,
         );
         let n = lines.len();
+        let mut strips = Vec::with_capacity(n);
         let baseline = frame.leading - (frame.leading - frame.size) / 2.0 - frame.size * 0.2;
         for (k, line) in lines.into_iter().enumerate() {
             // Typst's need rule: first line needs the second (no orphan), the
@@ -532,8 +581,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                     }
                 }
             }
-            self.push(strip);
+            strips.push(strip);
         }
+        BrokenParagraph { strips, overfull }
     }
 
     fn image(&mut self, asset: usize, frame: Frame) {

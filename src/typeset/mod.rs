@@ -28,8 +28,43 @@ use std::fmt::Write as _;
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
 /// warnings about lines that could not be set well.
 pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
+    typeset_with(book, fonts, None)
+}
+
+/// [`typeset`], reusing the paragraphs `cache` holds from earlier builds and storing the
+/// new ones: the same document, byte for byte, as a clean [`typeset`].
+pub fn typeset_cached(
+    book: &Book,
+    fonts: &FontSet,
+    cache: &mut crate::cache::BuildCache,
+) -> (Document, Vec<Diagnostic>) {
+    cache.begin(context_key(book, fonts));
+    typeset_with(book, fonts, Some(&cache.paragraphs))
+}
+
+/// The key of everything a broken paragraph depends on besides its own text and frame:
+/// the font programs, and the metadata the style and the hyphenator are made from.
+fn context_key(book: &Book, fonts: &FontSet) -> crate::cache::Key {
+    let mut h = crate::cache::KeyHasher::default();
+    for face in FaceId::ALL {
+        let data = fonts.face(face);
+        h.bytes(&data.bytes);
+        h.add(&data.index);
+    }
+    h.debug(&book.meta);
+    h.key()
+}
+
+fn typeset_with(
+    book: &Book,
+    fonts: &FontSet,
+    paragraphs: Option<&crate::cache::ContentCache<crate::cache::BrokenParagraph>>,
+) -> (Document, Vec<Diagnostic>) {
     let style = style::Style::from_meta(&book.meta);
     let mut layout = Layout::new(book, &style, Shaper::new(fonts));
+    if let Some(cache) = paragraphs {
+        layout = layout.with_paragraph_cache(cache);
+    }
     layout.book();
     paginate::resolve_needs(&mut layout.strips);
     let mut paged = paginate::paginate(&layout.strips, &style);

@@ -1,0 +1,243 @@
+//! Results kept between builds (`quire watch`), keyed by CONTENT, never by position: a
+//! key is a 128-bit hash of every input that determines the result, so a cached result
+//! is exactly what a clean build computes, and an incremental build's outputs are
+//! byte-identical to a clean build's (tested in `tests/incremental.rs`).
+//!
+//! Each cache keeps two generations: entries used (or made) by the current build, and
+//! those of the previous build. [`BuildCache::finish`] drops the entries the last build
+//! did not use, so memory stays bounded by about one build's results across edits.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A 128-bit content key (two SipHash-1-3 lanes with different prefixes: a collision
+/// would need both 64-bit hashes to collide).
+pub type Key = (u64, u64);
+
+/// Hashes everything written to it into a [`Key`]; feed it with `Hash` or `fmt::Write`.
+#[derive(Clone)]
+pub struct KeyHasher {
+    a: std::collections::hash_map::DefaultHasher,
+    b: std::collections::hash_map::DefaultHasher,
+}
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        // DefaultHasher::new() has fixed keys, so keys are stable within a process (they
+        // never leave it).
+        let a = std::collections::hash_map::DefaultHasher::new();
+        let mut b = std::collections::hash_map::DefaultHasher::new();
+        b.write_u64(0x9e37_79b9_7f4a_7c15);
+        KeyHasher { a, b }
+    }
+}
+
+impl KeyHasher {
+    /// Adds bytes.
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        self.a.write(bytes);
+        self.b.write(bytes);
+    }
+
+    /// Adds any hashable value.
+    pub fn add<T: Hash + ?Sized>(&mut self, value: &T) {
+        value.hash(&mut self.a);
+        value.hash(&mut self.b);
+    }
+
+    /// Adds the `Debug` form of a value (for model types that do not derive `Hash`; the
+    /// derived `Debug` shows every field, and floats in a form that round-trips).
+    pub fn debug<T: std::fmt::Debug + ?Sized>(&mut self, value: &T) {
+        use std::fmt::Write as _;
+        let _ = write!(self, "{value:?}");
+    }
+
+    /// The key.
+    pub fn key(&self) -> Key {
+        (self.a.finish(), self.b.finish())
+    }
+}
+
+impl std::fmt::Write for KeyHasher {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// The key of one byte string.
+pub fn key_of_bytes(bytes: &[u8]) -> Key {
+    let mut h = KeyHasher::default();
+    h.bytes(bytes);
+    h.key()
+}
+
+/// Hit and miss counts of one build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Results found.
+    pub hits: usize,
+    /// Results computed (and stored).
+    pub misses: usize,
+}
+
+struct Generations<V> {
+    current: HashMap<Key, Arc<V>>,
+    previous: HashMap<Key, Arc<V>>,
+    stats: CacheStats,
+}
+
+/// One content-keyed cache, shareable between threads (`&self` everywhere).
+pub struct ContentCache<V> {
+    inner: Mutex<Generations<V>>,
+}
+
+impl<V> Default for ContentCache<V> {
+    fn default() -> Self {
+        ContentCache {
+            inner: Mutex::new(Generations {
+                current: HashMap::new(),
+                previous: HashMap::new(),
+                stats: CacheStats::default(),
+            }),
+        }
+    }
+}
+
+impl<V> ContentCache<V> {
+    fn lock(&self) -> MutexGuard<'_, Generations<V>> {
+        // A panic while holding the lock leaves whole maps behind (inserts are atomic).
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value for `key`, computed by `make` when it is not cached. `make` runs without
+    /// the lock held, so threads compute in parallel.
+    pub fn get_or_make(&self, key: Key, make: impl FnOnce() -> V) -> Arc<V> {
+        {
+            let mut g = self.lock();
+            if let Some(v) = g.current.get(&key).cloned() {
+                g.stats.hits += 1;
+                return v;
+            }
+            if let Some(v) = g.previous.remove(&key) {
+                g.stats.hits += 1;
+                g.current.insert(key, v.clone());
+                return v;
+            }
+        }
+        let v = Arc::new(make());
+        let mut g = self.lock();
+        g.stats.misses += 1;
+        g.current.entry(key).or_insert(v).clone()
+    }
+
+    /// Ends a build: what it did not use is dropped; returns its counts and resets them.
+    pub fn finish(&self) -> CacheStats {
+        let mut g = self.lock();
+        let current = std::mem::take(&mut g.current);
+        g.previous = current;
+        std::mem::take(&mut g.stats)
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        let mut g = self.lock();
+        g.current.clear();
+        g.previous.clear();
+    }
+
+    /// Number of stored entries.
+    pub fn len(&self) -> usize {
+        let g = self.lock();
+        g.current.len() + g.previous.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The outcome of laying out one paragraph: its strips before the layout's pending space
+/// is applied, and whether the breaker had to use its last pass (the warning is issued
+/// with the paragraph's current span, which is not part of the key).
+#[derive(Debug)]
+pub struct BrokenParagraph {
+    /// Line strips, positioned in the frame.
+    pub strips: Vec<crate::typeset::paginate::Strip>,
+    /// Whether a line could not be set within the measure.
+    pub overfull: bool,
+}
+
+/// Everything kept between builds of one manuscript (one per `quire watch` session).
+#[derive(Default)]
+pub struct BuildCache {
+    /// Broken paragraphs, keyed by their flat text and styles, frame, alignment, indent
+    /// and the build-wide context (fonts, language, hyphenation).
+    pub paragraphs: ContentCache<BrokenParagraph>,
+    /// Deflated stream bytes (`None`: not worth compressing), keyed by the raw bytes.
+    pub deflated: ContentCache<Option<Vec<u8>>>,
+    /// The context key the paragraphs were made in: fonts and book metadata. When it
+    /// changes, the paragraph cache is cleared.
+    context: Option<Key>,
+}
+
+/// What the caches did in one build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuildCacheStats {
+    /// Paragraphs.
+    pub paragraphs: CacheStats,
+    /// Compressed streams.
+    pub deflated: CacheStats,
+}
+
+impl BuildCache {
+    /// A fresh, empty cache.
+    pub fn new() -> BuildCache {
+        BuildCache::default()
+    }
+
+    /// Starts a build in `context` (a key of the inputs every cached paragraph depends
+    /// on): paragraphs made in another context are dropped.
+    pub fn begin(&mut self, context: Key) {
+        if self.context != Some(context) {
+            self.paragraphs.clear();
+            self.context = Some(context);
+        }
+    }
+
+    /// Ends a build: drops what it did not use and returns its hit counts.
+    pub fn finish(&self) -> BuildCacheStats {
+        BuildCacheStats {
+            paragraphs: self.paragraphs.finish(),
+            deflated: self.deflated.finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unused_entries_are_dropped_after_one_build() {
+        let c: ContentCache<u32> = ContentCache::default();
+        let (a, b) = (key_of_bytes(b"a"), key_of_bytes(b"b"));
+        assert_eq!(*c.get_or_make(a, || 1), 1);
+        assert_eq!(*c.get_or_make(b, || 2), 2);
+        assert_eq!(c.finish(), CacheStats { hits: 0, misses: 2 });
+        assert_eq!(*c.get_or_make(a, || 9), 1);
+        assert_eq!(c.finish(), CacheStats { hits: 1, misses: 0 });
+        // b was not used in the last build: gone.
+        assert_eq!(*c.get_or_make(b, || 3), 3);
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn keys_depend_on_content() {
+        assert_ne!(key_of_bytes(b"word"), key_of_bytes(b"ward"));
+        assert_eq!(key_of_bytes(b"word"), key_of_bytes(b"word"));
+    }
+}

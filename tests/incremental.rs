@@ -1,0 +1,143 @@
+//! Incremental rebuilds (`build::build_cached`, as `quire watch` does them) give the
+//! same bytes as a clean build of the same text, and actually reuse earlier work.
+
+#![allow(clippy::unwrap_used)]
+
+use quire::build::{build, build_cached, BuildReport, BuildRequest, Formats};
+use quire::cache::BuildCache;
+use std::path::{Path, PathBuf};
+
+/// The sample essay, twice over (so there are many paragraphs before and after an edit).
+fn manuscript(dir: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("manuscript");
+    std::fs::copy(src.join("book.yaml"), dir.join("book.yaml")).unwrap();
+    for copy in 0..2 {
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                std::fs::copy(&path, dir.join(format!("{copy}-{name}"))).unwrap();
+            }
+        }
+    }
+}
+
+fn request(input: &Path, out: PathBuf) -> BuildRequest {
+    BuildRequest {
+        input: input.to_path_buf(),
+        out_dir: out,
+        formats: Formats {
+            epub: true,
+            pdf: true,
+        },
+        strict: false,
+        timestamp: Some(1_700_000_000),
+    }
+}
+
+/// The outputs' bytes, EPUB then PDF.
+fn outputs(report: &BuildReport) -> Vec<Vec<u8>> {
+    assert!(!report.failed(), "{:?}", report.diagnostics);
+    assert_eq!(report.outputs.len(), 2);
+    report
+        .outputs
+        .iter()
+        .map(|o| std::fs::read(&o.path).unwrap())
+        .collect()
+}
+
+/// Rebuilds with `cache` and checks the outputs against a clean build; returns the report.
+fn rebuild_matches_clean(input: &Path, out: &Path, cache: &mut BuildCache) -> BuildReport {
+    let incremental = build_cached(&request(input, out.join("incr")), cache).unwrap();
+    let clean = build(&request(input, out.join("clean"))).unwrap();
+    let (a, b) = (outputs(&incremental), outputs(&clean));
+    assert!(a[0] == b[0], "EPUB differs from a clean build");
+    assert!(a[1] == b[1], "PDF differs from a clean build");
+    incremental
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("book");
+    std::fs::create_dir(&input).unwrap();
+    manuscript(&input);
+    let out = dir.path().join("out");
+    let mut cache = BuildCache::new();
+
+    let first = rebuild_matches_clean(&input, &out, &mut cache);
+    // The essay is there twice, so even the first build reuses the second copy's
+    // paragraphs; every paragraph is counted once, as a hit or a miss.
+    let paragraphs = first.cache.paragraphs.hits + first.cache.paragraphs.misses;
+    assert!(first.cache.paragraphs.misses > first.cache.paragraphs.hits);
+    assert!(paragraphs > 100, "{paragraphs} paragraphs");
+
+    // One word in a middle chapter: only its paragraph is broken again.
+    let chapter = input.join("1-02-industrialization.md");
+    edit(&chapter, "heavy industry", "heavy manufacturing");
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    let stats = report.cache.paragraphs;
+    assert!(stats.hits + 5 > paragraphs, "{stats:?}");
+    assert!(stats.misses >= 1 && stats.misses <= 3, "{stats:?}");
+    assert!(
+        report.cache.deflated.hits > 0,
+        "{:?}",
+        report.cache.deflated
+    );
+
+    // A sentence long enough to add lines: pagination shifts from there on.
+    let added = " This sentence was added to the paragraph so that it needs more lines than \
+                 before, which moves every following line down and changes where the pages \
+                 after it break, so the pagination has to be redone from here to the end.";
+    edit(
+        &chapter,
+        "and machine tools.",
+        &format!("and machine tools.{added}"),
+    );
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert!(report.cache.paragraphs.misses <= 3, "{:?}", report.cache);
+    assert!(report.cache.paragraphs.hits > 100, "{:?}", report.cache);
+
+    // A chapter added, then one removed.
+    std::fs::write(
+        input.join("0-03a-interlude.md"),
+        "# Interlude\n\nA new chapter with one short paragraph.\n",
+    )
+    .unwrap();
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert!(report.cache.paragraphs.hits > 100, "{:?}", report.cache);
+    std::fs::remove_file(input.join("0-04-great-purge.md")).unwrap();
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    // Later note numbers change (numbering runs through the book), so the paragraphs
+    // that cite notes after the removed chapter are new content; the rest are reused.
+    let stats = report.cache.paragraphs;
+    assert!(
+        stats.hits > 100 && stats.misses * 4 < stats.hits,
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn a_failed_build_keeps_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("book");
+    std::fs::create_dir(&input).unwrap();
+    manuscript(&input);
+    let out = dir.path().join("out");
+    let mut cache = BuildCache::new();
+    rebuild_matches_clean(&input, &out, &mut cache);
+    let yaml = input.join("book.yaml");
+    let good = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&yaml, "title: [unclosed\n").unwrap();
+    let failed = build_cached(&request(&input, out.join("incr")), &mut cache).unwrap();
+    assert!(failed.failed());
+    std::fs::write(&yaml, good).unwrap();
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(report.cache.paragraphs.misses, 0, "{:?}", report.cache);
+}
