@@ -69,6 +69,7 @@ struct FaceData<'f> {
 
 /// The shaper for a book's four faces, with its cache.
 pub struct Shaper<'f> {
+    fonts: &'f FontSet,
     faces: Vec<FaceData<'f>>,
     cache: HashMap<(FaceId, i64), HashMap<String, Rc<ShapedWord>>>,
     buffer: Option<rustybuzz::UnicodeBuffer>,
@@ -113,11 +114,17 @@ impl<'f> Shaper<'f> {
             }
         }
         Shaper {
+            fonts,
             faces,
             cache: HashMap::new(),
             buffer: Some(rustybuzz::UnicodeBuffer::new()),
             plans: Vec::new(),
         }
+    }
+
+    /// The fonts it shapes with (for a shaper on another thread: a shaper is not `Send`).
+    pub fn fonts(&self) -> &'f FontSet {
+        self.fonts
     }
 
     fn face(&self, id: FaceId) -> Option<&FaceData<'f>> {
