@@ -175,9 +175,8 @@ impl<'b, 'f> Layout<'b, 'f> {
     pub fn book(&mut self) {
         self.title_block();
         let book = self.book;
-        let split = split_point(book).filter(|_| {
-            std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
-        });
+        let split = split_point(book)
+            .filter(|_| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
             self.notes_section();
@@ -230,7 +229,13 @@ impl<'b, 'f> Layout<'b, 'f> {
     /// Lays out chapters `range`.
     fn chapters(&mut self, range: std::ops::Range<usize>) {
         let book = self.book;
-        for (ci, chapter) in book.chapters.iter().enumerate().skip(range.start).take(range.len()) {
+        for (ci, chapter) in book
+            .chapters
+            .iter()
+            .enumerate()
+            .skip(range.start)
+            .take(range.len())
+        {
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
