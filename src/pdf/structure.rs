@@ -1,5 +1,8 @@
 //! A minimal logical structure (tagged PDF, ISO 32000-1 §14.7–14.8): one `/Span`
-//! structure element per glyph run, in reading order, under one `/Document` element.
+//! structure element per page, whose kids are the page's marked runs (MCIDs) in reading
+//! order, under one `/Document` element. (One element per run cost an lopdf dictionary
+//! per run, a sixth of a long book's peak memory, and said nothing more: the runs carry
+//! no roles either way.)
 //!
 //! The Document the writer receives carries no roles (heading, paragraph, list), so the
 //! tree cannot say more than "this text, in this order" — which is what assistive
@@ -22,19 +25,21 @@ pub(crate) fn add_structure(
     let mut kids = Vec::new();
     let mut nums = Vec::new();
     for (index, (&page, &count)) in pages.iter().zip(runs).enumerate() {
-        let mut parents = Vec::with_capacity(count);
-        for mcid in 0..count {
+        let mut parents = Vec::new();
+        if count > 0 {
+            // §14.7.2: an element's K may be an array of MCIDs, all on its /Pg.
+            let mcids = (0..count).map(|m| Object::Integer(m as i64)).collect();
             let span = doc.add_object(Dictionary::from_iter(vec![
                 ("Type", Object::Name(b"StructElem".to_vec())),
                 ("S", Object::Name(b"Span".to_vec())),
                 ("P", Object::Reference(document_id)),
                 ("Pg", Object::Reference(page)),
-                ("K", Object::Integer(mcid as i64)),
+                ("K", Object::Array(mcids)),
             ]));
             kids.push(Object::Reference(span));
-            parents.push(Object::Reference(span));
+            parents = vec![Object::Reference(span); count];
         }
-        // The parent tree maps each page's MCIDs back to their elements (§14.7.4.4).
+        // The parent tree maps each page's MCIDs back to their element (§14.7.4.4).
         nums.push(Object::Integer(index as i64));
         nums.push(Object::Reference(doc.add_object(Object::Array(parents))));
         if let Ok(dict) = doc.get_dictionary_mut(page) {

@@ -43,6 +43,45 @@ pub struct Layout<'b, 'f> {
     indent_next: bool,
     /// Broken paragraphs kept between builds (`quire watch`), if any.
     paragraphs: Option<&'b ContentCache<BrokenParagraph>>,
+    /// A part of the book laid out on another thread ([`Layout::book`]): the space owed
+    /// by the part before it is not known yet. While `open_carry` holds, the space owed is
+    /// `max(that, pending_space)`; the first strip pushed then takes it, and is recorded in
+    /// `carry_strip` to receive it when the parts are joined.
+    in_part: bool,
+    open_carry: bool,
+    carry_strip: Option<usize>,
+}
+
+/// What a part of the book laid out on another thread hands back.
+struct Part {
+    strips: Vec<Strip>,
+    outline: Vec<(String, u8, AnchorKey)>,
+    diagnostics: Vec<Diagnostic>,
+    pending_space: f32,
+    indent_next: bool,
+    open_carry: bool,
+    carry_strip: Option<usize>,
+}
+
+/// Where to split the chapters between two threads: the titled chapter (a part must
+/// start with a level-1 outline entry, so its headings' levels do not depend on the part
+/// before) nearest to half the book's blocks. `None` leaves the book on one thread.
+fn split_point(book: &Book) -> Option<usize> {
+    let weight = |c: &crate::model::Chapter| c.blocks.len() + 1;
+    let total: usize = book.chapters.iter().map(weight).sum();
+    let mut before = 0usize;
+    let mut best: Option<(usize, usize)> = None;
+    for (i, c) in book.chapters.iter().enumerate() {
+        if i > 0 && c.title.is_some() {
+            let off = before.abs_diff(total - before);
+            if best.is_none_or(|(_, b)| off < b) {
+                best = Some((i, off));
+            }
+        }
+        before += weight(c);
+    }
+    // Small books are not worth a thread.
+    best.filter(|_| total >= 64).map(|(i, _)| i)
 }
 
 /// Plain text of inlines (for bookmarks and running heads).
@@ -84,6 +123,9 @@ impl<'b, 'f> Layout<'b, 'f> {
             pending_space: 0.0,
             indent_next: false,
             paragraphs: None,
+            in_part: false,
+            open_carry: false,
+            carry_strip: None,
         }
     }
 
@@ -92,6 +134,12 @@ impl<'b, 'f> Layout<'b, 'f> {
     pub fn with_paragraph_cache(mut self, cache: &'b ContentCache<BrokenParagraph>) -> Self {
         self.paragraphs = Some(cache);
         self
+    }
+
+    /// Sets the space owed below the last block (replacing, not adding to, what is owed).
+    fn set_pending(&mut self, space: f32) {
+        self.pending_space = space;
+        self.open_carry = false;
     }
 
     /// The shaper (for running heads).
@@ -123,14 +171,84 @@ impl<'b, 'f> Layout<'b, 'f> {
     fn push(&mut self, mut strip: Strip) {
         strip.space_before = strip.space_before.max(self.pending_space);
         self.pending_space = 0.0;
+        if self.open_carry {
+            self.open_carry = false;
+            self.carry_strip = Some(self.strips.len());
+        }
         self.strips.push(strip);
     }
 
-    /// Lays out the whole book.
+    /// Lays out the whole book. Paragraphs (shaping, hyphenation, line breaking: most of
+    /// the typesetter's time) are independent, so on a long book the chapters' second
+    /// half is laid out on another thread and its strips appended to the first half's;
+    /// the carried space and the heading levels make the result the same as on one
+    /// thread, strip for strip.
     pub fn book(&mut self) {
         self.title_block();
         let book = self.book;
-        for (ci, chapter) in book.chapters.iter().enumerate() {
+        let split = split_point(book)
+            .filter(|_| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+        let Some(mid) = split else {
+            self.chapters(0..book.chapters.len());
+            self.notes_section();
+            return;
+        };
+        let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
+        let part = std::thread::scope(|scope| {
+            let handle = scope.spawn(move || {
+                let mut layout = Layout::new(book, style, Shaper::new(fonts));
+                // The paragraph cache (watch mode) is shared: it is keyed by content.
+                layout.paragraphs = paragraphs;
+                layout.in_part = true;
+                layout.open_carry = true;
+                layout.chapters(mid..book.chapters.len());
+                Part {
+                    strips: layout.strips,
+                    outline: layout.outline,
+                    diagnostics: layout.diagnostics,
+                    pending_space: layout.pending_space,
+                    indent_next: layout.indent_next,
+                    open_carry: layout.open_carry,
+                    carry_strip: layout.carry_strip,
+                }
+            });
+            self.chapters(0..mid);
+            match handle.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        self.join(part);
+        self.notes_section();
+    }
+
+    /// Appends a part laid out on another thread, as if laid out here.
+    fn join(&mut self, mut part: Part) {
+        if let Some(s) = part.carry_strip.and_then(|i| part.strips.get_mut(i)) {
+            s.space_before = s.space_before.max(self.pending_space);
+            self.pending_space = 0.0;
+        }
+        self.set_pending(if part.open_carry {
+            self.pending_space.max(part.pending_space)
+        } else {
+            part.pending_space
+        });
+        self.indent_next = part.indent_next;
+        self.strips.append(&mut part.strips);
+        self.outline.append(&mut part.outline);
+        self.diagnostics.append(&mut part.diagnostics);
+    }
+
+    /// Lays out chapters `range`.
+    fn chapters(&mut self, range: std::ops::Range<usize>) {
+        let book = self.book;
+        for (ci, chapter) in book
+            .chapters
+            .iter()
+            .enumerate()
+            .skip(range.start)
+            .take(range.len())
+        {
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
@@ -153,7 +271,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                     );
                     if let Some(s) = self.strips.get_mut(first) {
                         s.mark = Some(text);
-                        s.new_page = self.style.chapter_break == ChapterBreak::NewPage && first > 0;
+                        // In a part, strips come before (the title's): a break before
+                        // the book's very first strip would do nothing anyway.
+                        s.new_page = self.style.chapter_break == ChapterBreak::NewPage
+                            && (first > 0 || self.in_part);
                     }
                 }
                 None if ci == 0 => {
@@ -171,7 +292,6 @@ impl<'b, 'f> Layout<'b, 'f> {
             let frame = self.body();
             self.blocks(&chapter.blocks, frame);
         }
-        self.notes_section();
     }
 
     fn title_block(&mut self) {
@@ -241,7 +361,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         if let Some(last) = self.strips.last_mut() {
             last.keep_with_next = false;
         }
-        self.pending_space = self.style.leading * 2.0;
+        self.set_pending(self.style.leading * 2.0);
     }
 
     /// A heading: ragged, kept with what follows, space above and below.
@@ -263,7 +383,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         for s in &mut self.strips[first..] {
             s.keep_with_next = true;
         }
-        self.pending_space = self.style.leading * 0.5;
+        self.set_pending(self.style.leading * 0.5);
         self.indent_next = false;
     }
 
@@ -338,7 +458,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.pending_space = self.pending_space.max(gap);
                 self.indent_next = false;
                 self.blocks(blocks, inner);
-                self.pending_space = gap;
+                self.set_pending(gap);
                 self.indent_next = false;
             }
             Block::List { start, items, .. } => {
@@ -370,7 +490,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         ));
                     }
                 }
-                self.pending_space = gap;
+                self.set_pending(gap);
                 self.indent_next = false;
             }
             Block::CodeBlock { text, .. } => {
@@ -398,7 +518,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.push(strip);
                     first = false;
                 }
-                self.pending_space = gap;
+                self.set_pending(gap);
                 self.indent_next = false;
             }
             Block::ThematicBreak { .. } => {
@@ -746,7 +866,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             self.push(strip);
         }
-        self.pending_space = frame.leading * 0.5;
+        self.set_pending(frame.leading * 0.5);
     }
 
     fn notes_section(&mut self) {

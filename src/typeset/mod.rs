@@ -67,10 +67,7 @@ fn typeset_with(
     }
     layout.book();
     paginate::resolve_needs(&mut layout.strips);
-    let mut paged = paginate::paginate(&layout.strips, &style);
-    // The pages hold copies of the strips' runs: free the originals now rather than at
-    // the end (half the typesetter's peak memory on a long book).
-    layout.strips = Vec::new();
+    let mut paged = paginate::paginate(std::mem::take(&mut layout.strips), &style);
 
     // Links: internal targets resolve to destinations; unknown ids are dropped (the parser
     // reports broken internal links).

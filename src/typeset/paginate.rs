@@ -64,8 +64,27 @@ pub fn resolve_needs(strips: &mut [Strip]) {
 /// Rounding slack when testing whether strips fit, in points.
 const SLACK: f32 = 0.01;
 
-/// Lays `strips` onto pages of `style`.
-pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
+/// Height of strips `i..i+need` placed together, the first without its space on a fresh
+/// page.
+fn chain(strips: &[Strip], i: usize, fresh: bool) -> f32 {
+    let n = strips[i].need.max(1);
+    strips[i..(i + n).min(strips.len())]
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            if k == 0 && fresh {
+                s.height
+            } else {
+                s.space_before + s.height
+            }
+        })
+        .sum()
+}
+
+/// Lays `strips` onto pages of `style`. The strips are taken by value: their glyph runs
+/// move onto the pages instead of being copied (on a long book the runs are most of the
+/// typesetter's memory, and two copies of them were its peak).
+pub fn paginate(mut strips: Vec<Strip>, style: &Style) -> Paginated {
     let top = style.margin_top;
     let avail = style.body_height();
     let mut out = Paginated::default();
@@ -74,30 +93,16 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
     let mut empty = true;
     let mut mark: Option<String> = None;
     let mut page_mark: Option<String> = None;
-    // Height of strips i..i+need placed together, the first without its space on a
-    // fresh page.
-    let chain = |i: usize, fresh: bool| -> f32 {
-        let n = strips[i].need.max(1);
-        strips[i..(i + n).min(strips.len())]
-            .iter()
-            .enumerate()
-            .map(|(k, s)| {
-                if k == 0 && fresh {
-                    s.height
-                } else {
-                    s.space_before + s.height
-                }
-            })
-            .sum()
-    };
-    for (i, strip) in strips.iter().enumerate() {
-        let mut new_page = !empty && strip.new_page;
+    for i in 0..strips.len() {
+        let mut new_page = !empty && strips[i].new_page;
         if !empty && !new_page {
-            let need = chain(i, false);
+            let strip = &strips[i];
+            let need = chain(&strips, i, false);
             // Heights are f32 sums (leadings like 20.125 pt are inexact), so compare with
             // a slack: otherwise a chain that exactly fills the page can test as not
             // fitting for its first line yet fitting line by line, leaving an orphan.
-            let needed_fits_fresh = y + need > avail + SLACK && chain(i, true) <= avail + SLACK;
+            let needed_fits_fresh =
+                y + need > avail + SLACK && chain(&strips, i, true) <= avail + SLACK;
             new_page = needed_fits_fresh || y + strip.space_before + strip.height > avail + SLACK;
         }
         if new_page {
@@ -106,8 +111,11 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
             y = 0.0;
             empty = true;
         }
-        if let Some(m) = &strip.mark {
-            mark = Some(m.clone());
+        // Only strips `i..` are looked at again (by `chain`, for their heights), so this
+        // one's contents can move out.
+        let strip = &mut strips[i];
+        if let Some(m) = strip.mark.take() {
+            mark = Some(m);
         }
         if empty {
             page_mark = mark.clone();
@@ -115,10 +123,10 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
         let gap = if empty { 0.0 } else { strip.space_before };
         let y0 = top + y + gap;
         let index = out.pages.len();
-        for run in &strip.runs {
+        for run in std::mem::take(&mut strip.runs) {
             page.runs.push(GlyphRun {
                 y: run.y + y0,
-                ..run.clone()
+                ..run
             });
         }
         for r in &strip.rules {
@@ -133,14 +141,13 @@ pub fn paginate(strips: &[Strip], style: &Style) -> Paginated {
                 },
             });
         }
-        for (r, target) in &strip.links {
-            out.links
-                .push((index, Rect { y: r.y + y0, ..*r }, target.clone()));
+        for (r, target) in std::mem::take(&mut strip.links) {
+            out.links.push((index, Rect { y: r.y + y0, ..r }, target));
         }
-        for (key, x, ay) in &strip.anchors {
-            out.anchors.entry(key.clone()).or_insert(Destination {
+        for (key, x, ay) in std::mem::take(&mut strip.anchors) {
+            out.anchors.entry(key).or_insert(Destination {
                 page: index,
-                x: *x,
+                x,
                 y: ay + y0,
             });
         }
@@ -192,7 +199,7 @@ mod tests {
     }
 
     fn page_sizes(strips: &[Strip], lines: f32) -> Vec<usize> {
-        let p = paginate(strips, &style(lines));
+        let p = paginate(strips.to_vec(), &style(lines));
         p.pages
             .iter()
             .map(|pg| pg.runs.len() + pg.rules.len())
@@ -241,7 +248,7 @@ mod tests {
         h.new_page = true;
         h.mark = Some("Two".into());
         s.push(h);
-        let p = paginate(&marked(s), &style(10.0));
+        let p = paginate(marked(s), &style(10.0));
         assert_eq!(p.pages.len(), 2);
         assert_eq!(p.marks, [None, Some("Two".to_string())]);
     }

@@ -69,9 +69,24 @@ struct FaceData<'f> {
 
 /// The shaper for a book's four faces, with its cache.
 pub struct Shaper<'f> {
+    fonts: &'f FontSet,
     faces: Vec<FaceData<'f>>,
     cache: HashMap<(FaceId, i64), HashMap<String, Rc<ShapedWord>>>,
     buffer: Option<rustybuzz::UnicodeBuffer>,
+    /// Shape plans by face and segment properties: `rustybuzz::shape` builds a plan per
+    /// call (feature lookup and parsing, a fifth of a cold build), while a book needs a
+    /// handful. A plan is only used for a buffer with exactly its properties, which is
+    /// what `shape_with_plan` requires.
+    plans: Vec<(PlanKey, rustybuzz::ShapePlan)>,
+}
+
+/// What a shape plan depends on: the face and the buffer's segment properties.
+#[derive(Clone, PartialEq, Eq)]
+struct PlanKey {
+    face: usize,
+    direction: rustybuzz::Direction,
+    script: Option<rustybuzz::Script>,
+    language: Option<rustybuzz::Language>,
 }
 
 impl<'f> Shaper<'f> {
@@ -99,10 +114,17 @@ impl<'f> Shaper<'f> {
             }
         }
         Shaper {
+            fonts,
             faces,
             cache: HashMap::new(),
             buffer: Some(rustybuzz::UnicodeBuffer::new()),
+            plans: Vec::new(),
         }
+    }
+
+    /// The fonts it shapes with (for a shaper on another thread: a shaper is not `Send`).
+    pub fn fonts(&self) -> &'f FontSet {
+        self.fonts
     }
 
     fn face(&self, id: FaceId) -> Option<&FaceData<'f>> {
@@ -130,7 +152,12 @@ impl<'f> Shaper<'f> {
 
     fn shape_uncached(&mut self, text: &str, face_id: FaceId, size: i64) -> ShapedWord {
         let mut buffer = self.buffer.take().unwrap_or_default();
-        let Some(face) = self.face(face_id) else {
+        let face_index = if self.faces.get(face_id.index()).is_some() {
+            face_id.index()
+        } else {
+            0
+        };
+        let Some(face) = self.faces.get(face_index) else {
             self.buffer = Some(buffer);
             return ShapedWord {
                 text: text.to_string(),
@@ -139,8 +166,35 @@ impl<'f> Shaper<'f> {
         };
         buffer.push_str(text);
         buffer.set_direction(rustybuzz::Direction::LeftToRight);
-        // Default features: kern, liga, clig, calt … (the OpenType defaults for Latin).
-        let out = rustybuzz::shape(&face.face, &[], buffer);
+        // What `rustybuzz::shape` does, with the plan from the cache: guess the script,
+        // then plan for exactly the buffer's properties. `guess_segment_properties` leaves
+        // the script unset (read back as UNKNOWN) when no letter names one.
+        buffer.guess_segment_properties();
+        let script = buffer.script();
+        let key = PlanKey {
+            face: face_index,
+            direction: buffer.direction(),
+            script: (script != rustybuzz::script::UNKNOWN).then_some(script),
+            language: buffer.language(),
+        };
+        let plan = match self.plans.iter().position(|(k, _)| *k == key) {
+            Some(i) => &self.plans[i].1,
+            None => {
+                // Default features: kern, liga, clig, calt … (the OpenType defaults for
+                // Latin).
+                let plan = rustybuzz::ShapePlan::new(
+                    &face.face,
+                    key.direction,
+                    key.script,
+                    key.language.as_ref(),
+                    &[],
+                );
+                self.plans.push((key, plan));
+                &self.plans[self.plans.len() - 1].1
+            }
+        };
+        let face = &self.faces[face_index];
+        let out = rustybuzz::shape_with_plan(&face.face, plan, buffer);
         let infos = out.glyph_infos();
         let positions = out.glyph_positions();
         let mut glyphs = Vec::with_capacity(infos.len());
