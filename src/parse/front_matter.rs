@@ -378,6 +378,21 @@ impl Walker<'_> {
                 "paper" => {
                     if let Some(s) = self.text(value, "pdf.paper", vspan, false, diags) {
                         match paper_size(&s) {
+                            // 3 in leaves room for margins and a line; 200 in is the
+                            // largest page PDF viewers must handle (ISO 32000-1 Annex C:
+                            // 14,400 units).
+                            Some(size)
+                                if !(MIN_PAPER..=MAX_PAPER).contains(&size.width)
+                                    || !(MIN_PAPER..=MAX_PAPER).contains(&size.height) =>
+                            {
+                                diags.push(
+                                    Diagnostic::error(
+                                        vspan,
+                                        format!("`{s}` is not a usable page size"),
+                                    )
+                                    .with_hint("each side must be between 3in and 200in"),
+                                )
+                            }
                             Some(size) => pdf.paper = Some(size),
                             None => diags.push(
                                 Diagnostic::error(vspan, format!("`{s}` is not a paper size"))
@@ -673,6 +688,10 @@ fn length_value(v: &Value) -> Option<f32> {
         _ => None,
     }
 }
+
+/// The smallest and largest page side accepted, in points.
+const MIN_PAPER: f32 = 216.0;
+const MAX_PAPER: f32 = 14_400.0;
 
 /// A paper size: a name, or `WxH<unit>` / `W<unit> x H<unit>`.
 pub(crate) fn paper_size(s: &str) -> Option<Length2> {

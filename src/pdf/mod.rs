@@ -326,19 +326,16 @@ fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<Vec<u8
     let placeholder = hex_upper(&ID_PLACEHOLDER);
     let digest = Sha256::digest(&out);
     let id = hex_upper(&digest[..16]);
-    let mut replaced = 0;
-    let mut i = 0;
-    while let Some(at) = find(&out[i..], placeholder.as_bytes()) {
-        let start = i + at;
-        out[start..start + id.len()].copy_from_slice(id.as_bytes());
-        i = start + id.len();
-        replaced += 1;
-    }
-    if replaced != 2 {
-        return Err(Error::Pdf(format!(
-            "document ID written {replaced} times, expected 2"
-        )));
-    }
+    // The `/ID` array is in the cross-reference stream's dictionary, the last object of
+    // the file (§7.5.8), after everything the author wrote: the book's own text may hold
+    // the placeholder's hex digits (found by cargo fuzz: a title spelling them), so only
+    // the last `<P><P>` is the ID.
+    let pair = format!("<{placeholder}><{placeholder}>");
+    let Some(at) = rfind(&out, pair.as_bytes()) else {
+        return Err(Error::Pdf("document ID placeholder not written".into()));
+    };
+    let replacement = format!("<{id}><{id}>");
+    out[at..at + pair.len()].copy_from_slice(replacement.as_bytes());
     Ok(out)
 }
 
@@ -394,8 +391,8 @@ fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
 fn id_array(id: [u8; 16]) -> Object {

@@ -71,8 +71,11 @@ impl Style {
             }
             _ => {
                 // Measure from the target line length, never narrower than 60 % of the page.
-                let measure =
-                    (TARGET_CHARS * MEAN_CHAR_EM * size).clamp(page_width * 0.6, page_width - 72.0);
+                // On a narrow page the 60 % floor passes the 1 in of margins: the floor
+                // wins (`clamp` panics when its bounds cross).
+                let floor = page_width * 0.6;
+                let measure = (TARGET_CHARS * MEAN_CHAR_EM * size)
+                    .clamp(floor, (page_width - 72.0).max(floor));
                 let side = ((page_width - measure) / 2.0).round();
                 let top = (page_height * 0.09).round();
                 (top, side, (top * 1.15).round(), side)
@@ -136,6 +139,26 @@ mod tests {
         });
         let chars = s.measure() / (MEAN_CHAR_EM * s.size);
         assert!((60.0..=80.0).contains(&chars), "{chars}");
+    }
+
+    /// Found by cargo fuzz (tests/fixtures/fuzz-crashes/crash-227f…): a 2 in wide page
+    /// made `clamp` panic. The parser now refuses it, but the model may come from elsewhere.
+    #[test]
+    fn narrow_pages_do_not_panic() {
+        for width in [73.0, 144.0, 180.0] {
+            let meta = Metadata {
+                pdf: PdfSettings {
+                    paper: Some(Length2 {
+                        width,
+                        height: 648.0,
+                    }),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let s = Style::from_meta(&meta);
+            assert!(s.measure() > 0.0, "{width}: {}", s.measure());
+        }
     }
 
     #[test]
