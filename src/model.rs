@@ -386,3 +386,39 @@ pub struct Asset {
     /// The bytes, read once by the parser.
     pub data: Vec<u8>,
 }
+
+/// The text of inline content, as a reader sees it: for slugs, alt text, tables of
+/// contents, bookmarks and running heads. Note references are left out ("Chapter¹" reads
+/// "Chapter" in a table of contents); images give their alt text; raw HTML its text.
+pub fn plain_text(inlines: &[Inline]) -> String {
+    let mut out = String::new();
+    push_plain(&mut out, inlines);
+    out
+}
+
+fn push_plain(out: &mut String, inlines: &[Inline]) {
+    for inline in inlines {
+        match inline {
+            Inline::Text(t) | Inline::Code(t) => out.push_str(t),
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => push_plain(out, c),
+            Inline::Image { alt, .. } => out.push_str(alt),
+            Inline::NoteRef { .. } => {}
+            Inline::LineBreak | Inline::SoftBreak => out.push(' '),
+            Inline::Html(nodes) => push_plain_html(out, nodes),
+        }
+    }
+}
+
+fn push_plain_html(out: &mut String, nodes: &[HtmlNode]) {
+    for node in nodes {
+        match node {
+            HtmlNode::Text(t) => out.push_str(t),
+            HtmlNode::Element { children, .. } => push_plain_html(out, children),
+        }
+    }
+}

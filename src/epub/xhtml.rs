@@ -69,40 +69,13 @@ pub(crate) fn escape_attr(s: &str) -> String {
     out
 }
 
-/// The plain text of inline content, as used in the TOC, `<title>` and the NCX. Note
-/// references are left out: "Chapter¹" must read "Chapter" in a table of contents.
+/// The plain text of inline content, as used in the TOC, `<title>` and the NCX, with runs
+/// of white space collapsed the way a browser would show them.
 pub(crate) fn plain_text(inlines: &[Inline]) -> String {
-    let mut out = String::new();
-    push_plain(&mut out, inlines);
-    // Collapse runs of white space the way a browser would show them.
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn push_plain(out: &mut String, inlines: &[Inline]) {
-    for inline in inlines {
-        match inline {
-            Inline::Text(t) | Inline::Code(t) => out.push_str(t),
-            Inline::Emphasis(c)
-            | Inline::Strong(c)
-            | Inline::Strikethrough(c)
-            | Inline::Superscript(c)
-            | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => push_plain(out, c),
-            Inline::Image { alt, .. } => out.push_str(alt),
-            Inline::NoteRef { .. } => {}
-            Inline::LineBreak | Inline::SoftBreak => out.push(' '),
-            Inline::Html(nodes) => push_plain_html(out, nodes),
-        }
-    }
-}
-
-fn push_plain_html(out: &mut String, nodes: &[HtmlNode]) {
-    for node in nodes {
-        match node {
-            HtmlNode::Text(t) => out.push_str(t),
-            HtmlNode::Element { children, .. } => push_plain_html(out, children),
-        }
-    }
+    crate::model::plain_text(inlines)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// HTML void elements (HTML Living Standard §13.1.2): written self-closed.

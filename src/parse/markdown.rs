@@ -1092,26 +1092,8 @@ fn heading_level(level: HeadingLevel) -> u8 {
     }
 }
 
-/// The text of inlines, for slugs and alt text (notes, images and HTML contribute
-/// nothing).
-pub(crate) fn plain_text(inlines: &[Inline]) -> String {
-    let mut out = String::new();
-    for inline in inlines {
-        match inline {
-            Inline::Text(t) | Inline::Code(t) => out.push_str(t),
-            Inline::Emphasis(c)
-            | Inline::Strong(c)
-            | Inline::Strikethrough(c)
-            | Inline::Superscript(c)
-            | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => out.push_str(&plain_text(c)),
-            Inline::LineBreak | Inline::SoftBreak => out.push(' '),
-            Inline::Image { alt, .. } => out.push_str(alt),
-            Inline::NoteRef { .. } | Inline::Html(_) => {}
-        }
-    }
-    out
-}
+/// The text of inlines, for slugs and alt text.
+pub(crate) use crate::model::plain_text;
 
 /// Inlines as HTML nodes, for content inside a kept raw HTML element; `None` when some
 /// inline (a note, image or link) cannot live inside raw HTML.

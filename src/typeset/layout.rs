@@ -85,24 +85,7 @@ fn split_point(book: &Book) -> Option<usize> {
 }
 
 /// Plain text of inlines (for bookmarks and running heads).
-pub fn plain_text(inlines: &[Inline]) -> String {
-    let mut s = String::new();
-    for i in inlines {
-        match i {
-            Inline::Text(t) | Inline::Code(t) => s.push_str(t),
-            Inline::Emphasis(c)
-            | Inline::Strong(c)
-            | Inline::Strikethrough(c)
-            | Inline::Superscript(c)
-            | Inline::Subscript(c) => s.push_str(&plain_text(c)),
-            Inline::Link { content, .. } => s.push_str(&plain_text(content)),
-            Inline::Image { alt, .. } => s.push_str(alt),
-            Inline::SoftBreak | Inline::LineBreak => s.push(' '),
-            Inline::NoteRef { .. } | Inline::Html(_) => {}
-        }
-    }
-    s
-}
+pub use crate::model::plain_text;
 
 fn mpt(pt: f32) -> i64 {
     (pt * MPT as f32).round() as i64
