@@ -2,7 +2,7 @@
 //! results, and sets the exit code (0 success, 1 manuscript errors or a failed write,
 //! 2 usage errors, as clap does).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use quire::build::{BuildReport, BuildRequest, Formats};
 use quire::diag::{render, Diagnostic};
 use quire::source::SourceMap;
@@ -23,26 +23,30 @@ struct Cli {
     command: Command,
 }
 
+/// What `build` and `watch` share: the manuscript, the output folder and the formats.
+#[derive(Args)]
+struct BuildArgs {
+    /// The manuscript: a folder with book.yaml and chapter files, or one .md file.
+    #[arg(default_value = "manuscript")]
+    input: PathBuf,
+    /// Output folder.
+    #[arg(short, long, default_value = "out")]
+    output: PathBuf,
+    /// Build the EPUB.
+    #[arg(long)]
+    epub: bool,
+    /// Build the PDF.
+    #[arg(long)]
+    pdf: bool,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    strict: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Build the EPUB and the PDF (both unless one is named).
-    Build {
-        /// The manuscript: a folder with book.yaml and chapter files, or one .md file.
-        #[arg(default_value = "manuscript")]
-        input: PathBuf,
-        /// Output folder.
-        #[arg(short, long, default_value = "out")]
-        output: PathBuf,
-        /// Build the EPUB.
-        #[arg(long)]
-        epub: bool,
-        /// Build the PDF.
-        #[arg(long)]
-        pdf: bool,
-        /// Treat warnings as errors.
-        #[arg(long)]
-        strict: bool,
-    },
+    Build(BuildArgs),
     /// Check the manuscript and print its diagnostics; writes nothing.
     Check {
         /// The manuscript: a folder with book.yaml and chapter files, or one .md file.
@@ -62,23 +66,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Build once, then rebuild on every save until Ctrl-C.
-    Watch {
-        /// The manuscript: a folder with book.yaml and chapter files, or one .md file.
-        #[arg(default_value = "manuscript")]
-        input: PathBuf,
-        /// Output folder.
-        #[arg(short, long, default_value = "out")]
-        output: PathBuf,
-        /// Build the EPUB.
-        #[arg(long)]
-        epub: bool,
-        /// Build the PDF.
-        #[arg(long)]
-        pdf: bool,
-        /// Treat warnings as errors.
-        #[arg(long)]
-        strict: bool,
-    },
+    Watch(BuildArgs),
     /// Create a small starter manuscript that builds.
     New {
         /// The folder to create (must not exist or be empty).
@@ -89,26 +77,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build {
-            input,
-            output,
-            epub,
-            pdf,
-            strict,
-        } => {
-            let request = build_request(input, output, epub, pdf, strict);
+        Command::Build(args) => {
+            let request = build_request(args);
             match quire::build::build(&request) {
                 Ok(report) => finish_build(&report),
                 Err(error) => fail(&error),
             }
         }
-        Command::Watch {
-            input,
-            output,
-            epub,
-            pdf,
-            strict,
-        } => watch(&build_request(input, output, epub, pdf, strict)),
+        Command::Watch(args) => watch(&build_request(args)),
         Command::Check { input, strict } => match quire::build::check(&input, strict) {
             Ok((sources, book, diagnostics)) => {
                 print_diagnostics(&sources, &diagnostics);
@@ -168,13 +144,14 @@ fn import(file: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
 }
 
 /// Both formats unless one is named.
-fn build_request(
-    input: PathBuf,
-    output: PathBuf,
-    epub: bool,
-    pdf: bool,
-    strict: bool,
-) -> BuildRequest {
+fn build_request(args: BuildArgs) -> BuildRequest {
+    let BuildArgs {
+        input,
+        output,
+        epub,
+        pdf,
+        strict,
+    } = args;
     let formats = if epub || pdf {
         Formats { epub, pdf }
     } else {
