@@ -20,6 +20,7 @@ pub mod diag;
 pub mod epub;
 pub mod error;
 pub mod fonts;
+pub mod image;
 pub mod import;
 pub mod model;
 pub mod output;

@@ -1,14 +1,21 @@
 //! Image XObjects for the book's assets (ISO 32000-1 §8.9.5).
 //!
-//! JPEG is embedded as is (`/DCTDecode`). A PNG without alpha is embedded without
-//! decoding too: its IDAT stream is zlib data with PNG row filters, which is exactly
-//! `/FlateDecode` with `/Predictor 15` (§7.4.4.4). PNGs with an alpha channel or
-//! interlacing, and other formats, are refused with an error for now.
+//! JPEG is embedded as is (`/DCTDecode`). An opaque, non-interlaced PNG is embedded
+//! without decoding too: its IDAT stream is zlib data with PNG row filters, which is
+//! exactly `/FlateDecode` with `/Predictor 15` (§7.4.4.4). Every other image (PNG with
+//! transparency or interlacing, GIF, WebP, SVG) is decoded by [`crate::image`] into
+//! pixels, which printpdf writes as a `/FlateDecode` image with an `/SMask` for its
+//! alpha (§11.6.5.3).
 
 use crate::error::Error;
+use crate::fonts::FontSet;
+use crate::image::{Color, Pixels};
 use crate::model::Asset;
-use crate::typeset::document::Document;
-use printpdf::{DictItem, ExternalStream, ExternalXObject, Px, XObject, XObjectId};
+use crate::typeset::document::{Document, FaceId};
+use printpdf::{
+    DictItem, ExternalStream, ExternalXObject, Px, RawImage, RawImageData, RawImageFormat, XObject,
+    XObjectId,
+};
 use std::collections::BTreeMap;
 
 /// An image ready to place.
@@ -23,10 +30,12 @@ pub(crate) struct ImageXObject {
     pub xobject: XObject,
 }
 
-/// One XObject per asset the pages place, keyed by asset index.
+/// One XObject per asset the pages place, keyed by asset index. `fonts` set the text
+/// of SVG images.
 pub(crate) fn image_xobjects(
     doc: &Document,
     assets: &[Asset],
+    fonts: &FontSet,
 ) -> Result<BTreeMap<usize, ImageXObject>, Error> {
     let mut out = BTreeMap::new();
     for placed in doc.pages.iter().flat_map(|p| &p.images) {
@@ -42,12 +51,17 @@ pub(crate) fn image_xobjects(
         })?;
         let image = match asset.media_type.as_str() {
             "image/jpeg" => jpeg(asset)?,
-            "image/png" => png(asset)?,
-            other => {
-                return Err(Error::Pdf(format!(
-                    "{}: {other} images are not supported in the PDF yet",
-                    asset.href
-                )));
+            "image/png" if crate::image::png_is_passthrough(&asset.data) => png(asset)?,
+            _ => {
+                let faces = [
+                    FaceId::Regular,
+                    FaceId::Italic,
+                    FaceId::Bold,
+                    FaceId::BoldItalic,
+                ]
+                .map(|id| &fonts.face(id).bytes[..]);
+                let pixels = crate::image::decode(asset, &faces).map_err(|e| Error::Pdf(e.0))?;
+                raw_image(pixels)
             }
         };
         // Own ids: printpdf's XObjectId::new() comes from a process-global counter, which
@@ -58,8 +72,31 @@ pub(crate) fn image_xobjects(
     Ok(out)
 }
 
+/// Decoded pixels as printpdf's raw image: it splits off the alpha into a soft mask and
+/// compresses both (printpdf's `raw_image_to_basic_stream`).
+fn raw_image(pixels: Pixels) -> ImageXObject {
+    let format = match (pixels.color, pixels.alpha) {
+        (Color::Gray, false) => RawImageFormat::R8,
+        (Color::Gray, true) => RawImageFormat::RG8,
+        (Color::Rgb, false) => RawImageFormat::RGB8,
+        (Color::Rgb, true) => RawImageFormat::RGBA8,
+    };
+    ImageXObject {
+        id: XObjectId(String::new()),
+        width: pixels.width,
+        height: pixels.height,
+        xobject: XObject::Image(RawImage {
+            pixels: RawImageData::U8(pixels.data),
+            width: pixels.width as usize,
+            height: pixels.height as usize,
+            data_format: format,
+            tag: Vec::new(),
+        }),
+    }
+}
+
 fn jpeg(asset: &Asset) -> Result<ImageXObject, Error> {
-    let (width, height, components) = jpeg_size(&asset.data)
+    let (width, height, components) = crate::image::jpeg_frame(&asset.data)
         .ok_or_else(|| Error::Pdf(format!("{}: not a readable JPEG", asset.href)))?;
     let color_space = match components {
         1 => "DeviceGray",
@@ -134,10 +171,8 @@ fn png(asset: &Asset) -> Result<ImageXObject, Error> {
         .ok_or_else(|| bad("PNG without IHDR"))?;
     let width = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
     let height = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
-    let (depth, color, interlace) = (h[8], h[9], h[12]);
-    if interlace != 0 {
-        return Err(bad("interlaced PNGs are not supported in the PDF yet"));
-    }
+    // Only called for PNGs `png_is_passthrough` accepts: not interlaced, no alpha.
+    let (depth, color) = (h[8], h[9]);
     let (color_space, colors) = match color {
         0 => (DictItem::Name(b"DeviceGray".to_vec()), 1),
         2 => (DictItem::Name(b"DeviceRGB".to_vec()), 3),
@@ -153,11 +188,7 @@ fn png(asset: &Asset) -> Result<ImageXObject, Error> {
             ]),
             1,
         ),
-        _ => {
-            return Err(bad(
-                "PNGs with transparency are not supported in the PDF yet",
-            ))
-        }
+        _ => return Err(bad("PNG with a colour type the PDF cannot take as it is")),
     };
     let parms = BTreeMap::from([
         ("Predictor".to_string(), DictItem::Int(15)),
@@ -199,34 +230,4 @@ fn png(asset: &Asset) -> Result<ImageXObject, Error> {
             dpi: Some(72.0),
         }),
     })
-}
-
-/// Width, height and component count from a JPEG's start-of-frame segment.
-fn jpeg_size(data: &[u8]) -> Option<(u32, u32, u8)> {
-    if data.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut i = 2;
-    loop {
-        while *data.get(i)? != 0xFF {
-            i += 1;
-        }
-        while *data.get(i)? == 0xFF {
-            i += 1;
-        }
-        let marker = *data.get(i)?;
-        i += 1;
-        if (0xD0..=0xD9).contains(&marker) || marker == 0x01 {
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([*data.get(i)?, *data.get(i + 1)?]));
-        // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
-        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
-            let h = u16::from_be_bytes([*data.get(i + 3)?, *data.get(i + 4)?]);
-            let w = u16::from_be_bytes([*data.get(i + 5)?, *data.get(i + 6)?]);
-            let n = *data.get(i + 7)?;
-            return Some((u32::from(w), u32::from(h), n));
-        }
-        i += len;
-    }
 }

@@ -50,7 +50,7 @@ pub fn write_cached(
     cache: Option<&DeflateCache>,
 ) -> Result<Vec<u8>, Error> {
     let faces = subset::embed_faces(doc, fonts)?;
-    let images = images::image_xobjects(doc, assets)?;
+    let images = images::image_xobjects(doc, assets, fonts)?;
 
     let mut pdf = PdfDocument::new(&doc.info.title);
     for face in faces.values() {

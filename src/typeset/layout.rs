@@ -690,19 +690,21 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     fn image(&mut self, asset: usize, frame: Frame) {
-        let dims = self
+        // The natural size in CSS pixels (1/96 in = 0.75 pt), shrunk to the measure and
+        // to 80 % of the page's text height — what the EPUB's `max-width: 100%` gives
+        // on a reader, so a small logo stays small and a photograph fills the measure.
+        let (w, h) = self
             .book
             .assets
             .get(asset)
-            .and_then(|a| image_size(&a.data));
-        let (w, h) = dims.map_or((4.0, 3.0), |(w, h)| (w as f32, h as f32));
-        let max_h = self.style.body_height() * 0.8;
-        let mut width = frame.width;
-        let mut height = width * h / w.max(1.0);
-        if height > max_h {
-            height = max_h;
-            width = height * w / h.max(1.0);
-        }
+            .and_then(crate::image::intrinsic_size)
+            .map_or((frame.width, frame.width * 0.75), |(w, h)| {
+                (w * 0.75, h * 0.75)
+            });
+        let scale = (frame.width / w)
+            .min(self.style.body_height() * 0.8 / h)
+            .min(1.0);
+        let (width, height) = (w * scale, h * scale);
         let space = frame.leading * 0.5;
         let mut strip = Strip {
             height: height + space,
@@ -1010,42 +1012,4 @@ pub fn simple_run(
         y,
         glyphs,
     }
-}
-
-/// Pixel size of a PNG, GIF or JPEG from its header.
-pub fn image_size(data: &[u8]) -> Option<(u32, u32)> {
-    let be32 = |i: usize| {
-        data.get(i..i + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let be16 = |i: usize| {
-        data.get(i..i + 2)
-            .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
-    };
-    if data.starts_with(b"\x89PNG") {
-        return Some((be32(16)?, be32(20)?));
-    }
-    if data.starts_with(b"GIF8") {
-        let le = |i: usize| {
-            data.get(i..i + 2)
-                .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
-        };
-        return Some((le(6)?, le(8)?));
-    }
-    if data.starts_with(&[0xFF, 0xD8]) {
-        // Walk JPEG segments to the first start-of-frame (SOF0..SOF15 except DHT/JPG/DAC).
-        let mut i = 2;
-        while i + 9 < data.len() {
-            if data[i] != 0xFF {
-                return None;
-            }
-            let marker = data[i + 1];
-            let len = be16(i + 2)? as usize;
-            if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-                return Some((be16(i + 7)?, be16(i + 5)?));
-            }
-            i += 2 + len;
-        }
-    }
-    None
 }
