@@ -50,6 +50,9 @@ pub struct Layout<'b, 'f> {
     in_part: bool,
     open_carry: bool,
     carry_strip: Option<usize>,
+    /// The strip of the last paragraph pushed, if it was an indented one-line paragraph
+    /// (see [`Self::paragraph`]).
+    one_liner: Option<usize>,
 }
 
 /// What a part of the book laid out on another thread hands back.
@@ -109,6 +112,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             in_part: false,
             open_carry: false,
             carry_strip: None,
+            one_liner: None,
         }
     }
 
@@ -582,9 +586,28 @@ impl<'b, 'f> Layout<'b, 'f> {
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
         }
-        for strip in broken.strips {
+        let mut strips = broken.strips;
+        // A paragraph right after an indented one-line paragraph (a line of dialogue)
+        // keeps three lines at a page foot, not two. The two indented lines in a row read
+        // as an inset block, and the paragraph's second line, last on the page, then reads
+        // as its start: to the eye (and to typeset-metrics, which finds paragraphs by
+        // their indent) a first line alone at the foot. e-TeX's `\clubpenalties` sets
+        // such a penalty for a two-line club; here it is a need like Typst's. Applied
+        // after the cache: it depends on the block before, which the cache key omits.
+        let n = strips.len();
+        let after_one_liner =
+            indent > 0.0 && self.one_liner.is_some_and(|i| i + 1 == self.strips.len());
+        if after_one_liner && n >= 4 {
+            if let Some(first) = strips.first_mut() {
+                first.need = first.need.max(3);
+            }
+        }
+        let one_liner =
+            (n == 1 && align == Align::Justify && indent > 0.0).then_some(self.strips.len());
+        for strip in strips {
             self.push(strip);
         }
+        self.one_liner = one_liner;
     }
 
     /// [`Self::paragraph`] without the cache and before the pending space is applied:
@@ -606,6 +629,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         let em = mpt(frame.size);
         if align == Align::Center {
             balance(&mut par.items, mpt(frame.width));
+        }
+        if align == Align::Justify {
+            end_short(&mut par.items, em / 4);
         }
         let space = self.shaper.shape(" ", FaceId::Regular, em);
         let passes = if align == Align::Justify {
@@ -985,6 +1011,29 @@ fn balance(items: &mut [crate::typeset::linebreak::Item], measure: i64) {
     }
 }
 
+/// Makes a justified paragraph's last line end at least `gap` short of the measure: the
+/// `\parfillskip` gets a natural width instead of TeX's 0pt. A last line that fills the
+/// measure hides the paragraph's end whenever the next line has no indent to show a new
+/// paragraph (before a heading, at a chapter's end, across a page): the reader cannot tell
+/// the paragraph ended, nor can typeset-metrics, which finds paragraph ends by short
+/// lines (typesetting.md §7: "penalise ... a last line ending within ~1 em of the
+/// margin"). The last line may still shrink; when it cannot, the breaker takes a word
+/// down or re-breaks the paragraph.
+fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) {
+    use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
+
+    // The paragraph's own fill glue is the one right before its final forced break (a
+    // hard line break inside keeps its fill glue at natural width 0).
+    if let [.., Item::Glue {
+        width, fill: true, ..
+    }, Item::Penalty { cost, .. }] = items
+    {
+        if *cost <= -INFINITE_PENALTY {
+            *width = (*width).max(gap);
+        }
+    }
+}
+
 /// A run of a shaped word at `x`, baseline `y`.
 pub fn simple_run(
     word: &crate::typeset::shape::ShapedWord,
@@ -1048,4 +1097,140 @@ pub fn image_size(data: &[u8]) -> Option<(u32, u32)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::fonts::FontSet;
+    use crate::model::{Chapter, Metadata};
+    use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
+
+    fn para(text: &str) -> Block {
+        Block::Paragraph {
+            content: vec![Inline::Text(text.into())],
+            span: Span::default(),
+        }
+    }
+
+    fn book(blocks: Vec<Block>) -> Book {
+        Book {
+            meta: Metadata {
+                title: "T".into(),
+                lang: "en".into(),
+                ..Default::default()
+            },
+            chapters: vec![Chapter {
+                title: None,
+                id: "c".into(),
+                blocks,
+                span: Span::default(),
+            }],
+            notes: vec![],
+            assets: vec![],
+        }
+    }
+
+    /// The strips of `book`'s body (after the title block) with their text.
+    fn strips(book: &Book) -> Vec<(usize, String)> {
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&book.meta);
+        let mut layout = Layout::new(book, &style, Shaper::new(&fonts));
+        layout.book();
+        layout
+            .strips
+            .iter()
+            .map(|s| {
+                let text = s
+                    .runs
+                    .iter()
+                    .flat_map(|r| r.glyphs.iter().map(|g| g.text.as_str().to_string()))
+                    .collect();
+                (s.need, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn last_line_ends_short_of_the_measure() {
+        let end = |w| {
+            vec![
+                Item::Box {
+                    width: 5,
+                    protrude: 0,
+                },
+                Item::Penalty {
+                    width: 0,
+                    cost: INFINITE_PENALTY,
+                    flagged: false,
+                    auto: false,
+                },
+                Item::Glue {
+                    width: w,
+                    stretch: 0,
+                    shrink: 0,
+                    fill: true,
+                },
+                Item::Penalty {
+                    width: 0,
+                    cost: -INFINITE_PENALTY,
+                    flagged: false,
+                    auto: false,
+                },
+            ]
+        };
+        let mut items = end(0);
+        end_short(&mut items, 7);
+        assert_eq!(items, end(7));
+        // "aa aa bbb" exactly fills a measure of 9: one line, ending flush; with the
+        // last line kept 2 short, "bbb" moves down.
+        let text = |gap| {
+            let word = |width| Item::Box { width, protrude: 0 };
+            let space = Item::Glue {
+                width: 1,
+                stretch: 2,
+                shrink: 0,
+                fill: false,
+            };
+            let mut items = vec![word(2), space, word(2), space];
+            items.extend(end(0));
+            items[4] = word(3);
+            end_short(&mut items, gap);
+            let mut breaker = crate::typeset::linebreak::Breaker::new();
+            let params = crate::typeset::linebreak::Params {
+                tolerance: crate::typeset::linebreak::INF_BAD,
+                ..Default::default()
+            };
+            breaker.break_lines(&items, 9, &params).unwrap().len()
+        };
+        assert_eq!(text(0), 1);
+        assert_eq!(text(2), 2);
+    }
+
+    #[test]
+    fn a_paragraph_after_a_one_line_paragraph_keeps_three_lines() {
+        let long = "The quick brown fox jumps over the lazy dog again and again. ".repeat(6);
+        let b = book(vec![
+            para(&long),
+            para("He was silent."),
+            para(&long),
+            para(&long),
+        ]);
+        let s = strips(&b);
+        let first_of = |from: usize, prefix: &str| {
+            s.iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, (_, t))| t.starts_with(prefix))
+                .map(|(i, _)| i)
+                .unwrap()
+        };
+        let one = first_of(0, "He was silent.");
+        // The paragraph right after the one-liner: its first line needs three.
+        assert_eq!(s[one + 1].0, 3, "{:?}", &s[one..one + 3]);
+        // The paragraph after that one (after a long paragraph) keeps the usual two.
+        let third = first_of(one + 2, "The quick");
+        assert_eq!(s[third].0, 2, "{:?}", &s[third..third + 2]);
+    }
 }
