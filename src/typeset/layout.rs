@@ -530,7 +530,14 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.push(strip);
                 self.indent_next = false;
             }
-            Block::Table { head, rows, .. } => {
+            Block::Table {
+                head,
+                rows,
+                caption,
+                span,
+                ..
+            } => {
+                self.table_caption(caption, *span, frame);
                 self.table(head, rows, frame);
                 self.indent_next = false;
             }
@@ -748,13 +755,39 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.push(strip);
     }
 
+    /// A table's caption, above it (where HTML's `<caption>` goes, and Chicago 3.52 puts
+    /// a table's title), in italic at text size, ragged, kept with the table.
+    fn table_caption(&mut self, caption: &[Inline], span: Span, frame: Frame) {
+        if caption.is_empty() {
+            return;
+        }
+        let mut flat = Flat::default();
+        flat.push_inlines(
+            caption,
+            Self::run_style(FaceId::Italic, frame.size),
+            &self.book.notes,
+        );
+        let first = self.strips.len();
+        let space = frame.leading * 0.5;
+        self.paragraph(flat, frame, Align::Left, 0.0, space, Some(span));
+        for s in &mut self.strips[first..] {
+            s.keep_with_next = true;
+        }
+        self.set_pending(0.0);
+    }
+
+    /// A table: rows are strips, set at text size (a table is read like the text around
+    /// it; at a smaller size a heading over a table has no text-size line under it, and
+    /// reads, to typeset-metrics too, as a heading stranded at the page foot). A table
+    /// that fits on a page is kept whole: split, its last rows would sit on the next page
+    /// away from the column heads that say what they are.
     fn table(&mut self, head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], frame: Frame) {
         let book = self.book;
         let cols = head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if cols == 0 {
             return;
         }
-        let size = frame.size * 0.91;
+        let size = frame.size;
         let leading = (size * 1.3 * 2.0).round() / 2.0;
         let pad = size * 0.5;
         // Column widths from content: each column's widest cell, scaled down to the
@@ -794,6 +827,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             .filter(|(r, _)| !r.is_empty())
             .collect();
         let nrows = all.len();
+        let first_strip = self.strips.len();
         for (ri, (row, is_head)) in all.into_iter().enumerate() {
             let mut strip = Strip {
                 need: 1,
@@ -874,6 +908,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 });
             }
             self.push(strip);
+        }
+        if let Some(s) = self.strips.get_mut(first_strip) {
+            s.need = s.need.max(nrows);
         }
         self.set_pending(frame.leading * 0.5);
     }
@@ -1232,5 +1269,45 @@ mod tests {
         // The paragraph after that one (after a long paragraph) keeps the usual two.
         let third = first_of(one + 2, "The quick");
         assert_eq!(s[third].0, 2, "{:?}", &s[third..third + 2]);
+    }
+
+    #[test]
+    fn a_table_keeps_its_caption_and_stays_whole() {
+        let cell = |t: &str| vec![Inline::Text(t.into())];
+        let rows: Vec<Vec<Vec<Inline>>> = (0..5).map(|i| vec![cell(&format!("r{i}"))]).collect();
+        let b = book(vec![
+            para("Text before."),
+            Block::Table {
+                align: vec![crate::model::Align::None],
+                head: vec![cell("Head")],
+                rows,
+                caption: cell("The caption"),
+                span: Span::default(),
+            },
+        ]);
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&b.meta);
+        let mut layout = Layout::new(&b, &style, Shaper::new(&fonts));
+        layout.book();
+        let text = |s: &Strip| -> String {
+            s.runs
+                .iter()
+                .flat_map(|r| r.glyphs.iter().map(|g| g.text.as_str().to_string()))
+                .collect()
+        };
+        let at = layout
+            .strips
+            .iter()
+            .position(|s| text(s) == "The caption")
+            .unwrap();
+        let caption = &layout.strips[at];
+        assert!(caption.keep_with_next);
+        assert!(caption.runs.iter().all(|r| r.face == FaceId::Italic));
+        // Header row and five rows: the header needs all six; cells at text size.
+        let head = &layout.strips[at + 1];
+        assert_eq!(text(head), "Head");
+        assert_eq!(head.need, 6);
+        assert!(head.runs.iter().all(|r| r.size == style.size));
+        assert_eq!(layout.strips.len(), at + 7);
     }
 }
