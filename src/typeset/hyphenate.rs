@@ -191,6 +191,10 @@ impl Hyphenator {
     }
 }
 
+fn is_vowel(b: u8) -> bool {
+    matches!(b, b'a' | b'e' | b'i' | b'o' | b'u')
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -307,8 +311,4 @@ mod tests {
         let none = Hyphenator::new("zz", &[]);
         assert_eq!(split(&none, "hyphenation"), "hyphenation");
     }
-}
-
-fn is_vowel(b: u8) -> bool {
-    matches!(b, b'a' | b'e' | b'i' | b'o' | b'u')
 }
