@@ -74,11 +74,20 @@ impl Hyphenator {
     /// minimums. The line breaker prices these far above any other break and tries them
     /// only in its emergency passes, instead of setting a line with gaps over 0.5 em.
     /// Only ASCII letters: elsewhere the vowel set is not known.
+    ///
+    /// A lowercase word gets a last-resort break only where the patterns have none at all
+    /// and it has a doubled consonant between vowels, not before a suffix: the split
+    /// between the two ("ar-ranged", "com-mit"), the one rule for English syllables that
+    /// dictionaries agree on ("fall-en", "dress-ing" are the exceptions the suffixes
+    /// catch).
     pub fn points_last_resort(&self, word: &str, out: &mut Vec<usize>) {
         let first_upper = word.chars().next().is_some_and(char::is_uppercase);
         let n = word.len();
+        if !first_upper {
+            self.doubled_consonant(word, out);
+            return;
+        }
         if self.lang.is_none()
-            || !first_upper
             || !word.bytes().all(|b| b.is_ascii_alphabetic())
             || word.bytes().all(|b| b.is_ascii_uppercase())
             || n < self.left + self.right
@@ -151,6 +160,42 @@ impl Hyphenator {
                 out.push(at);
             }
             k = next;
+        }
+    }
+
+    /// See [`Hyphenator::points_last_resort`].
+    fn doubled_consonant(&self, word: &str, out: &mut Vec<usize>) {
+        let w = word.as_bytes();
+        let n = w.len();
+        if self.lang.is_none()
+            || !w.iter().all(u8::is_ascii_lowercase)
+            || n < self.left + self.right
+            || n > 60
+            || self.exceptions.contains_key(word)
+        {
+            return;
+        }
+        let mut probe = Vec::new();
+        self.points_with(word, &mut probe, false);
+        if !probe.is_empty() {
+            return;
+        }
+        const SUFFIXES: [&str; 12] = [
+            "ing", "ings", "ingly", "ed", "edly", "er", "ers", "est", "en", "es", "y", "ly",
+        ];
+        for i in 1..n.saturating_sub(2) {
+            let c = w[i];
+            if c == w[i + 1]
+                && !is_vowel(c)
+                && c != b'y'
+                && is_vowel(w[i - 1])
+                && is_vowel(w[i + 2])
+                && !SUFFIXES.contains(&&word[i + 2..])
+                && i + 1 >= self.left
+                && n - (i + 1) >= self.right
+            {
+                out.push(i + 1);
+            }
         }
     }
 
@@ -263,8 +308,14 @@ mod tests {
         assert_eq!(split_last_resort(&h, "Natasha"), "Na-ta-sha");
         // Also where the patterns break a name once ("Vereshcha-gin").
         assert_eq!(split_last_resort(&h, "Vereshchagin"), "Ve-re-shcha-gin");
-        // Not for lowercase words, all-caps words, short words, non-ASCII ones, or
-        // words in the book's exceptions.
+        // Lowercase words only between doubled consonants, where the patterns have
+        // nothing, and not before a suffix.
+        assert_eq!(split_last_resort(&h, "arranged"), "ar-ranged");
+        assert_eq!(split_last_resort(&h, "fallen"), "fallen");
+        assert_eq!(split_last_resort(&h, "dressing"), "dressing");
+        assert_eq!(split_last_resort(&h, "excellent"), "excellent");
+        // Not for all-caps words, short words, non-ASCII ones, or words in the book's
+        // exceptions.
         assert_eq!(split_last_resort(&h, "through"), "through");
         let exc = [HyphenationException {
             word: "natasha".into(),

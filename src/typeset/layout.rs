@@ -637,9 +637,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         if align == Align::Center {
             balance(&mut par.items, mpt(frame.width));
         }
-        if align == Align::Justify {
-            end_short(&mut par.items, em / 4);
-        }
+        let short_end = align == Align::Justify && end_short(&mut par.items, em / 4);
         let space = self.shaper.shape(" ", FaceId::Regular, em);
         let passes = if align == Align::Justify {
             Passes::justified(em, space.width(0..space.glyphs.len()))
@@ -647,7 +645,21 @@ impl<'b, 'f> Layout<'b, 'f> {
             Passes::ragged(em)
         };
         let measure = mpt(frame.width);
-        let breaking = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
+        let mut breaking = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
+        // The short last line is a preference, not worth a line with gaps past the cap:
+        // when only the uncapped or rescue passes could keep it ("“Bolkonski! … Come
+        // quick…” he / shouted.", whose first line cannot be filled), and the paragraph
+        // sets within the cap with a flush last line (here on one line, its spaces
+        // shrunk), take that.
+        if short_end && breaking.pass >= 4 {
+            end_short(&mut par.items, 0);
+            let flush = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
+            if flush.pass <= 3 {
+                breaking = flush;
+            } else {
+                end_short(&mut par.items, em / 4);
+            }
+        }
         let overfull = breaking.pass == 5 && align == Align::Justify;
         let lines = set_lines_tracked(
             &par,
@@ -1056,18 +1068,21 @@ fn balance(items: &mut [crate::typeset::linebreak::Item], measure: i64) {
 /// lines (typesetting.md §7: "penalise ... a last line ending within ~1 em of the
 /// margin"). The last line may still shrink; when it cannot, the breaker takes a word
 /// down or re-breaks the paragraph.
-fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) {
+/// Returns whether the paragraph ends with its fill glue (as `items::build` makes it).
+fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) -> bool {
     use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
-
     // The paragraph's own fill glue is the one right before its final forced break (a
     // hard line break inside keeps its fill glue at natural width 0).
-    if let [.., Item::Glue {
-        width, fill: true, ..
-    }, Item::Penalty { cost, .. }] = items
-    {
-        if *cost <= -INFINITE_PENALTY {
-            *width = (*width).max(gap);
+    match items {
+        [.., Item::Glue {
+            width, fill: true, ..
+        }, Item::Penalty { cost, .. }]
+            if *cost <= -INFINITE_PENALTY =>
+        {
+            *width = gap;
+            true
         }
+        _ => false,
     }
 }
 
@@ -1218,8 +1233,9 @@ mod tests {
             ]
         };
         let mut items = end(0);
-        end_short(&mut items, 7);
+        assert!(end_short(&mut items, 7));
         assert_eq!(items, end(7));
+        assert!(!end_short(&mut items[..3], 7));
         // "aa aa bbb" exactly fills a measure of 9: one line, ending flush; with the
         // last line kept 2 short, "bbb" moves down.
         let text = |gap| {
@@ -1309,5 +1325,40 @@ mod tests {
         assert_eq!(head.need, 6);
         assert!(head.runs.iter().all(|r| r.size == style.size));
         assert_eq!(layout.strips.len(), at + 7);
+    }
+
+    #[test]
+    fn a_flush_last_line_beats_a_loose_first_line() {
+        // Set two lines with the last line kept short, the first line's gaps pass 0.5 em
+        // ("he / shouted."); on one line, its spaces shrunk, it ends flush instead.
+        let b = book(vec![
+            para("Text before."),
+            para("“Bolkonski! Bolkonski!… Don’t you hear? Eh? Come quick…” he shouted."),
+        ]);
+        let s = strips(&b);
+        let last = &s[s.len() - 1].1;
+        assert!(
+            last.starts_with("“Bolkonski!") && last.ends_with("shouted."),
+            "{s:?}"
+        );
+        // Where the short end costs nothing, it stays: a paragraph's last line ends
+        // before the margin.
+        let fonts = FontSet::embedded();
+        let (doc, _) = crate::typeset::typeset(
+            &book(vec![para(
+                &"The quick brown fox jumps over the lazy dog. ".repeat(40),
+            )]),
+            &fonts,
+        );
+        let style = Style::from_meta(&Metadata::default());
+        let right = style.margin_left + style.measure();
+        let runs = &doc.pages.last().unwrap().runs;
+        let last_y = runs.iter().map(|r| r.y).fold(f32::MIN, f32::max);
+        let end = runs
+            .iter()
+            .filter(|r| r.y == last_y)
+            .map(|r| r.x + r.glyphs.iter().map(|g| g.advance).sum::<f32>())
+            .fold(f32::MIN, f32::max);
+        assert!(end < right - style.size / 4.0 + 0.01, "{end} {right}");
     }
 }
