@@ -207,6 +207,9 @@ pub enum Block {
         head: Vec<Vec<Inline>>,
         /// Body rows of cells.
         rows: Vec<Vec<Vec<Inline>>>,
+        /// The caption (pandoc's `Table: …` or `: …` paragraph next to the table); empty
+        /// when there is none.
+        caption: Vec<Inline>,
         /// Source position.
         span: Span,
     },

@@ -220,7 +220,13 @@ impl ImageCount {
                 }
                 Block::BlockQuote { blocks, .. } => self.blocks(blocks),
                 Block::List { items, .. } => items.iter().for_each(|i| self.blocks(i)),
-                Block::Table { head, rows, .. } => {
+                Block::Table {
+                    head,
+                    rows,
+                    caption,
+                    ..
+                } => {
+                    self.inlines(caption);
                     head.iter().for_each(|c| self.inlines(c));
                     rows.iter().flatten().for_each(|c| self.inlines(c));
                 }

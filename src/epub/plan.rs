@@ -226,7 +226,13 @@ fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), 
             }
             Block::BlockQuote { blocks, .. } => collect_refs(blocks, file, refs),
             Block::List { items, .. } => items.iter().for_each(|i| collect_refs(i, file, refs)),
-            Block::Table { head, rows, .. } => {
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                collect_refs_inlines(caption, file, refs);
                 head.iter()
                     .for_each(|c| collect_refs_inlines(c, file, refs));
                 rows.iter()

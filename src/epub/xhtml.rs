@@ -211,8 +211,12 @@ impl<'a> Writer<'a> {
             }
             Block::ThematicBreak { .. } => self.out.push_str("<hr class=\"scene-break\"/>\n"),
             Block::Table {
-                align, head, rows, ..
-            } => self.table(align, head, rows),
+                align,
+                head,
+                rows,
+                caption,
+                ..
+            } => self.table(align, head, rows, caption),
             Block::Html { nodes, .. } => {
                 write_html(&mut self.out, nodes);
                 self.out.push('\n');
@@ -220,8 +224,21 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn table(&mut self, align: &[Align], head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>]) {
+    fn table(
+        &mut self,
+        align: &[Align],
+        head: &[Vec<Inline>],
+        rows: &[Vec<Vec<Inline>>],
+        caption: &[Inline],
+    ) {
         self.out.push_str("<table>\n");
+        // HTML's <caption> must be the table's first child (HTML §4.9.2); it names the
+        // table for assistive technology as well as showing above it.
+        if !caption.is_empty() {
+            self.out.push_str("<caption>");
+            self.inlines(caption);
+            self.out.push_str("</caption>\n");
+        }
         if !head.is_empty() {
             self.out.push_str("<thead>\n<tr>");
             for (i, cell) in head.iter().enumerate() {

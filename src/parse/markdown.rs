@@ -192,7 +192,80 @@ pub(crate) fn parse_file(
     for (event, range) in Parser::new_ext(&body, body_options).into_offset_iter() {
         b.event(event, range);
     }
-    b.finish()
+    let mut content = b.finish();
+    attach_captions(&mut content.leading);
+    for chapter in &mut content.chapters {
+        attach_captions(&mut chapter.blocks);
+    }
+    for def in &mut content.defs {
+        attach_captions(&mut def.blocks);
+    }
+    content
+}
+
+/// Pandoc's table captions (pandoc manual, "Tables": "A caption may optionally be provided
+/// with all 4 kinds of tables. A caption is a paragraph beginning with the string
+/// `Table:` (or `table:` or just `:`), which will be stripped off. It may appear either
+/// before or after the table."). CommonMark reads such a line as a paragraph; here a
+/// paragraph so marked, right after a table (else right before it), becomes that table's
+/// caption. A paragraph between two tables goes to the one before it.
+fn attach_captions(blocks: &mut Vec<Block>) {
+    let mut i = 0;
+    while i < blocks.len() {
+        match &mut blocks[i] {
+            Block::BlockQuote { blocks: inner, .. } => attach_captions(inner),
+            Block::List { items, .. } => items.iter_mut().for_each(attach_captions),
+            _ => {}
+        }
+        if !matches!(&blocks[i], Block::Table { caption, .. } if caption.is_empty()) {
+            i += 1;
+            continue;
+        }
+        let from = if blocks.get(i + 1).is_some_and(is_caption) {
+            Some(i + 1)
+        } else if i > 0 && is_caption(&blocks[i - 1]) {
+            Some(i - 1)
+        } else {
+            None
+        };
+        let Some(from) = from else {
+            i += 1;
+            continue;
+        };
+        let Block::Paragraph { content, .. } = blocks.remove(from) else {
+            continue;
+        };
+        let table = if from < i { i - 1 } else { i };
+        if let Some(Block::Table { caption, .. }) = blocks.get_mut(table) {
+            *caption = strip_caption_marker(content);
+        }
+        i = table + 1;
+    }
+}
+
+/// The marker a caption paragraph starts with, if `text` starts with one.
+fn caption_marker(text: &str) -> Option<usize> {
+    ["Table:", "table:", ":"]
+        .iter()
+        .find(|m| text.starts_with(*m))
+        .map(|m| m.len())
+}
+
+fn is_caption(block: &Block) -> bool {
+    matches!(block, Block::Paragraph { content, .. }
+        if matches!(content.first(), Some(Inline::Text(t)) if caption_marker(t).is_some()))
+}
+
+/// A caption paragraph's inlines without the marker and the spaces after it.
+fn strip_caption_marker(mut content: Vec<Inline>) -> Vec<Inline> {
+    if let Some(Inline::Text(t)) = content.first_mut() {
+        let n = caption_marker(t).unwrap_or(0);
+        *t = t[n..].trim_start().to_string();
+        if t.is_empty() {
+            content.remove(0);
+        }
+    }
+    content
 }
 
 /// How a frame is closed.
@@ -740,6 +813,7 @@ impl Builder<'_> {
                 align,
                 head,
                 rows,
+                caption: Vec::new(),
                 span,
             }),
             Kind::Cells { head, cells } => {
@@ -1186,4 +1260,84 @@ fn unlink(inlines: Vec<Inline>) -> Vec<Inline> {
         }
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod caption_tests {
+    use crate::model::{Block, Inline};
+    use crate::source::{SourceFile, SourceMap};
+
+    /// The blocks of a one-file manuscript's first chapter.
+    fn blocks(text: &str) -> Vec<Block> {
+        let mut map = SourceMap::new("/nonexistent-quire-root");
+        map.add(SourceFile::new("book.md", text));
+        let parsed = crate::parse::parse(&map);
+        parsed.book.unwrap().chapters.remove(0).blocks
+    }
+
+    fn kinds(blocks: &[Block]) -> Vec<String> {
+        blocks
+            .iter()
+            .map(|b| match b {
+                Block::Table { caption, .. } => {
+                    format!("table[{}]", crate::model::plain_text(caption))
+                }
+                Block::Paragraph { content, .. } => {
+                    format!("p[{}]", crate::model::plain_text(content))
+                }
+                Block::BlockQuote { blocks, .. } => format!("quote{:?}", kinds(blocks)),
+                _ => "other".into(),
+            })
+            .collect()
+    }
+
+    const TABLE: &str = "| a | b |\n|---|---|\n| 1 | 2 |\n";
+
+    #[test]
+    fn caption_after_or_before_a_table() {
+        let after = blocks(&format!(
+            "# C\n\nText.\n\n{TABLE}\n: Numbers *here*\n\nMore.\n"
+        ));
+        assert_eq!(
+            kinds(&after),
+            ["p[Text.]", "table[Numbers here]", "p[More.]"]
+        );
+        // The emphasis survives the marker's removal.
+        let Block::Table { caption, .. } = &after[1] else {
+            panic!()
+        };
+        assert!(
+            matches!(caption.last(), Some(Inline::Emphasis(_))),
+            "{caption:?}"
+        );
+        let before = blocks(&format!("# C\n\nTable: Numbers\n\n{TABLE}\nMore.\n"));
+        assert_eq!(kinds(&before), ["table[Numbers]", "p[More.]"]);
+        let lower = blocks(&format!("# C\n\n{TABLE}\ntable: lower\n"));
+        assert_eq!(kinds(&lower), ["table[lower]"]);
+    }
+
+    #[test]
+    fn a_caption_between_two_tables_goes_to_the_first() {
+        let b = blocks(&format!("# C\n\n{TABLE}\n: one\n\n{TABLE}\n: two\n"));
+        assert_eq!(kinds(&b), ["table[one]", "table[two]"]);
+        let b = blocks(&format!("# C\n\n{TABLE}\n: one\n\n{TABLE}\nText.\n"));
+        assert_eq!(kinds(&b), ["table[one]", "table[]", "p[Text.]"]);
+    }
+
+    #[test]
+    fn only_marked_paragraphs_next_to_a_table_are_captions() {
+        let b = blocks(&format!(
+            "# C\n\n: not a caption\n\nText.\n\n{TABLE}\nTables: no\n"
+        ));
+        assert_eq!(
+            kinds(&b),
+            ["p[: not a caption]", "p[Text.]", "table[]", "p[Tables: no]"]
+        );
+        let b = blocks(&format!(
+            "# C\n\n> {}\n>\n> : inside\n",
+            TABLE.replace('\n', "\n> ")
+        ));
+        assert_eq!(kinds(&b), ["quote[\"table[inside]\"]"]);
+    }
 }

@@ -19,8 +19,17 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                     rewrite_blocks(item, f);
                 }
             }
-            Block::Table { head, rows, .. } => {
-                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                // The caption first: it is set above the table (as `<caption>` is).
+                for cell in std::iter::once(caption)
+                    .chain(head.iter_mut())
+                    .chain(rows.iter_mut().flatten())
+                {
                     rewrite_inlines(cell, f);
                 }
             }

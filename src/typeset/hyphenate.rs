@@ -63,6 +63,142 @@ impl Hyphenator {
         }
     }
 
+    /// Syllable breaks for a capitalised word not in the exceptions: most often a
+    /// transliterated foreign name ("Wintzingerode", "Bolkhovitinov", "Mikhaylovna") that
+    /// the English patterns never saw and leave whole, or break in one place only
+    /// ("Vereshcha-gin"; the caller keeps the patterns' points at their own price). Found by the vowel–consonant rule taught for
+    /// syllabifying Latin-script names (one consonant goes with the vowel after it, of
+    /// two or more the first stays behind; `ch`, `kh`, `sh`, `zh`, `th`, `ph`, `gh`,
+    /// `shch` count as one consonant, a stop or `f`/`v` before `l`/`r` starts the
+    /// syllable together; vowels in a row are never split), within the usual
+    /// minimums. The line breaker prices these far above any other break and tries them
+    /// only in its emergency passes, instead of setting a line with gaps over 0.5 em.
+    /// Only ASCII letters: elsewhere the vowel set is not known.
+    ///
+    /// A lowercase word gets a last-resort break only where the patterns have none at all
+    /// and it has a doubled consonant between vowels, not before a suffix: the split
+    /// between the two ("ar-ranged", "com-mit"), the one rule for English syllables that
+    /// dictionaries agree on ("fall-en", "dress-ing" are the exceptions the suffixes
+    /// catch).
+    pub fn points_last_resort(&self, word: &str, out: &mut Vec<usize>) {
+        let first_upper = word.chars().next().is_some_and(char::is_uppercase);
+        let n = word.len();
+        if !first_upper {
+            self.doubled_consonant(word, out);
+            return;
+        }
+        if self.lang.is_none()
+            || !word.bytes().all(|b| b.is_ascii_alphabetic())
+            || word.bytes().all(|b| b.is_ascii_uppercase())
+            || n < self.left + self.right
+            || n > 60
+        {
+            return;
+        }
+        if self.exceptions.contains_key(&word.to_lowercase()) {
+            return;
+        }
+        let w: Vec<u8> = word.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        // Units: (start, len, is_vowel).
+        let mut units: Vec<(usize, usize, bool)> = Vec::new();
+        let mut i = 0;
+        while i < n {
+            let len = ["shch", "kh", "ch", "sh", "zh", "th", "ph", "gh"]
+                .iter()
+                .find(|d| w[i..].starts_with(d.as_bytes()))
+                .map_or(1, |d| d.len());
+            let c = w[i];
+            let vowel = match c {
+                b'a' | b'e' | b'i' | b'o' | b'u' => true,
+                // "y" is a consonant next to a vowel ("Mikhaylovna", "Marya"), else a vowel.
+                b'y' => {
+                    let before = i > 0 && is_vowel(w[i - 1]);
+                    let after = w.get(i + 1).is_some_and(|&b| is_vowel(b));
+                    !before && !after
+                }
+                _ => false,
+            };
+            units.push((i, if vowel { 1 } else { len }, vowel));
+            i += if vowel { 1 } else { len };
+        }
+        // Between two vowel groups, pick the break inside the consonants between them.
+        let mut k = 0;
+        while k < units.len() && !units[k].2 {
+            k += 1;
+        }
+        while k < units.len() {
+            let mut end = k;
+            while end < units.len() && units[end].2 {
+                end += 1;
+            }
+            let mut next = end;
+            while next < units.len() && !units[next].2 {
+                next += 1;
+            }
+            if next >= units.len() {
+                break;
+            }
+            let cons = &units[end..next];
+            let at = match cons.len() {
+                1 => cons[0].0,
+                m => {
+                    let (a, b) = (w[cons[m - 2].0], w[cons[m - 1].0]);
+                    let onset = cons[m - 2].1 == 1
+                        && matches!(
+                            a,
+                            b'b' | b'c' | b'd' | b'f' | b'g' | b'k' | b'p' | b't' | b'v'
+                        )
+                        && matches!(b, b'l' | b'r');
+                    if onset {
+                        cons[m - 2].0
+                    } else {
+                        cons[1].0
+                    }
+                }
+            };
+            if at >= self.left && n - at >= self.right {
+                out.push(at);
+            }
+            k = next;
+        }
+    }
+
+    /// See [`Hyphenator::points_last_resort`].
+    fn doubled_consonant(&self, word: &str, out: &mut Vec<usize>) {
+        let w = word.as_bytes();
+        let n = w.len();
+        if self.lang.is_none()
+            || !w.iter().all(u8::is_ascii_lowercase)
+            || n < self.left + self.right
+            || n > 60
+            || self.exceptions.contains_key(word)
+        {
+            return;
+        }
+        let mut probe = Vec::new();
+        self.points_with(word, &mut probe, false);
+        if !probe.is_empty() {
+            return;
+        }
+        const SUFFIXES: [&str; 12] = [
+            "ing", "ings", "ingly", "ed", "edly", "er", "ers", "est", "en", "es", "y", "ly",
+        ];
+        for i in 1..n.saturating_sub(2) {
+            let c = w[i];
+            if c == w[i + 1]
+                && !is_vowel(c)
+                && c != b'y'
+                && is_vowel(w[i - 1])
+                && is_vowel(w[i + 2])
+                && !SUFFIXES.contains(&&word[i + 2..])
+                && i + 1 >= self.left
+                && n - (i + 1) >= self.right
+            {
+                out.push(i + 1);
+            }
+        }
+    }
+
     fn points_with(&self, word: &str, out: &mut Vec<usize>, skip_capitalised: bool) {
         if word.is_empty() || !word.chars().all(char::is_alphabetic) {
             return;
@@ -98,6 +234,10 @@ impl Hyphenator {
             }
         }
     }
+}
+
+fn is_vowel(b: u8) -> bool {
+    matches!(b, b'a' | b'e' | b'i' | b'o' | b'u')
 }
 
 #[cfg(test)]
@@ -142,6 +282,56 @@ mod tests {
         assert_eq!(split(&h, "collectivization1"), "collectivization1");
         assert_eq!(split(&h, "wouldn’t"), "wouldn’t");
         assert_ne!(split(&h, "collectivization"), "collectivization");
+    }
+
+    fn split_last_resort(h: &Hyphenator, word: &str) -> String {
+        let mut pts = Vec::new();
+        h.points_last_resort(word, &mut pts);
+        let mut s = String::new();
+        let mut last = 0;
+        for p in pts {
+            s.push_str(&word[last..p]);
+            s.push('-');
+            last = p;
+        }
+        s.push_str(&word[last..]);
+        s
+    }
+
+    #[test]
+    fn last_resort_syllables_for_names_the_patterns_miss() {
+        let h = Hyphenator::new("en", &[]);
+        assert_eq!(split_last_resort(&h, "Wintzingerode"), "Win-tzin-ge-rode");
+        assert_eq!(split_last_resort(&h, "Bolkhovitinov"), "Bol-kho-vi-ti-nov");
+        assert_eq!(split_last_resort(&h, "Mikhaylovna"), "Mi-khay-lovna");
+        assert_eq!(split_last_resort(&h, "Dmitrievna"), "Dmi-trievna");
+        assert_eq!(split_last_resort(&h, "Natasha"), "Na-ta-sha");
+        // Also where the patterns break a name once ("Vereshcha-gin").
+        assert_eq!(split_last_resort(&h, "Vereshchagin"), "Ve-re-shcha-gin");
+        // Lowercase words only between doubled consonants, where the patterns have
+        // nothing, and not before a suffix.
+        assert_eq!(split_last_resort(&h, "arranged"), "ar-ranged");
+        assert_eq!(split_last_resort(&h, "fallen"), "fallen");
+        assert_eq!(split_last_resort(&h, "dressing"), "dressing");
+        assert_eq!(split_last_resort(&h, "excellent"), "excellent");
+        // Not for all-caps words, short words, non-ASCII ones, or words in the book's
+        // exceptions.
+        assert_eq!(split_last_resort(&h, "through"), "through");
+        let exc = [HyphenationException {
+            word: "natasha".into(),
+            breaks: vec![],
+        }];
+        assert_eq!(
+            split_last_resort(&Hyphenator::new("en", &exc), "Natasha"),
+            "Natasha"
+        );
+        assert_eq!(split_last_resort(&h, "MOSCOW"), "MOSCOW");
+        assert_eq!(split_last_resort(&h, "Anna"), "Anna");
+        assert_eq!(split_last_resort(&h, "Échevérria"), "Échevérria");
+        assert_eq!(
+            split_last_resort(&Hyphenator::new("zz", &[]), "Natasha"),
+            "Natasha"
+        );
     }
 
     #[test]

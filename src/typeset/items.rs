@@ -7,7 +7,7 @@
 use crate::model::{HtmlNode, Inline, LinkTarget, Note};
 use crate::typeset::document::FaceId;
 use crate::typeset::hyphenate::Hyphenator;
-use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
+use crate::typeset::linebreak::{Item, INFINITE_PENALTY, LAST_RESORT_PENALTY};
 use crate::typeset::shape::{ShapedWord, Shaper};
 use std::ops::Range;
 use std::rc::Rc;
@@ -352,7 +352,14 @@ pub fn build(
     hyphenator: Option<&Hyphenator>,
     indent: i64,
 ) -> Paragraph {
+    // The last word is hyphenated only as a last resort: find where it starts.
+    let last_word_start = flat
+        .text
+        .trim_end()
+        .rfind(char::is_whitespace)
+        .map_or(0, |i| i + 1);
     let mut b = Builder {
+        last_word_start,
         shaper,
         hyphenator,
         items: Vec::with_capacity(flat.text.len() / 2),
@@ -369,18 +376,13 @@ pub fn build(
     }
     let text = flat.text.as_str();
     let opportunities = break_opportunities(&flat);
-    // The last word is never hyphenated: find where it starts.
-    let last_word_start = text
-        .trim_end()
-        .rfind(char::is_whitespace)
-        .map_or(0, |i| i + 1);
     let mut next_opp = opportunities.iter().peekable();
     let mut seg_start = 0;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         while next_opp.next_if(|&&p| p < i).is_some() {}
         if next_opp.next_if(|&&p| p == i).is_some() && i > seg_start {
-            b.segment(&flat, seg_start..i, i <= last_word_start);
+            b.segment(&flat, seg_start..i, true);
             seg_start = i;
             let prev = text[..i].chars().next_back().unwrap_or(' ');
             let (cost, flagged) = if is_dash(prev) {
@@ -401,7 +403,7 @@ pub fn build(
         let style = style_at(&flat, i);
         match c {
             ' ' | '\t' | '\n' | '\r' | '\u{a0}' | HARD_BREAK => {
-                b.segment(&flat, seg_start..i, i <= last_word_start);
+                b.segment(&flat, seg_start..i, true);
                 seg_start = i + c.len_utf8();
                 // A space before a note marker is dropped: the marker clings to its word.
                 let next_sticky = chars
@@ -462,7 +464,7 @@ pub fn build(
             _ => {}
         }
     }
-    b.segment(&flat, seg_start..text.len(), false);
+    b.segment(&flat, seg_start..text.len(), true);
     // Paragraph end: drop trailing glue, then \penalty10000 \parfillskip \penalty-10000.
     while matches!(
         b.items.last(),
@@ -565,7 +567,12 @@ fn break_opportunities(flat: &Flat) -> Vec<usize> {
 /// next to an apostrophe (typesetting.md §3: "Hyphenate only alphabetic runs"; typst#1389
 /// "does-n't", typst/hypher#13 "aujourd'-hui"). Capitalised runs (proper nouns in English)
 /// are a last resort at [`PROPER_HYPHEN_PENALTY`].
-fn hyphenation_points(h: &Hyphenator, text: &str, out: &mut Vec<(usize, i32)>) {
+///
+/// In a paragraph's `last_word` every point is a last resort: hyphenating it leaves a
+/// fragment alone on the last line (typesetting.md §3: "Never hyphenate a paragraph's
+/// last word (charge at least `finalhyphendemerits`)"), better only than a line with gaps
+/// over 0.5 em.
+fn hyphenation_points(h: &Hyphenator, text: &str, last_word: bool, out: &mut Vec<(usize, i32)>) {
     let mut scratch = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
@@ -579,19 +586,32 @@ fn hyphenation_points(h: &Hyphenator, text: &str, out: &mut Vec<(usize, i32)>) {
         let run = &text[start..end];
         scratch.clear();
         h.points(run, &mut scratch);
-        let base = if scratch.is_empty() {
+        let mut base = if scratch.is_empty() {
             h.points_capitalised(run, &mut scratch);
             PROPER_HYPHEN_PENALTY
         } else {
             HYPHEN_PENALTY
         };
+        if last_word {
+            base = base.max(LAST_RESORT_PENALTY);
+        }
+        // Syllable breaks in names, where the patterns have none, as last resorts.
+        let found = scratch.len();
+        h.points_last_resort(run, &mut scratch);
         let letters = run.chars().count() as i32;
-        for &p in &scratch {
+        let from = out.len();
+        for (k, &p) in scratch.iter().enumerate() {
+            if k >= found && scratch[..found].contains(&p) {
+                continue;
+            }
+            let base = if k < found { base } else { LAST_RESORT_PENALTY };
             let left = run[..p].chars().count() as i32;
             let short = (5 - left).max(0) + (5 - (letters - left)).max(0);
             let cost = base + base * HYPHEN_EDGE_PERMILLE * short / 1000;
             out.push((start + p, cost.min(INFINITE_PENALTY - 1)));
         }
+        // In order along the word (the two sources interleave).
+        out[from..].sort_unstable();
     }
 }
 
@@ -601,6 +621,8 @@ struct Builder<'a, 's, 'f> {
     items: Vec<Item>,
     content: Vec<Content>,
     points: Vec<(usize, i32)>,
+    /// Where the paragraph's last word starts (its hyphens are last resorts).
+    last_word_start: usize,
 }
 
 impl Builder<'_, '_, '_> {
@@ -624,12 +646,13 @@ impl Builder<'_, '_, '_> {
             let Some(style) = flat.styles.get(*style_idx as usize).copied() else {
                 continue;
             };
+            let last_word = piece.start >= self.last_word_start;
             let text = &flat.text[piece];
             let word = self.shaper.shape(text, style.face, style.size);
             self.points.clear();
             if hyphenate && style.hyphenate {
                 if let Some(h) = self.hyphenator {
-                    hyphenation_points(h, text, &mut self.points);
+                    hyphenation_points(h, text, last_word, &mut self.points);
                 }
             }
             let mut glyph_start = 0;
@@ -760,8 +783,55 @@ mod tests {
         );
         assert_eq!(
             sketch(&p),
-            "the_col-|lec-|tiviza-|tion—-|of_agri-|cul-|ture,_1914–18_and/|or_hyphenation~"
+            "the_col-|lec-|tiviza-|tion—-|of_agri-|cul-|ture,_1914–18_and/|or_hy-|phen-|ation~"
         );
+        // The last word's points are last resorts; the others are not.
+        let costs: Vec<i32> = p
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Penalty {
+                    cost, auto: true, ..
+                } => Some(*cost),
+                _ => None,
+            })
+            .collect();
+        let (body, last) = costs.split_at(costs.len() - 2);
+        assert!(body.iter().all(|&c| c < LAST_RESORT_PENALTY), "{costs:?}");
+        assert!(last.iter().all(|&c| c >= LAST_RESORT_PENALTY), "{costs:?}");
+    }
+
+    #[test]
+    fn names_take_syllable_breaks_as_last_resorts() {
+        let p = par(
+            &[Inline::Text(
+                "the Cossacks of Wintzingerode’s and Vereshchagin’s men".into(),
+            )],
+            "en",
+        );
+        assert_eq!(
+            sketch(&p),
+            "the_Cos-|sacks_of_Win-|tzin-|ge-|rode’s_and_Ve-|re-|shcha-|gin’s_men~"
+        );
+        let costs: Vec<i32> = p
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Penalty {
+                    cost, auto: true, ..
+                } => Some(*cost),
+                _ => None,
+            })
+            .collect();
+        // "Cos-sacks" by the patterns (a proper noun's price), "Vereshcha-gin" too; the
+        // syllable breaks at the last-resort price.
+        assert!(costs[0] < LAST_RESORT_PENALTY, "{costs:?}");
+        assert!(
+            costs[1..4].iter().all(|&c| c >= LAST_RESORT_PENALTY),
+            "{costs:?}"
+        );
+        assert!(costs[6] < LAST_RESORT_PENALTY, "{costs:?}");
+        assert_eq!(costs.len(), 7, "{costs:?}");
     }
 
     #[test]
@@ -802,7 +872,11 @@ mod tests {
             ],
             "en",
         );
-        assert_eq!(sketch(&p), "Con-|stan-|tino-|ple_con-|sti-|tu-|tional_end~");
+        // "ti-no" is a last-resort syllable break added to the patterns' points.
+        assert_eq!(
+            sketch(&p),
+            "Con-|stan-|ti-|no-|ple_con-|sti-|tu-|tional_end~"
+        );
         let costs: Vec<i32> = p
             .items
             .iter()
@@ -817,11 +891,12 @@ mod tests {
             .collect();
         // Proper nouns cost far more than common words; breaks near a word's edge
         // (con-, -ple) more than breaks in its middle (Typst's edge surcharge).
-        assert_eq!(costs.len(), 6);
-        assert!(costs[..3].iter().all(|&c| c >= PROPER_HYPHEN_PENALTY));
-        assert!(costs[3..].iter().all(|&c| c < PROPER_HYPHEN_PENALTY / 4));
-        assert!(costs[0] > costs[1] && costs[3] > costs[4], "{costs:?}");
-        assert_eq!(costs[4], HYPHEN_PENALTY);
+        assert_eq!(costs.len(), 7);
+        assert!(costs[..4].iter().all(|&c| c >= PROPER_HYPHEN_PENALTY));
+        assert!(costs[2] >= LAST_RESORT_PENALTY && costs[3] < LAST_RESORT_PENALTY);
+        assert!(costs[4..].iter().all(|&c| c < PROPER_HYPHEN_PENALTY / 4));
+        assert!(costs[0] > costs[1] && costs[4] > costs[5], "{costs:?}");
+        assert_eq!(costs[5], HYPHEN_PENALTY);
     }
 
     #[test]
@@ -839,6 +914,6 @@ mod tests {
         assert!(s.contains("sab-|o-|tage,"), "{s}");
         assert!(s.contains("—-|de-|tach-|ment"), "{s}");
         assert!(s.contains("_doesn’t_"), "{s}");
-        assert!(s.contains("Con-|stan-|tino-|ple’s"), "{s}");
+        assert!(s.contains("Con-|stan-|ti-|no-|ple’s"), "{s}");
     }
 }

@@ -50,6 +50,9 @@ pub struct Layout<'b, 'f> {
     in_part: bool,
     open_carry: bool,
     carry_strip: Option<usize>,
+    /// The strip of the last paragraph pushed, if it was an indented one-line paragraph
+    /// (see [`Self::paragraph`]).
+    one_liner: Option<usize>,
 }
 
 /// What a part of the book laid out on another thread hands back.
@@ -109,6 +112,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             in_part: false,
             open_carry: false,
             carry_strip: None,
+            one_liner: None,
         }
     }
 
@@ -526,7 +530,14 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.push(strip);
                 self.indent_next = false;
             }
-            Block::Table { head, rows, .. } => {
+            Block::Table {
+                head,
+                rows,
+                caption,
+                span,
+                ..
+            } => {
+                self.table_caption(caption, *span, frame);
                 self.table(head, rows, frame);
                 self.indent_next = false;
             }
@@ -582,9 +593,28 @@ impl<'b, 'f> Layout<'b, 'f> {
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
         }
-        for strip in broken.strips {
+        let mut strips = broken.strips;
+        // A paragraph right after an indented one-line paragraph (a line of dialogue)
+        // keeps three lines at a page foot, not two. The two indented lines in a row read
+        // as an inset block, and the paragraph's second line, last on the page, then reads
+        // as its start: to the eye (and to typeset-metrics, which finds paragraphs by
+        // their indent) a first line alone at the foot. e-TeX's `\clubpenalties` sets
+        // such a penalty for a two-line club; here it is a need like Typst's. Applied
+        // after the cache: it depends on the block before, which the cache key omits.
+        let n = strips.len();
+        let after_one_liner =
+            indent > 0.0 && self.one_liner.is_some_and(|i| i + 1 == self.strips.len());
+        if after_one_liner && n >= 4 {
+            if let Some(first) = strips.first_mut() {
+                first.need = first.need.max(3);
+            }
+        }
+        let one_liner =
+            (n == 1 && align == Align::Justify && indent > 0.0).then_some(self.strips.len());
+        for strip in strips {
             self.push(strip);
         }
+        self.one_liner = one_liner;
     }
 
     /// [`Self::paragraph`] without the cache and before the pending space is applied:
@@ -607,6 +637,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         if align == Align::Center {
             balance(&mut par.items, mpt(frame.width));
         }
+        let short_end = align == Align::Justify && end_short(&mut par.items, em / 4);
         let space = self.shaper.shape(" ", FaceId::Regular, em);
         let passes = if align == Align::Justify {
             Passes::justified(em, space.width(0..space.glyphs.len()))
@@ -614,7 +645,21 @@ impl<'b, 'f> Layout<'b, 'f> {
             Passes::ragged(em)
         };
         let measure = mpt(frame.width);
-        let breaking = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
+        let mut breaking = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
+        // The short last line is a preference, not worth a line with gaps past the cap:
+        // when only the uncapped or rescue passes could keep it ("“Bolkonski! … Come
+        // quick…” he / shouted.", whose first line cannot be filled), and the paragraph
+        // sets within the cap with a flush last line (here on one line, its spaces
+        // shrunk), take that.
+        if short_end && breaking.pass >= 4 {
+            end_short(&mut par.items, 0);
+            let flush = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
+            if flush.pass <= 3 {
+                breaking = flush;
+            } else {
+                end_short(&mut par.items, em / 4);
+            }
+        }
         let overfull = breaking.pass == 5 && align == Align::Justify;
         let lines = set_lines_tracked(
             &par,
@@ -724,13 +769,39 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.push(strip);
     }
 
+    /// A table's caption, above it (where HTML's `<caption>` goes, and Chicago 3.52 puts
+    /// a table's title), in italic at text size, ragged, kept with the table.
+    fn table_caption(&mut self, caption: &[Inline], span: Span, frame: Frame) {
+        if caption.is_empty() {
+            return;
+        }
+        let mut flat = Flat::default();
+        flat.push_inlines(
+            caption,
+            Self::run_style(FaceId::Italic, frame.size),
+            &self.book.notes,
+        );
+        let first = self.strips.len();
+        let space = frame.leading * 0.5;
+        self.paragraph(flat, frame, Align::Left, 0.0, space, Some(span));
+        for s in &mut self.strips[first..] {
+            s.keep_with_next = true;
+        }
+        self.set_pending(0.0);
+    }
+
+    /// A table: rows are strips, set at text size (a table is read like the text around
+    /// it; at a smaller size a heading over a table has no text-size line under it, and
+    /// reads, to typeset-metrics too, as a heading stranded at the page foot). A table
+    /// that fits on a page is kept whole: split, its last rows would sit on the next page
+    /// away from the column heads that say what they are.
     fn table(&mut self, head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], frame: Frame) {
         let book = self.book;
         let cols = head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if cols == 0 {
             return;
         }
-        let size = frame.size * 0.91;
+        let size = frame.size;
         let leading = (size * 1.3 * 2.0).round() / 2.0;
         let pad = size * 0.5;
         // Column widths from content: each column's widest cell, scaled down to the
@@ -770,6 +841,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             .filter(|(r, _)| !r.is_empty())
             .collect();
         let nrows = all.len();
+        let first_strip = self.strips.len();
         for (ri, (row, is_head)) in all.into_iter().enumerate() {
             let mut strip = Strip {
                 need: 1,
@@ -850,6 +922,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 });
             }
             self.push(strip);
+        }
+        if let Some(s) = self.strips.get_mut(first_strip) {
+            s.need = s.need.max(nrows);
         }
         self.set_pending(frame.leading * 0.5);
     }
@@ -987,6 +1062,32 @@ fn balance(items: &mut [crate::typeset::linebreak::Item], measure: i64) {
     }
 }
 
+/// Makes a justified paragraph's last line end at least `gap` short of the measure: the
+/// `\parfillskip` gets a natural width instead of TeX's 0pt. A last line that fills the
+/// measure hides the paragraph's end whenever the next line has no indent to show a new
+/// paragraph (before a heading, at a chapter's end, across a page): the reader cannot tell
+/// the paragraph ended, nor can typeset-metrics, which finds paragraph ends by short
+/// lines (typesetting.md §7: "penalise ... a last line ending within ~1 em of the
+/// margin"). The last line may still shrink; when it cannot, the breaker takes a word
+/// down or re-breaks the paragraph.
+/// Returns whether the paragraph ends with its fill glue (as `items::build` makes it).
+fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) -> bool {
+    use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
+    // The paragraph's own fill glue is the one right before its final forced break (a
+    // hard line break inside keeps its fill glue at natural width 0).
+    match items {
+        [.., Item::Glue {
+            width, fill: true, ..
+        }, Item::Penalty { cost, .. }]
+            if *cost <= -INFINITE_PENALTY =>
+        {
+            *width = gap;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// A run of a shaped word at `x`, baseline `y`.
 pub fn simple_run(
     word: &crate::typeset::shape::ShapedWord,
@@ -1011,5 +1112,217 @@ pub fn simple_run(
         x,
         y,
         glyphs,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::fonts::FontSet;
+    use crate::model::{Chapter, Metadata};
+    use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
+
+    fn para(text: &str) -> Block {
+        Block::Paragraph {
+            content: vec![Inline::Text(text.into())],
+            span: Span::default(),
+        }
+    }
+
+    fn book(blocks: Vec<Block>) -> Book {
+        Book {
+            meta: Metadata {
+                title: "T".into(),
+                lang: "en".into(),
+                ..Default::default()
+            },
+            chapters: vec![Chapter {
+                title: None,
+                id: "c".into(),
+                blocks,
+                span: Span::default(),
+            }],
+            notes: vec![],
+            assets: vec![],
+        }
+    }
+
+    /// The strips of `book`'s body (after the title block) with their text.
+    fn strips(book: &Book) -> Vec<(usize, String)> {
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&book.meta);
+        let mut layout = Layout::new(book, &style, Shaper::new(&fonts));
+        layout.book();
+        layout
+            .strips
+            .iter()
+            .map(|s| {
+                let text = s
+                    .runs
+                    .iter()
+                    .flat_map(|r| r.glyphs.iter().map(|g| g.text.as_str().to_string()))
+                    .collect();
+                (s.need, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn last_line_ends_short_of_the_measure() {
+        let end = |w| {
+            vec![
+                Item::Box {
+                    width: 5,
+                    protrude: 0,
+                },
+                Item::Penalty {
+                    width: 0,
+                    cost: INFINITE_PENALTY,
+                    flagged: false,
+                    auto: false,
+                },
+                Item::Glue {
+                    width: w,
+                    stretch: 0,
+                    shrink: 0,
+                    fill: true,
+                },
+                Item::Penalty {
+                    width: 0,
+                    cost: -INFINITE_PENALTY,
+                    flagged: false,
+                    auto: false,
+                },
+            ]
+        };
+        let mut items = end(0);
+        assert!(end_short(&mut items, 7));
+        assert_eq!(items, end(7));
+        assert!(!end_short(&mut items[..3], 7));
+        // "aa aa bbb" exactly fills a measure of 9: one line, ending flush; with the
+        // last line kept 2 short, "bbb" moves down.
+        let text = |gap| {
+            let word = |width| Item::Box { width, protrude: 0 };
+            let space = Item::Glue {
+                width: 1,
+                stretch: 2,
+                shrink: 0,
+                fill: false,
+            };
+            let mut items = vec![word(2), space, word(2), space];
+            items.extend(end(0));
+            items[4] = word(3);
+            end_short(&mut items, gap);
+            let mut breaker = crate::typeset::linebreak::Breaker::new();
+            let params = crate::typeset::linebreak::Params {
+                tolerance: crate::typeset::linebreak::INF_BAD,
+                ..Default::default()
+            };
+            breaker.break_lines(&items, 9, &params).unwrap().len()
+        };
+        assert_eq!(text(0), 1);
+        assert_eq!(text(2), 2);
+    }
+
+    #[test]
+    fn a_paragraph_after_a_one_line_paragraph_keeps_three_lines() {
+        let long = "The quick brown fox jumps over the lazy dog again and again. ".repeat(6);
+        let b = book(vec![
+            para(&long),
+            para("He was silent."),
+            para(&long),
+            para(&long),
+        ]);
+        let s = strips(&b);
+        let first_of = |from: usize, prefix: &str| {
+            s.iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, (_, t))| t.starts_with(prefix))
+                .map(|(i, _)| i)
+                .unwrap()
+        };
+        let one = first_of(0, "He was silent.");
+        // The paragraph right after the one-liner: its first line needs three.
+        assert_eq!(s[one + 1].0, 3, "{:?}", &s[one..one + 3]);
+        // The paragraph after that one (after a long paragraph) keeps the usual two.
+        let third = first_of(one + 2, "The quick");
+        assert_eq!(s[third].0, 2, "{:?}", &s[third..third + 2]);
+    }
+
+    #[test]
+    fn a_table_keeps_its_caption_and_stays_whole() {
+        let cell = |t: &str| vec![Inline::Text(t.into())];
+        let rows: Vec<Vec<Vec<Inline>>> = (0..5).map(|i| vec![cell(&format!("r{i}"))]).collect();
+        let b = book(vec![
+            para("Text before."),
+            Block::Table {
+                align: vec![crate::model::Align::None],
+                head: vec![cell("Head")],
+                rows,
+                caption: cell("The caption"),
+                span: Span::default(),
+            },
+        ]);
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&b.meta);
+        let mut layout = Layout::new(&b, &style, Shaper::new(&fonts));
+        layout.book();
+        let text = |s: &Strip| -> String {
+            s.runs
+                .iter()
+                .flat_map(|r| r.glyphs.iter().map(|g| g.text.as_str().to_string()))
+                .collect()
+        };
+        let at = layout
+            .strips
+            .iter()
+            .position(|s| text(s) == "The caption")
+            .unwrap();
+        let caption = &layout.strips[at];
+        assert!(caption.keep_with_next);
+        assert!(caption.runs.iter().all(|r| r.face == FaceId::Italic));
+        // Header row and five rows: the header needs all six; cells at text size.
+        let head = &layout.strips[at + 1];
+        assert_eq!(text(head), "Head");
+        assert_eq!(head.need, 6);
+        assert!(head.runs.iter().all(|r| r.size == style.size));
+        assert_eq!(layout.strips.len(), at + 7);
+    }
+
+    #[test]
+    fn a_flush_last_line_beats_a_loose_first_line() {
+        // Set two lines with the last line kept short, the first line's gaps pass 0.5 em
+        // ("he / shouted."); on one line, its spaces shrunk, it ends flush instead.
+        let b = book(vec![
+            para("Text before."),
+            para("“Bolkonski! Bolkonski!… Don’t you hear? Eh? Come quick…” he shouted."),
+        ]);
+        let s = strips(&b);
+        let last = &s[s.len() - 1].1;
+        assert!(
+            last.starts_with("“Bolkonski!") && last.ends_with("shouted."),
+            "{s:?}"
+        );
+        // Where the short end costs nothing, it stays: a paragraph's last line ends
+        // before the margin.
+        let fonts = FontSet::embedded();
+        let (doc, _) = crate::typeset::typeset(
+            &book(vec![para(
+                &"The quick brown fox jumps over the lazy dog. ".repeat(40),
+            )]),
+            &fonts,
+        );
+        let style = Style::from_meta(&Metadata::default());
+        let right = style.margin_left + style.measure();
+        let runs = &doc.pages.last().unwrap().runs;
+        let last_y = runs.iter().map(|r| r.y).fold(f32::MIN, f32::max);
+        let end = runs
+            .iter()
+            .filter(|r| r.y == last_y)
+            .map(|r| r.x + r.glyphs.iter().map(|g| g.advance).sum::<f32>())
+            .fold(f32::MIN, f32::max);
+        assert!(end < right - style.size / 4.0 + 0.01, "{end} {right}");
     }
 }

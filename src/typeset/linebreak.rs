@@ -8,6 +8,11 @@
 
 /// A penalty at or above this forbids a break; at or below its negative forces one.
 pub const INFINITE_PENALTY: i32 = 10_000;
+/// Hyphenation points ([`Item::Penalty`] with `auto`) costing this much or more are last
+/// resorts (a name broken by syllables, a paragraph's last word): tried only by passes
+/// with [`Params::last_resort`], the emergency ones, where the alternative is a line with
+/// gaps past 0.5 em.
+pub const LAST_RESORT_PENALTY: i32 = 3000;
 /// Badness of a line that cannot stretch enough (tex.web §108 `inf_bad`).
 pub const INF_BAD: i32 = 10_000;
 
@@ -71,6 +76,8 @@ pub struct Params {
     /// this / 1000), whatever `extra_stretch` says: with emergency stretch a line may
     /// look fine to the badness test yet have gaps past the 0.5 em gate.
     pub max_ratio_permille: i64,
+    /// Try the last-resort hyphenation points (cost ≥ [`LAST_RESORT_PENALTY`]).
+    pub last_resort: bool,
     /// Last resort: when no feasible break is left, keep the least bad overfull line
     /// instead of failing (TeX's final pass with `artificial_demerits`).
     pub rescue: bool,
@@ -89,6 +96,7 @@ impl Default for Params {
             extra_stretch: 0,
             max_ratio_permille: i64::MAX,
             max_flagged_run: 2,
+            last_resort: false,
             rescue: false,
         }
     }
@@ -232,7 +240,10 @@ impl Breaker {
                     flagged,
                     auto,
                 } => {
-                    if cost >= INFINITE_PENALTY || (auto && !params.hyphenate) {
+                    if cost >= INFINITE_PENALTY
+                        || (auto && !params.hyphenate)
+                        || (auto && cost >= LAST_RESORT_PENALTY && !params.last_resort)
+                    {
                         continue;
                     }
                     (width, cost, flagged)
@@ -460,6 +471,7 @@ impl Passes {
             emergency: Params {
                 extra_stretch: em * 3 / 2,
                 max_ratio_permille,
+                last_resort: true,
                 ..second
             },
         }

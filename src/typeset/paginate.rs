@@ -52,11 +52,20 @@ pub struct Paginated {
 
 /// Resolves heading chains: a strip kept with the next needs itself plus what the next
 /// needs (a heading + the two first lines of its paragraph).
+///
+/// The last line of a heading also keeps at least the two strips after it, even when the
+/// paragraph that follows has a single line: a heading at a page foot over one line of
+/// text is as stranded as over none (LaTeX's `\@afterheading` asks two lines of the
+/// first paragraph; a one-line paragraph then lets the page break right after it).
 pub fn resolve_needs(strips: &mut [Strip]) {
     for i in (0..strips.len()).rev() {
         if strips[i].keep_with_next {
             let next = strips.get(i + 1).map_or(0, |s| s.need);
-            strips[i].need = strips[i].need.max(1 + next);
+            let floor = match strips.get(i + 1) {
+                Some(s) if !s.keep_with_next => 2.min(strips.len() - i - 1),
+                _ => 0,
+            };
+            strips[i].need = strips[i].need.max(1 + next.max(floor));
         }
     }
 }
@@ -64,11 +73,31 @@ pub fn resolve_needs(strips: &mut [Strip]) {
 /// Rounding slack when testing whether strips fit, in points.
 const SLACK: f32 = 0.01;
 
-/// Height of strips `i..i+need` placed together, the first without its space on a fresh
-/// page.
-fn chain(strips: &[Strip], i: usize, fresh: bool) -> f32 {
-    let n = strips[i].need.max(1);
-    strips[i..(i + n).min(strips.len())]
+/// How many strips, from `i` on, must share a page: `need` taken transitively. A strip
+/// drags along the strips it needs, and they drag along what *they* need: a paragraph's
+/// first line needs its second, and a second line ending in a hyphen needs the third, so
+/// the first line needs three; taking only its own `need` left the first line alone at
+/// the page foot whenever the second moved over for its hyphen (an orphan). Bounded by
+/// what fits on a fresh page (`avail`): when the whole chain cannot, the strip's own
+/// `need` is all that can be kept.
+fn extent(strips: &[Strip], i: usize, avail: f32) -> usize {
+    let own = strips[i].need.max(1);
+    let mut end = (i + own).min(strips.len());
+    let mut j = i + 1;
+    while j < end {
+        end = end.max((j + strips[j].need.max(1)).min(strips.len()));
+        j += 1;
+    }
+    if end - i > own && height(strips, i, end, true) > avail + SLACK {
+        own
+    } else {
+        end - i
+    }
+}
+
+/// Height of strips `i..end` placed together, the first without its space on a fresh page.
+fn height(strips: &[Strip], i: usize, end: usize, fresh: bool) -> f32 {
+    strips[i..end.min(strips.len())]
         .iter()
         .enumerate()
         .map(|(k, s)| {
@@ -79,6 +108,12 @@ fn chain(strips: &[Strip], i: usize, fresh: bool) -> f32 {
             }
         })
         .sum()
+}
+
+/// Height of the strips that must share strip `i`'s page ([`extent`]), the first without
+/// its space on a fresh page.
+fn chain(strips: &[Strip], i: usize, fresh: bool, avail: f32) -> f32 {
+    height(strips, i, i + extent(strips, i, avail), fresh)
 }
 
 /// Lays `strips` onto pages of `style`. The strips are taken by value: their glyph runs
@@ -93,17 +128,25 @@ pub fn paginate(mut strips: Vec<Strip>, style: &Style) -> Paginated {
     let mut empty = true;
     let mut mark: Option<String> = None;
     let mut page_mark: Option<String> = None;
+    // Strips before this index were placed as part of an earlier strip's chain, which
+    // was tested as a whole: they do not test their own (a chain longer than a page falls
+    // back to its first strip's own need, and its later strips must not then break it).
+    let mut committed = 0usize;
     for i in 0..strips.len() {
         let mut new_page = !empty && strips[i].new_page;
         if !empty && !new_page {
             let strip = &strips[i];
-            let need = chain(&strips, i, false);
-            // Heights are f32 sums (leadings like 20.125 pt are inexact), so compare with
-            // a slack: otherwise a chain that exactly fills the page can test as not
-            // fitting for its first line yet fitting line by line, leaving an orphan.
-            let needed_fits_fresh =
-                y + need > avail + SLACK && chain(&strips, i, true) <= avail + SLACK;
+            let needed_fits_fresh = i >= committed && {
+                let need = chain(&strips, i, false, avail);
+                // Heights are f32 sums (leadings like 20.125 pt are inexact), so compare
+                // with a slack: otherwise a chain that exactly fills the page can test as
+                // not fitting for its first line yet fitting line by line (an orphan).
+                y + need > avail + SLACK && chain(&strips, i, true, avail) <= avail + SLACK
+            };
             new_page = needed_fits_fresh || y + strip.space_before + strip.height > avail + SLACK;
+        }
+        if i >= committed || new_page {
+            committed = i + extent(&strips, i, avail);
         }
         if new_page {
             out.pages.push(std::mem::take(&mut page));
@@ -230,6 +273,32 @@ mod tests {
     }
 
     #[test]
+    fn no_orphan_when_the_second_line_is_hyphenated() {
+        // Line 2 of a 5-line paragraph ends in a hyphen, so it needs line 3: on a page
+        // with room for two more lines, the first line must not stay there alone.
+        let mut s = para(8);
+        let mut p = para(5);
+        p[1].need = 2;
+        s.extend(p);
+        assert_eq!(page_sizes(&marked(s), 10.0), [8, 5]);
+    }
+
+    #[test]
+    fn a_chain_longer_than_a_page_keeps_only_its_own_need() {
+        // Every line needs the next: the transitive chain cannot fit any page, so each
+        // line falls back to its own need instead of pushing everything to a new page.
+        let mut s = para(4);
+        s.extend((0..15).map(|_| line(2)));
+        s.push(line(1));
+        let sizes = page_sizes(&marked(s), 10.0);
+        assert_eq!(sizes.iter().sum::<usize>(), 20, "{sizes:?}");
+        assert!(
+            sizes.len() <= 3 && sizes.iter().all(|&n| n >= 2),
+            "{sizes:?}"
+        );
+    }
+
+    #[test]
     fn heading_never_strands() {
         let mut s = para(8);
         let mut heading = line(1);
@@ -239,6 +308,22 @@ mod tests {
         resolve_needs(&mut s);
         // Heading at line 9 would leave one body line: it moves with two lines.
         assert_eq!(page_sizes(&marked(s), 10.0), [8, 7]);
+    }
+
+    #[test]
+    fn heading_keeps_two_lines_even_over_a_one_line_paragraph() {
+        let mut s = para(7);
+        let mut heading = line(1);
+        heading.keep_with_next = true;
+        s.push(heading);
+        s.extend(para(1));
+        s.extend(para(6));
+        resolve_needs(&mut s);
+        // Heading at line 8 and its one-line paragraph at 9 fit, but the heading needs
+        // two strips after it: the next paragraph's first line, which needs its second,
+        // so the four move over together.
+        assert_eq!(s[7].need, 3);
+        assert_eq!(page_sizes(&marked(s), 10.0), [7, 8]);
     }
 
     #[test]

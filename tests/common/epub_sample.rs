@@ -220,6 +220,7 @@ pub fn sample_book() -> Book {
                         vec![],
                     ],
                 ],
+                caption: vec![t("Fruit in stock")],
                 span: sp(),
             },
             Block::Html {
