@@ -76,6 +76,8 @@ impl Rebuild {
 }
 
 /// What the watcher reports.
+// One event per build: its size does not matter, and boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum WatchEvent {
     /// A build finished (the first one, or one after changes).

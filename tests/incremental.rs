@@ -85,11 +85,26 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
     let stats = report.cache.paragraphs;
     assert!(stats.hits + 5 > paragraphs, "{stats:?}");
     assert!(stats.misses >= 1 && stats.misses <= 3, "{stats:?}");
+    // Only the pages whose text changed get a new content stream (the font subsets are
+    // the same: "manufacturing" uses no new glyph).
+    let pages = report.cache.pdf.pages;
+    assert_eq!(report.cache.pdf.faces.hits, 1, "{:?}", report.cache.pdf);
     assert!(
-        report.cache.deflated.hits > 0,
-        "{:?}",
-        report.cache.deflated
+        pages.misses >= 1 && pages.misses <= 2 && pages.hits > 20,
+        "{pages:?}"
     );
+    assert!(report.cache.pdf.deflated.hits > 0, "{:?}", report.cache.pdf);
+
+    // A character no page used before: new font subsets, so every page's stream is made
+    // again (glyph ids in the subsets move), and still the clean build's bytes.
+    edit(
+        &chapter,
+        "heavy manufacturing",
+        "heavy manufacturing (Ωmega)",
+    );
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(report.cache.pdf.faces.misses, 1, "{:?}", report.cache.pdf);
+    assert_eq!(report.cache.pdf.pages.hits, 0, "{:?}", report.cache.pdf);
 
     // A sentence long enough to add lines: pagination shifts from there on.
     let added = " This sentence was added to the paragraph so that it needs more lines than \

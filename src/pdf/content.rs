@@ -126,13 +126,12 @@ pub(crate) fn page_ops(
 /// allocation per glyph (a `Codepoint` with its text, a lopdf string object), which was
 /// most of the PDF's build time and memory on a long book.
 pub(crate) fn text_content(
-    doc: &Document,
+    height: f32,
     page: &Page,
     faces: &BTreeMap<FaceId, EmbeddedFace>,
     out: &mut Vec<u8>,
 ) -> usize {
     use std::io::Write as _;
-    let height = finite(doc.height);
     let mut mcid = 0usize;
     if page.runs.is_empty() {
         return 0;
@@ -164,6 +163,36 @@ pub(crate) fn text_content(
     }
     out.extend_from_slice(b"\nET");
     mcid
+}
+
+/// The bytes that determine a page's finished content stream (the key of its cache
+/// entry), appended to `out`: the font subsets' key, the page height, printpdf's part of
+/// the stream (`prefix`), and what [`text_content`] reads of each run (face, size,
+/// position, glyph ids and advances; the glyphs' text reaches the stream only through
+/// the subsets).
+pub(crate) fn page_key(
+    faces: crate::cache::Key,
+    height: f32,
+    page: &Page,
+    prefix: &[u8],
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(&faces.0.to_le_bytes());
+    out.extend_from_slice(&faces.1.to_le_bytes());
+    out.extend_from_slice(&height.to_bits().to_le_bytes());
+    out.extend_from_slice(&(prefix.len() as u64).to_le_bytes());
+    out.extend_from_slice(prefix);
+    for run in &page.runs {
+        out.push(run.face.index() as u8);
+        for v in [run.size, run.x, run.y] {
+            out.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+        out.extend_from_slice(&(run.glyphs.len() as u64).to_le_bytes());
+        for g in &run.glyphs {
+            out.extend_from_slice(&g.id.to_le_bytes());
+            out.extend_from_slice(&g.advance.to_bits().to_le_bytes());
+        }
+    }
 }
 
 /// The run's glyphs as subset glyph ids with TJ adjustments: the inside of the `TJ`

@@ -18,6 +18,7 @@ mod outline;
 mod structure;
 mod subset;
 
+use crate::cache::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::error::Error;
 use crate::fonts::FontSet;
 use crate::model::Asset;
@@ -29,6 +30,7 @@ use printpdf::{
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Write `doc` as a PDF. `assets` are the book's assets, indexed by
 /// [`crate::typeset::document::PlacedImage::asset`].
@@ -39,17 +41,67 @@ pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8
 }
 
 /// Compressed streams kept between builds, keyed by their uncompressed bytes.
-pub type DeflateCache = crate::cache::ContentCache<Option<Vec<u8>>>;
+pub type DeflateCache = ContentCache<Option<Vec<u8>>>;
 
-/// [`write`], taking the compressed form of streams (page contents, font programs, CMaps)
-/// whose bytes did not change from `cache`: the same bytes as a clean [`write`].
+/// What the PDF writer keeps between builds (`quire watch`), all keyed by content, so a
+/// cached result is exactly what a clean build computes.
+#[derive(Default)]
+pub struct PdfCache {
+    /// Compressed streams (font programs, CMaps, metadata), keyed by their raw bytes.
+    deflated: DeflateCache,
+    /// Each page's finished content stream, keyed by everything it is made from: the
+    /// page's runs, printpdf's part of the stream, the page height and the font subsets.
+    /// An edit that moves nothing else rewrites one page's stream, not 1,500.
+    pages: ContentCache<PageStream>,
+    /// The font subsets, keyed by the font programs and the glyphs the pages use (with
+    /// their text, which feeds ToUnicode).
+    faces: ContentCache<Faces>,
+}
+
+/// What the PDF caches did in one build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PdfCacheStats {
+    /// Compressed streams.
+    pub deflated: CacheStats,
+    /// Page content streams.
+    pub pages: CacheStats,
+    /// Font subsets (one entry for all faces).
+    pub faces: CacheStats,
+}
+
+impl PdfCache {
+    /// Ends a build: drops what it did not use and returns its hit counts.
+    pub fn finish(&self) -> PdfCacheStats {
+        PdfCacheStats {
+            deflated: self.deflated.finish(),
+            pages: self.pages.finish(),
+            faces: self.faces.finish(),
+        }
+    }
+}
+
+/// One page's content stream as it goes into the file.
+struct PageStream {
+    /// The stream's bytes, compressed when `compressed`.
+    bytes: Vec<u8>,
+    /// Whether `bytes` are Flate-compressed.
+    compressed: bool,
+    /// The page's number of marked runs (MCIDs).
+    runs: usize,
+}
+
+type Faces = BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>;
+
+/// [`write`], taking what did not change from `cache`: page content streams, font
+/// subsets and compressed streams. The same bytes as a clean [`write`].
 pub fn write_cached(
     doc: &Document,
     fonts: &FontSet,
     assets: &[Asset],
-    cache: Option<&DeflateCache>,
+    cache: Option<&PdfCache>,
 ) -> Result<Vec<u8>, Error> {
-    let faces = subset::embed_faces(doc, fonts)?;
+    let (faces, faces_key) = embed_faces(doc, fonts, cache)?;
+    let faces: &Faces = &faces;
     let images = images::image_xobjects(doc, assets)?;
 
     let mut pdf = PdfDocument::new(&doc.info.title);
@@ -77,7 +129,7 @@ pub fn write_cached(
     // so one extra page shows every used glyph once, with its text; it is taken out of
     // the page tree after conversion. It goes last so link destinations, which printpdf
     // resolves by page number, are unchanged.
-    pdf.pages.push(font_usage_page(&faces));
+    pdf.pages.push(font_usage_page(faces));
 
     // `optimize` only matters for printpdf's own save; subsetting is done already.
     let opts = PdfSaveOptions {
@@ -96,16 +148,47 @@ pub fn write_cached(
         return Err(Error::Pdf(w.msg.clone()));
     }
     remove_last_page(&mut lo)?;
-    let marked_runs = write_text(&mut lo, doc, &faces, cache)?;
+    let marked_runs = write_text(&mut lo, doc, faces, faces_key, cache)?;
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
-    save(&mut lo, cache)
+    save(&mut lo, cache.map(|c| &c.deflated))
+}
+
+/// The font subsets, from `cache` when the font programs and the glyphs used are those
+/// of an earlier build, and their key.
+fn embed_faces(
+    doc: &Document,
+    fonts: &FontSet,
+    cache: Option<&PdfCache>,
+) -> Result<(Arc<Faces>, Key), Error> {
+    let used = subset::used_glyphs(doc);
+    let mut h = KeyHasher::default();
+    for (face, glyphs) in &used {
+        let data = fonts.face(*face);
+        h.add(&face.index());
+        h.add(&data.name);
+        h.add(&data.index);
+        h.bytes(&data.bytes);
+        for (gid, text) in glyphs {
+            h.add(gid);
+            h.add(text);
+        }
+    }
+    let key = h.key();
+    let Some(cache) = cache else {
+        return Ok((Arc::new(subset::embed_faces(used, fonts)?), key));
+    };
+    if let Some(faces) = cache.faces.get(key) {
+        return Ok((faces, key));
+    }
+    Ok((
+        cache.faces.insert(key, subset::embed_faces(used, fonts)?),
+        key,
+    ))
 }
 
 /// A page showing every glyph of every embedded face once, with the text it stands for.
-fn font_usage_page(
-    faces: &BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>,
-) -> PdfPage {
+fn font_usage_page(faces: &Faces) -> PdfPage {
     let mut ops = vec![Op::StartTextSection];
     for face in faces.values() {
         ops.push(Op::SetFont {
@@ -178,11 +261,15 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
 /// Append every page's text to its content stream and compress it, on as many threads
 /// as there are cores (pages are independent; results are stored in page order, so the
 /// bytes do not depend on the threads). Returns each page's number of marked runs.
+///
+/// With a cache, a page whose stream was made in an earlier build from the same input
+/// (see [`PdfCache::pages`]) is taken from there: most of a rebuild's pages.
 fn write_text(
     lo: &mut lopdf::Document,
     doc: &Document,
-    faces: &BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>,
-    cache: Option<&DeflateCache>,
+    faces: &Faces,
+    faces_key: Key,
+    cache: Option<&PdfCache>,
 ) -> Result<Vec<usize>, Error> {
     let page_ids: Vec<_> = lo.get_pages().into_values().collect();
     if page_ids.len() != doc.pages.len() {
@@ -211,15 +298,46 @@ fn write_text(
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
+    let height = content::finite(doc.height);
     std::thread::scope(|scope| {
         for part in jobs.chunks_mut(chunk) {
             scope.spawn(move || {
+                let mut key_bytes = Vec::new();
                 for (page, _, bytes, runs, compressed) in part.iter_mut() {
-                    *runs = content::text_content(doc, page, faces, bytes);
-                    if let Some(z) = deflate_cached(bytes, cache) {
-                        *bytes = z;
-                        *compressed = true;
-                    }
+                    let make = |mut bytes: Vec<u8>| {
+                        let runs = content::text_content(height, page, faces, &mut bytes);
+                        match deflate(&bytes) {
+                            Some(z) => PageStream {
+                                bytes: z,
+                                compressed: true,
+                                runs,
+                            },
+                            None => PageStream {
+                                bytes,
+                                compressed: false,
+                                runs,
+                            },
+                        }
+                    };
+                    let made = match cache {
+                        Some(cache) => {
+                            key_bytes.clear();
+                            content::page_key(faces_key, height, page, bytes, &mut key_bytes);
+                            let key = crate::cache::key_of_bytes(&key_bytes);
+                            let made = match cache.pages.get(key) {
+                                Some(made) => made,
+                                None => cache.pages.insert(key, make(std::mem::take(bytes))),
+                            };
+                            bytes.clone_from(&made.bytes);
+                            (made.runs, made.compressed)
+                        }
+                        None => {
+                            let made = make(std::mem::take(bytes));
+                            *bytes = made.bytes;
+                            (made.runs, made.compressed)
+                        }
+                    };
+                    (*runs, *compressed) = made;
                 }
             });
         }

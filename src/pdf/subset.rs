@@ -30,12 +30,12 @@ pub(crate) struct EmbeddedFace {
     pub text: BTreeMap<u16, String>,
 }
 
-/// Subset every face the document uses. Faces no run uses are left out.
+/// Subset every face the document uses ([`used_glyphs`]). Faces no run uses are left
+/// out.
 pub(crate) fn embed_faces(
-    doc: &Document,
+    used: BTreeMap<FaceId, BTreeMap<u16, String>>,
     fonts: &FontSet,
 ) -> Result<BTreeMap<FaceId, EmbeddedFace>, Error> {
-    let used = used_glyphs(doc);
     let mut out = BTreeMap::new();
     for (face_id, glyphs) in used {
         let data = fonts.face(face_id);
@@ -112,7 +112,7 @@ pub(crate) fn embed_faces(
 
 /// Every glyph each face uses, with the first non-empty text seen for it in reading
 /// order (a glyph that is only ever the tail of a cluster keeps "").
-fn used_glyphs(doc: &Document) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
+pub(crate) fn used_glyphs(doc: &Document) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
     // A table per face indexed by glyph id (a BTreeMap lookup per glyph of a long book
     // was a measurable part of the PDF's time): `None` unused, `Some("")` used with no
     // text so far.
