@@ -15,6 +15,7 @@ mod content;
 mod images;
 mod metadata;
 mod outline;
+mod save;
 mod structure;
 mod subset;
 
@@ -434,13 +435,12 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 ///
 /// Objects go into compressed object streams with a cross-reference stream (PDF 1.5,
 /// §7.5.7–7.5.8): the structure tree has one small dictionary per text run, and packing
-/// them halves the file.
+/// them halves the file. [`save::save`] writes them, with the object streams compressed
+/// through `cache`.
 fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<Vec<u8>, Error> {
     compress_streams(lo, cache);
     lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
-    let mut out = Vec::new();
-    lo.save_modern(&mut out)
-        .map_err(|e| Error::Pdf(e.to_string()))?;
+    let mut out = save::save(lo, cache);
     let placeholder = hex_upper(&ID_PLACEHOLDER);
     let digest = Sha256::digest(&out);
     let id = hex_upper(&digest[..16]);
