@@ -149,6 +149,7 @@ pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<Bu
         (epub.map(join), pdf)
     });
     cache.epub = epub_cache;
+    crate::pdf::drop_in_background(book);
     let mut outputs = Vec::new();
     if let Some(epub) = epub {
         outputs.push(epub?);
@@ -207,8 +208,9 @@ fn write_pdf(
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
     let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
     let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, Some(&cache.pdf))?;
-    // The Document is the largest structure of the build; free it before writing.
-    drop(document);
+    // The Document is the largest structure of the build; free it before writing, on
+    // another thread (freeing takes as long as writing the file).
+    crate::pdf::drop_in_background(document);
     let path = request.out_dir.join(format!("{stem}.pdf"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok((
