@@ -165,23 +165,12 @@ pub(crate) fn text_content(
     mcid
 }
 
-/// The bytes that determine a page's finished content stream (the key of its cache
-/// entry), appended to `out`: the font subsets' key, the page height, printpdf's part of
-/// the stream (`prefix`), and what [`text_content`] reads of each run (face, size,
-/// position, glyph ids and advances; the glyphs' text reaches the stream only through
-/// the subsets).
-pub(crate) fn page_key(
-    faces: crate::cache::Key,
-    height: f32,
-    page: &Page,
-    prefix: &[u8],
-    out: &mut Vec<u8>,
-) {
-    out.extend_from_slice(&faces.0.to_le_bytes());
-    out.extend_from_slice(&faces.1.to_le_bytes());
-    out.extend_from_slice(&height.to_bits().to_le_bytes());
-    out.extend_from_slice(&(prefix.len() as u64).to_le_bytes());
-    out.extend_from_slice(prefix);
+/// What [`text_content`] reads of a page's runs (face, size, position, glyph ids and
+/// advances), as bytes to hash into the page's key, appended to `out`. With the font
+/// subsets, the page height and printpdf's part of the stream, it determines the page's
+/// finished content stream (the glyphs' text reaches the stream only through the
+/// subsets).
+pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
     for run in &page.runs {
         out.push(run.face.index() as u8);
         for v in [run.size, run.x, run.y] {

@@ -101,7 +101,8 @@ pub fn write_cached(
     assets: &[Asset],
     cache: Option<&PdfCache>,
 ) -> Result<Vec<u8>, Error> {
-    let (faces, faces_key) = embed_faces(doc, fonts, cache)?;
+    let scan = scan_pages(doc, cache.is_some());
+    let (faces, faces_key) = embed_faces(scan.used, fonts, cache)?;
     let faces: &Faces = &faces;
     let images = images::image_xobjects(doc, assets)?;
 
@@ -149,7 +150,7 @@ pub fn write_cached(
         return Err(Error::Pdf(w.msg.clone()));
     }
     remove_last_page(&mut lo)?;
-    let marked_runs = write_text(&mut lo, doc, faces, faces_key, cache)?;
+    let marked_runs = write_text(&mut lo, doc, faces, faces_key, &scan.keys, cache)?;
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
     let bytes = save(&mut lo, cache.map(|c| &c.deflated));
@@ -168,14 +169,69 @@ pub fn drop_in_background<T: Send + 'static>(value: T) {
     }
 }
 
+/// What one pass over every glyph of the document finds.
+struct PageScan {
+    /// Each page's key ([`content::page_key_bytes`], hashed); empty without a cache.
+    keys: Vec<Key>,
+    /// The glyphs each face uses, with their text ([`subset::merge_glyph_tables`]).
+    used: BTreeMap<crate::typeset::document::FaceId, BTreeMap<u16, String>>,
+}
+
+/// Finds the glyphs the pages use and, for a cached build, each page's key, in one pass
+/// over the glyphs, on as many threads as there are cores (each takes consecutive pages;
+/// the results are combined in page order, so they do not depend on the threads).
+fn scan_pages(doc: &Document, with_keys: bool) -> PageScan {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = doc.pages.len().div_ceil(threads).max(1);
+    let parts: Vec<(subset::GlyphTable<'_>, Vec<Key>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = doc
+            .pages
+            .chunks(chunk)
+            .map(|pages| {
+                scope.spawn(move || {
+                    let table = subset::glyph_table(pages);
+                    let mut keys = Vec::new();
+                    if with_keys {
+                        let mut bytes = Vec::new();
+                        for page in pages {
+                            bytes.clear();
+                            content::page_key_bytes(page, &mut bytes);
+                            keys.push(crate::cache::key_of_bytes(&bytes));
+                        }
+                    }
+                    (table, keys)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    let mut keys = Vec::with_capacity(if with_keys { doc.pages.len() } else { 0 });
+    let mut tables = Vec::with_capacity(parts.len());
+    for (table, part_keys) in parts {
+        tables.push(table);
+        keys.extend(part_keys);
+    }
+    PageScan {
+        keys,
+        used: subset::merge_glyph_tables(tables),
+    }
+}
+
 /// The font subsets, from `cache` when the font programs and the glyphs used are those
 /// of an earlier build, and their key.
 fn embed_faces(
-    doc: &Document,
+    used: BTreeMap<crate::typeset::document::FaceId, BTreeMap<u16, String>>,
     fonts: &FontSet,
     cache: Option<&PdfCache>,
 ) -> Result<(Arc<Faces>, Key), Error> {
-    let used = subset::used_glyphs(doc);
     let mut h = KeyHasher::default();
     for (face, glyphs) in &used {
         let data = fonts.face(*face);
@@ -283,6 +339,7 @@ fn write_text(
     doc: &Document,
     faces: &Faces,
     faces_key: Key,
+    page_keys: &[Key],
     cache: Option<&PdfCache>,
 ) -> Result<Vec<usize>, Error> {
     let page_ids: Vec<_> = lo.get_pages().into_values().collect();
@@ -306,7 +363,14 @@ fn write_text(
             Some(Object::Stream(stream)) => std::mem::take(&mut stream.content),
             _ => Vec::new(),
         };
-        jobs.push((page, contents, bytes, 0usize, false));
+        jobs.push((
+            page,
+            contents,
+            bytes,
+            0usize,
+            false,
+            page_keys.get(jobs.len()),
+        ));
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -316,8 +380,7 @@ fn write_text(
     std::thread::scope(|scope| {
         for part in jobs.chunks_mut(chunk) {
             scope.spawn(move || {
-                let mut key_bytes = Vec::new();
-                for (page, _, bytes, runs, compressed) in part.iter_mut() {
+                for (page, _, bytes, runs, compressed, page_key) in part.iter_mut() {
                     let make = |mut bytes: Vec<u8>| {
                         let runs = content::text_content(height, page, faces, &mut bytes);
                         match deflate(&bytes) {
@@ -333,11 +396,15 @@ fn write_text(
                             },
                         }
                     };
-                    let made = match cache {
-                        Some(cache) => {
-                            key_bytes.clear();
-                            content::page_key(faces_key, height, page, bytes, &mut key_bytes);
-                            let key = crate::cache::key_of_bytes(&key_bytes);
+                    let made = match (cache, page_key) {
+                        (Some(cache), Some(page_key)) => {
+                            // Everything the stream is made from (see `PdfCache::pages`).
+                            let mut h = KeyHasher::default();
+                            h.add(page_key);
+                            h.add(&faces_key);
+                            h.add(&height.to_bits());
+                            h.add(bytes.as_slice());
+                            let key = h.key();
                             let made = match cache.pages.get(key) {
                                 Some(made) => made,
                                 None => cache.pages.insert(key, make(std::mem::take(bytes))),
@@ -345,7 +412,7 @@ fn write_text(
                             bytes.clone_from(&made.bytes);
                             (made.runs, made.compressed)
                         }
-                        None => {
+                        _ => {
                             let made = make(std::mem::take(bytes));
                             *bytes = made.bytes;
                             (made.runs, made.compressed)
@@ -357,7 +424,7 @@ fn write_text(
         }
     });
     let mut marked_runs = Vec::with_capacity(jobs.len());
-    for (_, id, bytes, runs, compressed) in jobs {
+    for (_, id, bytes, runs, compressed, _) in jobs {
         if let Some(Object::Stream(stream)) = lo.objects.get_mut(&id) {
             if compressed {
                 stream.dict.set("Filter", "FlateDecode");
