@@ -177,9 +177,11 @@ pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
             out.extend_from_slice(&v.to_bits().to_le_bytes());
         }
         out.extend_from_slice(&(run.glyphs.len() as u64).to_le_bytes());
+        out.reserve(run.glyphs.len() * 6);
         for g in &run.glyphs {
-            out.extend_from_slice(&g.id.to_le_bytes());
-            out.extend_from_slice(&g.advance.to_bits().to_le_bytes());
+            let [i0, i1] = g.id.to_le_bytes();
+            let [a0, a1, a2, a3] = g.advance.to_bits().to_le_bytes();
+            out.extend_from_slice(&[i0, i1, a0, a1, a2, a3]);
         }
     }
 }

@@ -191,15 +191,19 @@ fn scan_pages(doc: &Document, with_keys: bool) -> PageScan {
             .chunks(chunk)
             .map(|pages| {
                 scope.spawn(move || {
-                    let table = subset::glyph_table(pages);
-                    let mut keys = Vec::new();
-                    if with_keys {
-                        let mut bytes = Vec::new();
-                        for page in pages {
-                            bytes.clear();
-                            content::page_key_bytes(page, &mut bytes);
-                            keys.push(crate::cache::key_of_bytes(&bytes));
-                        }
+                    if !with_keys {
+                        return (subset::glyph_table(pages), Vec::new());
+                    }
+                    // Page by page, so each page's glyphs are read from memory once for
+                    // both.
+                    let mut table = subset::GlyphTable::default();
+                    let mut keys = Vec::with_capacity(pages.len());
+                    let mut bytes = Vec::new();
+                    for page in pages {
+                        subset::add_to_glyph_table(&mut table, page);
+                        bytes.clear();
+                        content::page_key_bytes(page, &mut bytes);
+                        keys.push(crate::cache::key_of_bytes(&bytes));
                     }
                     (table, keys)
                 })

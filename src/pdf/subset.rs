@@ -118,8 +118,22 @@ pub(crate) type GlyphTable<'a> = Vec<Vec<Option<&'a str>>>;
 
 /// The glyphs `pages` use, and the first text seen for each.
 pub(crate) fn glyph_table(pages: &[crate::typeset::document::Page]) -> GlyphTable<'_> {
-    let mut table: GlyphTable<'_> = vec![Vec::new(); FaceId::ALL.len()];
-    for run in pages.iter().flat_map(|p| &p.runs) {
+    let mut table = GlyphTable::default();
+    for page in pages {
+        add_to_glyph_table(&mut table, page);
+    }
+    table
+}
+
+/// Adds the glyphs of `page`, the page after those already in `table`.
+pub(crate) fn add_to_glyph_table<'a>(
+    table: &mut GlyphTable<'a>,
+    page: &'a crate::typeset::document::Page,
+) {
+    if table.is_empty() {
+        table.resize(FaceId::ALL.len(), Vec::new());
+    }
+    for run in &page.runs {
         let glyphs = &mut table[run.face.index()];
         if glyphs.is_empty() {
             glyphs.resize(usize::from(u16::MAX) + 1, None);
@@ -132,7 +146,6 @@ pub(crate) fn glyph_table(pages: &[crate::typeset::document::Page]) -> GlyphTabl
             }
         }
     }
-    table
 }
 
 /// The tables of consecutive runs of pages, in page order, as one: what [`glyph_table`]
@@ -143,6 +156,8 @@ pub(crate) fn merge_glyph_tables(
 ) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
     let mut tables = tables.into_iter();
     let mut table = tables.next().unwrap_or_default();
+    // A table of no pages has no faces at all.
+    table.resize(FaceId::ALL.len(), Vec::new());
     for later in tables {
         for (glyphs, more) in table.iter_mut().zip(later) {
             if more.is_empty() {
@@ -273,7 +288,9 @@ mod tests {
             let merged = merge_glyph_tables(vec![glyph_table(a), glyph_table(b)]);
             assert_eq!(merged, whole, "split at {split}");
         }
-        let thirds = merge_glyph_tables(pages.chunks(1).map(glyph_table).collect());
-        assert_eq!(thirds, whole);
+        let singles = merge_glyph_tables(pages.chunks(1).map(glyph_table).collect());
+        assert_eq!(singles, whole);
+        let with_empty = merge_glyph_tables(vec![glyph_table(&[]), glyph_table(&pages)]);
+        assert_eq!(with_empty, whole);
     }
 }
