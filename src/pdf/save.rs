@@ -196,9 +196,7 @@ fn write_object(out: &mut Vec<u8>, object: &Object) {
         Object::Null => out.extend_from_slice(b"null"),
         Object::Boolean(true) => out.extend_from_slice(b"true"),
         Object::Boolean(false) => out.extend_from_slice(b"false"),
-        Object::Integer(v) => {
-            let _ = write!(out, "{v}");
-        }
+        Object::Integer(v) => write_integer(out, *v),
         Object::Real(v) => {
             let _ = write!(out, "{v}");
         }
@@ -222,9 +220,32 @@ fn write_object(out: &mut Vec<u8>, object: &Object) {
             out.extend_from_slice(b"\nendstream");
         }
         Object::Reference((id, generation)) => {
-            let _ = write!(out, "{id} {generation} R");
+            write_integer(out, i64::from(*id));
+            out.push(b' ');
+            write_integer(out, i64::from(*generation));
+            out.extend_from_slice(b" R");
         }
     }
+}
+
+/// An integer in decimal (what `{v}` writes, without the formatting machinery: a long
+/// book's file has a hundred thousand of them).
+fn write_integer(out: &mut Vec<u8>, v: i64) {
+    let mut digits = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 fn write_dictionary(out: &mut Vec<u8>, dict: &Dictionary) {
@@ -243,9 +264,19 @@ fn write_dictionary(out: &mut Vec<u8>, dict: &Dictionary) {
 /// (§7.3.5).
 fn write_name(out: &mut Vec<u8>, name: &[u8]) {
     out.push(b'/');
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &byte in name {
-        if b" \t\n\r\x0C()<>[]{}/%#".contains(&byte) || !(33..=126).contains(&byte) {
-            let _ = write!(out, "#{byte:02X}");
+        let escaped = !(33..=126).contains(&byte)
+            || matches!(
+                byte,
+                b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%' | b'#'
+            );
+        if escaped {
+            out.extend_from_slice(&[
+                b'#',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 15)],
+            ]);
         } else {
             out.push(byte);
         }
@@ -298,6 +329,15 @@ mod tests {
     use super::*;
 
     /// What lopdf reads back from our file is the document we wrote.
+    #[test]
+    fn integers_are_written_as_display_does() {
+        for v in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            write_integer(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
+    }
+
     #[test]
     fn lopdf_reads_back_what_is_saved() {
         let mut lo = lopdf::Document::with_version("1.7");
