@@ -94,6 +94,10 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
         "{pages:?}"
     );
     assert!(report.cache.pdf.deflated.hits > 0, "{:?}", report.cache.pdf);
+    // The EPUB compresses again only the edited chapter's document (and the package
+    // documents, which name nothing that changed here, so they are reused too).
+    let epub = report.cache.epub;
+    assert!(epub.misses == 1 && epub.hits > 10, "{epub:?}");
 
     // A character no page used before: new font subsets, so every page's stream is made
     // again (glyph ids in the subsets move), and still the clean build's bytes.
