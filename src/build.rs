@@ -92,7 +92,16 @@ pub fn check(
     input: &Path,
     strict: bool,
 ) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
-    let (sources, mut diagnostics) = crate::parse::load(input)?;
+    check_cached(input, strict, None)
+}
+
+/// [`check`], taking the files that did not change since an earlier build from `cache`.
+fn check_cached(
+    input: &Path,
+    strict: bool,
+    cache: Option<&crate::parse::FileCache>,
+) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
+    let (sources, mut diagnostics) = crate::parse::load_cached(input, cache)?;
     let parsed = crate::parse::parse(&sources);
     diagnostics.extend(parsed.diagnostics);
     if strict {
@@ -119,7 +128,8 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
 /// outputs are byte-identical to a clean build's. After a failed build the cache is kept
 /// as it was.
 pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<BuildReport, Error> {
-    let (sources, book, mut diagnostics) = check(&request.input, request.strict)?;
+    let (sources, book, mut diagnostics) =
+        check_cached(&request.input, request.strict, Some(&cache.files))?;
     let Some(book) = book else {
         return Ok(BuildReport {
             sources,

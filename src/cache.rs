@@ -200,6 +200,8 @@ pub struct BuildCache {
     pub pdf: crate::pdf::PdfCache,
     /// The EPUB's compressed zip entries.
     pub epub: crate::epub::EpubCache,
+    /// The chapter files as read.
+    pub files: crate::parse::FileCache,
     /// The context key the paragraphs were made in: fonts and book metadata. When it
     /// changes, the paragraph cache is cleared.
     context: Option<Key>,
@@ -214,6 +216,8 @@ pub struct BuildCacheStats {
     pub pdf: crate::pdf::PdfCacheStats,
     /// Compressed EPUB entries.
     pub epub: CacheStats,
+    /// Chapter files.
+    pub files: CacheStats,
 }
 
 impl BuildCache {
@@ -237,6 +241,7 @@ impl BuildCache {
             paragraphs: self.paragraphs.finish(),
             pdf: self.pdf.finish(),
             epub: self.epub.finish(),
+            files: self.files.finish(),
         }
     }
 }
