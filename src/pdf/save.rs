@@ -45,20 +45,38 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
         }
     }
 
-    // The object streams take the numbers after the document's own (as in lopdf).
+    // The object streams take the numbers after the document's own (as in lopdf). They
+    // are made on as many threads as there are cores (each takes consecutive streams;
+    // they are written in order, so the bytes do not depend on the threads).
+    let chunks: Vec<&[(u32, &Object)]> = packed.chunks(OBJECTS_PER_STREAM).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let per_thread = chunks.len().div_ceil(threads).max(1);
+    let streams: Vec<Stream> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|c| object_stream(c, cache))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
     let mut next_id = lo.max_id + 1;
-    let mut body = Vec::new();
-    let mut table = String::new();
-    for chunk in packed.chunks(OBJECTS_PER_STREAM) {
+    for (chunk, stream) in chunks.iter().zip(streams) {
         let container = next_id;
         next_id += 1;
-        body.clear();
-        table.clear();
-        for (index, &(id, object)) in chunk.iter().enumerate() {
-            use std::fmt::Write as _;
-            let _ = write!(table, "{id} {} ", body.len());
-            write_object(&mut body, object);
-            body.push(b' ');
+        for (index, &(id, _)) in chunk.iter().enumerate() {
             entries.push((
                 id,
                 Entry::Packed {
@@ -66,25 +84,6 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
                     index: index as u16,
                 },
             ));
-        }
-        let first = table.len();
-        let mut content = Vec::with_capacity(first + body.len());
-        content.extend_from_slice(table.as_bytes());
-        content.extend_from_slice(&body);
-        let dict = Dictionary::from_iter(vec![
-            ("Type", Object::Name(b"ObjStm".to_vec())),
-            ("N", Object::Integer(chunk.len() as i64)),
-            ("First", Object::Integer(first as i64)),
-        ]);
-        let compressed = super::deflate_cached(&content, cache);
-        let filtered = compressed.is_some();
-        if let Some(z) = compressed {
-            content = z;
-        }
-        // `Stream::new` sets /Length.
-        let mut stream = Stream::new(dict, content);
-        if filtered {
-            stream.dict.set("Filter", "FlateDecode");
         }
         entries.push((container, Entry::Direct(out.len() as u32)));
         indirect_object(&mut out, container, 0, &Object::Stream(stream));
@@ -146,6 +145,39 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
     );
     let _ = write!(out, "\nstartxref\n{xref_start}\n%%EOF");
     out
+}
+
+/// An object stream holding `objects` (§7.5.7): a table of object numbers and offsets,
+/// then the objects, compressed through `cache`.
+fn object_stream(objects: &[(u32, &Object)], cache: Option<&DeflateCache>) -> Stream {
+    use std::fmt::Write as _;
+    let mut table = String::new();
+    let mut body = Vec::new();
+    for &(id, object) in objects {
+        let _ = write!(table, "{id} {} ", body.len());
+        write_object(&mut body, object);
+        body.push(b' ');
+    }
+    let first = table.len();
+    let mut content = Vec::with_capacity(first + body.len());
+    content.extend_from_slice(table.as_bytes());
+    content.extend_from_slice(&body);
+    let dict = Dictionary::from_iter(vec![
+        ("Type", Object::Name(b"ObjStm".to_vec())),
+        ("N", Object::Integer(objects.len() as i64)),
+        ("First", Object::Integer(first as i64)),
+    ]);
+    let compressed = super::deflate_cached(&content, cache);
+    let filtered = compressed.is_some();
+    if let Some(z) = compressed {
+        content = z;
+    }
+    // `Stream::new` sets /Length.
+    let mut stream = Stream::new(dict, content);
+    if filtered {
+        stream.dict.set("Filter", "FlateDecode");
+    }
+    stream
 }
 
 /// Whether an object may go into an object stream (§7.5.7: not a stream; lopdf also keeps
