@@ -92,7 +92,16 @@ pub fn check(
     input: &Path,
     strict: bool,
 ) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
-    let (sources, mut diagnostics) = crate::parse::load(input)?;
+    check_cached(input, strict, None)
+}
+
+/// [`check`], taking the files that did not change since an earlier build from `cache`.
+fn check_cached(
+    input: &Path,
+    strict: bool,
+    cache: Option<&crate::parse::FileCache>,
+) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
+    let (sources, mut diagnostics) = crate::parse::load_cached(input, cache)?;
     let parsed = crate::parse::parse(&sources);
     diagnostics.extend(parsed.diagnostics);
     if strict {
@@ -119,7 +128,8 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
 /// outputs are byte-identical to a clean build's. After a failed build the cache is kept
 /// as it was.
 pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<BuildReport, Error> {
-    let (sources, book, mut diagnostics) = check(&request.input, request.strict)?;
+    let (sources, book, mut diagnostics) =
+        check_cached(&request.input, request.strict, Some(&cache.files))?;
     let Some(book) = book else {
         return Ok(BuildReport {
             sources,
@@ -135,17 +145,21 @@ pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<Bu
     // EPUB and PDF are independent once the book is parsed: build them on two threads.
     // Each backend is deterministic on its own, and the outputs are collected in a fixed
     // order, so threading changes no byte and no report order.
+    // The EPUB's cache goes to its thread; the rest stays with the PDF's.
+    let epub_cache = std::mem::take(&mut cache.epub);
     let (epub, pdf) = std::thread::scope(|scope| {
         let epub = request
             .formats
             .epub
-            .then(|| scope.spawn(|| write_epub(request, &book, &stem)));
+            .then(|| scope.spawn(|| write_epub(request, &book, &stem, &epub_cache)));
         let pdf = request
             .formats
             .pdf
             .then(|| write_pdf(request, &book, &sources, &stem, cache));
         (epub.map(join), pdf)
     });
+    cache.epub = epub_cache;
+    crate::pdf::drop_in_background(book);
     let mut outputs = Vec::new();
     if let Some(epub) = epub {
         outputs.push(epub?);
@@ -172,12 +186,17 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     }
 }
 
-fn write_epub(request: &BuildRequest, book: &Book, stem: &str) -> Result<Output, Error> {
+fn write_epub(
+    request: &BuildRequest,
+    book: &Book,
+    stem: &str,
+    cache: &crate::epub::EpubCache,
+) -> Result<Output, Error> {
     let start = Instant::now();
     let options = crate::epub::EpubOptions {
         timestamp: request.timestamp,
     };
-    let bytes = crate::epub::write(book, &options)?;
+    let bytes = crate::epub::write_cached(book, &options, Some(cache))?;
     let path = request.out_dir.join(format!("{stem}.epub"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok(Output {
@@ -198,9 +217,10 @@ fn write_pdf(
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
     let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
-    let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, Some(&cache.deflated))?;
-    // The Document is the largest structure of the build; free it before writing.
-    drop(document);
+    let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, Some(&cache.pdf))?;
+    // The Document is the largest structure of the build; free it before writing, on
+    // another thread (freeing takes as long as writing the file).
+    crate::pdf::drop_in_background(document);
     let path = request.out_dir.join(format!("{stem}.pdf"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok((

@@ -8,42 +8,39 @@
 //! did not use, so memory stays bounded by about one build's results across edits.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A 128-bit content key (two SipHash-1-3 lanes with different prefixes: a collision
-/// would need both 64-bit hashes to collide).
+/// A 128-bit content key (XXH3-128: at 128 bits an accidental collision between two of
+/// the few million keys of a session is out of the question; the inputs are the user's
+/// own manuscript, so no adversary chooses them).
 pub type Key = (u64, u64);
 
 /// Hashes everything written to it into a [`Key`]; feed it with `Hash` or `fmt::Write`.
 #[derive(Clone)]
 pub struct KeyHasher {
-    a: std::collections::hash_map::DefaultHasher,
-    b: std::collections::hash_map::DefaultHasher,
+    state: xxhash_rust::xxh3::Xxh3Default,
 }
 
 impl Default for KeyHasher {
     fn default() -> Self {
-        // DefaultHasher::new() has fixed keys, so keys are stable within a process (they
-        // never leave it).
-        let a = std::collections::hash_map::DefaultHasher::new();
-        let mut b = std::collections::hash_map::DefaultHasher::new();
-        b.write_u64(0x9e37_79b9_7f4a_7c15);
-        KeyHasher { a, b }
+        // The default secret and no seed: keys are stable within a process (they never
+        // leave it).
+        KeyHasher {
+            state: xxhash_rust::xxh3::Xxh3Default::new(),
+        }
     }
 }
 
 impl KeyHasher {
     /// Adds bytes.
     pub fn bytes(&mut self, bytes: &[u8]) {
-        self.a.write(bytes);
-        self.b.write(bytes);
+        self.state.update(bytes);
     }
 
     /// Adds any hashable value.
     pub fn add<T: Hash + ?Sized>(&mut self, value: &T) {
-        value.hash(&mut self.a);
-        value.hash(&mut self.b);
+        value.hash(&mut self.state);
     }
 
     /// Adds the `Debug` form of a value (for model types that do not derive `Hash`; the
@@ -55,8 +52,12 @@ impl KeyHasher {
 
     /// The key.
     pub fn key(&self) -> Key {
-        (self.a.finish(), self.b.finish())
+        split(self.state.digest128())
     }
+}
+
+fn split(hash: u128) -> Key {
+    ((hash >> 64) as u64, hash as u64)
 }
 
 impl std::fmt::Write for KeyHasher {
@@ -68,9 +69,7 @@ impl std::fmt::Write for KeyHasher {
 
 /// The key of one byte string.
 pub fn key_of_bytes(bytes: &[u8]) -> Key {
-    let mut h = KeyHasher::default();
-    h.bytes(bytes);
-    h.key()
+    split(xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
 /// Hit and miss counts of one build.
@@ -132,6 +131,27 @@ impl<V> ContentCache<V> {
         g.current.entry(key).or_insert(v).clone()
     }
 
+    /// The value for `key` if it is cached (for values whose making can fail: see
+    /// [`ContentCache::insert`]).
+    pub fn get(&self, key: Key) -> Option<Arc<V>> {
+        let mut g = self.lock();
+        if let Some(v) = g.current.get(&key).cloned() {
+            g.stats.hits += 1;
+            return Some(v);
+        }
+        let v = g.previous.remove(&key)?;
+        g.stats.hits += 1;
+        g.current.insert(key, v.clone());
+        Some(v)
+    }
+
+    /// Stores a value made after [`ContentCache::get`] found none.
+    pub fn insert(&self, key: Key, value: V) -> Arc<V> {
+        let mut g = self.lock();
+        g.stats.misses += 1;
+        g.current.entry(key).or_insert(Arc::new(value)).clone()
+    }
+
     /// Ends a build: what it did not use is dropped; returns its counts and resets them.
     pub fn finish(&self) -> CacheStats {
         let mut g = self.lock();
@@ -176,8 +196,12 @@ pub struct BuildCache {
     /// Broken paragraphs, keyed by their flat text and styles, frame, alignment, indent
     /// and the build-wide context (fonts, language, hyphenation).
     pub paragraphs: ContentCache<BrokenParagraph>,
-    /// Deflated stream bytes (`None`: not worth compressing), keyed by the raw bytes.
-    pub deflated: ContentCache<Option<Vec<u8>>>,
+    /// The PDF writer's page streams, font subsets and compressed streams.
+    pub pdf: crate::pdf::PdfCache,
+    /// The EPUB's compressed zip entries.
+    pub epub: crate::epub::EpubCache,
+    /// The chapter files as read.
+    pub files: crate::parse::FileCache,
     /// The context key the paragraphs were made in: fonts and book metadata. When it
     /// changes, the paragraph cache is cleared.
     context: Option<Key>,
@@ -188,8 +212,12 @@ pub struct BuildCache {
 pub struct BuildCacheStats {
     /// Paragraphs.
     pub paragraphs: CacheStats,
-    /// Compressed streams.
-    pub deflated: CacheStats,
+    /// The PDF writer's caches.
+    pub pdf: crate::pdf::PdfCacheStats,
+    /// Compressed EPUB entries.
+    pub epub: CacheStats,
+    /// Chapter files.
+    pub files: CacheStats,
 }
 
 impl BuildCache {
@@ -211,7 +239,9 @@ impl BuildCache {
     pub fn finish(&self) -> BuildCacheStats {
         BuildCacheStats {
             paragraphs: self.paragraphs.finish(),
-            deflated: self.deflated.finish(),
+            pdf: self.pdf.finish(),
+            epub: self.epub.finish(),
+            files: self.files.finish(),
         }
     }
 }

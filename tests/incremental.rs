@@ -85,11 +85,30 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
     let stats = report.cache.paragraphs;
     assert!(stats.hits + 5 > paragraphs, "{stats:?}");
     assert!(stats.misses >= 1 && stats.misses <= 3, "{stats:?}");
+    // Only the pages whose text changed get a new content stream (the font subsets are
+    // the same: "manufacturing" uses no new glyph).
+    let pages = report.cache.pdf.pages;
+    assert_eq!(report.cache.pdf.faces.hits, 1, "{:?}", report.cache.pdf);
     assert!(
-        report.cache.deflated.hits > 0,
-        "{:?}",
-        report.cache.deflated
+        pages.misses >= 1 && pages.misses <= 2 && pages.hits > 20,
+        "{pages:?}"
     );
+    assert!(report.cache.pdf.deflated.hits > 0, "{:?}", report.cache.pdf);
+    // The EPUB compresses again only the edited chapter's document (and the package
+    // documents, which name nothing that changed here, so they are reused too).
+    let epub = report.cache.epub;
+    assert!(epub.misses == 1 && epub.hits > 10, "{epub:?}");
+
+    // A character no page used before: new font subsets, so every page's stream is made
+    // again (glyph ids in the subsets move), and still the clean build's bytes.
+    edit(
+        &chapter,
+        "heavy manufacturing",
+        "heavy manufacturing (Ωmega)",
+    );
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(report.cache.pdf.faces.misses, 1, "{:?}", report.cache.pdf);
+    assert_eq!(report.cache.pdf.pages.hits, 0, "{:?}", report.cache.pdf);
 
     // A sentence long enough to add lines: pagination shifts from there on.
     let added = " This sentence was added to the paragraph so that it needs more lines than \
@@ -121,6 +140,73 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
         stats.hits > 100 && stats.misses * 4 < stats.hits,
         "{stats:?}"
     );
+}
+
+/// Sets a file's modification time an hour back: a file written just now is always read
+/// again (its time may not have ticked since an earlier write), so only older files are
+/// taken from the cache.
+fn age(path: &Path) {
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(hour_ago).unwrap();
+}
+
+fn chapter_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn unchanged_files_are_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("book");
+    std::fs::create_dir(&input).unwrap();
+    manuscript(&input);
+    let files = chapter_files(&input);
+    for f in &files {
+        age(f);
+    }
+    let out = dir.path().join("out");
+    let mut cache = BuildCache::new();
+    let first = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(first.cache.files.misses, files.len(), "{:?}", first.cache);
+
+    // An edit of the same length, with the file's old modification time put back (as a
+    // second save within one clock tick would leave it): its change time still differs,
+    // so it is read again.
+    let chapter = input.join("1-02-industrialization.md");
+    let before = std::fs::metadata(&chapter).unwrap().modified().unwrap();
+    edit(&chapter, "heavy industry", "heavy yrtsudni");
+    std::fs::File::options()
+        .write(true)
+        .open(&chapter)
+        .unwrap()
+        .set_modified(before)
+        .unwrap();
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(
+        report.cache.files.hits,
+        files.len() - 1,
+        "{:?}",
+        report.cache
+    );
+    assert_eq!(report.cache.files.misses, 1, "{:?}", report.cache);
+
+    // A file saved just now is read, not taken from the cache, however it looks.
+    edit(&chapter, "heavy yrtsudni", "heavy industry");
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(
+        report.cache.files.hits,
+        files.len() - 1,
+        "{:?}",
+        report.cache
+    );
+    assert_eq!(report.cache.files.misses, 0, "{:?}", report.cache);
 }
 
 #[test]

@@ -17,14 +17,25 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 /// reader's choice; quire embeds none and wants the reader's settings to win.
 const DROPPED: &[&str] = &["META-INF/com.apple.ibooks.display-options.xml"];
 
-/// Rewrites `input`: entries named in `replace` get new contents (entries not yet present
-/// are added after the OPF); the order is mimetype, container.xml, the OPF, then the rest
-/// as epub-builder wrote them (that order follows quire's calls, so it is stable).
+/// Zip entries compressed in earlier builds: each a whole one-entry archive (the zip
+/// crate copies an entry with its compressed data only from an archive, with
+/// `raw_copy_file`), keyed by the entry's name, time and bytes.
+pub type EntryCache = crate::cache::ContentCache<Vec<u8>>;
+
+/// Rewrites `input`: every entry named in `contents` gets those contents (entries not
+/// yet present are added after the OPF); the order is mimetype, container.xml, the OPF,
+/// then the rest as epub-builder wrote them (that order follows quire's calls, so it is
+/// stable).
+///
+/// Each entry is deflated on its own into a one-entry archive and copied from there
+/// into the package, taken from `cache` when an earlier build compressed the same entry:
+/// a clean build and a cached one take the same steps, so they give the same bytes.
 pub(crate) fn rezip(
     input: &[u8],
     opf_path: &str,
-    replace: &BTreeMap<String, Vec<u8>>,
+    contents: &BTreeMap<String, &[u8]>,
     timestamp: Option<i64>,
+    cache: Option<&EntryCache>,
 ) -> Result<Vec<u8>, Error> {
     let zerr = |e: zip::result::ZipError| Error::Epub(format!("zip: {e}"));
     let mut archive = ZipArchive::new(Cursor::new(input)).map_err(zerr)?;
@@ -36,8 +47,11 @@ pub(crate) fn rezip(
         }
         let name = f.name().to_string();
         let mut data = Vec::new();
-        f.read_to_end(&mut data)
-            .map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
+        // Entries quire fills in were given to epub-builder empty: nothing to inflate.
+        if !contents.contains_key(&name) {
+            f.read_to_end(&mut data)
+                .map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
+        }
         entries.push((name, data));
     }
 
@@ -47,17 +61,17 @@ pub(crate) fn rezip(
         n if n == opf_path => 2,
         _ => 3,
     };
-    let mut out: Vec<(String, Vec<u8>)> = entries
-        .into_iter()
-        .filter(|(n, _)| !DROPPED.contains(&n.as_str()) && n != "mimetype")
-        .map(|(n, d)| match replace.get(&n) {
-            Some(new) => (n, new.clone()),
-            None => (n, d),
-        })
-        .collect();
-    for (name, data) in replace {
-        if !out.iter().any(|(n, _)| n == name) {
-            out.push((name.clone(), data.clone()));
+    let mut out: Vec<(String, &[u8])> = Vec::with_capacity(entries.len() + contents.len());
+    for (name, data) in &entries {
+        if DROPPED.contains(&name.as_str()) || name == "mimetype" {
+            continue;
+        }
+        let data = contents.get(name).copied().unwrap_or(data.as_slice());
+        out.push((name.clone(), data));
+    }
+    for (name, data) in contents {
+        if !entries.iter().any(|(n, _)| n == name) {
+            out.push((name.clone(), data));
         }
     }
     // A stable sort: the three fixed entries first, the rest in their original order.
@@ -69,18 +83,56 @@ pub(crate) fn rezip(
         .compression_method(CompressionMethod::Stored)
         .last_modified_time(time)
         .unix_permissions(0o644);
-    let deflated = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(time)
-        .unix_permissions(0o644);
     let werr = |e: std::io::Error| Error::Epub(format!("zip write: {e}"));
     w.start_file("mimetype", stored).map_err(zerr)?;
     w.write_all(b"application/epub+zip").map_err(werr)?;
     for (name, data) in &out {
-        w.start_file(name.as_str(), deflated).map_err(zerr)?;
-        w.write_all(data).map_err(werr)?;
+        let single = match cache {
+            Some(cache) => {
+                let key = entry_key(name, time, data);
+                match cache.get(key) {
+                    Some(single) => single,
+                    None => cache.insert(key, deflated_entry(name, time, data)?),
+                }
+            }
+            None => std::sync::Arc::new(deflated_entry(name, time, data)?),
+        };
+        let mut one = ZipArchive::new(Cursor::new(single.as_slice())).map_err(zerr)?;
+        w.raw_copy_file(one.by_index_raw(0).map_err(zerr)?)
+            .map_err(zerr)?;
     }
     Ok(w.finish().map_err(zerr)?.into_inner())
+}
+
+/// A one-entry archive holding `data` deflated as `name`.
+fn deflated_entry(name: &str, time: DateTime, data: &[u8]) -> Result<Vec<u8>, Error> {
+    let zerr = |e: zip::result::ZipError| Error::Epub(format!("zip: {e}"));
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(time)
+        .unix_permissions(0o644);
+    let mut w = ZipWriter::new(Cursor::new(Vec::with_capacity(data.len() / 3 + 200)));
+    w.start_file(name, options).map_err(zerr)?;
+    w.write_all(data)
+        .map_err(|e| Error::Epub(format!("zip write: {e}")))?;
+    Ok(w.finish().map_err(zerr)?.into_inner())
+}
+
+/// The cache key of one entry: everything [`deflated_entry`] is made from.
+fn entry_key(name: &str, time: DateTime, data: &[u8]) -> crate::cache::Key {
+    let mut h = crate::cache::KeyHasher::default();
+    h.add(name);
+    h.add(&(
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second(),
+    ));
+    h.add(&data.len());
+    h.bytes(data);
+    h.key()
 }
 
 /// The zip entry time: `SOURCE_DATE_EPOCH` when given (clamped to what DOS dates can

@@ -11,6 +11,14 @@
 //! `OEBPS/`. Its package documents have known defects (anchors.md §4.1: duplicate ids,
 //! no `xml:lang`, empty landmarks, unescaped metadata, no manifest properties), so quire
 //! writes those three files itself and swaps them in while re-zipping in memory.
+//!
+//! epub-builder deflates every entry it is given, and its `Zip` trait is not public, so
+//! that cannot be turned off; the re-zip has to compress again anyway. So epub-builder
+//! gets each content document and image by name with empty contents (it places them in
+//! the container; nothing of theirs is in its own package documents, which are
+//! replaced), and [`fixup`] puts the real bytes in: a book's text is compressed once, not
+//! compressed, inflated and compressed again. With an [`EpubCache`] (`quire watch`), an
+//! entry whose bytes did not change is not compressed again at all.
 
 mod fixup;
 mod package;
@@ -39,9 +47,23 @@ pub struct EpubOptions {
     pub timestamp: Option<i64>,
 }
 
+/// Compressed zip entries kept between builds (`quire watch`), keyed by their name,
+/// time and bytes.
+pub type EpubCache = fixup::EntryCache;
+
 /// Writes `book` as an EPUB 3 package. The same book and options always give the same
 /// bytes.
 pub fn write(book: &Book, options: &EpubOptions) -> Result<Vec<u8>, Error> {
+    write_cached(book, options, None)
+}
+
+/// [`write`], taking the compressed form of entries whose bytes did not change from
+/// `cache`: the same bytes as a clean [`write`].
+pub fn write_cached(
+    book: &Book,
+    options: &EpubOptions,
+    cache: Option<&EpubCache>,
+) -> Result<Vec<u8>, Error> {
     let plan = Plan::new(book);
     let docs = documents(&plan);
     let toc = package::toc(&plan);
@@ -49,21 +71,21 @@ pub fn write(book: &Book, options: &EpubOptions) -> Result<Vec<u8>, Error> {
 
     let container = build_container(&plan, &docs, options)?;
 
-    let mut replace = BTreeMap::new();
     let opf_path = format!("{ROOT}/content.opf");
-    replace.insert(
-        opf_path.clone(),
-        package::content_opf(&plan, &docs, options.timestamp).into_bytes(),
-    );
-    replace.insert(
-        format!("{ROOT}/{NAV_FILE}"),
-        package::nav_xhtml(&plan, &toc, has_cover).into_bytes(),
-    );
-    replace.insert(
-        format!("{ROOT}/{NCX_FILE}"),
-        package::toc_ncx(&plan, &toc).into_bytes(),
-    );
-    fixup::rezip(&container, &opf_path, &replace, options.timestamp)
+    let opf = package::content_opf(&plan, &docs, options.timestamp);
+    let nav = package::nav_xhtml(&plan, &toc, has_cover);
+    let ncx = package::toc_ncx(&plan, &toc);
+    let mut contents: BTreeMap<String, &[u8]> = BTreeMap::new();
+    contents.insert(opf_path.clone(), opf.as_bytes());
+    contents.insert(format!("{ROOT}/{NAV_FILE}"), nav.as_bytes());
+    contents.insert(format!("{ROOT}/{NCX_FILE}"), ncx.as_bytes());
+    for doc in &docs {
+        contents.insert(format!("{ROOT}/{}", doc.file), doc.xhtml.as_bytes());
+    }
+    for (file, asset) in plan.asset_files().iter().zip(&book.assets) {
+        contents.insert(format!("{ROOT}/{file}"), asset.data.as_slice());
+    }
+    fixup::rezip(&container, &opf_path, &contents, options.timestamp, cache)
 }
 
 /// The content documents in reading order.
@@ -99,7 +121,8 @@ fn documents(plan: &Plan) -> Vec<Doc> {
     docs
 }
 
-/// Lets epub-builder write the container with every content document and resource.
+/// Lets epub-builder write the container with every content document and resource, each
+/// with empty contents (see the module documentation: [`fixup`] fills them in).
 fn build_container(plan: &Plan, docs: &[Doc], options: &EpubOptions) -> Result<Vec<u8>, Error> {
     let err = |e: epub_builder::Error| Error::Epub(e.to_string());
     let book = plan.book;
@@ -120,19 +143,20 @@ fn build_container(plan: &Plan, docs: &[Doc], options: &EpubOptions) -> Result<V
     b.set_authors(book.meta.authors.clone());
     b.stylesheet(STYLE_CSS.as_bytes()).map_err(err)?;
 
+    let empty: &[u8] = &[];
     for (i, (file, asset)) in plan.asset_files().iter().zip(&book.assets).enumerate() {
         if book.meta.cover.is_some_and(|c| c.0 as usize == i) {
-            b.add_cover_image(file, asset.data.as_slice(), asset.media_type.as_str())
+            b.add_cover_image(file, empty, asset.media_type.as_str())
                 .map_err(err)?;
         } else {
-            b.add_resource(file, asset.data.as_slice(), asset.media_type.as_str())
+            b.add_resource(file, empty, asset.media_type.as_str())
                 .map_err(err)?;
         }
     }
     for doc in docs {
         // No title or reference type: they only feed epub-builder's own TOC, landmarks
         // and guide, which are replaced.
-        b.add_content(EpubContent::new(doc.file.as_str(), doc.xhtml.as_bytes()))
+        b.add_content(EpubContent::new(doc.file.as_str(), empty))
             .map_err(err)?;
     }
     let mut out = Vec::new();

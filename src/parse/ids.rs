@@ -2,7 +2,7 @@
 //! XML ids (an NCName, XML Namespaces 1.0 §3, so they work as `id` attributes in XHTML
 //! and as fragment identifiers in the EPUB).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Ids the backends generate themselves (note anchors `note-3`, `ref-3-2`, the notes
 /// section): a heading must never take one.
@@ -98,6 +98,10 @@ pub fn is_valid_id(id: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct IdRegistry {
     used: BTreeSet<String>,
+    /// Per base that was found taken: the first suffix not yet tried. Ids are never given
+    /// back, so every suffix below it is still taken; without this, the n-th heading of
+    /// one name tried n - 1 taken ids first (quadratic in a book of many equal headings).
+    next_suffix: BTreeMap<String, u32>,
 }
 
 impl IdRegistry {
@@ -109,12 +113,17 @@ impl IdRegistry {
         } else {
             base.to_string()
         };
-        let mut id = base.clone();
-        let mut n = 2;
-        while self.used.contains(&id) {
-            id = format!("{base}-{n}");
-            n += 1;
+        if !self.used.contains(&base) {
+            self.used.insert(base.clone());
+            return base;
         }
+        let mut n = self.next_suffix.get(&base).copied().unwrap_or(2);
+        let mut id = format!("{base}-{n}");
+        while self.used.contains(&id) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        self.next_suffix.insert(base, n + 1);
         self.used.insert(id.clone());
         id
     }

@@ -17,33 +17,46 @@ const METADATA_FILES: [&str; 2] = ["book.yaml", "book.yml"];
 /// are not UTF-8 are still added (with replacement characters) so the error can point at
 /// the bad byte; an empty folder is an error diagnostic. I/O failures are [`Error::Io`].
 pub fn load(input: &Path) -> Result<(SourceMap, Vec<Diagnostic>), Error> {
+    load_cached(input, None)
+}
+
+/// Chapter files read in earlier builds (`quire watch`), keyed by their path and what
+/// the file system says about them (size, modification and change times, inode): a file
+/// whose entry matches is not read again. Opening and reading 800 small files took as
+/// long as parsing them.
+pub type FileCache = crate::cache::ContentCache<SourceFile>;
+
+/// [`load`], taking the chapter files that did not change from `cache`: the same map
+/// as a clean [`load`].
+pub fn load_cached(
+    input: &Path,
+    cache: Option<&FileCache>,
+) -> Result<(SourceMap, Vec<Diagnostic>), Error> {
     let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
     let mut diags = Vec::new();
     if meta.is_dir() {
         let mut map = SourceMap::new(input);
-        let mut chapters: Vec<PathBuf> = Vec::new();
+        let mut chapters: Vec<(PathBuf, Option<std::fs::Metadata>)> = Vec::new();
         let entries = std::fs::read_dir(input).map_err(|e| Error::io(input, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(input, e))?;
             let path = entry.path();
-            let is_file = std::fs::metadata(&path)
-                .map(|m| m.is_file())
-                .unwrap_or(false);
             let is_md = path
                 .extension()
                 .is_some_and(|ext| ext.eq_ignore_ascii_case("md"));
-            if is_file && is_md {
-                chapters.push(path);
+            if !is_md {
+                continue;
+            }
+            let meta = std::fs::metadata(&path).ok();
+            if meta.as_ref().is_some_and(std::fs::Metadata::is_file) {
+                chapters.push((path, meta));
             }
         }
         // Byte order of the names: deterministic and independent of the locale.
-        chapters.sort_by(|a, b| {
-            let name = |p: &PathBuf| {
-                p.file_name()
-                    .map(|n| n.as_encoded_bytes().to_vec())
-                    .unwrap_or_default()
-            };
-            name(a).cmp(&name(b))
+        chapters.sort_by(|(a, _), (b, _)| {
+            let (a, b) = (a.file_name(), b.file_name());
+            a.map(|n| n.as_encoded_bytes())
+                .cmp(&b.map(|n| n.as_encoded_bytes()))
         });
         if let Some(yaml) = METADATA_FILES
             .iter()
@@ -58,8 +71,13 @@ pub fn load(input: &Path) -> Result<(SourceMap, Vec<Diagnostic>), Error> {
                     .with_hint("add Markdown files named like `01-opening.md`; they are read in file-name order"),
             );
         }
-        for path in &chapters {
-            add_file(&mut map, path, &mut diags)?;
+        for (path, meta) in &chapters {
+            match (cache, meta.as_ref().and_then(|m| stamp(path, m))) {
+                (Some(cache), Some(key)) => {
+                    add_file_cached(&mut map, path, key, cache, &mut diags)?
+                }
+                _ => add_file(&mut map, path, &mut diags)?,
+            }
         }
         Ok((map, diags))
     } else {
@@ -71,6 +89,58 @@ pub fn load(input: &Path) -> Result<(SourceMap, Vec<Diagnostic>), Error> {
         add_file(&mut map, input, &mut diags)?;
         Ok((map, diags))
     }
+}
+
+/// The cache key of a file as the file system describes it, or `None` when that cannot
+/// be trusted to change with the contents.
+///
+/// Modification times have the kernel clock's tick as granularity (milliseconds), so a
+/// file written twice within one tick, with the same size, would look unchanged (git's
+/// "racy clean" problem). A file modified less than two seconds before it is looked at is
+/// therefore always read again (the clock only decides whether to read, never what is
+/// written).
+fn stamp(path: &Path, meta: &std::fs::Metadata) -> Option<crate::cache::Key> {
+    let modified = meta.modified().ok()?;
+    let age = std::time::SystemTime::now().duration_since(modified).ok()?;
+    if age < std::time::Duration::from_secs(2) {
+        return None;
+    }
+    let mut h = crate::cache::KeyHasher::default();
+    h.add(path);
+    h.add(&meta.len());
+    h.add(&modified);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        h.add(&(meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()));
+    }
+    Some(h.key())
+}
+
+/// [`add_file`] through `cache`. Only files that are valid UTF-8 are kept (the others
+/// are reported each time they are read).
+fn add_file_cached(
+    map: &mut SourceMap,
+    path: &Path,
+    key: crate::cache::Key,
+    cache: &FileCache,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(), Error> {
+    if let Some(file) = cache.get(key) {
+        map.add((*file).clone());
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let file = cache.insert(key, SourceFile::new(path, text));
+            map.add((*file).clone());
+        }
+        Err(err) => {
+            add_bytes(map, path, err.into_bytes(), diags);
+        }
+    }
+    Ok(())
 }
 
 /// Reads one file into `map`, reporting invalid UTF-8 at its first bad byte.

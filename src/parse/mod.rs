@@ -17,7 +17,7 @@ mod text;
 mod urls;
 mod walk;
 
-pub use load::{add_bytes, load};
+pub use load::{add_bytes, load, load_cached, FileCache};
 
 use crate::diag::Diagnostic;
 use crate::model::{Asset, AssetId, Book, Chapter, Inline, LinkTarget};

@@ -126,13 +126,12 @@ pub(crate) fn page_ops(
 /// allocation per glyph (a `Codepoint` with its text, a lopdf string object), which was
 /// most of the PDF's build time and memory on a long book.
 pub(crate) fn text_content(
-    doc: &Document,
+    height: f32,
     page: &Page,
     faces: &BTreeMap<FaceId, EmbeddedFace>,
     out: &mut Vec<u8>,
 ) -> usize {
     use std::io::Write as _;
-    let height = finite(doc.height);
     let mut mcid = 0usize;
     if page.runs.is_empty() {
         return 0;
@@ -164,6 +163,27 @@ pub(crate) fn text_content(
     }
     out.extend_from_slice(b"\nET");
     mcid
+}
+
+/// What [`text_content`] reads of a page's runs (face, size, position, glyph ids and
+/// advances), as bytes to hash into the page's key, appended to `out`. With the font
+/// subsets, the page height and printpdf's part of the stream, it determines the page's
+/// finished content stream (the glyphs' text reaches the stream only through the
+/// subsets).
+pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
+    for run in &page.runs {
+        out.push(run.face.index() as u8);
+        for v in [run.size, run.x, run.y] {
+            out.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+        out.extend_from_slice(&(run.glyphs.len() as u64).to_le_bytes());
+        out.reserve(run.glyphs.len() * 6);
+        for g in &run.glyphs {
+            let [i0, i1] = g.id.to_le_bytes();
+            let [a0, a1, a2, a3] = g.advance.to_bits().to_le_bytes();
+            out.extend_from_slice(&[i0, i1, a0, a1, a2, a3]);
+        }
+    }
 }
 
 /// The run's glyphs as subset glyph ids with TJ adjustments: the inside of the `TJ`

@@ -15,9 +15,11 @@ mod content;
 mod images;
 mod metadata;
 mod outline;
+mod save;
 mod structure;
 mod subset;
 
+use crate::cache::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::error::Error;
 use crate::fonts::FontSet;
 use crate::model::Asset;
@@ -29,6 +31,7 @@ use printpdf::{
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Write `doc` as a PDF. `assets` are the book's assets, indexed by
 /// [`crate::typeset::document::PlacedImage::asset`].
@@ -39,17 +42,68 @@ pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8
 }
 
 /// Compressed streams kept between builds, keyed by their uncompressed bytes.
-pub type DeflateCache = crate::cache::ContentCache<Option<Vec<u8>>>;
+pub type DeflateCache = ContentCache<Option<Vec<u8>>>;
 
-/// [`write`], taking the compressed form of streams (page contents, font programs, CMaps)
-/// whose bytes did not change from `cache`: the same bytes as a clean [`write`].
+/// What the PDF writer keeps between builds (`quire watch`), all keyed by content, so a
+/// cached result is exactly what a clean build computes.
+#[derive(Default)]
+pub struct PdfCache {
+    /// Compressed streams (font programs, CMaps, metadata), keyed by their raw bytes.
+    deflated: DeflateCache,
+    /// Each page's finished content stream, keyed by everything it is made from: the
+    /// page's runs, printpdf's part of the stream, the page height and the font subsets.
+    /// An edit that moves nothing else rewrites one page's stream, not 1,500.
+    pages: ContentCache<PageStream>,
+    /// The font subsets, keyed by the font programs and the glyphs the pages use (with
+    /// their text, which feeds ToUnicode).
+    faces: ContentCache<Faces>,
+}
+
+/// What the PDF caches did in one build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PdfCacheStats {
+    /// Compressed streams.
+    pub deflated: CacheStats,
+    /// Page content streams.
+    pub pages: CacheStats,
+    /// Font subsets (one entry for all faces).
+    pub faces: CacheStats,
+}
+
+impl PdfCache {
+    /// Ends a build: drops what it did not use and returns its hit counts.
+    pub fn finish(&self) -> PdfCacheStats {
+        PdfCacheStats {
+            deflated: self.deflated.finish(),
+            pages: self.pages.finish(),
+            faces: self.faces.finish(),
+        }
+    }
+}
+
+/// One page's content stream as it goes into the file.
+struct PageStream {
+    /// The stream's bytes, compressed when `compressed`.
+    bytes: Vec<u8>,
+    /// Whether `bytes` are Flate-compressed.
+    compressed: bool,
+    /// The page's number of marked runs (MCIDs).
+    runs: usize,
+}
+
+type Faces = BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>;
+
+/// [`write`], taking what did not change from `cache`: page content streams, font
+/// subsets and compressed streams. The same bytes as a clean [`write`].
 pub fn write_cached(
     doc: &Document,
     fonts: &FontSet,
     assets: &[Asset],
-    cache: Option<&DeflateCache>,
+    cache: Option<&PdfCache>,
 ) -> Result<Vec<u8>, Error> {
-    let faces = subset::embed_faces(doc, fonts)?;
+    let scan = scan_pages(doc, cache.is_some());
+    let (faces, faces_key) = embed_faces(scan.used, fonts, cache)?;
+    let faces: &Faces = &faces;
     let images = images::image_xobjects(doc, assets, fonts)?;
 
     let mut pdf = PdfDocument::new(&doc.info.title);
@@ -77,7 +131,7 @@ pub fn write_cached(
     // so one extra page shows every used glyph once, with its text; it is taken out of
     // the page tree after conversion. It goes last so link destinations, which printpdf
     // resolves by page number, are unchanged.
-    pdf.pages.push(font_usage_page(&faces));
+    pdf.pages.push(font_usage_page(faces));
 
     // `optimize` only matters for printpdf's own save; subsetting is done already.
     let opts = PdfSaveOptions {
@@ -88,7 +142,7 @@ pub fn write_cached(
     };
     let mut warnings = Vec::new();
     let mut lo = pdf.to_lopdf_document(&opts, &mut warnings);
-    drop(pdf);
+    drop_in_background(pdf);
     if let Some(w) = warnings
         .iter()
         .find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error))
@@ -96,16 +150,119 @@ pub fn write_cached(
         return Err(Error::Pdf(w.msg.clone()));
     }
     remove_last_page(&mut lo)?;
-    let marked_runs = write_text(&mut lo, doc, &faces, cache)?;
+    let marked_runs = write_text(&mut lo, doc, faces, faces_key, &scan.keys, cache)?;
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
-    save(&mut lo, cache)
+    let bytes = save(&mut lo, cache.map(|c| &c.deflated));
+    drop_in_background(lo);
+    bytes
+}
+
+/// Frees `value` on another thread. The page-level structures of a long book are
+/// millions of allocations; freeing them took a tenth of a rebuild's time, on the path to
+/// the output file. (The caller still gets its result as soon as it is made.)
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    if let Err(e) = std::thread::Builder::new().spawn(move || drop(value)) {
+        // No thread to be had: the value was moved into the failed spawn's closure and is
+        // freed with it, here.
+        drop(e);
+    }
+}
+
+/// What one pass over every glyph of the document finds.
+struct PageScan {
+    /// Each page's key ([`content::page_key_bytes`], hashed); empty without a cache.
+    keys: Vec<Key>,
+    /// The glyphs each face uses, with their text ([`subset::merge_glyph_tables`]).
+    used: BTreeMap<crate::typeset::document::FaceId, BTreeMap<u16, String>>,
+}
+
+/// Finds the glyphs the pages use and, for a cached build, each page's key, in one pass
+/// over the glyphs, on as many threads as there are cores (each takes consecutive pages;
+/// the results are combined in page order, so they do not depend on the threads).
+fn scan_pages(doc: &Document, with_keys: bool) -> PageScan {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = doc.pages.len().div_ceil(threads).max(1);
+    let parts: Vec<(subset::GlyphTable<'_>, Vec<Key>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = doc
+            .pages
+            .chunks(chunk)
+            .map(|pages| {
+                scope.spawn(move || {
+                    if !with_keys {
+                        return (subset::glyph_table(pages), Vec::new());
+                    }
+                    // Page by page, so each page's glyphs are read from memory once for
+                    // both.
+                    let mut table = subset::GlyphTable::default();
+                    let mut keys = Vec::with_capacity(pages.len());
+                    let mut bytes = Vec::new();
+                    for page in pages {
+                        subset::add_to_glyph_table(&mut table, page);
+                        bytes.clear();
+                        content::page_key_bytes(page, &mut bytes);
+                        keys.push(crate::cache::key_of_bytes(&bytes));
+                    }
+                    (table, keys)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    let mut keys = Vec::with_capacity(if with_keys { doc.pages.len() } else { 0 });
+    let mut tables = Vec::with_capacity(parts.len());
+    for (table, part_keys) in parts {
+        tables.push(table);
+        keys.extend(part_keys);
+    }
+    PageScan {
+        keys,
+        used: subset::merge_glyph_tables(tables),
+    }
+}
+
+/// The font subsets, from `cache` when the font programs and the glyphs used are those
+/// of an earlier build, and their key.
+fn embed_faces(
+    used: BTreeMap<crate::typeset::document::FaceId, BTreeMap<u16, String>>,
+    fonts: &FontSet,
+    cache: Option<&PdfCache>,
+) -> Result<(Arc<Faces>, Key), Error> {
+    let mut h = KeyHasher::default();
+    for (face, glyphs) in &used {
+        let data = fonts.face(*face);
+        h.add(&face.index());
+        h.add(&data.name);
+        h.add(&data.index);
+        h.bytes(&data.bytes);
+        for (gid, text) in glyphs {
+            h.add(gid);
+            h.add(text);
+        }
+    }
+    let key = h.key();
+    let Some(cache) = cache else {
+        return Ok((Arc::new(subset::embed_faces(used, fonts)?), key));
+    };
+    if let Some(faces) = cache.faces.get(key) {
+        return Ok((faces, key));
+    }
+    Ok((
+        cache.faces.insert(key, subset::embed_faces(used, fonts)?),
+        key,
+    ))
 }
 
 /// A page showing every glyph of every embedded face once, with the text it stands for.
-fn font_usage_page(
-    faces: &BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>,
-) -> PdfPage {
+fn font_usage_page(faces: &Faces) -> PdfPage {
     let mut ops = vec![Op::StartTextSection];
     for face in faces.values() {
         ops.push(Op::SetFont {
@@ -178,11 +335,16 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
 /// Append every page's text to its content stream and compress it, on as many threads
 /// as there are cores (pages are independent; results are stored in page order, so the
 /// bytes do not depend on the threads). Returns each page's number of marked runs.
+///
+/// With a cache, a page whose stream was made in an earlier build from the same input
+/// (see [`PdfCache::pages`]) is taken from there: most of a rebuild's pages.
 fn write_text(
     lo: &mut lopdf::Document,
     doc: &Document,
-    faces: &BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>,
-    cache: Option<&DeflateCache>,
+    faces: &Faces,
+    faces_key: Key,
+    page_keys: &[Key],
+    cache: Option<&PdfCache>,
 ) -> Result<Vec<usize>, Error> {
     let page_ids: Vec<_> = lo.get_pages().into_values().collect();
     if page_ids.len() != doc.pages.len() {
@@ -205,27 +367,68 @@ fn write_text(
             Some(Object::Stream(stream)) => std::mem::take(&mut stream.content),
             _ => Vec::new(),
         };
-        jobs.push((page, contents, bytes, 0usize, false));
+        jobs.push((
+            page,
+            contents,
+            bytes,
+            0usize,
+            false,
+            page_keys.get(jobs.len()),
+        ));
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
+    let height = content::finite(doc.height);
     std::thread::scope(|scope| {
         for part in jobs.chunks_mut(chunk) {
             scope.spawn(move || {
-                for (page, _, bytes, runs, compressed) in part.iter_mut() {
-                    *runs = content::text_content(doc, page, faces, bytes);
-                    if let Some(z) = deflate_cached(bytes, cache) {
-                        *bytes = z;
-                        *compressed = true;
-                    }
+                for (page, _, bytes, runs, compressed, page_key) in part.iter_mut() {
+                    let make = |mut bytes: Vec<u8>| {
+                        let runs = content::text_content(height, page, faces, &mut bytes);
+                        match deflate(&bytes) {
+                            Some(z) => PageStream {
+                                bytes: z,
+                                compressed: true,
+                                runs,
+                            },
+                            None => PageStream {
+                                bytes,
+                                compressed: false,
+                                runs,
+                            },
+                        }
+                    };
+                    let made = match (cache, page_key) {
+                        (Some(cache), Some(page_key)) => {
+                            // Everything the stream is made from (see `PdfCache::pages`).
+                            let mut h = KeyHasher::default();
+                            h.add(page_key);
+                            h.add(&faces_key);
+                            h.add(&height.to_bits());
+                            h.add(bytes.as_slice());
+                            let key = h.key();
+                            let made = match cache.pages.get(key) {
+                                Some(made) => made,
+                                None => cache.pages.insert(key, make(std::mem::take(bytes))),
+                            };
+                            bytes.clone_from(&made.bytes);
+                            (made.runs, made.compressed)
+                        }
+                        _ => {
+                            let made = make(std::mem::take(bytes));
+                            *bytes = made.bytes;
+                            (made.runs, made.compressed)
+                        }
+                    };
+                    (*runs, *compressed) = made;
                 }
             });
         }
     });
     let mut marked_runs = Vec::with_capacity(jobs.len());
-    for (_, id, bytes, runs, compressed) in jobs {
+    for (_, id, bytes, runs, compressed, _) in jobs {
         if let Some(Object::Stream(stream)) = lo.objects.get_mut(&id) {
             if compressed {
                 stream.dict.set("Filter", "FlateDecode");
@@ -316,13 +519,12 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 ///
 /// Objects go into compressed object streams with a cross-reference stream (PDF 1.5,
 /// §7.5.7–7.5.8): the structure tree has one small dictionary per text run, and packing
-/// them halves the file.
+/// them halves the file. [`save::save`] writes them, with the object streams compressed
+/// through `cache`.
 fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<Vec<u8>, Error> {
     compress_streams(lo, cache);
     lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
-    let mut out = Vec::new();
-    lo.save_modern(&mut out)
-        .map_err(|e| Error::Pdf(e.to_string()))?;
+    let mut out = save::save(lo, cache);
     let placeholder = hex_upper(&ID_PLACEHOLDER);
     let digest = Sha256::digest(&out);
     let id = hex_upper(&digest[..16]);

@@ -9,7 +9,7 @@
 
 use crate::error::Error;
 use crate::fonts::FontSet;
-use crate::typeset::document::{Document, FaceId};
+use crate::typeset::document::FaceId;
 use printpdf::{FontId, FontMetrics, FontType, ParsedFont, PdfFontMetricsStub};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -30,12 +30,13 @@ pub(crate) struct EmbeddedFace {
     pub text: BTreeMap<u16, String>,
 }
 
-/// Subset every face the document uses. Faces no run uses are left out.
+/// Subset every face the document uses (`used`: every glyph of each face, with the
+/// first non-empty text seen for it in reading order; a glyph that is only ever the tail
+/// of a cluster has ""; see [`glyph_table`]). Faces no run uses are left out.
 pub(crate) fn embed_faces(
-    doc: &Document,
+    used: BTreeMap<FaceId, BTreeMap<u16, String>>,
     fonts: &FontSet,
 ) -> Result<BTreeMap<FaceId, EmbeddedFace>, Error> {
-    let used = used_glyphs(doc);
     let mut out = BTreeMap::new();
     for (face_id, glyphs) in used {
         let data = fonts.face(face_id);
@@ -110,14 +111,29 @@ pub(crate) fn embed_faces(
     Ok(out)
 }
 
-/// Every glyph each face uses, with the first non-empty text seen for it in reading
-/// order (a glyph that is only ever the tail of a cluster keeps "").
-fn used_glyphs(doc: &Document) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
-    // A table per face indexed by glyph id (a BTreeMap lookup per glyph of a long book
-    // was a measurable part of the PDF's time): `None` unused, `Some("")` used with no
-    // text so far.
-    let mut table: Vec<Vec<Option<&str>>> = vec![Vec::new(); FaceId::ALL.len()];
-    for run in doc.pages.iter().flat_map(|p| &p.runs) {
+/// Per face, indexed by glyph id: `None` unused, `Some("")` used with no text so far,
+/// else the first text seen. (A BTreeMap lookup per glyph of a long book was a
+/// measurable part of the PDF's time.)
+pub(crate) type GlyphTable<'a> = Vec<Vec<Option<&'a str>>>;
+
+/// The glyphs `pages` use, and the first text seen for each.
+pub(crate) fn glyph_table(pages: &[crate::typeset::document::Page]) -> GlyphTable<'_> {
+    let mut table = GlyphTable::default();
+    for page in pages {
+        add_to_glyph_table(&mut table, page);
+    }
+    table
+}
+
+/// Adds the glyphs of `page`, the page after those already in `table`.
+pub(crate) fn add_to_glyph_table<'a>(
+    table: &mut GlyphTable<'a>,
+    page: &'a crate::typeset::document::Page,
+) {
+    if table.is_empty() {
+        table.resize(FaceId::ALL.len(), Vec::new());
+    }
+    for run in &page.runs {
         let glyphs = &mut table[run.face.index()];
         if glyphs.is_empty() {
             glyphs.resize(usize::from(u16::MAX) + 1, None);
@@ -127,6 +143,36 @@ fn used_glyphs(doc: &Document) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
             match slot {
                 Some(t) if !t.is_empty() => {}
                 _ => *slot = Some(g.text.as_str()),
+            }
+        }
+    }
+}
+
+/// The tables of consecutive runs of pages, in page order, as one: what [`glyph_table`]
+/// gives for all the pages at once (a glyph keeps the first non-empty text of the
+/// earliest table that has one).
+pub(crate) fn merge_glyph_tables(
+    tables: Vec<GlyphTable<'_>>,
+) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
+    let mut tables = tables.into_iter();
+    let mut table = tables.next().unwrap_or_default();
+    // A table of no pages has no faces at all.
+    table.resize(FaceId::ALL.len(), Vec::new());
+    for later in tables {
+        for (glyphs, more) in table.iter_mut().zip(later) {
+            if more.is_empty() {
+                continue;
+            }
+            if glyphs.is_empty() {
+                *glyphs = more;
+                continue;
+            }
+            for (slot, other) in glyphs.iter_mut().zip(more) {
+                match (&slot, other) {
+                    (Some(t), _) if !t.is_empty() => {}
+                    (_, Some(t)) => *slot = Some(t),
+                    (_, None) => {}
+                }
             }
         }
     }
@@ -194,5 +240,57 @@ fn metrics(face: &ttf_parser::Face<'_>, upm: u16) -> PdfFontMetricsStub {
         caret_slope_rise: read(18).unwrap_or(1),
         caret_slope_run: read(20).unwrap_or(0),
         us_weight_class: face.weight().to_number(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::typeset::document::{Glyph, GlyphRun, Page};
+
+    fn page(face: FaceId, glyphs: &[(u16, &str)]) -> Page {
+        Page {
+            runs: vec![GlyphRun {
+                face,
+                size: 10.0,
+                x: 0.0,
+                y: 0.0,
+                glyphs: glyphs
+                    .iter()
+                    .map(|&(id, text)| Glyph {
+                        id,
+                        advance: 5.0,
+                        text: text.into(),
+                    })
+                    .collect(),
+            }],
+            ..Page::default()
+        }
+    }
+
+    /// The tables of the pages split anywhere, merged, are the table of all the pages.
+    #[test]
+    fn merged_tables_are_the_whole_table() {
+        let pages = vec![
+            page(FaceId::Regular, &[(3, ""), (4, "a")]),
+            page(FaceId::Italic, &[(3, "b")]),
+            page(FaceId::Regular, &[(3, "ffi"), (4, "z"), (9, "")]),
+            page(FaceId::Regular, &[(3, "x"), (5, "")]),
+        ];
+        let whole = merge_glyph_tables(vec![glyph_table(&pages)]);
+        assert_eq!(whole[&FaceId::Regular][&3], "ffi");
+        assert_eq!(whole[&FaceId::Regular][&4], "a");
+        assert_eq!(whole[&FaceId::Regular][&9], "");
+        assert_eq!(whole[&FaceId::Italic][&3], "b");
+        for split in 0..=pages.len() {
+            let (a, b) = pages.split_at(split);
+            let merged = merge_glyph_tables(vec![glyph_table(a), glyph_table(b)]);
+            assert_eq!(merged, whole, "split at {split}");
+        }
+        let singles = merge_glyph_tables(pages.chunks(1).map(glyph_table).collect());
+        assert_eq!(singles, whole);
+        let with_empty = merge_glyph_tables(vec![glyph_table(&[]), glyph_table(&pages)]);
+        assert_eq!(with_empty, whole);
     }
 }
