@@ -110,8 +110,13 @@ pub fn check(
 
 /// Builds the requested outputs. Nothing is written when the manuscript has errors, and
 /// every file is written atomically, so the last good outputs survive a failed build.
+///
+/// A one-off build keeps no cache: the paragraph cache holds a second copy of every
+/// broken line (the document's glyphs, twice: 94 MiB of the essay ×100's peak) and
+/// hashes every paragraph and every stream, which only pays when a later build reuses
+/// them.
 pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
-    build_cached(request, &mut BuildCache::new())
+    build_with(request, None)
 }
 
 /// [`build`], keeping what does not change between builds in `cache` (one per watch
@@ -119,6 +124,13 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
 /// outputs are byte-identical to a clean build's. After a failed build the cache is kept
 /// as it was.
 pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<BuildReport, Error> {
+    build_with(request, Some(cache))
+}
+
+fn build_with(
+    request: &BuildRequest,
+    mut cache: Option<&mut BuildCache>,
+) -> Result<BuildReport, Error> {
     let (sources, book, mut diagnostics) = check(&request.input, request.strict)?;
     let Some(book) = book else {
         return Ok(BuildReport {
@@ -143,7 +155,7 @@ pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<Bu
         let pdf = request
             .formats
             .pdf
-            .then(|| write_pdf(request, &book, &sources, &stem, cache));
+            .then(|| write_pdf(request, &book, &sources, &stem, cache.as_deref_mut()));
         (epub.map(join), pdf)
     });
     let mut outputs = Vec::new();
@@ -159,7 +171,7 @@ pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<Bu
         sources,
         diagnostics,
         outputs,
-        cache: cache.finish(),
+        cache: cache.map_or_else(BuildCacheStats::default, |c| c.finish()),
     })
 }
 
@@ -193,14 +205,27 @@ fn write_pdf(
     book: &Book,
     sources: &SourceMap,
     stem: &str,
-    cache: &mut BuildCache,
+    cache: Option<&mut BuildCache>,
 ) -> Result<(Output, Vec<Diagnostic>), Error> {
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
-    let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
-    let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, Some(&cache.deflated))?;
-    // The Document is the largest structure of the build; free it before writing.
-    drop(document);
+    let (document, warnings, deflated) = match cache {
+        Some(cache) => {
+            let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
+            (document, warnings, Some(&cache.deflated))
+        }
+        None => {
+            let (document, warnings) = crate::typeset::typeset(book, &fonts);
+            (document, warnings, None)
+        }
+    };
+    let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, deflated)?;
+    // The Document is the largest structure of the build (a glyph per letter of the
+    // book): freeing it took a tenth of a long book's single-threaded tail, so another
+    // thread does it while the file is written (and, in a one-off build, the process
+    // may exit before it is done: the memory is returned either way).
+    // When no thread can be had, the closure, and the document with it, is dropped here.
+    let _ = std::thread::Builder::new().spawn(move || drop(document));
     let path = request.out_dir.join(format!("{stem}.pdf"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok((

@@ -341,8 +341,10 @@ fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<Vec<u8
 
 /// zlib level for the streams (content streams, font programs, ToUnicode CMaps). On the
 /// essay ×10, level 9 (lopdf's) made the PDF 3% smaller than 6 for 35% more build time;
-/// level 3 was 14% larger for little gain in time.
-const ZLIB_LEVEL: u32 = 6;
+/// level 3 was 14% larger for little gain in time. On the essay ×100's 40 MB of streams
+/// (zlib-rs), level 5 took 63% of level 6's time for 1.8% more bytes (level 4: 55%,
+/// +8%); deflate was over a third of that build's CPU time.
+const ZLIB_LEVEL: u32 = 5;
 
 /// Flate-compress every stream that allows it and has no filter yet, when that saves
 /// bytes (the rule lopdf's `Stream::compress` applies, at a lower level).
@@ -398,6 +400,9 @@ fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
                 Err(_) => return None,
             }
         }
+        // The estimate above is ~twice what content streams need; the slack of every
+        // page's stream was 6 MiB of the essay ×100's peak.
+        out.shrink_to_fit();
         (out.len() + 19 < bytes.len()).then_some(out)
     })
 }
