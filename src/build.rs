@@ -147,15 +147,33 @@ fn build_with(
     // EPUB and PDF are independent once the book is parsed: build them on two threads.
     // Each backend is deterministic on its own, and the outputs are collected in a fixed
     // order, so threading changes no byte and no report order.
+    //
+    // The EPUB thread starts once the book is typeset: the typesetter already keeps two
+    // cores busy (a long book is laid out on two threads), while the PDF writer has long
+    // single-threaded stretches (subsetting, printpdf's conversion, saving) that leave a
+    // core idle for the EPUB.
     let (epub, pdf) = std::thread::scope(|scope| {
-        let epub = request
-            .formats
-            .epub
-            .then(|| scope.spawn(|| write_epub(request, &book, &stem)));
-        let pdf = request
-            .formats
-            .pdf
-            .then(|| write_pdf(request, &book, &sources, &stem, cache.as_deref_mut()));
+        let spawn_epub = || scope.spawn(|| write_epub(request, &book, &stem));
+        let mut epub = None;
+        let pdf = request.formats.pdf.then(|| {
+            let typeset = || {
+                if request.formats.epub {
+                    epub = Some(spawn_epub());
+                }
+            };
+            write_pdf(
+                request,
+                &book,
+                &sources,
+                &stem,
+                cache.as_deref_mut(),
+                typeset,
+            )
+        });
+        // The PDF failed before it was typeset, or was not asked for.
+        if request.formats.epub && epub.is_none() {
+            epub = Some(spawn_epub());
+        }
         (epub.map(join), pdf)
     });
     let mut outputs = Vec::new();
@@ -200,12 +218,14 @@ fn write_epub(request: &BuildRequest, book: &Book, stem: &str) -> Result<Output,
     })
 }
 
+/// Typesets the book and writes the PDF; calls `typeset` once the book is typeset.
 fn write_pdf(
     request: &BuildRequest,
     book: &Book,
     sources: &SourceMap,
     stem: &str,
     cache: Option<&mut BuildCache>,
+    typeset: impl FnOnce(),
 ) -> Result<(Output, Vec<Diagnostic>), Error> {
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
@@ -219,6 +239,7 @@ fn write_pdf(
             (document, warnings, None)
         }
     };
+    typeset();
     let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, deflated)?;
     // The Document is the largest structure of the build (a glyph per letter of the
     // book): freeing it took a tenth of a long book's single-threaded tail, so another

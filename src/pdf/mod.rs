@@ -211,17 +211,31 @@ fn write_text(
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
+    let work = move |part: &mut [(
+        &crate::typeset::document::Page,
+        lopdf::ObjectId,
+        Vec<u8>,
+        usize,
+        bool,
+    )]| {
+        for (page, _, bytes, runs, compressed) in part.iter_mut() {
+            *runs = content::text_content(doc, page, faces, bytes);
+            if let Some(z) = deflate_cached(bytes, cache) {
+                *bytes = z;
+                *compressed = true;
+            }
+        }
+    };
+    // This thread takes the first part itself (its compressor is then warm for
+    // `compress_streams`): one thread and one compressor fewer to set up.
+    let mut parts = jobs.chunks_mut(chunk);
+    let first = parts.next();
     std::thread::scope(|scope| {
-        for part in jobs.chunks_mut(chunk) {
-            scope.spawn(move || {
-                for (page, _, bytes, runs, compressed) in part.iter_mut() {
-                    *runs = content::text_content(doc, page, faces, bytes);
-                    if let Some(z) = deflate_cached(bytes, cache) {
-                        *bytes = z;
-                        *compressed = true;
-                    }
-                }
-            });
+        for part in parts {
+            scope.spawn(move || work(part));
+        }
+        if let Some(part) = first {
+            work(part);
         }
     });
     let mut marked_runs = Vec::with_capacity(jobs.len());
