@@ -87,8 +87,13 @@ impl Hyphenator {
         if word.is_empty() || !word.chars().all(char::is_alphabetic) {
             return;
         }
-        let lower = word.to_lowercase();
-        if let Some(breaks) = self.exceptions.get(&lower) {
+        // (Lowercased only when there are exceptions to look up: most books have none.)
+        let exception = if self.exceptions.is_empty() {
+            None
+        } else {
+            self.exceptions.get(&word.to_lowercase())
+        };
+        if let Some(breaks) = exception {
             // Exceptions give char offsets; lowercasing may change byte lengths, so map
             // through the original word's chars.
             let offsets: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
