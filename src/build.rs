@@ -119,8 +119,13 @@ fn check_cached(
 
 /// Builds the requested outputs. Nothing is written when the manuscript has errors, and
 /// every file is written atomically, so the last good outputs survive a failed build.
+///
+/// A one-off build keeps no cache: the paragraph cache holds a second copy of every
+/// broken line (the document's glyphs, twice: 94 MiB of the essay ×100's peak) and
+/// hashes every paragraph and every stream, which only pays when a later build reuses
+/// them.
 pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
-    build_cached(request, &mut BuildCache::new())
+    build_with(request, None)
 }
 
 /// [`build`], keeping what does not change between builds in `cache` (one per watch
@@ -128,8 +133,18 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
 /// outputs are byte-identical to a clean build's. After a failed build the cache is kept
 /// as it was.
 pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<BuildReport, Error> {
-    let (sources, book, mut diagnostics) =
-        check_cached(&request.input, request.strict, Some(&cache.files))?;
+    build_with(request, Some(cache))
+}
+
+fn build_with(
+    request: &BuildRequest,
+    mut cache: Option<&mut BuildCache>,
+) -> Result<BuildReport, Error> {
+    let (sources, book, mut diagnostics) = check_cached(
+        &request.input,
+        request.strict,
+        cache.as_deref().map(|c| &c.files),
+    )?;
     let Some(book) = book else {
         return Ok(BuildReport {
             sources,
@@ -145,20 +160,41 @@ pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<Bu
     // EPUB and PDF are independent once the book is parsed: build them on two threads.
     // Each backend is deterministic on its own, and the outputs are collected in a fixed
     // order, so threading changes no byte and no report order.
-    // The EPUB's cache goes to its thread; the rest stays with the PDF's.
-    let epub_cache = std::mem::take(&mut cache.epub);
+    //
+    // The EPUB thread starts once the book is typeset: the typesetter already keeps two
+    // cores busy (a long book is laid out on two threads), while the PDF writer has long
+    // single-threaded stretches (subsetting, printpdf's conversion, saving) that leave a
+    // core idle for the EPUB. The EPUB's cache goes to its thread; the rest stays with
+    // the PDF's.
+    let epub_cache = cache.as_deref_mut().map(|c| std::mem::take(&mut c.epub));
+    let epub_cache_ref = epub_cache.as_ref();
     let (epub, pdf) = std::thread::scope(|scope| {
-        let epub = request
-            .formats
-            .epub
-            .then(|| scope.spawn(|| write_epub(request, &book, &stem, &epub_cache)));
-        let pdf = request
-            .formats
-            .pdf
-            .then(|| write_pdf(request, &book, &sources, &stem, cache));
+        let spawn_epub = || scope.spawn(|| write_epub(request, &book, &stem, epub_cache_ref));
+        let mut epub = None;
+        let pdf = request.formats.pdf.then(|| {
+            let typeset = || {
+                if request.formats.epub {
+                    epub = Some(spawn_epub());
+                }
+            };
+            write_pdf(
+                request,
+                &book,
+                &sources,
+                &stem,
+                cache.as_deref_mut(),
+                typeset,
+            )
+        });
+        // The PDF failed before it was typeset, or was not asked for.
+        if request.formats.epub && epub.is_none() {
+            epub = Some(spawn_epub());
+        }
         (epub.map(join), pdf)
     });
-    cache.epub = epub_cache;
+    if let (Some(cache), Some(epub_cache)) = (cache.as_deref_mut(), epub_cache) {
+        cache.epub = epub_cache;
+    }
     crate::pdf::drop_in_background(book);
     let mut outputs = Vec::new();
     if let Some(epub) = epub {
@@ -173,7 +209,7 @@ pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<Bu
         sources,
         diagnostics,
         outputs,
-        cache: cache.finish(),
+        cache: cache.map_or_else(BuildCacheStats::default, |c| c.finish()),
     })
 }
 
@@ -190,13 +226,13 @@ fn write_epub(
     request: &BuildRequest,
     book: &Book,
     stem: &str,
-    cache: &crate::epub::EpubCache,
+    cache: Option<&crate::epub::EpubCache>,
 ) -> Result<Output, Error> {
     let start = Instant::now();
     let options = crate::epub::EpubOptions {
         timestamp: request.timestamp,
     };
-    let bytes = crate::epub::write_cached(book, &options, Some(cache))?;
+    let bytes = crate::epub::write_cached(book, &options, cache)?;
     let path = request.out_dir.join(format!("{stem}.epub"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok(Output {
@@ -207,19 +243,32 @@ fn write_epub(
     })
 }
 
+/// Typesets the book and writes the PDF; calls `typeset` once the book is typeset.
 fn write_pdf(
     request: &BuildRequest,
     book: &Book,
     sources: &SourceMap,
     stem: &str,
-    cache: &mut BuildCache,
+    cache: Option<&mut BuildCache>,
+    typeset: impl FnOnce(),
 ) -> Result<(Output, Vec<Diagnostic>), Error> {
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
-    let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
-    let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, Some(&cache.pdf))?;
-    // The Document is the largest structure of the build; free it before writing, on
-    // another thread (freeing takes as long as writing the file).
+    let (document, warnings, pdf_cache) = match cache {
+        Some(cache) => {
+            let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
+            (document, warnings, Some(&cache.pdf))
+        }
+        None => {
+            let (document, warnings) = crate::typeset::typeset(book, &fonts);
+            (document, warnings, None)
+        }
+    };
+    typeset();
+    let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, pdf_cache)?;
+    // The Document is the largest structure of the build (a glyph per letter of the
+    // book); free it before writing, on another thread (freeing takes as long as writing
+    // the file).
     crate::pdf::drop_in_background(document);
     let path = request.out_dir.join(format!("{stem}.pdf"));
     crate::output::write_atomic(&path, &bytes)?;

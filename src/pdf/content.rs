@@ -194,13 +194,12 @@ pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
 /// of an em, positive moving left (ISO 32000-1 §9.4.3). Positions are tracked
 /// cumulatively so rounding never drifts along a line.
 fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
-    use std::io::Write as _;
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let per_point = 1000.0 / f64::from(finite(run.size));
     let (mut pen, mut target) = (0.0f64, 0.0f64);
     for g in &run.glyphs {
-        let gid = face.remap.get(&g.id).copied().unwrap_or(0);
-        let natural = pen + face.widths.get(&gid).copied().unwrap_or(0.0);
+        let gid = face.subset_glyph(g.id);
+        let natural = pen + face.width(gid);
         target += f64::from(finite(g.advance)) * per_point;
         // Whole thousandths of an em: 0.011 pt at 11 pt, a tenth of a pixel at 600 dpi.
         // Most glyphs then need no adjustment at all (none is written for 0), which
@@ -216,9 +215,13 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
             HEX[usize::from(lo & 15)],
             b'>',
         ]);
+        // An integer: written as one (`itoa`), the same digits as the shortest `Display`
+        // of the float lopdf would write, without the float formatter (a twentieth of
+        // a long book's build).
         let offset = offset as f32;
         if offset != 0.0 {
-            let _ = write!(out, " {offset}");
+            out.push(b' ');
+            out.extend_from_slice(itoa::Buffer::new().format(offset as i64).as_bytes());
         }
     }
 }

@@ -332,6 +332,18 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
     Ok(())
 }
 
+/// One page's work in [`write_text`]: the page, its content stream's object, the
+/// stream's bytes (printpdf's, then finished), its number of marked runs, whether the
+/// bytes are compressed, and its cache key.
+type PageJob<'a> = (
+    &'a crate::typeset::document::Page,
+    lopdf::ObjectId,
+    Vec<u8>,
+    usize,
+    bool,
+    Option<&'a Key>,
+);
+
 /// Append every page's text to its content stream and compress it, on as many threads
 /// as there are cores (pages are independent; results are stored in page order, so the
 /// bytes do not depend on the threads). Returns each page's number of marked runs.
@@ -381,50 +393,58 @@ fn write_text(
         .clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
     let height = content::finite(doc.height);
-    std::thread::scope(|scope| {
-        for part in jobs.chunks_mut(chunk) {
-            scope.spawn(move || {
-                for (page, _, bytes, runs, compressed, page_key) in part.iter_mut() {
-                    let make = |mut bytes: Vec<u8>| {
-                        let runs = content::text_content(height, page, faces, &mut bytes);
-                        match deflate(&bytes) {
-                            Some(z) => PageStream {
-                                bytes: z,
-                                compressed: true,
-                                runs,
-                            },
-                            None => PageStream {
-                                bytes,
-                                compressed: false,
-                                runs,
-                            },
-                        }
-                    };
-                    let made = match (cache, page_key) {
-                        (Some(cache), Some(page_key)) => {
-                            // Everything the stream is made from (see `PdfCache::pages`).
-                            let mut h = KeyHasher::default();
-                            h.add(page_key);
-                            h.add(&faces_key);
-                            h.add(&height.to_bits());
-                            h.add(bytes.as_slice());
-                            let key = h.key();
-                            let made = match cache.pages.get(key) {
-                                Some(made) => made,
-                                None => cache.pages.insert(key, make(std::mem::take(bytes))),
-                            };
-                            bytes.clone_from(&made.bytes);
-                            (made.runs, made.compressed)
-                        }
-                        _ => {
-                            let made = make(std::mem::take(bytes));
-                            *bytes = made.bytes;
-                            (made.runs, made.compressed)
-                        }
-                    };
-                    (*runs, *compressed) = made;
+    let work = move |part: &mut [PageJob<'_>]| {
+        for (page, _, bytes, runs, compressed, page_key) in part.iter_mut() {
+            let make = |mut bytes: Vec<u8>| {
+                let runs = content::text_content(height, page, faces, &mut bytes);
+                match deflate(&bytes) {
+                    Some(z) => PageStream {
+                        bytes: z,
+                        compressed: true,
+                        runs,
+                    },
+                    None => PageStream {
+                        bytes,
+                        compressed: false,
+                        runs,
+                    },
                 }
-            });
+            };
+            let made = match (cache, page_key) {
+                (Some(cache), Some(page_key)) => {
+                    // Everything the stream is made from (see `PdfCache::pages`).
+                    let mut h = KeyHasher::default();
+                    h.add(page_key);
+                    h.add(&faces_key);
+                    h.add(&height.to_bits());
+                    h.add(bytes.as_slice());
+                    let key = h.key();
+                    let made = match cache.pages.get(key) {
+                        Some(made) => made,
+                        None => cache.pages.insert(key, make(std::mem::take(bytes))),
+                    };
+                    bytes.clone_from(&made.bytes);
+                    (made.runs, made.compressed)
+                }
+                _ => {
+                    let made = make(std::mem::take(bytes));
+                    *bytes = made.bytes;
+                    (made.runs, made.compressed)
+                }
+            };
+            (*runs, *compressed) = made;
+        }
+    };
+    // This thread takes the first part itself (its compressor is then warm for the
+    // streams compressed later): one thread and one compressor fewer to set up.
+    let mut parts = jobs.chunks_mut(chunk);
+    let first = parts.next();
+    std::thread::scope(|scope| {
+        for part in parts {
+            scope.spawn(move || work(part));
+        }
+        if let Some(part) = first {
+            work(part);
         }
     });
     let mut marked_runs = Vec::with_capacity(jobs.len());
@@ -543,8 +563,10 @@ fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<Vec<u8
 
 /// zlib level for the streams (content streams, font programs, ToUnicode CMaps). On the
 /// essay ×10, level 9 (lopdf's) made the PDF 3% smaller than 6 for 35% more build time;
-/// level 3 was 14% larger for little gain in time.
-const ZLIB_LEVEL: u32 = 6;
+/// level 3 was 14% larger for little gain in time. On the essay ×100's 40 MB of streams
+/// (zlib-rs), level 5 took 63% of level 6's time for 1.8% more bytes (level 4: 55%,
+/// +8%); deflate was over a third of that build's CPU time.
+const ZLIB_LEVEL: u32 = 5;
 
 /// Flate-compress every stream that allows it and has no filter yet, when that saves
 /// bytes (the rule lopdf's `Stream::compress` applies, at a lower level).
@@ -574,16 +596,37 @@ fn deflate_cached(bytes: &[u8], cache: Option<&DeflateCache>) -> Option<Vec<u8>>
     }
 }
 
+thread_local! {
+    /// One compressor per thread, reset between streams: a new one allocates and zeroes
+    /// its ~300 KB of window and hash tables, which was a twelfth of a cold build of
+    /// the sample (a stream per page). A reset compressor writes the same bytes.
+    static COMPRESSOR: std::cell::RefCell<Option<flate2::Compress>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// `bytes` zlib-compressed, when that saves more than the `/Filter` entry costs.
 fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
-    use std::io::Write as _;
-    let mut encoder = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::new(ZLIB_LEVEL),
-    );
-    encoder.write_all(bytes).ok()?;
-    let compressed = encoder.finish().ok()?;
-    (compressed.len() + 19 < bytes.len()).then_some(compressed)
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.try_borrow_mut().ok()?;
+        let z = cell.get_or_insert_with(|| {
+            flate2::Compress::new(flate2::Compression::new(ZLIB_LEVEL), true)
+        });
+        z.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
+        loop {
+            let read = usize::try_from(z.total_in()).ok()?;
+            let rest = bytes.get(read..)?;
+            match z.compress_vec(rest, &mut out, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => break,
+                Ok(_) => out.reserve(out.capacity().max(4096)),
+                Err(_) => return None,
+            }
+        }
+        // The estimate above is ~twice what content streams need; the slack of every
+        // page's stream was 6 MiB of the essay ×100's peak.
+        out.shrink_to_fit();
+        (out.len() + 19 < bytes.len()).then_some(out)
+    })
 }
 
 /// Bytes no digest-derived content will contain by chance in an ASCII-hex string.

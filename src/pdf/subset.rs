@@ -20,14 +20,27 @@ pub(crate) struct EmbeddedFace {
     pub id: FontId,
     /// The subset font, ready for printpdf.
     pub font: ParsedFont,
-    /// Original glyph id → glyph id in the subset.
-    pub remap: BTreeMap<u16, u16>,
+    /// Original glyph id → glyph id in the subset (a table, not a map: it is read once
+    /// per glyph of the book); 0 (.notdef) for glyphs not in the subset.
+    remap: Vec<u16>,
     /// Subset glyph id → advance width in thousandths of an em, exactly as printpdf
     /// writes it into `/W` (truncated), so TJ adjustments computed against it land
     /// each glyph where the typesetter put it.
-    pub widths: BTreeMap<u16, f64>,
+    widths: Vec<f64>,
     /// Subset glyph id → the text it stands for (ToUnicode).
     pub text: BTreeMap<u16, String>,
+}
+
+impl EmbeddedFace {
+    /// The subset's glyph id for the original glyph `gid` (.notdef when not in it).
+    pub fn subset_glyph(&self, gid: u16) -> u16 {
+        self.remap.get(usize::from(gid)).copied().unwrap_or(0)
+    }
+
+    /// The `/W` width of subset glyph `gid`, in thousandths of an em.
+    pub fn width(&self, gid: u16) -> f64 {
+        self.widths.get(usize::from(gid)).copied().unwrap_or(0.0)
+    }
 }
 
 /// Subset every face the document uses (`used`: every glyph of each face, with the
@@ -49,24 +62,26 @@ pub(crate) fn embed_faces(
         // A glyph id the face does not have (a typesetter bug, or a font swapped under
         // it) is drawn as .notdef rather than failing the build or the subsetter.
         let mut mapper = subsetter::GlyphRemapper::new();
-        let mut remap = BTreeMap::new();
-        let mut widths = BTreeMap::new();
+        let top = glyphs.keys().next_back().map_or(0, |&g| usize::from(g) + 1);
+        let mut remap = vec![0u16; top];
+        let mut widths = Vec::with_capacity(glyphs.len() + 1);
         let mut text: BTreeMap<u16, String> = BTreeMap::new();
         let mut raw_widths = BTreeMap::new();
         let upm = face.units_per_em().max(1);
         for (gid, t) in &glyphs {
             let real = if *gid < count { *gid } else { 0 };
             let new = mapper.remap(real);
-            remap.insert(*gid, new);
+            remap[usize::from(*gid)] = new;
             let advance = face
                 .glyph_hor_advance(ttf_parser::GlyphId(real))
                 .unwrap_or(0);
             raw_widths.insert(new, advance);
             // printpdf: `(w as f32 * 1000.0 / units_per_em as f32) as i64`.
-            widths.insert(
-                new,
-                (f32::from(advance) * 1000.0 / f32::from(upm)) as i64 as f64,
-            );
+            let slot = usize::from(new);
+            if widths.len() <= slot {
+                widths.resize(slot + 1, 0.0);
+            }
+            widths[slot] = (f32::from(advance) * 1000.0 / f32::from(upm)) as i64 as f64;
             let slot = text.entry(new).or_default();
             if slot.is_empty() {
                 slot.clone_from(t);
@@ -135,11 +150,14 @@ pub(crate) fn add_to_glyph_table<'a>(
     }
     for run in &page.runs {
         let glyphs = &mut table[run.face.index()];
-        if glyphs.is_empty() {
-            glyphs.resize(usize::from(u16::MAX) + 1, None);
-        }
         for g in &run.glyphs {
-            let slot = &mut glyphs[usize::from(g.id)];
+            // Grown to the largest id seen, not to 65,536 entries (a megabyte per face
+            // to zero, for a font of a few thousand glyphs).
+            let id = usize::from(g.id);
+            if id >= glyphs.len() {
+                glyphs.resize(id + 1, None);
+            }
+            let slot = &mut glyphs[id];
             match slot {
                 Some(t) if !t.is_empty() => {}
                 _ => *slot = Some(g.text.as_str()),

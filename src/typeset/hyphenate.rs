@@ -6,7 +6,11 @@
 //! English skip them, Firefox does) are left whole.
 
 use crate::model::HyphenationException;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+/// Hyphenation points by word (never iterated, so its order never reaches the output).
+type Memo = RefCell<HashMap<String, Vec<usize>, rustc_hash::FxBuildHasher>>;
 
 /// A hyphenator for one book.
 #[derive(Clone, Debug)]
@@ -16,6 +20,9 @@ pub struct Hyphenator {
     right: usize,
     skip_capitalised: bool,
     exceptions: BTreeMap<String, Vec<usize>>,
+    /// The points found so far, without and with `skip_capitalised`: running text
+    /// repeats a few thousand words, and Liang's patterns cost a pass over each.
+    memo: [Memo; 2],
 }
 
 impl Hyphenator {
@@ -46,6 +53,7 @@ impl Hyphenator {
             right: right.max(1),
             skip_capitalised: primary == "en",
             exceptions,
+            memo: Default::default(),
         }
     }
 
@@ -200,11 +208,28 @@ impl Hyphenator {
     }
 
     fn points_with(&self, word: &str, out: &mut Vec<usize>, skip_capitalised: bool) {
+        let memo = &self.memo[usize::from(skip_capitalised)];
+        if let Some(points) = memo.borrow().get(word) {
+            out.extend_from_slice(points);
+            return;
+        }
+        let start = out.len();
+        self.find_points(word, out, skip_capitalised);
+        memo.borrow_mut()
+            .insert(word.to_string(), out[start..].to_vec());
+    }
+
+    fn find_points(&self, word: &str, out: &mut Vec<usize>, skip_capitalised: bool) {
         if word.is_empty() || !word.chars().all(char::is_alphabetic) {
             return;
         }
-        let lower = word.to_lowercase();
-        if let Some(breaks) = self.exceptions.get(&lower) {
+        // (Lowercased only when there are exceptions to look up: most books have none.)
+        let exception = if self.exceptions.is_empty() {
+            None
+        } else {
+            self.exceptions.get(&word.to_lowercase())
+        };
+        if let Some(breaks) = exception {
             // Exceptions give char offsets; lowercasing may change byte lengths, so map
             // through the original word's chars.
             let offsets: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();

@@ -400,9 +400,11 @@ pub fn build(
                 Content::Empty,
             );
         }
-        let style = style_at(&flat, i);
         match c {
             ' ' | '\t' | '\n' | '\r' | '\u{a0}' | HARD_BREAK => {
+                // Looked up here, at a space, not for every character (a binary search
+                // over the paragraph's style runs).
+                let style = style_at(&flat, i);
                 b.segment(&flat, seg_start..i, true);
                 seg_start = i + c.len_utf8();
                 // A space before a note marker is dropped: the marker clings to its word.

@@ -6,6 +6,7 @@
 
 use crate::fonts::FontSet;
 use crate::typeset::document::FaceId;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -67,11 +68,20 @@ struct FaceData<'f> {
     ascender: i64,
 }
 
+/// The words shaped so far in one face at one size. FxHash: the keys are the book's own
+/// words, hashed once per word of running text, and SipHash's protection against chosen
+/// collisions buys nothing here; the map is never iterated, so the order it would give
+/// never reaches the output.
+type WordCache = HashMap<String, Rc<ShapedWord>, rustc_hash::FxBuildHasher>;
+
 /// The shaper for a book's four faces, with its cache.
 pub struct Shaper<'f> {
     fonts: &'f FontSet,
-    faces: Vec<FaceData<'f>>,
-    cache: HashMap<(FaceId, i64), HashMap<String, Rc<ShapedWord>>>,
+    /// The faces, parsed on first use (`rustybuzz::Face::from_slice` reads the layout
+    /// tables, and a book often never sets its bold italic). `None` inside: the face does
+    /// not parse.
+    faces: [OnceCell<Option<FaceData<'f>>>; 4],
+    cache: Vec<((FaceId, i64), WordCache)>,
     buffer: Option<rustybuzz::UnicodeBuffer>,
     /// Shape plans by face and segment properties: `rustybuzz::shape` builds a plan per
     /// call (feature lookup and parsing, a fifth of a cold build), while a book needs a
@@ -93,30 +103,10 @@ impl<'f> Shaper<'f> {
     /// A shaper over `fonts`. A face that does not parse falls back to the first one that
     /// does (fonts are checked when loaded, so this is only a guard).
     pub fn new(fonts: &'f FontSet) -> Shaper<'f> {
-        let mut faces: Vec<FaceData<'f>> = Vec::with_capacity(4);
-        for id in FaceId::ALL {
-            let data = fonts.face(id);
-            if let Some(face) = rustybuzz::Face::from_slice(&data.bytes, data.index) {
-                let upem = i64::from(face.units_per_em()).max(1);
-                let ascender = i64::from(face.ascender());
-                faces.push(FaceData {
-                    face,
-                    upem,
-                    ascender,
-                });
-            } else if let Some(first) = faces.first() {
-                let face = first.face.clone();
-                faces.push(FaceData {
-                    face,
-                    upem: first.upem,
-                    ascender: first.ascender,
-                });
-            }
-        }
         Shaper {
             fonts,
-            faces,
-            cache: HashMap::new(),
+            faces: Default::default(),
+            cache: Vec::new(),
             buffer: Some(rustybuzz::UnicodeBuffer::new()),
             plans: Vec::new(),
         }
@@ -127,8 +117,36 @@ impl<'f> Shaper<'f> {
         self.fonts
     }
 
+    /// Face `index` (0..4), parsed now if not yet, or `None` when it does not parse.
+    fn parsed(&self, index: usize) -> Option<&FaceData<'f>> {
+        let fonts = self.fonts;
+        self.faces
+            .get(index)?
+            .get_or_init(|| {
+                let data = fonts.face(*FaceId::ALL.get(index)?);
+                let face = rustybuzz::Face::from_slice(&data.bytes, data.index)?;
+                let upem = i64::from(face.units_per_em()).max(1);
+                let ascender = i64::from(face.ascender());
+                Some(FaceData {
+                    face,
+                    upem,
+                    ascender,
+                })
+            })
+            .as_ref()
+    }
+
+    /// The index of the face that shapes `id`: its own, or the first that parses.
+    fn face_index(&self, id: FaceId) -> Option<usize> {
+        let own = id.index();
+        if self.parsed(own).is_some() {
+            return Some(own);
+        }
+        (0..self.faces.len()).find(|&i| self.parsed(i).is_some())
+    }
+
     fn face(&self, id: FaceId) -> Option<&FaceData<'f>> {
-        self.faces.get(id.index()).or_else(|| self.faces.first())
+        self.parsed(self.face_index(id)?)
     }
 
     /// The face's ascender at `size` (milli-points), for placing link rectangles.
@@ -139,31 +157,40 @@ impl<'f> Shaper<'f> {
 
     /// `text` shaped in `face` at `size` milli-points, from the cache when seen before.
     pub fn shape(&mut self, text: &str, face: FaceId, size: i64) -> Rc<ShapedWord> {
-        if let Some(hit) = self.cache.get(&(face, size)).and_then(|m| m.get(text)) {
+        // A book sets a handful of (face, size) pairs: a short list beats a hash.
+        let slot = match self.cache.iter().position(|(k, _)| *k == (face, size)) {
+            Some(i) => i,
+            None => {
+                self.cache.push(((face, size), WordCache::default()));
+                self.cache.len() - 1
+            }
+        };
+        if let Some(hit) = self.cache[slot].1.get(text) {
             return Rc::clone(hit);
         }
         let shaped = Rc::new(self.shape_uncached(text, face, size));
-        self.cache
-            .entry((face, size))
-            .or_default()
+        self.cache[slot]
+            .1
             .insert(text.to_string(), Rc::clone(&shaped));
         shaped
     }
 
     fn shape_uncached(&mut self, text: &str, face_id: FaceId, size: i64) -> ShapedWord {
-        let mut buffer = self.buffer.take().unwrap_or_default();
-        let face_index = if self.faces.get(face_id.index()).is_some() {
-            face_id.index()
-        } else {
-            0
-        };
-        let Some(face) = self.faces.get(face_index) else {
-            self.buffer = Some(buffer);
+        let Some(face_index) = self.face_index(face_id) else {
             return ShapedWord {
                 text: text.to_string(),
                 glyphs: Vec::new(),
             };
         };
+        // The fields themselves (not `parsed`): the plan cache is filled while the face
+        // is borrowed.
+        let Some(face) = self.faces[face_index].get().and_then(Option::as_ref) else {
+            return ShapedWord {
+                text: text.to_string(),
+                glyphs: Vec::new(),
+            };
+        };
+        let mut buffer = self.buffer.take().unwrap_or_default();
         buffer.push_str(text);
         buffer.set_direction(rustybuzz::Direction::LeftToRight);
         // What `rustybuzz::shape` does, with the plan from the cache: guess the script,
@@ -193,7 +220,6 @@ impl<'f> Shaper<'f> {
                 &self.plans[self.plans.len() - 1].1
             }
         };
-        let face = &self.faces[face_index];
         let out = rustybuzz::shape_with_plan(&face.face, plan, buffer);
         let infos = out.glyph_infos();
         let positions = out.glyph_positions();
