@@ -185,6 +185,11 @@ pub(crate) fn merge_glyph_tables(
                 *glyphs = more;
                 continue;
             }
+            // Tables grow to their own largest glyph id: widen the earlier one so the
+            // later one's higher ids are not cut off by the zip.
+            if glyphs.len() < more.len() {
+                glyphs.resize(more.len(), None);
+            }
             for (slot, other) in glyphs.iter_mut().zip(more) {
                 match (&slot, other) {
                     (Some(t), _) if !t.is_empty() => {}
