@@ -923,8 +923,22 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             self.push(strip);
         }
+        // Kept whole only when a page also has room above it for what usually leads
+        // into a table (a heading, a line of text, a subheading and a caption: eight
+        // lines). A table that fills a page alone cannot share it with them: kept whole,
+        // it would push its headings to the foot of the page before, stranded. A longer
+        // table keeps its column heads with two rows and splits between rows.
+        let table_height: f32 = self.strips[first_strip..]
+            .iter()
+            .map(|s| s.space_before + s.height)
+            .sum();
+        let keep = if table_height + 8.0 * frame.leading <= self.style.body_height() {
+            nrows
+        } else {
+            nrows.min(3)
+        };
         if let Some(s) = self.strips.get_mut(first_strip) {
-            s.need = s.need.max(nrows);
+            s.need = s.need.max(keep);
         }
         self.set_pending(frame.leading * 0.5);
     }

@@ -78,6 +78,11 @@ pub struct Params {
     pub max_ratio_permille: i64,
     /// Try the last-resort hyphenation points (cost ≥ [`LAST_RESORT_PENALTY`]).
     pub last_resort: bool,
+    /// Ragged right: the margin, not the spaces, takes up a line's shortfall
+    /// (`extra_stretch` is the `\rightskip` stretch), so a line with no space in it
+    /// ("First" of "First appears" in a narrow table cell) is as good as any other.
+    /// Justified lines without stretchable spaces stay infeasible before the rescue.
+    pub ragged: bool,
     /// Last resort: when no feasible break is left, keep the least bad overfull line
     /// instead of failing (TeX's final pass with `artificial_demerits`).
     pub rescue: bool,
@@ -97,6 +102,7 @@ impl Default for Params {
             max_ratio_permille: i64::MAX,
             max_flagged_run: 2,
             last_resort: false,
+            ragged: false,
             rescue: false,
         }
     }
@@ -265,8 +271,9 @@ impl Breaker {
                 let (bad, fitness, overfull) = if shortfall > 0 {
                     if s1.fill > s0.fill {
                         (0, DECENT, false)
-                    } else if shortfall.saturating_mul(1000)
-                        > (s1.stretch - s0.stretch).saturating_mul(params.max_ratio_permille)
+                    } else if !params.ragged
+                        && shortfall.saturating_mul(1000)
+                            > (s1.stretch - s0.stretch).saturating_mul(params.max_ratio_permille)
                     {
                         (INF_BAD + 1, VERY_LOOSE, false)
                     } else {
@@ -484,6 +491,7 @@ impl Passes {
             hyphenate: false,
             extra_stretch: em * 3,
             tolerance: 1000,
+            ragged: true,
             ..Params::default()
         };
         Passes {
@@ -637,6 +645,19 @@ mod tests {
             flagged.windows(3).all(|w| !w.iter().all(|f| *f)),
             "{flagged:?}"
         );
+    }
+
+    /// A ragged line may hold one word and no space (a narrow table cell's "First /
+    /// appears"): the margin takes the shortfall. It was infeasible in every pass (the
+    /// gap cap compared the shortfall with the spaces' stretch, zero), so the rescue set
+    /// both words on one line, past the cell.
+    #[test]
+    fn ragged_lines_of_one_word_are_feasible() {
+        let (items, _) = unit_items("first appears");
+        let mut breaker = Breaker::new();
+        let out = break_paragraph(&mut breaker, &items, 9 * 1000, &Passes::ragged(4000));
+        assert_eq!(out.breaks.len(), 2, "two lines");
+        assert_eq!(out.pass, 1);
     }
 
     #[test]
