@@ -185,6 +185,10 @@ pub(crate) fn merge_glyph_tables(
                 *glyphs = more;
                 continue;
             }
+            // Each table is as long as its largest glyph id: a later one may be longer.
+            if more.len() > glyphs.len() {
+                glyphs.resize(more.len(), None);
+            }
             for (slot, other) in glyphs.iter_mut().zip(more) {
                 match (&slot, other) {
                     (Some(t), _) if !t.is_empty() => {}
