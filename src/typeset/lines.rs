@@ -8,7 +8,7 @@ use crate::typeset::linebreak::{line_start, Item};
 use crate::typeset::shape::MPT;
 
 /// How lines sit in the measure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Align {
     /// Justified; the last line natural.
     Justify,
