@@ -408,21 +408,21 @@ fn empty_and_degenerate_documents_do_not_panic() {
                 size: 10.0,
                 x: f32::NAN,
                 y: 20.0,
-                glyphs: vec![],
+                glyphs: vec![].into(),
             },
             GlyphRun {
                 face: FaceId::Italic,
                 size: 0.0,
                 x: 1.0,
                 y: 20.0,
-                glyphs: vec![glyph(70)],
+                glyphs: vec![glyph(70)].into(),
             },
             GlyphRun {
                 face: FaceId::Bold,
                 size: 10.0,
                 x: 1.0,
                 y: f32::INFINITY,
-                glyphs: vec![glyph(u16::MAX), glyph(70)],
+                glyphs: vec![glyph(u16::MAX), glyph(70)].into(),
             },
         ],
         rules: vec![Rect {
@@ -470,7 +470,7 @@ fn glyphs_land_at_the_documents_positions() {
         size: 12.0,
         x: 50.0,
         y: 100.0,
-        glyphs: glyphs.clone(),
+        glyphs: glyphs.clone().into(),
     };
     let doc = Document {
         width: 300.0,

@@ -24,7 +24,7 @@ use crate::model::{Asset, AssetId, Book, Chapter, Inline, LinkTarget};
 use crate::source::{FileId, SourceMap, Span};
 use markdown::{FileContent, NoteDef, Shared, PENDING};
 use std::collections::BTreeMap;
-use walk::{rewrite_blocks, rewrite_inlines};
+use walk::{rewrite_blocks, rewrite_inlines, Rewritten};
 
 /// The result of [`parse`]: the book (when one can be made) and every problem found.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,8 +217,8 @@ impl Resolver<'_> {
         AssetId(self.assets.len() as u32 - 1)
     }
 
-    fn inline(&mut self, inline: Inline) -> Vec<Inline> {
-        match inline {
+    fn inline(&mut self, inline: Inline) -> Rewritten {
+        Rewritten::Many(match inline {
             Inline::Link {
                 target: LinkTarget::Internal(t),
                 content,
@@ -227,7 +227,9 @@ impl Resolver<'_> {
                     .parse::<usize>()
                     .ok()
                     .and_then(|i| self.shared.links.get(i));
-                let Some(link) = link else { return content };
+                let Some(link) = link else {
+                    return content.into();
+                };
                 match self.find_target(link.file, &link.href) {
                     Some(id) => vec![Inline::Link {
                         target: LinkTarget::Internal(id),
@@ -244,7 +246,7 @@ impl Resolver<'_> {
             }
             Inline::Image { asset, alt } => {
                 let Some(image) = self.shared.images.get(asset.0 as usize) else {
-                    return vec![Inline::Text(alt)];
+                    return Rewritten::One(Inline::Text(alt));
                 };
                 match assets::read(&self.sources.root, &image.src) {
                     Ok(a) => vec![Inline::Image {
@@ -270,8 +272,8 @@ impl Resolver<'_> {
                     }
                 }
             }
-            other => vec![other],
-        }
+            other => return Rewritten::One(other),
+        })
     }
 
     /// The id an internal link `href` (written in `file`) points at: `#id`,

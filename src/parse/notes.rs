@@ -9,7 +9,7 @@
 //! anchor per reference.
 
 use super::markdown::NoteDef;
-use super::walk::{rewrite_blocks, rewrite_inlines};
+use super::walk::{rewrite_blocks, rewrite_inlines, Rewritten};
 use crate::diag::Diagnostic;
 use crate::model::{Chapter, Inline, Note, NoteId, NoteNumbering};
 use crate::source::FileId;
@@ -103,13 +103,13 @@ impl State<'_> {
         inline: Inline,
         chapter: usize,
         defs: &BTreeMap<(FileId, String), NoteDef>,
-    ) -> Vec<Inline> {
+    ) -> Rewritten {
         let Inline::NoteRef { note, .. } = inline else {
-            return vec![inline];
+            return Rewritten::One(inline);
         };
         let key = note.index();
         let Some(slot) = self.final_of.get_mut(key) else {
-            return Vec::new();
+            return Vec::new().into();
         };
         let id = match *slot {
             Some(id) => id,
@@ -120,7 +120,7 @@ impl State<'_> {
                 if !defined {
                     // pulldown-cmark only emits references to defined labels; a second,
                     // dropped duplicate cannot be referenced separately. Nothing to point at.
-                    return Vec::new();
+                    return Vec::new().into();
                 }
                 let id = self.order.len() as u32;
                 *slot = Some(id);
@@ -131,10 +131,10 @@ impl State<'_> {
         };
         let occurrence = self.counts[id as usize];
         self.counts[id as usize] += 1;
-        vec![Inline::NoteRef {
+        Rewritten::One(Inline::NoteRef {
             note: NoteId(id),
             occurrence,
-        }]
+        })
     }
 }
 
@@ -187,7 +187,7 @@ mod tests {
                 if let Inline::NoteRef { note, occurrence } = &i {
                     out.push((note.0, *occurrence));
                 }
-                vec![i]
+                Rewritten::One(i)
             });
         }
         out

@@ -5,9 +5,24 @@
 
 use crate::model::{Block, Inline};
 
+/// What a rewrite puts in an inline's place: most inlines stay as they are, and a
+/// `Vec` of one for each was an allocation per inline of the book, per pass.
+pub(crate) enum Rewritten {
+    /// The inline (changed or not).
+    One(Inline),
+    /// Any number of inlines (none drops it).
+    Many(Vec<Inline>),
+}
+
+impl From<Vec<Inline>> for Rewritten {
+    fn from(inlines: Vec<Inline>) -> Rewritten {
+        Rewritten::Many(inlines)
+    }
+}
+
 /// Calls `f` once on every inline of `blocks` in reading order (a container's children
 /// before the container), replacing it by what `f` returns.
-pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> Vec<Inline>) {
+pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> Rewritten) {
     for block in blocks {
         match block {
             Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
@@ -39,8 +54,8 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
 }
 
 /// [`rewrite_blocks`] for one inline list.
-pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inline) -> Vec<Inline>) {
-    let old = std::mem::take(inlines);
+pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inline) -> Rewritten) {
+    let old = std::mem::replace(inlines, Vec::with_capacity(inlines.len()));
     for mut inline in old {
         // Children first: `f` then sees each inline exactly once, also when it replaces a
         // container by its content (an unresolved link keeps its text, and an image inside
@@ -54,13 +69,22 @@ pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inlin
             | Inline::Link { content: c, .. } => rewrite_inlines(c, f),
             _ => {}
         }
-        for new in f(inline) {
-            // Keep text merged when a replacement leaves two texts side by side.
-            if let (Inline::Text(t), Some(Inline::Text(prev))) = (&new, inlines.last_mut()) {
-                prev.push_str(t);
-                continue;
+        match f(inline) {
+            Rewritten::One(new) => push_merged(inlines, new),
+            Rewritten::Many(news) => {
+                for new in news {
+                    push_merged(inlines, new);
+                }
             }
-            inlines.push(new);
         }
     }
+}
+
+/// Pushes `new`, keeping text merged when a replacement leaves two texts side by side.
+fn push_merged(inlines: &mut Vec<Inline>, new: Inline) {
+    if let (Inline::Text(t), Some(Inline::Text(prev))) = (&new, inlines.last_mut()) {
+        prev.push_str(t);
+        return;
+    }
+    inlines.push(new);
 }

@@ -90,7 +90,48 @@ pub struct GlyphRun {
     /// Baseline, from the top of the page.
     pub y: f32,
     /// The glyphs, left to right.
-    pub glyphs: Vec<Glyph>,
+    pub glyphs: Glyphs,
+}
+
+/// A run's glyphs, shared: `quire watch` keeps every broken paragraph between builds and
+/// hands its runs to each new document. Cloning a run then costs a reference count, not
+/// a copy of its glyphs (a rebuild of a long book copied millions of glyphs, most of
+/// its time). Reads as a slice; [`Glyphs::make_mut`] edits it while it is being built.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Glyphs(std::sync::Arc<Vec<Glyph>>);
+
+impl Glyphs {
+    /// The glyphs to edit (copied first only if another run shares them).
+    pub fn make_mut(&mut self) -> &mut Vec<Glyph> {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Glyphs {
+    type Target = [Glyph];
+    fn deref(&self) -> &[Glyph] {
+        &self.0
+    }
+}
+
+impl From<Vec<Glyph>> for Glyphs {
+    fn from(glyphs: Vec<Glyph>) -> Glyphs {
+        Glyphs(std::sync::Arc::new(glyphs))
+    }
+}
+
+impl FromIterator<Glyph> for Glyphs {
+    fn from_iter<I: IntoIterator<Item = Glyph>>(glyphs: I) -> Glyphs {
+        Glyphs::from(glyphs.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl<'a> IntoIterator for &'a Glyphs {
+    type Item = &'a Glyph;
+    type IntoIter = std::slice::Iter<'a, Glyph>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 /// One shaped glyph.

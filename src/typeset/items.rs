@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 /// A place a link or bookmark can point at; resolved to a page position after
 /// pagination.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AnchorKey {
     /// A chapter or heading, by its id.
     Id(String),
@@ -29,7 +29,7 @@ pub enum AnchorKey {
 }
 
 /// Where a link in the text goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LinkRef {
     /// A URL.
     External(String),
@@ -38,7 +38,7 @@ pub enum LinkRef {
 }
 
 /// How a run of text looks and what it does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RunStyle {
     /// The face.
     pub face: FaceId,

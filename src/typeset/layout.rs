@@ -571,11 +571,15 @@ impl<'b, 'f> Layout<'b, 'f> {
         let broken = match self.paragraphs {
             Some(cache) => {
                 let mut h = KeyHasher::default();
-                // The text as bytes (its Debug form escapes char by char: most of the
-                // key's cost); the runs, styles, links and anchors are small.
+                // Hashed field by field (a `Debug` form escapes the text char by char
+                // and formats every style: most of a cached paragraph's cost). Lengths
+                // are in the derived `Hash` of the vectors, so fields cannot run into
+                // each other; floats by their bits.
+                h.add(&flat.text.len());
                 h.bytes(flat.text.as_bytes());
-                h.debug(&(&flat.runs, &flat.styles, &flat.links, &flat.anchors));
-                h.debug(&(frame, align, indent, space_before));
+                h.add(&(&flat.runs, &flat.styles, &flat.links, &flat.anchors));
+                let floats = [frame.left, frame.width, frame.size, frame.leading, indent];
+                h.add(&(floats.map(f32::to_bits), space_before.to_bits(), align));
                 let key = h.key();
                 let made = cache.get_or_make(key, || {
                     self.break_paragraph(flat, frame, align, indent, space_before)

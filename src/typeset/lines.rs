@@ -8,7 +8,7 @@ use crate::typeset::linebreak::{line_start, Item};
 use crate::typeset::shape::MPT;
 
 /// How lines sit in the measure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Align {
     /// Justified; the last line natural.
     Justify,
@@ -277,14 +277,14 @@ fn set_line(
                 if let Some(run) = line.runs.last_mut() {
                     match content {
                         Content::Space { face, glyph } if *face == run.face => {
-                            run.glyphs.push(Glyph {
+                            run.glyphs.make_mut().push(Glyph {
                                 id: *glyph,
                                 advance,
                                 text: " ".into(),
                             })
                         }
                         _ => {
-                            if let Some(g) = run.glyphs.last_mut() {
+                            if let Some(g) = run.glyphs.make_mut().last_mut() {
                                 g.advance += advance;
                             }
                         }
@@ -314,7 +314,7 @@ fn set_line(
     // Runs grow glyph by glyph; without trimming, a long book keeps up to half again
     // its glyphs' memory as spare capacity until the end of typesetting.
     for run in &mut line.runs {
-        run.glyphs.shrink_to_fit();
+        run.glyphs.make_mut().shrink_to_fit();
     }
     line
 }
@@ -340,12 +340,13 @@ fn push_glyphs<'a>(
             size: size_pt,
             x: (pen / MPT as f64) as f32,
             y,
-            glyphs: Vec::new(),
+            glyphs: Default::default(),
         });
     }
     if let Some(run) = line.runs.last_mut() {
+        let run = run.glyphs.make_mut();
         for (id, advance, text) in glyphs {
-            run.glyphs.push(Glyph {
+            run.push(Glyph {
                 id,
                 advance: ((advance as f64 + tracking) / MPT as f64) as f32,
                 text: text.into(),

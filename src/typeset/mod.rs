@@ -19,7 +19,9 @@ pub mod style;
 use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::model::Book;
-use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
+use document::{
+    Destination, Document, DocumentInfo, FaceId, GlyphRun, Link, LinkTarget, OutlineItem,
+};
 use items::LinkRef;
 use layout::{simple_run, Layout};
 use shape::{Shaper, MPT};
@@ -90,46 +92,51 @@ fn typeset_with(
     }
 
     // Running heads (book title left, chapter right) and folios, none on the first page.
+    // The title's run is made once and a chapter's once per chapter (runs share their
+    // glyphs), and each page's runs are rebuilt in order rather than inserted at the front.
     let head_size = style.size * 0.82;
+    let head_mpt = (head_size * MPT as f32) as i64;
     let title = book.meta.title.clone();
     let shaper = layout.shaper();
+    let y = style.margin_top - style.leading * 1.4;
+    let left = shaper.shape(&title, FaceId::Italic, head_mpt);
+    let left_run = simple_run(&left, FaceId::Italic, head_size, style.margin_left, y);
+    let mut right: Option<(&str, GlyphRun)> = None;
     for (i, page) in paged.pages.iter_mut().enumerate().skip(1) {
-        let y = style.margin_top - style.leading * 1.4;
-        let left = shaper.shape(&title, FaceId::Italic, (head_size * MPT as f32) as i64);
-        page.runs.insert(
-            0,
-            simple_run(&left, FaceId::Italic, head_size, style.margin_left, y),
-        );
+        let mut runs = Vec::with_capacity(page.runs.len() + 3);
+        runs.push(left_run.clone());
         if let Some(Some(mark)) = paged.marks.get(i) {
             if *mark != title {
-                let w = shaper.shape(mark, FaceId::Italic, (head_size * MPT as f32) as i64);
-                let width = w.width(0..w.glyphs.len()) as f32 / MPT as f32;
-                page.runs.insert(
-                    1,
-                    simple_run(
-                        &w,
-                        FaceId::Italic,
-                        head_size,
-                        style.page_width - style.margin_right - width,
-                        y,
-                    ),
-                );
+                match &right {
+                    Some((m, run)) if *m == mark.as_str() => runs.push(run.clone()),
+                    _ => {
+                        let w = shaper.shape(mark, FaceId::Italic, head_mpt);
+                        let width = w.width(0..w.glyphs.len()) as f32 / MPT as f32;
+                        let run = simple_run(
+                            &w,
+                            FaceId::Italic,
+                            head_size,
+                            style.page_width - style.margin_right - width,
+                            y,
+                        );
+                        runs.push(run.clone());
+                        right = Some((mark.as_str(), run));
+                    }
+                }
             }
         }
-        let folio = shaper.shape(
-            &(i + 1).to_string(),
-            FaceId::Regular,
-            (head_size * MPT as f32) as i64,
-        );
+        runs.append(&mut page.runs);
+        let folio = shaper.shape(&(i + 1).to_string(), FaceId::Regular, head_mpt);
         let width = folio.width(0..folio.glyphs.len()) as f32 / MPT as f32;
         let fy = style.page_height - style.margin_bottom + style.leading * 2.2;
-        page.runs.push(simple_run(
+        runs.push(simple_run(
             &folio,
             FaceId::Regular,
             head_size,
             (style.page_width - width) / 2.0,
             fy,
         ));
+        page.runs = runs;
     }
 
     let outline = layout

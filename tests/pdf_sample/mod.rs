@@ -103,7 +103,7 @@ impl Builder {
             size,
             x: LEFT,
             y,
-            glyphs,
+            glyphs: glyphs.into(),
         });
         self.y += size * 0.8;
         self.doc.outline.push(OutlineItem {
@@ -158,7 +158,7 @@ impl Builder {
                     size,
                     x,
                     y,
-                    glyphs,
+                    glyphs: glyphs.into(),
                 });
                 x += w;
             }
