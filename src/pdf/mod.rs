@@ -238,15 +238,8 @@ fn embed_faces(
 ) -> Result<(Arc<Faces>, Key), Error> {
     let mut h = KeyHasher::default();
     for (face, glyphs) in &used {
-        let data = fonts.face(*face);
         h.add(&face.index());
-        h.add(&data.index);
-        match &data.bytes {
-            // The binary's own faces are known by name (as in the typesetter's context
-            // key): hashing their 3.4 MB was a twentieth of a cold build of the sample.
-            crate::fonts::FontBytes::Embedded(_) => h.add(&("embedded", data.name.as_str())),
-            crate::fonts::FontBytes::Loaded(bytes) => h.bytes(bytes),
-        }
+        h.font(fonts.face(*face));
         for (gid, text) in glyphs {
             h.add(gid);
             h.add(text);

@@ -273,9 +273,14 @@ mod tests {
     fn split(h: &Hyphenator, word: &str) -> String {
         let mut pts = Vec::new();
         h.points(word, &mut pts);
+        marked(word, &pts)
+    }
+
+    /// `word` with a hyphen at each of `pts`.
+    fn marked(word: &str, pts: &[usize]) -> String {
         let mut s = String::new();
         let mut last = 0;
-        for p in pts {
+        for &p in pts {
             s.push_str(&word[last..p]);
             s.push('-');
             last = p;
@@ -312,15 +317,7 @@ mod tests {
     fn split_last_resort(h: &Hyphenator, word: &str) -> String {
         let mut pts = Vec::new();
         h.points_last_resort(word, &mut pts);
-        let mut s = String::new();
-        let mut last = 0;
-        for p in pts {
-            s.push_str(&word[last..p]);
-            s.push('-');
-            last = p;
-        }
-        s.push_str(&word[last..]);
-        s
+        marked(word, &pts)
     }
 
     #[test]

@@ -788,8 +788,15 @@ mod tests {
             "the_col-|lec-|tiviza-|tion—-|of_agri-|cul-|ture,_1914–18_and/|or_hy-|phen-|ation~"
         );
         // The last word's points are last resorts; the others are not.
-        let costs: Vec<i32> = p
-            .items
+        let costs = auto_costs(&p);
+        let (body, last) = costs.split_at(costs.len() - 2);
+        assert!(body.iter().all(|&c| c < LAST_RESORT_PENALTY), "{costs:?}");
+        assert!(last.iter().all(|&c| c >= LAST_RESORT_PENALTY), "{costs:?}");
+    }
+
+    /// The costs of the hyphenation points (automatic penalties), in order.
+    fn auto_costs(p: &Paragraph) -> Vec<i32> {
+        p.items
             .iter()
             .filter_map(|i| match i {
                 Item::Penalty {
@@ -797,10 +804,7 @@ mod tests {
                 } => Some(*cost),
                 _ => None,
             })
-            .collect();
-        let (body, last) = costs.split_at(costs.len() - 2);
-        assert!(body.iter().all(|&c| c < LAST_RESORT_PENALTY), "{costs:?}");
-        assert!(last.iter().all(|&c| c >= LAST_RESORT_PENALTY), "{costs:?}");
+            .collect()
     }
 
     #[test]
@@ -815,16 +819,7 @@ mod tests {
             sketch(&p),
             "the_Cos-|sacks_of_Win-|tzin-|ge-|rode’s_and_Ve-|re-|shcha-|gin’s_men~"
         );
-        let costs: Vec<i32> = p
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Penalty {
-                    cost, auto: true, ..
-                } => Some(*cost),
-                _ => None,
-            })
-            .collect();
+        let costs = auto_costs(&p);
         // "Cos-sacks" by the patterns (a proper noun's price), "Vereshcha-gin" too; the
         // syllable breaks at the last-resort price.
         assert!(costs[0] < LAST_RESORT_PENALTY, "{costs:?}");

@@ -49,14 +49,7 @@ pub fn typeset_cached(
 fn context_key(book: &Book, fonts: &FontSet) -> crate::cache::Key {
     let mut h = crate::cache::KeyHasher::default();
     for face in FaceId::ALL {
-        let data = fonts.face(face);
-        match &data.bytes {
-            // The binary's own faces are known by name: hashing their 3.4 MB was a
-            // twentieth of a cold build of the sample.
-            crate::fonts::FontBytes::Embedded(_) => h.add(&("embedded", data.name.as_str())),
-            crate::fonts::FontBytes::Loaded(bytes) => h.bytes(bytes),
-        }
-        h.add(&data.index);
+        h.font(fonts.face(face));
     }
     h.debug(&book.meta);
     h.key()
