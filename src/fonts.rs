@@ -61,6 +61,47 @@ pub struct FontData {
     pub bytes: FontBytes,
     /// Index of the face in a collection (0 for a plain .ttf/.otf).
     pub index: u32,
+    /// The face as the shaper reads it, parsed on first use and shared by every thread
+    /// that shapes with it (harfrust keeps its layout tables' lookup caches there).
+    shaping: ShapingFont,
+}
+
+impl FontData {
+    fn new(name: String, bytes: FontBytes, index: u32) -> FontData {
+        FontData {
+            name,
+            bytes,
+            index,
+            shaping: ShapingFont::default(),
+        }
+    }
+
+    /// The face for shaping, or `None` when it does not parse.
+    pub fn shaping(&self) -> Option<&harfrust::Font> {
+        self.shaping
+            .0
+            .get_or_init(|| {
+                let source: harfrust::font::Blob = match &self.bytes {
+                    FontBytes::Embedded(bytes) => (*bytes).into(),
+                    FontBytes::Loaded(bytes) => {
+                        let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(bytes.clone());
+                        shared.into()
+                    }
+                };
+                harfrust::Font::new(source, self.index)
+            })
+            .as_ref()
+    }
+}
+
+/// A lazily parsed shaping face (its own type for `Debug`: harfrust's font has none).
+#[derive(Clone, Default)]
+struct ShapingFont(std::sync::OnceLock<Option<harfrust::Font>>);
+
+impl std::fmt::Debug for ShapingFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShapingFont")
+    }
 }
 
 /// The four faces of a book, indexed by [`FaceId`].
@@ -73,11 +114,8 @@ impl FontSet {
     /// The embedded Gentium Book Plus family.
     pub fn embedded() -> FontSet {
         FontSet {
-            faces: EMBEDDED.map(|(name, bytes)| FontData {
-                name: name.to_string(),
-                bytes: FontBytes::Embedded(bytes),
-                index: 0,
-            }),
+            faces: EMBEDDED
+                .map(|(name, bytes)| FontData::new(name.to_string(), FontBytes::Embedded(bytes), 0)),
         }
     }
 
@@ -104,11 +142,7 @@ impl FontSet {
             let name = full
                 .file_stem()
                 .map_or_else(|| "Font".to_string(), |s| s.to_string_lossy().into_owned());
-            *slot = FontData {
-                name,
-                bytes: FontBytes::Loaded(Arc::from(bytes)),
-                index: 0,
-            };
+            *slot = FontData::new(name, FontBytes::Loaded(Arc::from(bytes)), 0);
         }
         Ok(set)
     }

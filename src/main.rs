@@ -34,6 +34,9 @@ fn one_malloc_arena() {
     // is started. A refusal (return value 0) leaves glibc's default, which is fine.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 8 << 20);
     }
 }
 

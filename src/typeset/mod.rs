@@ -1,6 +1,6 @@
 //! The typesetter: book model → pages (shape → break lines → paginate). See the PDF issue.
 //!
-//! Stages, each a file: [`style`] (page design from the metadata), [`shape`] (rustybuzz,
+//! Stages, each a file: [`style`] (page design from the metadata), [`shape`] (harfrust,
 //! cached per word), [`hyphenate`] (exceptions, then hypher patterns), [`items`] (inlines →
 //! Knuth–Plass boxes, glue and penalties), [`linebreak`] (total fit), [`lines`] (set the
 //! chosen lines), [`layout`] (blocks → strips), [`paginate`] (strips → pages). This file
