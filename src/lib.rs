@@ -32,3 +32,11 @@ pub mod typeset;
 pub mod watch;
 
 pub use error::Error;
+
+/// The number of threads worth running: the cores this process may use, at least 1.
+/// Asked once: `std::thread::available_parallelism` reads the cgroup's CPU quota files
+/// on every call (three file reads), and a build asks at each parallel stage.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

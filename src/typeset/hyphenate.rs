@@ -183,8 +183,10 @@ impl Hyphenator {
         {
             return;
         }
+        // The word is all lowercase, so skipping capitalised words changes nothing: the
+        // memo of the ordinary points (filled a moment ago for this word) answers.
         let mut probe = Vec::new();
-        self.points_with(word, &mut probe, false);
+        self.points_with(word, &mut probe, self.skip_capitalised);
         if !probe.is_empty() {
             return;
         }

@@ -1,5 +1,5 @@
 //! A hand-built multi-page Document for the PDF writer's tests: text shaped with
-//! rustybuzz (real glyph ids, kerning, ligatures), greedy lines, headings, an outline
+//! harfrust (real glyph ids, kerning, ligatures), greedy lines, headings, an outline
 //! and internal links both ways.
 
 #![allow(clippy::unwrap_used, dead_code)]
@@ -16,11 +16,14 @@ const MEASURE: f32 = WIDTH - 2.0 * LEFT;
 /// cluster carries its characters, the others "").
 pub fn shape(fonts: &FontSet, face: FaceId, size: f32, text: &str) -> Vec<Glyph> {
     let data = fonts.face(face);
-    let rb = rustybuzz::Face::from_slice(&data.bytes, data.index).unwrap();
-    let scale = size / f32::from(rb.units_per_em() as u16);
-    let mut buf = rustybuzz::UnicodeBuffer::new();
+    let font = data.shaping().unwrap();
+    let sf = harfrust::ShaperFont::new(font);
+    let scale = size / f32::from(font.units_per_em());
+    let mut buf = harfrust::Buffer::new();
     buf.push_str(text);
-    let out = rustybuzz::shape(&rb, &[], buf);
+    buf.guess_segment_properties();
+    harfrust::shape(&sf, &mut buf, harfrust::ShapeOptions::new()).unwrap();
+    let out = &buf;
     let infos = out.glyph_infos();
     let pos = out.glyph_positions();
     let mut glyphs = Vec::new();
