@@ -114,8 +114,9 @@ impl FontSet {
     /// The embedded Gentium Book Plus family.
     pub fn embedded() -> FontSet {
         FontSet {
-            faces: EMBEDDED
-                .map(|(name, bytes)| FontData::new(name.to_string(), FontBytes::Embedded(bytes), 0)),
+            faces: EMBEDDED.map(|(name, bytes)| {
+                FontData::new(name.to_string(), FontBytes::Embedded(bytes), 0)
+            }),
         }
     }
 

@@ -181,8 +181,7 @@ struct PageScan {
 /// over the glyphs, on as many threads as there are cores (each takes consecutive pages;
 /// the results are combined in page order, so they do not depend on the threads).
 fn scan_pages(doc: &Document, with_keys: bool) -> PageScan {
-    let threads = crate::cores()
-        .clamp(1, 8);
+    let threads = crate::cores().clamp(1, 8);
     let chunk = doc.pages.len().div_ceil(threads).max(1);
     let parts: Vec<(subset::GlyphTable<'_>, Vec<Key>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = doc
@@ -384,8 +383,7 @@ fn write_text(
             page_keys.get(jobs.len()),
         ));
     }
-    let threads = crate::cores()
-        .clamp(1, 8);
+    let threads = crate::cores().clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
     let height = content::finite(doc.height);
     let work = move |part: &mut [PageJob<'_>]| {

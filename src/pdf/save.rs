@@ -49,8 +49,7 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
     // are made on as many threads as there are cores (each takes consecutive streams;
     // they are written in order, so the bytes do not depend on the threads).
     let chunks: Vec<&[(u32, &Object)]> = packed.chunks(OBJECTS_PER_STREAM).collect();
-    let threads = crate::cores()
-        .clamp(1, 8);
+    let threads = crate::cores().clamp(1, 8);
     let per_thread = chunks.len().div_ceil(threads).max(1);
     let streams: Vec<Stream> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks

@@ -187,8 +187,7 @@ impl<'b, 'f> Layout<'b, 'f> {
     pub fn book(&mut self) {
         self.title_block();
         let book = self.book;
-        let split = split_point(book)
-            .filter(|_| crate::cores() > 1);
+        let split = split_point(book).filter(|_| crate::cores() > 1);
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
             self.notes_section();
