@@ -514,10 +514,14 @@ fn glyphs_land_at_the_documents_positions() {
     let mut starts = Vec::new();
     for item in tj.operands[0].as_array().unwrap() {
         match item {
+            // A string holds the two-byte codes of one or more glyphs.
             Object::String(b, _) => {
-                starts.push(pen);
-                let gid = i64::from(u16::from_be_bytes([b[0], b[1]]));
-                pen += widths[&gid] * 12.0 / 1000.0;
+                assert_eq!(b.len() % 2, 0, "{b:?}");
+                for code in b.chunks(2) {
+                    starts.push(pen);
+                    let gid = i64::from(u16::from_be_bytes([code[0], code[1]]));
+                    pen += widths[&gid] * 12.0 / 1000.0;
+                }
             }
             n => pen -= n.as_float().unwrap() as f64 * 12.0 / 1000.0,
         }
@@ -610,4 +614,57 @@ fn write_sample_to_env_path() {
         quire::pdf::write(&doc, &FontSet::embedded(), &[tiny_png()]).unwrap(),
     )
     .unwrap();
+}
+
+/// Glyph codes go in literal strings: codes whose bytes are `(`, `)`, `\`, CR or LF
+/// (subset glyphs 40, 41, 92, 13 and 10 of a page with over 92 distinct glyphs) must be
+/// escaped so a reader gets every code back, in order.
+#[test]
+fn literal_glyph_strings_escape_delimiters_and_line_ends() {
+    let fonts = FontSet::embedded();
+    let text: String = ('!'..='~')
+        .chain('А'..='я')
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let glyphs = pdf_sample::shape(&fonts, FaceId::Regular, 10.0, &text);
+    let run = GlyphRun {
+        face: FaceId::Regular,
+        size: 10.0,
+        x: 10.0,
+        y: 20.0,
+        glyphs: glyphs.clone().into(),
+    };
+    let doc = Document {
+        width: 300.0,
+        height: 400.0,
+        pages: vec![Page {
+            runs: vec![run],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let lo = load(&write(&doc));
+    let page = *lo.get_pages().get(&1).unwrap();
+    let content = lo.get_and_decode_page_content(page).unwrap();
+    let tj = content
+        .operations
+        .iter()
+        .find(|o| o.operator == "TJ")
+        .unwrap();
+    let mut codes = Vec::new();
+    for item in tj.operands[0].as_array().unwrap() {
+        if let Object::String(b, _) = item {
+            assert_eq!(b.len() % 2, 0, "{b:?}");
+            codes.extend(b.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])));
+        }
+    }
+    assert_eq!(codes.len(), glyphs.len());
+    for special in [10u16, 13, 40, 41, 92] {
+        assert!(codes.contains(&special), "code {special} not exercised");
+    }
+    // Distinct glyphs get distinct codes, numbered in order of first use or of glyph
+    // id: either way, as many codes as glyphs.
+    let distinct_glyphs: std::collections::BTreeSet<u16> = glyphs.iter().map(|g| g.id).collect();
+    let distinct_codes: std::collections::BTreeSet<u16> = codes.iter().copied().collect();
+    assert_eq!(distinct_codes.len(), distinct_glyphs.len());
 }

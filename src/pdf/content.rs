@@ -117,14 +117,12 @@ pub(crate) fn page_ops(
 /// The page's text as content-stream operators, appended to `out`, and how many marked
 /// runs (MCIDs) it has.
 ///
-/// These are exactly the bytes printpdf 0.12.8 and lopdf write for the operations
-/// `BT`, then per run `/Span <</MCID n>> BDC`, `Tf`, `Tm`, one `TJ` and `EMC`, then
-/// `ET` (printpdf's glyph-run merger turns a `Tm` + `ShowText` pair into `Tm` + `TJ`;
-/// lopdf joins operations with newlines, writes hex strings in upper case, separates
-/// array elements only before numbers, and reals with Rust's shortest `Display`). They
-/// are written here directly because going through printpdf's `Op`s costs an
-/// allocation per glyph (a `Codepoint` with its text, a lopdf string object), which was
-/// most of the PDF's build time and memory on a long book.
+/// The operations are those printpdf 0.12.8 would write for the page's text: `BT`,
+/// then per run `/Span <</MCID n>> BDC`, `Tf`, `Tm`, one `TJ` and `EMC`, then `ET`,
+/// joined with newlines, reals in Rust's shortest `Display` (the glyph strings differ:
+/// see [`glyph_array`]). They are written here directly because going through
+/// printpdf's `Op`s costs an allocation per glyph (a `Codepoint` with its text, a lopdf
+/// string object), which was most of the PDF's build time and memory on a long book.
 pub(crate) fn text_content(
     height: f32,
     page: &Page,
@@ -193,10 +191,17 @@ pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
 /// (kerning, justification) differs, and the difference is a TJ number in thousandths
 /// of an em, positive moving left (ISO 32000-1 §9.4.3). Positions are tracked
 /// cumulatively so rounding never drifts along a line.
+///
+/// The glyph codes (two bytes each, Identity-H) go in literal strings, `(…)`, not hex
+/// ones, `<…>`: two bytes a glyph instead of six, which makes the content streams, and
+/// the time spent compressing them, less than half. Inside a literal string only the
+/// delimiters and the backslash must be escaped, and a carriage return too, since an
+/// unescaped one would be read as a line feed (§7.3.4.2); a line feed is escaped as
+/// well, so the stream has no line break inside a string.
 fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let per_point = 1000.0 / f64::from(finite(run.size));
     let (mut pen, mut target) = (0.0f64, 0.0f64);
+    let mut open = false;
     for g in &run.glyphs {
         let gid = face.subset_glyph(g.id);
         let natural = pen + face.width(gid);
@@ -206,23 +211,28 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
         // halves the content streams; the cumulative pen keeps the error from drifting.
         let offset = (natural - target).round();
         pen = natural - offset;
-        let [hi, lo] = gid.to_be_bytes();
-        out.extend_from_slice(&[
-            b'<',
-            HEX[usize::from(hi >> 4)],
-            HEX[usize::from(hi & 15)],
-            HEX[usize::from(lo >> 4)],
-            HEX[usize::from(lo & 15)],
-            b'>',
-        ]);
-        // An integer: written as one (`itoa`), the same digits as the shortest `Display`
-        // of the float lopdf would write, without the float formatter (a twentieth of
-        // a long book's build).
-        let offset = offset as f32;
-        if offset != 0.0 {
-            out.push(b' ');
-            out.extend_from_slice(itoa::Buffer::new().format(offset as i64).as_bytes());
+        if !open {
+            out.push(b'(');
+            open = true;
         }
+        for byte in gid.to_be_bytes() {
+            match byte {
+                b'(' | b')' | b'\\' => out.extend_from_slice(&[b'\\', byte]),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                _ => out.push(byte),
+            }
+        }
+        // An integer: written as one (`itoa`), without the float formatter (a
+        // twentieth of a long book's build).
+        if offset != 0.0 {
+            out.extend_from_slice(b") ");
+            out.extend_from_slice(itoa::Buffer::new().format(offset as i64).as_bytes());
+            open = false;
+        }
+    }
+    if open {
+        out.push(b')');
     }
 }
 
