@@ -150,6 +150,7 @@ pub fn write_cached(
         return Err(Error::Pdf(w.msg.clone()));
     }
     remove_last_page(&mut lo)?;
+    set_exact_widths(&mut lo, faces);
     let marked_runs = write_text(&mut lo, doc, faces, faces_key, &scan.keys, cache)?;
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
@@ -284,6 +285,40 @@ fn font_usage_page(faces: &Faces) -> PdfPage {
         trim_box: size.clone(),
         crop_box: size,
         ops,
+    }
+}
+
+/// Replaces the `/W` array printpdf wrote in each embedded font (truncated integers)
+/// with the exact widths the content streams are written against
+/// ([`subset::EmbeddedFace::widths_array`]). The fonts are found by their `/BaseFont`,
+/// which is the subset's name.
+fn set_exact_widths(lo: &mut lopdf::Document, faces: &Faces) {
+    for object in lo.objects.values_mut() {
+        let Object::Dictionary(font) = object else {
+            continue;
+        };
+        if !matches!(font.get(b"Subtype").and_then(Object::as_name), Ok(b"Type0")) {
+            continue;
+        }
+        let Some(face) = font
+            .get(b"BaseFont")
+            .and_then(Object::as_name)
+            .ok()
+            .and_then(|name| {
+                faces
+                    .values()
+                    .find(|f| f.font.font_name.as_deref().map(str::as_bytes) == Some(name))
+            })
+        else {
+            continue;
+        };
+        if let Ok(Object::Array(descendants)) = font.get_mut(b"DescendantFonts") {
+            for descendant in descendants.iter_mut() {
+                if let Object::Dictionary(cid_font) = descendant {
+                    cid_font.set("W", face.widths_array());
+                }
+            }
+        }
     }
 }
 

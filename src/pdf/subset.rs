@@ -23,9 +23,9 @@ pub(crate) struct EmbeddedFace {
     /// Original glyph id → glyph id in the subset (a table, not a map: it is read once
     /// per glyph of the book); 0 (.notdef) for glyphs not in the subset.
     remap: Vec<u16>,
-    /// Subset glyph id → advance width in thousandths of an em, exactly as printpdf
-    /// writes it into `/W` (truncated), so TJ adjustments computed against it land
-    /// each glyph where the typesetter put it.
+    /// Subset glyph id → advance width in thousandths of an em, exactly as
+    /// [`EmbeddedFace::widths_array`] writes it into `/W`, so TJ adjustments computed
+    /// against it land each glyph where the typesetter put it.
     widths: Vec<f64>,
     /// Subset glyph id → the text it stands for (ToUnicode).
     pub text: BTreeMap<u16, String>,
@@ -41,6 +41,41 @@ impl EmbeddedFace {
     pub fn width(&self, gid: u16) -> f64 {
         self.widths.get(usize::from(gid)).copied().unwrap_or(0.0)
     }
+
+    /// The `/W` array (ISO 32000-1 §9.7.4.3): `[first [w w …]]` for each run of
+    /// consecutive subset glyphs, with the exact widths (reals), not printpdf's truncated
+    /// integers. A truncated width is on average half a thousandth of an em short, so
+    /// every other glyph of a line needed a TJ correction of -1 to stay where the
+    /// typesetter put it: a third of the content streams' bytes.
+    pub fn widths_array(&self) -> lopdf::Object {
+        use lopdf::Object;
+        let mut out = Vec::new();
+        let mut group: Option<(u16, Vec<Object>)> = None;
+        for (&gid, &units) in &self.font.glyph_widths {
+            let width = Object::Real(exact_width(units, self.font.units_per_em));
+            match &mut group {
+                Some((first, widths)) if usize::from(*first) + widths.len() == usize::from(gid) => {
+                    widths.push(width);
+                }
+                _ => {
+                    if let Some((first, widths)) = group.take() {
+                        out.extend([Object::Integer(first.into()), Object::Array(widths)]);
+                    }
+                    group = Some((gid, vec![width]));
+                }
+            }
+        }
+        if let Some((first, widths)) = group {
+            out.extend([Object::Integer(first.into()), Object::Array(widths)]);
+        }
+        Object::Array(out)
+    }
+}
+
+/// An advance of `units` font units as a `/W` width, thousandths of an em: the value
+/// written (a real, shortest form) and the value the TJ corrections are computed from.
+fn exact_width(units: u16, upm: u16) -> f32 {
+    (f64::from(units) * 1000.0 / f64::from(upm.max(1))) as f32
 }
 
 /// Subset every face the document uses (`used`: every glyph of each face, with the
@@ -76,12 +111,11 @@ pub(crate) fn embed_faces(
                 .glyph_hor_advance(ttf_parser::GlyphId(real))
                 .unwrap_or(0);
             raw_widths.insert(new, advance);
-            // printpdf: `(w as f32 * 1000.0 / units_per_em as f32) as i64`.
             let slot = usize::from(new);
             if widths.len() <= slot {
                 widths.resize(slot + 1, 0.0);
             }
-            widths[slot] = (f32::from(advance) * 1000.0 / f32::from(upm)) as i64 as f64;
+            widths[slot] = f64::from(exact_width(advance, upm));
             let slot = text.entry(new).or_default();
             if slot.is_empty() {
                 slot.clone_from(t);
