@@ -23,26 +23,6 @@ struct Cli {
     command: Command,
 }
 
-/// One malloc arena for the whole process (glibc). A build runs on up to four threads
-/// (typesetting, EPUB, page text); each would otherwise get an arena of its own, whose
-/// freed blocks the others do not reuse: on the essay ×100 that was ~30 MiB of peak
-/// memory (≈250 → 221 MiB), with no measurable cost in time, and a third fewer page
-/// faults on the sample.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn one_malloc_arena() {
-    // SAFETY: `mallopt` only sets an allocator parameter; this runs before any thread
-    // is started. A refusal (return value 0) leaves glibc's default, which is fine.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
-        libc::mallopt(libc::M_TOP_PAD, 8 << 20);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn one_malloc_arena() {}
-
 /// What `build` and `watch` share: the manuscript, the output folder and the formats.
 #[derive(Args)]
 struct BuildArgs {
@@ -95,7 +75,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    one_malloc_arena();
     let cli = Cli::parse();
     match cli.command {
         Command::Build(args) => {

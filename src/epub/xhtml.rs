@@ -35,9 +35,21 @@ fn is_xml_char(c: char) -> bool {
 }
 
 /// Escapes text content: `&`, `<`, `>` (the last so `]]>` can never appear).
+///
+/// Runs of ordinary text are copied as slices: only the bytes that may need escaping or
+/// dropping stop the copy (the three delimiters, control characters, and 0xEF, the lead
+/// byte of U+FFFE and U+FFFF). Copying char by char was a tenth of a rebuild's CPU time
+/// on a long book, whose every chapter is written again on each rebuild.
 pub(crate) fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    let mut copied = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        if !matches!(byte, b'&' | b'<' | b'>' | 0..=0x1F | 0xEF) {
+            continue;
+        }
+        // `i` is at a char boundary: the bytes matched are ASCII or a lead byte.
+        out.push_str(&s[copied..i]);
+        let c = s[i..].chars().next().unwrap_or('\u{FFFD}');
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -45,7 +57,9 @@ pub(crate) fn escape_text(s: &str) -> String {
             c if is_xml_char(c) => out.push(c),
             _ => {}
         }
+        copied = i + c.len_utf8();
     }
+    out.push_str(&s[copied.min(s.len())..]);
     out
 }
 
@@ -534,6 +548,29 @@ mod tests {
         // Forbidden XML characters are dropped, not written.
         assert_eq!(escape_text("a\u{1}b\u{FFFF}c"), "abc");
         assert_eq!(escape_text("tab\there"), "tab\there");
+        // Valid characters sharing 0xEF, the lead byte of the two forbidden ones, stay.
+        assert_eq!(
+            escape_text("\u{FFFD}\u{F000}\u{FFFE}é"),
+            "\u{FFFD}\u{F000}é"
+        );
+    }
+
+    proptest::proptest! {
+        /// The slice-copying escaper writes what escaping char by char writes.
+        #[test]
+        fn text_escaping_matches_char_by_char(s in "\\PC*|[\\x00-\\x20&<>\u{FFF0}-\u{FFFF}a-z]*") {
+            let mut expected = String::new();
+            for c in s.chars() {
+                match c {
+                    '&' => expected.push_str("&amp;"),
+                    '<' => expected.push_str("&lt;"),
+                    '>' => expected.push_str("&gt;"),
+                    c if is_xml_char(c) => expected.push(c),
+                    _ => {}
+                }
+            }
+            proptest::prop_assert_eq!(escape_text(&s), expected);
+        }
     }
 
     #[test]
