@@ -1,8 +1,10 @@
 //! `quire watch`: build once, then rebuild on every save.
 //!
 //! Editors write a save as a burst of events (vim alone: create `4913`, rename the file to
-//! a backup, write a new one, remove the backup), so the events are coalesced by
-//! `notify-debouncer-full` and a whole burst gives one rebuild. Only files the build reads
+//! a backup, write a new one, remove the backup), so the events are gathered until the
+//! burst is over and a whole burst gives one rebuild: over when a file was closed after
+//! writing or renamed into place and nothing follows within [`SETTLE`], otherwise after
+//! [`DEBOUNCE`] of quiet. Only files the build reads
 //! count: the chapter files, `book.yaml`, and images and fonts; the output folder is never
 //! looked at, so our own writes never trigger a rebuild. A rebuild is a
 //! [`build::build_cached`](crate::build::build_cached) with the session's cache (same
@@ -12,23 +14,28 @@
 
 use crate::build::{BuildReport, BuildRequest};
 use crate::error::Error;
-use notify_debouncer_full::notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+use notify::{EventKind, RecursiveMode, Watcher};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// How long a file must be quiet before its events are delivered (the debouncer looks
-/// every quarter of it, so a save waits 25–32 ms). Editors write one save as a burst
-/// within a few milliseconds (vim's probe file, backup rename, write and removal; an
-/// atomic save's write and rename), so 25 ms still gathers a burst; a longer wait is
-/// pure latency before the rebuild starts (100 ms was two thirds of the 150 ms in which
-/// a one-word edit of a long book should be rebuilt). A burst that is split anyway only
-/// costs one extra rebuild, and every write is atomic, so no half-saved file survives:
-/// the second rebuild follows within milliseconds.
+/// How long to wait for more events after a write that may not be finished (data
+/// written, a file created, metadata changed) before rebuilding. Editors write one save
+/// as a burst within a few milliseconds (vim's probe file, backup rename, write and
+/// removal), so 25 ms still gathers a burst; a longer wait is pure latency. A burst that
+/// is split anyway only costs one extra rebuild, and every write is atomic, so no
+/// half-saved file survives: the second rebuild follows within milliseconds.
 const DEBOUNCE: Duration = Duration::from_millis(25);
+
+/// How long to wait for more events after one that ends a save: the file was closed
+/// after writing (inotify's `IN_CLOSE_WRITE`), or renamed into place (an atomic save), or
+/// removed. What is left of an editor's burst (removing its backup) follows at once,
+/// and waiting the whole [`DEBOUNCE`] was a sixth of the time from a save to both
+/// outputs of a long book.
+const SETTLE: Duration = Duration::from_millis(3);
 
 /// How often the loop looks at the stop flag while no events arrive.
 const POLL: Duration = Duration::from_millis(50);
@@ -273,13 +280,12 @@ pub fn watch(
     mut report: impl FnMut(WatchEvent),
 ) -> Result<(), Error> {
     let scope = Scope::new(request)?;
-    let watch_error = |e: notify_debouncer_full::notify::Error| {
-        Error::io(&request.input, std::io::Error::other(e.to_string()))
-    };
-    let (sender, events) = mpsc::channel::<DebounceEventResult>();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, sender).map_err(watch_error)?;
+    let watch_error =
+        |e: notify::Error| Error::io(&request.input, std::io::Error::other(e.to_string()));
+    let (sender, events) = mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = notify::recommended_watcher(sender).map_err(watch_error)?;
     // Watch before the first build, so a save made while it runs is not missed.
-    debouncer
+    watcher
         .watch(&scope.root, scope.recursive_mode())
         .map_err(watch_error)?;
     let mut known = scope.scan();
@@ -290,35 +296,32 @@ pub fn watch(
 
     while !stop.load(Ordering::SeqCst) {
         let first = match events.recv_timeout(POLL) {
-            Ok(batch) => batch,
+            Ok(event) => event,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
-        // Everything already waiting belongs to the same rebuild.
-        let batches: Vec<DebounceEventResult> =
-            std::iter::once(first).chain(events.try_iter()).collect();
-        let mut touched = BTreeSet::new();
-        let mut rescan = false;
-        for batch in batches {
-            match batch {
-                Ok(debounced) => {
-                    for event in debounced {
-                        rescan |= event.need_rescan();
-                        // Reading a file (as the build itself does) changes nothing.
-                        if matches!(event.kind, EventKind::Access(_)) {
-                            continue;
-                        }
-                        touched
-                            .extend(event.paths.iter().filter(|p| scope.is_relevant(p)).cloned());
+        let mut burst = Burst::default();
+        burst.add(first, &scope, &mut report);
+        if burst.is_empty() {
+            // Reads (the build's own among them) and files the build does not read.
+            continue;
+        }
+        // Only relevant events move the deadline: a busy folder (a log written beside
+        // the manuscript) cannot hold a rebuild back.
+        let mut deadline = Instant::now() + if burst.saved { SETTLE } else { DEBOUNCE };
+        while let Some(wait) = deadline.checked_duration_since(Instant::now()) {
+            match events.recv_timeout(wait) {
+                Ok(event) => {
+                    if burst.add(event, &scope, &mut report) {
+                        deadline = Instant::now() + if burst.saved { SETTLE } else { DEBOUNCE };
                     }
                 }
-                Err(errors) => {
-                    for error in errors {
-                        report(WatchEvent::WatchError(error.to_string()));
-                    }
-                }
+                Err(_) => break,
             }
         }
+        let Burst {
+            touched, rescan, ..
+        } = burst;
         let changes = if rescan {
             let now = scope.scan();
             let mut changes = difference(&scope, &known, &now);
@@ -341,8 +344,61 @@ pub fn watch(
             &mut cache,
         )));
     }
-    debouncer.stop();
+    drop(watcher);
     Ok(())
+}
+
+/// The events of one save, gathered until it is over.
+#[derive(Default)]
+struct Burst {
+    /// Relevant files created, written, renamed or removed.
+    touched: BTreeSet<PathBuf>,
+    /// The watcher lost events and asks for a rescan.
+    rescan: bool,
+    /// The last relevant event ended a save (see [`SETTLE`]).
+    saved: bool,
+}
+
+impl Burst {
+    fn is_empty(&self) -> bool {
+        self.touched.is_empty() && !self.rescan
+    }
+
+    /// Adds `event`; returns whether it concerns the build (a relevant file, or a
+    /// rescan).
+    fn add(
+        &mut self,
+        event: notify::Result<notify::Event>,
+        scope: &Scope,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> bool {
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                report(WatchEvent::WatchError(error.to_string()));
+                return false;
+            }
+        };
+        let rescan = event.need_rescan();
+        self.rescan |= rescan;
+        let ends_save = match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            // Reading a file (as the build itself does) changes nothing.
+            EventKind::Access(_) => return rescan,
+            EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+            | EventKind::Remove(_) => true,
+            _ => false,
+        };
+        let mut relevant = false;
+        for path in event.paths.into_iter().filter(|p| scope.is_relevant(p)) {
+            self.touched.insert(path);
+            relevant = true;
+        }
+        if relevant {
+            self.saved = ends_save;
+        }
+        relevant || rescan
+    }
 }
 
 fn rebuild(
@@ -436,5 +492,48 @@ mod tests {
         assert_eq!(changes.modified, vec![PathBuf::from("01-a.md")]);
         assert_eq!(changes.removed, vec![PathBuf::from("02-b.md")]);
         assert_eq!(known, scope.scan());
+    }
+
+    #[test]
+    fn a_burst_is_saved_when_a_written_file_is_closed_or_renamed_into_place() {
+        use notify::event::{CreateKind, DataChange};
+        let scope = folder_scope(Path::new("/book"));
+        let event = |kind: EventKind, name: &str| {
+            Ok(notify::Event::new(kind).add_path(Path::new("/book").join(name)))
+        };
+        let mut reports = Vec::new();
+        let mut report = |e: WatchEvent| reports.push(format!("{e:?}"));
+        let mut burst = Burst::default();
+        // The build's own reads, and files it does not read, are not a burst.
+        let open = EventKind::Access(AccessKind::Open(AccessMode::Any));
+        assert!(!burst.add(event(open, "01-a.md"), &scope, &mut report));
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        assert!(!burst.add(event(write, "notes.txt"), &scope, &mut report));
+        assert!(burst.is_empty());
+        // A write is not the end of a save; closing the file is.
+        assert!(burst.add(event(write, "01-a.md"), &scope, &mut report));
+        assert!(!burst.saved);
+        let close = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert!(burst.add(event(close, "01-a.md"), &scope, &mut report));
+        assert!(burst.saved);
+        // An editor's backup removed afterwards changes nothing.
+        let remove = EventKind::Remove(notify::event::RemoveKind::File);
+        assert!(!burst.add(event(remove, "01-a.md~"), &scope, &mut report));
+        assert!(burst.saved);
+        // A new file being created is not finished; renamed into place, it is.
+        let mut atomic = Burst::default();
+        let create = EventKind::Create(CreateKind::File);
+        atomic.add(event(create, "02-b.md"), &scope, &mut report);
+        assert!(!atomic.saved);
+        let renamed = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        atomic.add(event(renamed, "02-b.md"), &scope, &mut report);
+        assert!(atomic.saved);
+        assert_eq!(
+            burst.touched.into_iter().collect::<Vec<_>>(),
+            vec![PathBuf::from("/book/01-a.md")]
+        );
+        // A watcher error is reported and is not a change.
+        assert!(!Burst::default().add(Err(notify::Error::generic("lost")), &scope, &mut report));
+        assert_eq!(reports.len(), 1);
     }
 }
