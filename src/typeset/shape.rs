@@ -93,13 +93,56 @@ pub struct Shaper<'f> {
     plans: Vec<(PlanKey, harfrust::ShapePlan)>,
 }
 
-/// What a shape plan depends on: the face and the buffer's segment properties.
+/// What a shape plan depends on: the face, the buffer's segment properties, and
+/// whether it is the lean plan (see [`lean_features`]).
 #[derive(Clone, PartialEq, Eq)]
 struct PlanKey {
     face: usize,
     direction: harfrust::Direction,
     script: Option<harfrust::Script>,
     language: Option<harfrust::Language>,
+    lean: bool,
+}
+
+/// The features a word with no marks shapes without: mark-to-base and mark-to-mark
+/// positioning, and glyph composition/decomposition. Their lookups only act on marks,
+/// yet each is tried on every glyph, and they were a quarter of the time spent shaping
+/// with Gentium. Used only for the embedded Gentium faces, where
+/// `lean_plan_shapes_plain_words_as_the_full_one` checks the result is the same
+/// (a font named in the metadata may use `ccmp` for anything).
+fn lean_features() -> [harfrust::Feature; 3] {
+    [*b"mark", *b"mkmk", *b"ccmp"]
+        .map(|tag| harfrust::Feature::new(harfrust::Tag::new(&tag), 0, ..))
+}
+
+/// Whether `text` may be shaped with the lean plan: letters, digits, punctuation and
+/// symbols only. Not marks, and not modifier letters or modifier symbols (the spacing
+/// accents U+02B0–U+02FF, U+1FBD–U+1FFE), which the faces position as marks.
+fn is_plain(text: &str) -> bool {
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
+    text.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                get_general_category(c),
+                G::UppercaseLetter
+                    | G::LowercaseLetter
+                    | G::TitlecaseLetter
+                    | G::OtherLetter
+                    | G::DecimalNumber
+                    | G::LetterNumber
+                    | G::OtherNumber
+                    | G::ConnectorPunctuation
+                    | G::DashPunctuation
+                    | G::OpenPunctuation
+                    | G::ClosePunctuation
+                    | G::InitialPunctuation
+                    | G::FinalPunctuation
+                    | G::OtherPunctuation
+                    | G::MathSymbol
+                    | G::CurrencySymbol
+                    | G::OtherSymbol
+            )
+    })
 }
 
 impl<'f> Shaper<'f> {
@@ -192,9 +235,13 @@ impl<'f> Shaper<'f> {
         let Some(face) = self.faces[face_index].get().and_then(Option::as_ref) else {
             return unshaped();
         };
-        let Some(font) = self.fonts.face(FaceId::ALL[face_index]).shaping() else {
+        let data = self.fonts.face(FaceId::ALL[face_index]);
+        let Some(font) = data.shaping() else {
             return unshaped();
         };
+        let lean = matches!(data.bytes, crate::fonts::FontBytes::Embedded(_)) && is_plain(text);
+        let lean_features = lean_features();
+        let features: &[harfrust::Feature] = if lean { &lean_features } else { &[] };
         let buffer = &mut self.buffer;
         buffer.clear();
         buffer.push_str(text);
@@ -207,6 +254,7 @@ impl<'f> Shaper<'f> {
             direction: buffer.direction(),
             script: buffer.script(),
             language: buffer.language().cloned(),
+            lean,
         };
         let plan = match self.plans.iter().position(|(k, _)| *k == key) {
             Some(i) => &self.plans[i].1,
@@ -218,7 +266,7 @@ impl<'f> Shaper<'f> {
                     key.direction,
                     key.script,
                     key.language.as_ref(),
-                    &[],
+                    features,
                 );
                 self.plans.push((key, plan));
                 &self.plans[self.plans.len() - 1].1
@@ -230,7 +278,9 @@ impl<'f> Shaper<'f> {
         if harfrust::shape(
             &face.face,
             buffer,
-            harfrust::ShapeOptions::new().plan(Some(plan)),
+            harfrust::ShapeOptions::new()
+                .plan(Some(plan))
+                .features(features),
         )
         .is_err()
         {
@@ -283,6 +333,77 @@ mod tests {
         // A break inside the ligature has no glyph; one after it does.
         assert_eq!(w.glyph_at(2), None);
         assert!(w.glyph_at(4).is_some());
+    }
+
+    /// Glyphs and positions of `text` in `face`, with the full plan or the lean one.
+    fn shaped(face: &harfrust::Font, text: &str, lean: bool) -> Vec<(u32, u32, i32, i32, i32)> {
+        let features = lean_features();
+        let features: &[harfrust::Feature] = if lean { &features } else { &[] };
+        let mut buffer = harfrust::Buffer::new();
+        buffer.push_str(text);
+        buffer.set_direction(harfrust::Direction::LeftToRight);
+        buffer.guess_segment_properties();
+        let shaper = harfrust::ShaperFont::new(face);
+        harfrust::shape(
+            &shaper,
+            &mut buffer,
+            harfrust::ShapeOptions::new().features(features),
+        )
+        .unwrap();
+        buffer
+            .glyph_infos()
+            .iter()
+            .zip(buffer.glyph_positions())
+            .map(|(i, p)| (i.glyph_id, i.cluster, p.x_advance, p.x_offset, p.y_offset))
+            .collect()
+    }
+
+    /// The lean plan is only an optimisation: for every plain character the embedded
+    /// faces map (Latin, Greek, Cyrillic, punctuation, symbols), alone and next to a
+    /// spread of others, it gives exactly the full plan's glyphs and positions.
+    #[test]
+    fn lean_plan_shapes_plain_words_as_the_full_one() {
+        let fonts = FontSet::embedded();
+        for id in FaceId::ALL {
+            let data = fonts.face(id);
+            let face = data.shaping().unwrap();
+            let cmap = ttf_parser::Face::parse(&data.bytes, data.index).unwrap();
+            let mut chars = Vec::new();
+            for table in cmap.tables().cmap.unwrap().subtables {
+                if table.is_unicode() {
+                    table.codepoints(|c| chars.extend(char::from_u32(c)));
+                }
+            }
+            chars.sort_unstable();
+            chars.dedup();
+            chars.retain(|&c| is_plain(&c.to_string()));
+            assert!(chars.len() > 1500, "{}", chars.len());
+            let mut words: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+            for (i, &a) in chars.iter().enumerate() {
+                for &b in chars.iter().skip(i % 127).step_by(127) {
+                    words.push([a, b].iter().collect());
+                }
+            }
+            words.extend(
+                ["office", "Wave", "AVAT.", "ﬁnal", "«Candide»", "Ѳеодоръ"].map(String::from),
+            );
+            for word in &words {
+                assert_eq!(
+                    shaped(face, word, true),
+                    shaped(face, word, false),
+                    "{word:?} in {id:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn modifier_letters_and_marks_are_not_plain() {
+        assert!(is_plain("Stalin’s—1914–18,"));
+        assert!(is_plain("Жизнь"));
+        assert!(!is_plain("e\u{301}"));
+        assert!(!is_plain("\u{2BC}"));
+        assert!(!is_plain("\u{1FBF}"));
     }
 
     #[test]
