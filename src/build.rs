@@ -168,12 +168,25 @@ fn build_with(
     // the PDF's.
     let epub_cache = cache.as_deref_mut().map(|c| std::mem::take(&mut c.epub));
     let epub_cache_ref = epub_cache.as_ref();
+    //
+    // When both are built, the EPUB starts at once instead, on a thread of the lowest
+    // scheduling priority: it then runs in the gaps the PDF leaves on the second core (one
+    // layout thread finishing before the other, pagination, the writer's single-threaded
+    // stretches) without slowing the PDF's critical path.
+    let background_epub = request.formats.pdf && lower_priority_available();
     let (epub, pdf) = std::thread::scope(|scope| {
-        let spawn_epub = || scope.spawn(|| write_epub(request, &book, &stem, epub_cache_ref));
-        let mut epub = None;
+        let spawn_epub = || {
+            scope.spawn(|| {
+                if background_epub {
+                    lower_this_threads_priority();
+                }
+                write_epub(request, &book, &stem, epub_cache_ref)
+            })
+        };
+        let mut epub = (request.formats.epub && background_epub).then(spawn_epub);
         let pdf = request.formats.pdf.then(|| {
             let typeset = || {
-                if request.formats.epub {
+                if request.formats.epub && epub.is_none() {
                     epub = Some(spawn_epub());
                 }
             };
@@ -319,3 +332,26 @@ mod tests {
         assert_eq!(file_stem("Война и мир"), "book");
     }
 }
+
+/// Whether [`lower_this_threads_priority`] can do anything here.
+fn lower_priority_available() -> bool {
+    cfg!(target_os = "linux")
+}
+
+/// Gives the calling thread the lowest scheduling priority (nice 19): Linux schedules
+/// threads one by one, so this leaves the rest of the process as it was. Best effort:
+/// a refusal leaves the thread as it was.
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // SAFETY: `gettid` has no preconditions; `setpriority` on our own thread id only
+    // changes its nice value (lowering it needs no privilege).
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid);
+        if let Ok(tid) = libc::id_t::try_from(tid) {
+            libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
