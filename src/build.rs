@@ -318,21 +318,6 @@ pub fn file_stem(title: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::file_stem;
-
-    #[test]
-    fn file_stems_are_slugs_of_the_title() {
-        assert_eq!(
-            file_stem("Stalinism: The Complete Negation of Socialism"),
-            "stalinism-the-complete-negation-of-socialism"
-        );
-        assert_eq!(file_stem("  Ça & là!  "), "a-l");
-        assert_eq!(file_stem("Война и мир"), "book");
-    }
-}
-
 /// Whether [`lower_this_threads_priority`] can do anything here.
 fn lower_priority_available() -> bool {
     cfg!(target_os = "linux")
@@ -355,3 +340,18 @@ fn lower_this_threads_priority() {
 
 #[cfg(not(target_os = "linux"))]
 fn lower_this_threads_priority() {}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+
+    #[test]
+    fn file_stems_are_slugs_of_the_title() {
+        assert_eq!(
+            file_stem("Stalinism: The Complete Negation of Socialism"),
+            "stalinism-the-complete-negation-of-socialism"
+        );
+        assert_eq!(file_stem("  Ça & là!  "), "a-l");
+        assert_eq!(file_stem("Война и мир"), "book");
+    }
+}
