@@ -173,7 +173,7 @@ fn build_with(
     // scheduling priority: it then runs in the gaps the PDF leaves on the second core (one
     // layout thread finishing before the other, pagination, the writer's single-threaded
     // stretches) without slowing the PDF's critical path.
-    let background_epub = request.formats.pdf && lower_priority_available();
+    let background_epub = request.formats.pdf && cache.is_none() && lower_priority_available();
     let (epub, pdf) = std::thread::scope(|scope| {
         let spawn_epub = || {
             scope.spawn(|| {
