@@ -94,6 +94,14 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
         "{pages:?}"
     );
     assert!(report.cache.pdf.deflated.hits > 0, "{:?}", report.cache.pdf);
+    // The glyphs of the unchanged pages are not read again either.
+    let page_glyphs = report.cache.pdf.page_glyphs;
+    assert_eq!(
+        (page_glyphs.hits, page_glyphs.misses),
+        (pages.hits, pages.misses),
+        "{:?}",
+        report.cache.pdf
+    );
     // The EPUB compresses again only the edited chapter's document (and the package
     // documents, which name nothing that changed here, so they are reused too).
     let epub = report.cache.epub;

@@ -163,24 +163,24 @@ pub(crate) fn text_content(
     mcid
 }
 
-/// What [`text_content`] reads of a page's runs (face, size, position, glyph ids and
-/// advances), as bytes to hash into the page's key, appended to `out`. With the font
-/// subsets, the page height and printpdf's part of the stream, it determines the page's
-/// finished content stream (the glyphs' text reaches the stream only through the
-/// subsets).
+/// What [`text_content`] reads of a page's runs (face, size, position, and the glyphs'
+/// ids, advances and text, through the runs' digests), as bytes to hash into the page's
+/// key, appended to `out`. With the font subsets, the page height and printpdf's part of
+/// the stream, it determines the page's finished content stream.
+///
+/// A run's digest is computed once per run ([`Glyphs::digest`]), and runs taken from the
+/// paragraph cache keep theirs: a rebuild keys its pages without reading their glyphs.
+///
+/// [`Glyphs::digest`]: crate::typeset::document::Glyphs::digest
 pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
     for run in &page.runs {
         out.push(run.face.index() as u8);
         for v in [run.size, run.x, run.y] {
             out.extend_from_slice(&v.to_bits().to_le_bytes());
         }
-        out.extend_from_slice(&(run.glyphs.len() as u64).to_le_bytes());
-        out.reserve(run.glyphs.len() * 6);
-        for g in &run.glyphs {
-            let [i0, i1] = g.id.to_le_bytes();
-            let [a0, a1, a2, a3] = g.advance.to_bits().to_le_bytes();
-            out.extend_from_slice(&[i0, i1, a0, a1, a2, a3]);
-        }
+        let (a, b) = run.glyphs.digest();
+        out.extend_from_slice(&a.to_le_bytes());
+        out.extend_from_slice(&b.to_le_bytes());
     }
 }
 

@@ -56,6 +56,9 @@ pub struct PdfCache {
     /// The font subsets, keyed by the font programs and the glyphs the pages use (with
     /// their text, which feeds ToUnicode).
     faces: ContentCache<Faces>,
+    /// Each page's glyphs ([`subset::PageGlyphs`]), keyed by the page's key: a rebuild
+    /// finds the glyphs a book uses without reading every glyph of every page.
+    page_glyphs: ContentCache<subset::PageGlyphs>,
 }
 
 /// What the PDF caches did in one build.
@@ -67,6 +70,8 @@ pub struct PdfCacheStats {
     pub pages: CacheStats,
     /// Font subsets (one entry for all faces).
     pub faces: CacheStats,
+    /// The glyphs of each page.
+    pub page_glyphs: CacheStats,
 }
 
 impl PdfCache {
@@ -76,6 +81,7 @@ impl PdfCache {
             deflated: self.deflated.finish(),
             pages: self.pages.finish(),
             faces: self.faces.finish(),
+            page_glyphs: self.page_glyphs.finish(),
         }
     }
 }
@@ -100,7 +106,7 @@ pub fn write_cached(
     assets: &[Asset],
     cache: Option<&PdfCache>,
 ) -> Result<Vec<u8>, Error> {
-    let scan = scan_pages(doc, cache.is_some());
+    let scan = scan_pages(doc, cache);
     let (faces, faces_key) = embed_faces(scan.used, fonts, cache)?;
     let faces: &Faces = &faces;
     let images = images::image_xobjects(doc, assets, fonts)?;
@@ -177,33 +183,45 @@ struct PageScan {
     used: BTreeMap<crate::typeset::document::FaceId, BTreeMap<u16, String>>,
 }
 
-/// Finds the glyphs the pages use and, for a cached build, each page's key, in one pass
-/// over the glyphs, on as many threads as there are cores (each takes consecutive pages;
-/// the results are combined in page order, so they do not depend on the threads).
-fn scan_pages(doc: &Document, with_keys: bool) -> PageScan {
+/// Finds the glyphs the pages use and, for a cached build, each page's key, on as many
+/// threads as there are cores (each takes consecutive pages; the results are combined in
+/// page order, so they do not depend on the threads).
+///
+/// With a cache, each page's glyphs are taken from it by the page's key, so only pages
+/// that changed are read glyph by glyph; merging the pages' lists in page order gives
+/// what one pass over every glyph gives (a glyph keeps the first text seen for it).
+fn scan_pages(doc: &Document, cache: Option<&PdfCache>) -> PageScan {
     let threads = crate::cores().clamp(1, 8);
     let chunk = doc.pages.len().div_ceil(threads).max(1);
-    let parts: Vec<(subset::GlyphTable<'_>, Vec<Key>)> = std::thread::scope(|scope| {
+    type Part<'a> = (
+        subset::GlyphTable<'a>,
+        Vec<Key>,
+        Vec<Arc<subset::PageGlyphs>>,
+    );
+    let parts: Vec<Part<'_>> = std::thread::scope(|scope| {
         let handles: Vec<_> = doc
             .pages
             .chunks(chunk)
             .map(|pages| {
                 scope.spawn(move || {
-                    if !with_keys {
-                        return (subset::glyph_table(pages), Vec::new());
-                    }
-                    // Page by page, so each page's glyphs are read from memory once for
-                    // both.
-                    let mut table = subset::GlyphTable::default();
+                    let Some(cache) = cache else {
+                        return (subset::glyph_table(pages), Vec::new(), Vec::new());
+                    };
                     let mut keys = Vec::with_capacity(pages.len());
+                    let mut lists = Vec::with_capacity(pages.len());
                     let mut bytes = Vec::new();
                     for page in pages {
-                        subset::add_to_glyph_table(&mut table, page);
                         bytes.clear();
                         content::page_key_bytes(page, &mut bytes);
-                        keys.push(crate::cache::key_of_bytes(&bytes));
+                        let key = crate::cache::key_of_bytes(&bytes);
+                        keys.push(key);
+                        lists.push(
+                            cache
+                                .page_glyphs
+                                .get_or_make(key, || subset::page_glyphs(page)),
+                        );
                     }
-                    (table, keys)
+                    (subset::GlyphTable::default(), keys, lists)
                 })
             })
             .collect();
@@ -215,11 +233,20 @@ fn scan_pages(doc: &Document, with_keys: bool) -> PageScan {
             })
             .collect()
     });
-    let mut keys = Vec::with_capacity(if with_keys { doc.pages.len() } else { 0 });
+    let mut keys = Vec::with_capacity(if cache.is_some() { doc.pages.len() } else { 0 });
     let mut tables = Vec::with_capacity(parts.len());
-    for (table, part_keys) in parts {
+    let mut lists = Vec::new();
+    for (table, part_keys, part_lists) in parts {
         tables.push(table);
         keys.extend(part_keys);
+        lists.extend(part_lists);
+    }
+    if cache.is_some() {
+        let mut table = subset::GlyphTable::default();
+        for list in &lists {
+            subset::add_page_glyphs(&mut table, list);
+        }
+        tables = vec![table];
     }
     PageScan {
         keys,

@@ -200,6 +200,44 @@ pub(crate) fn add_to_glyph_table<'a>(
     }
 }
 
+/// One page's glyphs: each glyph it shows, by face, with the first non-empty text the
+/// page gives it ("" when none), in no particular order.
+pub(crate) type PageGlyphs = Vec<(FaceId, u16, Box<str>)>;
+
+/// The glyphs of `page` (see [`PageGlyphs`]).
+pub(crate) fn page_glyphs(page: &crate::typeset::document::Page) -> PageGlyphs {
+    let mut table = GlyphTable::default();
+    add_to_glyph_table(&mut table, page);
+    let mut list = Vec::new();
+    for (face, glyphs) in FaceId::ALL.into_iter().zip(&table) {
+        for (id, slot) in glyphs.iter().enumerate() {
+            if let (Some(text), Ok(id)) = (slot, u16::try_from(id)) {
+                list.push((face, id, Box::from(*text)));
+            }
+        }
+    }
+    list
+}
+
+/// Adds a page's glyphs to `table`, as [`add_to_glyph_table`] adds the page's runs.
+pub(crate) fn add_page_glyphs<'a>(table: &mut GlyphTable<'a>, list: &'a PageGlyphs) {
+    if table.is_empty() {
+        table.resize(FaceId::ALL.len(), Vec::new());
+    }
+    for (face, id, text) in list {
+        let glyphs = &mut table[face.index()];
+        let id = usize::from(*id);
+        if id >= glyphs.len() {
+            glyphs.resize(id + 1, None);
+        }
+        let slot = &mut glyphs[id];
+        match slot {
+            Some(t) if !t.is_empty() => {}
+            _ => *slot = Some(text),
+        }
+    }
+}
+
 /// The tables of consecutive runs of pages, in page order, as one: what [`glyph_table`]
 /// gives for all the pages at once (a glyph keeps the first non-empty text of the
 /// earliest table that has one).

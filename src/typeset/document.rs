@@ -97,26 +97,65 @@ pub struct GlyphRun {
 /// hands its runs to each new document. Cloning a run then costs a reference count, not
 /// a copy of its glyphs (a rebuild of a long book copied millions of glyphs, most of
 /// its time). Reads as a slice; [`Glyphs::make_mut`] edits it while it is being built.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Glyphs(std::sync::Arc<Vec<Glyph>>);
+///
+/// The glyphs' digest is computed once and kept with them ([`Glyphs::digest`]): a run
+/// taken from the cache brings it along, so a rebuild keys each page by its runs'
+/// digests instead of reading its glyphs again.
+#[derive(Clone, Debug, Default)]
+pub struct Glyphs(std::sync::Arc<GlyphsInner>);
+
+#[derive(Clone, Debug, Default)]
+struct GlyphsInner {
+    glyphs: Vec<Glyph>,
+    digest: std::sync::OnceLock<crate::cache::Key>,
+}
+
+impl PartialEq for Glyphs {
+    fn eq(&self, other: &Glyphs) -> bool {
+        self.0.glyphs == other.0.glyphs
+    }
+}
 
 impl Glyphs {
     /// The glyphs to edit (copied first only if another run shares them).
     pub fn make_mut(&mut self) -> &mut Vec<Glyph> {
-        std::sync::Arc::make_mut(&mut self.0)
+        let inner = std::sync::Arc::make_mut(&mut self.0);
+        // Edited glyphs have another digest.
+        inner.digest = std::sync::OnceLock::new();
+        &mut inner.glyphs
+    }
+
+    /// A hash of every glyph's id, advance and text (all the PDF writer reads of them),
+    /// computed on first use and kept.
+    pub fn digest(&self) -> crate::cache::Key {
+        *self.0.digest.get_or_init(|| {
+            let mut bytes = Vec::with_capacity(self.0.glyphs.len() * 8);
+            for g in &self.0.glyphs {
+                bytes.extend_from_slice(&g.id.to_le_bytes());
+                bytes.extend_from_slice(&g.advance.to_bits().to_le_bytes());
+                let text = g.text.as_str();
+                // Length-prefixed, so glyph boundaries cannot be shifted unseen.
+                bytes.push(text.len().min(255) as u8);
+                bytes.extend_from_slice(text.as_bytes());
+            }
+            crate::cache::key_of_bytes(&bytes)
+        })
     }
 }
 
 impl std::ops::Deref for Glyphs {
     type Target = [Glyph];
     fn deref(&self) -> &[Glyph] {
-        &self.0
+        &self.0.glyphs
     }
 }
 
 impl From<Vec<Glyph>> for Glyphs {
     fn from(glyphs: Vec<Glyph>) -> Glyphs {
-        Glyphs(std::sync::Arc::new(glyphs))
+        Glyphs(std::sync::Arc::new(GlyphsInner {
+            glyphs,
+            digest: std::sync::OnceLock::new(),
+        }))
     }
 }
 
@@ -130,7 +169,7 @@ impl<'a> IntoIterator for &'a Glyphs {
     type Item = &'a Glyph;
     type IntoIter = std::slice::Iter<'a, Glyph>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.0.glyphs.iter()
     }
 }
 
@@ -244,7 +283,28 @@ impl std::fmt::Display for GlyphText {
 
 #[cfg(test)]
 mod tests {
-    use super::{Glyph, GlyphText};
+
+    #[test]
+    fn a_runs_digest_follows_its_glyphs() {
+        let glyph = |id: u16, text: &str| Glyph {
+            id,
+            advance: 5.0,
+            text: text.into(),
+        };
+        let mut glyphs = Glyphs::from(vec![glyph(1, "a"), glyph(2, "b")]);
+        let shared = glyphs.clone();
+        assert_eq!(glyphs.digest(), shared.digest());
+        // The same glyph ids with other text (a ligature's text moved) differ.
+        let moved = Glyphs::from(vec![glyph(1, "ab"), glyph(2, "")]);
+        assert_ne!(moved.digest(), glyphs.digest());
+        // Editing computes it again; the run it was shared with keeps its own.
+        let before = glyphs.digest();
+        glyphs.make_mut()[1].advance = 6.0;
+        assert_ne!(glyphs.digest(), before);
+        assert_eq!(shared.digest(), before);
+        assert_eq!(Glyphs::from(glyphs.to_vec()).digest(), glyphs.digest());
+    }
+    use super::{Glyph, GlyphText, Glyphs};
 
     #[test]
     fn glyph_text_round_trips_short_and_long_text() {
