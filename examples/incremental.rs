@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let (sources, _) = quire::parse::load_cached(&input, Some(&cache.files))?;
     let loaded = ms(t);
-    let book = quire::parse::parse(&sources)
+    let book = quire::parse::parse_cached(&sources, Some(&cache.parses))
         .book
         .ok_or("manuscript has errors")?;
     eprintln!("  stages: load+parse {:.1} ms (load {loaded:.1} ms)", ms(t));

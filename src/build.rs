@@ -99,10 +99,10 @@ pub fn check(
 fn check_cached(
     input: &Path,
     strict: bool,
-    cache: Option<&crate::parse::FileCache>,
+    cache: Option<&BuildCache>,
 ) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
-    let (sources, mut diagnostics) = crate::parse::load_cached(input, cache)?;
-    let parsed = crate::parse::parse(&sources);
+    let (sources, mut diagnostics) = crate::parse::load_cached(input, cache.map(|c| &c.files))?;
+    let parsed = crate::parse::parse_cached(&sources, cache.map(|c| &c.parses));
     diagnostics.extend(parsed.diagnostics);
     if strict {
         for d in &mut diagnostics {
@@ -140,11 +140,8 @@ fn build_with(
     request: &BuildRequest,
     mut cache: Option<&mut BuildCache>,
 ) -> Result<BuildReport, Error> {
-    let (sources, book, mut diagnostics) = check_cached(
-        &request.input,
-        request.strict,
-        cache.as_deref().map(|c| &c.files),
-    )?;
+    let (sources, book, mut diagnostics) =
+        check_cached(&request.input, request.strict, cache.as_deref())?;
     let Some(book) = book else {
         return Ok(BuildReport {
             sources,

@@ -213,6 +213,8 @@ pub struct BuildCache {
     pub epub: crate::epub::EpubCache,
     /// The chapter files as read.
     pub files: crate::parse::FileCache,
+    /// Each chapter file's parse.
+    pub parses: crate::parse::ParseCache,
     /// The context key the paragraphs were made in: fonts and book metadata. When it
     /// changes, the paragraph cache is cleared.
     context: Option<Key>,
@@ -229,6 +231,8 @@ pub struct BuildCacheStats {
     pub epub: CacheStats,
     /// Chapter files.
     pub files: CacheStats,
+    /// Chapter files' parses.
+    pub parses: CacheStats,
 }
 
 impl BuildCache {
@@ -253,6 +257,7 @@ impl BuildCache {
             pdf: self.pdf.finish(),
             epub: self.epub.finish(),
             files: self.files.finish(),
+            parses: self.parses.finish(),
         }
     }
 }

@@ -97,6 +97,11 @@ pub fn is_valid_id(id: &str) -> bool {
 /// The ids taken so far in the book.
 #[derive(Debug, Default)]
 pub struct IdRegistry {
+    /// Every base claimed, in order: the registry's whole history, so a file parsed
+    /// before can replay its claims (see `parse::ParseCache`).
+    claims: Vec<String>,
+    /// A hash of `claims`: two registries with the same digest give the same ids.
+    digest: u128,
     used: BTreeSet<String>,
     /// Per base that was found taken: the first suffix not yet tried. Ids are never given
     /// back, so every suffix below it is still taken; without this, the n-th heading of
@@ -105,9 +110,29 @@ pub struct IdRegistry {
 }
 
 impl IdRegistry {
+    /// A hash of every claim so far, in order.
+    pub fn digest(&self) -> u128 {
+        self.digest
+    }
+
+    /// How many claims were made.
+    pub fn claim_count(&self) -> usize {
+        self.claims.len()
+    }
+
+    /// The bases claimed since the first `from` claims.
+    pub fn claims_since(&self, from: usize) -> &[String] {
+        self.claims.get(from..).unwrap_or(&[])
+    }
+
     /// Takes `base`, or `base-2`, `base-3`… if it (or a reserved id) is taken; returns the
     /// id taken.
     pub fn claim(&mut self, base: &str) -> String {
+        let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+        h.update(&self.digest.to_le_bytes());
+        h.update(base.as_bytes());
+        self.digest = h.digest128();
+        self.claims.push(base.to_string());
         let base = if is_reserved(base) {
             format!("s-{base}")
         } else {

@@ -66,7 +66,73 @@ pub(crate) struct Shared {
     note_index: BTreeMap<(FileId, String), u32>,
 }
 
+/// What parsing one file added to [`Shared`], so that a cached parse of the file can add
+/// it again (see `parse::ParseCache`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SharedAdded {
+    /// The id bases claimed, in order.
+    claims: Vec<String>,
+    links: Vec<PendingLink>,
+    images: Vec<PendingImage>,
+    note_keys: Vec<(FileId, String)>,
+}
+
+/// Where [`Shared`] stood before a file was parsed.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedMark {
+    claims: usize,
+    links: usize,
+    images: usize,
+    note_keys: usize,
+}
+
 impl Shared {
+    /// A hash of everything a file's parse reads of the shared state: the ids taken and
+    /// how many placeholders of each kind were handed out (a file's own note labels are
+    /// looked up only among its own, which are not there yet).
+    pub(crate) fn state_digest(&self) -> (u128, usize, usize, usize) {
+        (
+            self.ids.digest(),
+            self.links.len(),
+            self.images.len(),
+            self.note_keys.len(),
+        )
+    }
+
+    pub(crate) fn mark(&self) -> SharedMark {
+        SharedMark {
+            claims: self.ids.claim_count(),
+            links: self.links.len(),
+            images: self.images.len(),
+            note_keys: self.note_keys.len(),
+        }
+    }
+
+    /// What was added since `mark`.
+    pub(crate) fn added_since(&self, mark: SharedMark) -> SharedAdded {
+        SharedAdded {
+            claims: self.ids.claims_since(mark.claims).to_vec(),
+            links: self.links.get(mark.links..).unwrap_or(&[]).to_vec(),
+            images: self.images.get(mark.images..).unwrap_or(&[]).to_vec(),
+            note_keys: self.note_keys.get(mark.note_keys..).unwrap_or(&[]).to_vec(),
+        }
+    }
+
+    /// Adds what a file's parse added, in the same state it was parsed in: the same ids
+    /// are taken and the same placeholders handed out.
+    pub(crate) fn add(&mut self, added: &SharedAdded) {
+        for base in &added.claims {
+            self.ids.claim(base);
+        }
+        self.links.extend(added.links.iter().cloned());
+        self.images.extend(added.images.iter().cloned());
+        for key in &added.note_keys {
+            self.note_index
+                .insert(key.clone(), self.note_keys.len() as u32);
+            self.note_keys.push(key.clone());
+        }
+    }
+
     fn note_key(&mut self, file: FileId, label: &str) -> NoteId {
         let key = (file, normalise_label(label));
         if let Some(&k) = self.note_index.get(&key) {
@@ -109,7 +175,7 @@ pub(crate) struct NoteDef {
 }
 
 /// What one file holds.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct FileContent {
     /// Blocks before the first level-1 heading (they continue the previous chapter, or
     /// make the untitled opening one).

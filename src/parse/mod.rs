@@ -42,8 +42,36 @@ fn is_yaml(path: &std::path::Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
+/// Each Markdown file's parse, kept between builds (`quire watch`): a one-word edit
+/// parses one file again, not the whole book. A file's parse depends on its text, its
+/// place (file id) and the shared state before it (the ids taken, the placeholders
+/// handed out), so that is the key; a hit adds to the shared state exactly what parsing
+/// the file added, so the book is the one a clean parse makes.
+#[derive(Default)]
+pub struct ParseCache(crate::cache::ContentCache<ParsedFile>);
+
+impl ParseCache {
+    /// Ends a build: drops the files it did not use and returns its hit counts.
+    pub fn finish(&self) -> crate::cache::CacheStats {
+        self.0.finish()
+    }
+}
+
+/// One file's parse and what it added to the shared state.
+#[derive(Clone)]
+pub(crate) struct ParsedFile {
+    content: FileContent,
+    diagnostics: Vec<Diagnostic>,
+    added: markdown::SharedAdded,
+}
+
 /// Builds the book from the manuscript's files.
 pub fn parse(sources: &SourceMap) -> Parsed {
+    parse_cached(sources, None)
+}
+
+/// [`parse`], taking the files parsed in an earlier build in the same state from `cache`.
+pub fn parse_cached(sources: &SourceMap, cache: Option<&ParseCache>) -> Parsed {
     let mut diags = Vec::new();
     let mut meta = front_matter::MetaBuilder::default();
     let mut shared = Shared::default();
@@ -60,7 +88,39 @@ pub fn parse(sources: &SourceMap) -> Parsed {
             meta.apply(&file.text, &loc, &mut diags);
             continue;
         }
-        let content: FileContent = markdown::parse_file(id, &file.text, &mut shared, &mut diags);
+        let content: FileContent = match cache {
+            Some(cache) => {
+                let mut h = crate::cache::KeyHasher::default();
+                h.add(&id);
+                h.add(&shared.state_digest());
+                h.add(&file.text.len());
+                h.bytes(file.text.as_bytes());
+                let key = h.key();
+                let parsed = match cache.0.get(key) {
+                    Some(hit) => {
+                        shared.add(&hit.added);
+                        hit
+                    }
+                    None => {
+                        let mark = shared.mark();
+                        let mut file_diags = Vec::new();
+                        let content =
+                            markdown::parse_file(id, &file.text, &mut shared, &mut file_diags);
+                        cache.0.insert(
+                            key,
+                            ParsedFile {
+                                content,
+                                diagnostics: file_diags,
+                                added: shared.added_since(mark),
+                            },
+                        )
+                    }
+                };
+                diags.extend(parsed.diagnostics.iter().cloned());
+                parsed.content.clone()
+            }
+            None => markdown::parse_file(id, &file.text, &mut shared, &mut diags),
+        };
         for (yaml, start) in &content.metadata {
             let start = *start;
             let loc = move |i: usize| Span::new(id, start + i, start + i);
@@ -332,6 +392,51 @@ mod tests {
         let mut map = SourceMap::new("/nonexistent-quire-root");
         map.add(SourceFile::new("book.md", text));
         parse(&map)
+    }
+
+    /// A book of several files sharing ids, notes, links and a missing image.
+    fn files(second: &str) -> SourceMap {
+        let mut map = SourceMap::new("/nonexistent-quire-root");
+        map.add(SourceFile::new("book.yaml", "title: T\n"));
+        map.add(SourceFile::new(
+            "01.md",
+            "Opening words.[^a]\n\n# Part\n\n## Same\n\nSee [two](02.md#same-2).\n\n[^a]: A.\n",
+        ));
+        map.add(SourceFile::new("02.md", second));
+        map.add(SourceFile::new(
+            "03.md",
+            "# Part\n\n## Same\n\nBack to [one](01.md), ![gone](gone.png).[^a]\n\n[^a]: Three.\n",
+        ));
+        map
+    }
+
+    /// Parsing through the cache gives the clean parse's book and diagnostics, whether
+    /// a file changed its text only (the later files are hits) or its ids (the later
+    /// files are parsed again, since the ids they get change).
+    #[test]
+    fn cached_parses_equal_clean_ones() {
+        let cache = ParseCache::default();
+        let texts = [
+            "# Same\n\nText[^b] and [three](03.md#same-3).\n\n[^b]: B.\n",
+            "# Same\n\nOther text[^b] and [three](03.md#same-3).\n\n[^b]: B.\n",
+            "# Else\n\nOther text[^b], [^c] and [three](03.md#same-3).\n\n[^b]: B.\n",
+            "# Same\n\nText[^b] and [three](03.md#same-3).\n\n[^b]: B.\n",
+        ];
+        for (round, text) in texts.iter().enumerate() {
+            let map = files(text);
+            let cached = parse_cached(&map, Some(&cache));
+            let stats = cache.finish();
+            assert_eq!(cached, parse(&map), "round {round}");
+            assert!(cached.book.is_some());
+            match round {
+                0 => assert_eq!(stats.hits, 0),
+                // Only the edited file is parsed again.
+                1 => assert_eq!((stats.hits, stats.misses), (2, 1), "{stats:?}"),
+                // A new heading id and a new note: the files after it are parsed again.
+                2 => assert_eq!((stats.hits, stats.misses), (1, 2), "{stats:?}"),
+                _ => {}
+            }
+        }
     }
 
     fn messages(p: &Parsed) -> Vec<String> {
