@@ -7,7 +7,6 @@
 //! time, so two builds of one book are byte-identical.
 
 use crate::Error;
-use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
@@ -22,60 +21,56 @@ const DROPPED: &[&str] = &["META-INF/com.apple.ibooks.display-options.xml"];
 /// `raw_copy_file`), keyed by the entry's name, time and bytes.
 pub type EntryCache = crate::cache::ContentCache<Vec<u8>>;
 
-/// Rewrites `input`: every entry named in `contents` gets those contents (entries not
-/// yet present are added after the OPF); the order is mimetype, container.xml, the OPF,
-/// then the rest as epub-builder wrote them (that order follows quire's calls, so it is
-/// stable).
+/// Rewrites `input`, the zip epub-builder wrote: the order is mimetype, container.xml,
+/// the OPF (`opf`), then epub-builder's own entries that quire does not write (the
+/// stylesheet), then `contents` in the order given; epub-builder's versions of entries
+/// named in `contents` are dropped.
 ///
 /// Each entry is deflated on its own into a one-entry archive and copied from there
 /// into the package, taken from `cache` when an earlier build compressed the same entry:
 /// a clean build and a cached one take the same steps, so they give the same bytes.
 pub(crate) fn rezip(
     input: &[u8],
-    opf_path: &str,
-    contents: &BTreeMap<String, &[u8]>,
+    opf: (&str, &[u8]),
+    contents: &[(String, &[u8])],
     timestamp: Option<i64>,
     cache: Option<&EntryCache>,
 ) -> Result<Vec<u8>, Error> {
     let zerr = |e: zip::result::ZipError| Error::Epub(format!("zip: {e}"));
+    let ours: std::collections::BTreeSet<&str> = contents
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .chain([opf.0, "mimetype", "META-INF/container.xml"])
+        .collect();
     let mut archive = ZipArchive::new(Cursor::new(input)).map_err(zerr)?;
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(archive.len());
+    let mut container: Option<Vec<u8>> = None;
+    let mut theirs: Vec<(String, Vec<u8>)> = Vec::new();
     for i in 0..archive.len() {
         let mut f = archive.by_index(i).map_err(zerr)?;
-        if f.is_dir() {
-            continue;
-        }
         let name = f.name().to_string();
-        let mut data = Vec::new();
-        // Entries quire fills in were given to epub-builder empty: nothing to inflate.
-        if !contents.contains_key(&name) {
-            f.read_to_end(&mut data)
-                .map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
-        }
-        entries.push((name, data));
-    }
-
-    let rank = |name: &str| match name {
-        "mimetype" => 0,
-        "META-INF/container.xml" => 1,
-        n if n == opf_path => 2,
-        _ => 3,
-    };
-    let mut out: Vec<(String, &[u8])> = Vec::with_capacity(entries.len() + contents.len());
-    for (name, data) in &entries {
-        if DROPPED.contains(&name.as_str()) || name == "mimetype" {
+        if f.is_dir() || DROPPED.contains(&name.as_str()) {
             continue;
         }
-        let data = contents.get(name).copied().unwrap_or(data.as_slice());
-        out.push((name.clone(), data));
-    }
-    for (name, data) in contents {
-        if !entries.iter().any(|(n, _)| n == name) {
-            out.push((name.clone(), data));
+        let keep_container = name == "META-INF/container.xml";
+        if ours.contains(name.as_str()) && !keep_container {
+            continue;
+        }
+        let mut data = Vec::new();
+        f.read_to_end(&mut data)
+            .map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
+        if keep_container {
+            container = Some(data);
+        } else {
+            theirs.push((name, data));
         }
     }
-    // A stable sort: the three fixed entries first, the rest in their original order.
-    out.sort_by_key(|(n, _)| rank(n));
+    let container =
+        container.ok_or_else(|| Error::Epub("epub-builder wrote no container.xml".into()))?;
+    let mut out: Vec<(&str, &[u8])> = Vec::with_capacity(theirs.len() + contents.len() + 2);
+    out.push(("META-INF/container.xml", &container));
+    out.push(opf);
+    out.extend(theirs.iter().map(|(n, d)| (n.as_str(), d.as_slice())));
+    out.extend(contents.iter().map(|(n, d)| (n.as_str(), *d)));
 
     let time = zip_time(timestamp);
     let mut w = ZipWriter::new(Cursor::new(Vec::new()));
