@@ -28,7 +28,17 @@ enum Entry {
 /// Writes `lo` as a PDF file. Streams are written as they are (compress them first);
 /// every other object goes into an object stream.
 pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 << 20);
+    // Sized for the streams (most of the file) and a little per object: growing a
+    // long book's 5 MB by doubling copied it three times over.
+    let streams: usize = lo
+        .objects
+        .values()
+        .map(|o| match o {
+            Object::Stream(s) => s.content.len() + 128,
+            _ => 64,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(streams + 4096);
     let _ = writeln!(out, "%PDF-{}", lo.version);
     out.push(b'%');
     out.extend_from_slice(&lo.binary_mark);
