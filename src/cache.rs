@@ -215,6 +215,8 @@ pub struct BuildCache {
     pub files: crate::parse::FileCache,
     /// Each chapter file's parse.
     pub parses: crate::parse::ParseCache,
+    /// Shaped words (same context as the paragraphs).
+    pub words: crate::typeset::shape::SharedWords,
     /// The context key the paragraphs were made in: fonts and book metadata. When it
     /// changes, the paragraph cache is cleared.
     context: Option<Key>,
@@ -233,6 +235,8 @@ pub struct BuildCacheStats {
     pub files: CacheStats,
     /// Chapter files' parses.
     pub parses: CacheStats,
+    /// Shaped words.
+    pub words: CacheStats,
 }
 
 impl BuildCache {
@@ -246,6 +250,7 @@ impl BuildCache {
     pub fn begin(&mut self, context: Key) {
         if self.context != Some(context) {
             self.paragraphs.clear();
+            self.words.clear();
             self.context = Some(context);
         }
     }
@@ -258,6 +263,7 @@ impl BuildCache {
             epub: self.epub.finish(),
             files: self.files.finish(),
             parses: self.parses.finish(),
+            words: self.words.finish(),
         }
     }
 }

@@ -94,6 +94,9 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
         "{pages:?}"
     );
     assert!(report.cache.pdf.deflated.hits > 0, "{:?}", report.cache.pdf);
+    // Only the edited word is shaped again (running heads and folios are not).
+    let words = report.cache.words;
+    assert!(words.misses <= 2 && words.hits > 20, "{words:?}");
     // The glyphs of the unchanged pages are not read again either.
     let page_glyphs = report.cache.pdf.page_glyphs;
     assert_eq!(

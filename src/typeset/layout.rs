@@ -194,9 +194,10 @@ impl<'b, 'f> Layout<'b, 'f> {
             return;
         };
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
+        let words = self.shaper.shared();
         let part = std::thread::scope(|scope| {
             let handle = scope.spawn(move || {
-                let mut layout = Layout::new(book, style, Shaper::new(fonts));
+                let mut layout = Layout::new(book, style, Shaper::with_shared(fonts, words));
                 // The paragraph cache (watch mode) is shared: it is keyed by content.
                 layout.paragraphs = paragraphs;
                 layout.in_part = true;

@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
 /// warnings about lines that could not be set well.
 pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
-    typeset_with(book, fonts, None)
+    typeset_with(book, fonts, None, None)
 }
 
 /// [`typeset`], reusing the paragraphs `cache` holds from earlier builds and storing the
@@ -41,7 +41,7 @@ pub fn typeset_cached(
     cache: &mut crate::cache::BuildCache,
 ) -> (Document, Vec<Diagnostic>) {
     cache.begin(context_key(book, fonts));
-    typeset_with(book, fonts, Some(&cache.paragraphs))
+    typeset_with(book, fonts, Some(&cache.paragraphs), Some(&cache.words))
 }
 
 /// The key of everything a broken paragraph depends on besides its own text and frame:
@@ -59,9 +59,10 @@ fn typeset_with(
     book: &Book,
     fonts: &FontSet,
     paragraphs: Option<&crate::cache::ContentCache<crate::cache::BrokenParagraph>>,
+    words: Option<&shape::SharedWords>,
 ) -> (Document, Vec<Diagnostic>) {
     let style = style::Style::from_meta(&book.meta);
-    let mut layout = Layout::new(book, &style, Shaper::new(fonts));
+    let mut layout = Layout::new(book, &style, Shaper::with_shared(fonts, words));
     if let Some(cache) = paragraphs {
         layout = layout.with_paragraph_cache(cache);
     }

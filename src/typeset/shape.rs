@@ -74,6 +74,12 @@ struct FaceData<'f> {
 /// never reaches the output.
 type WordCache = HashMap<String, Rc<ShapedWord>, rustc_hash::FxBuildHasher>;
 
+/// Shaped words kept between builds (`quire watch`), by face, size and text: a rebuild
+/// shapes only words it has not seen (the folios of 1,500 pages were 1,500 calls to the
+/// shaper on every rebuild of a long book). Only valid with the same fonts: the build
+/// cache clears it when they change.
+pub type SharedWords = crate::cache::ContentCache<ShapedWord>;
+
 /// The shaper for a book's four faces, with its cache.
 ///
 /// harfrust rather than rustybuzz (its ancestor): the same HarfBuzz algorithm, glyph for
@@ -91,6 +97,8 @@ pub struct Shaper<'f> {
     /// call (feature lookup and parsing), while a book needs a handful. A plan is only
     /// used for a buffer with exactly its properties, which is what harfrust requires.
     plans: Vec<(PlanKey, harfrust::ShapePlan)>,
+    /// Words shaped in earlier builds, asked on a miss of `cache`.
+    shared: Option<&'f SharedWords>,
 }
 
 /// What a shape plan depends on: the face, the buffer's segment properties, and
@@ -149,13 +157,25 @@ impl<'f> Shaper<'f> {
     /// A shaper over `fonts`. A face that does not parse falls back to the first one that
     /// does (fonts are checked when loaded, so this is only a guard).
     pub fn new(fonts: &'f FontSet) -> Shaper<'f> {
+        Shaper::with_shared(fonts, None)
+    }
+
+    /// A shaper over `fonts` that takes words shaped in earlier builds from `shared`
+    /// and adds the ones it shapes.
+    pub fn with_shared(fonts: &'f FontSet, shared: Option<&'f SharedWords>) -> Shaper<'f> {
         Shaper {
             fonts,
             faces: Default::default(),
             cache: Vec::new(),
             buffer: harfrust::Buffer::new(),
             plans: Vec::new(),
+            shared,
         }
+    }
+
+    /// The words kept between builds, if any (for a shaper on another thread).
+    pub fn shared(&self) -> Option<&'f SharedWords> {
+        self.shared
     }
 
     /// The fonts it shapes with (for a shaper on another thread: a shaper is not `Send`).
@@ -215,7 +235,17 @@ impl<'f> Shaper<'f> {
         if let Some(hit) = self.cache[slot].1.get(text) {
             return Rc::clone(hit);
         }
-        let shaped = Rc::new(self.shape_uncached(text, face, size));
+        let shaped = match self.shared {
+            Some(shared) => {
+                let mut h = crate::cache::KeyHasher::default();
+                h.add(&(face.index(), size));
+                h.add(text);
+                let key = h.key();
+                let word = shared.get_or_make(key, || self.shape_uncached(text, face, size));
+                Rc::new((*word).clone())
+            }
+            None => Rc::new(self.shape_uncached(text, face, size)),
+        };
         self.cache[slot]
             .1
             .insert(text.to_string(), Rc::clone(&shaped));
