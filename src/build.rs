@@ -205,7 +205,7 @@ fn build_with(
     if let (Some(cache), Some(epub_cache)) = (cache.as_deref_mut(), epub_cache) {
         cache.epub = epub_cache;
     }
-    crate::pdf::drop_in_background(book);
+    crate::drop_in_background(book);
     let mut outputs = Vec::new();
     if let Some(epub) = epub {
         outputs.push(epub?);
@@ -279,7 +279,7 @@ fn write_pdf(
     // The Document is the largest structure of the build (a glyph per letter of the
     // book); free it before writing, on another thread (freeing takes as long as writing
     // the file).
-    crate::pdf::drop_in_background(document);
+    crate::drop_in_background(document);
     let path = request.out_dir.join(format!("{stem}.pdf"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok((

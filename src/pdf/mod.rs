@@ -147,7 +147,7 @@ pub fn write_cached(
     };
     let mut warnings = Vec::new();
     let mut lo = pdf.to_lopdf_document(&opts, &mut warnings);
-    drop_in_background(pdf);
+    crate::drop_in_background(pdf);
     if let Some(w) = warnings
         .iter()
         .find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error))
@@ -160,20 +160,10 @@ pub fn write_cached(
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
     let bytes = save(&mut lo, cache.map(|c| &c.deflated));
-    drop_in_background(lo);
+    crate::drop_in_background(lo);
     bytes
 }
 
-/// Frees `value` on another thread. The page-level structures of a long book are
-/// millions of allocations; freeing them took a tenth of a rebuild's time, on the path to
-/// the output file. (The caller still gets its result as soon as it is made.)
-pub fn drop_in_background<T: Send + 'static>(value: T) {
-    if let Err(e) = std::thread::Builder::new().spawn(move || drop(value)) {
-        // No thread to be had: the value was moved into the failed spawn's closure and is
-        // freed with it, here.
-        drop(e);
-    }
-}
 
 /// What one pass over every glyph of the document finds.
 struct PageScan {
