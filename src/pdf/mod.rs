@@ -164,7 +164,6 @@ pub fn write_cached(
     bytes
 }
 
-
 /// What one pass over every glyph of the document finds.
 struct PageScan {
     /// Each page's key ([`content::page_key_bytes`], hashed); empty without a cache.
