@@ -201,6 +201,34 @@ pub struct BrokenParagraph {
     pub overfull: bool,
 }
 
+/// Counts of something that either happened (a hit) or did not (a miss) in one build.
+#[derive(Default)]
+pub struct Counter(Mutex<CacheStats>);
+
+impl Counter {
+    /// Counts a hit.
+    pub fn hit(&self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.hits += 1;
+        }
+    }
+
+    /// Counts a miss.
+    pub fn miss(&self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.misses += 1;
+        }
+    }
+
+    /// The counts since the last call, reset.
+    pub fn finish(&self) -> CacheStats {
+        self.0
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    }
+}
+
 /// Everything kept between builds of one manuscript (one per `quire watch` session).
 #[derive(Default)]
 pub struct BuildCache {

@@ -93,7 +93,17 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
         pages.misses >= 1 && pages.misses <= 2 && pages.hits > 20,
         "{pages:?}"
     );
-    assert!(report.cache.pdf.deflated.hits > 0, "{:?}", report.cache.pdf);
+    // Only page text changed: the previous file is patched (its other objects, already
+    // compressed, are not looked at again), and still gives the clean build's bytes.
+    assert_eq!(
+        (
+            report.cache.pdf.patches.hits,
+            report.cache.pdf.patches.misses
+        ),
+        (1, 0),
+        "{:?}",
+        report.cache.pdf
+    );
     // Only the edited word is shaped again (running heads and folios are not).
     let words = report.cache.words;
     assert!(words.misses <= 2 && words.hits > 20, "{words:?}");
@@ -105,6 +115,20 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
         "{:?}",
         report.cache.pdf
     );
+    // A second edit on another page patches the patched file.
+    let gulag = input.join("1-03-gulag.md");
+    edit(&gulag, "Under Stalin", "Under Josef Stalin");
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(report.cache.pdf.patches.hits, 1, "{:?}", report.cache.pdf);
+    // Emphasis splits a line into more runs (marked-content sequences): the structure
+    // tree changes, so the file is written whole.
+    edit(&gulag, "Under Josef Stalin", "Under *Josef* Stalin");
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(report.cache.pdf.patches.misses, 1, "{:?}", report.cache.pdf);
+    edit(&gulag, "Under *Josef* Stalin", "Under Stalin");
+    let report = rebuild_matches_clean(&input, &out, &mut cache);
+    assert_eq!(report.cache.pdf.patches.misses, 1, "{:?}", report.cache.pdf);
+
     // The EPUB compresses again only the edited chapter's document (and the package
     // documents, which name nothing that changed here, so they are reused too).
     let epub = report.cache.epub;
@@ -120,6 +144,8 @@ fn incremental_rebuilds_are_byte_identical_to_clean_builds() {
     let report = rebuild_matches_clean(&input, &out, &mut cache);
     assert_eq!(report.cache.pdf.faces.misses, 1, "{:?}", report.cache.pdf);
     assert_eq!(report.cache.pdf.pages.hits, 0, "{:?}", report.cache.pdf);
+    // New subsets change the fonts' objects: the file is written whole.
+    assert_eq!(report.cache.pdf.patches.misses, 1, "{:?}", report.cache.pdf);
 
     // A sentence long enough to add lines: pagination shifts from there on.
     let added = " This sentence was added to the paragraph so that it needs more lines than \

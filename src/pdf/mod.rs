@@ -15,6 +15,7 @@ mod content;
 mod images;
 mod metadata;
 mod outline;
+mod patch;
 mod save;
 mod structure;
 mod subset;
@@ -59,6 +60,22 @@ pub struct PdfCache {
     /// Each page's glyphs ([`subset::PageGlyphs`]), keyed by the page's key: a rebuild
     /// finds the glyphs a book uses without reading every glyph of every page.
     page_glyphs: ContentCache<subset::PageGlyphs>,
+    /// The last file written, to patch (see `patch`).
+    previous: std::sync::Mutex<Option<Arc<patch::Previous>>>,
+    /// Builds that patched the previous file (hits) or wrote it whole (misses).
+    patches: crate::cache::Counter,
+}
+
+impl PdfCache {
+    fn previous(&self) -> Option<Arc<patch::Previous>> {
+        self.previous.lock().ok().and_then(|p| p.clone())
+    }
+
+    fn keep(&self, previous: patch::Previous) {
+        if let Ok(mut p) = self.previous.lock() {
+            *p = Some(Arc::new(previous));
+        }
+    }
 }
 
 /// What the PDF caches did in one build.
@@ -72,6 +89,8 @@ pub struct PdfCacheStats {
     pub faces: CacheStats,
     /// The glyphs of each page.
     pub page_glyphs: CacheStats,
+    /// Rebuilds that patched the previous file (hits) or wrote it whole (misses).
+    pub patches: CacheStats,
 }
 
 impl PdfCache {
@@ -82,6 +101,7 @@ impl PdfCache {
             pages: self.pages.finish(),
             faces: self.faces.finish(),
             page_glyphs: self.page_glyphs.finish(),
+            patches: self.patches.finish(),
         }
     }
 }
@@ -109,6 +129,21 @@ pub fn write_cached(
     let scan = scan_pages(doc, cache);
     let (faces, faces_key) = embed_faces(scan.used, fonts, cache)?;
     let faces: &Faces = &faces;
+    // A rebuild whose edits changed only the text of some pages patches the previous
+    // file (see `patch`); anything else is written whole.
+    let skeleton = cache.map(|_| patch::skeleton_key(doc, faces_key, fonts, assets));
+    if let (Some(cache), Some(skeleton)) = (cache, skeleton) {
+        if let Some(previous) = cache.previous() {
+            if let Some((bytes, next)) = patch::patch(
+                &previous, skeleton, doc, faces, faces_key, &scan.keys, cache,
+            )? {
+                cache.keep(next);
+                cache.patches.hit();
+                return Ok(bytes);
+            }
+        }
+        cache.patches.miss();
+    }
     let images = images::image_xobjects(doc, assets, fonts)?;
 
     let mut pdf = PdfDocument::new(&doc.info.title);
@@ -156,12 +191,21 @@ pub fn write_cached(
     }
     remove_last_page(&mut lo)?;
     set_exact_widths(&mut lo, faces);
-    let marked_runs = write_text(&mut lo, doc, faces, faces_key, &scan.keys, cache)?;
+    let pages = write_text(&mut lo, doc, faces, faces_key, &scan.keys, cache)?;
+    let marked_runs: Vec<usize> = pages.iter().map(|p| p.runs).collect();
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
-    let bytes = save(&mut lo, cache.map(|c| &c.deflated));
+    let saved = save(&mut lo, cache.map(|c| &c.deflated))?;
+    let bytes = match (cache, skeleton) {
+        (Some(cache), Some(skeleton)) => {
+            let (bytes, previous) = patch::Previous::new(skeleton, pages, &lo, saved);
+            cache.keep(previous);
+            bytes
+        }
+        _ => saved.bytes,
+    };
     crate::drop_in_background(lo);
-    bytes
+    Ok(bytes)
 }
 
 /// What one pass over every glyph of the document finds.
@@ -402,7 +446,7 @@ fn write_text(
     faces_key: Key,
     page_keys: &[Key],
     cache: Option<&PdfCache>,
-) -> Result<Vec<usize>, Error> {
+) -> Result<Vec<patch::PrevPage>, Error> {
     let page_ids: Vec<_> = lo.get_pages().into_values().collect();
     if page_ids.len() != doc.pages.len() {
         return Err(Error::Pdf(format!(
@@ -412,8 +456,9 @@ fn write_text(
         )));
     }
     // Take each content stream's bytes (printpdf's pictures and rules) out of the
-    // document so the threads own them.
+    // document so the threads own them (and keep a copy for patching, with a cache).
     let mut jobs = Vec::with_capacity(page_ids.len());
+    let mut printpdf_parts = Vec::new();
     for (page, &id) in doc.pages.iter().zip(&page_ids) {
         let contents = lo
             .get_dictionary(id)
@@ -424,6 +469,9 @@ fn write_text(
             Some(Object::Stream(stream)) => std::mem::take(&mut stream.content),
             _ => Vec::new(),
         };
+        if cache.is_some() {
+            printpdf_parts.push(bytes.clone());
+        }
         jobs.push((
             page,
             contents,
@@ -455,13 +503,7 @@ fn write_text(
             };
             let made = match (cache, page_key) {
                 (Some(cache), Some(page_key)) => {
-                    // Everything the stream is made from (see `PdfCache::pages`).
-                    let mut h = KeyHasher::default();
-                    h.add(page_key);
-                    h.add(&faces_key);
-                    h.add(&height.to_bits());
-                    h.add(bytes.as_slice());
-                    let key = h.key();
+                    let key = stream_key(page_key, &faces_key, height, bytes);
                     let made = match cache.pages.get(key) {
                         Some(made) => made,
                         None => cache.pages.insert(key, make(std::mem::take(bytes))),
@@ -490,17 +532,37 @@ fn write_text(
             work(part);
         }
     });
-    let mut marked_runs = Vec::with_capacity(jobs.len());
-    for (_, id, bytes, runs, compressed, _) in jobs {
+    let mut pages = Vec::with_capacity(jobs.len());
+    let mut printpdf_parts = printpdf_parts.into_iter();
+    for (_, id, bytes, runs, compressed, page_key) in jobs {
+        let part = printpdf_parts.next().unwrap_or_default();
+        let key = page_key.map_or((0, 0), |k| stream_key(k, &faces_key, height, &part));
         if let Some(Object::Stream(stream)) = lo.objects.get_mut(&id) {
             if compressed {
                 stream.dict.set("Filter", "FlateDecode");
             }
             stream.set_content(bytes);
         }
-        marked_runs.push(runs);
+        pages.push(patch::PrevPage {
+            contents: id,
+            part,
+            key,
+            runs,
+        });
     }
-    Ok(marked_runs)
+    Ok(pages)
+}
+
+/// The key of a page's finished content stream: everything it is made from (see
+/// `PdfCache::pages`): the page's runs (`page_key`), the font subsets, the page height and
+/// printpdf's part of the stream.
+fn stream_key(page_key: &Key, faces_key: &Key, height: f32, printpdf_part: &[u8]) -> Key {
+    let mut h = KeyHasher::default();
+    h.add(page_key);
+    h.add(faces_key);
+    h.add(&height.to_bits());
+    h.add(printpdf_part);
+    h.key()
 }
 
 /// printpdf writes its own information dictionary (with a random /ID and clock dates we
@@ -584,27 +646,33 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 /// §7.5.7–7.5.8): the structure tree has one small dictionary per text run, and packing
 /// them halves the file. [`save::save`] writes them, with the object streams compressed
 /// through `cache`.
-fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<Vec<u8>, Error> {
+fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<save::Saved, Error> {
     compress_streams(lo, cache);
     lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
-    let mut out = save::save(lo, cache);
+    let mut saved = save::save(lo, cache);
+    set_id(&mut saved.bytes)?;
+    Ok(saved)
+}
+
+/// Writes the file's `/ID`, a hash of the file with the placeholder in its place.
+fn set_id(out: &mut [u8]) -> Result<(), Error> {
     let placeholder = hex_upper(&ID_PLACEHOLDER);
     // A 128-bit hash of the bytes: the ID only has to tell files apart (§14.4 asks for
     // no particular digest; MD5 is the usual one). XXH3 takes a fraction of a
     // millisecond where SHA-256 took 3 ms of every rebuild of a long book.
-    let digest = xxhash_rust::xxh3::xxh3_128(&out).to_be_bytes();
+    let digest = xxhash_rust::xxh3::xxh3_128(out).to_be_bytes();
     let id = hex_upper(&digest);
     // The `/ID` array is in the cross-reference stream's dictionary, the last object of
     // the file (§7.5.8), after everything the author wrote: the book's own text may hold
     // the placeholder's hex digits (found by cargo fuzz: a title spelling them), so only
     // the last `<P><P>` is the ID.
     let pair = format!("<{placeholder}><{placeholder}>");
-    let Some(at) = rfind(&out, pair.as_bytes()) else {
+    let Some(at) = rfind(out, pair.as_bytes()) else {
         return Err(Error::Pdf("document ID placeholder not written".into()));
     };
     let replacement = format!("<{id}><{id}>");
     out[at..at + pair.len()].copy_from_slice(replacement.as_bytes());
-    Ok(out)
+    Ok(())
 }
 
 /// zlib level for the streams (content streams, font programs, ToUnicode CMaps). On the

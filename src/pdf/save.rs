@@ -18,16 +18,32 @@ use std::io::Write as _;
 const OBJECTS_PER_STREAM: usize = 100;
 
 /// Where an object is, for the cross-reference stream.
-enum Entry {
+#[derive(Clone, Copy)]
+pub(crate) enum Entry {
     /// Written directly at this byte offset.
     Direct(u32),
     /// The `index`th object of object stream `container`.
     Packed { container: u32, index: u16 },
 }
 
+/// A written file and where its parts are, for patching it ([`super::patch`]).
+pub(crate) struct Saved {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// Every object's place, by object number (the cross-reference stream's entries,
+    /// without its own).
+    pub entries: Vec<(u32, Entry)>,
+    /// Each directly written object's byte range, by object number.
+    pub spans: std::collections::HashMap<u32, (usize, usize)>,
+    /// The cross-reference stream's object number and dictionary (before its own keys).
+    pub xref_id: u32,
+    /// Where the cross-reference stream starts.
+    pub xref_start: usize,
+}
+
 /// Writes `lo` as a PDF file. Streams are written as they are (compress them first);
 /// every other object goes into an object stream.
-pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8> {
+pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Saved {
     // Sized for the streams (most of the file) and a little per object: growing a
     // long book's 5 MB by doubling copied it three times over.
     let streams: usize = lo
@@ -45,13 +61,16 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
     out.push(b'\n');
 
     let mut entries: Vec<(u32, Entry)> = Vec::with_capacity(lo.objects.len() + 64);
+    let mut spans = std::collections::HashMap::new();
     let mut packed: Vec<(u32, &Object)> = Vec::new();
     for (&(id, generation), object) in &lo.objects {
         if generation == 0 && can_be_packed(object) {
             packed.push((id, object));
         } else {
-            entries.push((id, Entry::Direct(out.len() as u32)));
+            let start = out.len();
+            entries.push((id, Entry::Direct(start as u32)));
             indirect_object(&mut out, id, generation, object);
+            spans.insert(id, (start, out.len()));
         }
     }
 
@@ -97,9 +116,28 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
         indirect_object(&mut out, container, 0, &Object::Stream(stream));
     }
 
+    let xref_id = next_id;
+    let xref_start = out.len();
+    write_xref(&mut out, entries.clone(), &lo.trailer, xref_id);
+    Saved {
+        bytes: out,
+        entries,
+        spans,
+        xref_id,
+        xref_start,
+    }
+}
+
+/// Appends the cross-reference stream (object `xref_id`, at the end of `out`) for
+/// `entries`, with the trailer's keys, then `startxref` and `%%EOF`.
+pub(crate) fn write_xref(
+    out: &mut Vec<u8>,
+    mut entries: Vec<(u32, Entry)>,
+    trailer: &Dictionary,
+    xref_id: u32,
+) {
     // The cross-reference stream: entries `[type offset-or-container index-or-generation]`
     // of 1, 4 and 2 bytes, in subsections of consecutive object numbers (§7.5.8.2).
-    let xref_id = next_id;
     let xref_start = out.len() as u32;
     entries.push((xref_id, Entry::Direct(xref_start)));
     entries.sort_by_key(|(id, _)| *id);
@@ -131,7 +169,7 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
     if let Some((start, count)) = section {
         index.extend([Object::Integer(start.into()), Object::Integer(count.into())]);
     }
-    let mut dict = lo.trailer.clone();
+    let mut dict = trailer.clone();
     dict.set("Type", Object::Name(b"XRef".to_vec()));
     dict.set("Size", Object::Integer(i64::from(xref_id) + 1));
     dict.set(
@@ -145,14 +183,8 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Vec<u8
     dict.set("Index", Object::Array(index));
     dict.remove(b"Filter");
     dict.set("Length", Object::Integer(rows.len() as i64));
-    indirect_object(
-        &mut out,
-        xref_id,
-        0,
-        &Object::Stream(Stream::new(dict, rows)),
-    );
+    indirect_object(out, xref_id, 0, &Object::Stream(Stream::new(dict, rows)));
     let _ = write!(out, "\nstartxref\n{xref_start}\n%%EOF");
-    out
 }
 
 /// An object stream holding `objects` (§7.5.7): a table of object numbers and offsets,
@@ -203,7 +235,7 @@ fn can_be_packed(object: &Object) -> bool {
 }
 
 /// `id generation obj … endobj`, as lopdf writes it.
-fn indirect_object(out: &mut Vec<u8>, id: u32, generation: u16, object: &Object) {
+pub(crate) fn indirect_object(out: &mut Vec<u8>, id: u32, generation: u16, object: &Object) {
     let _ = writeln!(out, "{id} {generation} obj");
     if needs_separator(object) {
         out.push(b' ');
@@ -410,7 +442,7 @@ mod tests {
             ("Pages", Object::Reference(pages_id)),
         ]));
         lo.trailer.set("Root", Object::Reference(catalog));
-        let bytes = save(&lo, None);
+        let bytes = save(&lo, None).bytes;
         let back = lopdf::Document::load_mem(&bytes).unwrap();
         assert_eq!(back.get_pages().len(), 1);
         for &id in lo.objects.keys() {
