@@ -205,14 +205,22 @@ pub(crate) fn patch(
     // (old start of a changed object, how far what follows it moves)
     let mut shifts: Vec<(usize, isize)> = Vec::with_capacity(changes.len());
     let mut shift = 0isize;
+    // (The ranges come from our own writer; should one not fit, the file is written
+    // whole rather than patched wrong.)
     for (start, end, object) in &changes {
-        bytes.extend_from_slice(&prev.bytes[at..*start]);
+        let Some(kept) = prev.bytes.get(at..*start) else {
+            return Ok(None);
+        };
+        bytes.extend_from_slice(kept);
         bytes.extend_from_slice(object);
         at = *end;
         shift += object.len() as isize - (end - start) as isize;
         shifts.push((*start, shift));
     }
-    bytes.extend_from_slice(&prev.bytes[at..prev.xref_start]);
+    let Some(rest) = prev.bytes.get(at..prev.xref_start) else {
+        return Ok(None);
+    };
+    bytes.extend_from_slice(rest);
     // An offset moves by the shifts of the changed objects before it (a changed object
     // itself keeps its start).
     let moved = |offset: usize| -> usize {
