@@ -456,6 +456,26 @@ fn empty_and_degenerate_documents_do_not_panic() {
     assert!(!String::from_utf8_lossy(&bytes).contains("NaN"));
 }
 
+/// A 300 × 400 pt document of one page holding one run of `glyphs` (Regular, `size` pt,
+/// at `x`, `y`).
+fn one_run_document(glyphs: &[Glyph], size: f32, x: f32, y: f32) -> Document {
+    Document {
+        width: 300.0,
+        height: 400.0,
+        pages: vec![Page {
+            runs: vec![GlyphRun {
+                face: FaceId::Regular,
+                size,
+                x,
+                y,
+                glyphs: glyphs.to_vec().into(),
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
 /// Replays the TJ arrays against /W and checks each glyph lands where the Document put
 /// it: justification (extra advance) and kerning must survive the translation.
 #[test]
@@ -465,23 +485,7 @@ fn glyphs_land_at_the_documents_positions() {
     for (i, g) in glyphs.iter_mut().enumerate() {
         g.advance += 0.37 * (i % 3) as f32; // uneven stretch
     }
-    let run = GlyphRun {
-        face: FaceId::Regular,
-        size: 12.0,
-        x: 50.0,
-        y: 100.0,
-        glyphs: glyphs.clone().into(),
-    };
-    let doc = Document {
-        width: 300.0,
-        height: 400.0,
-        pages: vec![Page {
-            runs: vec![run],
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    let lo = load(&write(&doc));
+    let lo = load(&write(&one_run_document(&glyphs, 12.0, 50.0, 100.0)));
     let page = *lo.get_pages().get(&1).unwrap();
     let (_, font) = fonts_of(&lo).into_iter().next().unwrap();
     let desc = dict(
@@ -627,23 +631,7 @@ fn literal_glyph_strings_escape_delimiters_and_line_ends() {
         .filter(|c| !c.is_whitespace())
         .collect();
     let glyphs = pdf_sample::shape(&fonts, FaceId::Regular, 10.0, &text);
-    let run = GlyphRun {
-        face: FaceId::Regular,
-        size: 10.0,
-        x: 10.0,
-        y: 20.0,
-        glyphs: glyphs.clone().into(),
-    };
-    let doc = Document {
-        width: 300.0,
-        height: 400.0,
-        pages: vec![Page {
-            runs: vec![run],
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    let lo = load(&write(&doc));
+    let lo = load(&write(&one_run_document(&glyphs, 10.0, 10.0, 20.0)));
     let page = *lo.get_pages().get(&1).unwrap();
     let content = lo.get_and_decode_page_content(page).unwrap();
     let tj = content

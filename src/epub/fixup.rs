@@ -37,10 +37,12 @@ pub(crate) fn rezip(
     cache: Option<&EntryCache>,
 ) -> Result<Vec<u8>, Error> {
     let zerr = |e: zip::result::ZipError| Error::Epub(format!("zip: {e}"));
+    // Written by quire (the mimetype first of all, below): epub-builder's are dropped.
     let ours: std::collections::BTreeSet<&str> = contents
         .iter()
         .map(|(name, _)| name.as_str())
-        .chain([opf.0, "mimetype", "META-INF/container.xml"])
+        .chain([opf.0, "mimetype"])
+        .chain(DROPPED.iter().copied())
         .collect();
     let mut archive = ZipArchive::new(Cursor::new(input)).map_err(zerr)?;
     let mut container: Option<Vec<u8>> = None;
@@ -48,17 +50,13 @@ pub(crate) fn rezip(
     for i in 0..archive.len() {
         let mut f = archive.by_index(i).map_err(zerr)?;
         let name = f.name().to_string();
-        if f.is_dir() || DROPPED.contains(&name.as_str()) {
-            continue;
-        }
-        let keep_container = name == "META-INF/container.xml";
-        if ours.contains(name.as_str()) && !keep_container {
+        if f.is_dir() || ours.contains(name.as_str()) {
             continue;
         }
         let mut data = Vec::new();
         f.read_to_end(&mut data)
             .map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
-        if keep_container {
+        if name == "META-INF/container.xml" {
             container = Some(data);
         } else {
             theirs.push((name, data));

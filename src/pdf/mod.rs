@@ -423,14 +423,14 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
 
 /// One page's work in [`write_text`]: the page, its content stream's object, the
 /// stream's bytes (printpdf's, then finished), its number of marked runs, whether the
-/// bytes are compressed, and its cache key.
+/// bytes are compressed, and its stream's cache key ([`stream_key`]).
 type PageJob<'a> = (
     &'a crate::typeset::document::Page,
     lopdf::ObjectId,
     Vec<u8>,
     usize,
     bool,
-    Option<&'a Key>,
+    Option<Key>,
 );
 
 /// Append every page's text to its content stream and compress it, on as many threads
@@ -457,6 +457,7 @@ fn write_text(
     }
     // Take each content stream's bytes (printpdf's pictures and rules) out of the
     // document so the threads own them (and keep a copy for patching, with a cache).
+    let height = content::finite(doc.height);
     let mut jobs = Vec::with_capacity(page_ids.len());
     let mut printpdf_parts = Vec::new();
     for (page, &id) in doc.pages.iter().zip(&page_ids) {
@@ -469,50 +470,31 @@ fn write_text(
             Some(Object::Stream(stream)) => std::mem::take(&mut stream.content),
             _ => Vec::new(),
         };
+        let key = cache
+            .and(page_keys.get(jobs.len()))
+            .map(|page_key| stream_key(page_key, &faces_key, height, &bytes));
         if cache.is_some() {
             printpdf_parts.push(bytes.clone());
         }
-        jobs.push((
-            page,
-            contents,
-            bytes,
-            0usize,
-            false,
-            page_keys.get(jobs.len()),
-        ));
+        jobs.push((page, contents, bytes, 0usize, false, key));
     }
     let threads = crate::cores().clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
-    let height = content::finite(doc.height);
     let work = move |part: &mut [PageJob<'_>]| {
-        for (page, _, bytes, runs, compressed, page_key) in part.iter_mut() {
-            let make = |mut bytes: Vec<u8>| {
-                let runs = content::text_content(height, page, faces, &mut bytes);
-                match deflate(&bytes) {
-                    Some(z) => PageStream {
-                        bytes: z,
-                        compressed: true,
-                        runs,
-                    },
-                    None => PageStream {
-                        bytes,
-                        compressed: false,
-                        runs,
-                    },
-                }
-            };
-            let made = match (cache, page_key) {
-                (Some(cache), Some(page_key)) => {
-                    let key = stream_key(page_key, &faces_key, height, bytes);
+        for (page, _, bytes, runs, compressed, key) in part.iter_mut() {
+            let made = match (cache, *key) {
+                (Some(cache), Some(key)) => {
                     let made = match cache.pages.get(key) {
                         Some(made) => made,
-                        None => cache.pages.insert(key, make(std::mem::take(bytes))),
+                        None => cache
+                            .pages
+                            .insert(key, page_stream(height, page, faces, std::mem::take(bytes))),
                     };
                     bytes.clone_from(&made.bytes);
                     (made.runs, made.compressed)
                 }
                 _ => {
-                    let made = make(std::mem::take(bytes));
+                    let made = page_stream(height, page, faces, std::mem::take(bytes));
                     *bytes = made.bytes;
                     (made.runs, made.compressed)
                 }
@@ -534,9 +516,9 @@ fn write_text(
     });
     let mut pages = Vec::with_capacity(jobs.len());
     let mut printpdf_parts = printpdf_parts.into_iter();
-    for (_, id, bytes, runs, compressed, page_key) in jobs {
+    for (_, id, bytes, runs, compressed, key) in jobs {
         let part = printpdf_parts.next().unwrap_or_default();
-        let key = page_key.map_or((0, 0), |k| stream_key(k, &faces_key, height, &part));
+        let key = key.unwrap_or_default();
         if let Some(Object::Stream(stream)) = lo.objects.get_mut(&id) {
             if compressed {
                 stream.dict.set("Filter", "FlateDecode");
@@ -551,6 +533,29 @@ fn write_text(
         });
     }
     Ok(pages)
+}
+
+/// A page's finished content stream: printpdf's part (`bytes`, pictures and rules), then
+/// the text, compressed when that saves bytes.
+fn page_stream(
+    height: f32,
+    page: &crate::typeset::document::Page,
+    faces: &Faces,
+    mut bytes: Vec<u8>,
+) -> PageStream {
+    let runs = content::text_content(height, page, faces, &mut bytes);
+    match deflate(&bytes) {
+        Some(z) => PageStream {
+            bytes: z,
+            compressed: true,
+            runs,
+        },
+        None => PageStream {
+            bytes,
+            compressed: false,
+            runs,
+        },
+    }
 }
 
 /// The key of a page's finished content stream: everything it is made from (see

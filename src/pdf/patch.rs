@@ -16,7 +16,7 @@
 //! of its time on, for the same bytes).
 
 use super::save::{indirect_object, write_xref, Entry, Saved};
-use super::{content, deflate, stream_key, Faces, PageStream, PdfCache};
+use super::{content, page_stream, stream_key, Faces, PdfCache};
 use crate::cache::{Key, KeyHasher};
 use crate::error::Error;
 use crate::fonts::FontSet;
@@ -140,23 +140,9 @@ pub(crate) fn patch(
         if key != old.key {
             let made = match cache.pages.get(key) {
                 Some(made) => made,
-                None => {
-                    let mut bytes = old.part.clone();
-                    let runs = content::text_content(height, page, faces, &mut bytes);
-                    let made = match deflate(&bytes) {
-                        Some(z) => PageStream {
-                            bytes: z,
-                            compressed: true,
-                            runs,
-                        },
-                        None => PageStream {
-                            bytes,
-                            compressed: false,
-                            runs,
-                        },
-                    };
-                    cache.pages.insert(key, made)
-                }
+                None => cache
+                    .pages
+                    .insert(key, page_stream(height, page, faces, old.part.clone())),
             };
             if made.runs != old.runs {
                 // The structure tree changes too.
@@ -250,9 +236,7 @@ pub(crate) fn patch(
         .collect();
     let xref_start = bytes.len();
     write_xref(&mut bytes, entries.clone(), &prev.trailer, prev.xref_id);
-    let mut with_placeholder = bytes;
-    super::set_id(&mut with_placeholder)?;
-    let bytes = with_placeholder;
+    super::set_id(&mut bytes)?;
 
     let next = Previous {
         skeleton,
