@@ -3,8 +3,8 @@
 //! DIR is modified (one word in its middle chapter file) and restored at the end.
 //! `QUIRE_REPEAT=N` adds N more one-word rebuilds at the end (for `perf record`).
 
+use quire::build::BuildCache;
 use quire::build::{build_cached, BuildRequest, Formats};
-use quire::cache::BuildCache;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,9 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no word to edit")?
         .to_string();
 
-    let mut cache = BuildCache::new();
+    let cache = BuildCache::new();
     let t = Instant::now();
-    let report = build_cached(&request, &mut cache)?;
+    let report = build_cached(&request, &cache)?;
     let cold = t.elapsed();
     eprintln!(
         "cold build         {:8.1} ms  {:?}",
@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let edited: String = word.chars().rev().collect();
     std::fs::write(&middle, original.replacen(&word, &edited, 1))?;
     let t = Instant::now();
-    let report = build_cached(&request, &mut cache);
+    let report = build_cached(&request, &cache);
     let warm = t.elapsed();
     std::fs::write(&middle, &original)?;
     let report = report?;
@@ -76,9 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // cache (the edit is undone, so this is a rebuild after a one-word edit too).
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
-    let (sources, _) = quire::parse::load_cached(&input, Some(&cache.files))?;
+    let files = quire::files::Files::disk(&input, Some(&cache.files));
+    let (sources, _) = quire::files::load_manuscript(&input, &files)?;
     let loaded = ms(t);
-    let book = quire::parse::parse_cached(&sources, Some(&cache.parses))
+    let book = quire::parse::parse_cached(&sources, &files, Some(&cache.parses))
         .book
         .ok_or("manuscript has errors")?;
     eprintln!("  stages: load+parse {:.1} ms (load {loaded:.1} ms)", ms(t));
@@ -90,8 +91,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     eprintln!("  stages: epub {:.1} ms", ms(t));
     let t = Instant::now();
-    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
-    let (doc, _) = quire::typeset::typeset_cached(&book, &fonts, &mut cache);
+    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &files)?;
+    let (doc, _) = quire::typeset::typeset_cached(&book, &fonts, &cache.typeset);
     eprintln!("  stages: typeset (cached) {:.1} ms", ms(t));
     let t = Instant::now();
     quire::pdf::write_cached(&doc, &fonts, &book.assets, Some(&cache.pdf))?;
@@ -113,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         std::fs::write(&middle, text)?;
         let t = Instant::now();
-        let result = build_cached(&request, &mut cache);
+        let result = build_cached(&request, &cache);
         eprintln!("  repeat {i}: {:.1} ms", ms(t));
         std::fs::write(&middle, &original)?;
         result?;

@@ -21,14 +21,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "manuscript".into());
     let t = Instant::now();
-    let (sources, _) = quire::parse::load(std::path::Path::new(&input))?;
+    let input = std::path::Path::new(&input);
+    let files = quire::files::Files::disk(quire::files::manuscript_root(input), None);
+    let (sources, _) = quire::files::load_manuscript(input, &files)?;
     eprintln!(
         "load      {:8.1} ms {}",
         t.elapsed().as_secs_f64() * 1e3,
         peak()
     );
     let t = Instant::now();
-    let parsed = quire::parse::parse(&sources);
+    let parsed = quire::parse::parse(&sources, &files);
     eprintln!(
         "parse     {:8.1} ms {}",
         t.elapsed().as_secs_f64() * 1e3,
@@ -44,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         peak()
     );
     let t = Instant::now();
-    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
+    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &files)?;
     let (doc, _) = quire::typeset::typeset(&book, &fonts);
     eprintln!(
         "typeset   {:8.1} ms ({} pages) {}",

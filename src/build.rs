@@ -1,9 +1,10 @@
 //! One build: load → parse → backends → atomic writes. Returns what happened; prints
 //! nothing (only `main.rs` prints).
 
-use crate::cache::{BuildCache, BuildCacheStats};
 use crate::diag::{has_errors, Diagnostic, Severity};
 use crate::error::Error;
+use crate::files::{FileStore, Files};
+use crate::memo::CacheStats;
 use crate::model::Book;
 use crate::source::SourceMap;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,9 @@ pub struct BuildReport {
     pub diagnostics: Vec<Diagnostic>,
     /// What was written; empty when the manuscript has errors.
     pub outputs: Vec<Output>,
+    /// Every file the build read or looked for (found or not), relative to the manuscript
+    /// folder when inside it: what `quire watch` watches.
+    pub inputs: Vec<PathBuf>,
     /// Hits and misses of the caches kept between builds (all zero with a fresh cache's
     /// hits).
     pub cache: BuildCacheStats,
@@ -86,23 +90,94 @@ impl BuildReport {
     }
 }
 
-/// Reads and parses a manuscript, reporting every problem; `strict` turns warnings into
-/// errors.
-pub fn check(
-    input: &Path,
-    strict: bool,
-) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
-    check_cached(input, strict, None)
+/// Everything kept between builds of one manuscript (one per `quire watch` session): it
+/// only composes the stages' own caches, each keyed by content (see `memo.rs`).
+#[derive(Default)]
+pub struct BuildCache {
+    /// The files as read (see [`FileStore`]).
+    pub files: FileStore,
+    /// Each chapter file's parse.
+    pub parses: crate::parse::ParseCache,
+    /// Broken paragraphs and shaped words.
+    pub typeset: crate::typeset::TypesetCache,
+    /// The EPUB's compressed zip entries.
+    pub epub: crate::epub::EpubCache,
+    /// The PDF writer's page streams, font subsets, compressed streams and last file.
+    pub pdf: crate::pdf::PdfCache,
 }
 
-/// [`check`], taking the files that did not change since an earlier build from `cache`.
-fn check_cached(
+/// What the caches did in one build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuildCacheStats {
+    /// Files not read again (hits) or read (misses).
+    pub files: CacheStats,
+    /// Chapter files' parses.
+    pub parses: CacheStats,
+    /// Broken paragraphs.
+    pub paragraphs: CacheStats,
+    /// Shaped words.
+    pub words: CacheStats,
+    /// Compressed EPUB entries.
+    pub epub: CacheStats,
+    /// The PDF writer's caches.
+    pub pdf: crate::pdf::PdfCacheStats,
+}
+
+impl BuildCache {
+    /// A fresh, empty cache.
+    pub fn new() -> BuildCache {
+        BuildCache::default()
+    }
+
+    /// Ends a build: each stage drops what it did not use; returns the hit counts.
+    pub fn finish(&self) -> BuildCacheStats {
+        let typeset = self.typeset.finish();
+        BuildCacheStats {
+            files: self.files.finish(),
+            parses: self.parses.finish(),
+            paragraphs: typeset.paragraphs,
+            words: typeset.words,
+            epub: self.epub.finish(),
+            pdf: self.pdf.finish(),
+        }
+    }
+}
+
+/// The result of [`check`].
+#[derive(Debug)]
+pub struct Checked {
+    /// The manuscript's text files (for rendering diagnostics).
+    pub sources: SourceMap,
+    /// The book, when the manuscript has no errors.
+    pub book: Option<Book>,
+    /// Every problem found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read or looked for (see [`BuildReport::inputs`]).
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Reads and parses a manuscript, reporting every problem; `strict` turns warnings into
+/// errors.
+pub fn check(input: &Path, strict: bool) -> Result<Checked, Error> {
+    let files = Files::disk(crate::files::manuscript_root(input), None);
+    let (sources, book, diagnostics) = check_with(input, strict, &files, None)?;
+    Ok(Checked {
+        sources,
+        book,
+        diagnostics,
+        inputs: files.inputs(),
+    })
+}
+
+/// [`check`] through `files`, taking the files parsed in an earlier build from `parses`.
+fn check_with(
     input: &Path,
     strict: bool,
-    cache: Option<&BuildCache>,
+    files: &Files<'_>,
+    parses: Option<&crate::parse::ParseCache>,
 ) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
-    let (sources, mut diagnostics) = crate::parse::load_cached(input, cache.map(|c| &c.files))?;
-    let parsed = crate::parse::parse_cached(&sources, cache.map(|c| &c.parses));
+    let (sources, mut diagnostics) = crate::files::load_manuscript(input, files)?;
+    let parsed = crate::parse::parse_cached(&sources, files, parses);
     diagnostics.extend(parsed.diagnostics);
     if strict {
         for d in &mut diagnostics {
@@ -132,21 +207,29 @@ pub fn build(request: &BuildRequest) -> Result<BuildReport, Error> {
 /// session): broken paragraphs and compressed PDF streams, keyed by content, so the
 /// outputs are byte-identical to a clean build's. After a failed build the cache is kept
 /// as it was.
-pub fn build_cached(request: &BuildRequest, cache: &mut BuildCache) -> Result<BuildReport, Error> {
+pub fn build_cached(request: &BuildRequest, cache: &BuildCache) -> Result<BuildReport, Error> {
     build_with(request, Some(cache))
 }
 
-fn build_with(
-    request: &BuildRequest,
-    mut cache: Option<&mut BuildCache>,
-) -> Result<BuildReport, Error> {
-    let (sources, book, mut diagnostics) =
-        check_cached(&request.input, request.strict, cache.as_deref())?;
+fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<BuildReport, Error> {
+    let files = Files::disk(
+        crate::files::manuscript_root(&request.input),
+        cache.map(|c| &c.files),
+    );
+    let (sources, book, mut diagnostics) = check_with(
+        &request.input,
+        request.strict,
+        &files,
+        cache.map(|c| &c.parses),
+    )?;
     let Some(book) = book else {
         return Ok(BuildReport {
             sources,
             diagnostics,
             outputs: Vec::new(),
+            inputs: files.inputs(),
+            // Not finished: a failed build keeps every cache as it was (what it did not
+            // use stays for the build that fixes the error).
             cache: BuildCacheStats::default(),
         });
     };
@@ -161,10 +244,9 @@ fn build_with(
     // The EPUB thread starts once the book is typeset: the typesetter already keeps two
     // cores busy (a long book is laid out on two threads), while the PDF writer has long
     // single-threaded stretches (subsetting, printpdf's conversion, saving) that leave a
-    // core idle for the EPUB. The EPUB's cache goes to its thread; the rest stays with
-    // the PDF's.
-    let epub_cache = cache.as_deref_mut().map(|c| std::mem::take(&mut c.epub));
-    let epub_cache_ref = epub_cache.as_ref();
+    // core idle for the EPUB. Each stage's cache is shared (`&self`), so both threads
+    // take theirs from the build's.
+    let epub_cache = cache.map(|c| &c.epub);
     //
     // When both are built, the EPUB starts at once instead, on a thread of the lowest
     // scheduling priority: it then runs in the gaps the PDF leaves on the second core (one
@@ -177,7 +259,7 @@ fn build_with(
                 if background_epub {
                     lower_this_threads_priority();
                 }
-                write_epub(request, &book, &stem, epub_cache_ref)
+                write_epub(request, &book, &stem, epub_cache)
             })
         };
         let mut epub = (request.formats.epub && background_epub).then(spawn_epub);
@@ -187,14 +269,7 @@ fn build_with(
                     epub = Some(spawn_epub());
                 }
             };
-            write_pdf(
-                request,
-                &book,
-                &sources,
-                &stem,
-                cache.as_deref_mut(),
-                typeset,
-            )
+            write_pdf(request, &book, &files, &stem, cache, typeset)
         });
         // The PDF failed before it was typeset, or was not asked for.
         if request.formats.epub && epub.is_none() {
@@ -202,9 +277,6 @@ fn build_with(
         }
         (epub.map(join), pdf)
     });
-    if let (Some(cache), Some(epub_cache)) = (cache.as_deref_mut(), epub_cache) {
-        cache.epub = epub_cache;
-    }
     crate::drop_in_background(book);
     let mut outputs = Vec::new();
     if let Some(epub) = epub {
@@ -219,7 +291,8 @@ fn build_with(
         sources,
         diagnostics,
         outputs,
-        cache: cache.map_or_else(BuildCacheStats::default, |c| c.finish()),
+        inputs: files.inputs(),
+        cache: cache.map_or_else(BuildCacheStats::default, BuildCache::finish),
     })
 }
 
@@ -257,16 +330,16 @@ fn write_epub(
 fn write_pdf(
     request: &BuildRequest,
     book: &Book,
-    sources: &SourceMap,
+    files: &Files<'_>,
     stem: &str,
-    cache: Option<&mut BuildCache>,
+    cache: Option<&BuildCache>,
     typeset: impl FnOnce(),
 ) -> Result<(Output, Vec<Diagnostic>), Error> {
     let start = Instant::now();
-    let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root)?;
+    let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
     let (document, warnings, pdf_cache) = match cache {
         Some(cache) => {
-            let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, cache);
+            let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, &cache.typeset);
             (document, warnings, Some(&cache.pdf))
         }
         None => {

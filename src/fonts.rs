@@ -5,9 +5,9 @@
 //! same PDF on every machine.
 
 use crate::error::Error;
+use crate::files::Files;
+use crate::memo::{Key, KeyHasher};
 use crate::model::FontFiles;
-use crate::typeset::document::FaceId;
-use std::path::Path;
 use std::sync::Arc;
 
 /// Gentium Book Plus 6.101, SIL Open Font License 1.1 (fonts/OFL.txt).
@@ -52,6 +52,34 @@ impl std::ops::Deref for FontBytes {
     }
 }
 
+/// Which of the book's four faces a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaceId {
+    /// Upright.
+    Regular,
+    /// Italic.
+    Italic,
+    /// Bold.
+    Bold,
+    /// Bold italic.
+    BoldItalic,
+}
+
+impl FaceId {
+    /// All faces, in a fixed order.
+    pub const ALL: [FaceId; 4] = [
+        FaceId::Regular,
+        FaceId::Italic,
+        FaceId::Bold,
+        FaceId::BoldItalic,
+    ];
+
+    /// Position in [`FaceId::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// One font file.
 #[derive(Clone, Debug)]
 pub struct FontData {
@@ -61,6 +89,8 @@ pub struct FontData {
     pub bytes: FontBytes,
     /// Index of the face in a collection (0 for a plain .ttf/.otf).
     pub index: u32,
+    /// The content key of the face: what every cached result made with it hashes.
+    key: Key,
     /// The face as the shaper reads it, parsed on first use and shared by every thread
     /// that shapes with it (harfrust keeps its layout tables' lookup caches there).
     shaping: ShapingFont,
@@ -68,12 +98,27 @@ pub struct FontData {
 
 impl FontData {
     fn new(name: String, bytes: FontBytes, index: u32) -> FontData {
+        // The binary's own faces by name (hashing their 3.4 MB was a twentieth of a cold
+        // build of the sample; the name changes with the file, see `EMBEDDED`), a font
+        // file from the manuscript by its bytes; and the face's index in its file.
+        let mut h = KeyHasher::default();
+        match &bytes {
+            FontBytes::Embedded(_) => h.add(&("embedded", name.as_str())),
+            FontBytes::Loaded(bytes) => h.bytes(bytes),
+        }
+        h.add(&index);
         FontData {
             name,
             bytes,
             index,
+            key: h.key(),
             shaping: ShapingFont::default(),
         }
+    }
+
+    /// The face's content key (its program and index).
+    pub fn key(&self) -> Key {
+        self.key
     }
 
     /// The face for shaping, or `None` when it does not parse.
@@ -120,20 +165,20 @@ impl FontSet {
         }
     }
 
-    /// The faces named in the metadata (paths relative to `root`), the embedded family
-    /// filling any face not named.
-    pub fn load(files: &FontFiles, root: &Path) -> Result<FontSet, Error> {
+    /// The faces named in the metadata (paths relative to the manuscript folder), read
+    /// through the file layer, the embedded family filling any face not named.
+    pub fn load(named: &FontFiles, files: &Files<'_>) -> Result<FontSet, Error> {
         let mut set = FontSet::embedded();
         let named = [
-            &files.regular,
-            &files.italic,
-            &files.bold,
-            &files.bold_italic,
+            &named.regular,
+            &named.italic,
+            &named.bold,
+            &named.bold_italic,
         ];
         for (slot, path) in set.faces.iter_mut().zip(named) {
             let Some(path) = path else { continue };
-            let full = root.join(path);
-            let bytes = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
+            let full = files.root().join(path);
+            let bytes = files.read(&full).map_err(|e| Error::io(&full, e))?;
             if ttf_parser::Face::parse(&bytes, 0).is_err() {
                 return Err(Error::Font {
                     name: full.display().to_string(),
@@ -143,7 +188,7 @@ impl FontSet {
             let name = full
                 .file_stem()
                 .map_or_else(|| "Font".to_string(), |s| s.to_string_lossy().into_owned());
-            *slot = FontData::new(name, FontBytes::Loaded(Arc::from(bytes)), 0);
+            *slot = FontData::new(name, FontBytes::Loaded(bytes), 0);
         }
         Ok(set)
     }
@@ -151,6 +196,15 @@ impl FontSet {
     /// The face for `id`.
     pub fn face(&self, id: FaceId) -> &FontData {
         &self.faces[id.index()]
+    }
+
+    /// The key of the four faces together.
+    pub fn key(&self) -> Key {
+        let mut h = KeyHasher::default();
+        for face in &self.faces {
+            h.add(&face.key);
+        }
+        h.key()
     }
 }
 

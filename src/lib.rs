@@ -15,13 +15,14 @@
 //! `main.rs` prints them.
 
 pub mod build;
-pub mod cache;
 pub mod diag;
 pub mod epub;
 pub mod error;
+pub mod files;
 pub mod fonts;
 pub mod image;
 pub mod import;
+pub mod memo;
 pub mod model;
 pub mod output;
 pub mod parse;

@@ -86,9 +86,9 @@ fn main() -> ExitCode {
         }
         Command::Watch(args) => watch(&build_request(args)),
         Command::Check { input, strict } => match quire::build::check(&input, strict) {
-            Ok((sources, book, diagnostics)) => {
-                print_diagnostics(&sources, &diagnostics);
-                if book.is_some() {
+            Ok(checked) => {
+                print_diagnostics(&checked.sources, &checked.diagnostics);
+                if checked.book.is_some() {
                     eprintln!("{}: no errors", input.display());
                     ExitCode::SUCCESS
                 } else {
@@ -115,7 +115,8 @@ fn main() -> ExitCode {
 /// `quire import`: every guess is a warning for the user to check; nothing is written
 /// when the file cannot be read as text.
 fn import(file: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
-    let (sources, load_diags) = match quire::parse::load(file) {
+    let files = quire::files::Files::disk(quire::files::manuscript_root(file), None);
+    let (sources, load_diags) = match quire::files::load_manuscript(file, &files) {
         Ok(loaded) => loaded,
         Err(error) => return fail(&error),
     };

@@ -69,7 +69,7 @@ pub enum Identifier {
 }
 
 /// One hyphenation exception.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HyphenationException {
     /// The word in lowercase, without hyphens.
     pub word: String,
@@ -103,6 +103,27 @@ pub struct PdfSettings {
     pub fonts: FontFiles,
 }
 
+/// Hashed field by field, floats by their bits, for the typesetter's cache keys. The
+/// destructuring makes a new field a compile error here until it is hashed too.
+impl std::hash::Hash for PdfSettings {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let PdfSettings {
+            paper,
+            margins,
+            font_size,
+            chapter_break,
+            fonts,
+        } = self;
+        paper
+            .map(|p| (p.width.to_bits(), p.height.to_bits()))
+            .hash(state);
+        margins.map(|m| m.map(f32::to_bits)).hash(state);
+        font_size.map(f32::to_bits).hash(state);
+        chapter_break.hash(state);
+        fonts.hash(state);
+    }
+}
+
 /// A page size in points.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Length2 {
@@ -113,7 +134,7 @@ pub struct Length2 {
 }
 
 /// Whether chapters start new pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChapterBreak {
     /// Sections run on (a handout).
     RunOn,
@@ -122,7 +143,7 @@ pub enum ChapterBreak {
 }
 
 /// Font files chosen by the author (each optional; the embedded face fills the gaps).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Hash)]
 pub struct FontFiles {
     /// Upright.
     pub regular: Option<PathBuf>,

@@ -5,15 +5,18 @@
 //! burst is over and a whole burst gives one rebuild: over when a file was closed after
 //! writing or renamed into place and nothing follows within [`SETTLE`], otherwise after
 //! [`DEBOUNCE`] of quiet. Only files the build reads
-//! count: the chapter files, `book.yaml`, and images and fonts; the output folder is never
-//! looked at, so our own writes never trigger a rebuild. A rebuild is a
+//! count: exactly the files the last build read or looked for (the file layer records
+//! them: chapters, `book.yaml`, images whatever their names, fonts), and new chapter files
+//! in the folder; the output folder is never looked at, so our own writes never trigger
+//! a rebuild. A rebuild is a
 //! [`build::build_cached`](crate::build::build_cached) with the session's cache (same
-//! bytes as a clean build, see `cache.rs`): nothing is written when the manuscript has
+//! bytes as a clean build, see `memo.rs`): nothing is written when the manuscript has
 //! errors and every write is atomic, so the last good outputs stay in place until the next
 //! good save. Each rebuild is reported as plain data; only `main.rs` prints.
 
 use crate::build::{BuildReport, BuildRequest};
 use crate::error::Error;
+use crate::files::{is_chapter_file, METADATA_FILES};
 use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 use std::collections::BTreeSet;
@@ -39,15 +42,6 @@ const SETTLE: Duration = Duration::from_millis(3);
 
 /// How often the loop looks at the stop flag while no events arrive.
 const POLL: Duration = Duration::from_millis(50);
-
-/// Extensions of files a book may use besides its text: the images the parser accepts
-/// (PNG, JPEG, GIF, SVG, WebP) and font files named in `pdf.fonts`.
-const ASSET_EXTENSIONS: [&str; 9] = [
-    "png", "jpg", "jpeg", "gif", "svg", "webp", "ttf", "otf", "ttc",
-];
-
-/// Names tried for the metadata file of a manuscript folder (as `parse::load` does).
-const METADATA_FILES: [&str; 2] = ["book.yaml", "book.yml"];
 
 /// The manuscript files that changed since the last build, relative to the watched folder,
 /// each list sorted.
@@ -108,6 +102,9 @@ struct Scope {
     single: Option<std::ffi::OsString>,
     /// The output folder, canonical: ignored even when it is inside `root`.
     out_dir: PathBuf,
+    /// The files the last build read or looked for, relative to `root` (see
+    /// [`crate::build::BuildReport::inputs`]).
+    inputs: BTreeSet<PathBuf>,
 }
 
 impl Scope {
@@ -123,6 +120,7 @@ impl Scope {
                 root: input,
                 single: None,
                 out_dir,
+                inputs: BTreeSet::new(),
             })
         } else {
             let root = input.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -130,22 +128,34 @@ impl Scope {
                 root,
                 single: input.file_name().map(ToOwned::to_owned),
                 out_dir,
+                inputs: BTreeSet::new(),
             })
         }
     }
 
-    /// A manuscript folder is watched with its subfolders (images live in `img/`); a single
-    /// file's folder is not, since it may be any folder (a home directory).
-    fn recursive_mode(&self) -> RecursiveMode {
-        if self.single.is_some() {
-            RecursiveMode::NonRecursive
-        } else {
-            RecursiveMode::Recursive
+    /// The folders to watch: the manuscript folder, and each folder below it that holds
+    /// a file the build reads (images in `img/`). Not recursive: a single file's folder may
+    /// be any folder (a home directory), and a book's other folders hold nothing it reads.
+    fn folders(&self) -> BTreeSet<PathBuf> {
+        let mut folders = BTreeSet::from([self.root.clone()]);
+        for input in &self.inputs {
+            let mut folder = input.parent();
+            while let Some(f) = folder.filter(|f| !f.as_os_str().is_empty()) {
+                if f.components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    break;
+                }
+                folders.insert(self.root.join(f));
+                folder = f.parent();
+            }
         }
+        folders
     }
 
     /// Whether a change at `path` can change the outputs, judged by its name and place
-    /// alone (it may no longer exist).
+    /// alone (it may no longer exist): a file the last build read or looked for, or a new
+    /// chapter or metadata file at the top of the folder.
     fn is_relevant(&self, path: &Path) -> bool {
         if path.starts_with(&self.out_dir) {
             return false;
@@ -153,57 +163,40 @@ impl Scope {
         let Ok(relative) = path.strip_prefix(&self.root) else {
             return false;
         };
-        let components: Vec<&std::ffi::OsStr> = relative.iter().collect();
-        let Some((name, folders)) = components.split_last() else {
+        let Some(name) = relative.file_name() else {
             return false;
         };
-        // Hidden folders (.git, editor state) hold nothing the build reads.
-        if folders.iter().any(|f| f.to_string_lossy().starts_with('.')) {
+        if is_editor_temporary(&name.to_string_lossy()) {
             return false;
         }
-        if self.single.is_some() && !folders.is_empty() {
-            return false;
+        if self.inputs.contains(relative) {
+            return true;
         }
-        let name = name.to_string_lossy();
-        if is_editor_temporary(&name) {
-            return false;
-        }
-        let extension = Path::new(name.as_ref())
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        let top_level = folders.is_empty();
+        let top_level = relative.parent().is_some_and(|p| p.as_os_str().is_empty());
         match &self.single {
-            Some(file) => {
-                relative.as_os_str() == file.as_os_str()
-                    || ASSET_EXTENSIONS.contains(&extension.as_str())
-            }
+            Some(file) => relative.as_os_str() == file.as_os_str(),
             None => {
-                (top_level && (extension == "md" || METADATA_FILES.contains(&name.as_ref())))
-                    || ASSET_EXTENSIONS.contains(&extension.as_str())
+                top_level
+                    && (is_chapter_file(relative)
+                        || METADATA_FILES
+                            .iter()
+                            .any(|m| name == std::ffi::OsStr::new(m)))
             }
         }
     }
 
     /// Every relevant file that exists now.
     fn scan(&self) -> BTreeSet<PathBuf> {
-        let mut found = BTreeSet::new();
-        let mut folders = vec![self.root.clone()];
-        while let Some(folder) = folders.pop() {
-            let Ok(entries) = std::fs::read_dir(&folder) else {
-                continue;
-            };
+        let mut found: BTreeSet<PathBuf> = self
+            .inputs
+            .iter()
+            .map(|p| self.root.join(p))
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(&self.root) {
             for entry in entries.flatten() {
                 let path = entry.path();
-                let Ok(meta) = std::fs::metadata(&path) else {
-                    continue;
-                };
-                if meta.is_dir() {
-                    let hidden = entry.file_name().to_string_lossy().starts_with('.');
-                    if self.single.is_none() && !hidden && !path.starts_with(&self.out_dir) {
-                        folders.push(path);
-                    }
-                } else if meta.is_file() && self.is_relevant(&path) {
+                if self.is_relevant(&path) && std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                     found.insert(path);
                 }
             }
@@ -213,6 +206,14 @@ impl Scope {
 
     fn relative(&self, path: &Path) -> PathBuf {
         path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
+    }
+
+    /// Takes the files a build read as the new set to watch (a build that failed before
+    /// reading leaves the set as it was).
+    fn update(&mut self, rebuild: &Rebuild) {
+        if let Ok(report) = &rebuild.result {
+            self.inputs = report.inputs.iter().cloned().collect();
+        }
     }
 }
 
@@ -279,20 +280,24 @@ pub fn watch(
     stop: &AtomicBool,
     mut report: impl FnMut(WatchEvent),
 ) -> Result<(), Error> {
-    let scope = Scope::new(request)?;
+    let mut scope = Scope::new(request)?;
     let watch_error =
         |e: notify::Error| Error::io(&request.input, std::io::Error::other(e.to_string()));
     let (sender, events) = mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(sender).map_err(watch_error)?;
     // Watch before the first build, so a save made while it runs is not missed.
     watcher
-        .watch(&scope.root, scope.recursive_mode())
+        .watch(&scope.root, RecursiveMode::NonRecursive)
         .map_err(watch_error)?;
-    let mut known = scope.scan();
+    let mut watched = BTreeSet::from([scope.root.clone()]);
     // One cache for the session: a rebuild redoes only what the edit changed. A failed
     // build leaves it as it was.
-    let mut cache = crate::cache::BuildCache::new();
-    report(WatchEvent::Rebuilt(rebuild(request, None, &mut cache)));
+    let cache = crate::build::BuildCache::new();
+    let first = rebuild(request, None, &cache);
+    scope.update(&first);
+    watch_folders(&mut watcher, &scope, &mut watched, &mut report);
+    let mut known = scope.scan();
+    report(WatchEvent::Rebuilt(first));
 
     while !stop.load(Ordering::SeqCst) {
         let first = match events.recv_timeout(POLL) {
@@ -338,11 +343,20 @@ pub fn watch(
         if changes.is_empty() && !rescan {
             continue;
         }
-        report(WatchEvent::Rebuilt(rebuild(
-            request,
-            Some(changes),
-            &mut cache,
-        )));
+        // Whatever the file system says of them, the files an event named are read again.
+        cache.files.forget(
+            changes
+                .added
+                .iter()
+                .chain(&changes.modified)
+                .chain(&changes.removed)
+                .map(PathBuf::as_path),
+        );
+        let done = rebuild(request, Some(changes), &cache);
+        scope.update(&done);
+        watch_folders(&mut watcher, &scope, &mut watched, &mut report);
+        known = scope.scan();
+        report(WatchEvent::Rebuilt(done));
     }
     drop(watcher);
     Ok(())
@@ -401,10 +415,35 @@ impl Burst {
     }
 }
 
+/// Adds a watch on each folder [`Scope::folders`] names that is not watched yet.
+fn watch_folders(
+    watcher: &mut impl Watcher,
+    scope: &Scope,
+    watched: &mut BTreeSet<PathBuf>,
+    report: &mut impl FnMut(WatchEvent),
+) {
+    for folder in scope.folders() {
+        if watched.contains(&folder) || folder.starts_with(&scope.out_dir) {
+            continue;
+        }
+        // A folder that does not exist yet (an image path with a typo) cannot be watched;
+        // the manuscript folder's watch still sees the chapter that fixes it.
+        if !folder.is_dir() {
+            continue;
+        }
+        match watcher.watch(&folder, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                watched.insert(folder);
+            }
+            Err(e) => report(WatchEvent::WatchError(e.to_string())),
+        }
+    }
+}
+
 fn rebuild(
     request: &BuildRequest,
     changes: Option<Changes>,
-    cache: &mut crate::cache::BuildCache,
+    cache: &crate::build::BuildCache,
 ) -> Rebuild {
     let start = Instant::now();
     let result = crate::build::build_cached(request, cache);
@@ -425,25 +464,40 @@ mod tests {
             root: root.to_path_buf(),
             single: None,
             out_dir: root.join("out"),
+            inputs: BTreeSet::new(),
         }
     }
 
     #[test]
     fn only_files_the_build_reads_are_relevant() {
         let root = Path::new("/book");
-        let scope = folder_scope(root);
-        for yes in [
+        let mut scope = folder_scope(root);
+        // What the file layer recorded: images whatever their names, a font, and a
+        // missing image (creating it changes the book).
+        let read = [
             "01-a.md",
             "book.yaml",
-            "img/map.png",
+            "img/map.jpe",
+            "img/plate",
             "fonts/x.otf",
             "cover.JPG",
-        ] {
+            "img/missing.png",
+        ];
+        scope.inputs = read.iter().map(PathBuf::from).collect();
+        for yes in read.iter().chain(&["02-new-chapter.md", "book.yml"]) {
             assert!(scope.is_relevant(&root.join(yes)), "{yes}");
         }
+        assert_eq!(
+            scope.folders(),
+            ["/book", "/book/fonts", "/book/img"]
+                .iter()
+                .map(PathBuf::from)
+                .collect()
+        );
         for no in [
             "out/book.epub",
             "out/cover.png",
+            "img/other.png",
             "notes/draft.md",
             ".git/x.png",
             ".01-a.md.swp",
@@ -465,11 +519,16 @@ mod tests {
             root: PathBuf::from("/home/me"),
             single: Some("essay.md".into()),
             out_dir: PathBuf::from("/home/me/out"),
+            inputs: ["essay.md", "img/figure.png"]
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
         };
         assert!(scope.is_relevant(Path::new("/home/me/essay.md")));
-        assert!(scope.is_relevant(Path::new("/home/me/figure.png")));
+        assert!(scope.is_relevant(Path::new("/home/me/img/figure.png")));
+        assert!(!scope.is_relevant(Path::new("/home/me/figure.png")));
         assert!(!scope.is_relevant(Path::new("/home/me/other.md")));
-        assert!(!scope.is_relevant(Path::new("/home/me/img/figure.png")));
+        assert!(!scope.is_relevant(Path::new("/home/me/book.yaml")));
     }
 
     #[test]

@@ -312,14 +312,14 @@ fn fuzz_crashes_stay_fixed() {
             Some(split) => {
                 let yaml = data[..split].to_vec();
                 let rest = data[split + 2..].to_vec();
-                quire::parse::add_bytes(&mut map, Path::new("book.yaml"), yaml, &mut diags);
-                quire::parse::add_bytes(&mut map, Path::new("01-text.md"), rest, &mut diags);
+                quire::files::add_bytes(&mut map, Path::new("book.yaml"), yaml, &mut diags);
+                quire::files::add_bytes(&mut map, Path::new("01-text.md"), rest, &mut diags);
             }
             None => {
-                quire::parse::add_bytes(&mut map, Path::new("book.md"), data, &mut diags);
+                quire::files::add_bytes(&mut map, Path::new("book.md"), data, &mut diags);
             }
         }
-        let parsed = quire::parse::parse(&map);
+        let parsed = quire::parse::parse(&map, &quire::files::Files::none(&map.root));
         diags.extend(parsed.diagnostics);
         count += 1;
         let Some(book) = parsed.book else { continue };

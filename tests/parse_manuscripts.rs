@@ -5,9 +5,20 @@
 
 use quire::diag::{render, Severity};
 use quire::model::{Block, Identifier, Inline, LinkTarget, NoteNumbering};
-use quire::parse::{load, parse, Parsed};
+use quire::parse::Parsed;
 use quire::source::SourceMap;
 use std::path::{Path, PathBuf};
+
+/// Reads a manuscript from disk through the file layer.
+fn load(input: &Path) -> Result<(SourceMap, Vec<quire::diag::Diagnostic>), quire::Error> {
+    let files = quire::files::Files::disk(quire::files::manuscript_root(input), None);
+    quire::files::load_manuscript(input, &files)
+}
+
+/// Parses, reading images from the manuscript's folder on disk.
+fn parse(map: &SourceMap) -> Parsed {
+    quire::parse::parse(map, &quire::files::Files::disk(&map.root, None))
+}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -62,10 +62,11 @@ const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="192" height
 
 /// Builds a manuscript placing each image in its own paragraph; returns the PDF.
 fn build(dir: &std::path::Path) -> Vec<u8> {
-    let (sources, _) = quire::parse::load(dir).unwrap();
-    let parsed = quire::parse::parse(&sources);
+    let files = quire::files::Files::disk(dir, None);
+    let (sources, _) = quire::files::load_manuscript(dir, &files).unwrap();
+    let parsed = quire::parse::parse(&sources, &files);
     let book = parsed.book.unwrap();
-    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &sources.root).unwrap();
+    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &files).unwrap();
     let (doc, _) = quire::typeset::typeset(&book, &fonts);
     quire::pdf::write(&doc, &fonts, &book.assets).unwrap()
 }
@@ -183,8 +184,7 @@ fn a_broken_image_is_an_error_naming_the_file() {
     // A GIF signature and nothing else.
     std::fs::write(d.join("cut.gif"), b"GIF89a\x10\x00").unwrap();
     std::fs::write(d.join("01.md"), "# One\n\n![Cut](cut.gif)\n").unwrap();
-    let (sources, _) = quire::parse::load(d).unwrap();
-    let book = quire::parse::parse(&sources).book.unwrap();
+    let book = quire::build::check(d, false).unwrap().book.unwrap();
     let fonts = quire::fonts::FontSet::embedded();
     let (doc, _) = quire::typeset::typeset(&book, &fonts);
     let err = quire::pdf::write(&doc, &fonts, &book.assets).unwrap_err();

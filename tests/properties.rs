@@ -93,7 +93,7 @@ fn manuscript() -> impl Strategy<Value = String> {
 fn parse(text: &str) -> (Option<Book>, bool) {
     let mut map = SourceMap::new("/nonexistent-quire-proptest");
     map.add(SourceFile::new("book.md", text));
-    let parsed = quire::parse::parse(&map);
+    let parsed = quire::parse::parse(&map, &quire::files::Files::none(&map.root));
     let errors = quire::diag::has_errors(&parsed.diagnostics);
     (parsed.book, errors)
 }

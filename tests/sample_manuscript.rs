@@ -83,12 +83,9 @@ fn the_manuscript_holds_every_word_of_the_seed() {
         eprintln!("skipped: {SEED} is not here (the seed lives beside the repository)");
         return;
     }
-    let (sources, load_diags) =
-        quire::parse::load(Path::new("manuscript")).expect("manuscript loads");
-    assert!(load_diags.is_empty(), "{load_diags:?}");
-    let parsed = quire::parse::parse(&sources);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    let book = parsed.book.expect("the sample parses");
+    let checked = quire::build::check(Path::new("manuscript"), false).expect("manuscript loads");
+    assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+    let book = checked.book.expect("the sample parses");
 
     // The manuscript in the seed's order: title, the essay (chapters 0..=5), the notes as
     // the web copy lists them ("1. …"), then the author's bio and the comments.
@@ -127,8 +124,8 @@ fn the_manuscript_holds_every_word_of_the_seed() {
 
 #[test]
 fn the_sample_has_eight_notes_at_the_glued_digits() {
-    let (sources, _) = quire::parse::load(Path::new("manuscript")).expect("manuscript loads");
-    let book = quire::parse::parse(&sources)
+    let book = quire::build::check(Path::new("manuscript"), false)
+        .expect("manuscript loads")
         .book
         .expect("the sample parses");
     assert_eq!(book.notes.len(), 8);

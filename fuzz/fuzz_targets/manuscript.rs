@@ -3,7 +3,7 @@
 //!
 //! The bytes are one Markdown file, `book.md`; when they hold `\0\0`, what comes before
 //! is `book.yaml` and what comes after is `01-text.md` (a manuscript folder). Invalid
-//! UTF-8 goes through `parse::add_bytes`, exactly as `parse::load` reads a file. The
+//! UTF-8 goes through `files::add_bytes`, exactly as `files::load_manuscript` reads a file. The
 //! manuscript root is a folder that does not exist, so every image is missing.
 //!
 //! Oracles: no panic, no hang (libFuzzer `-timeout`), no runaway memory
@@ -25,14 +25,14 @@ fuzz_target!(|data: &[u8]| {
     match data.windows(2).position(|w| w == b"\0\0") {
         Some(split) => {
             let (yaml, rest) = (&data[..split], &data[split + 2..]);
-            quire::parse::add_bytes(&mut map, Path::new("book.yaml"), yaml.to_vec(), &mut diags);
-            quire::parse::add_bytes(&mut map, Path::new("01-text.md"), rest.to_vec(), &mut diags);
+            quire::files::add_bytes(&mut map, Path::new("book.yaml"), yaml.to_vec(), &mut diags);
+            quire::files::add_bytes(&mut map, Path::new("01-text.md"), rest.to_vec(), &mut diags);
         }
         None => {
-            quire::parse::add_bytes(&mut map, Path::new("book.md"), data.to_vec(), &mut diags);
+            quire::files::add_bytes(&mut map, Path::new("book.md"), data.to_vec(), &mut diags);
         }
     }
-    let parsed = quire::parse::parse(&map);
+    let parsed = quire::parse::parse(&map, &quire::files::Files::none(&map.root));
     diags.extend(parsed.diagnostics);
     let Some(book) = parsed.book else { return };
     if has_errors(&diags) {

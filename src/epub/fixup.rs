@@ -19,7 +19,7 @@ const DROPPED: &[&str] = &["META-INF/com.apple.ibooks.display-options.xml"];
 /// Zip entries compressed in earlier builds: each a whole one-entry archive (the zip
 /// crate copies an entry with its compressed data only from an archive, with
 /// `raw_copy_file`), keyed by the entry's name, time and bytes.
-pub type EntryCache = crate::cache::ContentCache<Vec<u8>>;
+pub type EntryCache = crate::memo::ContentCache<Vec<u8>>;
 
 /// Rewrites `input`, the zip epub-builder wrote: the order is mimetype, container.xml,
 /// the OPF (`opf`), then epub-builder's own entries that quire does not write (the
@@ -112,8 +112,8 @@ fn deflated_entry(name: &str, time: DateTime, data: &[u8]) -> Result<Vec<u8>, Er
 }
 
 /// The cache key of one entry: everything [`deflated_entry`] is made from.
-fn entry_key(name: &str, time: DateTime, data: &[u8]) -> crate::cache::Key {
-    let mut h = crate::cache::KeyHasher::default();
+fn entry_key(name: &str, time: DateTime, data: &[u8]) -> crate::memo::Key {
+    let mut h = crate::memo::KeyHasher::default();
     h.add(name);
     h.add(&(
         time.year(),

@@ -1,9 +1,10 @@
-//! Images and the cover: read from the manuscript folder, never from outside it, with the
-//! media type taken from the bytes (file extensions lie; EPUB 3.3 §3.2 requires the
+//! Images and the cover: read through the file layer from the manuscript folder, never
+//! from outside it, with the media type taken from the bytes (file extensions lie; EPUB 3.3 §3.2 requires the
 //! manifest's media type to match the content).
 
+use crate::files::{Files, ReadProblem};
 use crate::model::Asset;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 /// Why an image could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,63 +81,24 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
-/// Reads the image `src` (as written in the manuscript) relative to `root`.
-pub(crate) fn read(root: &Path, src: &str) -> Result<Asset, AssetProblem> {
-    if super::html::url_scheme(src).is_some_and(|s| s.len() > 1) {
+/// Reads the image `src` (as written in the manuscript) from the manuscript folder through
+/// the file layer, which refuses paths that leave it.
+pub(crate) fn read(files: &Files<'_>, src: &str) -> Result<Asset, AssetProblem> {
+    if super::urls::url_scheme(src).is_some_and(|s| s.len() > 1) {
         return Err(AssetProblem::Remote);
     }
     let src = percent_decode(src.split(['#', '?']).next().unwrap_or(src));
-    let rel = Path::new(&src);
-    if rel
-        .components()
-        .any(|c| matches!(c, Component::RootDir | Component::Prefix(_)))
-    {
-        return Err(AssetProblem::OutsideRoot);
-    }
-    let root = root.canonicalize().map_err(|_| AssetProblem::Missing)?;
-    let path = root.join(rel);
-    let real = match path.canonicalize() {
-        Ok(p) => p,
-        // A path with `..` that leaves the root is refused even when it does not exist.
-        Err(_) if escapes(rel) => return Err(AssetProblem::OutsideRoot),
-        Err(_) => return Err(AssetProblem::Missing),
-    };
-    // Symlinks are resolved by canonicalize, so this catches links that lead out.
-    let Ok(inside) = real.strip_prefix(&root) else {
-        return Err(AssetProblem::OutsideRoot);
-    };
-    if !real.is_file() {
-        return Err(AssetProblem::Missing);
-    }
-    let data = std::fs::read(&real).map_err(|_| AssetProblem::Missing)?;
-    let media_type = media_type(&data).ok_or(AssetProblem::UnknownType)?;
-    let href = inside
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
+    let file = files.read_in_root(Path::new(&src)).map_err(|p| match p {
+        ReadProblem::Missing => AssetProblem::Missing,
+        ReadProblem::OutsideRoot => AssetProblem::OutsideRoot,
+    })?;
+    let media_type = media_type(&file.bytes).ok_or(AssetProblem::UnknownType)?;
     Ok(Asset {
-        path: PathBuf::from(&real),
-        href,
+        path: file.path,
+        href: file.href,
         media_type: media_type.to_string(),
-        data,
+        data: file.bytes.to_vec(),
     })
-}
-
-/// Whether a relative path climbs above its start with `..`.
-fn escapes(rel: &Path) -> bool {
-    let mut depth: i32 = 0;
-    for c in rel.components() {
-        match c {
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            _ => {}
-        }
-        if depth < 0 {
-            return true;
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -158,43 +120,32 @@ mod tests {
     }
 
     #[test]
-    fn refuses_paths_outside_the_root() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("book");
-        std::fs::create_dir_all(root.join("img")).unwrap();
-        std::fs::write(dir.path().join("secret.png"), b"\x89PNG\r\n\x1a\nxx").unwrap();
-        std::fs::write(root.join("img/a b.png"), b"\x89PNG\r\n\x1a\nxx").unwrap();
-        let ok = read(&root, "img/a%20b.png").unwrap();
+    fn images_are_read_through_the_file_layer_and_sniffed() {
+        let files = Files::in_memory(
+            "/book",
+            [
+                (
+                    std::path::PathBuf::from("img/a b.png"),
+                    b"\x89PNG\r\n\x1a\nxx".to_vec(),
+                ),
+                (std::path::PathBuf::from("x.png"), b"not an image".to_vec()),
+            ],
+        );
+        let ok = read(&files, "img/a%20b.png").unwrap();
         assert_eq!(
             (ok.href.as_str(), ok.media_type.as_str()),
             ("img/a b.png", "image/png")
         );
-        assert_eq!(read(&root, "../secret.png"), Err(AssetProblem::OutsideRoot));
         assert_eq!(
-            read(&root, "img/../../secret.png"),
+            read(&files, "../secret.png"),
             Err(AssetProblem::OutsideRoot)
         );
+        assert_eq!(read(&files, "/etc/passwd"), Err(AssetProblem::OutsideRoot));
+        assert_eq!(read(&files, "img/none.png"), Err(AssetProblem::Missing));
         assert_eq!(
-            read(&root, "../nothing.png"),
-            Err(AssetProblem::OutsideRoot)
-        );
-        let abs = dir.path().join("secret.png");
-        assert_eq!(
-            read(&root, abs.to_str().unwrap()),
-            Err(AssetProblem::OutsideRoot)
-        );
-        assert_eq!(read(&root, "img/none.png"), Err(AssetProblem::Missing));
-        assert_eq!(
-            read(&root, "https://x.org/a.png"),
+            read(&files, "https://x.org/a.png"),
             Err(AssetProblem::Remote)
         );
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::symlink(dir.path().join("secret.png"), root.join("link.png"))
-                .unwrap();
-            assert_eq!(read(&root, "link.png"), Err(AssetProblem::OutsideRoot));
-        }
-        std::fs::write(root.join("x.png"), b"not an image").unwrap();
-        assert_eq!(read(&root, "x.png"), Err(AssetProblem::UnknownType));
+        assert_eq!(read(&files, "x.png"), Err(AssetProblem::UnknownType));
     }
 }

@@ -89,21 +89,6 @@ pub(crate) fn classify(name: &str) -> Class {
     }
 }
 
-/// The scheme of `url`, lowercase, if it has one. Whitespace and control characters are
-/// ignored first, as browsers do (WHATWG URL §4.4 strips tabs and newlines), so
-/// `java\tscript:` is still `javascript`.
-pub(crate) fn url_scheme(url: &str) -> Option<String> {
-    let compact: String = url
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .collect();
-    let (scheme, _) = compact.split_once(':')?;
-    let mut chars = scheme.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    ok.then(|| scheme.to_ascii_lowercase())
-}
-
 /// Decodes HTML character references (`&amp;`, `&eacute;`, `&#233;`, `&#xE9;`).
 pub fn decode_entities(s: &str) -> String {
     html_escape::decode_html_entities(s).into_owned()
@@ -280,7 +265,7 @@ pub(crate) fn sanitize_attrs(
                 matches!(name, "td" | "th") && value.parse::<u16>().is_ok_and(|n| n > 0)
             }
             "href" if name == "a" => {
-                if url_scheme(&value).is_none() {
+                if super::urls::url_scheme(&value).is_none() {
                     diags.push(Diagnostic::warning(at, format!("relative link `{value}` in raw HTML is removed")).with_hint(
                         "raw HTML links may only go to http, https, mailto, ftp or tel URLs; use a Markdown link for links inside the book",
                     ));
@@ -292,7 +277,7 @@ pub(crate) fn sanitize_attrs(
                         continue;
                     }
                     Err(problem) => {
-                        diags.push(super::markdown::url_warning(
+                        diags.push(super::urls::url_warning(
                             at,
                             &value,
                             &problem,
@@ -904,7 +889,7 @@ mod tests {
         assert!(diags[0].message.contains("`javascript:`"));
         assert!(diags[1].message.contains("relative link `ch.md`"));
         assert_eq!(
-            url_scheme("java\tscript:alert(1)").as_deref(),
+            crate::parse::urls::url_scheme("java\tscript:alert(1)").as_deref(),
             Some("javascript")
         );
     }

@@ -14,7 +14,7 @@
 use super::html::{self, Class, Token};
 use super::ids::{is_valid_id, slug, IdRegistry};
 use super::text::{clean_text, Cleaned};
-use super::urls::{self, UrlProblem};
+use super::urls;
 use crate::diag::Diagnostic;
 use crate::model::{Align, AssetId, Block, Inline, LinkTarget, NoteId};
 use crate::source::{FileId, Span};
@@ -988,14 +988,15 @@ impl Builder<'_> {
                 } else {
                     dest
                 };
-                if html::url_scheme(&dest).is_some() {
+                if urls::url_scheme(&dest).is_some() {
                     match urls::external_url(&clean_text(&dest)) {
                         Ok(url) => Inline::Link {
                             target: LinkTarget::External(url),
                             content,
                         },
                         Err(problem) => {
-                            self.diags.push(url_warning(span, &dest, &problem, ""));
+                            self.diags
+                                .push(urls::url_warning(span, &dest, &problem, ""));
                             self.push_inlines(content);
                             return;
                         }
@@ -1276,23 +1277,6 @@ fn inlines_to_html(inlines: &[Inline]) -> Option<Vec<crate::model::HtmlNode>> {
     Some(out)
 }
 
-/// The warning for a refused external URL; `what` names where it was written (empty for
-/// a Markdown link).
-pub(crate) fn url_warning(span: Span, dest: &str, problem: &UrlProblem, what: &str) -> Diagnostic {
-    match problem {
-        UrlProblem::Scheme(scheme) => Diagnostic::warning(
-            span,
-            format!("link to a `{scheme}:` URL{what} is removed; its text is kept"),
-        )
-        .with_hint("links may go to http, https, mailto, ftp and tel URLs, or inside the book"),
-        UrlProblem::Invalid(why) => Diagnostic::warning(
-            span,
-            format!("link to `{dest}`{what} is not a valid URL ({why}); its text is kept"),
-        )
-        .with_hint("check the address; write spaces as `%20`"),
-    }
-}
-
 /// Whether inlines hold a link (links cannot nest: HTML §4.5.1, `a` content model).
 fn contains_link(inlines: &[Inline]) -> bool {
     let mut stack: Vec<&Inline> = inlines.iter().collect();
@@ -1338,7 +1322,7 @@ mod caption_tests {
     fn blocks(text: &str) -> Vec<Block> {
         let mut map = SourceMap::new("/nonexistent-quire-root");
         map.add(SourceFile::new("book.md", text));
-        let parsed = crate::parse::parse(&map);
+        let parsed = crate::parse::parse(&map, &crate::files::Files::none(&map.root));
         parsed.book.unwrap().chapters.remove(0).blocks
     }
 

@@ -1,25 +1,24 @@
 //! The manuscript → the book model.
 //!
-//! [`load`] reads the files (the only text I/O); [`parse`] turns them into a [`Book`]:
+//! [`parse`] turns the manuscript's files (read by [`crate::files`]) into a [`Book`]:
 //! metadata ([`front_matter`]), each file's Markdown ([`markdown`]), then, once every file
 //! is read, the passes that need the whole book: notes ([`notes`]), internal links, and
-//! images (read from the manuscript folder, the only I/O in `parse`). Every problem is
-//! collected; nothing stops at the first.
+//! images (asked of the file layer: nothing here touches the file system). Every problem
+//! is collected; nothing stops at the first.
 
 mod assets;
 mod front_matter;
 mod html;
 pub mod ids;
-mod load;
 mod markdown;
 mod notes;
 mod text;
 mod urls;
 mod walk;
 
-pub use load::{add_bytes, load, load_cached, FileCache};
-
 use crate::diag::Diagnostic;
+use crate::files::{is_metadata_file, Files};
+use crate::memo::{CacheStats, ContentCache, KeyHasher};
 use crate::model::{Asset, AssetId, Book, Chapter, Inline, LinkTarget};
 use crate::source::{FileId, SourceMap, Span};
 use markdown::{FileContent, NoteDef, Shared, PENDING};
@@ -36,23 +35,17 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Whether a source file is YAML metadata (`book.yaml`) rather than Markdown.
-fn is_yaml(path: &std::path::Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-}
-
 /// Each Markdown file's parse, kept between builds (`quire watch`): a one-word edit
 /// parses one file again, not the whole book. A file's parse depends on its text, its
 /// place (file id) and the shared state before it (the ids taken, the placeholders
 /// handed out), so that is the key; a hit adds to the shared state exactly what parsing
 /// the file added, so the book is the one a clean parse makes.
 #[derive(Default)]
-pub struct ParseCache(crate::cache::ContentCache<ParsedFile>);
+pub struct ParseCache(ContentCache<ParsedFile>);
 
 impl ParseCache {
     /// Ends a build: drops the files it did not use and returns its hit counts.
-    pub fn finish(&self) -> crate::cache::CacheStats {
+    pub fn finish(&self) -> CacheStats {
         self.0.finish()
     }
 }
@@ -65,13 +58,14 @@ pub(crate) struct ParsedFile {
     added: markdown::SharedAdded,
 }
 
-/// Builds the book from the manuscript's files.
-pub fn parse(sources: &SourceMap) -> Parsed {
-    parse_cached(sources, None)
+/// Builds the book from the manuscript's text files; images and the cover are asked of
+/// `files`.
+pub fn parse(sources: &SourceMap, files: &Files<'_>) -> Parsed {
+    parse_cached(sources, files, None)
 }
 
 /// [`parse`], taking the files parsed in an earlier build in the same state from `cache`.
-pub fn parse_cached(sources: &SourceMap, cache: Option<&ParseCache>) -> Parsed {
+pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&ParseCache>) -> Parsed {
     let mut diags = Vec::new();
     let mut meta = front_matter::MetaBuilder::default();
     let mut shared = Shared::default();
@@ -83,14 +77,14 @@ pub fn parse_cached(sources: &SourceMap, cache: Option<&ParseCache>) -> Parsed {
 
     for (id, file) in sources.files() {
         first_file.get_or_insert(id);
-        if is_yaml(&file.path) {
+        if is_metadata_file(&file.path) {
             let loc = move |i: usize| Span::new(id, i, i);
             meta.apply(&file.text, &loc, &mut diags);
             continue;
         }
         let content: FileContent = match cache {
             Some(cache) => {
-                let mut h = crate::cache::KeyHasher::default();
+                let mut h = KeyHasher::default();
                 h.add(&id);
                 h.add(&shared.state_digest());
                 h.add(&file.text.len());
@@ -198,7 +192,7 @@ pub fn parse_cached(sources: &SourceMap, cache: Option<&ParseCache>) -> Parsed {
     // Links and images, in reading order (so assets are numbered by first use).
     let mut assets: Vec<Asset> = Vec::new();
     let mut resolver = Resolver {
-        sources,
+        read: reader,
         shared: &shared,
         files: &files,
         chapters_ids: Vec::new(),
@@ -216,7 +210,7 @@ pub fn parse_cached(sources: &SourceMap, cache: Option<&ParseCache>) -> Parsed {
         rewrite_blocks(&mut note.blocks, &mut |i| resolver.inline(i));
     }
     if let Some((src, span)) = cover {
-        match assets::read(&sources.root, &src) {
+        match assets::read(reader, &src) {
             Ok(asset) => metadata.cover = Some(resolver.add_asset(asset)),
             Err(problem) => diags.push(
                 Diagnostic::warning(
@@ -260,7 +254,7 @@ struct FileInfo {
 
 /// Resolves link and image placeholders.
 struct Resolver<'a> {
-    sources: &'a SourceMap,
+    read: &'a Files<'a>,
     shared: &'a Shared,
     files: &'a [FileInfo],
     chapters_ids: Vec<String>,
@@ -308,7 +302,7 @@ impl Resolver<'_> {
                 let Some(image) = self.shared.images.get(asset.0 as usize) else {
                     return Rewritten::One(Inline::Text(alt));
                 };
-                match assets::read(&self.sources.root, &image.src) {
+                match assets::read(self.read, &image.src) {
                     Ok(a) => vec![Inline::Image {
                         asset: self.add_asset(a),
                         alt,
@@ -391,7 +385,7 @@ mod tests {
     pub(super) fn parse_str(text: &str) -> Parsed {
         let mut map = SourceMap::new("/nonexistent-quire-root");
         map.add(SourceFile::new("book.md", text));
-        parse(&map)
+        parse(&map, &Files::none(&map.root))
     }
 
     /// A book of several files sharing ids, notes, links and a missing image.
@@ -424,9 +418,13 @@ mod tests {
         ];
         for (round, text) in texts.iter().enumerate() {
             let map = files(text);
-            let cached = parse_cached(&map, Some(&cache));
+            let cached = parse_cached(&map, &Files::none(&map.root), Some(&cache));
             let stats = cache.finish();
-            assert_eq!(cached, parse(&map), "round {round}");
+            assert_eq!(
+                cached,
+                parse(&map, &Files::none(&map.root)),
+                "round {round}"
+            );
             assert!(cached.book.is_some());
             match round {
                 0 => assert_eq!(stats.hits, 0),

@@ -9,6 +9,9 @@
 //! literal host (§3.2.2), and (2) parsed with the `url` crate (the WHATWG URL Standard)
 //! to check the scheme and host; a URL that fails is refused and its link dropped.
 
+use crate::diag::Diagnostic;
+use crate::source::Span;
+
 /// The schemes quire links to.
 const SCHEMES: [&str; 5] = ["http", "https", "mailto", "ftp", "tel"];
 
@@ -21,10 +24,42 @@ pub(crate) enum UrlProblem {
     Invalid(String),
 }
 
+/// The scheme of `url`, lowercase, if it has one. Whitespace and control characters are
+/// ignored first, as browsers do (WHATWG URL §4.4 strips tabs and newlines), so
+/// `java\tscript:` is still `javascript`.
+pub(crate) fn url_scheme(url: &str) -> Option<String> {
+    let compact: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    let (scheme, _) = compact.split_once(':')?;
+    let mut chars = scheme.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    ok.then(|| scheme.to_ascii_lowercase())
+}
+
+/// The warning for a refused external URL; `what` names where it was written (empty for
+/// a Markdown link).
+pub(crate) fn url_warning(span: Span, dest: &str, problem: &UrlProblem, what: &str) -> Diagnostic {
+    match problem {
+        UrlProblem::Scheme(scheme) => Diagnostic::warning(
+            span,
+            format!("link to a `{scheme}:` URL{what} is removed; its text is kept"),
+        )
+        .with_hint("links may go to http, https, mailto, ftp and tel URLs, or inside the book"),
+        UrlProblem::Invalid(why) => Diagnostic::warning(
+            span,
+            format!("link to `{dest}`{what} is not a valid URL ({why}); its text is kept"),
+        )
+        .with_hint("check the address; write spaces as `%20`"),
+    }
+}
+
 /// The URL as a valid RFC 3986 URI with a WHATWG-valid host, or why it is refused.
 pub(crate) fn external_url(raw: &str) -> Result<String, UrlProblem> {
     let raw = raw.trim();
-    let Some(scheme) = super::html::url_scheme(raw) else {
+    let Some(scheme) = url_scheme(raw) else {
         return Err(UrlProblem::Invalid("it has no scheme".into()));
     };
     if !SCHEMES.contains(&scheme.as_str()) {

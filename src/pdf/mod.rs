@@ -20,9 +20,9 @@ mod save;
 mod structure;
 mod subset;
 
-use crate::cache::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::error::Error;
 use crate::fonts::FontSet;
+use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::model::Asset;
 use crate::typeset::document::Document;
 use lopdf::{Dictionary, Object, StringFormat};
@@ -63,7 +63,7 @@ pub struct PdfCache {
     /// The last file written, to patch (see `patch`).
     previous: std::sync::Mutex<Option<Arc<patch::Previous>>>,
     /// Builds that patched the previous file (hits) or wrote it whole (misses).
-    patches: crate::cache::Counter,
+    patches: crate::memo::Counter,
 }
 
 impl PdfCache {
@@ -246,7 +246,7 @@ fn scan_pages(doc: &Document, cache: Option<&PdfCache>) -> PageScan {
                     for page in pages {
                         bytes.clear();
                         content::page_key_bytes(page, &mut bytes);
-                        let key = crate::cache::key_of_bytes(&bytes);
+                        let key = crate::memo::key_of_bytes(&bytes);
                         keys.push(key);
                         lists.push(
                             cache
@@ -297,7 +297,7 @@ fn embed_faces(
     let mut h = KeyHasher::default();
     for (face, glyphs) in &used {
         h.add(&face.index());
-        h.font(fonts.face(*face));
+        h.add(&fonts.face(*face).key());
         for (gid, text) in glyphs {
             h.add(gid);
             h.add(text);
@@ -711,7 +711,7 @@ fn compress_streams(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) {
 fn deflate_cached(bytes: &[u8], cache: Option<&DeflateCache>) -> Option<Vec<u8>> {
     match cache {
         Some(cache) => {
-            (*cache.get_or_make(crate::cache::key_of_bytes(bytes), || deflate(bytes))).clone()
+            (*cache.get_or_make(crate::memo::key_of_bytes(bytes), || deflate(bytes))).clone()
         }
         None => deflate(bytes),
     }

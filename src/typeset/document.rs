@@ -4,33 +4,7 @@
 //! breaking). Lengths are in PostScript points; coordinates are measured from the
 //! **top-left** corner of the page, y growing downwards (the writer flips them).
 
-/// Which of the book's four faces a run uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FaceId {
-    /// Upright.
-    Regular,
-    /// Italic.
-    Italic,
-    /// Bold.
-    Bold,
-    /// Bold italic.
-    BoldItalic,
-}
-
-impl FaceId {
-    /// All faces, in a fixed order.
-    pub const ALL: [FaceId; 4] = [
-        FaceId::Regular,
-        FaceId::Italic,
-        FaceId::Bold,
-        FaceId::BoldItalic,
-    ];
-
-    /// Position in [`FaceId::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+pub use crate::fonts::FaceId;
 
 /// A typeset document.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -107,7 +81,7 @@ pub struct Glyphs(std::sync::Arc<GlyphsInner>);
 #[derive(Clone, Debug, Default)]
 struct GlyphsInner {
     glyphs: Vec<Glyph>,
-    digest: std::sync::OnceLock<crate::cache::Key>,
+    digest: std::sync::OnceLock<crate::memo::Key>,
 }
 
 impl PartialEq for Glyphs {
@@ -127,7 +101,7 @@ impl Glyphs {
 
     /// A hash of every glyph's id, advance and text (all the PDF writer reads of them),
     /// computed on first use and kept.
-    pub fn digest(&self) -> crate::cache::Key {
+    pub fn digest(&self) -> crate::memo::Key {
         *self.0.digest.get_or_init(|| {
             let mut bytes = Vec::with_capacity(self.0.glyphs.len() * 8);
             for g in &self.0.glyphs {
@@ -138,7 +112,7 @@ impl Glyphs {
                 bytes.push(text.len().min(255) as u8);
                 bytes.extend_from_slice(text.as_bytes());
             }
-            crate::cache::key_of_bytes(&bytes)
+            crate::memo::key_of_bytes(&bytes)
         })
     }
 }

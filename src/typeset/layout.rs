@@ -2,8 +2,8 @@
 //! Knuth–Plass), quotes, lists, code, rules, tables, images and the Notes section.
 //! Everything vertical is decided here except page breaks (paginate.rs).
 
-use crate::cache::{BrokenParagraph, ContentCache, KeyHasher};
 use crate::diag::Diagnostic;
+use crate::memo::{ContentCache, Key, KeyHasher};
 use crate::model::{Block, Book, ChapterBreak, Inline, NoteNumbering};
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
@@ -14,6 +14,17 @@ use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::Style;
+
+/// The outcome of laying out one paragraph: its strips before the layout's pending space
+/// is applied, and whether the breaker had to use its last pass (the warning is issued
+/// with the paragraph's current span, which is not part of the key).
+#[derive(Debug)]
+pub struct BrokenParagraph {
+    /// Line strips, positioned in the frame.
+    pub strips: Vec<Strip>,
+    /// Whether a line could not be set within the measure.
+    pub overfull: bool,
+}
 
 /// Where blocks go: the column's left edge and width, the type size and leading.
 #[derive(Clone, Copy, Debug)]
@@ -41,8 +52,9 @@ pub struct Layout<'b, 'f> {
     pending_space: f32,
     /// Whether the next paragraph gets a first-line indent.
     indent_next: bool,
-    /// Broken paragraphs kept between builds (`quire watch`), if any.
-    paragraphs: Option<&'b ContentCache<BrokenParagraph>>,
+    /// Broken paragraphs kept between builds (`quire watch`), if any, and the key of
+    /// the context they are made in (fonts, style, hyphenation), part of every key.
+    paragraphs: Option<(&'b ContentCache<BrokenParagraph>, Key)>,
     /// A part of the book laid out on another thread ([`Layout::book`]): the space owed
     /// by the part before it is not known yet. While `open_carry` holds, the space owed is
     /// `max(that, pending_space)`; the first strip pushed then takes it, and is recorded in
@@ -130,10 +142,15 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
     }
 
-    /// Takes broken paragraphs from `cache` and stores new ones there. The cache must be
-    /// made for this book's fonts, style and hyphenation (see `typeset::typeset_cached`).
-    pub fn with_paragraph_cache(mut self, cache: &'b ContentCache<BrokenParagraph>) -> Self {
-        self.paragraphs = Some(cache);
+    /// Takes broken paragraphs from `cache` and stores new ones there; `context` is the
+    /// key of this book's fonts, style and hyphenation (see `typeset::context_key`), which
+    /// every paragraph's key includes.
+    pub fn with_paragraph_cache(
+        mut self,
+        cache: &'b ContentCache<BrokenParagraph>,
+        context: Key,
+    ) -> Self {
+        self.paragraphs = Some((cache, context));
         self
     }
 
@@ -583,8 +600,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         span: Option<Span>,
     ) {
         let broken = match self.paragraphs {
-            Some(cache) => {
+            Some((cache, context)) => {
                 let mut h = KeyHasher::default();
+                h.add(&context);
                 // Hashed field by field (a `Debug` form escapes the text char by char
                 // and formats every style: most of a cached paragraph's cost). Lengths
                 // are in the derived `Hash` of the vectors, so fields cannot run into

@@ -18,6 +18,7 @@ pub mod style;
 
 use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
+use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::model::Book;
 use document::{
     Destination, Document, DocumentInfo, FaceId, GlyphRun, Link, LinkTarget, OutlineItem,
@@ -33,38 +34,89 @@ pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
     typeset_with(book, fonts, None, None)
 }
 
-/// [`typeset`], reusing the paragraphs `cache` holds from earlier builds and storing the
-/// new ones: the same document, byte for byte, as a clean [`typeset`].
+/// What the typesetter keeps between builds (`quire watch`): broken paragraphs and
+/// shaped words, each keyed by its content and the context it was made in (see
+/// [`context_key`] and `shape::Shaper::shape`), so a cached result is what a clean build
+/// makes. Results of another context are never found; they are dropped when the context
+/// changes only to free their memory.
+#[derive(Default)]
+pub struct TypesetCache {
+    paragraphs: ContentCache<layout::BrokenParagraph>,
+    words: shape::SharedWords,
+    context: std::sync::Mutex<Option<Key>>,
+}
+
+/// What the typesetter's caches did in one build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TypesetCacheStats {
+    /// Broken paragraphs.
+    pub paragraphs: CacheStats,
+    /// Shaped words.
+    pub words: CacheStats,
+}
+
+impl TypesetCache {
+    /// Starts a build in `context`: what was made in another one can never be found again,
+    /// so it is freed.
+    fn enter(&self, context: Key) {
+        let Ok(mut current) = self.context.lock() else {
+            return;
+        };
+        if *current != Some(context) {
+            self.paragraphs.clear();
+            self.words.clear();
+            *current = Some(context);
+        }
+    }
+
+    /// Ends a build: drops what it did not use and returns its counts.
+    pub fn finish(&self) -> TypesetCacheStats {
+        TypesetCacheStats {
+            paragraphs: self.paragraphs.finish(),
+            words: self.words.finish(),
+        }
+    }
+}
+
+/// [`typeset`], reusing the paragraphs and words `cache` holds from earlier builds and
+/// storing the new ones: the same document, byte for byte, as a clean [`typeset`].
 pub fn typeset_cached(
     book: &Book,
     fonts: &FontSet,
-    cache: &mut crate::cache::BuildCache,
+    cache: &TypesetCache,
 ) -> (Document, Vec<Diagnostic>) {
-    cache.begin(context_key(book, fonts));
-    typeset_with(book, fonts, Some(&cache.paragraphs), Some(&cache.words))
+    let context = context_key(book, fonts);
+    cache.enter(context);
+    typeset_with(
+        book,
+        fonts,
+        Some((&cache.paragraphs, context)),
+        Some(&cache.words),
+    )
 }
 
-/// The key of everything a broken paragraph depends on besides its own text and frame:
-/// the font programs, and the metadata the style and the hyphenator are made from.
-fn context_key(book: &Book, fonts: &FontSet) -> crate::cache::Key {
-    let mut h = crate::cache::KeyHasher::default();
-    for face in FaceId::ALL {
-        h.font(fonts.face(face));
-    }
-    h.debug(&book.meta);
+/// The key of everything a broken paragraph depends on besides its own content and
+/// frame: the font programs, the page style's inputs (the `pdf:` settings and the
+/// language) and the hyphenator's (the language and the book's exceptions).
+fn context_key(book: &Book, fonts: &FontSet) -> Key {
+    let mut h = KeyHasher::default();
+    h.add(&fonts.key());
+    h.add(&book.meta.pdf);
+    h.add(&book.meta.lang);
+    h.add(&book.meta.hyphenation);
     h.key()
 }
 
 fn typeset_with(
     book: &Book,
     fonts: &FontSet,
-    paragraphs: Option<&crate::cache::ContentCache<crate::cache::BrokenParagraph>>,
+    paragraphs: Option<(&ContentCache<layout::BrokenParagraph>, Key)>,
     words: Option<&shape::SharedWords>,
 ) -> (Document, Vec<Diagnostic>) {
     let style = style::Style::from_meta(&book.meta);
     let mut layout = Layout::new(book, &style, Shaper::with_shared(fonts, words));
-    if let Some(cache) = paragraphs {
-        layout = layout.with_paragraph_cache(cache);
+    if let Some((cache, context)) = paragraphs {
+        layout = layout.with_paragraph_cache(cache, context);
     }
     layout.book();
     paginate::resolve_needs(&mut layout.strips);

@@ -74,11 +74,10 @@ struct FaceData<'f> {
 /// never reaches the output.
 type WordCache = HashMap<String, Rc<ShapedWord>, rustc_hash::FxBuildHasher>;
 
-/// Shaped words kept between builds (`quire watch`), by face, size and text: a rebuild
-/// shapes only words it has not seen (the folios of 1,500 pages were 1,500 calls to the
-/// shaper on every rebuild of a long book). Only valid with the same fonts: the build
-/// cache clears it when they change.
-pub type SharedWords = crate::cache::ContentCache<ShapedWord>;
+/// Shaped words kept between builds (`quire watch`), by font program, size and text: a
+/// rebuild shapes only words it has not seen (the folios of 1,500 pages were 1,500 calls
+/// to the shaper on every rebuild of a long book).
+pub type SharedWords = crate::memo::ContentCache<ShapedWord>;
 
 /// The shaper for a book's four faces, with its cache.
 ///
@@ -237,8 +236,10 @@ impl<'f> Shaper<'f> {
         }
         let shaped = match self.shared {
             Some(shared) => {
-                let mut h = crate::cache::KeyHasher::default();
-                h.add(&(face.index(), size));
+                let mut h = crate::memo::KeyHasher::default();
+                // The face's program, not its slot: a font file changed between builds
+                // gives other keys.
+                h.add(&(self.fonts.face(face).key(), size));
                 h.add(text);
                 let key = h.key();
                 let word = shared.get_or_make(key, || self.shape_uncached(text, face, size));

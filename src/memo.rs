@@ -1,10 +1,17 @@
-//! Results kept between builds (`quire watch`), keyed by CONTENT, never by position: a
-//! key is a 128-bit hash of every input that determines the result, so a cached result
-//! is exactly what a clean build computes, and an incremental build's outputs are
-//! byte-identical to a clean build's (tested in `tests/incremental.rs`).
+//! The memo layer: content keys and the caches keyed by them, at the bottom of the crate
+//! (it imports nothing from it). Each stage owns its caches next to its code
+//! (`parse::ParseCache`, `typeset::TypesetCache`, `epub::EpubCache`, `pdf::PdfCache`) and
+//! `build::BuildCache` only composes them.
+//!
+//! The promise a stage makes with a [`ContentCache`]: a key is a 128-bit hash of EVERY
+//! input that determines the value (its own content and the context it was made in:
+//! fonts, style, language, hyphenation), never of a position, so a cached value is exactly
+//! what a clean build computes and an incremental build's outputs are byte-identical to a
+//! clean build's (tested in `tests/incremental.rs`). Keys hash values through `Hash`
+//! (floats by their bits), never through their `Debug` form.
 //!
 //! Each cache keeps two generations: entries used (or made) by the current build, and
-//! those of the previous build. [`BuildCache::finish`] drops the entries the last build
+//! those of the previous build. [`ContentCache::finish`] drops the entries the last build
 //! did not use, so memory stays bounded by about one build's results across edits.
 
 use std::collections::HashMap;
@@ -41,24 +48,6 @@ impl KeyHasher {
     /// Adds any hashable value.
     pub fn add<T: Hash + ?Sized>(&mut self, value: &T) {
         value.hash(&mut self.state);
-    }
-
-    /// Adds a font program: the binary's own faces by name (hashing their 3.4 MB was a
-    /// twentieth of a cold build of the sample), a font file from the manuscript by its
-    /// bytes; and the face's index in its file.
-    pub fn font(&mut self, data: &crate::fonts::FontData) {
-        match &data.bytes {
-            crate::fonts::FontBytes::Embedded(_) => self.add(&("embedded", data.name.as_str())),
-            crate::fonts::FontBytes::Loaded(bytes) => self.bytes(bytes),
-        }
-        self.add(&data.index);
-    }
-
-    /// Adds the `Debug` form of a value (for model types that do not derive `Hash`; the
-    /// derived `Debug` shows every field, and floats in a form that round-trips).
-    pub fn debug<T: std::fmt::Debug + ?Sized>(&mut self, value: &T) {
-        use std::fmt::Write as _;
-        let _ = write!(self, "{value:?}");
     }
 
     /// The key.
@@ -190,17 +179,6 @@ impl<V> ContentCache<V> {
     }
 }
 
-/// The outcome of laying out one paragraph: its strips before the layout's pending space
-/// is applied, and whether the breaker had to use its last pass (the warning is issued
-/// with the paragraph's current span, which is not part of the key).
-#[derive(Debug)]
-pub struct BrokenParagraph {
-    /// Line strips, positioned in the frame.
-    pub strips: Vec<crate::typeset::paginate::Strip>,
-    /// Whether a line could not be set within the measure.
-    pub overfull: bool,
-}
-
 /// Counts of something that either happened (a hit) or did not (a miss) in one build.
 #[derive(Default)]
 pub struct Counter(Mutex<CacheStats>);
@@ -226,73 +204,6 @@ impl Counter {
             .lock()
             .map(|mut s| std::mem::take(&mut *s))
             .unwrap_or_default()
-    }
-}
-
-/// Everything kept between builds of one manuscript (one per `quire watch` session).
-#[derive(Default)]
-pub struct BuildCache {
-    /// Broken paragraphs, keyed by their flat text and styles, frame, alignment, indent
-    /// and the build-wide context (fonts, language, hyphenation).
-    pub paragraphs: ContentCache<BrokenParagraph>,
-    /// The PDF writer's page streams, font subsets and compressed streams.
-    pub pdf: crate::pdf::PdfCache,
-    /// The EPUB's compressed zip entries.
-    pub epub: crate::epub::EpubCache,
-    /// The chapter files as read.
-    pub files: crate::parse::FileCache,
-    /// Each chapter file's parse.
-    pub parses: crate::parse::ParseCache,
-    /// Shaped words (same context as the paragraphs).
-    pub words: crate::typeset::shape::SharedWords,
-    /// The context key the paragraphs were made in: fonts and book metadata. When it
-    /// changes, the paragraph cache is cleared.
-    context: Option<Key>,
-}
-
-/// What the caches did in one build.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BuildCacheStats {
-    /// Paragraphs.
-    pub paragraphs: CacheStats,
-    /// The PDF writer's caches.
-    pub pdf: crate::pdf::PdfCacheStats,
-    /// Compressed EPUB entries.
-    pub epub: CacheStats,
-    /// Chapter files.
-    pub files: CacheStats,
-    /// Chapter files' parses.
-    pub parses: CacheStats,
-    /// Shaped words.
-    pub words: CacheStats,
-}
-
-impl BuildCache {
-    /// A fresh, empty cache.
-    pub fn new() -> BuildCache {
-        BuildCache::default()
-    }
-
-    /// Starts a build in `context` (a key of the inputs every cached paragraph depends
-    /// on): paragraphs made in another context are dropped.
-    pub fn begin(&mut self, context: Key) {
-        if self.context != Some(context) {
-            self.paragraphs.clear();
-            self.words.clear();
-            self.context = Some(context);
-        }
-    }
-
-    /// Ends a build: drops what it did not use and returns its hit counts.
-    pub fn finish(&self) -> BuildCacheStats {
-        BuildCacheStats {
-            paragraphs: self.paragraphs.finish(),
-            pdf: self.pdf.finish(),
-            epub: self.epub.finish(),
-            files: self.files.finish(),
-            parses: self.parses.finish(),
-            words: self.words.finish(),
-        }
     }
 }
 
