@@ -53,6 +53,9 @@ pub struct RootFile {
     pub bytes: Arc<[u8]>,
 }
 
+/// A stored file: its description's key (see [`stamp`]) and its bytes.
+type Stored = (Key, Arc<[u8]>);
+
 /// Files read in earlier builds (`quire watch`), by path, with what the file system said
 /// of each (size, modification and change times, inode): a file whose description has
 /// not changed is not read again (opening and reading 800 small chapter files took as
@@ -61,7 +64,7 @@ pub struct RootFile {
 /// [`stamp`]); the watcher also forgets every file an event names ([`FileStore::forget`]).
 #[derive(Default)]
 pub struct FileStore {
-    entries: Mutex<HashMap<PathBuf, (Key, Arc<[u8]>)>>,
+    entries: Mutex<HashMap<PathBuf, Stored>>,
     stats: crate::memo::Counter,
 }
 
