@@ -257,3 +257,86 @@ fn a_failed_build_keeps_the_cache() {
     let report = rebuild_matches_clean(&input, &out, &cache);
     assert_eq!(report.cache.paragraphs.misses, 0, "{:?}", report.cache);
 }
+
+/// A small PNG of `width` × `height` pixels of one colour.
+fn png(width: u32, height: u32, shade: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels = vec![shade; (width * height * 3) as usize];
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// Every input a book's outputs depend on, changed between two cached rebuilds: the
+/// cache must never hand back a result made from the old one (each rebuild equals a clean
+/// build, and differs from the one before, so the change was seen).
+#[test]
+fn a_change_to_any_input_between_cached_rebuilds_gives_a_clean_builds_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("book");
+    std::fs::create_dir_all(input.join("img")).unwrap();
+    std::fs::create_dir_all(input.join("fonts")).unwrap();
+    let fonts = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts");
+    std::fs::copy(
+        fonts.join("GentiumBookPlus-Regular.ttf"),
+        input.join("fonts/body.ttf"),
+    )
+    .unwrap();
+    let yaml = |hyphenation: &str, paper: &str, lang: &str| {
+        format!(
+            "title: Inputs\nlang: {lang}\nhyphenation: [{hyphenation}]\n\
+             pdf:\n  paper: {paper}\n  fonts:\n    regular: fonts/body.ttf\n"
+        )
+    };
+    std::fs::write(input.join("book.yaml"), yaml("ta-ble", "a5", "en")).unwrap();
+    // A paragraph long enough to hyphenate its long words on an A5 measure.
+    let words = "Incomprehensibilities notwithstanding, the characteristically \
+                 uncompromising administrators reconsidered their representations. ";
+    std::fs::write(
+        input.join("01-one.md"),
+        format!(
+            "# One\n\n{}\n\n![A plate](img/plate.jpe)\n\n![A map](img/map)\n",
+            words.repeat(12)
+        ),
+    )
+    .unwrap();
+    std::fs::write(input.join("img/plate.jpe"), png(40, 20, 10)).unwrap();
+    std::fs::write(input.join("img/map"), png(30, 30, 200)).unwrap();
+    let out = dir.path().join("out");
+    let cache = BuildCache::new();
+    let mut last = outputs(&rebuild_matches_clean(&input, &out, &cache));
+    let mut step = |what: &str, change: &dyn Fn()| {
+        change();
+        let now = outputs(&rebuild_matches_clean(&input, &out, &cache));
+        assert_ne!(now, last, "changing {what} changed nothing");
+        last = now;
+    };
+    step("an image named .jpe", &|| {
+        std::fs::write(input.join("img/plate.jpe"), png(80, 20, 10)).unwrap()
+    });
+    step("an image with no extension", &|| {
+        std::fs::write(input.join("img/map"), png(30, 30, 90)).unwrap()
+    });
+    step("the font file", &|| {
+        std::fs::copy(
+            fonts.join("GentiumBookPlus-Italic.ttf"),
+            input.join("fonts/body.ttf"),
+        )
+        .unwrap();
+    });
+    step("the hyphenation list", &|| {
+        let list = "ta-ble, incomprehensibilities, characteristically, \
+                    uncompromising, administrators, representations";
+        std::fs::write(input.join("book.yaml"), yaml(list, "a5", "en")).unwrap()
+    });
+    step("the paper size", &|| {
+        std::fs::write(input.join("book.yaml"), yaml("ta-ble", "a4", "en")).unwrap()
+    });
+    step("the language", &|| {
+        std::fs::write(input.join("book.yaml"), yaml("ta-ble", "a4", "de")).unwrap()
+    });
+}

@@ -60,13 +60,7 @@ fn names(files: &[(String, Vec<u8>)]) -> Vec<&str> {
 /// a fresh folder.
 fn clean_build(root: &Path, book: &Path, step: &str) -> Vec<(String, Vec<u8>)> {
     let copy = root.join(format!("clean-{step}"));
-    fs::create_dir(&copy).unwrap();
-    for entry in fs::read_dir(book).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
-        }
-    }
+    copy_tree(book, &copy);
     let out = root.join(format!("clean-{step}-out"));
     let status = Command::new(env!("CARGO_BIN_EXE_quire"))
         .args(["build", copy.to_str().unwrap(), "-o", out.to_str().unwrap()])
@@ -77,6 +71,21 @@ fn clean_build(root: &Path, book: &Path, step: &str) -> Vec<(String, Vec<u8>)> {
         .unwrap();
     assert!(status.success(), "clean build at step {step} failed");
     files(&out)
+}
+
+/// Copies the manuscript folder's files and subfolders (images, fonts), but not the
+/// output folder.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_file() {
+            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        } else if kind.is_dir() && entry.file_name() != "out" {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    }
 }
 
 /// The watcher's stdout, line by line, with everything seen so far kept for messages.
@@ -232,4 +241,107 @@ fn watch_rebuilds_on_saves_keeps_good_outputs_and_exits_on_sigint() {
         stderr.contains("note `[^missing]` is referenced but never defined"),
         "the broken save's diagnostic was not printed: {stderr}"
     );
+}
+
+/// A small PNG of one colour.
+fn png(width: u32, height: u32, shade: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer
+        .write_image_data(&vec![shade; (width * height * 3) as usize])
+        .unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// The watcher follows exactly the files the build reads, whatever their names: an image
+/// named `.jpe`, an image with no extension (both recognised by their bytes), a font file
+/// in a subfolder, and the hyphenation list in `book.yaml`. Each save rebuilds both
+/// outputs equal to a clean build; a file the build does not read changes nothing.
+#[test]
+fn watch_follows_images_fonts_and_metadata_the_build_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let book = root.join("book");
+    fs::create_dir_all(book.join("img")).unwrap();
+    fs::create_dir_all(book.join("fonts")).unwrap();
+    let fonts = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts");
+    fs::copy(
+        fonts.join("GentiumBookPlus-Regular.ttf"),
+        book.join("fonts/body.ttf"),
+    )
+    .unwrap();
+    let yaml = |list: &str| {
+        format!(
+            "title: Watched Book\nlang: en\nhyphenation: [{list}]\n\
+             pdf:\n  paper: a5\n  fonts:\n    regular: fonts/body.ttf\n"
+        )
+    };
+    fs::write(book.join("book.yaml"), yaml("ta-ble")).unwrap();
+    let words = "Incomprehensibilities notwithstanding, the characteristically \
+                 uncompromising administrators reconsidered their representations. ";
+    fs::write(
+        book.join("01-one.md"),
+        format!(
+            "# One\n\n{}\n\n![A plate](img/plate.jpe)\n\n![A map](img/map)\n",
+            words.repeat(12)
+        ),
+    )
+    .unwrap();
+    fs::write(book.join("img/plate.jpe"), png(40, 20, 10)).unwrap();
+    fs::write(book.join("img/map"), png(30, 30, 200)).unwrap();
+    fs::write(book.join("img/unused.png"), png(10, 10, 0)).unwrap();
+    let out = root.join("out");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["watch", "book", "-o", "out"])
+        .current_dir(root)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Lines::new(child.stdout.take().unwrap());
+    lines.expect("watching book");
+    lines.expect("built: wrote out/watched-book.epub (");
+    let mut last = files(&out);
+    assert_eq!(last, clean_build(root, &book, "first"));
+
+    // Each file is written beside its place and renamed over it, as editors save.
+    let mut replace = |name: &str, bytes: Vec<u8>, step: &str| {
+        let tmp = book.join(format!(".{}.edit", name.replace('/', "_")));
+        fs::write(&tmp, bytes).unwrap();
+        fs::rename(&tmp, book.join(name)).unwrap();
+        lines.expect(&format!("rebuilt after {name} changed: wrote "));
+        let now = files(&out);
+        assert_ne!(now, last, "{step}: the outputs did not change");
+        assert_eq!(now, clean_build(root, &book, step), "{step}");
+        last = now;
+    };
+    replace("img/plate.jpe", png(80, 20, 10), "jpe");
+    replace("img/map", png(30, 30, 90), "no-extension");
+    replace(
+        "fonts/body.ttf",
+        fs::read(fonts.join("GentiumBookPlus-Italic.ttf")).unwrap(),
+        "font",
+    );
+    let list = "ta-ble, incomprehensibilities, characteristically, uncompromising, \
+                administrators, representations";
+    replace("book.yaml", yaml(list).into_bytes(), "hyphenation");
+    // A file the build does not read: no rebuild (the next line is the last one).
+    fs::write(book.join("img/unused.png"), png(12, 12, 0)).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = wait_with_timeout(&mut child, STEP);
+    lines.expect("stopped watching book");
+    assert!(status.success(), "exit status {status:?}");
 }
