@@ -484,7 +484,7 @@ mod tests {
         let blank = decode(&a, &[]).unwrap();
         assert!(blank.data.chunks(4).all(|p| p[3] == 0), "no fonts: no text");
         let fonts = crate::fonts::FontSet::embedded();
-        let face = fonts.face(crate::typeset::document::FaceId::Regular);
+        let face = fonts.face(crate::fonts::FaceId::Regular);
         let inked = decode(&a, &[&face.bytes[..]]).unwrap();
         assert!(inked.data.chunks(4).any(|p| p[3] > 0), "text drawn");
     }

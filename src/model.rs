@@ -420,6 +420,15 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     out
 }
 
+/// [`plain_text`] with runs of white space collapsed to one space and none at either end:
+/// a label (a table of contents entry, an empty-cell test, a link's name).
+pub fn label_text(inlines: &[Inline]) -> String {
+    plain_text(inlines)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn push_plain(out: &mut String, inlines: &[Inline]) {
     for inline in inlines {
         match inline {

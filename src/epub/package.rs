@@ -15,7 +15,8 @@
 use super::plan::{
     Labels, Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, STYLESHEET, TITLE_PAGE_FILE,
 };
-use super::xhtml::{escape_attr, escape_text, plain_text};
+use super::xhtml::{escape_attr, escape_text};
+use crate::model::label_text;
 use crate::model::{Block, Book, HtmlNode, Identifier, Inline};
 use std::fmt::Write as _;
 
@@ -57,7 +58,7 @@ pub(crate) fn toc(plan: &Plan) -> Vec<TocEntry> {
                         ..
                     } => Some(TocEntry {
                         href: format!("{file}#{id}"),
-                        label: non_empty(plain_text(content), id),
+                        label: non_empty(label_text(content), id),
                         children: vec![],
                     }),
                     _ => None,

@@ -2,7 +2,7 @@
 //! each chapter, each heading id, each note reference and each image; and the few
 //! words the backend itself adds (Notes, Contents …) in the book's language.
 
-use super::xhtml::plain_text;
+use crate::model::label_text;
 use crate::model::{AssetId, Block, Book, Inline, Note};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -108,7 +108,7 @@ impl<'a> Plan<'a> {
             .chapters
             .get(i)
             .and_then(|c| c.title.as_deref())
-            .map(plain_text);
+            .map(label_text);
         match title {
             Some(t) if !t.is_empty() => t,
             _ => self.book.meta.title.clone(),

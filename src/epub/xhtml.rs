@@ -7,7 +7,7 @@
 //! rather than written.
 
 use super::plan::Plan;
-use crate::model::{Align, Block, HtmlNode, Inline, LinkTarget, Note, NoteNumbering};
+use crate::model::{label_text, Align, Block, HtmlNode, Inline, LinkTarget, Note, NoteNumbering};
 use std::fmt::Write as _;
 
 /// The namespaces and language every content document's root carries. Ace (axe-core
@@ -81,15 +81,6 @@ pub(crate) fn escape_attr(s: &str) -> String {
         }
     }
     out
-}
-
-/// The plain text of inline content, as used in the TOC, `<title>` and the NCX, with runs
-/// of white space collapsed the way a browser would show them.
-pub(crate) fn plain_text(inlines: &[Inline]) -> String {
-    crate::model::plain_text(inlines)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// HTML void elements (HTML Living Standard §13.1.2): written self-closed.
@@ -257,7 +248,7 @@ impl<'a> Writer<'a> {
             self.out.push_str("<thead>\n<tr>");
             for (i, cell) in head.iter().enumerate() {
                 // An empty <th> is an accessibility error (axe `empty-table-header`).
-                let tag = if plain_text(cell).is_empty() {
+                let tag = if label_text(cell).is_empty() {
                     "td"
                 } else {
                     "th"
@@ -613,7 +604,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_skips_note_refs() {
+    fn label_text_skips_note_refs() {
         let inl = vec![
             Inline::Text("Fish ".into()),
             Inline::Emphasis(vec![Inline::Text("&".into())]),
@@ -624,7 +615,7 @@ mod tests {
                 occurrence: 0,
             },
         ];
-        assert_eq!(plain_text(&inl), "Fish & chips");
+        assert_eq!(label_text(&inl), "Fish & chips");
     }
 
     #[test]

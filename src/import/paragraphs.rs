@@ -6,7 +6,6 @@
 //! how lines end: in wrapped text many lines stop mid-sentence, in unwrapped text almost
 //! none do. [`paragraphs`] then joins lines into paragraphs for the shape found.
 
-use super::structure::looks_like_heading;
 use std::ops::Range;
 
 /// One line of the text.
@@ -187,6 +186,24 @@ pub(crate) fn paragraphs(
         });
     }
     out
+}
+
+/// Whether a line reads as a section heading: short (at most 80 characters and 12
+/// words), starting with a capital or a digit, with letters, and without the
+/// punctuation that ends or continues a sentence.
+pub(crate) fn looks_like_heading(line: &str) -> bool {
+    let chars = line.chars().count();
+    let words = line.split_whitespace().count();
+    let first = line
+        .trim_start_matches(['"', '“', '‘', '\'', '('])
+        .chars()
+        .next();
+    (2..=80).contains(&chars)
+        && words <= 12
+        && first.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        && line.chars().any(char::is_alphabetic)
+        && !ends_sentence(line)
+        && !line.ends_with([',', ';', '-', '—', '–'])
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! body text, the author's bio, or what a web page adds after the article (share
 //! buttons, reader comments). Then the sections the manuscript is cut into.
 
-use super::paragraphs::{ends_sentence, Line, Paragraph};
+use super::paragraphs::{looks_like_heading, Line, Paragraph};
 use super::re;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -66,24 +66,6 @@ static NAME_IN_BIO: LazyLock<Regex> = LazyLock::new(|| {
         r"^((?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]+|\p{Lu}\.|de|van|von|der|da|di|del|la|le|bin|ibn)){1,4})\s+(?:is|was|has|teaches|writes|lives|works|edits|holds)\b",
     )
 });
-
-/// Whether a line reads as a section heading: short (at most 80 characters and 12
-/// words), starting with a capital or a digit, with letters, and without the
-/// punctuation that ends or continues a sentence.
-pub(crate) fn looks_like_heading(line: &str) -> bool {
-    let chars = line.chars().count();
-    let words = line.split_whitespace().count();
-    let first = line
-        .trim_start_matches(['"', '“', '‘', '\'', '('])
-        .chars()
-        .next();
-    (2..=80).contains(&chars)
-        && words <= 12
-        && first.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
-        && line.chars().any(char::is_alphabetic)
-        && !ends_sentence(line)
-        && !line.ends_with([',', ';', '-', '—', '–'])
-}
 
 /// The roles of `paras` (the notes list already taken out). `tail_from` is the byte
 /// offset of the notes list, if any: what follows the article is looked for after it,
