@@ -1,5 +1,6 @@
-//! The sample essay (shared seed), turned into a Book by a throwaway converter (the real
-//! parser is written elsewhere), typeset, and checked against the quality gates.
+//! The sample essay (`tests/fixtures/essay/`, the text `manuscript/` was made from), turned
+//! into a Book by a converter of its own (independent of the parser), typeset, and
+//! checked against the quality gates.
 #![allow(clippy::unwrap_used)]
 
 use quire::fonts::FontSet;
@@ -8,7 +9,11 @@ use quire::source::Span;
 use quire::typeset::document::{Document, LinkTarget};
 use quire::typeset::{dump, typeset};
 
-const SEED: &str = "/work/shared/seeds/000_30d57625ee0d8f29.txt";
+/// The essay as plain text, inside the repository.
+const ESSAY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/essay/stalinism-the-complete-negation-of-socialism.txt"
+);
 const HEADINGS: [&str; 5] = [
     "The Collectivization of Agriculture",
     "Rapid Industrialization",
@@ -47,7 +52,7 @@ fn inlines(text: &str, next: &mut u32, notes: u32) -> Vec<Inline> {
 }
 
 fn essay(lang: &str) -> Book {
-    let text = std::fs::read_to_string(SEED).unwrap();
+    let text = std::fs::read_to_string(ESSAY).unwrap();
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
