@@ -470,10 +470,15 @@ mod tests {
 
     #[test]
     fn an_svg_never_reads_files_it_names() {
-        // An opaque red PNG that exists: were it read, it would cover the whole SVG.
+        // A file that exists and would cover the whole picture if it were read: an SVG
+        // (resvg is built without its raster-images feature: a PNG would draw nothing).
         let dir = tempfile::tempdir().unwrap();
-        let red = dir.path().join("red.png");
-        std::fs::write(&red, png_file(2, 2, &[255, 0, 0].repeat(4), false)).unwrap();
+        let red = dir.path().join("red.svg");
+        std::fs::write(
+            &red,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#,
+        )
+        .unwrap();
         let svg = format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">
             <image width="10" height="10" xlink:href="{}"/></svg>"#,
