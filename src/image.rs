@@ -470,9 +470,22 @@ mod tests {
 
     #[test]
     fn an_svg_never_reads_files_it_names() {
-        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">
-            <image width="10" height="10" xlink:href="/etc/passwd"/></svg>"#;
-        let px = decode(&asset("image/svg+xml", svg.to_vec()), &[]).unwrap();
+        // A file that exists and would cover the whole picture if it were read: an SVG
+        // (resvg is built without its raster-images feature: a PNG would draw nothing).
+        let dir = tempfile::tempdir().unwrap();
+        let red = dir.path().join("red.svg");
+        std::fs::write(
+            &red,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#,
+        )
+        .unwrap();
+        let svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">
+            <image width="10" height="10" xlink:href="{}"/></svg>"#,
+            red.display()
+        );
+        let px = decode(&asset("image/svg+xml", svg.into_bytes()), &[]).unwrap();
+        assert_eq!((px.width, px.height), (32, 32));
         assert!(px.data.chunks(4).all(|p| p[3] == 0), "nothing drawn");
     }
 

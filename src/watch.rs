@@ -516,19 +516,19 @@ mod tests {
     #[test]
     fn a_single_file_scope_ignores_other_markdown() {
         let scope = Scope {
-            root: PathBuf::from("/home/me"),
+            root: PathBuf::from("/essays"),
             single: Some("essay.md".into()),
-            out_dir: PathBuf::from("/home/me/out"),
+            out_dir: PathBuf::from("/essays/out"),
             inputs: ["essay.md", "img/figure.png"]
                 .iter()
                 .map(PathBuf::from)
                 .collect(),
         };
-        assert!(scope.is_relevant(Path::new("/home/me/essay.md")));
-        assert!(scope.is_relevant(Path::new("/home/me/img/figure.png")));
-        assert!(!scope.is_relevant(Path::new("/home/me/figure.png")));
-        assert!(!scope.is_relevant(Path::new("/home/me/other.md")));
-        assert!(!scope.is_relevant(Path::new("/home/me/book.yaml")));
+        assert!(scope.is_relevant(Path::new("/essays/essay.md")));
+        assert!(scope.is_relevant(Path::new("/essays/img/figure.png")));
+        assert!(!scope.is_relevant(Path::new("/essays/figure.png")));
+        assert!(!scope.is_relevant(Path::new("/essays/other.md")));
+        assert!(!scope.is_relevant(Path::new("/essays/book.yaml")));
     }
 
     #[test]

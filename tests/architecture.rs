@@ -149,7 +149,10 @@ fn top_level_modules_form_a_one_way_graph() {
     assert!(graph["parse"].contains("model"), "{graph:#?}");
     assert!(graph["pdf"].contains("typeset"), "{graph:#?}");
     assert!(graph["build"].contains("parse"), "{graph:#?}");
-    assert!(graph["memo"].is_empty(), "memo must import nothing: {graph:#?}");
+    assert!(
+        graph["memo"].is_empty(),
+        "memo must import nothing: {graph:#?}"
+    );
     if let Some(c) = cycle(&graph) {
         panic!("modules in a cycle: {}\n{graph:#?}", c.join(" -> "));
     }
@@ -221,7 +224,13 @@ fn no_file_names_a_path_of_one_machine() {
     assert!(files.len() > 50, "{}", files.len());
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        for machine in ["\"/work/", "\"/home/", "\"/root/", "\"/Users/", "../shared/"] {
+        for machine in [
+            "\"/work/",
+            "\"/home/",
+            "\"/root/",
+            "\"/Users/",
+            "../shared/",
+        ] {
             // This file names them to look for them.
             if file.ends_with("architecture.rs") {
                 continue;
@@ -249,7 +258,11 @@ fn a_cycle_is_found_when_there_is_one() {
     assert_eq!(cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
     let candidates: BTreeSet<String> = ["parse", "pdf"].map(String::from).into();
     assert_eq!(
-        uses("use crate::{parse::x, pdf};\nlet p = crate::parsed;", "crate", &candidates),
+        uses(
+            "use crate::{parse::x, pdf};\nlet p = crate::parsed;",
+            "crate",
+            &candidates
+        ),
         candidates
     );
     assert!(uses("let p = crate::parsed;", "crate", &candidates).is_empty());

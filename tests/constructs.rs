@@ -11,9 +11,8 @@ use std::io::Read as _;
 use std::path::Path;
 use std::process::Command;
 
-/// Builds `tests/fixtures/constructs/<name>.md` and returns the content documents (not
-/// nav, title page or cover), concatenated in manifest-name order, with the summary.
-fn build(name: &str) -> (String, epub_check::Summary) {
+/// Builds `tests/fixtures/constructs/<name>.md` (without a warning) and returns the EPUB.
+fn epub(name: &str) -> Vec<u8> {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/constructs")
         .join(format!("{name}.md"));
@@ -40,7 +39,24 @@ fn build(name: &str) -> (String, epub_check::Summary) {
         .unwrap()
         .unwrap()
         .path();
-    let bytes = std::fs::read(&epub).unwrap();
+    std::fs::read(&epub).unwrap()
+}
+
+/// The file `name` of the EPUB `bytes`.
+fn file(bytes: &[u8], name: &str) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut data = Vec::new();
+    zip.by_name(name)
+        .unwrap_or_else(|_| panic!("{name} is not in the EPUB"))
+        .read_to_end(&mut data)
+        .unwrap();
+    data
+}
+
+/// Builds `tests/fixtures/constructs/<name>.md` and returns the content documents (not
+/// nav, title page or cover), concatenated in manifest-name order, with the summary.
+fn build(name: &str) -> (String, epub_check::Summary) {
+    let bytes = epub(name);
     let summary = epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{name}: {e:#?}"));
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut names: Vec<String> = zip.file_names().map(str::to_string).collect();
@@ -91,8 +107,31 @@ fn notes_link_both_ways_from_headings_and_repeated_references() {
 fn an_image_and_the_cover_are_packaged() {
     let (docs, summary) = build("image");
     assert!(docs.contains("alt=\"A single red pixel\""), "{docs}");
-    // mimetype, container, OPF, NCX, nav, CSS, title page, cover page, chapter, image.
-    assert!(summary.manifest_items >= 7, "{summary:?}");
+    assert!(docs.contains("src=\"images/1-pixel.png\""), "{docs}");
+    // The image is packaged once, byte for byte, and is the cover image too.
+    let bytes = epub("image");
+    let pixel = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/constructs/pixel.png"),
+    )
+    .unwrap();
+    assert_eq!(file(&bytes, "OEBPS/images/1-pixel.png"), pixel);
+    let opf = String::from_utf8(file(&bytes, "OEBPS/content.opf")).unwrap();
+    assert!(
+        opf.contains(
+            "href=\"images/1-pixel.png\" media-type=\"image/png\" properties=\"cover-image\""
+        ),
+        "{opf}"
+    );
+    assert_eq!(opf.matches("images/").count(), 1, "{opf}");
+    // The cover page shows it, first in the spine.
+    let cover = String::from_utf8(file(&bytes, "OEBPS/cover.xhtml")).unwrap();
+    assert!(cover.contains("src=\"images/1-pixel.png\""), "{cover}");
+    assert!(
+        opf.contains("<spine toc=\"ncx\">\n<itemref idref=\"cover\"/>"),
+        "{opf}"
+    );
+    // cover, title page, chapter.
+    assert_eq!(summary.spine_items, 3, "{summary:?}");
     insta::assert_snapshot!("image", docs);
 }
 
@@ -100,5 +139,16 @@ fn an_image_and_the_cover_are_packaged() {
 fn a_manuscript_without_headings_is_one_chapter_with_a_nav_entry() {
     let (docs, summary) = build("no-heading");
     assert_eq!(docs.matches("=== ").count(), 1, "{docs}");
-    assert!(summary.spine_items >= 2);
+    assert!(docs.starts_with("=== OEBPS/opening.xhtml\n"), "{docs}");
+    // title page, chapter.
+    assert_eq!(summary.spine_items, 2, "{summary:?}");
+    // The table of contents has one entry: the chapter, under the book's title.
+    let nav = String::from_utf8(file(&epub("no-heading"), "OEBPS/nav.xhtml")).unwrap();
+    let toc = nav.split("</nav>").next().unwrap();
+    let entries: Vec<&str> = toc.lines().filter(|l| l.starts_with("<li>")).collect();
+    assert_eq!(
+        entries,
+        ["<li><a href=\"opening.xhtml\">No Heading At All</a></li>"],
+        "{nav}"
+    );
 }

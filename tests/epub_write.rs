@@ -25,27 +25,22 @@ fn names(epub: &[u8]) -> Vec<String> {
     zip.file_names().map(String::from).collect()
 }
 
-/// Writes the sample book to `$QUIRE_EPUB_OUT` when set, for
-/// `/work/shared/tools/check-epub --strict`:
-/// `QUIRE_EPUB_OUT=/tmp/sample.epub cargo test --test epub_write write_sample_for_validators`
-#[test]
-fn write_sample_for_validators() {
-    let Some(out) = std::env::var_os("QUIRE_EPUB_OUT") else {
-        return;
-    };
-    let bytes = write(&sample_book(), &EpubOptions::default()).unwrap();
-    std::fs::write(&out, bytes).unwrap();
-    let per_chapter = std::path::PathBuf::from(&out).with_extension("per-chapter.epub");
-    std::fs::write(
-        per_chapter,
-        write(&sample_book_per_chapter_notes(), &EpubOptions::default()).unwrap(),
-    )
-    .unwrap();
+/// With `QUIRE_EPUB_OUT=PATH` set, the tests that check the sample books also write them
+/// out, to run an external validator (EPUBCheck, Ace) on by hand: PATH with its extension
+/// replaced by `extension` (`sample.epub`, `sample.per-chapter.epub`,
+/// `sample.minimal.epub` for `QUIRE_EPUB_OUT=target/sample.epub cargo test --test
+/// epub_write`). Optional: every test asserts on its own without it.
+fn keep_for_validators(bytes: &[u8], extension: &str) {
+    if let Some(out) = std::env::var_os("QUIRE_EPUB_OUT") {
+        let path = std::path::PathBuf::from(out).with_extension(extension);
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
 }
 
 #[test]
 fn sample_book_passes_the_structural_check() {
     let bytes = write(&sample_book(), &EpubOptions::default()).unwrap();
+    keep_for_validators(&bytes, "epub");
     let s = epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
     // 5 references: note 1 twice, notes 2, 3, 4 once each; all 4 notes have backlinks.
     assert_eq!(s.noterefs, 5);
@@ -60,6 +55,7 @@ fn sample_book_passes_the_structural_check() {
 #[test]
 fn per_chapter_notes_are_grouped_under_chapter_titles() {
     let bytes = write(&sample_book_per_chapter_notes(), &EpubOptions::default()).unwrap();
+    keep_for_validators(&bytes, "per-chapter.epub");
     epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
     let notes = file(&bytes, "OEBPS/notes.xhtml");
     let h2: Vec<&str> = notes.lines().filter(|l| l.starts_with("<h2>")).collect();
@@ -323,10 +319,7 @@ fn minimal_book() -> quire::model::Book {
 #[test]
 fn a_book_with_nothing_but_a_title_is_still_valid() {
     let bytes = write(&minimal_book(), &EpubOptions::default()).unwrap();
-    if let Some(out) = std::env::var_os("QUIRE_EPUB_OUT") {
-        let path = std::path::PathBuf::from(out).with_extension("minimal.epub");
-        std::fs::write(path, &bytes).unwrap();
-    }
+    keep_for_validators(&bytes, "minimal.epub");
     let s = epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
     assert_eq!(s.spine_items, 1, "only the title page");
     let opf = file(&bytes, "OEBPS/content.opf");

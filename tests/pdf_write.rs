@@ -599,12 +599,13 @@ fn png_is_placed_at_its_rect() {
     assert!(quire::pdf::write(&doc, &FontSet::embedded(), &[]).is_err());
 }
 
-/// Writes the sample to $QUIRE_PDF_OUT for the external tools (pdffonts, pdftotext,
-/// qpdf, check-pdf): `QUIRE_PDF_OUT=/tmp/s.pdf cargo test --test pdf_write -- --ignored`.
+/// An image among the text of the sample's second page: the page keeps its text and
+/// fonts and draws the image at its rect. With `QUIRE_PDF_OUT=PATH` set, the PDF is also
+/// written to PATH for the external tools (pdffonts, pdftotext, qpdf):
+/// `QUIRE_PDF_OUT=target/sample.pdf cargo test --test pdf_write`. Optional: the test
+/// asserts on its own without it.
 #[test]
-#[ignore]
-fn write_sample_to_env_path() {
-    let path = std::env::var("QUIRE_PDF_OUT").unwrap();
+fn an_image_among_text_is_drawn_at_its_rect() {
     let mut doc = pdf_sample::sample();
     let rect = Rect {
         x: 300.0,
@@ -613,11 +614,42 @@ fn write_sample_to_env_path() {
         height: 45.0,
     };
     doc.pages[1].images.push(PlacedImage { asset: 0, rect });
-    std::fs::write(
-        path,
-        quire::pdf::write(&doc, &FontSet::embedded(), &[tiny_png()]).unwrap(),
-    )
-    .unwrap();
+    let bytes = quire::pdf::write(&doc, &FontSet::embedded(), &[tiny_png()]).unwrap();
+    if let Some(path) = std::env::var_os("QUIRE_PDF_OUT") {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let lo = load(&bytes);
+    assert_eq!(lo.get_pages().len(), doc.pages.len());
+    let page = *lo.get_pages().get(&2).unwrap();
+    let res = dict(
+        &lo,
+        lo.get_dictionary(page).unwrap().get(b"Resources").unwrap(),
+    );
+    assert!(!dict(&lo, res.get(b"Font").unwrap()).is_empty());
+    let xo = dict(&lo, res.get(b"XObject").unwrap());
+    let images: Vec<(&Vec<u8>, i64)> = xo
+        .iter()
+        .map(|(name, o)| {
+            let s = deref(&lo, o).as_stream().unwrap();
+            (name, s.dict.get(b"Width").unwrap().as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert_eq!(images[0].1, 4, "the 4-px PNG");
+    let content = lo.get_and_decode_page_content(page).unwrap();
+    let ops = |op: &'static str| content.operations.iter().filter(move |o| o.operator == op);
+    assert!(ops("TJ").count() > 5, "the page's text is still drawn");
+    let drawn: Vec<&[u8]> = ops("Do")
+        .map(|o| o.operands[0].as_name().unwrap())
+        .collect();
+    assert_eq!(drawn, [images[0].0.as_slice()]);
+    // The unit square scaled to the rect, y flipped: 60 × 45 at (300, H - 40 - 45).
+    let expect = [60.0, 0.0, 0.0, 45.0, 300.0, pdf_sample::HEIGHT - 85.0];
+    let placed = ops("cm").any(|cm| {
+        let m: Vec<f32> = cm.operands.iter().map(|o| o.as_float().unwrap()).collect();
+        m.len() == 6 && m.iter().zip(expect).all(|(a, b)| (a - b).abs() < 0.01)
+    });
+    assert!(placed, "no cm {expect:?} on the page");
 }
 
 /// Glyph codes go in literal strings: codes whose bytes are `(`, `)`, `\`, CR or LF

@@ -580,43 +580,149 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod robustness {
-    use super::tests::parse_str;
+    use super::*;
+    use crate::source::SourceFile;
 
-    /// Malformed input of every kind gives diagnostics, never a panic.
-    #[test]
-    fn malformed_input_never_panics() {
-        for text in [
-            "",
-            "---",
-            "---\n",
-            "---\n---\n",
+    const NO_TITLE: &str = "book.md:1:1: error: the book has no title";
+    const NO_TEXT: &str = "error: the manuscript has no text";
+
+    /// Malformed inputs, each with the diagnostics it gives alone and after a front
+    /// matter block giving the title (`---\ntitle: T\n---\n`, three lines): the first
+    /// line of each as rendered (`file:line:col: severity: message`), in order.
+    #[rustfmt::skip]
+    const CASES: &[(&str, &[&str], &[&str])] = &[
+        ("", &[NO_TITLE, NO_TEXT], &[NO_TEXT]),
+        ("---", &[NO_TITLE], &[]),
+        ("---\n", &[NO_TITLE], &[]),
+        ("---\n---\n", &[NO_TITLE], &[]),
+        (
             "---\n: :\n---\n",
+            &[
+                "book.md:2:1: error: the metadata is not valid YAML: did not find expected key, while parsing a block mapping",
+                NO_TEXT,
+            ],
+            &[],
+        ),
+        (
             "---\ntitle: [\n---\n",
-            "---\nidentifier: 12345678é\ndate: 2017-1é-01\n---\nx",
-            "[^",
+            &[
+                "book.md:3:1: error: the metadata is not valid YAML: did not find expected node content, while parsing a flow node",
+                NO_TEXT,
+            ],
+            &[],
+        ),
+        ("---\nidentifier: 12345678é\ndate: 2017-1é-01\n---\nx", &[NO_TITLE], &[]),
+        ("[^", &[NO_TITLE], &[]),
+        (
             "x [^é] [^] [^a b] \\[^c]",
+            &["book.md:1:3: error: note `[^é]` is referenced but never defined", NO_TITLE],
+            &["book.md:4:3: error: note `[^é]` is referenced but never defined"],
+        ),
+        (
             "[^a]: x\n\n[^a]: y\n\n[^A]",
-            "<",
-            "<a",
-            "<a href='",
-            "<div><p><b>",
-            "</div></span>",
-            "text <em>open <strong>both",
-            "&#0; &#xD800; &#1114112; &amp",
-            "```\nunclosed",
-            "| a |\n|---|\n| b | c | d |",
+            &["book.md:3:1: warning: note `[^a]` is defined twice", NO_TITLE],
+            &["book.md:6:1: warning: note `[^a]` is defined twice"],
+        ),
+        ("<", &[NO_TITLE], &[]),
+        ("<a", &[NO_TITLE], &[]),
+        ("<a href='", &[NO_TITLE], &[]),
+        ("<div><p><b>", &[NO_TITLE], &[]),
+        ("</div></span>", &[NO_TITLE, NO_TEXT], &[NO_TEXT]),
+        ("text <em>open <strong>both", &[NO_TITLE], &[]),
+        ("&#0; &#xD800; &#1114112; &amp", &[NO_TITLE], &[]),
+        ("```\nunclosed", &[NO_TITLE], &[]),
+        ("| a |\n|---|\n| b | c | d |", &[NO_TITLE], &[]),
+        (
             "![](<>) [](#) [x]() ![é](%ZZ%) [l](./) [m](?q#f)",
-            "# \n\n#\n\n# {#}\n",
+            &[
+                NO_TITLE,
+                "book.md:1:1: warning: image `` is not found; its alt text is shown instead",
+                "book.md:1:9: warning: link to `#` points to nothing in the book; its text is kept",
+                "book.md:1:15: warning: link to `` points to nothing in the book; its text is kept",
+                "book.md:1:21: warning: image `%ZZ%` is not found; its alt text is shown instead",
+                "book.md:1:32: warning: link to `./` points to nothing in the book; its text is kept",
+                "book.md:1:40: warning: link to `?q#f` points to nothing in the book; its text is kept",
+            ],
+            &[
+                "book.md:4:1: warning: image `` is not found; its alt text is shown instead",
+                "book.md:4:9: warning: link to `#` points to nothing in the book; its text is kept",
+                "book.md:4:15: warning: link to `` points to nothing in the book; its text is kept",
+                "book.md:4:21: warning: image `%ZZ%` is not found; its alt text is shown instead",
+                "book.md:4:32: warning: link to `./` points to nothing in the book; its text is kept",
+                "book.md:4:40: warning: link to `?q#f` points to nothing in the book; its text is kept",
+            ],
+        ),
+        ("# \n\n#\n\n# {#}\n", &[NO_TITLE], &[]),
+        (
             "# é {#é}",
-            "> - > - > 1. > x",
+            &["book.md:1:1: warning: `{#é}` is not a valid id; `e` is used", NO_TITLE],
+            &["book.md:4:1: warning: `{#é}` is not a valid id; `e` is used"],
+        ),
+        ("> - > - > 1. > x", &[NO_TITLE], &[]),
+        (
             "<script>",
+            &["book.md:1:1: warning: raw HTML <script> is removed with its content", NO_TITLE, NO_TEXT],
+            &["book.md:4:1: warning: raw HTML <script> is removed with its content", NO_TEXT],
+        ),
+        (
             "<img src=x onerror=alert(1)>",
+            &["book.md:1:1: warning: raw HTML <img> is replaced by its alt text", NO_TITLE, NO_TEXT],
+            &["book.md:4:1: warning: raw HTML <img> is replaced by its alt text", NO_TEXT],
+        ),
+        (
+            // U+FEFF inside the text is kept (a BOM only at the start is dropped).
             "\u{0}\u{1}\u{feff}\u{fffe}",
-            "a\r\rb\r",
-        ] {
-            let _ = parse_str(text);
-            let _ = parse_str(&format!("---\ntitle: T\n---\n{text}"));
+            &[
+                "book.md:1:1: warning: character U+0000 is not allowed in a book and is removed",
+                "book.md:1:2: warning: character U+0001 is not allowed in a book and is removed",
+                "book.md:1:4: warning: character U+FFFE is not allowed in a book and is removed",
+                NO_TITLE,
+            ],
+            &[
+                "book.md:4:1: warning: character U+0000 is not allowed in a book and is removed",
+                "book.md:4:2: warning: character U+0001 is not allowed in a book and is removed",
+                "book.md:4:4: warning: character U+FFFE is not allowed in a book and is removed",
+            ],
+        ),
+        ("a\r\rb\r", &[NO_TITLE], &[]),
+    ];
+
+    /// `text` parsed as a one-file manuscript: whether it gave a book, and the first line
+    /// of each diagnostic as rendered.
+    fn diagnostics(text: &str) -> (bool, Vec<String>) {
+        let mut map = SourceMap::new("/nonexistent-quire-root");
+        map.add(SourceFile::new("book.md", text));
+        let parsed = parse(&map, &Files::none(&map.root));
+        let heads = parsed
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let rendered = crate::diag::render(&map, d);
+                rendered.lines().next().unwrap_or("").to_string()
+            })
+            .collect();
+        (parsed.book.is_some(), heads)
+    }
+
+    /// Malformed input of every kind gives exactly these diagnostics (message, severity,
+    /// position), never a panic; there is a book unless the manuscript has no text.
+    #[test]
+    fn malformed_input_gives_these_diagnostics_and_never_panics() {
+        let mut failures = Vec::new();
+        for (text, alone, titled) in CASES {
+            let titled_text = format!("---\ntitle: T\n---\n{text}");
+            for (input, want) in [(text.to_string(), alone), (titled_text, titled)] {
+                let (book, got) = diagnostics(&input);
+                if got != **want {
+                    failures.push(format!("{input:?}\n  got:  {got:#?}\n  want: {want:#?}"));
+                }
+                if book == got.iter().any(|d| d == NO_TEXT) {
+                    failures.push(format!("{input:?}: a book is {book}, diagnostics {got:?}"));
+                }
+            }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }
