@@ -17,7 +17,7 @@ pub enum Error {
     },
     /// The EPUB could not be assembled.
     #[error("EPUB packaging failed: {0}")]
-    Epub(String),
+    Epub(#[from] EpubError),
     /// The PDF could not be written.
     #[error("PDF writing failed: {0}")]
     Pdf(String),
@@ -29,6 +29,33 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// Why the EPUB's container could not be assembled (each a bug or an exhausted machine,
+/// never a problem of the manuscript).
+#[derive(Debug, thiserror::Error)]
+pub enum EpubError {
+    /// epub-builder refused (its error type holds a message only).
+    #[error("epub-builder: {0}")]
+    Builder(String),
+    /// The zip library refused an archive or an entry.
+    #[error("zip: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    /// An entry of epub-builder's archive could not be read back.
+    #[error("zip entry {name}: {source}")]
+    Entry {
+        /// The entry's name.
+        name: String,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing into the archive in memory failed.
+    #[error("zip write: {0}")]
+    Write(#[source] std::io::Error),
+    /// epub-builder's archive has no `META-INF/container.xml`.
+    #[error("epub-builder wrote no container.xml")]
+    NoContainer,
 }
 
 impl Error {

@@ -4,15 +4,19 @@
 //! The pipeline is a chain of small stages with plain data between them:
 //!
 //! ```text
-//! parse::load(path)        I/O only: the manuscript's files         -> SourceMap
-//! parse::parse(&SourceMap) pure: front matter, Markdown, notes      -> Book + diagnostics
-//! epub::write(&Book)       the EPUB package                         -> bytes
-//! typeset(&Book)           shape -> break lines -> paginate         -> pages (PDF issue)
+//! files::load_manuscript  I/O: the manuscript's files, read and recorded  -> SourceMap
+//! parse::parse            front matter, Markdown, notes, links, images    -> Book + diagnostics
+//! epub::write             the EPUB package                                -> bytes
+//! typeset::typeset        shape -> break lines -> paginate                -> Document
+//! pdf::write              the PDF                                         -> bytes
 //! ```
 //!
 //! The parser knows nothing of EPUB or PDF; the backends read only the [`model::Book`].
+//! Every file is read through [`files::Files`] (the parser touches no file system).
 //! Problems in the manuscript are [`diag::Diagnostic`]s with a [`source::Span`]; only
-//! `main.rs` prints them.
+//! `main.rs` prints them. The top-level modules form a one-way graph, drawn in the README
+//! and checked by `tests/architecture.rs`; [`memo`] (content keys and caches) is at the
+//! bottom and imports nothing from the crate.
 
 pub mod build;
 pub mod diag;

@@ -32,8 +32,8 @@ pub struct Metadata {
     pub subtitle: Option<String>,
     /// Authors in order; may be empty.
     pub authors: Vec<String>,
-    /// BCP 47 language tag, e.g. `en-US`. Defaults to `en`.
-    pub lang: String,
+    /// The book's language, e.g. `en-US`. Defaults to `en`.
+    pub lang: LanguageTag,
     /// Publication date as written, normalised to `YYYY-MM-DD` when it is a date.
     pub date: Option<String>,
     /// Publisher.
@@ -55,6 +55,76 @@ pub struct Metadata {
     /// Per-book hyphenation exceptions: the word (lowercase) and where it may break, as
     /// written by the author (`ta-ble`). Checked before the language's patterns.
     pub hyphenation: Vec<HyphenationException>,
+}
+
+/// A BCP 47 language tag (RFC 5646), split once when the metadata is read: the tag as
+/// written (what the outputs declare), its primary language subtag (lowercase: picks
+/// hyphenation patterns and labels) and its region subtag if any (uppercase: picks the
+/// paper size).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LanguageTag {
+    tag: String,
+    primary: String,
+    region: Option<String>,
+}
+
+impl LanguageTag {
+    /// The tag `s` if it has the form of one (RFC 5646 §2.1: a primary subtag of 2 to 8
+    /// letters, then subtags of 1 to 8 letters or digits, separated by `-`).
+    pub fn parse(s: &str) -> Option<LanguageTag> {
+        let s = s.trim();
+        let mut parts = s.split('-');
+        let first_ok = parts.next().is_some_and(|p| {
+            (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic())
+        });
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        (first_ok && rest_ok).then(|| LanguageTag::from(s))
+    }
+
+    /// The tag as written.
+    pub fn as_str(&self) -> &str {
+        &self.tag
+    }
+
+    /// The primary language subtag, lowercase (`en` for `en-US`).
+    pub fn primary(&self) -> &str {
+        &self.primary
+    }
+
+    /// The region subtag, uppercase (`US` for `en-US` and `en-Latn-US`): two letters or
+    /// three digits after the language and an optional four-letter script (§2.2.4).
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+}
+
+impl Default for LanguageTag {
+    /// English, as pandoc assumes.
+    fn default() -> Self {
+        LanguageTag::from("en")
+    }
+}
+
+/// A tag taken as written, without checking its form (see [`LanguageTag::parse`]); `_`
+/// separates subtags as `-` does.
+impl From<&str> for LanguageTag {
+    fn from(s: &str) -> Self {
+        let mut subtags = s.split(['-', '_']);
+        let primary = subtags.next().unwrap_or("").to_ascii_lowercase();
+        let region = subtags
+            .find(|t| !(t.len() == 4 && t.chars().all(|c| c.is_ascii_alphabetic())))
+            .filter(|t| {
+                (t.len() == 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
+                    || (t.len() == 3 && t.chars().all(|c| c.is_ascii_digit()))
+            })
+            .map(str::to_ascii_uppercase);
+        LanguageTag {
+            tag: s.to_string(),
+            primary,
+            region,
+        }
+    }
 }
 
 /// A book identifier, classified by its form.
@@ -453,5 +523,30 @@ fn push_plain_html(out: &mut String, nodes: &[HtmlNode]) {
             HtmlNode::Text(t) => out.push_str(t),
             HtmlNode::Element { children, .. } => push_plain_html(out, children),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags_are_checked_and_split_once() {
+        let us = LanguageTag::parse(" en-US ").unwrap();
+        assert_eq!(
+            (us.as_str(), us.primary(), us.region()),
+            ("en-US", "en", Some("US"))
+        );
+        let latn = LanguageTag::parse("sr-Latn-rs").unwrap();
+        assert_eq!((latn.primary(), latn.region()), ("sr", Some("RS")));
+        let es = LanguageTag::parse("es-419").unwrap();
+        assert_eq!(es.region(), Some("419"));
+        assert_eq!(LanguageTag::parse("FR").unwrap().primary(), "fr");
+        assert_eq!(LanguageTag::parse("de-1996").unwrap().region(), None);
+        for bad in ["", "e", "en_US", "en--US", "english language", "123"] {
+            assert!(LanguageTag::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(LanguageTag::default().as_str(), "en");
     }
 }

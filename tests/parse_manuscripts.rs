@@ -67,7 +67,7 @@ fn folder_manuscript_builds() {
     let m = &book.meta;
     assert_eq!(m.title, "The Lighthouse Keeper");
     assert_eq!(m.authors, ["Ada Byron", "Charles Babbage"]);
-    assert_eq!(m.lang, "en-GB");
+    assert_eq!(m.lang.as_str(), "en-GB");
     assert_eq!(m.identifier, Some(Identifier::Isbn("9783161484100".into())));
     assert_eq!(m.note_numbering, NoteNumbering::Chapter);
     assert_eq!(m.hyphenation.len(), 2);

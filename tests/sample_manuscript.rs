@@ -140,7 +140,7 @@ fn the_sample_has_eight_notes_at_the_glued_digits() {
         "Stalinism: The Complete Negation of Socialism"
     );
     assert_eq!(book.meta.authors, vec!["Thomas Harrison".to_string()]);
-    assert_eq!(book.meta.lang, "en-US");
+    assert_eq!(book.meta.lang.as_str(), "en-US");
     // The opening section has no title; the five sections, the bio and the comments do.
     assert!(book.chapters[0].title.is_none());
     assert_eq!(book.chapters.len(), 8);

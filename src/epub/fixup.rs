@@ -6,7 +6,7 @@
 //! `application/epub+zip`. Everything else is deflated. Every entry gets the same fixed
 //! time, so two builds of one book are byte-identical.
 
-use crate::Error;
+use crate::error::{EpubError, Error};
 use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
@@ -36,7 +36,7 @@ pub(crate) fn rezip(
     timestamp: Option<i64>,
     cache: Option<&EntryCache>,
 ) -> Result<Vec<u8>, Error> {
-    let zerr = |e: zip::result::ZipError| Error::Epub(format!("zip: {e}"));
+    let zerr = |e: zip::result::ZipError| Error::from(EpubError::Zip(e));
     // Written by quire (the mimetype first of all, below): epub-builder's are dropped.
     let ours: std::collections::BTreeSet<&str> = contents
         .iter()
@@ -55,15 +55,17 @@ pub(crate) fn rezip(
         }
         let mut data = Vec::new();
         f.read_to_end(&mut data)
-            .map_err(|e| Error::Epub(format!("zip entry {name}: {e}")))?;
+            .map_err(|source| EpubError::Entry {
+                name: name.clone(),
+                source,
+            })?;
         if name == "META-INF/container.xml" {
             container = Some(data);
         } else {
             theirs.push((name, data));
         }
     }
-    let container =
-        container.ok_or_else(|| Error::Epub("epub-builder wrote no container.xml".into()))?;
+    let container = container.ok_or(EpubError::NoContainer)?;
     let mut out: Vec<(&str, &[u8])> = Vec::with_capacity(theirs.len() + contents.len() + 2);
     out.push(("META-INF/container.xml", &container));
     out.push(opf);
@@ -76,7 +78,7 @@ pub(crate) fn rezip(
         .compression_method(CompressionMethod::Stored)
         .last_modified_time(time)
         .unix_permissions(0o644);
-    let werr = |e: std::io::Error| Error::Epub(format!("zip write: {e}"));
+    let werr = |e: std::io::Error| Error::from(EpubError::Write(e));
     w.start_file("mimetype", stored).map_err(zerr)?;
     w.write_all(b"application/epub+zip").map_err(werr)?;
     for (name, data) in &out {
@@ -99,15 +101,14 @@ pub(crate) fn rezip(
 
 /// A one-entry archive holding `data` deflated as `name`.
 fn deflated_entry(name: &str, time: DateTime, data: &[u8]) -> Result<Vec<u8>, Error> {
-    let zerr = |e: zip::result::ZipError| Error::Epub(format!("zip: {e}"));
+    let zerr = |e: zip::result::ZipError| Error::from(EpubError::Zip(e));
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .last_modified_time(time)
         .unix_permissions(0o644);
     let mut w = ZipWriter::new(Cursor::new(Vec::with_capacity(data.len() / 3 + 200)));
     w.start_file(name, options).map_err(zerr)?;
-    w.write_all(data)
-        .map_err(|e| Error::Epub(format!("zip write: {e}")))?;
+    w.write_all(data).map_err(EpubError::Write)?;
     Ok(w.finish().map_err(zerr)?.into_inner())
 }
 

@@ -25,8 +25,8 @@ mod package;
 mod plan;
 mod xhtml;
 
+use crate::error::{EpubError, Error};
 use crate::model::Book;
-use crate::Error;
 use epub_builder::{EpubBuilder, EpubVersion, ZipLibrary};
 use package::Doc;
 use plan::{Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, TITLE_PAGE_FILE};
@@ -130,7 +130,7 @@ fn documents(plan: &Plan) -> Vec<Doc> {
 /// Lets epub-builder write the container: `mimetype`, `container.xml`, the stylesheet
 /// and its own package documents (replaced; see the module documentation).
 fn build_container(plan: &Plan, options: &EpubOptions) -> Result<Vec<u8>, Error> {
-    let err = |e: epub_builder::Error| Error::Epub(e.to_string());
+    let err = |e: epub_builder::Error| Error::from(EpubError::Builder(e.to_string()));
     let book = plan.book;
     let mut b = EpubBuilder::new(ZipLibrary::new().map_err(err)?).map_err(err)?;
     b.epub_version(EpubVersion::V30);

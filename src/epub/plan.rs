@@ -2,8 +2,7 @@
 //! each chapter, each heading id, each note reference and each image; and the few
 //! words the backend itself adds (Notes, Contents …) in the book's language.
 
-use crate::model::label_text;
-use crate::model::{AssetId, Block, Book, Inline, Note};
+use crate::model::{label_text, AssetId, Block, Book, Inline, LanguageTag, Note};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Package paths (relative to the OPF, i.e. inside `OEBPS/`).
@@ -35,12 +34,8 @@ pub(crate) struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     pub(crate) fn new(book: &'a Book) -> Self {
-        let lang = if book.meta.lang.trim().is_empty() {
-            "en".to_string()
-        } else {
-            book.meta.lang.trim().to_string()
-        };
-        let labels = Labels::for_lang(&lang);
+        let lang = book.meta.lang.as_str().to_string();
+        let labels = Labels::for_lang(&book.meta.lang);
 
         let mut taken: BTreeSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
         let mut chapter_files = Vec::with_capacity(book.chapters.len());
@@ -275,13 +270,8 @@ pub(crate) struct Labels {
 }
 
 impl Labels {
-    pub(crate) fn for_lang(lang: &str) -> Labels {
-        let primary = lang
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let (notes, contents, landmarks, cover, title_page, start) = match primary.as_str() {
+    pub(crate) fn for_lang(lang: &LanguageTag) -> Labels {
+        let (notes, contents, landmarks, cover, title_page, start) = match lang.primary() {
             "fr" => (
                 "Notes",
                 "Table des matières",
@@ -438,8 +428,8 @@ mod tests {
 
     #[test]
     fn labels_follow_the_language() {
-        assert_eq!(Labels::for_lang("fr-CA").notes, "Notes");
-        assert_eq!(Labels::for_lang("de").notes, "Anmerkungen");
-        assert_eq!(Labels::for_lang("").contents, "Contents");
+        assert_eq!(Labels::for_lang(&"fr-CA".into()).notes, "Notes");
+        assert_eq!(Labels::for_lang(&"de".into()).notes, "Anmerkungen");
+        assert_eq!(Labels::for_lang(&"".into()).contents, "Contents");
     }
 }

@@ -14,7 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{
-    ChapterBreak, HyphenationException, Identifier, Length2, Metadata, NoteNumbering, PdfSettings,
+    ChapterBreak, HyphenationException, Identifier, LanguageTag, Length2, Metadata, NoteNumbering,
+    PdfSettings,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -61,7 +62,6 @@ impl Default for MetaBuilder {
     fn default() -> Self {
         MetaBuilder {
             meta: Metadata {
-                lang: "en".to_string(),
                 ..Metadata::default()
             },
             title_seen: false,
@@ -151,8 +151,8 @@ impl MetaBuilder {
                 }
                 "lang" => {
                     if let Some(s) = w.text(value, key, vspan, false, diags) {
-                        if is_language_tag(&s) {
-                            self.meta.lang = s;
+                        if let Some(tag) = LanguageTag::parse(&s) {
+                            self.meta.lang = tag;
                         } else {
                             diags.push(
                                 Diagnostic::error(vspan, format!("`{s}` is not a language tag"))
@@ -561,16 +561,6 @@ fn offset_of_line_col(text: &str, line: usize, col: usize) -> usize {
             .map_or(line_end, |(i, _)| i)
 }
 
-/// A BCP 47 tag, loosely: letters, then `-`-separated alphanumeric subtags of 1..8.
-fn is_language_tag(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let first_ok = parts
-        .next()
-        .is_some_and(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    first_ok
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 /// `2017-11-01` (or `2017-11-01T…`) → `2017-11-01`; anything else as written.
 fn normalise_date(s: &str) -> String {
     let b = s.as_bytes();
@@ -811,7 +801,7 @@ mod tests {
         assert_eq!(m.title, "1984");
         assert_eq!(m.authors, ["A", "B"]);
         assert_eq!(m.date.as_deref(), Some("2017-11-01"));
-        assert_eq!(m.lang, "fr");
+        assert_eq!(m.lang.as_str(), "fr");
 
         let (_, d) = run("title: T\ntitel: x\nauthor: 5\nlang: [en]\n");
         assert_eq!(d.len(), 3, "{d:?}");

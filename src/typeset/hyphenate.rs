@@ -5,7 +5,7 @@
 //! all-caps words and, in English, any word with a capital (proper nouns; CSS Text 3 lets
 //! English skip them, Firefox does) are left whole.
 
-use crate::model::HyphenationException;
+use crate::model::{HyphenationException, LanguageTag};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,19 +26,15 @@ pub struct Hyphenator {
 }
 
 impl Hyphenator {
-    /// The hyphenator for a BCP 47 `lang` (its primary subtag picks the patterns) and the
+    /// The hyphenator for a language (its primary subtag picks the patterns) and the
     /// book's exceptions.
-    pub fn new(lang: &str, exceptions: &[HyphenationException]) -> Hyphenator {
-        let primary = lang
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+    pub fn new(lang: &LanguageTag, exceptions: &[HyphenationException]) -> Hyphenator {
+        let primary = lang.primary();
         let code: Option<[u8; 2]> = primary.as_bytes().try_into().ok();
         let lang = code.and_then(hypher::Lang::from_iso);
         // TeX's \lefthyphenmin=2, \righthyphenmin=3 for English (plain.tex l.1221); the
         // other languages use hypher's typographic bounds (fr, de 2/2, el 1/1 …).
-        let (left, right) = match (primary.as_str(), lang) {
+        let (left, right) = match (primary, lang) {
             ("en", _) => (2, 3),
             (_, Some(l)) => l.bounds(),
             _ => (2, 3),
@@ -293,7 +289,7 @@ mod tests {
 
     #[test]
     fn english_patterns_with_tex_bounds() {
-        let h = Hyphenator::new("en-US", &[]);
+        let h = Hyphenator::new(&"en-US".into(), &[]);
         assert_eq!(split(&h, "hyphenation"), "hy-phen-ation");
         // Right minimum 3: never "-ly" style two-letter endings.
         assert!(!split(&h, "quickly").ends_with("-ly"));
@@ -302,7 +298,7 @@ mod tests {
 
     #[test]
     fn skips_capitals_digits_and_apostrophes_in_english() {
-        let h = Hyphenator::new("en", &[]);
+        let h = Hyphenator::new(&"en".into(), &[]);
         assert_eq!(split(&h, "Constantinople"), "Constantinople");
         let mut last_resort = Vec::new();
         h.points_capitalised("Communism", &mut last_resort);
@@ -324,7 +320,7 @@ mod tests {
 
     #[test]
     fn last_resort_syllables_for_names_the_patterns_miss() {
-        let h = Hyphenator::new("en", &[]);
+        let h = Hyphenator::new(&"en".into(), &[]);
         assert_eq!(split_last_resort(&h, "Wintzingerode"), "Win-tzin-ge-rode");
         assert_eq!(split_last_resort(&h, "Bolkhovitinov"), "Bol-kho-vi-ti-nov");
         assert_eq!(split_last_resort(&h, "Mikhaylovna"), "Mi-khay-lovna");
@@ -346,14 +342,14 @@ mod tests {
             breaks: vec![],
         }];
         assert_eq!(
-            split_last_resort(&Hyphenator::new("en", &exc), "Natasha"),
+            split_last_resort(&Hyphenator::new(&"en".into(), &exc), "Natasha"),
             "Natasha"
         );
         assert_eq!(split_last_resort(&h, "MOSCOW"), "MOSCOW");
         assert_eq!(split_last_resort(&h, "Anna"), "Anna");
         assert_eq!(split_last_resort(&h, "Échevérria"), "Échevérria");
         assert_eq!(
-            split_last_resort(&Hyphenator::new("zz", &[]), "Natasha"),
+            split_last_resort(&Hyphenator::new(&"zz".into(), &[]), "Natasha"),
             "Natasha"
         );
     }
@@ -370,20 +366,20 @@ mod tests {
                 breaks: vec![],
             },
         ];
-        let h = Hyphenator::new("en", &exc);
+        let h = Hyphenator::new(&"en".into(), &exc);
         assert_eq!(split(&h, "table"), "ta-ble");
         assert_eq!(split(&h, "present"), "present");
-        let plain = Hyphenator::new("en", &[]);
+        let plain = Hyphenator::new(&"en".into(), &[]);
         assert_eq!(split(&plain, "table"), "table");
     }
 
     #[test]
     fn french_and_unknown_languages() {
-        let fr = Hyphenator::new("fr-FR", &[]);
+        let fr = Hyphenator::new(&"fr-FR".into(), &[]);
         assert_ne!(split(&fr, "constitution"), "constitution");
         // French keeps capitalised nouns hyphenable but not all-caps.
         assert_eq!(split(&fr, "ONU"), "ONU");
-        let none = Hyphenator::new("zz", &[]);
+        let none = Hyphenator::new(&"zz".into(), &[]);
         assert_eq!(split(&none, "hyphenation"), "hyphenation");
     }
 }

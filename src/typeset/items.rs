@@ -769,7 +769,7 @@ mod tests {
     fn par(inlines: &[Inline], lang: &str) -> Paragraph {
         let fonts = FontSet::embedded();
         let mut shaper = Shaper::new(&fonts);
-        let h = Hyphenator::new(lang, &[]);
+        let h = Hyphenator::new(&lang.into(), &[]);
         let mut flat = Flat::default();
         flat.push_inlines(inlines, body(), &[]);
         build(flat, &mut shaper, Some(&h), 0)

@@ -207,11 +207,7 @@ fn typeset_with(
         author: meta.authors.join(", "),
         subject: meta.description.clone(),
         keywords: meta.subjects.clone(),
-        lang: if meta.lang.is_empty() {
-            "en".into()
-        } else {
-            meta.lang.clone()
-        },
+        lang: meta.lang.as_str().to_string(),
         date: meta.date.clone(),
     };
     let doc = Document {

@@ -43,11 +43,8 @@ impl Style {
     /// The design for a book: the author's `pdf:` settings, defaults for the rest.
     pub fn from_meta(meta: &Metadata) -> Style {
         let pdf = &meta.pdf;
-        let lang = meta.lang.to_ascii_lowercase();
-        let letter = lang == "en-us"
-            || lang == "en-ca"
-            || lang.starts_with("en-us-")
-            || lang.starts_with("en-ca-");
+        // US and Canadian English books on Letter, the rest on A4.
+        let letter = meta.lang.primary() == "en" && matches!(meta.lang.region(), Some("US" | "CA"));
         let (page_width, page_height) = match pdf.paper {
             Some(p) if p.width > 72.0 && p.height > 72.0 => (p.width, p.height),
             _ if letter => (612.0, 792.0),
