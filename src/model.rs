@@ -61,7 +61,7 @@ pub struct Metadata {
 /// written (what the outputs declare), its primary language subtag (lowercase: picks
 /// hyphenation patterns and labels) and its region subtag if any (uppercase: picks the
 /// paper size).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct LanguageTag {
     tag: String,
     primary: String,
@@ -96,6 +96,13 @@ impl LanguageTag {
     /// three digits after the language and an optional four-letter script (§2.2.4).
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
+    }
+}
+
+/// The tag as written (its parts follow from it).
+impl std::fmt::Debug for LanguageTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.tag.fmt(f)
     }
 }
 
