@@ -134,6 +134,40 @@ impl From<&str> for LanguageTag {
     }
 }
 
+/// Attributes written `{#id .class key=value}` (pandoc's attribute syntax) on a div, a
+/// span, a heading, a figure or a table: the manuscript's own names, carried to the EPUB
+/// (ids as link targets, classes, `lang`/`dir`), read by the backends for the classes
+/// they know.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
+pub struct Attr {
+    /// `#id`.
+    pub id: Option<String>,
+    /// `.class`es, in order, each once.
+    pub classes: Vec<String>,
+    /// `key=value` pairs, in order.
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Attr {
+    /// Whether the class `name` is among the classes.
+    pub fn has_class(&self, name: &str) -> bool {
+        self.classes.iter().any(|c| c == name)
+    }
+
+    /// The value of `key`, if given.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether nothing is given.
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none() && self.classes.is_empty() && self.pairs.is_empty()
+    }
+}
+
 /// A book identifier, classified by its form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Identifier {

@@ -7,6 +7,8 @@
 //! is collected; nothing stops at the first.
 
 mod assets;
+#[allow(dead_code)] // used by the pandoc passes being built on it (issue 12)
+mod attrs;
 mod front_matter;
 mod html;
 pub mod ids;
