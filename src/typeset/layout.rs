@@ -9,7 +9,7 @@ use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
 use crate::typeset::items::{build, AnchorKey, Flat, LinkRef, RunStyle};
-use crate::typeset::linebreak::{break_paragraph, Breaker, Passes};
+use crate::typeset::linebreak::{break_paragraph, Breaker, Pass, Passes};
 use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
@@ -669,16 +669,16 @@ impl<'b, 'f> Layout<'b, 'f> {
         // quick…” he / shouted.", whose first line cannot be filled), and the paragraph
         // sets within the cap with a flush last line (here on one line, its spaces
         // shrunk), take that.
-        if short_end && breaking.pass >= 4 {
+        if short_end && !breaking.pass.within_gap_cap() {
             end_short(&mut par.items, 0);
             let flush = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
-            if flush.pass <= 3 {
+            if flush.pass.within_gap_cap() {
                 breaking = flush;
             } else {
                 end_short(&mut par.items, em / 4);
             }
         }
-        let overfull = breaking.pass == 5 && align == Align::Justify;
+        let overfull = breaking.pass == Pass::Rescue && align == Align::Justify;
         let lines = set_lines_tracked(
             &par,
             &breaking.breaks,
