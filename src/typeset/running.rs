@@ -51,7 +51,7 @@ pub fn add(
 
 impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
     fn new(title: &'s str, style: &'s Style, shaper: &'p mut Shaper<'f>) -> Self {
-        let size = style.size * 0.82;
+        let size = style.size * style.running.size;
         let size_mpt = (size * MPT as f32) as i64;
         let word = shaper.shape(title, FaceId::Italic, size_mpt);
         let title_run = simple_run(
@@ -74,12 +74,12 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
 
     /// Baseline of the running heads.
     fn head_baseline(style: &Style) -> f32 {
-        style.margin_top - style.leading * 1.4
+        style.margin_top - style.leading * style.running.head_raise
     }
 
     /// Baseline of the folios.
     fn folio_baseline(style: &Style) -> f32 {
-        style.page_height - style.margin_bottom + style.leading * 2.2
+        style.page_height - style.margin_bottom + style.leading * style.running.folio_drop
     }
 
     /// `text` shaped in `face` at the heads' size, and its width in points.
