@@ -157,6 +157,19 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
     }
 
+    /// Where the baseline of a line of `size` type on `leading` sits, from the top of its
+    /// strip: the text face's box, ascender to descender, centred in the leading, as CSS
+    /// centres a line's content area in its line height (CSS 2.1 §10.8.1, half-leading),
+    /// so the PDF's lines sit in their strips as an EPUB reader sets them in the same
+    /// face. The regular face's box stands for the line's: a family's faces share their
+    /// vertical metrics (Gentium Book Plus's four do).
+    fn baseline(&self, size: f32, leading: f32) -> f32 {
+        let em = mpt(size);
+        let ascender = self.shaper.ascender(FaceId::Regular, em) as f32 / MPT as f32;
+        let descender = self.shaper.descender(FaceId::Regular, em) as f32 / MPT as f32;
+        (leading - ascender - descender) / 2.0 + ascender
+    }
+
     fn run_style(face: FaceId, size: f32) -> RunStyle {
         RunStyle {
             face,
@@ -498,6 +511,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             Block::CodeBlock { text, .. } => {
                 let size = frame.size * design.code_size;
                 let leading = size * design.code_leading;
+                let baseline = self.baseline(size, leading);
                 let mut first = true;
                 for line in text.trim_end_matches('\n').split('\n') {
                     let word = self
@@ -506,7 +520,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     let mut strip = Strip {
                         height: leading,
                         need: 1,
-                        baseline: leading * 0.8,
+                        baseline,
                         ..Default::default()
                     };
                     strip.space_before = if first { gap } else { 0.0 };
@@ -515,7 +529,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         FaceId::Regular,
                         size,
                         frame.left + self.style.size * design.code_indent,
-                        leading * 0.8,
+                        baseline,
                     ));
                     self.push(strip);
                     first = false;
@@ -528,11 +542,15 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.shaper
                         .shape("*\u{2003}*\u{2003}*", FaceId::Regular, mpt(frame.size));
                 let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                // The ornament's line centred in the break's height.
+                let height = frame.leading * design.break_height;
+                let baseline =
+                    (height - frame.leading) / 2.0 + self.baseline(frame.size, frame.leading);
                 let mut strip = Strip {
-                    height: frame.leading * design.break_height,
+                    height,
                     need: 1,
                     space_before: 0.0,
-                    baseline: frame.leading * design.break_baseline,
+                    baseline,
                     ..Default::default()
                 };
                 strip.runs.push(simple_run(
@@ -540,7 +558,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     FaceId::Regular,
                     frame.size,
                     frame.left + (frame.width - w) / 2.0,
-                    frame.leading * design.break_baseline,
+                    baseline,
                 ));
                 self.push(strip);
                 self.indent_next = false;
@@ -686,10 +704,11 @@ impl<'b, 'f> Layout<'b, 'f> {
             measure,
             align,
             passes.emergency.max_ratio_permille as f64 / 1000.0,
+            &self.shaper,
         );
         let n = lines.len();
         let mut strips = Vec::with_capacity(n);
-        let baseline = frame.leading - (frame.leading - frame.size) / 2.0 - frame.size * 0.2;
+        let baseline = self.baseline(frame.size, frame.leading);
         for (k, line) in lines.into_iter().enumerate() {
             // Typst's need rule: first line needs the second (no orphan), the
             // second-to-last needs the last (no widow); a 3-line paragraph stays whole.
@@ -824,6 +843,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         let size = frame.size;
         let leading = self.style.table_leading(size);
         let pad = size * design.padding;
+        let line_baseline = self.baseline(size, leading);
         // Column widths from content: each column's widest cell, scaled down to the
         // measure if needed, never below an even share's half.
         let mut natural = vec![size * design.min_column; cols];
@@ -886,10 +906,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                     measure,
                     &Passes::ragged(mpt(size)),
                 );
-                let lines = set_lines(&par, &breaking.breaks, measure, Align::Left);
+                let lines = set_lines(&par, &breaking.breaks, measure, Align::Left, &self.shaper);
                 lines_max = lines_max.max(lines.len());
                 for (k, line) in lines.into_iter().enumerate() {
-                    let base = pad + leading * (k as f32 + 0.8);
+                    let base = pad + leading * k as f32 + line_baseline;
                     for run in line.runs {
                         strip.runs.push(GlyphRun {
                             x: run.x + x + pad,
@@ -913,7 +933,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 x += w;
             }
             strip.height = leading * lines_max as f32 + 2.0 * pad;
-            strip.baseline = pad + leading * 0.8;
+            strip.baseline = pad + line_baseline;
             if first {
                 strip.space_before = frame.leading * self.style.blocks.gap;
                 strip.rules.push(Rect {
@@ -1285,6 +1305,29 @@ mod tests {
         // The paragraph after that one (after a long paragraph) keeps the usual two.
         let third = first_of(one + 2, "The quick");
         assert_eq!(s[third].0, 2, "{:?}", &s[third..third + 2]);
+    }
+
+    /// A line's box (ascender to descender) is centred in its strip: as much room above
+    /// as below, at text size and at a heading's.
+    #[test]
+    fn baselines_centre_the_faces_box_in_the_leading() {
+        let b = book(vec![]);
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&b.meta);
+        let layout = Layout::new(&b, &style, Shaper::new(&fonts));
+        for (size, leading) in [(style.size, style.leading), (16.1, 20.125), (9.0, 12.0)] {
+            let baseline = layout.baseline(size, leading);
+            let ascender = layout.shaper.ascender(FaceId::Regular, mpt(size)) as f32 / 1000.0;
+            let descender = layout.shaper.descender(FaceId::Regular, mpt(size)) as f32 / 1000.0;
+            let above = baseline - ascender;
+            let below = leading - baseline - descender;
+            assert!(
+                (above - below).abs() < 0.001,
+                "{size}/{leading}: {above} {below}"
+            );
+        }
+        // 11.5 pt on 15: the box (16.85 pt) is taller than the leading.
+        assert!((layout.baseline(11.5, 15.0) - 11.71).abs() < 0.01);
     }
 
     #[test]

@@ -149,12 +149,9 @@ pub struct BlockDesign {
     pub code_leading: f32,
     /// Code's indent from its frame's left edge, in em.
     pub code_indent: f32,
-    /// A scene break's height, in leadings of its frame: its ornament's line with half
-    /// a line of space above and below.
+    /// A scene break's height, in leadings of its frame: its ornament's line, centred,
+    /// with half a line of space above and below.
     pub break_height: f32,
-    /// The ornament's baseline, from the scene break's top, in leadings of its frame:
-    /// half a line of space, then a line's baseline.
-    pub break_baseline: f32,
     /// The tallest an image is set, as a share of the text block's height, so that a
     /// caption or a line of text can share its page.
     pub image_max_height: f32,
@@ -172,7 +169,6 @@ impl Default for BlockDesign {
             code_leading: 1.3,
             code_indent: 1.0,
             break_height: 2.0,
-            break_baseline: 1.3,
             image_max_height: 0.8,
         }
     }
