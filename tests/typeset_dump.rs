@@ -52,3 +52,10 @@ fn short_book() {
 fn narrow() {
     insta::assert_snapshot!("narrow", fixture("narrow"));
 }
+
+/// The default design (A4 for English without a region), and a paragraph whose short
+/// last line would cost a loose first line: it is set flush on one line instead.
+#[test]
+fn default_design() {
+    insta::assert_snapshot!("default-design", fixture("default-design"));
+}
