@@ -9,11 +9,11 @@ use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
 use crate::typeset::items::{build, AnchorKey, Flat, LinkRef, RunStyle};
-use crate::typeset::linebreak::{break_paragraph, Breaker, Passes};
+use crate::typeset::linebreak::{break_paragraph, Breaker, Pass, Passes};
 use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
-use crate::typeset::style::Style;
+use crate::typeset::style::{leading_for, Style};
 
 /// The outcome of laying out one paragraph: its strips before the layout's pending space
 /// is applied, and whether the breaker had to use its last pass (the warning is issued
@@ -174,6 +174,19 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
     }
 
+    /// Where the baseline of a line of `size` type on `leading` sits, from the top of its
+    /// strip: the text face's box, ascender to descender, centred in the leading, as CSS
+    /// centres a line's content area in its line height (CSS 2.1 §10.8.1, half-leading),
+    /// so the PDF's lines sit in their strips as an EPUB reader sets them in the same
+    /// face. The regular face's box stands for the line's: a family's faces share their
+    /// vertical metrics (Gentium Book Plus's four do).
+    fn baseline(&self, size: f32, leading: f32) -> f32 {
+        let em = mpt(size);
+        let ascender = self.shaper.ascender(FaceId::Regular, em) as f32 / MPT as f32;
+        let descender = self.shaper.descender(FaceId::Regular, em) as f32 / MPT as f32;
+        (leading - ascender - descender) / 2.0 + ascender
+    }
+
     fn run_style(face: FaceId, size: f32) -> RunStyle {
         RunStyle {
             face,
@@ -274,16 +287,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                         .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
                     let mut flat = Flat::default();
                     flat.anchor(AnchorKey::Id(chapter.id.clone()));
-                    flat.push_inlines(
-                        title,
-                        Self::run_style(FaceId::Bold, self.style.size * 1.4),
-                        &book.notes,
-                    );
+                    let size = self.style.size * self.style.headings.chapter_size;
+                    flat.push_inlines(title, Self::run_style(FaceId::Bold, size), &book.notes);
                     let first = self.strips.len();
                     self.heading(
                         flat,
-                        self.style.size * 1.4,
-                        self.style.leading * 2.0,
+                        size,
+                        self.style.leading * self.style.headings.chapter_space,
                         Some(chapter.span),
                         AnchorKey::Id(chapter.id.clone()),
                     );
@@ -315,30 +325,37 @@ impl<'b, 'f> Layout<'b, 'f> {
     fn title_block(&mut self) {
         let meta = &self.book.meta;
         let size = self.style.size;
+        let design = self.style.title;
+        let title_size = size * design.title_size;
         let mut lines: Vec<(String, FaceId, f32, f32)> = Vec::new();
         // A title too long for one line breaks after its colon ("Stalinism: / The
         // Complete Negation of Socialism"), where title and subtitle meet, rather than
         // wherever the measure runs out.
         let title = self
             .shaper
-            .shape(&meta.title, FaceId::Bold, mpt(size * 1.8));
+            .shape(&meta.title, FaceId::Bold, mpt(title_size));
         let too_long = title.width(0..title.glyphs.len()) > mpt(self.style.measure());
         match meta.title.split_once(": ") {
             Some((main, rest)) if too_long && !rest.trim().is_empty() => {
-                lines.push((format!("{main}:"), FaceId::Bold, size * 1.8, 0.0));
-                lines.push((rest.to_string(), FaceId::Bold, size * 1.8, 0.0));
+                lines.push((format!("{main}:"), FaceId::Bold, title_size, 0.0));
+                lines.push((rest.to_string(), FaceId::Bold, title_size, 0.0));
             }
-            _ => lines.push((meta.title.clone(), FaceId::Bold, size * 1.8, 0.0)),
+            _ => lines.push((meta.title.clone(), FaceId::Bold, title_size, 0.0)),
         }
         if let Some(sub) = &meta.subtitle {
-            lines.push((sub.clone(), FaceId::Italic, size * 1.2, size * 0.4));
+            lines.push((
+                sub.clone(),
+                FaceId::Italic,
+                size * design.subtitle_size,
+                size * design.subtitle_space,
+            ));
         }
         if !meta.authors.is_empty() {
             lines.push((
                 meta.authors.join(", "),
                 FaceId::Regular,
-                size * 1.1,
-                size * 0.9,
+                size * design.author_size,
+                size * design.author_space,
             ));
         }
         let frame = self.body();
@@ -351,7 +368,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             flat.push(&text, Self::run_style(face, sz));
             let f = Frame {
                 size: sz,
-                leading: sz * 1.25,
+                leading: sz * design.leading,
                 ..frame
             };
             let n = self.strips.len();
@@ -379,7 +396,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         if let Some(last) = self.strips.last_mut() {
             last.keep_with_next = false;
         }
-        self.set_pending(self.style.leading * 2.0);
+        self.set_pending(self.style.leading * design.space_after);
     }
 
     /// A heading: ragged, kept with what follows, space above and below.
@@ -393,7 +410,7 @@ impl<'b, 'f> Layout<'b, 'f> {
     ) {
         let frame = Frame {
             size,
-            leading: (size * 1.25).max(self.style.leading),
+            leading: (size * self.style.headings.leading).max(self.style.leading),
             ..self.body()
         };
         let first = self.strips.len();
@@ -401,7 +418,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         for s in &mut self.strips[first..] {
             s.keep_with_next = true;
         }
-        self.set_pending(self.style.leading * 0.5);
+        self.set_pending(self.style.leading * self.style.headings.space_after);
         self.indent_next = false;
     }
 
@@ -413,7 +430,8 @@ impl<'b, 'f> Layout<'b, 'f> {
 
     fn block(&mut self, block: &Block, frame: Frame) {
         let book = self.book;
-        let gap = frame.leading * 0.5;
+        let design = self.style.blocks;
+        let gap = frame.leading * design.gap;
         match block {
             Block::Paragraph { content, span } => {
                 if let [Inline::Image { asset, .. }] = content.as_slice() {
@@ -448,30 +466,26 @@ impl<'b, 'f> Layout<'b, 'f> {
                     level.min(prev + 1),
                     AnchorKey::Id(id.clone()),
                 ));
-                let (size, face) = match level {
-                    2 => (self.style.size * 1.15, FaceId::Bold),
-                    3 => (self.style.size, FaceId::Bold),
-                    _ => (self.style.size, FaceId::Italic),
-                };
+                let (size, face) = self.style.heading(level);
                 let mut flat = Flat::default();
                 flat.anchor(AnchorKey::Id(id.clone()));
                 flat.push_inlines(content, Self::run_style(face, size), &book.notes);
                 self.heading(
                     flat,
                     size,
-                    self.style.leading * 1.5,
+                    self.style.leading * self.style.headings.section_space,
                     Some(*span),
                     AnchorKey::Id(id.clone()),
                 );
             }
             Block::BlockQuote { blocks, .. } => {
-                let inset = self.style.size * 1.5;
-                let size = frame.size * 0.91;
+                let inset = self.style.size * design.quote_inset;
+                let size = frame.size * design.quote_size;
                 let inner = Frame {
                     left: frame.left + inset,
                     width: frame.width - 2.0 * inset,
                     size,
-                    leading: (size * 1.32 * 2.0).round() / 2.0,
+                    leading: leading_for(size),
                 };
                 self.pending_space = self.pending_space.max(gap);
                 self.indent_next = false;
@@ -480,7 +494,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.indent_next = false;
             }
             Block::List { start, items, .. } => {
-                let indent = self.style.size * 1.6;
+                let indent = self.style.size * design.list_indent;
                 let inner = Frame {
                     left: frame.left + indent,
                     width: frame.width - indent,
@@ -498,7 +512,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     let word = self.shaper.shape(&marker, FaceId::Regular, mpt(frame.size));
                     let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
                     if let Some(s) = self.strips.get_mut(first) {
-                        let x = inner.left - w - frame.size * 0.5;
+                        let x = inner.left - w - frame.size * design.marker_gap;
                         s.runs.push(simple_run(
                             &word,
                             FaceId::Regular,
@@ -512,8 +526,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.indent_next = false;
             }
             Block::CodeBlock { text, .. } => {
-                let size = frame.size * 0.85;
-                let leading = size * 1.3;
+                let size = frame.size * design.code_size;
+                let leading = size * design.code_leading;
+                let baseline = self.baseline(size, leading);
                 let mut first = true;
                 for line in text.trim_end_matches('\n').split('\n') {
                     let word = self
@@ -522,7 +537,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     let mut strip = Strip {
                         height: leading,
                         need: 1,
-                        baseline: leading * 0.8,
+                        baseline,
                         ..Default::default()
                     };
                     strip.space_before = if first { gap } else { 0.0 };
@@ -530,8 +545,8 @@ impl<'b, 'f> Layout<'b, 'f> {
                         &word,
                         FaceId::Regular,
                         size,
-                        frame.left + self.style.size,
-                        leading * 0.8,
+                        frame.left + self.style.size * design.code_indent,
+                        baseline,
                     ));
                     self.push(strip);
                     first = false;
@@ -544,11 +559,15 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.shaper
                         .shape("*\u{2003}*\u{2003}*", FaceId::Regular, mpt(frame.size));
                 let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                // The ornament's line centred in the break's height.
+                let height = frame.leading * design.break_height;
+                let baseline =
+                    (height - frame.leading) / 2.0 + self.baseline(frame.size, frame.leading);
                 let mut strip = Strip {
-                    height: frame.leading * 2.0,
+                    height,
                     need: 1,
                     space_before: 0.0,
-                    baseline: frame.leading * 1.3,
+                    baseline,
                     ..Default::default()
                 };
                 strip.runs.push(simple_run(
@@ -556,7 +575,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     FaceId::Regular,
                     frame.size,
                     frame.left + (frame.width - w) / 2.0,
-                    frame.leading * 1.3,
+                    baseline,
                 ));
                 self.push(strip);
                 self.indent_next = false;
@@ -687,26 +706,27 @@ impl<'b, 'f> Layout<'b, 'f> {
         // quick…” he / shouted.", whose first line cannot be filled), and the paragraph
         // sets within the cap with a flush last line (here on one line, its spaces
         // shrunk), take that.
-        if short_end && breaking.pass >= 4 {
+        if short_end && !breaking.pass.within_gap_cap() {
             end_short(&mut par.items, 0);
             let flush = break_paragraph(&mut self.breaker, &par.items, measure, &passes);
-            if flush.pass <= 3 {
+            if flush.pass.within_gap_cap() {
                 breaking = flush;
             } else {
                 end_short(&mut par.items, em / 4);
             }
         }
-        let overfull = breaking.pass == 5 && align == Align::Justify;
+        let overfull = breaking.pass == Pass::Rescue && align == Align::Justify;
         let lines = set_lines_tracked(
             &par,
             &breaking.breaks,
             measure,
             align,
             passes.emergency.max_ratio_permille as f64 / 1000.0,
+            &self.shaper,
         );
         let n = lines.len();
         let mut strips = Vec::with_capacity(n);
-        let baseline = frame.leading - (frame.leading - frame.size) / 2.0 - frame.size * 0.2;
+        let baseline = self.baseline(frame.size, frame.leading);
         for (k, line) in lines.into_iter().enumerate() {
             // Typst's need rule: first line needs the second (no orphan), the
             // second-to-last needs the last (no widow); a 3-line paragraph stays whole.
@@ -783,10 +803,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                 (w * 0.75, h * 0.75)
             });
         let scale = (frame.width / w)
-            .min(self.style.body_height() * 0.8 / h)
+            .min(self.style.body_height() * self.style.blocks.image_max_height / h)
             .min(1.0);
         let (width, height) = (w * scale, h * scale);
-        let space = frame.leading * 0.5;
+        let space = frame.leading * self.style.blocks.gap;
         let mut strip = Strip {
             height: height + space,
             space_before: space,
@@ -818,7 +838,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             &self.book.notes,
         );
         let first = self.strips.len();
-        let space = frame.leading * 0.5;
+        let space = frame.leading * self.style.blocks.gap;
         self.paragraph(flat, frame, Align::Left, 0.0, space, Some(span));
         for s in &mut self.strips[first..] {
             s.keep_with_next = true;
@@ -837,12 +857,14 @@ impl<'b, 'f> Layout<'b, 'f> {
         if cols == 0 {
             return;
         }
+        let design = self.style.table;
         let size = frame.size;
-        let leading = (size * 1.3 * 2.0).round() / 2.0;
-        let pad = size * 0.5;
+        let leading = self.style.table_leading(size);
+        let pad = size * design.padding;
+        let line_baseline = self.baseline(size, leading);
         // Column widths from content: each column's widest cell, scaled down to the
         // measure if needed, never below an even share's half.
-        let mut natural = vec![size * 2.0; cols];
+        let mut natural = vec![size * design.min_column; cols];
         for (r, row) in std::iter::once(head)
             .chain(rows.iter().map(Vec::as_slice))
             .enumerate()
@@ -870,7 +892,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             let sum: f32 = raw.iter().sum();
             raw.iter().map(|w| w * frame.width / sum).collect()
         };
-        let rule = 0.5;
+        let rule = design.rule;
         let mut first = true;
         let all: Vec<(&[Vec<Inline>], bool)> = std::iter::once((head, true))
             .chain(rows.iter().map(|r| (r.as_slice(), false)))
@@ -902,10 +924,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                     measure,
                     &Passes::ragged(mpt(size)),
                 );
-                let lines = set_lines(&par, &breaking.breaks, measure, Align::Left);
+                let lines = set_lines(&par, &breaking.breaks, measure, Align::Left, &self.shaper);
                 lines_max = lines_max.max(lines.len());
                 for (k, line) in lines.into_iter().enumerate() {
-                    let base = pad + leading * (k as f32 + 0.8);
+                    let base = pad + leading * k as f32 + line_baseline;
                     for run in line.runs {
                         strip.runs.push(GlyphRun {
                             x: run.x + x + pad,
@@ -929,9 +951,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 x += w;
             }
             strip.height = leading * lines_max as f32 + 2.0 * pad;
-            strip.baseline = pad + leading * 0.8;
+            strip.baseline = pad + line_baseline;
             if first {
-                strip.space_before = frame.leading * 0.5;
+                strip.space_before = frame.leading * self.style.blocks.gap;
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: 0.0,
@@ -968,15 +990,15 @@ impl<'b, 'f> Layout<'b, 'f> {
             .iter()
             .map(|s| s.space_before + s.height)
             .sum();
-        let keep = if table_height + 8.0 * frame.leading <= self.style.body_height() {
+        let keep = if table_height + design.lead_in * frame.leading <= self.style.body_height() {
             nrows
         } else {
-            nrows.min(3)
+            nrows.min(design.head_rows)
         };
         if let Some(s) = self.strips.get_mut(first_strip) {
             s.need = s.need.max(keep);
         }
-        self.set_pending(frame.leading * 0.5);
+        self.set_pending(frame.leading * self.style.blocks.gap);
     }
 
     fn notes_section(&mut self) {
@@ -985,12 +1007,13 @@ impl<'b, 'f> Layout<'b, 'f> {
             return;
         }
         self.outline.push(("Notes".into(), 1, AnchorKey::Notes));
-        let size = self.style.size * 1.4;
+        let size = self.style.size * self.style.headings.chapter_size;
         let mut flat = Flat::default();
         flat.anchor(AnchorKey::Notes);
         flat.push("Notes", Self::run_style(FaceId::Bold, size));
         let first = self.strips.len();
-        self.heading(flat, size, self.style.leading * 2.0, None, AnchorKey::Notes);
+        let space = self.style.leading * self.style.headings.chapter_space;
+        self.heading(flat, size, space, None, AnchorKey::Notes);
         if let Some(s) = self.strips.get_mut(first) {
             s.mark = Some("Notes".into());
             s.new_page = self.style.chapter_break == ChapterBreak::NewPage;
@@ -1000,6 +1023,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         // "Notes" heading reads (and measures, in typeset-metrics, which counts body lines
         // by size) as a heading with nothing of its own size after it.
         let nsize = self.style.size;
+        let note_space = self.style.notes.space;
         let frame = self.body();
         let mut group: Option<usize> = None;
         for note in &book.notes {
@@ -1018,7 +1042,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.heading(
                     flat,
                     self.style.size,
-                    self.style.leading,
+                    self.style.leading * self.style.notes.group_space,
                     None,
                     AnchorKey::NotesGroup(note.chapter),
                 );
@@ -1051,7 +1075,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                             frame,
                             Align::Justify,
                             0.0,
-                            frame.leading * 0.25,
+                            frame.leading * note_space,
                             Some(*span),
                         );
                     }
@@ -1063,7 +1087,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                                 frame,
                                 Align::Left,
                                 0.0,
-                                frame.leading * 0.25,
+                                frame.leading * note_space,
                                 Some(note.span),
                             );
                         }
@@ -1079,7 +1103,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     frame,
                     Align::Left,
                     0.0,
-                    frame.leading * 0.25,
+                    frame.leading * note_space,
                     Some(note.span),
                 );
             }
@@ -1299,6 +1323,29 @@ mod tests {
         // The paragraph after that one (after a long paragraph) keeps the usual two.
         let third = first_of(one + 2, "The quick");
         assert_eq!(s[third].0, 2, "{:?}", &s[third..third + 2]);
+    }
+
+    /// A line's box (ascender to descender) is centred in its strip: as much room above
+    /// as below, at text size and at a heading's.
+    #[test]
+    fn baselines_centre_the_faces_box_in_the_leading() {
+        let b = book(vec![]);
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&b.meta);
+        let layout = Layout::new(&b, &style, Shaper::new(&fonts));
+        for (size, leading) in [(style.size, style.leading), (16.1, 20.125), (9.0, 12.0)] {
+            let baseline = layout.baseline(size, leading);
+            let ascender = layout.shaper.ascender(FaceId::Regular, mpt(size)) as f32 / 1000.0;
+            let descender = layout.shaper.descender(FaceId::Regular, mpt(size)) as f32 / 1000.0;
+            let above = baseline - ascender;
+            let below = leading - baseline - descender;
+            assert!(
+                (above - below).abs() < 0.001,
+                "{size}/{leading}: {above} {below}"
+            );
+        }
+        // 11.5 pt on 15: the box (16.85 pt) is taller than the leading.
+        assert!((layout.baseline(11.5, 15.0) - 11.71).abs() < 0.01);
     }
 
     #[test]

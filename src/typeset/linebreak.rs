@@ -401,9 +401,36 @@ fn first_start(items: &[Item]) -> usize {
 pub struct Breaking {
     /// Break positions (item indices), one per line.
     pub breaks: Vec<usize>,
-    /// Which pass found them (1: no hyphenation, 2: hyphenation, 3: emergency stretch
-    /// capped at 0.48 em gaps, 4: emergency stretch uncapped, 5: rescue with bad lines).
-    pub pass: u8,
+    /// Which pass found them.
+    pub pass: Pass,
+}
+
+/// The passes of [`break_paragraph`], in the order tried: TeX's three (tex.web §863),
+/// then two for what they leave unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Without hyphenation, at a pretolerance ([`Passes::first`]).
+    NoHyphenation,
+    /// With hyphenation, at the tolerance ([`Passes::second`]).
+    Hyphenation,
+    /// With emergency stretch, no gap past the cap ([`Passes::emergency`]).
+    Emergency,
+    /// TeX's emergency pass as is: the gap cap lifted.
+    EmergencyUncapped,
+    /// The least bad breaks, overfull lines included: always succeeds, and its lines
+    /// are worth a warning.
+    Rescue,
+}
+
+impl Pass {
+    /// Whether the pass keeps every gap within the emergency pass's cap (0.48 em for
+    /// justified text): the passes before the cap is lifted.
+    pub fn within_gap_cap(self) -> bool {
+        matches!(
+            self,
+            Pass::NoHyphenation | Pass::Hyphenation | Pass::Emergency
+        )
+    }
 }
 
 /// Passes like TeX's (tex.web §863): first without hyphenation at `pretolerance`, then with
@@ -416,13 +443,22 @@ pub fn break_paragraph(
     passes: &Passes,
 ) -> Breaking {
     if let Some(breaks) = breaker.break_lines(items, measure, &passes.first) {
-        return Breaking { breaks, pass: 1 };
+        return Breaking {
+            breaks,
+            pass: Pass::NoHyphenation,
+        };
     }
     if let Some(breaks) = breaker.break_lines(items, measure, &passes.second) {
-        return Breaking { breaks, pass: 2 };
+        return Breaking {
+            breaks,
+            pass: Pass::Hyphenation,
+        };
     }
     if let Some(breaks) = breaker.break_lines(items, measure, &passes.emergency) {
-        return Breaking { breaks, pass: 3 };
+        return Breaking {
+            breaks,
+            pass: Pass::Emergency,
+        };
     }
     // TeX's emergency pass as is: the 0.48 em cap lifted.
     let uncapped = Params {
@@ -430,7 +466,10 @@ pub fn break_paragraph(
         ..passes.emergency
     };
     if let Some(breaks) = breaker.break_lines(items, measure, &uncapped) {
-        return Breaking { breaks, pass: 4 };
+        return Breaking {
+            breaks,
+            pass: Pass::EmergencyUncapped,
+        };
     }
     let rescue = Params {
         tolerance: INF_BAD,
@@ -440,7 +479,10 @@ pub fn break_paragraph(
     let breaks = breaker
         .break_lines(items, measure, &rescue)
         .unwrap_or_else(|| vec![items.len().saturating_sub(1)]);
-    Breaking { breaks, pass: 5 }
+    Breaking {
+        breaks,
+        pass: Pass::Rescue,
+    }
 }
 
 /// The parameters of the three regular passes.
@@ -567,7 +609,7 @@ mod tests {
         (items, labels)
     }
 
-    fn lines(text: &str, measure: i64) -> (Vec<String>, u8) {
+    fn lines(text: &str, measure: i64) -> (Vec<String>, Pass) {
         let (items, labels) = unit_items(text);
         let mut breaker = Breaker::new();
         let out = break_paragraph(
@@ -613,7 +655,7 @@ mod tests {
         // one stretches 1 unit over two spaces (r = 1, badness 100 = pass 1's limit).
         let (l, pass) = lines("aaaaa bbbb cc dd eeeeeeee ff", 14);
         assert_eq!(l, ["aaaaa bbbb cc", "dd eeeeeeee ff"]);
-        assert_eq!(pass, 1);
+        assert_eq!(pass, Pass::NoHyphenation);
     }
 
     #[test]
@@ -623,11 +665,11 @@ mod tests {
         // overfull; pass 2 sets the first line at exactly its natural width.
         let (l, pass) = lines("we discuss the hy|phen|ation of words", 22);
         assert_eq!(l, ["we discuss the hyphen-", "ation of words"]);
-        assert_eq!(pass, 2);
+        assert_eq!(pass, Pass::Hyphenation);
         // With room to spare, no hyphen.
         let (l, pass) = lines("we discuss the hy|phen|ation of words", 26);
         assert_eq!(l, ["we discuss the hyphenation", "of words"]);
-        assert_eq!(pass, 1);
+        assert_eq!(pass, Pass::NoHyphenation);
     }
 
     #[test]
@@ -657,13 +699,13 @@ mod tests {
         let mut breaker = Breaker::new();
         let out = break_paragraph(&mut breaker, &items, 9 * 1000, &Passes::ragged(4000));
         assert_eq!(out.breaks.len(), 2, "two lines");
-        assert_eq!(out.pass, 1);
+        assert_eq!(out.pass, Pass::NoHyphenation);
     }
 
     #[test]
     fn overfull_word_is_rescued_not_lost() {
         let (l, pass) = lines("a incomprehensibilities b", 8);
-        assert_eq!(pass, 5);
+        assert_eq!(pass, Pass::Rescue);
         assert_eq!(
             l.join(" ").split_whitespace().collect::<Vec<_>>(),
             ["a", "incomprehensibilities", "b"]
@@ -695,7 +737,7 @@ mod tests {
             // A line past the measure (even fully shrunk) holds a single unbreakable word
             // (except in the rescue pass: see the report's known gaps).
             assert!(
-                pass == 5
+                pass == Pass::Rescue
                     || l.iter().all(|x| x.chars().count() as i64 * 3
                         <= measure * 3 + x.matches(' ').count() as i64
                         || !x.contains(' ')),

@@ -5,7 +5,7 @@
 use crate::typeset::document::{Glyph, GlyphRun, Rect};
 use crate::typeset::items::{Content, Paragraph};
 use crate::typeset::linebreak::{line_start, Item};
-use crate::typeset::shape::MPT;
+use crate::typeset::shape::{Shaper, MPT};
 
 /// How lines sit in the measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,9 +33,16 @@ pub struct SetLine {
     pub size: f32,
 }
 
-/// Sets the lines of `par` broken at `breaks` in `measure` milli-points.
-pub fn set_lines(par: &Paragraph, breaks: &[usize], measure: i64, align: Align) -> Vec<SetLine> {
-    set_lines_tracked(par, breaks, measure, align, f64::INFINITY)
+/// Sets the lines of `par` broken at `breaks` in `measure` milli-points; `shaper` gives
+/// the faces' vertical metrics (for link areas).
+pub fn set_lines(
+    par: &Paragraph,
+    breaks: &[usize],
+    measure: i64,
+    align: Align,
+    shaper: &Shaper<'_>,
+) -> Vec<SetLine> {
+    set_lines_tracked(par, breaks, measure, align, f64::INFINITY, shaper)
 }
 
 /// Most letter-spacing the last resort adds, in thousandths of the font size (2 %: the
@@ -57,6 +64,7 @@ pub fn set_lines_tracked(
     measure: i64,
     align: Align,
     max_ratio: f64,
+    shaper: &Shaper<'_>,
 ) -> Vec<SetLine> {
     let mut lines = Vec::with_capacity(breaks.len());
     let mut start = first_box(&par.items);
@@ -65,8 +73,7 @@ pub fn set_lines_tracked(
         let last = n + 1 == breaks.len();
         lines.push(set_line(
             par,
-            start.min(b),
-            b,
+            start.min(b)..b,
             measure,
             if last && align == Align::Justify {
                 Align::Left
@@ -75,6 +82,7 @@ pub fn set_lines_tracked(
             },
             &mut seen_anchor,
             max_ratio,
+            shaper,
         ));
         start = line_start(&par.items, b);
     }
@@ -97,15 +105,17 @@ fn first_box(items: &[Item]) -> usize {
         .unwrap_or(items.len())
 }
 
+/// Sets the line of items `range` (`range.end` is its break).
 fn set_line(
     par: &Paragraph,
-    start: usize,
-    b: usize,
+    range: std::ops::Range<usize>,
     measure: i64,
     align: Align,
     seen_anchor: &mut [bool],
     max_ratio: f64,
+    shaper: &Shaper<'_>,
 ) -> SetLine {
+    let (start, b) = (range.start, range.end);
     let items = &par.items[start..b];
     let (mut width, mut stretch, mut shrink, mut fill) = (0i64, 0i64, 0i64, false);
     for item in items {
@@ -228,8 +238,6 @@ fn set_line(
                 }
                 match st.link {
                     Some(l) => {
-                        let size = st.size as f32 / MPT as f32;
-                        let top = -(st.rise as f32 / MPT as f32) - size * 0.8;
                         match last_link {
                             Some((pl, idx)) if pl == l => {
                                 if let Some((r, _)) = line.links.get_mut(idx) {
@@ -237,13 +245,18 @@ fn set_line(
                                 }
                             }
                             _ => {
+                                // The link's area is the face's box, ascender to
+                                // descender: the box a reader paints as an EPUB link's
+                                // background, over every glyph the face has.
+                                let ascender = shaper.ascender(st.face, st.size);
+                                let descender = shaper.descender(st.face, st.size);
                                 let x = (x_start / MPT as f64) as f32;
                                 line.links.push((
                                     Rect {
                                         x,
-                                        y: top,
+                                        y: -((st.rise + ascender) as f32) / MPT as f32,
                                         width: ((pen - x_start) / MPT as f64) as f32,
-                                        height: size * 1.05,
+                                        height: (ascender + descender) as f32 / MPT as f32,
                                     },
                                     l,
                                 ));

@@ -3,8 +3,9 @@
 //! Stages, each a file: [`style`] (page design from the metadata), [`shape`] (harfrust,
 //! cached per word), [`hyphenate`] (exceptions, then hypher patterns), [`items`] (inlines →
 //! Knuth–Plass boxes, glue and penalties), [`linebreak`] (total fit), [`lines`] (set the
-//! chosen lines), [`layout`] (blocks → strips), [`paginate`] (strips → pages). This file
-//! wires them and resolves links and bookmarks once every page position is known.
+//! chosen lines), [`layout`] (blocks → strips), [`paginate`] (strips → pages), [`running`]
+//! (running heads and folios). This file wires them and resolves links and bookmarks once
+//! every page position is known.
 
 pub mod document;
 pub mod hyphenate;
@@ -13,6 +14,7 @@ pub mod layout;
 pub mod linebreak;
 pub mod lines;
 pub mod paginate;
+pub mod running;
 pub mod shape;
 pub mod style;
 
@@ -20,12 +22,10 @@ use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::model::Book;
-use document::{
-    Destination, Document, DocumentInfo, FaceId, GlyphRun, Link, LinkTarget, OutlineItem,
-};
+use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
 use items::LinkRef;
-use layout::{simple_run, Layout};
-use shape::{Shaper, MPT};
+use layout::Layout;
+use shape::Shaper;
 use std::fmt::Write as _;
 
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
@@ -137,53 +137,13 @@ fn typeset_with(
         }
     }
 
-    // Running heads (book title left, chapter right) and folios, none on the first page.
-    // The title's run is made once and a chapter's once per chapter (runs share their
-    // glyphs), and each page's runs are rebuilt in order rather than inserted at the front.
-    let head_size = style.size * 0.82;
-    let head_mpt = (head_size * MPT as f32) as i64;
-    let title = book.meta.title.clone();
-    let shaper = layout.shaper();
-    let y = style.margin_top - style.leading * 1.4;
-    let left = shaper.shape(&title, FaceId::Italic, head_mpt);
-    let left_run = simple_run(&left, FaceId::Italic, head_size, style.margin_left, y);
-    let mut right: Option<(&str, GlyphRun)> = None;
-    for (i, page) in paged.pages.iter_mut().enumerate().skip(1) {
-        let mut runs = Vec::with_capacity(page.runs.len() + 3);
-        runs.push(left_run.clone());
-        if let Some(Some(mark)) = paged.marks.get(i) {
-            if *mark != title {
-                match &right {
-                    Some((m, run)) if *m == mark.as_str() => runs.push(run.clone()),
-                    _ => {
-                        let w = shaper.shape(mark, FaceId::Italic, head_mpt);
-                        let width = w.width(0..w.glyphs.len()) as f32 / MPT as f32;
-                        let run = simple_run(
-                            &w,
-                            FaceId::Italic,
-                            head_size,
-                            style.page_width - style.margin_right - width,
-                            y,
-                        );
-                        runs.push(run.clone());
-                        right = Some((mark.as_str(), run));
-                    }
-                }
-            }
-        }
-        runs.append(&mut page.runs);
-        let folio = shaper.shape(&(i + 1).to_string(), FaceId::Regular, head_mpt);
-        let width = folio.width(0..folio.glyphs.len()) as f32 / MPT as f32;
-        let fy = style.page_height - style.margin_bottom + style.leading * 2.2;
-        runs.push(simple_run(
-            &folio,
-            FaceId::Regular,
-            head_size,
-            (style.page_width - width) / 2.0,
-            fy,
-        ));
-        page.runs = runs;
-    }
+    running::add(
+        &mut paged.pages,
+        &paged.marks,
+        &book.meta.title,
+        &style,
+        layout.shaper(),
+    );
 
     let outline = layout
         .outline
