@@ -12,11 +12,9 @@ use std::path::Path;
 
 /// The dump of the book at `path` (a folder or one Markdown file), then its warnings.
 fn typeset(path: &Path) -> String {
-    let (sources, load_diags) = quire::parse::load(path).expect("the manuscript loads");
-    assert!(load_diags.is_empty(), "{load_diags:?}");
-    let parsed = quire::parse::parse(&sources);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    let book = parsed.book.expect("the manuscript has text");
+    let checked = quire::build::check(path, false).expect("the manuscript loads");
+    assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+    let book = checked.book.expect("the manuscript has text");
     let fonts = quire::fonts::FontSet::embedded();
     let (doc, diagnostics) = quire::typeset::typeset(&book, &fonts);
     let mut out = quire::typeset::dump(&doc);

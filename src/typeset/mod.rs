@@ -22,7 +22,7 @@ use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::model::Book;
-use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
+use document::{Destination, Document, DocumentInfo, Link, LinkTarget, OutlineItem};
 use items::LinkRef;
 use layout::Layout;
 use shape::Shaper;
