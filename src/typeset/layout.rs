@@ -15,6 +15,19 @@ use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::{leading_for, Style};
 
+/// A link's area cut to its line's band, `top` to `top + leading`: the face's box
+/// (ascender to descender, 1.47 em for Gentium) is taller than the leading, and the
+/// areas of links on adjacent lines must not overlap (a click there would be ambiguous).
+fn within_line(r: Rect, top: f32, leading: f32) -> Rect {
+    let y0 = r.y.max(top);
+    let y1 = (r.y + r.height).min(top + leading);
+    Rect {
+        y: y0,
+        height: (y1 - y0).max(0.0),
+        ..r
+    }
+}
+
 /// The outcome of laying out one paragraph: its strips before the layout's pending space
 /// is applied, and whether the breaker had to use its last pass (the warning is issued
 /// with the paragraph's current span, which is not part of the key).
@@ -758,14 +771,14 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             for (r, l) in line.links {
                 if let Some(target) = par.flat.links.get(l as usize) {
-                    strip.links.push((
-                        Rect {
-                            x: r.x + frame.left,
-                            y: r.y + baseline,
-                            ..r
-                        },
-                        target.clone(),
-                    ));
+                    let r = Rect {
+                        x: r.x + frame.left,
+                        y: r.y + baseline,
+                        ..r
+                    };
+                    strip
+                        .links
+                        .push((within_line(r, 0.0, frame.leading), target.clone()));
                 }
             }
             for (a, x, y) in line.anchors {
@@ -937,14 +950,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                     }
                     for (r, l) in line.links {
                         if let Some(t) = par.flat.links.get(l as usize) {
-                            strip.links.push((
-                                Rect {
-                                    x: r.x + x + pad,
-                                    y: r.y + base,
-                                    ..r
-                                },
-                                t.clone(),
-                            ));
+                            let r = Rect {
+                                x: r.x + x + pad,
+                                y: r.y + base,
+                                ..r
+                            };
+                            let top = pad + leading * k as f32;
+                            strip.links.push((within_line(r, top, leading), t.clone()));
                         }
                     }
                 }
