@@ -26,7 +26,7 @@ const SVG_DPI: f32 = 300.0;
 /// 300 dpi on an A4 or Letter page (about 6.5 in), whatever size the SVG claims.
 const SVG_MAX_SIDE: f32 = 2400.0;
 
-/// Why an image could not be decoded.
+/// Why an image could not be decoded (the caller names the asset).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageError(pub String);
 
@@ -154,9 +154,7 @@ pub fn decode(asset: &Asset, fonts: &[&[u8]]) -> Result<Pixels, ImageError> {
         "image/svg+xml" => rasterise_svg(&asset.data, fonts),
         other => Err(format!("{other} images cannot be decoded")),
     };
-    pixels
-        .map(drop_opaque_alpha)
-        .map_err(|why| ImageError(format!("{}: {why}", asset.href)))
+    pixels.map(drop_opaque_alpha).map_err(ImageError)
 }
 
 fn check_size(width: u32, height: u32) -> Result<(), String> {

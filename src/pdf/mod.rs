@@ -21,7 +21,7 @@ mod structure;
 mod subset;
 
 use crate::cache::{CacheStats, ContentCache, Key, KeyHasher};
-use crate::error::Error;
+use crate::error::{Error, PdfError, PdfPart};
 use crate::fonts::FontSet;
 use crate::model::Asset;
 use crate::typeset::document::Document;
@@ -187,7 +187,7 @@ pub fn write_cached(
         .iter()
         .find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error))
     {
-        return Err(Error::Pdf(w.msg.clone()));
+        return Err(PdfError::Conversion(w.msg.clone()).into());
     }
     remove_last_page(&mut lo)?;
     set_exact_widths(&mut lo, faces);
@@ -385,20 +385,20 @@ fn set_exact_widths(lo: &mut lopdf::Document, faces: &Faces) {
 /// content stream. Their object numbers stay unused (free entries in the
 /// cross-reference stream, ISO 32000-1 §7.5.8.3).
 fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
-    let broken = |what: &str| Error::Pdf(format!("printpdf wrote no {what}"));
+    let missing = |part| Error::Pdf(PdfError::Missing(part));
     let catalog = lo
         .trailer
         .get(b"Root")
         .and_then(Object::as_reference)
-        .map_err(|_| broken("catalog"))?;
+        .map_err(|_| missing(PdfPart::Catalog))?;
     let pages_id = lo
         .get_dictionary(catalog)
         .and_then(|c| c.get(b"Pages"))
         .and_then(Object::as_reference)
-        .map_err(|_| broken("page tree"))?;
+        .map_err(|_| missing(PdfPart::PageTree))?;
     let pages = lo
         .get_dictionary_mut(pages_id)
-        .map_err(|_| broken("page tree"))?;
+        .map_err(|_| missing(PdfPart::PageTree))?;
     let last = match pages.get_mut(b"Kids") {
         Ok(Object::Array(kids)) => kids.pop(),
         _ => None,
@@ -409,7 +409,7 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
         .map_or(0, Vec::len);
     pages.set("Count", Object::Integer(count as i64));
     let Some(Ok(page_id)) = last.as_ref().map(Object::as_reference) else {
-        return Err(broken("font usage page"));
+        return Err(missing(PdfPart::FontUsagePage));
     };
     if let Some(Object::Dictionary(page)) = lo.objects.remove(&page_id) {
         for key in [&b"Resources"[..], b"Contents"] {
@@ -449,23 +449,23 @@ fn write_text(
 ) -> Result<Vec<patch::PrevPage>, Error> {
     let page_ids: Vec<_> = lo.get_pages().into_values().collect();
     if page_ids.len() != doc.pages.len() {
-        return Err(Error::Pdf(format!(
-            "printpdf wrote {} pages for {}",
-            page_ids.len(),
-            doc.pages.len()
-        )));
+        return Err(PdfError::PageCount {
+            written: page_ids.len(),
+            expected: doc.pages.len(),
+        }
+        .into());
     }
     // Take each content stream's bytes (printpdf's pictures and rules) out of the
     // document so the threads own them (and keep a copy for patching, with a cache).
     let height = content::finite(doc.height);
     let mut jobs = Vec::with_capacity(page_ids.len());
     let mut printpdf_parts = Vec::new();
-    for (page, &id) in doc.pages.iter().zip(&page_ids) {
+    for (index, (page, &id)) in doc.pages.iter().zip(&page_ids).enumerate() {
         let contents = lo
             .get_dictionary(id)
             .and_then(|p| p.get(b"Contents"))
             .and_then(Object::as_reference)
-            .map_err(|e| Error::Pdf(format!("page without content stream: {e}")))?;
+            .map_err(|_| PdfError::Missing(PdfPart::ContentStream(index)))?;
         let bytes = match lo.objects.get_mut(&contents) {
             Some(Object::Stream(stream)) => std::mem::take(&mut stream.content),
             _ => Vec::new(),
@@ -596,7 +596,7 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
         .trailer
         .get(b"Root")
         .and_then(Object::as_reference)
-        .map_err(|e| Error::Pdf(format!("printpdf wrote no catalog: {e}")))?;
+        .map_err(|_| PdfError::Missing(PdfPart::Catalog))?;
     let pages: Vec<_> = lo.get_pages().into_values().collect();
 
     let outline = outline::add_outline(lo, &doc.outline, &pages, content::finite(doc.height));
@@ -620,7 +620,7 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 
     let cat = lo
         .get_dictionary_mut(catalog_id)
-        .map_err(|e| Error::Pdf(e.to_string()))?;
+        .map_err(|_| PdfError::Missing(PdfPart::Catalog))?;
     if !doc.info.lang.is_empty() {
         cat.set("Lang", metadata::text_string(&doc.info.lang));
     }
@@ -660,7 +660,7 @@ fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<save::
 }
 
 /// Writes the file's `/ID`, a hash of the file with the placeholder in its place.
-fn set_id(out: &mut [u8]) -> Result<(), Error> {
+fn set_id(out: &mut [u8]) -> Result<(), PdfError> {
     let placeholder = hex_upper(&ID_PLACEHOLDER);
     // A 128-bit hash of the bytes: the ID only has to tell files apart (§14.4 asks for
     // no particular digest; MD5 is the usual one). XXH3 takes a fraction of a
@@ -673,7 +673,7 @@ fn set_id(out: &mut [u8]) -> Result<(), Error> {
     // the last `<P><P>` is the ID.
     let pair = format!("<{placeholder}><{placeholder}>");
     let Some(at) = rfind(out, pair.as_bytes()) else {
-        return Err(Error::Pdf("document ID placeholder not written".into()));
+        return Err(PdfError::IdPlaceholder);
     };
     let replacement = format!("<{id}><{id}>");
     out[at..at + pair.len()].copy_from_slice(replacement.as_bytes());
