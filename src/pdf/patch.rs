@@ -180,6 +180,8 @@ pub(crate) fn patch(
 struct Replacement {
     /// The page's index.
     page: usize,
+    /// The stream's object (the same number in both files).
+    contents: ObjectId,
     /// The old object's bytes in the old file.
     old: Range<usize>,
     /// The new object, `id generation obj … endobj`.
@@ -217,6 +219,7 @@ fn replacements(
         );
         replacements.push(Replacement {
             page: index,
+            contents: old.contents,
             old: old.span.clone(),
             object,
         });
@@ -227,15 +230,17 @@ fn replacements(
 }
 
 /// The old file up to `end` (its cross-reference stream) with the replacements (sorted
-/// by place) put in, and how the old file's offsets move; `None` when a range is not in
-/// the file or two overlap.
+/// by place) put in, and how the old file's offsets move; `None` when a range does not
+/// hold the object it should or two overlap.
 fn splice(old: &[u8], end: usize, replacements: &[Replacement]) -> Option<(Vec<u8>, Shifts)> {
     let mut bytes = Vec::with_capacity(old.len() + 4096);
     let mut shifts = Shifts(Vec::with_capacity(replacements.len()));
     let mut at = 0;
     let mut shift = 0isize;
     for r in replacements {
-        old.get(r.old.clone())?;
+        if !holds_object(old.get(r.old.clone())?, r.contents) {
+            return None;
+        }
         bytes.extend_from_slice(old.get(at..r.old.start)?);
         bytes.extend_from_slice(&r.object);
         at = r.old.end;
@@ -246,6 +251,13 @@ fn splice(old: &[u8], end: usize, replacements: &[Replacement]) -> Option<(Vec<u
     }
     bytes.extend_from_slice(old.get(at..end)?);
     Some((bytes, shifts))
+}
+
+/// Whether `bytes` are one whole indirect object numbered `id`, as
+/// [`save::indirect_stream`] writes it: `id generation obj` … `endobj` (§7.3.10).
+fn holds_object(bytes: &[u8], (number, generation): ObjectId) -> bool {
+    let header = format!("{number} {generation} obj\n");
+    bytes.starts_with(header.as_bytes()) && bytes.ends_with(b"\nendobj\n")
 }
 
 /// How a patch moves the old file's offsets: the start of each replaced object, in file
@@ -281,5 +293,131 @@ impl Shifts {
             }
             packed => Some(packed),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::pdf::{write, write_cached, PdfCache};
+    use crate::typeset::document::{Glyph, GlyphRun, Page};
+
+    /// One page per word, each word one run: glyph ids are the letters' codes, so
+    /// reordering a word's letters changes its page's text, not the font subsets.
+    fn book(words: &[&str]) -> Document {
+        let run = |word: &str| GlyphRun {
+            face: FaceId::Regular,
+            size: 12.0,
+            x: 40.0,
+            y: 60.0,
+            glyphs: word
+                .chars()
+                .map(|c| Glyph {
+                    id: c as u16,
+                    advance: 6.5,
+                    text: c.to_string().as_str().into(),
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        };
+        Document {
+            width: 300.0,
+            height: 400.0,
+            pages: words
+                .iter()
+                .map(|w| Page {
+                    runs: vec![run(w)],
+                    ..Page::default()
+                })
+                .collect(),
+            ..Document::default()
+        }
+    }
+
+    /// Writes `doc` through `cache`, checks the bytes against a clean write, and returns
+    /// whether the previous file was patched.
+    fn patched(doc: &Document, cache: &PdfCache, what: &str) -> bool {
+        let fonts = FontSet::embedded();
+        let bytes = write_cached(doc, &fonts, &[], Some(cache)).unwrap();
+        let clean = write(doc, &fonts, &[]).unwrap();
+        assert!(*bytes == clean, "{what}: not a clean build's bytes");
+        let patches = cache.finish().patches;
+        assert_eq!(patches.hits + patches.misses, 1, "{what}: {patches:?}");
+        patches.hits == 1
+    }
+
+    /// A way to damage the previous file, as a writer bug could.
+    type Damage = fn(&mut Previous);
+
+    /// Damages the previous file the cache keeps.
+    fn damage(cache: &PdfCache, how: Damage) {
+        how(cache.previous.lock().unwrap().as_mut().unwrap());
+    }
+
+    #[test]
+    fn a_patch_that_does_not_fit_writes_the_whole_file() {
+        let (a, b) = (
+            book(&["quire", "letters", "typeset"]),
+            // The middle page's letters reordered and doubled: a longer stream.
+            book(&["quire", "srettelletters", "typeset"]),
+        );
+        let damages: [(&str, Damage); 6] = [
+            ("a page's range past the end", |p| {
+                let end = p.bytes.len();
+                p.pages[1].span = end..end + 10;
+            }),
+            ("a page's range on another object", |p| {
+                p.pages[1].span = p.pages[0].span.clone();
+            }),
+            ("a page's range off its object", |p| {
+                let span = &mut p.pages[1].span;
+                *span = span.start + 1..span.end;
+            }),
+            ("the cross-reference stream past the end", |p| {
+                p.xref_start = p.bytes.len() + 1;
+            }),
+            ("an offset that moves past 4 bytes", |p| {
+                let last = p.entries.iter_mut().rev();
+                let direct = last.map(|(_, e)| e).find(|e| matches!(e, Entry::Direct(_)));
+                *direct.unwrap() = Entry::Direct(u32::MAX);
+            }),
+            ("no /ID placeholder", |p| {
+                p.trailer.remove(b"ID");
+            }),
+        ];
+        let cache = PdfCache::default();
+        assert!(!patched(&a, &cache, "first build"), "written whole");
+        assert!(patched(&b, &cache, "one page edited"), "patched");
+        for (what, how) in damages {
+            assert!(patched(&a, &cache, what), "{what}: undamaged, patched");
+            damage(&cache, how);
+            assert!(!patched(&b, &cache, what), "{what}: written whole");
+        }
+        // The file written whole is kept, and patched again.
+        assert!(patched(&a, &cache, "after the damages"), "patched");
+    }
+
+    #[test]
+    fn offsets_are_moved_checked() {
+        // One replaced object at 100 that grew by 5 bytes.
+        let shifts = Shifts(vec![(100, 5)]);
+        assert_eq!(shifts.moved(40), Some(40));
+        assert_eq!(
+            shifts.moved(100),
+            Some(100),
+            "a replaced object keeps its start"
+        );
+        assert_eq!(shifts.moved(180), Some(185));
+        assert_eq!(shifts.entry(Entry::Direct(180)), Some(Entry::Direct(185)));
+        let packed = Entry::Packed {
+            container: 7,
+            index: 3,
+        };
+        assert_eq!(shifts.entry(packed), Some(packed));
+        // Past the cross-reference stream's 4 bytes: no entry (the file is written whole).
+        assert_eq!(shifts.entry(Entry::Direct(u32::MAX - 2)), None);
+        // One that shrank below the start of the file.
+        assert_eq!(Shifts(vec![(0, -10)]).moved(4), None);
     }
 }
