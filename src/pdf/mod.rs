@@ -202,9 +202,9 @@ impl<'a> StreamMaker<'a> {
     }
 }
 
-/// [`write`], taking what did not change from `cache`: page content streams, font
+/// [`write()`], taking what did not change from `cache`: page content streams, font
 /// subsets and compressed streams, or the whole previous file, patched (see `patch`).
-/// The same bytes as a clean [`write`]; the cache keeps them (shared, not copied) for the
+/// The same bytes as a clean [`write()`]; the cache keeps them (shared, not copied) for the
 /// next build to patch.
 pub fn write_cached(
     doc: &Document,
