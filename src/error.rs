@@ -20,7 +20,7 @@ pub enum Error {
     Epub(#[from] EpubError),
     /// The PDF could not be written.
     #[error("PDF writing failed: {0}")]
-    Pdf(String),
+    Pdf(#[from] PdfError),
     /// A font could not be used.
     #[error("font {name}: {reason}")]
     Font {
@@ -56,6 +56,76 @@ pub enum EpubError {
     /// epub-builder's archive has no `META-INF/container.xml`.
     #[error("epub-builder wrote no container.xml")]
     NoContainer,
+}
+
+/// What stopped the PDF writer (a font that cannot be subset is an [`Error::Font`]).
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// An image a page places could not be embedded.
+    #[error("image {asset}: {reason}")]
+    Image {
+        /// The asset's name in the manuscript (its `href`).
+        asset: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A page places an asset the book does not have (a typesetter bug).
+    #[error("a page places asset {index}, but the book has {count} assets")]
+    UnknownAsset {
+        /// The asset index the page names.
+        index: usize,
+        /// How many assets the book has.
+        count: usize,
+    },
+    /// printpdf reported an error while converting the pages.
+    #[error("printpdf could not convert the pages: {0}")]
+    Conversion(String),
+    /// printpdf's document lacks a part the writer completes.
+    #[error("printpdf wrote no {0}")]
+    Missing(PdfPart),
+    /// printpdf wrote another number of pages than the document has.
+    #[error("printpdf wrote {written} pages for {expected}")]
+    PageCount {
+        /// Pages in printpdf's document.
+        written: usize,
+        /// Pages in the typeset document.
+        expected: usize,
+    },
+    /// The file is too large for the cross-reference stream, whose offsets are 4 bytes.
+    #[error(
+        "the file reaches {size} bytes, past the 4 GiB its cross-reference stream can address"
+    )]
+    TooLarge {
+        /// The offset that does not fit.
+        size: usize,
+    },
+    /// The `/ID` placeholder is not where the writer put it (a writer bug).
+    #[error("document ID placeholder not written")]
+    IdPlaceholder,
+}
+
+/// A part of printpdf's document that the PDF writer looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PdfPart {
+    /// The document catalog (`/Root`).
+    Catalog,
+    /// The page tree (`/Pages`).
+    PageTree,
+    /// The extra last page that lists every glyph used (taken out again).
+    FontUsagePage,
+    /// A page's content stream (0-based page index).
+    ContentStream(usize),
+}
+
+impl std::fmt::Display for PdfPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PdfPart::Catalog => f.write_str("catalog"),
+            PdfPart::PageTree => f.write_str("page tree"),
+            PdfPart::FontUsagePage => f.write_str("font usage page"),
+            PdfPart::ContentStream(page) => write!(f, "content stream for page {}", page + 1),
+        }
+    }
 }
 
 impl Error {

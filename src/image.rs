@@ -11,7 +11,7 @@
 //! Everything here is a pure function of the bytes (and, for SVG text, of the book's
 //! fonts): no system font, no file outside the asset is ever read.
 
-use crate::model::Asset;
+use crate::model::{Asset, ImageKind};
 use std::io::Cursor;
 
 /// Decoded images larger than this many pixels are refused: a 60-megapixel RGBA image
@@ -26,7 +26,7 @@ const SVG_DPI: f32 = 300.0;
 /// 300 dpi on an A4 or Letter page (about 6.5 in), whatever size the SVG claims.
 const SVG_MAX_SIDE: f32 = 2400.0;
 
-/// Why an image could not be decoded.
+/// Why an image could not be decoded (the caller names the asset).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageError(pub String);
 
@@ -34,35 +34,34 @@ pub struct ImageError(pub String);
 /// `height` (or `viewBox`) of an SVG. `None` when the header cannot be read.
 pub fn intrinsic_size(asset: &Asset) -> Option<(f32, f32)> {
     let data = asset.data.as_slice();
-    let size = match asset.media_type.as_str() {
-        "image/png" => {
+    let size = match asset.kind {
+        ImageKind::Png => {
             let ihdr = data.get(16..24)?;
             let w = u32::from_be_bytes([ihdr[0], ihdr[1], ihdr[2], ihdr[3]]);
             let h = u32::from_be_bytes([ihdr[4], ihdr[5], ihdr[6], ihdr[7]]);
             (w as f32, h as f32)
         }
-        "image/gif" => {
+        ImageKind::Gif => {
             // Logical screen width and height (GIF89a spec §18), little-endian.
             let screen = data.get(6..10)?;
             let w = u16::from_le_bytes([screen[0], screen[1]]);
             let h = u16::from_le_bytes([screen[2], screen[3]]);
             (f32::from(w), f32::from(h))
         }
-        "image/jpeg" => {
+        ImageKind::Jpeg => {
             let (w, h, _) = jpeg_frame(data)?;
             (w as f32, h as f32)
         }
-        "image/webp" => {
+        ImageKind::Webp => {
             let decoder = image_webp::WebPDecoder::new(Cursor::new(data)).ok()?;
             let (w, h) = decoder.dimensions();
             (w as f32, h as f32)
         }
-        "image/svg+xml" => {
+        ImageKind::Svg => {
             let tree = svg_tree(data, None).ok()?;
             let size = tree.size();
             (size.width(), size.height())
         }
-        _ => return None,
     };
     (size.0 >= 1.0 && size.1 >= 1.0 && size.0.is_finite() && size.1.is_finite()).then_some(size)
 }
@@ -147,16 +146,15 @@ fn png_chunks(data: &[u8]) -> impl Iterator<Item = [u8; 4]> + '_ {
 /// Decodes a PNG, GIF (its first frame) or WebP image, or rasterises an SVG (its text
 /// set in `fonts`, each a TrueType/OpenType file), into pixels.
 pub fn decode(asset: &Asset, fonts: &[&[u8]]) -> Result<Pixels, ImageError> {
-    let pixels = match asset.media_type.as_str() {
-        "image/png" => decode_png(&asset.data),
-        "image/gif" => decode_gif(&asset.data),
-        "image/webp" => decode_webp(&asset.data),
-        "image/svg+xml" => rasterise_svg(&asset.data, fonts),
-        other => Err(format!("{other} images cannot be decoded")),
+    let pixels = match asset.kind {
+        ImageKind::Png => decode_png(&asset.data),
+        ImageKind::Gif => decode_gif(&asset.data),
+        ImageKind::Webp => decode_webp(&asset.data),
+        ImageKind::Svg => rasterise_svg(&asset.data, fonts),
+        // A JPEG goes into the PDF as it is (DCTDecode), never through pixels.
+        ImageKind::Jpeg => Err("JPEG images are embedded as they are, not decoded".into()),
     };
-    pixels
-        .map(drop_opaque_alpha)
-        .map_err(|why| ImageError(format!("{}: {why}", asset.href)))
+    pixels.map(drop_opaque_alpha).map_err(ImageError)
 }
 
 fn check_size(width: u32, height: u32) -> Result<(), String> {
@@ -378,10 +376,17 @@ mod tests {
     use super::*;
 
     fn asset(media_type: &str, data: Vec<u8>) -> Asset {
+        let kind = match media_type {
+            "image/png" => ImageKind::Png,
+            "image/gif" => ImageKind::Gif,
+            "image/jpeg" => ImageKind::Jpeg,
+            "image/webp" => ImageKind::Webp,
+            _ => ImageKind::Svg,
+        };
         Asset {
             path: "x".into(),
             href: "images/x".into(),
-            media_type: media_type.into(),
+            kind,
             data,
         }
     }

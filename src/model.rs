@@ -515,11 +515,51 @@ pub struct Asset {
     /// Path inside the manuscript folder, with `/` separators (used to name it in the
     /// package).
     pub href: String,
-    /// Media type from the file's content (`image/png`, `image/jpeg`, `image/gif`,
-    /// `image/svg+xml`, `image/webp`).
-    pub media_type: String,
+    /// What kind of image the file's content is (sniffed from its bytes, never taken
+    /// from its name).
+    pub kind: ImageKind,
     /// The bytes, read once by the parser.
     pub data: Vec<u8>,
+}
+
+/// The image formats a book may hold: the EPUB 3.3 core media types for images (§3.2),
+/// which the PDF writer also embeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImageKind {
+    /// PNG.
+    Png,
+    /// JPEG.
+    Jpeg,
+    /// GIF.
+    Gif,
+    /// SVG.
+    Svg,
+    /// WebP.
+    Webp,
+}
+
+impl ImageKind {
+    /// The media type (MIME type), as the EPUB's manifest declares it.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ImageKind::Png => "image/png",
+            ImageKind::Jpeg => "image/jpeg",
+            ImageKind::Gif => "image/gif",
+            ImageKind::Svg => "image/svg+xml",
+            ImageKind::Webp => "image/webp",
+        }
+    }
+
+    /// The usual file extension, for the file's name in the EPUB.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageKind::Png => "png",
+            ImageKind::Jpeg => "jpg",
+            ImageKind::Gif => "gif",
+            ImageKind::Svg => "svg",
+            ImageKind::Webp => "webp",
+        }
+    }
 }
 
 /// The text of inline content, as a reader sees it: for slugs, alt text, tables of

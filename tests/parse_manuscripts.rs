@@ -75,7 +75,7 @@ fn folder_manuscript_builds() {
     let assets: Vec<(&str, &str)> = book
         .assets
         .iter()
-        .map(|a| (a.href.as_str(), a.media_type.as_str()))
+        .map(|a| (a.href.as_str(), a.kind.media_type()))
         .collect();
     assert_eq!(
         assets,

@@ -547,7 +547,7 @@ fn tiny_png() -> quire::model::Asset {
     quire::model::Asset {
         path: "tiny.png".into(),
         href: "tiny.png".into(),
-        media_type: "image/png".into(),
+        kind: quire::model::ImageKind::Png,
         data: include_bytes!("pdf_sample/tiny.png").to_vec(),
     }
 }

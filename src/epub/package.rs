@@ -515,7 +515,7 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
             o,
             "<item id=\"{id}\" href=\"{}\" media-type=\"{}\"{props}/>",
             escape_attr(file),
-            escape_attr(&asset.media_type)
+            asset.kind.media_type()
         );
     }
     let _ = writeln!(o, "</manifest>");
@@ -705,7 +705,7 @@ mod tests {
             assets: vec![Asset {
                 path: "a.png".into(),
                 href: "a.png".into(),
-                media_type: "image/png".into(),
+                kind: crate::model::ImageKind::Png,
                 data: vec![],
             }],
         }

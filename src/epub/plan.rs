@@ -71,7 +71,7 @@ impl<'a> Plan<'a> {
                 let stem = format!("{}-{}", i + 1, file_stem(stem, "image"));
                 format!(
                     "images/{}",
-                    unique_name(&mut taken_assets, &stem, image_extension(&a.media_type))
+                    unique_name(&mut taken_assets, &stem, a.kind.extension())
                 )
             })
             .collect();
@@ -186,18 +186,6 @@ fn unique_name(taken: &mut BTreeSet<String>, stem: &str, ext: &str) -> String {
     }
     taken.insert(name.clone());
     name
-}
-
-/// The extension for an image media type (the parser sniffed the type from the bytes).
-fn image_extension(media_type: &str) -> &'static str {
-    match media_type {
-        "image/png" => "png",
-        "image/jpeg" => "jpg",
-        "image/gif" => "gif",
-        "image/svg+xml" => "svg",
-        "image/webp" => "webp",
-        _ => "bin",
-    }
 }
 
 fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>) {

@@ -3,7 +3,7 @@
 //! manifest's media type to match the content).
 
 use crate::files::{Files, ReadProblem};
-use crate::model::Asset;
+use crate::model::{Asset, ImageKind};
 use std::path::Path;
 
 /// Why an image could not be used.
@@ -39,24 +39,24 @@ impl AssetProblem {
 
 /// Sniffs an image's media type from its first bytes (magic numbers: PNG spec §5.2,
 /// JFIF SOI marker, GIF87a/89a, RIFF…WEBP; SVG as XML text with an `<svg` element).
-pub(crate) fn media_type(data: &[u8]) -> Option<&'static str> {
+pub(crate) fn image_kind(data: &[u8]) -> Option<ImageKind> {
     if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Some("image/png");
+        return Some(ImageKind::Png);
     }
     if data.starts_with(&[0xff, 0xd8, 0xff]) {
-        return Some("image/jpeg");
+        return Some(ImageKind::Jpeg);
     }
     if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
-        return Some("image/gif");
+        return Some(ImageKind::Gif);
     }
     if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-        return Some("image/webp");
+        return Some(ImageKind::Webp);
     }
     let head = &data[..data.len().min(4096)];
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if (text.starts_with('<')) && text.contains("<svg") {
-        return Some("image/svg+xml");
+        return Some(ImageKind::Svg);
     }
     None
 }
@@ -92,11 +92,11 @@ pub(crate) fn read(files: &Files<'_>, src: &str) -> Result<Asset, AssetProblem> 
         ReadProblem::Missing => AssetProblem::Missing,
         ReadProblem::OutsideRoot => AssetProblem::OutsideRoot,
     })?;
-    let media_type = media_type(&file.bytes).ok_or(AssetProblem::UnknownType)?;
+    let kind = image_kind(&file.bytes).ok_or(AssetProblem::UnknownType)?;
     Ok(Asset {
         path: file.path,
         href: file.href,
-        media_type: media_type.to_string(),
+        kind,
         data: file.bytes.to_vec(),
     })
 }
@@ -107,16 +107,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sniffs_media_types() {
-        assert_eq!(media_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(media_type(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));
-        assert_eq!(media_type(b"GIF89a.."), Some("image/gif"));
-        assert_eq!(media_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+    fn sniffs_image_kinds() {
+        assert_eq!(image_kind(b"\x89PNG\r\n\x1a\n...."), Some(ImageKind::Png));
+        assert_eq!(image_kind(&[0xff, 0xd8, 0xff, 0xe0]), Some(ImageKind::Jpeg));
+        assert_eq!(image_kind(b"GIF89a.."), Some(ImageKind::Gif));
+        assert_eq!(image_kind(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageKind::Webp));
         assert_eq!(
-            media_type(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
-            Some("image/svg+xml")
+            image_kind(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+            Some(ImageKind::Svg)
         );
-        assert_eq!(media_type(b"hello"), None);
+        assert_eq!(image_kind(b"hello"), None);
     }
 
     #[test]
@@ -132,10 +132,7 @@ mod tests {
             ],
         );
         let ok = read(&files, "img/a%20b.png").unwrap();
-        assert_eq!(
-            (ok.href.as_str(), ok.media_type.as_str()),
-            ("img/a b.png", "image/png")
-        );
+        assert_eq!((ok.href.as_str(), ok.kind), ("img/a b.png", ImageKind::Png));
         assert_eq!(
             read(&files, "../secret.png"),
             Err(AssetProblem::OutsideRoot)

@@ -7,10 +7,10 @@
 //! pixels, which printpdf writes as a `/FlateDecode` image with an `/SMask` for its
 //! alpha (§11.6.5.3).
 
-use crate::error::Error;
+use crate::error::{Error, PdfError};
 use crate::fonts::FontSet;
 use crate::image::{Color, Pixels};
-use crate::model::Asset;
+use crate::model::{Asset, ImageKind};
 use crate::typeset::document::{Document, FaceId};
 use printpdf::{
     DictItem, ExternalStream, ExternalXObject, Px, RawImage, RawImageData, RawImageFormat, XObject,
@@ -42,16 +42,13 @@ pub(crate) fn image_xobjects(
         if out.contains_key(&placed.asset) {
             continue;
         }
-        let asset = assets.get(placed.asset).ok_or_else(|| {
-            Error::Pdf(format!(
-                "image refers to asset {} of {}",
-                placed.asset,
-                assets.len()
-            ))
+        let asset = assets.get(placed.asset).ok_or(PdfError::UnknownAsset {
+            index: placed.asset,
+            count: assets.len(),
         })?;
-        let image = match asset.media_type.as_str() {
-            "image/jpeg" => jpeg(asset)?,
-            "image/png" if crate::image::png_is_passthrough(&asset.data) => png(asset)?,
+        let image = match asset.kind {
+            ImageKind::Jpeg => jpeg(asset)?,
+            ImageKind::Png if crate::image::png_is_passthrough(&asset.data) => png(asset)?,
             _ => {
                 let faces = [
                     FaceId::Regular,
@@ -60,8 +57,9 @@ pub(crate) fn image_xobjects(
                     FaceId::BoldItalic,
                 ]
                 .map(|id| &fonts.face(id).bytes[..]);
-                let pixels = crate::image::decode(asset, &faces).map_err(|e| Error::Pdf(e.0))?;
-                raw_image(pixels)
+                let pixels =
+                    crate::image::decode(asset, &faces).map_err(|e| image_error(asset, &e.0))?;
+                raw_image(asset, pixels)?
             }
         };
         // Own ids: printpdf's XObjectId::new() comes from a process-global counter, which
@@ -72,42 +70,50 @@ pub(crate) fn image_xobjects(
     Ok(out)
 }
 
+/// Why `asset` cannot be embedded.
+fn image_error(asset: &Asset, reason: &str) -> Error {
+    Error::Pdf(PdfError::Image {
+        asset: asset.href.clone(),
+        reason: reason.to_string(),
+    })
+}
+
+/// An image's pixel size as printpdf takes it.
+fn pixel_count(asset: &Asset, n: u32) -> Result<usize, Error> {
+    usize::try_from(n).map_err(|_| image_error(asset, "too many pixels for this machine"))
+}
+
 /// Decoded pixels as printpdf's raw image: it splits off the alpha into a soft mask and
 /// compresses both (printpdf's `raw_image_to_basic_stream`).
-fn raw_image(pixels: Pixels) -> ImageXObject {
+fn raw_image(asset: &Asset, pixels: Pixels) -> Result<ImageXObject, Error> {
     let format = match (pixels.color, pixels.alpha) {
         (Color::Gray, false) => RawImageFormat::R8,
         (Color::Gray, true) => RawImageFormat::RG8,
         (Color::Rgb, false) => RawImageFormat::RGB8,
         (Color::Rgb, true) => RawImageFormat::RGBA8,
     };
-    ImageXObject {
+    Ok(ImageXObject {
         id: XObjectId(String::new()),
         width: pixels.width,
         height: pixels.height,
         xobject: XObject::Image(RawImage {
+            width: pixel_count(asset, pixels.width)?,
+            height: pixel_count(asset, pixels.height)?,
             pixels: RawImageData::U8(pixels.data),
-            width: pixels.width as usize,
-            height: pixels.height as usize,
             data_format: format,
             tag: Vec::new(),
         }),
-    }
+    })
 }
 
 fn jpeg(asset: &Asset) -> Result<ImageXObject, Error> {
     let (width, height, components) = crate::image::jpeg_frame(&asset.data)
-        .ok_or_else(|| Error::Pdf(format!("{}: not a readable JPEG", asset.href)))?;
+        .ok_or_else(|| image_error(asset, "not a readable JPEG"))?;
     let color_space = match components {
         1 => "DeviceGray",
         3 => "DeviceRGB",
         4 => "DeviceCMYK",
-        n => {
-            return Err(Error::Pdf(format!(
-                "{}: JPEG with {n} components",
-                asset.href
-            )))
-        }
+        n => return Err(image_error(asset, &format!("JPEG with {n} components"))),
     };
     let mut dict = BTreeMap::new();
     dict.insert("Type".to_string(), DictItem::Name(b"XObject".to_vec()));
@@ -137,25 +143,30 @@ fn jpeg(asset: &Asset) -> Result<ImageXObject, Error> {
                 content: asset.data.clone(),
                 compress: false,
             },
-            width: Some(Px(width as usize)),
-            height: Some(Px(height as usize)),
+            width: Some(Px(pixel_count(asset, width)?)),
+            height: Some(Px(pixel_count(asset, height)?)),
             dpi: Some(72.0),
         }),
     })
 }
 
 fn png(asset: &Asset) -> Result<ImageXObject, Error> {
-    let bad = |why: &str| Error::Pdf(format!("{}: {why}", asset.href));
+    let bad = |why: &str| image_error(asset, why);
     let data = &asset.data;
     if data.get(..8) != Some(b"\x89PNG\r\n\x1a\n".as_slice()) {
         return Err(bad("not a PNG"));
     }
     let (mut ihdr, mut palette, mut idat) = (None, Vec::new(), Vec::new());
-    let mut i = 8;
-    while let Some(head) = data.get(i..i + 8) {
-        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let body = data
-            .get(i + 8..i + 8 + len)
+    let mut i = 8usize;
+    while let Some(head) = data.get(i..i.saturating_add(8)) {
+        // A chunk: length, type, body, CRC (PNG §5.3); the length is the file's word, so
+        // the arithmetic is checked.
+        let len = usize::try_from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]))
+            .map_err(|_| bad("truncated PNG"))?;
+        let body_start = i + 8;
+        let body = body_start
+            .checked_add(len)
+            .and_then(|end| data.get(body_start..end))
             .ok_or_else(|| bad("truncated PNG"))?;
         match &head[4..8] {
             b"IHDR" => ihdr = Some(body.to_vec()),
@@ -164,7 +175,7 @@ fn png(asset: &Asset) -> Result<ImageXObject, Error> {
             b"IEND" => break,
             _ => {}
         }
-        i += 12 + len;
+        i = body_start + len + 4;
     }
     let h = ihdr
         .filter(|h| h.len() >= 13)
@@ -225,8 +236,8 @@ fn png(asset: &Asset) -> Result<ImageXObject, Error> {
                 content: idat,
                 compress: false,
             },
-            width: Some(Px(width as usize)),
-            height: Some(Px(height as usize)),
+            width: Some(Px(pixel_count(asset, width)?)),
+            height: Some(Px(pixel_count(asset, height)?)),
             dpi: Some(72.0),
         }),
     })

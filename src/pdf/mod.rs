@@ -20,25 +20,30 @@ mod save;
 mod structure;
 mod subset;
 
-use crate::error::Error;
+use crate::error::{Error, PdfError, PdfPart};
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::model::Asset;
-use crate::typeset::document::Document;
-use lopdf::{Dictionary, Object, StringFormat};
+use crate::typeset::document::{Document, Page};
+use lopdf::{Dictionary, Object, ObjectId, Stream, StringFormat};
 use printpdf::{
     Codepoint, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, PrintpdfFontMeta,
     Pt, TextItem,
 };
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Write `doc` as a PDF. `assets` are the book's assets, indexed by
 /// [`crate::typeset::document::PlacedImage::asset`].
 ///
 /// The same input gives the same bytes, also for repeated calls in one process.
 pub fn write(doc: &Document, fonts: &FontSet, assets: &[Asset]) -> Result<Vec<u8>, Error> {
-    write_cached(doc, fonts, assets, None)
+    let scan = scan_pages(doc, None);
+    let (faces, faces_key) = embed_faces(scan.used, fonts, None)?;
+    let streams = StreamMaker::new(doc, &faces, faces_key, None);
+    Ok(write_whole(doc, fonts, assets, &streams, &scan.keys)?
+        .saved
+        .bytes)
 }
 
 /// Compressed streams kept between builds, keyed by their uncompressed bytes.
@@ -60,21 +65,26 @@ pub struct PdfCache {
     /// Each page's glyphs ([`subset::PageGlyphs`]), keyed by the page's key: a rebuild
     /// finds the glyphs a book uses without reading every glyph of every page.
     page_glyphs: ContentCache<subset::PageGlyphs>,
-    /// The last file written, to patch (see `patch`).
-    previous: std::sync::Mutex<Option<Arc<patch::Previous>>>,
+    /// The last file written and where its parts are, to patch it (see `patch`). One
+    /// copy: a build takes it out, and keeps the file it writes in its place.
+    previous: Mutex<Option<patch::Previous>>,
     /// Builds that patched the previous file (hits) or wrote it whole (misses).
     patches: crate::memo::Counter,
 }
 
 impl PdfCache {
-    fn previous(&self) -> Option<Arc<patch::Previous>> {
-        self.previous.lock().ok().and_then(|p| p.clone())
+    /// The last file written, taken out of the cache.
+    fn take_previous(&self) -> Option<patch::Previous> {
+        // A panic while holding the lock cannot leave a half-written value behind.
+        self.previous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
-    fn keep(&self, previous: patch::Previous) {
-        if let Ok(mut p) = self.previous.lock() {
-            *p = Some(Arc::new(previous));
-        }
+    /// Keeps the file just written for the next build to patch (`None`: nothing to patch).
+    fn keep(&self, previous: Option<patch::Previous>) {
+        *self.previous.lock().unwrap_or_else(PoisonError::into_inner) = previous;
     }
 }
 
@@ -106,7 +116,8 @@ impl PdfCache {
     }
 }
 
-/// One page's content stream as it goes into the file.
+/// One page's finished content stream: printpdf's part (pictures and rules), then the
+/// text, compressed when that saves bytes ([`page_stream`]).
 struct PageStream {
     /// The stream's bytes, compressed when `compressed`.
     bytes: Vec<u8>,
@@ -116,34 +127,142 @@ struct PageStream {
     runs: usize,
 }
 
+impl PageStream {
+    /// The stream's dictionary: printpdf's, with this stream's `/Filter` and `/Length`
+    /// (ISO 32000-1 §7.3.8.2). The full writer and the patch both write this one, so a
+    /// patched page is the clean build's byte for byte.
+    fn dictionary(&self, printpdf: &Dictionary) -> Dictionary {
+        let mut dict = printpdf.clone();
+        if self.compressed {
+            dict.set("Filter", "FlateDecode");
+        } else {
+            dict.remove(b"Filter");
+        }
+        dict.set("Length", Object::Integer(self.bytes.len() as i64));
+        dict
+    }
+
+    /// The stream as an lopdf object; its bytes are moved, not copied, when no cache
+    /// shares them. Marked as not to be compressed again: it is final.
+    fn into_object(self: Arc<Self>, printpdf: &Dictionary) -> Stream {
+        let dict = self.dictionary(printpdf);
+        let bytes = match Arc::try_unwrap(self) {
+            Ok(made) => made.bytes,
+            Err(shared) => shared.bytes.clone(),
+        };
+        Stream::new(dict, bytes).with_compression(false)
+    }
+}
+
 type Faces = BTreeMap<crate::typeset::document::FaceId, subset::EmbeddedFace>;
 
-/// [`write`], taking what did not change from `cache`: page content streams, font
-/// subsets and compressed streams. The same bytes as a clean [`write`].
+/// Makes pages' finished content streams ([`PageStream`]): the one path for the full
+/// writer ([`write_text`]) and the patch ([`patch::patch`]).
+struct StreamMaker<'a> {
+    /// The page height (text positions are flipped against it).
+    height: f32,
+    /// The font subsets the text is written in.
+    faces: &'a Faces,
+    /// Their key.
+    faces_key: Key,
+    /// Where finished streams are kept between builds.
+    cache: Option<&'a PdfCache>,
+}
+
+impl<'a> StreamMaker<'a> {
+    fn new(doc: &Document, faces: &'a Faces, faces_key: Key, cache: Option<&'a PdfCache>) -> Self {
+        StreamMaker {
+            height: content::finite(doc.height),
+            faces,
+            faces_key,
+            cache,
+        }
+    }
+
+    /// The key of a page's finished stream: everything it is made from (see
+    /// `PdfCache::pages`): the page's runs (`page_key`), the font subsets, the page height
+    /// and printpdf's part of the stream.
+    fn key(&self, page_key: &Key, printpdf_part: &[u8]) -> Key {
+        let mut h = KeyHasher::default();
+        h.add(page_key);
+        h.add(&self.faces_key);
+        h.add(&self.height.to_bits());
+        h.add(printpdf_part);
+        h.key()
+    }
+
+    /// The page's finished stream, from the cache when an earlier build made it from the
+    /// same input (`key`, with a cache).
+    fn stream(&self, page: &Page, printpdf_part: &[u8], key: Option<Key>) -> Arc<PageStream> {
+        let make = || page_stream(self.height, page, self.faces, printpdf_part.to_vec());
+        match (self.cache, key) {
+            (Some(cache), Some(key)) => cache.pages.get_or_make(key, make),
+            _ => Arc::new(make()),
+        }
+    }
+}
+
+/// [`write()`], taking what did not change from `cache`: page content streams, font
+/// subsets and compressed streams, or the whole previous file, patched (see `patch`).
+/// The same bytes as a clean [`write()`]; the cache keeps them (shared, not copied) for the
+/// next build to patch.
 pub fn write_cached(
     doc: &Document,
     fonts: &FontSet,
     assets: &[Asset],
     cache: Option<&PdfCache>,
-) -> Result<Vec<u8>, Error> {
-    let scan = scan_pages(doc, cache);
-    let (faces, faces_key) = embed_faces(scan.used, fonts, cache)?;
-    let faces: &Faces = &faces;
+) -> Result<Arc<Vec<u8>>, Error> {
+    let Some(cache) = cache else {
+        return write(doc, fonts, assets).map(Arc::new);
+    };
+    let scan = scan_pages(doc, Some(cache));
+    let (faces, faces_key) = embed_faces(scan.used, fonts, Some(cache))?;
+    let streams = StreamMaker::new(doc, &faces, faces_key, Some(cache));
     // A rebuild whose edits changed only the text of some pages patches the previous
-    // file (see `patch`); anything else is written whole.
-    let skeleton = cache.map(|_| patch::skeleton_key(doc, faces_key, fonts, assets));
-    if let (Some(cache), Some(skeleton)) = (cache, skeleton) {
-        if let Some(previous) = cache.previous() {
-            if let Some((bytes, next)) = patch::patch(
-                &previous, skeleton, doc, faces, faces_key, &scan.keys, cache,
-            )? {
-                cache.keep(next);
-                cache.patches.hit();
-                return Ok(bytes);
-            }
+    // file. The one fallback: anything that does not fit the previous file (another
+    // skeleton, other run counts, a range or offset out of place) writes the file whole.
+    let skeleton = patch::skeleton_key(doc, faces_key, fonts, assets);
+    if let Some(previous) = cache.take_previous() {
+        if let Some(patched) = patch::patch(previous, skeleton, doc, &streams, &scan.keys) {
+            cache.patches.hit();
+            let bytes = patched.bytes();
+            cache.keep(Some(patched));
+            return Ok(bytes);
         }
-        cache.patches.miss();
     }
+    cache.patches.miss();
+    let written = write_whole(doc, fonts, assets, &streams, &scan.keys)?;
+    let bytes = Arc::new(written.saved.bytes);
+    cache.keep(patch::Previous::new(
+        skeleton,
+        Arc::clone(&bytes),
+        written.saved.layout,
+        written.pages,
+        written.trailer,
+    ));
+    Ok(bytes)
+}
+
+/// A file written whole, with what a later build needs to patch it.
+struct WrittenFile {
+    /// The file and where its parts are.
+    saved: save::Saved,
+    /// Each page's content stream.
+    pages: Vec<WrittenPage>,
+    /// The trailer the cross-reference stream was made with (`/ID` placeholder included).
+    trailer: Dictionary,
+}
+
+/// Writes the whole file: printpdf converts the pages, lopdf completes the document and
+/// [`save()`] serialises it.
+fn write_whole(
+    doc: &Document,
+    fonts: &FontSet,
+    assets: &[Asset],
+    streams: &StreamMaker<'_>,
+    page_keys: &[Key],
+) -> Result<WrittenFile, Error> {
+    let faces = streams.faces;
     let images = images::image_xobjects(doc, assets, fonts)?;
 
     let mut pdf = PdfDocument::new(&doc.info.title);
@@ -187,25 +306,22 @@ pub fn write_cached(
         .iter()
         .find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error))
     {
-        return Err(Error::Pdf(w.msg.clone()));
+        return Err(PdfError::Conversion(w.msg.clone()).into());
     }
     remove_last_page(&mut lo)?;
     set_exact_widths(&mut lo, faces);
-    let pages = write_text(&mut lo, doc, faces, faces_key, &scan.keys, cache)?;
+    let pages = write_text(&mut lo, doc, streams, page_keys)?;
     let marked_runs: Vec<usize> = pages.iter().map(|p| p.runs).collect();
     drop_printpdf_info(&mut lo);
     finish(&mut lo, doc, &marked_runs)?;
-    let saved = save(&mut lo, cache.map(|c| &c.deflated))?;
-    let bytes = match (cache, skeleton) {
-        (Some(cache), Some(skeleton)) => {
-            let (bytes, previous) = patch::Previous::new(skeleton, pages, &lo, saved);
-            cache.keep(previous);
-            bytes
-        }
-        _ => saved.bytes,
-    };
+    let saved = save(&mut lo, streams.cache.map(|c| &c.deflated))?;
+    let trailer = std::mem::take(&mut lo.trailer);
     crate::drop_in_background(lo);
-    Ok(bytes)
+    Ok(WrittenFile {
+        saved,
+        pages,
+        trailer,
+    })
 }
 
 /// What one pass over every glyph of the document finds.
@@ -385,20 +501,20 @@ fn set_exact_widths(lo: &mut lopdf::Document, faces: &Faces) {
 /// content stream. Their object numbers stay unused (free entries in the
 /// cross-reference stream, ISO 32000-1 §7.5.8.3).
 fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
-    let broken = |what: &str| Error::Pdf(format!("printpdf wrote no {what}"));
+    let missing = |part| Error::Pdf(PdfError::Missing(part));
     let catalog = lo
         .trailer
         .get(b"Root")
         .and_then(Object::as_reference)
-        .map_err(|_| broken("catalog"))?;
+        .map_err(|_| missing(PdfPart::Catalog))?;
     let pages_id = lo
         .get_dictionary(catalog)
         .and_then(|c| c.get(b"Pages"))
         .and_then(Object::as_reference)
-        .map_err(|_| broken("page tree"))?;
+        .map_err(|_| missing(PdfPart::PageTree))?;
     let pages = lo
         .get_dictionary_mut(pages_id)
-        .map_err(|_| broken("page tree"))?;
+        .map_err(|_| missing(PdfPart::PageTree))?;
     let last = match pages.get_mut(b"Kids") {
         Ok(Object::Array(kids)) => kids.pop(),
         _ => None,
@@ -409,7 +525,7 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
         .map_or(0, Vec::len);
     pages.set("Count", Object::Integer(count as i64));
     let Some(Ok(page_id)) = last.as_ref().map(Object::as_reference) else {
-        return Err(broken("font usage page"));
+        return Err(missing(PdfPart::FontUsagePage));
     };
     if let Some(Object::Dictionary(page)) = lo.objects.remove(&page_id) {
         for key in [&b"Resources"[..], b"Contents"] {
@@ -421,128 +537,130 @@ fn remove_last_page(lo: &mut lopdf::Document) -> Result<(), Error> {
     Ok(())
 }
 
-/// One page's work in [`write_text`]: the page, its content stream's object, the
-/// stream's bytes (printpdf's, then finished), its number of marked runs, whether the
-/// bytes are compressed, and its stream's cache key ([`stream_key`]).
-type PageJob<'a> = (
-    &'a crate::typeset::document::Page,
-    lopdf::ObjectId,
-    Vec<u8>,
-    usize,
-    bool,
-    Option<Key>,
-);
+/// One page's work in [`write_text`].
+struct PageJob<'a> {
+    /// The typeset page: its runs are the text.
+    page: &'a Page,
+    /// Its content stream's object.
+    contents: ObjectId,
+    /// printpdf's stream for it: the dictionary, and the pictures and rules the text is
+    /// appended to.
+    printpdf: Stream,
+    /// The finished stream's key ([`StreamMaker::key`]); `None` without a cache.
+    key: Option<Key>,
+}
+
+/// A page's content stream as [`write_text`] wrote it: what a later build needs to make
+/// it again or to patch it.
+pub(crate) struct WrittenPage {
+    /// The stream's object.
+    pub contents: ObjectId,
+    /// printpdf's stream for the page (see [`PageJob::printpdf`]).
+    pub printpdf: Stream,
+    /// The finished stream's key; `None` without a cache.
+    pub key: Option<Key>,
+    /// The page's number of marked runs (MCIDs).
+    pub runs: usize,
+}
 
 /// Append every page's text to its content stream and compress it, on as many threads
 /// as there are cores (pages are independent; results are stored in page order, so the
-/// bytes do not depend on the threads). Returns each page's number of marked runs.
+/// bytes do not depend on the threads).
 ///
 /// With a cache, a page whose stream was made in an earlier build from the same input
 /// (see [`PdfCache::pages`]) is taken from there: most of a rebuild's pages.
 fn write_text(
     lo: &mut lopdf::Document,
     doc: &Document,
-    faces: &Faces,
-    faces_key: Key,
+    streams: &StreamMaker<'_>,
     page_keys: &[Key],
-    cache: Option<&PdfCache>,
-) -> Result<Vec<patch::PrevPage>, Error> {
-    let page_ids: Vec<_> = lo.get_pages().into_values().collect();
-    if page_ids.len() != doc.pages.len() {
-        return Err(Error::Pdf(format!(
-            "printpdf wrote {} pages for {}",
-            page_ids.len(),
-            doc.pages.len()
-        )));
-    }
-    // Take each content stream's bytes (printpdf's pictures and rules) out of the
-    // document so the threads own them (and keep a copy for patching, with a cache).
-    let height = content::finite(doc.height);
-    let mut jobs = Vec::with_capacity(page_ids.len());
-    let mut printpdf_parts = Vec::new();
-    for (page, &id) in doc.pages.iter().zip(&page_ids) {
-        let contents = lo
-            .get_dictionary(id)
-            .and_then(|p| p.get(b"Contents"))
-            .and_then(Object::as_reference)
-            .map_err(|e| Error::Pdf(format!("page without content stream: {e}")))?;
-        let bytes = match lo.objects.get_mut(&contents) {
-            Some(Object::Stream(stream)) => std::mem::take(&mut stream.content),
-            _ => Vec::new(),
-        };
-        let key = cache
-            .and(page_keys.get(jobs.len()))
-            .map(|page_key| stream_key(page_key, &faces_key, height, &bytes));
-        if cache.is_some() {
-            printpdf_parts.push(bytes.clone());
-        }
-        jobs.push((page, contents, bytes, 0usize, false, key));
-    }
+) -> Result<Vec<WrittenPage>, Error> {
+    let jobs = page_jobs(lo, doc, streams, page_keys)?;
     let threads = crate::cores().clamp(1, 8);
     let chunk = jobs.len().div_ceil(threads).max(1);
-    let work = move |part: &mut [PageJob<'_>]| {
-        for (page, _, bytes, runs, compressed, key) in part.iter_mut() {
-            let made = match (cache, *key) {
-                (Some(cache), Some(key)) => {
-                    let made = match cache.pages.get(key) {
-                        Some(made) => made,
-                        None => cache
-                            .pages
-                            .insert(key, page_stream(height, page, faces, std::mem::take(bytes))),
-                    };
-                    bytes.clone_from(&made.bytes);
-                    (made.runs, made.compressed)
-                }
-                _ => {
-                    let made = page_stream(height, page, faces, std::mem::take(bytes));
-                    *bytes = made.bytes;
-                    (made.runs, made.compressed)
-                }
-            };
-            (*runs, *compressed) = made;
-        }
+    let make = |part: &[PageJob<'_>]| -> Vec<Arc<PageStream>> {
+        part.iter()
+            .map(|job| streams.stream(job.page, &job.printpdf.content, job.key))
+            .collect()
     };
     // This thread takes the first part itself (its compressor is then warm for the
     // streams compressed later): one thread and one compressor fewer to set up.
-    let mut parts = jobs.chunks_mut(chunk);
+    let mut parts = jobs.chunks(chunk);
     let first = parts.next();
-    std::thread::scope(|scope| {
-        for part in parts {
-            scope.spawn(move || work(part));
-        }
+    let made: Vec<Arc<PageStream>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts.map(|part| scope.spawn(move || make(part))).collect();
+        let mut made = Vec::with_capacity(jobs.len());
         if let Some(part) = first {
-            work(part);
+            made.extend(make(part));
         }
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => made.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        made
     });
     let mut pages = Vec::with_capacity(jobs.len());
-    let mut printpdf_parts = printpdf_parts.into_iter();
-    for (_, id, bytes, runs, compressed, key) in jobs {
-        let part = printpdf_parts.next().unwrap_or_default();
-        let key = key.unwrap_or_default();
-        if let Some(Object::Stream(stream)) = lo.objects.get_mut(&id) {
-            if compressed {
-                stream.dict.set("Filter", "FlateDecode");
-            }
-            stream.set_content(bytes);
-        }
-        pages.push(patch::PrevPage {
-            contents: id,
-            part,
-            key,
+    for (job, made) in jobs.into_iter().zip(made) {
+        let runs = made.runs;
+        let stream = made.into_object(&job.printpdf.dict);
+        lo.objects.insert(job.contents, Object::Stream(stream));
+        pages.push(WrittenPage {
+            contents: job.contents,
+            printpdf: job.printpdf,
+            key: job.key,
             runs,
         });
     }
     Ok(pages)
 }
 
+/// Each page's job: its content stream's object, and printpdf's stream, taken out of the
+/// document ([`write_text`] puts the finished one in its place).
+fn page_jobs<'a>(
+    lo: &mut lopdf::Document,
+    doc: &'a Document,
+    streams: &StreamMaker<'_>,
+    page_keys: &[Key],
+) -> Result<Vec<PageJob<'a>>, Error> {
+    let page_ids: Vec<_> = lo.get_pages().into_values().collect();
+    if page_ids.len() != doc.pages.len() {
+        return Err(PdfError::PageCount {
+            written: page_ids.len(),
+            expected: doc.pages.len(),
+        }
+        .into());
+    }
+    let mut jobs = Vec::with_capacity(page_ids.len());
+    for (index, (page, &id)) in doc.pages.iter().zip(&page_ids).enumerate() {
+        let missing = || PdfError::Missing(PdfPart::ContentStream(index));
+        let contents = lo
+            .get_dictionary(id)
+            .and_then(|p| p.get(b"Contents"))
+            .and_then(Object::as_reference)
+            .map_err(|_| missing())?;
+        let printpdf = match lo.objects.remove(&contents) {
+            Some(Object::Stream(stream)) => stream,
+            _ => return Err(missing().into()),
+        };
+        let key = match (streams.cache, page_keys.get(index)) {
+            (Some(_), Some(page_key)) => Some(streams.key(page_key, &printpdf.content)),
+            _ => None,
+        };
+        jobs.push(PageJob {
+            page,
+            contents,
+            printpdf,
+            key,
+        });
+    }
+    Ok(jobs)
+}
+
 /// A page's finished content stream: printpdf's part (`bytes`, pictures and rules), then
 /// the text, compressed when that saves bytes.
-fn page_stream(
-    height: f32,
-    page: &crate::typeset::document::Page,
-    faces: &Faces,
-    mut bytes: Vec<u8>,
-) -> PageStream {
+fn page_stream(height: f32, page: &Page, faces: &Faces, mut bytes: Vec<u8>) -> PageStream {
     let runs = content::text_content(height, page, faces, &mut bytes);
     match deflate(&bytes) {
         Some(z) => PageStream {
@@ -556,18 +674,6 @@ fn page_stream(
             runs,
         },
     }
-}
-
-/// The key of a page's finished content stream: everything it is made from (see
-/// `PdfCache::pages`): the page's runs (`page_key`), the font subsets, the page height and
-/// printpdf's part of the stream.
-fn stream_key(page_key: &Key, faces_key: &Key, height: f32, printpdf_part: &[u8]) -> Key {
-    let mut h = KeyHasher::default();
-    h.add(page_key);
-    h.add(faces_key);
-    h.add(&height.to_bits());
-    h.add(printpdf_part);
-    h.key()
 }
 
 /// printpdf writes its own information dictionary (with a random /ID and clock dates we
@@ -596,7 +702,7 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
         .trailer
         .get(b"Root")
         .and_then(Object::as_reference)
-        .map_err(|e| Error::Pdf(format!("printpdf wrote no catalog: {e}")))?;
+        .map_err(|_| PdfError::Missing(PdfPart::Catalog))?;
     let pages: Vec<_> = lo.get_pages().into_values().collect();
 
     let outline = outline::add_outline(lo, &doc.outline, &pages, content::finite(doc.height));
@@ -620,7 +726,7 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 
     let cat = lo
         .get_dictionary_mut(catalog_id)
-        .map_err(|e| Error::Pdf(e.to_string()))?;
+        .map_err(|_| PdfError::Missing(PdfPart::Catalog))?;
     if !doc.info.lang.is_empty() {
         cat.set("Lang", metadata::text_string(&doc.info.lang));
     }
@@ -654,13 +760,13 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
 fn save(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) -> Result<save::Saved, Error> {
     compress_streams(lo, cache);
     lo.trailer.set("ID", id_array(ID_PLACEHOLDER));
-    let mut saved = save::save(lo, cache);
+    let mut saved = save::save(lo, cache)?;
     set_id(&mut saved.bytes)?;
     Ok(saved)
 }
 
 /// Writes the file's `/ID`, a hash of the file with the placeholder in its place.
-fn set_id(out: &mut [u8]) -> Result<(), Error> {
+fn set_id(out: &mut [u8]) -> Result<(), PdfError> {
     let placeholder = hex_upper(&ID_PLACEHOLDER);
     // A 128-bit hash of the bytes: the ID only has to tell files apart (§14.4 asks for
     // no particular digest; MD5 is the usual one). XXH3 takes a fraction of a
@@ -673,7 +779,7 @@ fn set_id(out: &mut [u8]) -> Result<(), Error> {
     // the last `<P><P>` is the ID.
     let pair = format!("<{placeholder}><{placeholder}>");
     let Some(at) = rfind(out, pair.as_bytes()) else {
-        return Err(Error::Pdf("document ID placeholder not written".into()));
+        return Err(PdfError::IdPlaceholder);
     };
     let replacement = format!("<{id}><{id}>");
     out[at..at + pair.len()].copy_from_slice(replacement.as_bytes());

@@ -15,74 +15,85 @@
 //! tree and the serialisation of every object are what a long book's rebuild spent most
 //! of its time on, for the same bytes).
 
-use super::save::{indirect_object, write_xref, Entry, Saved};
-use super::{content, page_stream, stream_key, Faces, PdfCache};
-use crate::error::Error;
+use super::save::{self, Entry, Layout};
+use super::{StreamMaker, WrittenPage};
 use crate::fonts::FontSet;
 use crate::memo::{Key, KeyHasher};
 use crate::model::Asset;
 use crate::typeset::document::{Document, FaceId};
-use lopdf::{Dictionary, Object, ObjectId, Stream};
-use std::collections::HashMap;
-
-/// One page of the last file written.
-pub(crate) struct PrevPage {
-    /// Its content stream's object.
-    pub contents: ObjectId,
-    /// printpdf's part of that stream (pictures and rules), before the text.
-    pub part: Vec<u8>,
-    /// The stream's key ([`stream_key`]).
-    pub key: Key,
-    /// Its number of marked runs.
-    pub runs: usize,
-}
+use lopdf::{Dictionary, ObjectId, Stream};
+use std::ops::Range;
+use std::sync::Arc;
 
 /// The last file written, and where its parts are.
 pub(crate) struct Previous {
+    /// The [`skeleton_key`] of the file.
     skeleton: Key,
+    /// The file (shared with the build that wrote it, not copied).
+    bytes: Arc<Vec<u8>>,
+    /// Its pages, in order.
     pages: Vec<PrevPage>,
-    /// Each page's content stream dictionary, as written.
-    dicts: Vec<Dictionary>,
-    bytes: Vec<u8>,
+    /// Every object's place but the cross-reference stream's, sorted by object number.
     entries: Vec<(u32, Entry)>,
-    spans: HashMap<u32, (usize, usize)>,
+    /// The cross-reference stream's object number.
     xref_id: u32,
+    /// Where the cross-reference stream starts: the end of what a patch copies.
     xref_start: usize,
     /// The trailer with the `/ID` placeholder, as the cross-reference stream was made.
     trailer: Dictionary,
 }
 
+/// One page of the last file written.
+struct PrevPage {
+    /// Its content stream's object.
+    contents: ObjectId,
+    /// printpdf's stream for the page: the dictionary, and the pictures and rules
+    /// before the text.
+    printpdf: Stream,
+    /// The finished stream's key ([`StreamMaker::key`]).
+    key: Key,
+    /// Its number of marked runs.
+    runs: usize,
+    /// Where its content stream object is in the file.
+    span: Range<usize>,
+}
+
 impl Previous {
-    /// The file `saved` from `lo` and what a later build needs to patch it; returns the
-    /// file's bytes too.
+    /// The file just written whole, for a later build to patch; `None` when a page's
+    /// stream cannot be found in it (that build then writes the file whole as well).
     pub(crate) fn new(
         skeleton: Key,
-        pages: Vec<PrevPage>,
-        lo: &lopdf::Document,
-        saved: Saved,
-    ) -> (Vec<u8>, Previous) {
-        let dicts = pages
-            .iter()
-            .map(|p| match lo.objects.get(&p.contents) {
-                Some(Object::Stream(stream)) => stream.dict.clone(),
-                _ => Dictionary::new(),
+        bytes: Arc<Vec<u8>>,
+        layout: Layout,
+        pages: Vec<WrittenPage>,
+        trailer: Dictionary,
+    ) -> Option<Previous> {
+        let pages = pages
+            .into_iter()
+            .map(|page| {
+                Some(PrevPage {
+                    span: layout.spans.get(&page.contents.0)?.clone(),
+                    contents: page.contents,
+                    printpdf: page.printpdf,
+                    key: page.key?,
+                    runs: page.runs,
+                })
             })
-            .collect();
-        let bytes = saved.bytes.clone();
-        (
+            .collect::<Option<Vec<_>>>()?;
+        Some(Previous {
+            skeleton,
             bytes,
-            Previous {
-                skeleton,
-                pages,
-                dicts,
-                bytes: saved.bytes,
-                entries: saved.entries,
-                spans: saved.spans,
-                xref_id: saved.xref_id,
-                xref_start: saved.xref_start,
-                trailer: lo.trailer.clone(),
-            },
-        )
+            pages,
+            entries: layout.entries,
+            xref_id: layout.xref_id,
+            xref_start: layout.xref_start,
+            trailer,
+        })
+    }
+
+    /// The file.
+    pub(crate) fn bytes(&self) -> Arc<Vec<u8>> {
+        Arc::clone(&self.bytes)
     }
 }
 
@@ -100,161 +111,313 @@ pub(crate) fn skeleton_key(
         h.add(&fonts.face(face).key());
     }
     for asset in assets {
-        h.add(&(&asset.href, &asset.media_type, asset.data.len()));
+        h.add(&(&asset.href, asset.kind, asset.data.len()));
         h.bytes(&asset.data);
     }
     h.add(&(doc.width.to_bits(), doc.height.to_bits(), doc.pages.len()));
-    debug_into(&mut h, &doc.info);
-    debug_into(&mut h, &doc.outline);
+    h.add(&doc.info);
+    h.add(&doc.outline);
     for page in &doc.pages {
-        debug_into(&mut h, &(&page.rules, &page.images, &page.links));
+        h.add(&(&page.rules, &page.images, &page.links));
     }
     h.key()
 }
 
-/// Adds the `Debug` form of a value to `h` (TEMPORARY: being replaced by an exact
-/// comparison of the skeletons).
-fn debug_into<T: std::fmt::Debug + ?Sized>(h: &mut KeyHasher, value: &T) {
-    use std::fmt::Write as _;
-    let _ = write!(h, "{value:?}");
-}
-
-/// The new file made by patching `prev`, and what the next build needs to patch it;
-/// `None` when the edit changed more than the pages' text (the file is then written
-/// whole).
+/// The new file made by patching `prev`, which it replaces (with where the new file's
+/// parts are); `None` when anything does not fit: the edit changed more than the pages'
+/// text, or a range or offset of the previous file is out of place. The caller then
+/// writes the file whole: the one fallback.
 pub(crate) fn patch(
-    prev: &Previous,
+    prev: Previous,
     skeleton: Key,
     doc: &Document,
-    faces: &Faces,
-    faces_key: Key,
+    streams: &StreamMaker<'_>,
     page_keys: &[Key],
-    cache: &PdfCache,
-) -> Result<Option<(Vec<u8>, Previous)>, Error> {
-    if prev.skeleton != skeleton
-        || prev.pages.len() != doc.pages.len()
-        || page_keys.len() != doc.pages.len()
-    {
-        return Ok(None);
-    }
-    let height = content::finite(doc.height);
-    // The pages whose stream changed: (start, end) of the old object, new object bytes.
-    let mut changes: Vec<(usize, usize, Vec<u8>)> = Vec::new();
-    let mut pages = Vec::with_capacity(prev.pages.len());
-    let mut dicts = Vec::with_capacity(prev.dicts.len());
-    for ((page, old), page_key) in doc.pages.iter().zip(&prev.pages).zip(page_keys) {
-        let key = stream_key(page_key, &faces_key, height, &old.part);
-        if key != old.key {
-            let made = match cache.pages.get(key) {
-                Some(made) => made,
-                None => cache
-                    .pages
-                    .insert(key, page_stream(height, page, faces, old.part.clone())),
-            };
-            if made.runs != old.runs {
-                // The structure tree changes too.
-                return Ok(None);
-            }
-            let Some(&(start, end)) = prev.spans.get(&old.contents.0) else {
-                return Ok(None);
-            };
-            // What `write_text` does to printpdf's stream: the filter when compressed,
-            // then the content (which sets `/Length`).
-            let mut dict = prev.dicts.get(pages.len()).cloned().unwrap_or_default();
-            if made.compressed {
-                dict.set("Filter", "FlateDecode");
-            } else {
-                dict.remove(b"Filter");
-            }
-            let mut stream = Stream::new(dict, Vec::new());
-            stream.set_content(made.bytes.clone());
-            let mut object = Vec::with_capacity(made.bytes.len() + 64);
-            indirect_object(
-                &mut object,
-                old.contents.0,
-                0,
-                &Object::Stream(stream.clone()),
-            );
-            changes.push((start, end, object));
-            dicts.push(stream.dict);
-        } else {
-            // Unchanged: its stream is still in use (kept in the cache for a later build
-            // that writes the file whole).
-            let _ = cache.pages.get(key);
-            dicts.push(prev.dicts.get(pages.len()).cloned().unwrap_or_default());
-        }
-        pages.push(PrevPage {
-            contents: old.contents,
-            part: old.part.clone(),
-            key,
-            runs: old.runs,
-        });
-    }
-    changes.sort_by_key(|c| c.0);
-
-    // The new bytes up to the cross-reference stream, and how each old offset moves.
-    let mut bytes = Vec::with_capacity(prev.bytes.len() + 4096);
-    let mut at = 0;
-    // (old start of a changed object, how far what follows it moves)
-    let mut shifts: Vec<(usize, isize)> = Vec::with_capacity(changes.len());
-    let mut shift = 0isize;
-    // (The ranges come from our own writer; should one not fit, the file is written
-    // whole rather than patched wrong.)
-    for (start, end, object) in &changes {
-        let Some(kept) = prev.bytes.get(at..*start) else {
-            return Ok(None);
-        };
-        bytes.extend_from_slice(kept);
-        bytes.extend_from_slice(object);
-        at = *end;
-        shift += object.len() as isize - (end - start) as isize;
-        shifts.push((*start, shift));
-    }
-    let Some(rest) = prev.bytes.get(at..prev.xref_start) else {
-        return Ok(None);
-    };
-    bytes.extend_from_slice(rest);
-    // An offset moves by the shifts of the changed objects before it (a changed object
-    // itself keeps its start).
-    let moved = |offset: usize| -> usize {
-        let before = shifts.partition_point(|&(start, _)| start < offset);
-        let by = if before == 0 { 0 } else { shifts[before - 1].1 };
-        (offset as isize + by) as usize
-    };
-    let entries: Vec<(u32, Entry)> = prev
-        .entries
-        .iter()
-        .map(|&(id, entry)| match entry {
-            Entry::Direct(offset) => (id, Entry::Direct(moved(offset as usize) as u32)),
-            packed => (id, packed),
-        })
-        .collect();
-    let spans = prev
-        .spans
-        .iter()
-        .map(|(&id, &(start, end))| {
-            let new_start = moved(start);
-            let new_end = match changes.binary_search_by_key(&start, |c| c.0) {
-                Ok(i) => new_start + changes[i].2.len(),
-                Err(_) => new_start + (end - start),
-            };
-            (id, (new_start, new_end))
-        })
-        .collect();
-    let xref_start = bytes.len();
-    write_xref(&mut bytes, entries.clone(), &prev.trailer, prev.xref_id);
-    super::set_id(&mut bytes)?;
-
-    let next = Previous {
-        skeleton,
-        pages,
-        dicts,
-        bytes: bytes.clone(),
+) -> Option<Previous> {
+    let Previous {
+        skeleton: old_skeleton,
+        bytes: old,
+        mut pages,
         entries,
-        spans,
-        xref_id: prev.xref_id,
+        xref_id,
         xref_start,
-        trailer: prev.trailer.clone(),
-    };
-    Ok(Some((bytes, next)))
+        trailer,
+    } = prev;
+    let same_pages = pages.len() == doc.pages.len() && page_keys.len() == pages.len();
+    if old_skeleton != skeleton || !same_pages {
+        return None;
+    }
+    let replacements = replacements(&mut pages, doc, streams, page_keys)?;
+    let (mut bytes, shifts) = splice(&old, xref_start, &replacements)?;
+    drop(old);
+    let entries = entries
+        .iter()
+        .map(|&(id, entry)| Some((id, shifts.entry(entry)?)))
+        .collect::<Option<Vec<_>>>()?;
+    for page in &mut pages {
+        page.span = shifts.range(page.span.clone())?;
+    }
+    for r in &replacements {
+        let page = pages.get_mut(r.page)?;
+        let start = shifts.moved(r.old.start)?;
+        page.span = start..start.checked_add(r.object.len())?;
+    }
+    let xref_start = bytes.len();
+    save::write_xref(&mut bytes, &entries, &trailer, xref_id).ok()?;
+    super::set_id(&mut bytes).ok()?;
+    Some(Previous {
+        skeleton,
+        bytes: Arc::new(bytes),
+        pages,
+        entries,
+        xref_id,
+        xref_start,
+        trailer,
+    })
+}
+
+/// A page's new content stream object, to put in place of its old one.
+struct Replacement {
+    /// The page's index.
+    page: usize,
+    /// The stream's object (the same number in both files).
+    contents: ObjectId,
+    /// The old object's bytes in the old file.
+    old: Range<usize>,
+    /// The new object, `id generation obj … endobj`.
+    object: Vec<u8>,
+}
+
+/// The new objects of the pages whose stream changed, sorted by place in the file (and
+/// each page's new key set); `None` when a page's number of marked runs changed, since
+/// the structure tree then changes too.
+fn replacements(
+    pages: &mut [PrevPage],
+    doc: &Document,
+    streams: &StreamMaker<'_>,
+    page_keys: &[Key],
+) -> Option<Vec<Replacement>> {
+    let mut replacements = Vec::new();
+    let inputs = doc.pages.iter().zip(page_keys).zip(pages);
+    for (index, ((page, page_key), old)) in inputs.enumerate() {
+        let key = streams.key(page_key, &old.printpdf.content);
+        // Every page's stream is looked up, so the cache keeps the unchanged ones for a
+        // later build that writes the file whole.
+        let made = streams.stream(page, &old.printpdf.content, Some(key));
+        if key == old.key {
+            continue;
+        }
+        if made.runs != old.runs {
+            return None;
+        }
+        let mut object = Vec::with_capacity(made.bytes.len() + 64);
+        save::indirect_stream(
+            &mut object,
+            old.contents,
+            &made.dictionary(&old.printpdf.dict),
+            &made.bytes,
+        );
+        replacements.push(Replacement {
+            page: index,
+            contents: old.contents,
+            old: old.span.clone(),
+            object,
+        });
+        old.key = key;
+    }
+    replacements.sort_by_key(|r| r.old.start);
+    Some(replacements)
+}
+
+/// The old file up to `end` (its cross-reference stream) with the replacements (sorted
+/// by place) put in, and how the old file's offsets move; `None` when a range does not
+/// hold the object it should or two overlap.
+fn splice(old: &[u8], end: usize, replacements: &[Replacement]) -> Option<(Vec<u8>, Shifts)> {
+    let mut bytes = Vec::with_capacity(old.len() + 4096);
+    let mut shifts = Shifts(Vec::with_capacity(replacements.len()));
+    let mut at = 0;
+    let mut shift = 0isize;
+    for r in replacements {
+        if !holds_object(old.get(r.old.clone())?, r.contents) {
+            return None;
+        }
+        bytes.extend_from_slice(old.get(at..r.old.start)?);
+        bytes.extend_from_slice(&r.object);
+        at = r.old.end;
+        let grown = isize::try_from(r.object.len()).ok()?;
+        let removed = isize::try_from(r.old.len()).ok()?;
+        shift = shift.checked_add(grown)?.checked_sub(removed)?;
+        shifts.0.push((r.old.start, shift));
+    }
+    bytes.extend_from_slice(old.get(at..end)?);
+    Some((bytes, shifts))
+}
+
+/// Whether `bytes` are one whole indirect object numbered `id`, as
+/// [`save::indirect_stream`] writes it: `id generation obj` … `endobj` (§7.3.10).
+fn holds_object(bytes: &[u8], (number, generation): ObjectId) -> bool {
+    let header = format!("{number} {generation} obj\n");
+    bytes.starts_with(header.as_bytes()) && bytes.ends_with(b"\nendobj\n")
+}
+
+/// How a patch moves the old file's offsets: the start of each replaced object, in file
+/// order, with how far the bytes after it move (its own and the earlier replacements'
+/// change in length).
+struct Shifts(Vec<(usize, isize)>);
+
+impl Shifts {
+    /// Where the old file's byte at `offset` is in the new file. A replaced object's start
+    /// moves by the earlier replacements only.
+    fn moved(&self, offset: usize) -> Option<usize> {
+        let before = self.0.partition_point(|&(start, _)| start < offset);
+        let by = match before.checked_sub(1) {
+            Some(last) => self.0.get(last)?.1,
+            None => 0,
+        };
+        offset.checked_add_signed(by)
+    }
+
+    /// An unchanged object's byte range, moved.
+    fn range(&self, range: Range<usize>) -> Option<Range<usize>> {
+        let start = self.moved(range.start)?;
+        Some(start..start.checked_add(range.len())?)
+    }
+
+    /// A cross-reference entry, moved; `None` when its offset no longer fits the
+    /// entry's 4 bytes.
+    fn entry(&self, entry: Entry) -> Option<Entry> {
+        match entry {
+            Entry::Direct(offset) => {
+                let moved = self.moved(usize::try_from(offset).ok()?)?;
+                Some(Entry::Direct(save::offset(moved).ok()?))
+            }
+            packed => Some(packed),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::pdf::{write, write_cached, PdfCache};
+    use crate::typeset::document::{Glyph, GlyphRun, Page};
+
+    /// One page per word, each word one run: glyph ids are the letters' codes, so
+    /// reordering a word's letters changes its page's text, not the font subsets.
+    fn book(words: &[&str]) -> Document {
+        let run = |word: &str| GlyphRun {
+            face: FaceId::Regular,
+            size: 12.0,
+            x: 40.0,
+            y: 60.0,
+            glyphs: word
+                .chars()
+                .map(|c| Glyph {
+                    id: c as u16,
+                    advance: 6.5,
+                    text: c.to_string().as_str().into(),
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        };
+        Document {
+            width: 300.0,
+            height: 400.0,
+            pages: words
+                .iter()
+                .map(|w| Page {
+                    runs: vec![run(w)],
+                    ..Page::default()
+                })
+                .collect(),
+            ..Document::default()
+        }
+    }
+
+    /// Writes `doc` through `cache`, checks the bytes against a clean write, and returns
+    /// whether the previous file was patched.
+    fn patched(doc: &Document, cache: &PdfCache, what: &str) -> bool {
+        let fonts = FontSet::embedded();
+        let bytes = write_cached(doc, &fonts, &[], Some(cache)).unwrap();
+        let clean = write(doc, &fonts, &[]).unwrap();
+        assert!(*bytes == clean, "{what}: not a clean build's bytes");
+        let patches = cache.finish().patches;
+        assert_eq!(patches.hits + patches.misses, 1, "{what}: {patches:?}");
+        patches.hits == 1
+    }
+
+    /// A way to damage the previous file, as a writer bug could.
+    type Damage = fn(&mut Previous);
+
+    /// Damages the previous file the cache keeps.
+    fn damage(cache: &PdfCache, how: Damage) {
+        how(cache.previous.lock().unwrap().as_mut().unwrap());
+    }
+
+    #[test]
+    fn a_patch_that_does_not_fit_writes_the_whole_file() {
+        let (a, b) = (
+            book(&["quire", "letters", "typeset"]),
+            // The middle page's letters reordered and doubled: a longer stream.
+            book(&["quire", "srettelletters", "typeset"]),
+        );
+        let damages: [(&str, Damage); 6] = [
+            ("a page's range past the end", |p| {
+                let end = p.bytes.len();
+                p.pages[1].span = end..end + 10;
+            }),
+            ("a page's range on another object", |p| {
+                p.pages[1].span = p.pages[0].span.clone();
+            }),
+            ("a page's range off its object", |p| {
+                let span = &mut p.pages[1].span;
+                *span = span.start + 1..span.end;
+            }),
+            ("the cross-reference stream past the end", |p| {
+                p.xref_start = p.bytes.len() + 1;
+            }),
+            ("an offset that moves past 4 bytes", |p| {
+                let last = p.entries.iter_mut().rev();
+                let direct = last.map(|(_, e)| e).find(|e| matches!(e, Entry::Direct(_)));
+                *direct.unwrap() = Entry::Direct(u32::MAX);
+            }),
+            ("no /ID placeholder", |p| {
+                p.trailer.remove(b"ID");
+            }),
+        ];
+        let cache = PdfCache::default();
+        assert!(!patched(&a, &cache, "first build"), "written whole");
+        assert!(patched(&b, &cache, "one page edited"), "patched");
+        for (what, how) in damages {
+            assert!(patched(&a, &cache, what), "{what}: undamaged, patched");
+            damage(&cache, how);
+            assert!(!patched(&b, &cache, what), "{what}: written whole");
+        }
+        // The file written whole is kept, and patched again.
+        assert!(patched(&a, &cache, "after the damages"), "patched");
+    }
+
+    #[test]
+    fn offsets_are_moved_checked() {
+        // One replaced object at 100 that grew by 5 bytes.
+        let shifts = Shifts(vec![(100, 5)]);
+        assert_eq!(shifts.moved(40), Some(40));
+        assert_eq!(
+            shifts.moved(100),
+            Some(100),
+            "a replaced object keeps its start"
+        );
+        assert_eq!(shifts.moved(180), Some(185));
+        assert_eq!(shifts.entry(Entry::Direct(180)), Some(Entry::Direct(185)));
+        let packed = Entry::Packed {
+            container: 7,
+            index: 3,
+        };
+        assert_eq!(shifts.entry(packed), Some(packed));
+        // Past the cross-reference stream's 4 bytes: no entry (the file is written whole).
+        assert_eq!(shifts.entry(Entry::Direct(u32::MAX - 2)), None);
+        // One that shrank below the start of the file.
+        assert_eq!(Shifts(vec![(0, -10)]).moved(4), None);
+    }
 }

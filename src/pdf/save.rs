@@ -11,14 +11,17 @@
 //! streams whose objects changed. A clean build takes the same steps without a cache.
 
 use super::DeflateCache;
-use lopdf::{Dictionary, Object, Stream, StringFormat};
+use crate::error::PdfError;
+use lopdf::{Dictionary, Object, ObjectId, Stream, StringFormat};
+use std::collections::HashMap;
 use std::io::Write as _;
+use std::ops::Range;
 
 /// Objects per object stream (lopdf's default, `ObjectStreamConfig`).
 const OBJECTS_PER_STREAM: usize = 100;
 
 /// Where an object is, for the cross-reference stream.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Entry {
     /// Written directly at this byte offset.
     Direct(u32),
@@ -26,24 +29,35 @@ pub(crate) enum Entry {
     Packed { container: u32, index: u16 },
 }
 
-/// A written file and where its parts are, for patching it ([`super::patch`]).
+/// A written file.
 pub(crate) struct Saved {
     /// The file.
     pub bytes: Vec<u8>,
-    /// Every object's place, by object number (the cross-reference stream's entries,
-    /// without its own).
+    /// Where its parts are.
+    pub layout: Layout,
+}
+
+/// Where a written file's parts are, for patching it ([`super::patch`]).
+pub(crate) struct Layout {
+    /// Every object's place but the cross-reference stream's, sorted by object number
+    /// (the cross-reference stream's entries, without its own).
     pub entries: Vec<(u32, Entry)>,
     /// Each directly written object's byte range, by object number.
-    pub spans: std::collections::HashMap<u32, (usize, usize)>,
-    /// The cross-reference stream's object number and dictionary (before its own keys).
+    pub spans: HashMap<u32, Range<usize>>,
+    /// The cross-reference stream's object number (the highest in the file).
     pub xref_id: u32,
     /// Where the cross-reference stream starts.
     pub xref_start: usize,
 }
 
+/// A byte offset as the cross-reference stream writes it: 4 bytes (its `/W`, below).
+pub(crate) fn offset(at: usize) -> Result<u32, PdfError> {
+    u32::try_from(at).map_err(|_| PdfError::TooLarge { size: at })
+}
+
 /// Writes `lo` as a PDF file. Streams are written as they are (compress them first);
-/// every other object goes into an object stream.
-pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Saved {
+/// every other object goes into an object stream. Fails only for a file past 4 GiB.
+pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Result<Saved, PdfError> {
     // Sized for the streams (most of the file) and a little per object: growing a
     // long book's 5 MB by doubling copied it three times over.
     let streams: usize = lo
@@ -61,16 +75,16 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Saved 
     out.push(b'\n');
 
     let mut entries: Vec<(u32, Entry)> = Vec::with_capacity(lo.objects.len() + 64);
-    let mut spans = std::collections::HashMap::new();
+    let mut spans = HashMap::new();
     let mut packed: Vec<(u32, &Object)> = Vec::new();
     for (&(id, generation), object) in &lo.objects {
         if generation == 0 && can_be_packed(object) {
             packed.push((id, object));
         } else {
             let start = out.len();
-            entries.push((id, Entry::Direct(start as u32)));
-            indirect_object(&mut out, id, generation, object);
-            spans.insert(id, (start, out.len()));
+            entries.push((id, Entry::Direct(offset(start)?)));
+            indirect_object(&mut out, (id, generation), object);
+            spans.insert(id, start..out.len());
         }
     }
 
@@ -103,48 +117,48 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Saved 
     for (chunk, stream) in chunks.iter().zip(streams) {
         let container = next_id;
         next_id += 1;
-        for (index, &(id, _)) in chunk.iter().enumerate() {
-            entries.push((
-                id,
-                Entry::Packed {
-                    container,
-                    index: index as u16,
-                },
-            ));
+        // At most `OBJECTS_PER_STREAM` objects: the index always fits in 2 bytes.
+        for (index, &(id, _)) in (0u16..).zip(chunk.iter()) {
+            entries.push((id, Entry::Packed { container, index }));
         }
-        entries.push((container, Entry::Direct(out.len() as u32)));
-        indirect_object(&mut out, container, 0, &Object::Stream(stream));
+        entries.push((container, Entry::Direct(offset(out.len())?)));
+        indirect_object(&mut out, (container, 0), &Object::Stream(stream));
     }
 
+    entries.sort_by_key(|(id, _)| *id);
     let xref_id = next_id;
     let xref_start = out.len();
-    write_xref(&mut out, entries.clone(), &lo.trailer, xref_id);
-    Saved {
+    write_xref(&mut out, &entries, &lo.trailer, xref_id)?;
+    Ok(Saved {
         bytes: out,
-        entries,
-        spans,
-        xref_id,
-        xref_start,
-    }
+        layout: Layout {
+            entries,
+            spans,
+            xref_id,
+            xref_start,
+        },
+    })
 }
 
 /// Appends the cross-reference stream (object `xref_id`, at the end of `out`) for
-/// `entries`, with the trailer's keys, then `startxref` and `%%EOF`.
+/// `entries` (sorted by object number, all below `xref_id`), with the trailer's keys,
+/// then `startxref` and `%%EOF`.
 pub(crate) fn write_xref(
     out: &mut Vec<u8>,
-    mut entries: Vec<(u32, Entry)>,
+    entries: &[(u32, Entry)],
     trailer: &Dictionary,
     xref_id: u32,
-) {
+) -> Result<(), PdfError> {
+    debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+    debug_assert!(entries.last().is_none_or(|&(id, _)| id < xref_id));
     // The cross-reference stream: entries `[type offset-or-container index-or-generation]`
     // of 1, 4 and 2 bytes, in subsections of consecutive object numbers (§7.5.8.2).
-    let xref_start = out.len() as u32;
-    entries.push((xref_id, Entry::Direct(xref_start)));
-    entries.sort_by_key(|(id, _)| *id);
-    let mut rows = Vec::with_capacity(entries.len() * 7);
+    let xref_start = offset(out.len())?;
+    let own = (xref_id, Entry::Direct(xref_start));
+    let mut rows = Vec::with_capacity((entries.len() + 1) * 7);
     let mut index = Vec::new();
     let mut section: Option<(u32, u32)> = None;
-    for (id, entry) in &entries {
+    for (id, entry) in entries.iter().chain([&own]) {
         section = match section {
             Some((start, count)) if start + count == *id => Some((start, count + 1)),
             Some((start, count)) => {
@@ -183,8 +197,9 @@ pub(crate) fn write_xref(
     dict.set("Index", Object::Array(index));
     dict.remove(b"Filter");
     dict.set("Length", Object::Integer(rows.len() as i64));
-    indirect_object(out, xref_id, 0, &Object::Stream(Stream::new(dict, rows)));
+    indirect_object(out, (xref_id, 0), &Object::Stream(Stream::new(dict, rows)));
     let _ = write!(out, "\nstartxref\n{xref_start}\n%%EOF");
+    Ok(())
 }
 
 /// An object stream holding `objects` (§7.5.7): a table of object numbers and offsets,
@@ -235,7 +250,10 @@ fn can_be_packed(object: &Object) -> bool {
 }
 
 /// `id generation obj … endobj`, as lopdf writes it.
-pub(crate) fn indirect_object(out: &mut Vec<u8>, id: u32, generation: u16, object: &Object) {
+fn indirect_object(out: &mut Vec<u8>, (id, generation): ObjectId, object: &Object) {
+    if let Object::Stream(stream) = object {
+        return indirect_stream(out, (id, generation), &stream.dict, &stream.content);
+    }
     let _ = writeln!(out, "{id} {generation} obj");
     if needs_separator(object) {
         out.push(b' ');
@@ -245,6 +263,15 @@ pub(crate) fn indirect_object(out: &mut Vec<u8>, id: u32, generation: u16, objec
         out.push(b' ');
     }
     out.extend_from_slice(b"\nendobj\n");
+}
+
+/// `id generation obj <<dict>>stream … endstream endobj`, as lopdf writes a stream
+/// object; the content need not be moved into an `Object::Stream` first.
+pub(crate) fn indirect_stream(out: &mut Vec<u8>, id: ObjectId, dict: &Dictionary, content: &[u8]) {
+    let _ = writeln!(out, "{} {} obj", id.0, id.1);
+    write_stream(out, dict, content);
+    // A stream needs the separator after it (`needs_end_separator`).
+    out.extend_from_slice(b" \nendobj\n");
 }
 
 fn needs_separator(object: &Object) -> bool {
@@ -285,12 +312,7 @@ fn write_object(out: &mut Vec<u8>, object: &Object) {
             out.push(b']');
         }
         Object::Dictionary(dict) => write_dictionary(out, dict),
-        Object::Stream(stream) => {
-            write_dictionary(out, &stream.dict);
-            out.extend_from_slice(b"stream\n");
-            out.extend_from_slice(&stream.content);
-            out.extend_from_slice(b"\nendstream");
-        }
+        Object::Stream(stream) => write_stream(out, &stream.dict, &stream.content),
         Object::Reference((id, generation)) => {
             write_integer(out, i64::from(*id));
             out.push(b' ');
@@ -298,6 +320,14 @@ fn write_object(out: &mut Vec<u8>, object: &Object) {
             out.extend_from_slice(b" R");
         }
     }
+}
+
+/// `<<dict>>stream … endstream` (§7.3.8.1).
+fn write_stream(out: &mut Vec<u8>, dict: &Dictionary, content: &[u8]) {
+    write_dictionary(out, dict);
+    out.extend_from_slice(b"stream\n");
+    out.extend_from_slice(content);
+    out.extend_from_slice(b"\nendstream");
 }
 
 /// An integer in decimal (what `{v}` writes, without the formatting machinery: a long
@@ -442,7 +472,7 @@ mod tests {
             ("Pages", Object::Reference(pages_id)),
         ]));
         lo.trailer.set("Root", Object::Reference(catalog));
-        let bytes = save(&lo, None).bytes;
+        let bytes = save(&lo, None).unwrap().bytes;
         let back = lopdf::Document::load_mem(&bytes).unwrap();
         assert_eq!(back.get_pages().len(), 1);
         for &id in lo.objects.keys() {

@@ -22,7 +22,7 @@ pub struct Document {
 }
 
 /// Metadata of the PDF.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Hash)]
 pub struct DocumentInfo {
     /// Title.
     pub title: String,
@@ -313,8 +313,22 @@ pub struct Rect {
     pub height: f32,
 }
 
+/// Hashed by the bits of its lengths, for content keys (the PDF patch's skeleton): two
+/// rectangles hash alike exactly when they are the same bit for bit.
+impl std::hash::Hash for Rect {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let Rect {
+            x,
+            y,
+            width,
+            height,
+        } = self;
+        [x, y, width, height].map(|v| v.to_bits()).hash(state);
+    }
+}
+
 /// A placed image.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub struct PlacedImage {
     /// Index into the book's assets.
     pub asset: usize,
@@ -333,8 +347,16 @@ pub struct Destination {
     pub y: f32,
 }
 
+/// Hashed by the bits of its position (see [`Rect`]'s `Hash`).
+impl std::hash::Hash for Destination {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let Destination { page, x, y } = self;
+        (page, x.to_bits(), y.to_bits()).hash(state);
+    }
+}
+
 /// A clickable area.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Link {
     /// The area on the page.
     pub rect: Rect,
@@ -343,7 +365,7 @@ pub struct Link {
 }
 
 /// Where a link goes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum LinkTarget {
     /// A place in this document.
     Internal(Destination),
@@ -352,7 +374,7 @@ pub enum LinkTarget {
 }
 
 /// A bookmark.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub struct OutlineItem {
     /// The heading's text.
     pub title: String,

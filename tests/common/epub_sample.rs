@@ -334,19 +334,19 @@ pub fn sample_book() -> Book {
         Asset {
             path: "images/cover.png".into(),
             href: "images/cover.png".into(),
-            media_type: "image/png".into(),
+            kind: quire::model::ImageKind::Png,
             data: COVER_PNG.to_vec(),
         },
         Asset {
             path: "figures/red square.png".into(),
             href: "figures/red square.png".into(),
-            media_type: "image/png".into(),
+            kind: quire::model::ImageKind::Png,
             data: FIGURE_PNG.to_vec(),
         },
         Asset {
             path: "figures/circle.svg".into(),
             href: "figures/circle.svg".into(),
-            media_type: "image/svg+xml".into(),
+            kind: quire::model::ImageKind::Svg,
             data: FIGURE_SVG.as_bytes().to_vec(),
         },
     ];
