@@ -945,6 +945,63 @@ mod tests {
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
     }
 
+    /// Issue 15's presets are defaults: what they set gives way to any key given
+    /// beside them, in any order.
+    #[test]
+    fn presets_fill_only_what_is_not_given() {
+        let a5 = paper_size("a5");
+        let (m, d) = run("pdf:\n  preset: booklet\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((m.pdf.paper, m.pdf.booklet), (a5, Some(true)));
+        assert_eq!(m.pdf.booklet_at.map(|s| s.start), Some("pdf:\n  ".len()));
+        assert_eq!(m.pdf.preset, Some(Preset::Booklet));
+
+        // US English folds half-letter pages from Letter; the language may come later.
+        let (m, _) = run("pdf:\n  preset: booklet\nlang: en-US\n");
+        assert_eq!(m.pdf.paper, paper_size("half-letter"));
+        assert_eq!(m.pdf.paper.map(|p| p.width), Some(396.0));
+
+        let (m, d) = run("pdf:\n  booklet: false\n  preset: booklet\n  paper: 6x9in\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            (m.pdf.paper, m.pdf.booklet),
+            (paper_size("6x9in"), Some(false))
+        );
+
+        let (m, d) = run("lang: fr\npdf:\n  preset: handout\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.paper, paper_size("a4"));
+        assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.pdf.booklet, None);
+        let (m, _) = run("lang: en-CA\npdf:\n  preset: handout\n  chapters: new-page\n");
+        assert_eq!(m.pdf.paper, paper_size("letter"));
+        assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::NewPage));
+    }
+
+    #[test]
+    fn bad_booklet_preset_and_notes_values() {
+        let yaml = "pdf:\n  preset: pamphlet\n  booklet: yes\n  notes: margin\n";
+        let (m, d) = run(yaml);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d.iter().all(Diagnostic::is_error), "{d:?}");
+        assert_eq!(d[0].span.unwrap().start, yaml.find("pamphlet").unwrap());
+        assert_eq!(
+            d[0].hint.as_deref(),
+            Some("known presets: handout, booklet")
+        );
+        assert_eq!(d[1].span.unwrap().start, yaml.find("yes").unwrap());
+        assert_eq!(d[2].span.unwrap().start, yaml.find("margin").unwrap());
+        assert_eq!(
+            (m.pdf.preset, m.pdf.booklet, m.pdf.notes),
+            (None, None, None)
+        );
+        // Footnotes are stored but not set yet: the author is told.
+        let (m, d) = run("pdf:\n  notes: footnotes\n");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert!(d.len() == 1 && !d[0].is_error(), "{d:?}");
+    }
+
     #[test]
     fn yaml_positions_are_taken_out_of_messages() {
         let (m, at) =

@@ -24,9 +24,12 @@ use std::collections::HashMap;
 /// Points per millimetre.
 const MM: f32 = 72.0 / 25.4;
 
-/// A sheet and the page size that folds from it: A4 landscape holds two A5 pages,
-/// Letter landscape two half-letter pages.
+/// A sheet and the page size that folds from it: A4 landscape holds two A5 pages (with
+/// half a millimetre to spare: A5 is 148 mm wide, half an A4 148.5 mm), Letter landscape
+/// two half-letter pages.
 struct Standard {
+    /// The page: width and height in points.
+    page: (f32, f32),
     /// The sheet, landscape: width and height in points.
     sheet: (f32, f32),
     /// Half the sheet, in words and in the units people name it in.
@@ -36,10 +39,12 @@ struct Standard {
 /// The printer sheets a booklet is usually printed on.
 const STANDARDS: [Standard; 2] = [
     Standard {
+        page: (148.0 * MM, 210.0 * MM),
         sheet: (297.0 * MM, 210.0 * MM),
         half: "half an A4 sheet (148.5 × 210 mm)",
     },
     Standard {
+        page: (5.5 * 72.0, 8.5 * 72.0),
         sheet: (11.0 * 72.0, 8.5 * 72.0),
         half: "half a Letter sheet (5.5 × 8.5 in)",
     },
@@ -60,12 +65,13 @@ pub struct Sheet {
 }
 
 /// The sheet for pages of `width` × `height` points: A4 landscape for A5 pages, Letter
-/// landscape for half-letter pages (both exactly half their sheet, within
-/// [`TOLERANCE`]); a sheet of twice the page's width for any other size.
+/// landscape for half-letter pages (within [`TOLERANCE`]); a sheet of twice the page's
+/// width for any other size.
 pub fn sheet_for(width: f32, height: f32) -> Sheet {
     for standard in &STANDARDS {
-        let (w, h) = standard.sheet;
-        if (width - w / 2.0).abs() <= TOLERANCE && (height - h).abs() <= TOLERANCE {
+        let (pw, ph) = standard.page;
+        if (width - pw).abs() <= TOLERANCE && (height - ph).abs() <= TOLERANCE {
+            let (w, h) = standard.sheet;
             return Sheet {
                 width: w,
                 height: h,
