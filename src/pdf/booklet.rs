@@ -217,8 +217,10 @@ pub fn impose(pdf: &[u8]) -> Result<Vec<u8>, Error> {
         let mut xobjects = Dictionary::new();
         let mut annots = Vec::new();
         for &page in halves.iter().flatten() {
-            let place = places[&pages[page]];
-            let form = &mut forms[page];
+            // Every page of `order` was placed above.
+            let (Some(&place), Some(form)) = (places.get(&pages[page]), forms.get_mut(page)) else {
+                continue;
+            };
             let name = format!("P{}", page + 1);
             // §8.10.1: `Do` paints the form in the current coordinate system, which
             // `cm` has moved to the page's half of the sheet.
