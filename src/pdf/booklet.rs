@@ -19,7 +19,7 @@
 
 use crate::error::{Error, PdfError, PdfPart};
 use lopdf::{Dictionary, Object, ObjectId, Stream};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Points per millimetre.
 const MM: f32 = 72.0 / 25.4;
@@ -283,10 +283,11 @@ pub fn impose(pdf: &[u8]) -> Result<Vec<u8>, Error> {
 
     // Destinations (links and outline items) and structure elements that named a page
     // now name its sheet.
+    let is_side: HashSet<ObjectId> = sides.iter().copied().collect();
     let form_of: HashMap<ObjectId, ObjectId> =
         pages.iter().zip(&forms).map(|(&p, f)| (p, f.id)).collect();
     for (&id, object) in lo.objects.iter_mut() {
-        if sides.contains(&id) {
+        if is_side.contains(&id) {
             // The sheets' links were moved above; their destinations are rewritten here.
             if let Object::Dictionary(d) = object {
                 if let Ok(annots) = d.get_mut(b"Annots") {
