@@ -234,8 +234,15 @@ pub fn impose(pdf: &[u8]) -> Result<Vec<u8>, Error> {
             );
             xobjects.set(name, Object::Reference(form.id));
             for mut annot in std::mem::take(&mut form.annots) {
-                if let Object::Dictionary(a) = &mut annot {
-                    shift_annotation(a, place, side);
+                // quire writes its links inline; another writer's may be objects.
+                match &mut annot {
+                    Object::Dictionary(a) => shift_annotation(a, place, side),
+                    Object::Reference(id) => {
+                        if let Ok(Object::Dictionary(a)) = lo.get_object_mut(*id) {
+                            shift_annotation(a, place, side);
+                        }
+                    }
+                    _ => {}
                 }
                 annots.push(annot);
             }
@@ -578,6 +585,19 @@ mod tests {
             let mut seen: Vec<usize> = sides.iter().flatten().flatten().copied().collect();
             seen.sort_unstable();
             assert_eq!(seen, (0..n).collect::<Vec<_>>(), "{n}: every page once");
+        }
+    }
+
+    /// The booklet reads only files quire wrote, but a damaged one is an error, not a
+    /// panic.
+    #[test]
+    fn unreadable_input_is_an_error() {
+        for bytes in [
+            &b""[..],
+            b"%PDF-1.7\n",
+            b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF",
+        ] {
+            assert!(impose(bytes).is_err());
         }
     }
 
