@@ -97,6 +97,14 @@ impl LanguageTag {
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
     }
+
+    /// Whether books in this language are printed on US paper sizes (Letter, half-letter):
+    /// US and Canadian English; everything else on ISO 216 sizes (A4, A5). The one place
+    /// the rule is written: the typesetter's default paper and the `booklet` preset's
+    /// page both follow it.
+    pub fn uses_us_paper(&self) -> bool {
+        self.primary == "en" && matches!(self.region(), Some("US" | "CA"))
+    }
 }
 
 /// The tag as written (its parts follow from it).
@@ -212,6 +220,37 @@ pub struct PdfSettings {
     pub chapter_break: Option<ChapterBreak>,
     /// Font files named in the metadata, relative to the manuscript root.
     pub fonts: FontFiles,
+    /// `pdf: booklet:` (issue 15): also write the pages imposed two-up for saddle
+    /// stitching (`pdf::booklet`). `None` when not given.
+    pub booklet: Option<bool>,
+    /// Where `booklet` was set (the key, or the `preset` that implied it): the warning
+    /// about pages too large for a booklet points there.
+    pub booklet_at: Option<Span>,
+    /// `pdf: preset:` as written. Its settings are already applied to the fields above
+    /// as defaults; kept for what has no field yet (a handout has no cover and no
+    /// contents page once those exist).
+    pub preset: Option<Preset>,
+    /// `pdf: notes:` where notes are set. Stored only: the typesetter sets endnotes
+    /// until footnotes are built (issue 15, first part).
+    pub notes: Option<NotePlacement>,
+}
+
+/// A named set of `pdf:` defaults (`pdf: preset:`); keys given beside it win.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// A4 or Letter by language, footnotes, chapters run on, no cover, no contents page.
+    Handout,
+    /// A5 (half-letter for US and Canadian English), with `booklet: true`.
+    Booklet,
+}
+
+/// Where the PDF sets notes (`pdf: notes:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NotePlacement {
+    /// At the foot of the page that cites them.
+    Footnotes,
+    /// In a Notes section at the end (what the typesetter does today).
+    Endnotes,
 }
 
 /// Hashed field by field, floats by their bits, for the typesetter's cache keys. The
@@ -224,6 +263,11 @@ impl std::hash::Hash for PdfSettings {
             font_size,
             chapter_break,
             fonts,
+            notes,
+            preset,
+            // The booklet is imposed from the finished PDF: it changes no typesetting.
+            booklet: _,
+            booklet_at: _,
         } = self;
         paper
             .map(|p| (p.width.to_bits(), p.height.to_bits()))
@@ -232,6 +276,8 @@ impl std::hash::Hash for PdfSettings {
         font_size.map(f32::to_bits).hash(state);
         chapter_break.hash(state);
         fonts.hash(state);
+        notes.hash(state);
+        preset.hash(state);
     }
 }
 

@@ -32,6 +32,7 @@ fn request(input: &Path, out: PathBuf) -> BuildRequest {
         },
         strict: false,
         timestamp: Some(1_700_000_000),
+        booklet: false,
     }
 }
 

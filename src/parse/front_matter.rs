@@ -15,7 +15,7 @@
 use crate::diag::Diagnostic;
 use crate::model::{
     ChapterBreak, HyphenationException, Identifier, LanguageTag, Length2, Metadata, NoteNumbering,
-    PdfSettings,
+    NotePlacement, PdfSettings, Preset,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -40,7 +40,19 @@ const KEYS: &[&str] = &[
 ];
 
 /// Keys of the `pdf:` mapping.
-const PDF_KEYS: &[&str] = &["paper", "margins", "font-size", "chapters", "fonts"];
+const PDF_KEYS: &[&str] = &[
+    "paper",
+    "margins",
+    "font-size",
+    "chapters",
+    "fonts",
+    "booklet",
+    "preset",
+    "notes",
+];
+
+/// The values of `pdf: preset:`.
+const PRESETS: &[&str] = &["handout", "booklet"];
 
 /// Keys of `pdf: fonts:`.
 const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
@@ -56,6 +68,8 @@ pub(crate) struct MetaBuilder {
     unreadable: bool,
     /// The `cover-image` path as written, with the span of its value.
     cover: Option<(String, Span)>,
+    /// Where the last `pdf: preset:` was written (the booklet it implies points there).
+    preset_at: Option<Span>,
 }
 
 impl Default for MetaBuilder {
@@ -67,6 +81,7 @@ impl Default for MetaBuilder {
             title_seen: false,
             unreadable: false,
             cover: None,
+            preset_at: None,
         }
     }
 }
@@ -189,7 +204,11 @@ impl MetaBuilder {
                     ),
                     None => {}
                 },
-                "pdf" => w.pdf(value, vspan, &mut self.meta.pdf, diags),
+                "pdf" => {
+                    if let Some(at) = w.pdf(value, vspan, &mut self.meta.pdf, diags) {
+                        self.preset_at = Some(at);
+                    }
+                }
                 "hyphenation" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.hyphenation =
@@ -212,8 +231,41 @@ impl MetaBuilder {
     }
 
     /// The metadata (without the cover, which needs the file) and the cover path.
-    pub(crate) fn finish(self) -> (Metadata, Option<(String, Span)>) {
+    pub(crate) fn finish(mut self) -> (Metadata, Option<(String, Span)>) {
+        apply_preset(&mut self.meta, self.preset_at);
         (self.meta, self.cover)
+    }
+}
+
+/// Fills in `pdf: preset:`'s settings where no block gave the key: presets are defaults,
+/// and any key given beside them (or in another block) wins. Applied once every block is
+/// read, so the language and every block's keys are known, whatever their order.
+fn apply_preset(meta: &mut Metadata, at: Option<Span>) {
+    let us = meta.lang.uses_us_paper();
+    let pdf = &mut meta.pdf;
+    match pdf.preset {
+        None => {}
+        Some(Preset::Handout) => {
+            // A4 or Letter by language: the typesetter's default too, written out so the
+            // handout keeps its paper whatever the default becomes.
+            if pdf.paper.is_none() {
+                pdf.paper = paper_size(if us { "letter" } else { "a4" });
+            }
+            pdf.chapter_break.get_or_insert(ChapterBreak::RunOn);
+            pdf.notes.get_or_insert(NotePlacement::Footnotes);
+            // No cover and no contents page: neither exists in the PDF yet; later work
+            // reads `pdf.preset`.
+        }
+        Some(Preset::Booklet) => {
+            // The page sizes that fold from the usual printer sheets (A4, Letter).
+            if pdf.paper.is_none() {
+                pdf.paper = paper_size(if us { "half-letter" } else { "a5" });
+            }
+            if pdf.booklet.is_none() {
+                pdf.booklet = Some(true);
+                pdf.booklet_at = at;
+            }
+        }
     }
 }
 
@@ -358,19 +410,26 @@ impl Walker<'_> {
         }
     }
 
-    /// The `pdf:` mapping.
-    fn pdf(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
+    /// The `pdf:` mapping; returns where a valid `preset` key is, if any.
+    fn pdf(
+        &self,
+        value: &Value,
+        at: Span,
+        pdf: &mut PdfSettings,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Span> {
         let map = match value {
             Value::Mapping(m) => m,
-            Value::Null => return,
+            Value::Null => return None,
             other => {
                 diags.push(Diagnostic::error(
                     at,
                     format!("`pdf` must be a mapping of settings, not {}", kind(other)),
                 ));
-                return;
+                return None;
             }
         };
+        let mut preset_at = None;
         for (key, value) in map {
             let Some(key) = key.as_str() else { continue };
             let (kspan, vspan) = self.span(&["pdf", key]);
@@ -397,7 +456,7 @@ impl Walker<'_> {
                             None => diags.push(
                                 Diagnostic::error(vspan, format!("`{s}` is not a paper size"))
                                     .with_hint(
-                                    "use a4, letter, a5, or a size like `6x9in` or `148mm x 210mm`",
+                                    "use a4, letter, a5, half-letter, or a size like `6x9in` or `148mm x 210mm`",
                                 ),
                             ),
                         }
@@ -442,9 +501,66 @@ impl Walker<'_> {
                     None => {}
                 },
                 "fonts" => self.fonts(value, vspan, pdf, diags),
+                // Issue 15's booklet and presets (see `apply_preset` and `pdf::booklet`).
+                "booklet" => match value {
+                    Value::Bool(on) => {
+                        pdf.booklet = Some(*on);
+                        pdf.booklet_at = Some(kspan);
+                    }
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`pdf.booklet` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint("write `booklet: true`"),
+                    ),
+                },
+                "preset" => match self
+                    .text(value, "pdf.preset", vspan, false, diags)
+                    .as_deref()
+                {
+                    Some("handout") => {
+                        pdf.preset = Some(Preset::Handout);
+                        preset_at = Some(kspan);
+                    }
+                    Some("booklet") => {
+                        pdf.preset = Some(Preset::Booklet);
+                        preset_at = Some(kspan);
+                    }
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`{other}` is not a preset"))
+                            .with_hint(format!("known presets: {}", PRESETS.join(", "))),
+                    ),
+                    None => {}
+                },
+                "notes" => match self
+                    .text(value, "pdf.notes", vspan, false, diags)
+                    .as_deref()
+                {
+                    Some("footnotes") => {
+                        pdf.notes = Some(NotePlacement::Footnotes);
+                        diags.push(
+                            Diagnostic::warning(
+                                vspan,
+                                "footnotes are not set yet: the PDF keeps its notes at the end",
+                            )
+                            .with_hint("remove `notes: footnotes` to silence this warning"),
+                        );
+                    }
+                    Some("endnotes") => pdf.notes = Some(NotePlacement::Endnotes),
+                    Some(other) => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`notes: {other}` is not a place for notes"),
+                        )
+                        .with_hint("use `footnotes` or `endnotes`"),
+                    ),
+                    None => {}
+                },
                 _ => diags.push(unknown_key(kspan, key, PDF_KEYS, "pdf.")),
             }
         }
+        preset_at
     }
 
     fn fonts(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
@@ -691,6 +807,8 @@ pub(crate) fn paper_size(s: &str) -> Option<Length2> {
         "a4" => Some((210.0, 297.0, "mm")),
         "a5" => Some((148.0, 210.0, "mm")),
         "letter" => Some((8.5, 11.0, "in")),
+        // Letter folded in half (the booklet page for Letter sheets).
+        "half-letter" => Some((5.5, 8.5, "in")),
         _ => None,
     };
     if let Some((w, h, unit)) = named {
@@ -825,6 +943,63 @@ mod tests {
         assert_eq!(m.pdf.font_size, Some(11.0));
         assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+    }
+
+    /// Issue 15's presets are defaults: what they set gives way to any key given
+    /// beside them, in any order.
+    #[test]
+    fn presets_fill_only_what_is_not_given() {
+        let a5 = paper_size("a5");
+        let (m, d) = run("pdf:\n  preset: booklet\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((m.pdf.paper, m.pdf.booklet), (a5, Some(true)));
+        assert_eq!(m.pdf.booklet_at.map(|s| s.start), Some("pdf:\n  ".len()));
+        assert_eq!(m.pdf.preset, Some(Preset::Booklet));
+
+        // US English folds half-letter pages from Letter; the language may come later.
+        let (m, _) = run("pdf:\n  preset: booklet\nlang: en-US\n");
+        assert_eq!(m.pdf.paper, paper_size("half-letter"));
+        assert_eq!(m.pdf.paper.map(|p| p.width), Some(396.0));
+
+        let (m, d) = run("pdf:\n  booklet: false\n  preset: booklet\n  paper: 6x9in\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            (m.pdf.paper, m.pdf.booklet),
+            (paper_size("6x9in"), Some(false))
+        );
+
+        let (m, d) = run("lang: fr\npdf:\n  preset: handout\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.paper, paper_size("a4"));
+        assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.pdf.booklet, None);
+        let (m, _) = run("lang: en-CA\npdf:\n  preset: handout\n  chapters: new-page\n");
+        assert_eq!(m.pdf.paper, paper_size("letter"));
+        assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::NewPage));
+    }
+
+    #[test]
+    fn bad_booklet_preset_and_notes_values() {
+        let yaml = "pdf:\n  preset: pamphlet\n  booklet: yes\n  notes: margin\n";
+        let (m, d) = run(yaml);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d.iter().all(Diagnostic::is_error), "{d:?}");
+        assert_eq!(d[0].span.unwrap().start, yaml.find("pamphlet").unwrap());
+        assert_eq!(
+            d[0].hint.as_deref(),
+            Some("known presets: handout, booklet")
+        );
+        assert_eq!(d[1].span.unwrap().start, yaml.find("yes").unwrap());
+        assert_eq!(d[2].span.unwrap().start, yaml.find("margin").unwrap());
+        assert_eq!(
+            (m.pdf.preset, m.pdf.booklet, m.pdf.notes),
+            (None, None, None)
+        );
+        // Footnotes are stored but not set yet: the author is told.
+        let (m, d) = run("pdf:\n  notes: footnotes\n");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert!(d.len() == 1 && !d[0].is_error(), "{d:?}");
     }
 
     #[test]

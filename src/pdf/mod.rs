@@ -11,6 +11,7 @@
 //!   ([`structure`]), `/Lang`, `/ViewerPreferences` and a content-hash `/ID`, then
 //!   compresses the streams.
 
+pub mod booklet;
 mod content;
 mod images;
 mod metadata;

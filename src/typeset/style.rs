@@ -283,7 +283,7 @@ impl Style {
     pub fn from_meta(meta: &Metadata) -> Style {
         let pdf = &meta.pdf;
         // US and Canadian English books on Letter, the rest on A4.
-        let letter = meta.lang.primary() == "en" && matches!(meta.lang.region(), Some("US" | "CA"));
+        let letter = meta.lang.uses_us_paper();
         let (page_width, page_height) = match pdf.paper {
             Some(p) if p.width > 72.0 && p.height > 72.0 => (p.width, p.height),
             _ if letter => (612.0, 792.0),
