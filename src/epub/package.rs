@@ -232,6 +232,10 @@ impl ImageCount {
                     rows.iter().flatten().for_each(|c| self.inlines(c));
                 }
                 Block::Html { nodes, .. } => self.html(nodes),
+                Block::Figure { image, caption, .. } => {
+                    self.inlines(image);
+                    self.inlines(caption);
+                }
                 Block::CodeBlock { .. } | Block::ThematicBreak { .. } => {}
             }
         }
@@ -246,7 +250,9 @@ impl ImageCount {
                 | Inline::Strikethrough(c)
                 | Inline::Superscript(c)
                 | Inline::Subscript(c)
-                | Inline::Link { content: c, .. } => self.inlines(c),
+                | Inline::Link { content: c, .. }
+                | Inline::Span { content: c, .. }
+                | Inline::Math { content: c, .. } => self.inlines(c),
                 Inline::Html(nodes) => self.html(nodes),
                 _ => {}
             }
@@ -698,6 +704,7 @@ mod tests {
             chapters: vec![Chapter {
                 title: None,
                 id: "c".into(),
+                attr: Default::default(),
                 blocks,
                 span: Span::default(),
             }],

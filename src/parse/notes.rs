@@ -163,6 +163,7 @@ mod tests {
         Chapter {
             title: None,
             id: "c".into(),
+            attr: Default::default(),
             blocks,
             span: Span::default(),
         }

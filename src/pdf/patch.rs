@@ -108,6 +108,9 @@ pub(crate) fn skeleton_key(
     debug_into(&mut h, &doc.outline);
     for page in &doc.pages {
         debug_into(&mut h, &(&page.rules, &page.images, &page.links));
+        if !page.shades.is_empty() {
+            debug_into(&mut h, &page.shades);
+        }
     }
     h.key()
 }

@@ -46,6 +46,8 @@ pub struct Page {
     pub runs: Vec<GlyphRun>,
     /// Filled rectangles (rules, table lines).
     pub rules: Vec<Rect>,
+    /// Light backgrounds (marked text), painted first.
+    pub shades: Vec<Rect>,
     /// Images.
     pub images: Vec<PlacedImage>,
     /// Clickable areas.

@@ -4,7 +4,7 @@
 
 use crate::diag::Diagnostic;
 use crate::memo::{ContentCache, Key, KeyHasher};
-use crate::model::{Block, Book, ChapterBreak, Inline, NoteNumbering};
+use crate::model::{Block, Book, ChapterBreak, Dimension, Inline, NoteNumbering};
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
@@ -24,6 +24,8 @@ pub struct BrokenParagraph {
     pub strips: Vec<Strip>,
     /// Whether a line could not be set within the measure.
     pub overfull: bool,
+    /// Characters the faces have no glyph for.
+    pub missing: Vec<char>,
 }
 
 /// Where blocks go: the column's left edge and width, the type size and leading.
@@ -65,10 +67,13 @@ pub struct Layout<'b, 'f> {
     /// The strip of the last paragraph pushed, if it was an indented one-line paragraph
     /// (see [`Self::paragraph`]).
     one_liner: Option<usize>,
+    /// Characters the faces have no glyph for, in order of first use.
+    missing: Vec<char>,
 }
 
 /// What a part of the book laid out on another thread hands back.
 struct Part {
+    missing: Vec<char>,
     strips: Vec<Strip>,
     outline: Vec<(String, u8, AnchorKey)>,
     diagnostics: Vec<Diagnostic>,
@@ -139,6 +144,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             open_carry: false,
             carry_strip: None,
             one_liner: None,
+            missing: Vec::new(),
         }
     }
 
@@ -183,6 +189,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             anchor: None,
             hyphenate: true,
             sticky: false,
+            look: Default::default(),
         }
     }
 
@@ -208,6 +215,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
             self.notes_section();
+            self.report_missing();
             return;
         };
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
@@ -221,6 +229,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 layout.open_carry = true;
                 layout.chapters(mid..book.chapters.len());
                 Part {
+                    missing: layout.missing,
                     strips: layout.strips,
                     outline: layout.outline,
                     diagnostics: layout.diagnostics,
@@ -238,6 +247,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         });
         self.join(part);
         self.notes_section();
+        self.report_missing();
     }
 
     /// Appends a part laid out on another thread, as if laid out here.
@@ -255,6 +265,37 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.strips.append(&mut part.strips);
         self.outline.append(&mut part.outline);
         self.diagnostics.append(&mut part.diagnostics);
+        for c in part.missing {
+            self.note_missing(c);
+        }
+    }
+
+    fn note_missing(&mut self, c: char) {
+        if !self.missing.contains(&c) {
+            self.missing.push(c);
+        }
+    }
+
+    /// One warning for the characters the book's faces cannot show.
+    fn report_missing(&mut self) {
+        if self.missing.is_empty() {
+            return;
+        }
+        let list: Vec<String> = self
+            .missing
+            .iter()
+            .map(|c| format!("{c} (U+{:04X})", *c as u32))
+            .collect();
+        self.diagnostics.push(
+            Diagnostic::warning(
+                None,
+                format!(
+                    "the PDF's fonts have no glyph for {}: they show as empty boxes",
+                    list.join(", ")
+                ),
+            )
+            .with_hint("name fonts that have them under `pdf: fonts:` in the metadata (a math font for math symbols), or avoid these characters"),
+        );
     }
 
     /// Lays out chapters `range`.
@@ -270,8 +311,10 @@ impl<'b, 'f> Layout<'b, 'f> {
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
-                    self.outline
-                        .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
+                    if !chapter.attr.has_class("unlisted") {
+                        self.outline
+                            .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
+                    }
                     let mut flat = Flat::default();
                     flat.anchor(AnchorKey::Id(chapter.id.clone()));
                     flat.push_inlines(
@@ -421,6 +464,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.indent_next = false;
                     return;
                 }
+                if content
+                    .iter()
+                    .any(|i| matches!(i, Inline::Math { display: true, .. }))
+                {
+                    self.display_math_paragraph(content, *span, frame);
+                    return;
+                }
                 let mut flat = Flat::default();
                 flat.push_inlines(
                     content,
@@ -439,15 +489,19 @@ impl<'b, 'f> Layout<'b, 'f> {
                 level,
                 content,
                 id,
+                attr,
                 span,
             } => {
                 let level = (*level).clamp(2, 6);
                 let prev = self.outline.last().map_or(1, |o| o.1);
-                self.outline.push((
-                    plain_text(content),
-                    level.min(prev + 1),
-                    AnchorKey::Id(id.clone()),
-                ));
+                // pandoc's `.unlisted`: not in the table of contents (the bookmarks).
+                if !attr.has_class("unlisted") {
+                    self.outline.push((
+                        plain_text(content),
+                        level.min(prev + 1),
+                        AnchorKey::Id(id.clone()),
+                    ));
+                }
                 let (size, face) = match level {
                     2 => (self.style.size * 1.15, FaceId::Bold),
                     3 => (self.style.size, FaceId::Bold),
@@ -584,6 +638,80 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.indent_next = true;
                 }
             }
+            Block::Figure {
+                image,
+                caption,
+                attr,
+                width,
+                height,
+                span,
+            } => {
+                if let [Inline::Image { asset, .. }] = image.as_slice() {
+                    self.figure(
+                        asset.0 as usize,
+                        caption,
+                        attr.id.as_deref(),
+                        (*width, *height),
+                        *span,
+                        frame,
+                    );
+                }
+                self.indent_next = false;
+            }
+        }
+    }
+
+    /// A paragraph holding display math (`$$…$$`): its text before, each formula centred
+    /// on a line of its own, and its text after (not indented: the paragraph goes on), as
+    /// TeX sets display math and pandoc's CSS centres `.display.math`.
+    fn display_math_paragraph(&mut self, content: &[Inline], span: Span, frame: Frame) {
+        let book = self.book;
+        let is_break = |i: &Inline| {
+            matches!(i, Inline::SoftBreak | Inline::LineBreak)
+                || matches!(i, Inline::Text(t) if t.trim().is_empty())
+        };
+        let mut pieces: Vec<(bool, &[Inline])> = Vec::new();
+        let mut from = 0;
+        for (k, inline) in content.iter().enumerate() {
+            if matches!(inline, Inline::Math { display: true, .. }) {
+                pieces.push((false, &content[from..k]));
+                pieces.push((true, &content[k..k + 1]));
+                from = k + 1;
+            }
+        }
+        pieces.push((false, &content[from..]));
+        let mut first = true;
+        for (display, mut piece) in pieces {
+            while piece.first().is_some_and(is_break) {
+                piece = &piece[1..];
+            }
+            while piece.last().is_some_and(is_break) {
+                piece = &piece[..piece.len() - 1];
+            }
+            if piece.is_empty() {
+                continue;
+            }
+            let mut flat = Flat::default();
+            flat.push_inlines(
+                piece,
+                Self::run_style(FaceId::Regular, frame.size),
+                &book.notes,
+            );
+            if display {
+                let gap = frame.leading * 0.4;
+                self.paragraph(flat, frame, Align::Center, 0.0, gap, Some(span));
+                self.set_pending(gap);
+                self.indent_next = false;
+            } else {
+                let indent = if first && self.indent_next {
+                    self.style.indent * frame.size / self.style.size
+                } else {
+                    0.0
+                };
+                self.paragraph(flat, frame, Align::Justify, indent, 0.0, Some(span));
+                self.indent_next = true;
+            }
+            first = false;
         }
     }
 
@@ -619,6 +747,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 BrokenParagraph {
                     strips: made.strips.clone(),
                     overfull: made.overfull,
+                    missing: made.missing.clone(),
                 }
             }
             None => self.break_paragraph(flat, frame, align, indent, space_before),
@@ -628,6 +757,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 Diagnostic::warning(span, "a line of this paragraph could not be set within the measure without very wide or squeezed spaces")
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
+        }
+        for c in broken.missing {
+            self.note_missing(c);
         }
         let mut strips = broken.strips;
         // A paragraph right after an indented one-line paragraph (a line of dialogue)
@@ -755,6 +887,16 @@ impl<'b, 'f> Layout<'b, 'f> {
                         .push((key.clone(), x + frame.left, y + baseline));
                 }
             }
+            for (from, to) in [
+                (line.rules, &mut strip.rules),
+                (line.shades, &mut strip.shades),
+            ] {
+                to.extend(from.into_iter().map(|r| Rect {
+                    x: r.x + frame.left,
+                    y: r.y + baseline,
+                    ..r
+                }));
+            }
             if k == 0 {
                 // Block-level anchors (headings) that no glyph carries go to the top.
                 for key in &par.flat.anchors {
@@ -767,7 +909,11 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             strips.push(strip);
         }
-        BrokenParagraph { strips, overfull }
+        BrokenParagraph {
+            strips,
+            overfull,
+            missing: par.missing,
+        }
     }
 
     fn image(&mut self, asset: usize, frame: Frame) {
@@ -803,6 +949,96 @@ impl<'b, 'f> Layout<'b, 'f> {
             },
         });
         self.push(strip);
+    }
+
+    /// A figure (pandoc's implicit_figures): the image at its `width`/`height` (a
+    /// percentage of the measure, a length, pixels at 96 to the inch, ems of the text),
+    /// else at its natural size shrunk to fit; its caption centred under it in italic,
+    /// kept on the image's page; its id a destination.
+    fn figure(
+        &mut self,
+        asset: usize,
+        caption: &[Inline],
+        id: Option<&str>,
+        size: (Option<Dimension>, Option<Dimension>),
+        span: Span,
+        frame: Frame,
+    ) {
+        let points = |d: Dimension, whole: f32| match d {
+            Dimension::Pixels(px) => px * 0.75,
+            Dimension::Points(pt) => pt,
+            Dimension::Em(em) => em * frame.size,
+            Dimension::Percent(p) => whole * p / 100.0,
+        };
+        let natural = self
+            .book
+            .assets
+            .get(asset)
+            .and_then(crate::image::intrinsic_size)
+            .map(|(w, h)| (w * 0.75, h * 0.75));
+        let max_h = self.style.body_height() * 0.8;
+        let (w, h) = match (
+            size.0.map(|d| points(d, frame.width)),
+            size.1.map(|d| points(d, max_h / 0.8)),
+        ) {
+            (Some(w), Some(h)) => (w, h),
+            (Some(w), None) => (w, natural.map_or(w * 0.75, |(nw, nh)| w * nh / nw.max(1.0))),
+            (None, Some(h)) => (
+                natural.map_or(h * 4.0 / 3.0, |(nw, nh)| h * nw / nh.max(1.0)),
+                h,
+            ),
+            (None, None) => natural.unwrap_or((frame.width, frame.width * 0.75)),
+        };
+        let (w, h) = (w.max(1.0), h.max(1.0));
+        let scale = (frame.width / w).min(max_h / h).min(1.0);
+        let (width, height) = (w * scale, h * scale);
+        let space = frame.leading * 0.5;
+        let mut strip = Strip {
+            height,
+            space_before: space.max(self.pending_space),
+            need: 1,
+            keep_with_next: !caption.is_empty(),
+            ..Default::default()
+        };
+        strip.images.push(PlacedImage {
+            asset,
+            rect: Rect {
+                x: frame.left + (frame.width - width) / 2.0,
+                y: 0.0,
+                width,
+                height,
+            },
+        });
+        if let Some(id) = id {
+            strip
+                .anchors
+                .push((AnchorKey::Id(id.to_string()), frame.left, 0.0));
+        }
+        self.push(strip);
+        if caption.is_empty() {
+            self.set_pending(space);
+            return;
+        }
+        let size = frame.size * 0.9;
+        let mut flat = Flat::default();
+        flat.push_inlines(
+            caption,
+            Self::run_style(FaceId::Italic, size),
+            &self.book.notes,
+        );
+        let f = Frame {
+            size,
+            leading: (size * 1.3 * 2.0).round() / 2.0,
+            ..frame
+        };
+        let first = self.strips.len();
+        self.paragraph(flat, f, Align::Center, 0.0, size * 0.5, Some(span));
+        // The caption stays with its image, and a caption of several lines stays whole.
+        let n = self.strips.len() - first;
+        if let Some(s) = self.strips.get_mut(first) {
+            s.need = s.need.max(n);
+        }
+        self.set_pending(space);
     }
 
     /// A table's caption, above it (where HTML's `<caption>` goes, and Chicago 3.52 puts
@@ -895,6 +1131,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 };
                 flat.push_inlines(cell, Self::run_style(face, size), &book.notes);
                 let par = build(flat, &mut self.shaper, None, 0);
+                for &c in &par.missing {
+                    self.note_missing(c);
+                }
                 let measure = mpt((w - 2.0 * pad).max(size));
                 let breaking = break_paragraph(
                     &mut self.breaker,
@@ -924,6 +1163,16 @@ impl<'b, 'f> Layout<'b, 'f> {
                                 t.clone(),
                             ));
                         }
+                    }
+                    for (from, to) in [
+                        (line.rules, &mut strip.rules),
+                        (line.shades, &mut strip.shades),
+                    ] {
+                        to.extend(from.into_iter().map(|r| Rect {
+                            x: r.x + x + pad,
+                            y: r.y + base,
+                            ..r
+                        }));
                     }
                 }
                 x += w;
@@ -1190,6 +1439,7 @@ mod tests {
             chapters: vec![Chapter {
                 title: None,
                 id: "c".into(),
+                attr: Default::default(),
                 blocks,
                 span: Span::default(),
             }],
