@@ -71,6 +71,21 @@ pub struct Metadata {
     pub nocite: Vec<String>,
 }
 
+/// The heading both outputs set over the metadata's abstract, in the book's language
+/// (pandoc's `abstract-title`, translated as its `translations/*.yaml` do).
+pub fn abstract_title(lang: &LanguageTag) -> &'static str {
+    match lang.primary() {
+        "fr" => "Résumé",
+        "de" => "Zusammenfassung",
+        "es" => "Resumen",
+        "it" => "Sommario",
+        "pt" => "Resumo",
+        "ru" => "Аннотация",
+        "el" => "Περίληψη",
+        _ => "Abstract",
+    }
+}
+
 /// A base text direction (HTML's `dir`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {

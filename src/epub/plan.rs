@@ -110,6 +110,17 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// The table of contents' heading: the metadata's `toc-title` (pandoc's), else the
+    /// word for it in the book's language.
+    pub(crate) fn contents_title(&self) -> &str {
+        self.book
+            .meta
+            .toc_title
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(self.labels.contents)
+    }
+
     /// The package path of an asset.
     pub(crate) fn asset_file(&self, id: AssetId) -> Option<&str> {
         self.asset_files.get(id.0 as usize).map(String::as_str)

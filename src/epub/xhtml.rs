@@ -15,13 +15,20 @@ use std::fmt::Write as _;
 
 /// The namespaces and language every content document's root carries. Ace (axe-core
 /// `html-has-lang`) wants `lang`; EPUB's XML syntax wants `xml:lang`; both must agree.
-fn document_start(out: &mut String, lang: &str, title: &str) {
-    let lang = escape_attr(lang);
+/// `dir`, the book's base direction (pandoc's `dir` metadata), goes on the root too.
+pub(crate) fn document_start(out: &mut String, plan: &Plan, title: &str) {
+    let lang = escape_attr(&plan.lang);
+    let dir = plan
+        .book
+        .meta
+        .dir
+        .map(|d| format!(" dir=\"{}\"", d.as_str()))
+        .unwrap_or_default();
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n\
          <html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\" \
-         lang=\"{lang}\" xml:lang=\"{lang}\">\n<head>\n<title>{}</title>\n\
+         lang=\"{lang}\" xml:lang=\"{lang}\"{dir}>\n<head>\n<title>{}</title>\n\
          <link rel=\"stylesheet\" type=\"text/css\" href=\"{}\"/>\n</head>\n",
         escape_text(title),
         super::plan::STYLESHEET,
@@ -571,7 +578,7 @@ fn align_class(a: Option<&Align>) -> &'static str {
 pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
     let mut out = String::new();
     let title = &plan.book.meta.title;
-    document_start(&mut out, &plan.lang, title);
+    document_start(&mut out, plan, title);
     // epub:type="cover" has no ARIA counterpart on a section (Ace's mapping lists none),
     // so the role goes on the image: DPUB-ARIA `doc-cover` is meant for an <img>.
     let _ = write!(
@@ -589,7 +596,7 @@ pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
 pub(crate) fn title_page_document(plan: &Plan) -> String {
     let meta = &plan.book.meta;
     let mut out = String::new();
-    document_start(&mut out, &plan.lang, &meta.title);
+    document_start(&mut out, plan, &meta.title);
     out.push_str("<body class=\"titlepage\">\n<section epub:type=\"titlepage\">\n");
     let _ = writeln!(out, "<h1 class=\"title\">{}</h1>", escape_text(&meta.title));
     if let Some(sub) = &meta.subtitle {
@@ -604,6 +611,18 @@ pub(crate) fn title_page_document(plan: &Plan) -> String {
     if let Some(d) = &meta.date {
         let _ = writeln!(out, "<p class=\"date\">{}</p>", escape_text(d));
     }
+    if !meta.r#abstract.is_empty() {
+        // pandoc's EPUB title page: `<div class="abstract"><div class="abstract-title">`.
+        let _ = writeln!(
+            out,
+            "<div class=\"abstract\">\n<div class=\"abstract-title\">{}</div>",
+            escape_text(crate::model::abstract_title(&meta.lang))
+        );
+        let mut w = Writer::new(plan, super::plan::TITLE_PAGE_FILE, 6);
+        w.blocks(&meta.r#abstract);
+        out.push_str(&w.out);
+        out.push_str("</div>\n");
+    }
     out.push_str("</section>\n</body>\n");
     document_end(&mut out);
     out
@@ -616,7 +635,7 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
         return out;
     };
     let file = plan.chapter_file(index);
-    document_start(&mut out, &plan.lang, &plan.chapter_label(index));
+    document_start(&mut out, plan, &plan.chapter_label(index));
     let _ = writeln!(
         out,
         "<body>\n<section id=\"{}\" epub:type=\"chapter\" role=\"doc-chapter\">",
@@ -644,7 +663,7 @@ pub(crate) fn notes_document(plan: &Plan) -> String {
     let book = plan.book;
     let file = super::plan::NOTES_FILE;
     let mut out = String::new();
-    document_start(&mut out, &plan.lang, plan.labels.notes);
+    document_start(&mut out, plan, plan.labels.notes);
     let _ = writeln!(
         out,
         "<body>\n<section epub:type=\"endnotes\" role=\"doc-endnotes\">\n<h1>{}</h1>",

@@ -14,8 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{
-    ChapterBreak, HyphenationException, Identifier, LanguageTag, Length2, Metadata, NoteNumbering,
-    PdfSettings,
+    ChapterBreak, Direction, HyphenationException, Identifier, LanguageTag, Length2, Metadata,
+    NoteNumbering, PdfSettings,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -37,6 +37,15 @@ const KEYS: &[&str] = &[
     "notes",
     "pdf",
     "hyphenation",
+    // pandoc's, for books written for it (issue 12).
+    "abstract",
+    "keywords",
+    "dir",
+    "toc",
+    "toc-title",
+    "header-includes",
+    "nocite",
+    "bibliography",
 ];
 
 /// Keys of the `pdf:` mapping.
@@ -56,6 +65,19 @@ pub(crate) struct MetaBuilder {
     unreadable: bool,
     /// The `cover-image` path as written, with the span of its value.
     cover: Option<(String, Span)>,
+    /// pandoc's `abstract`, its Markdown as written, with the span of its value.
+    abstract_text: Option<(String, Span)>,
+}
+
+/// The metadata read, and what [`crate::parse`] still has to read with the files or the
+/// Markdown parser.
+pub(crate) struct Finished {
+    /// The metadata (its cover and abstract still unset).
+    pub meta: Metadata,
+    /// The `cover-image` path as written and where.
+    pub cover: Option<(String, Span)>,
+    /// The `abstract` Markdown and where.
+    pub abstract_text: Option<(String, Span)>,
 }
 
 impl Default for MetaBuilder {
@@ -67,6 +89,7 @@ impl Default for MetaBuilder {
             title_seen: false,
             unreadable: false,
             cover: None,
+            abstract_text: None,
         }
     }
 }
@@ -196,6 +219,61 @@ impl MetaBuilder {
                             list.iter().map(|s| hyphenation_exception(s)).collect();
                     }
                 }
+                // pandoc's keys (MANUAL, "Metadata variables"; "EPUB Metadata").
+                "abstract" => {
+                    self.abstract_text = w.text(value, key, vspan, true, diags).map(|s| (s, vspan))
+                }
+                "keywords" => {
+                    // pandoc writes them as the PDF's keywords; the EPUB's subjects are
+                    // quire's keywords in both outputs.
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        for k in list {
+                            if !k.is_empty() && !self.meta.subjects.contains(&k) {
+                                self.meta.subjects.push(k);
+                            }
+                        }
+                    }
+                }
+                "dir" => match w.text(value, key, vspan, false, diags).as_deref() {
+                    Some("rtl") => self.meta.dir = Some(Direction::Rtl),
+                    Some("ltr") => self.meta.dir = Some(Direction::Ltr),
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`dir: {other}` is not a direction"))
+                            .with_hint("use `dir: rtl` (right to left) or `dir: ltr`"),
+                    ),
+                    None => {}
+                },
+                "toc" => match value {
+                    Value::Bool(b) => self.meta.toc = *b,
+                    Value::Null => {}
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`toc` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint("write `toc: true` to show a table of contents"),
+                    ),
+                },
+                "toc-title" => self.meta.toc_title = w.text(value, key, vspan, true, diags),
+                "header-includes" => diags.push(
+                    Diagnostic::warning(
+                        loc.at(kpos),
+                        "`header-includes` is ignored: quire writes no LaTeX or HTML header",
+                    )
+                    .with_hint(
+                        "quire sets the EPUB and the PDF from the text and the metadata;                          delete the key, or keep it for pandoc's own builds",
+                    ),
+                ),
+                "nocite" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.nocite = list;
+                    }
+                }
+                "bibliography" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.bibliography = list;
+                    }
+                }
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
             }
         }
@@ -211,9 +289,14 @@ impl MetaBuilder {
         self.unreadable
     }
 
-    /// The metadata (without the cover, which needs the file) and the cover path.
-    pub(crate) fn finish(self) -> (Metadata, Option<(String, Span)>) {
-        (self.meta, self.cover)
+    /// The metadata (without the cover, which needs the file, and the abstract, which
+    /// needs the Markdown parser) and what they need.
+    pub(crate) fn finish(self) -> Finished {
+        Finished {
+            meta: self.meta,
+            cover: self.cover,
+            abstract_text: self.abstract_text,
+        }
     }
 }
 
@@ -725,7 +808,7 @@ mod tests {
         let mut diags = Vec::new();
         let loc = |i: usize| Span::new(FileId(0), i, i);
         b.apply(yaml, &loc, &mut diags);
-        (b.finish().0, diags)
+        (b.finish().meta, diags)
     }
 
     #[test]

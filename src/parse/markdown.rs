@@ -340,6 +340,64 @@ pub(crate) fn parse_file(
     content
 }
 
+/// Markdown written as a metadata value (pandoc reads string values as Markdown: MANUAL,
+/// "Extension: yaml_metadata_block"), such as `abstract`, as blocks. Its problems, and
+/// its blocks, are placed at `at` (the value): its offsets are not the file's. Notes
+/// have nowhere to go from there and are dropped.
+pub(crate) fn parse_fragment(
+    text: &str,
+    at: Span,
+    shared: &mut Shared,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Block> {
+    let mut own = Vec::new();
+    let content = parse_file(at.file, text, shared, &mut own);
+    diags.extend(own.into_iter().map(|mut d| {
+        d.span = Some(at);
+        d
+    }));
+    let mut blocks = content.leading;
+    for ch in content.chapters {
+        blocks.push(Block::Heading {
+            level: 2,
+            content: ch.title,
+            id: ch.id,
+            attr: ch.attr,
+            span: ch.span,
+        });
+        blocks.extend(ch.blocks);
+    }
+    super::walk::rewrite_blocks(&mut blocks, &mut |i| match i {
+        Inline::NoteRef { .. } => super::walk::Rewritten::Many(Vec::new()),
+        other => super::walk::Rewritten::One(other),
+    });
+    respan(&mut blocks, at);
+    blocks
+}
+
+/// Every block's span set to `at`.
+fn respan(blocks: &mut [Block], at: Span) {
+    for block in blocks {
+        match block {
+            Block::BlockQuote { blocks, span } => {
+                *span = at;
+                respan(blocks, at);
+            }
+            Block::List { items, span, .. } => {
+                *span = at;
+                items.iter_mut().for_each(|i| respan(i, at));
+            }
+            Block::Paragraph { span, .. }
+            | Block::Heading { span, .. }
+            | Block::CodeBlock { span, .. }
+            | Block::ThematicBreak { span }
+            | Block::Table { span, .. }
+            | Block::Html { span, .. }
+            | Block::Figure { span, .. } => *span = at,
+        }
+    }
+}
+
 /// Pandoc's table captions (pandoc manual, "Tables": "A caption may optionally be provided
 /// with all 4 kinds of tables. A caption is a paragraph beginning with the string
 /// `Table:` (or `table:` or just `:`), which will be stripped off. It may appear either

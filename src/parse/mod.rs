@@ -185,7 +185,14 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
         };
     }
 
-    let (mut metadata, cover) = meta.finish();
+    let front_matter::Finished {
+        meta: mut metadata,
+        cover,
+        abstract_text,
+    } = meta.finish();
+    if let Some((text, at)) = abstract_text {
+        metadata.r#abstract = markdown::parse_fragment(&text, at, &mut shared, &mut diags);
+    }
     let mut notes = notes::resolve(
         &mut chapters,
         defs,
@@ -214,6 +221,8 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
     for note in &mut notes {
         rewrite_blocks(&mut note.blocks, &mut |i| resolver.inline(i));
     }
+    rewrite_blocks(&mut metadata.r#abstract, &mut |i| resolver.inline(i));
+    unfigure_unread(&mut metadata.r#abstract);
     for ch in &mut chapters {
         unfigure_unread(&mut ch.blocks);
     }

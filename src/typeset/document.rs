@@ -37,6 +37,8 @@ pub struct DocumentInfo {
     /// Creation date as `YYYY-MM-DD` (from the manuscript or SOURCE_DATE_EPOCH), never the
     /// clock.
     pub date: Option<String>,
+    /// The book reads right to left (pandoc's `dir: rtl`): viewers lay out spreads so.
+    pub rtl: bool,
 }
 
 /// One page.

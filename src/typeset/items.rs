@@ -26,6 +26,9 @@ pub enum AnchorKey {
     Notes,
     /// The notes of one chapter (when numbering restarts per chapter).
     NotesGroup(usize),
+    /// The `k`-th entry of the table of contents (pandoc's `toc: true`): where its page
+    /// number goes.
+    TocEntry(u32),
 }
 
 /// Where a link in the text goes.

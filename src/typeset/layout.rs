@@ -69,6 +69,9 @@ pub struct Layout<'b, 'f> {
     one_liner: Option<usize>,
     /// Characters the faces have no glyph for, in order of first use.
     missing: Vec<char>,
+    /// The table of contents' entries, by their [`AnchorKey::TocEntry`] number: the id
+    /// each points at.
+    pub toc_entries: Vec<String>,
 }
 
 /// What a part of the book laid out on another thread hands back.
@@ -145,6 +148,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             carry_strip: None,
             one_liner: None,
             missing: Vec::new(),
+            toc_entries: Vec::new(),
         }
     }
 
@@ -423,6 +427,123 @@ impl<'b, 'f> Layout<'b, 'f> {
             last.keep_with_next = false;
         }
         self.set_pending(self.style.leading * 2.0);
+        self.abstract_block();
+        self.contents();
+    }
+
+    /// pandoc's `abstract`, under the title: a heading and its text, set narrower.
+    fn abstract_block(&mut self) {
+        let book = self.book;
+        if book.meta.r#abstract.is_empty() {
+            return;
+        }
+        let body = self.body();
+        let inset = body.width * 0.08;
+        let size = self.style.size * 0.95;
+        let frame = Frame {
+            left: body.left + inset,
+            width: body.width - 2.0 * inset,
+            size,
+            leading: (size * 1.32 * 2.0).round() / 2.0,
+        };
+        let mut flat = Flat::default();
+        flat.push(
+            crate::model::abstract_title(&book.meta.lang),
+            Self::run_style(FaceId::Bold, size),
+        );
+        let first = self.strips.len();
+        self.paragraph(flat, frame, Align::Center, 0.0, 0.0, None);
+        for s in &mut self.strips[first..] {
+            s.keep_with_next = true;
+        }
+        self.set_pending(frame.leading * 0.3);
+        self.indent_next = false;
+        self.blocks(&book.meta.r#abstract, frame);
+        self.set_pending(self.style.leading * 2.0);
+        self.indent_next = false;
+    }
+
+    /// pandoc's `toc: true`: a table of contents after the title, its entries the
+    /// chapters and their sections as the EPUB's has them, linked, their page numbers
+    /// set once the pages are known ([`Layout::toc_entries`]).
+    fn contents(&mut self) {
+        let book = self.book;
+        if !book.meta.toc {
+            return;
+        }
+        let title = book
+            .meta
+            .toc_title
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| "Contents".to_string());
+        let size = self.style.size * 1.15;
+        let mut flat = Flat::default();
+        flat.push(&title, Self::run_style(FaceId::Bold, size));
+        self.heading(
+            flat,
+            size,
+            self.style.leading,
+            None,
+            AnchorKey::Id("toc".into()),
+        );
+        let body = self.body();
+        for chapter in &book.chapters {
+            if chapter.attr.has_class("unlisted") {
+                continue;
+            }
+            let title = chapter
+                .title
+                .as_deref()
+                .map_or_else(|| book.meta.title.clone(), plain_text);
+            self.contents_entry(&title, &chapter.id, 0.0, body);
+            for block in &chapter.blocks {
+                if let Block::Heading {
+                    level: 2,
+                    content,
+                    id,
+                    attr,
+                    ..
+                } = block
+                {
+                    if !attr.has_class("unlisted") {
+                        self.contents_entry(&plain_text(content), id, self.style.size * 1.5, body);
+                    }
+                }
+            }
+        }
+        self.set_pending(self.style.leading * 2.0);
+        self.indent_next = false;
+    }
+
+    /// One entry: its text, ragged, leaving room on the right for the page number; a
+    /// link to `id`; an anchor on its last line where the number goes.
+    fn contents_entry(&mut self, text: &str, id: &str, indent: f32, body: Frame) {
+        let k = self.toc_entries.len() as u32;
+        let mut flat = Flat::default();
+        let link = flat.link(LinkRef::Anchor(AnchorKey::Id(id.to_string())));
+        flat.push(
+            text,
+            RunStyle {
+                link: Some(link),
+                hyphenate: false,
+                ..Self::run_style(FaceId::Regular, body.size)
+            },
+        );
+        let frame = Frame {
+            left: body.left + indent,
+            width: body.width - indent - body.size * 3.0,
+            ..body
+        };
+        let first = self.strips.len();
+        self.paragraph(flat, frame, Align::Left, 0.0, 0.0, None);
+        if self.strips.len() > first {
+            if let Some(last) = self.strips.last_mut() {
+                last.anchors
+                    .push((AnchorKey::TocEntry(k), body.left, last.baseline));
+                self.toc_entries.push(id.to_string());
+            }
+        }
     }
 
     /// A heading: ragged, kept with what follows, space above and below.
