@@ -283,23 +283,18 @@ impl<'a> Writer<'a> {
         if !classes.is_empty() {
             let _ = write!(img, " class=\"{}\"", escape_attr(&classes));
         }
-        // pandoc (`dimensionsToAttrList`): pixels as attributes, other units as style.
+        // pandoc (`dimensionsToAttrList`): pixels as attributes, other units as style,
+        // as written (`inch` as `in`).
         let mut style = String::new();
         for (name, dim) in [("width", width), ("height", height)] {
-            match dim {
-                Some(Dimension::Pixels(px)) => {
+            match (dim, attr.get(name)) {
+                (Some(Dimension::Pixels(px)), _) => {
                     let _ = write!(img, " {name}=\"{}\"", px.round() as i64);
                 }
-                Some(Dimension::Percent(p)) => {
-                    let _ = write!(style, "{name}:{p}%;");
+                (Some(_), Some(written)) => {
+                    let _ = write!(style, "{name}:{};", written.replace("inch", "in"));
                 }
-                Some(Dimension::Points(pt)) => {
-                    let _ = write!(style, "{name}:{}pt;", (pt * 100.0).round() / 100.0);
-                }
-                Some(Dimension::Em(em)) => {
-                    let _ = write!(style, "{name}:{em}em;");
-                }
-                None => {}
+                _ => {}
             }
         }
         if !style.is_empty() {

@@ -1091,3 +1091,279 @@ fn describe(problem: &attrs::AttrProblem) -> &'static str {
         attrs::AttrProblem::Unexpected(_) => "something that is not `#id`, `.class` or `key=value`",
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use pulldown_cmark::{Parser, TagEnd};
+
+    /// The post-pass over the first paragraph or heading of `src`, as compact text:
+    /// `NOTE{…}`, `SPAN(#id.class k=v){…}`, `SUP{…}`, `SUB{…}`, `EM{…}`, `IMG{…}(attrs)`,
+    /// `RAW(format:text)`, `` `code` ``, `$math$`; and the problems' messages.
+    fn run(src: &str) -> (String, Option<Attr>, Vec<String>) {
+        let heading = src.starts_with('#') || src.contains("\n---");
+        let atx = src.starts_with('#');
+        let mut callback = |link: pulldown_cmark::BrokenLink<'_>| {
+            wants_sentinel(src, &link.span, link.link_type).then(|| (SENTINEL.into(), "".into()))
+        };
+        let options = super::super::markdown::options();
+        let mut events = Vec::new();
+        let mut inside = false;
+        for (e, r) in Parser::new_with_broken_link_callback(src, options, Some(&mut callback))
+            .into_offset_iter()
+        {
+            match e {
+                Event::Start(Tag::Paragraph | Tag::Heading { .. }) if !inside => inside = true,
+                Event::End(TagEnd::Paragraph | TagEnd::Heading(_)) if inside => break,
+                e if inside => events.push((e, r)),
+                _ => {}
+            }
+        }
+        let p = process(events, src, heading, atx);
+        let mut out = String::new();
+        show(&p.nodes, &mut out);
+        (
+            out,
+            p.heading,
+            p.problems.into_iter().map(|p| p.message).collect(),
+        )
+    }
+
+    fn attr_text(a: &Attr) -> String {
+        let mut s = String::new();
+        if let Some(id) = &a.id {
+            s.push('#');
+            s.push_str(id);
+        }
+        for c in &a.classes {
+            s.push('.');
+            s.push_str(c);
+        }
+        for (k, v) in &a.pairs {
+            s.push_str(&format!(" {k}={v}"));
+        }
+        s
+    }
+
+    fn show(nodes: &[Node<'_>], out: &mut String) {
+        for n in nodes {
+            let (name, children) = match n {
+                Node::Text(t) => {
+                    out.push_str(&t.text);
+                    continue;
+                }
+                Node::Leaf(Event::Code(c), _) => {
+                    out.push_str(&format!("`{c}`"));
+                    continue;
+                }
+                Node::Leaf(Event::InlineMath(m), _) => {
+                    out.push_str(&format!("MATH({m})"));
+                    continue;
+                }
+                Node::Leaf(Event::SoftBreak, _) => {
+                    out.push('\n');
+                    continue;
+                }
+                Node::Leaf(e, _) => {
+                    out.push_str(&format!("<{e:?}>"));
+                    continue;
+                }
+                Node::Raw { format, text, .. } => {
+                    out.push_str(&format!("RAW({format}:{text})"));
+                    continue;
+                }
+                Node::Tag(Tag::Emphasis, _, c) => ("EM".to_string(), c),
+                Node::Tag(Tag::Strong, _, c) => ("STRONG".to_string(), c),
+                Node::Tag(Tag::Link { .. }, _, c) => ("LINK".to_string(), c),
+                Node::Tag(t, _, c) => (format!("{t:?}"), c),
+                Node::Span(a, _, c) => (format!("SPAN({})", attr_text(a)), c),
+                Node::Note(_, c) => ("NOTE".to_string(), c),
+                Node::Superscript(_, c) => ("SUP".to_string(), c),
+                Node::Subscript(_, c) => ("SUB".to_string(), c),
+                Node::Image(_, _, c, a, _) => {
+                    out.push_str("IMG{");
+                    show(c, out);
+                    out.push_str(&format!("}}({})", attr_text(a)));
+                    continue;
+                }
+            };
+            out.push_str(&name);
+            out.push('{');
+            show(children, out);
+            out.push('}');
+        }
+    }
+
+    fn text(src: &str) -> String {
+        run(src).0
+    }
+
+    #[test]
+    fn inline_notes_nest_and_keep_their_markup() {
+        assert_eq!(text("a^[note *b*] c"), "aNOTE{note EM{b}} c");
+        // Brackets inside balance; a note inside a note.
+        assert_eq!(text("x^[a [b] ^[c]] y"), "xNOTE{a [b] NOTE{c}} y");
+        // A note is tried before a superscript; the `^` after it is text.
+        assert_eq!(text("x^[y]^"), "xNOTE{y}^");
+        // An escaped caret is text; a note reference stays pulldown's.
+        assert_eq!(text("x\\^[y] z"), "x^[y] z");
+        // Spans lines.
+        assert_eq!(text("a^[one\ntwo] b"), "aNOTE{one\ntwo} b");
+    }
+
+    #[test]
+    fn bracketed_spans_and_their_attributes() {
+        assert_eq!(
+            text("[Anton Chekhov]{.smallcaps} wrote"),
+            "SPAN(.smallcaps){Anton Chekhov} wrote"
+        );
+        assert_eq!(
+            text("[a [b]{.c}]{#d lang=fr}"),
+            "SPAN(#d lang=fr){a SPAN(.c){b}}"
+        );
+        // Quoted values, smartened in the text events, are read from the source.
+        assert_eq!(text("[a]{k=\"v w\"} z"), "SPAN( k=v w){a} z");
+        // A space before `{` makes it text; `[x]{}` is a bare span.
+        assert_eq!(text("[t] {.c}"), "[t] {.c}");
+        assert_eq!(text("[t]{}"), "SPAN(){t}");
+        // A span beats a defined reference.
+        assert_eq!(text("[t]{.c}\n\n[t]: /u"), "SPAN(.c){t}");
+        // Around a link (whose brackets pulldown-cmark leaves as text).
+        assert_eq!(
+            text("[see [x](http://a.b) now]{.c}"),
+            "SPAN(.c){see LINK{x} now}"
+        );
+        // Attributes after a link, and raw or classed code.
+        assert_eq!(text("[x](http://a.b){.c}"), "SPAN(.c){LINK{x}}");
+        assert_eq!(text("`<b>`{=html} `c`{.k}"), "RAW(html:<b>) SPAN(.k){`c`}");
+    }
+
+    #[test]
+    fn spans_that_cannot_be_are_reported() {
+        let (out, _, problems) = run("[a]{.c text");
+        assert_eq!(out, "[a]{.c text");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("cannot read"), "{problems:?}");
+        // Brackets crossing emphasis (they are text: a link inside): the `]{…}` closes
+        // no `[` at its level.
+        let (_, _, problems) = run("*a [b* [x](http://u) c]{.d} e");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("closes no"), "{problems:?}");
+        // Not a span, and nothing to report.
+        assert!(run("f(x){y} and a]{b}").2.is_empty());
+    }
+
+    #[test]
+    fn superscripts_and_subscripts() {
+        assert_eq!(text("H~2~O and 2^10^"), "HSUB{2}O and 2SUP{10}");
+        assert_eq!(text("3^rd^ ^*em*^"), "3SUP{rd} SUP{EM{em}}");
+        // White space inside: text (an escaped space is a no-break space).
+        assert_eq!(text("a^b c^ d"), "a^b c^ d");
+        assert_eq!(text("x^a\\ b^"), "xSUP{a\u{a0}b}");
+        // Escaped delimiters are text.
+        assert_eq!(text("x\\^y^ z"), "x^y^ z");
+        // pulldown-cmark's single-tilde strikethrough: a subscript, or text with a space.
+        assert_eq!(text("~x~ ~a b~"), "SUB{x} ~a b~");
+        assert_eq!(text("~~del~~"), "Strikethrough{del}");
+        // `^^` is an empty superscript in pandoc: nothing.
+        assert_eq!(text("a^^b"), "ab");
+        // Code is opaque.
+        assert_eq!(text("`a^b` c^d"), "`a^b` c^d");
+    }
+
+    #[test]
+    fn math_escapes_and_breaks() {
+        // The first is text (a digit follows the closer); the second is math.
+        assert_eq!(text("$x$1 and $y$"), "$x$1 and MATH(y)");
+        assert_eq!(text("a\\ b"), "a\u{a0}b");
+        assert_eq!(text("a\\\\ b"), "a\\ b");
+        assert_eq!(text("end\\"), "end");
+    }
+
+    #[test]
+    fn raw_tex_is_left_out_and_reported() {
+        let (out, _, problems) = run("a \\textbf{b *c*} d \\newpage e");
+        assert_eq!(out, "a  d e");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        let (out, _, problems) = run("\\begin{center}\nx *y*\n\\end{center}\nz");
+        assert_eq!(out, "\nz");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        // An escaped backslash is not a command; math is opaque.
+        let (out, _, problems) = run("C:\\\\Users and $\\alpha$");
+        assert_eq!(out, "C:\\Users and MATH(\\alpha)");
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn heading_attributes() {
+        let (out, attr, _) = run("# Title {#id .unnumbered k=\"v w\"}");
+        assert_eq!(out, "Title");
+        assert_eq!(attr_text(&attr.unwrap()), "#id.unnumbered k=v w");
+        let (out, attr, _) = run("# Title ## {-}");
+        assert_eq!(
+            (out.as_str(), attr.unwrap().classes),
+            ("Title", vec!["unnumbered".to_string()])
+        );
+        let (out, attr, _) = run("Setext{#s}\n---");
+        assert_eq!(
+            (out.as_str(), attr.unwrap().id),
+            ("Setext", Some("s".to_string()))
+        );
+        // A span's attributes are not the heading's.
+        let (out, attr, _) = run("# T [x]{.y}");
+        assert_eq!((out.as_str(), attr), ("T SPAN(.y){x}", None));
+        // Braces inside the text are text.
+        let (out, attr, _) = run("# a {b} c");
+        assert_eq!((out.as_str(), attr), ("a {b} c", None));
+    }
+
+    #[test]
+    fn image_attributes_and_ranges() {
+        let src = "![cap *e*](t.png){#fig:t width=60%}";
+        assert_eq!(text(src), "IMG{cap EM{e}}(#fig:t width=60%)");
+        // Ranges index the source: the note from its caret, the span to its brace.
+        let src = "ab ^[n] [s]{.c}";
+        let mut cb = |l: pulldown_cmark::BrokenLink<'_>| {
+            wants_sentinel(src, &l.span, l.link_type).then(|| (SENTINEL.into(), "".into()))
+        };
+        let events: Vec<_> = Parser::new_with_broken_link_callback(
+            src,
+            super::super::markdown::options(),
+            Some(&mut cb),
+        )
+        .into_offset_iter()
+        .filter(|(e, _)| {
+            !matches!(
+                e,
+                Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)
+            )
+        })
+        .collect();
+        let p = process(events, src, false, false);
+        let ranges: Vec<Range<usize>> = p
+            .nodes
+            .iter()
+            .filter(|n| matches!(n, Node::Note(..) | Node::Span(..)))
+            .map(Node::range)
+            .collect();
+        assert_eq!(ranges, [3..7, 8..15]);
+        assert_eq!(&src[3..7], "^[n]");
+        assert_eq!(&src[8..15], "[s]{.c}");
+    }
+
+    #[test]
+    fn hostile_input_does_not_panic_or_recurse_deeply() {
+        for src in [
+            "[".repeat(5000) + &"]{.c}".repeat(5000),
+            "^[".repeat(5000) + &"]".repeat(5000),
+            "~^".repeat(5000),
+            "\\begin{".repeat(100),
+            "[a]{".to_string(),
+            "x^".to_string(),
+            "é^ü^ [ä]{#ö} \\ø".to_string(),
+        ] {
+            let _ = run(&src);
+        }
+    }
+}
