@@ -697,13 +697,16 @@ impl<'a> Cx<'a> {
                             }
                             Ok(_) => {}
                             Err(problem) => {
-                                let end = self.line_end(close + 1);
+                                let end = match problem {
+                                    attrs::AttrProblem::Unexpected(at) => close + 1 + at + 1,
+                                    attrs::AttrProblem::Unclosed => self.line_end(close + 1),
+                                };
                                 self.problem(
                                     open..end,
                                     format!(
-                                        "the span `{}` has attributes pandoc cannot read ({}): \
-                                         its text is printed as written",
-                                        self.snippet(open..end),
+                                        "the attributes of the span `{}` cannot be read ({}): \
+                                         it is printed as written",
+                                        self.snippet(open..close + 1),
                                         describe(&problem)
                                     ),
                                     "close the attributes with `}` and write them as \
@@ -1244,7 +1247,7 @@ mod tests {
         let (out, _, problems) = run("[a]{.c text");
         assert_eq!(out, "[a]{.c text");
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("cannot read"), "{problems:?}");
+        assert!(problems[0].contains("cannot be read"), "{problems:?}");
         // Brackets crossing emphasis (they are text: a link inside): the `]{…}` closes
         // no `[` at its level.
         let (_, _, problems) = run("*a [b* [x](http://u) c]{.d} e");
@@ -1350,6 +1353,58 @@ mod tests {
         assert_eq!(ranges, [3..7, 8..15]);
         assert_eq!(&src[3..7], "^[n]");
         assert_eq!(&src[8..15], "[s]{.c}");
+    }
+
+    /// Random strings of syntax characters, multi-byte letters and line ends never make
+    /// the post-pass panic (slicing inside a character, indexing past an end).
+    #[test]
+    fn random_syntax_soup_does_not_panic() {
+        let alphabet: Vec<&str> = vec![
+            "[",
+            "]",
+            "{",
+            "}",
+            "^",
+            "~",
+            "\\",
+            "$",
+            "`",
+            "*",
+            "#",
+            ".",
+            "=",
+            "\"",
+            " ",
+            "\n",
+            "é",
+            "ü",
+            "→",
+            "a",
+            "b",
+            "1",
+            "(",
+            ")",
+            "!",
+            "<b>",
+            "{=html}",
+            "\\begin{x}",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let mut s = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let _ = run(&s);
+            let _ = run(&format!("# {s}"));
+        }
     }
 
     #[test]
