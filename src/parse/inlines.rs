@@ -1099,7 +1099,17 @@ fn describe(problem: &attrs::AttrProblem) -> &'static str {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use pulldown_cmark::{Parser, TagEnd};
+    use pulldown_cmark::{Options, Parser, TagEnd};
+
+    /// The options the parser reads the body with (`markdown::options`, which this
+    /// file does not import: the parser's files form a one-way graph).
+    fn options() -> Options {
+        Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_SMART_PUNCTUATION
+            | Options::ENABLE_TABLES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_MATH
+    }
 
     /// The post-pass over the first paragraph or heading of `src`, as compact text:
     /// `NOTE{…}`, `SPAN(#id.class k=v){…}`, `SUP{…}`, `SUB{…}`, `EM{…}`, `IMG{…}(attrs)`,
@@ -1110,7 +1120,7 @@ mod tests {
         let mut callback = |link: pulldown_cmark::BrokenLink<'_>| {
             wants_sentinel(src, &link.span, link.link_type).then(|| (SENTINEL.into(), "".into()))
         };
-        let options = super::super::markdown::options();
+        let options = options();
         let mut events = Vec::new();
         let mut inside = false;
         for (e, r) in Parser::new_with_broken_link_callback(src, options, Some(&mut callback))
@@ -1332,7 +1342,7 @@ mod tests {
         };
         let events: Vec<_> = Parser::new_with_broken_link_callback(
             src,
-            super::super::markdown::options(),
+            options(),
             Some(&mut cb),
         )
         .into_offset_iter()

@@ -198,7 +198,7 @@ pub(crate) struct FileContent {
 /// braces (`# T [x]{.y}`); the inline post-pass reads pandoc's grammar instead
 /// ([`inlines`]). Not SUPERSCRIPT/SUBSCRIPT: 0.13's flanking rules refuse `H~2~O` and
 /// `2^10^`, which pandoc reads (MANUAL, "Extension: superscript, subscript").
-pub(crate) fn options() -> Options {
+fn options() -> Options {
     Options::ENABLE_FOOTNOTES
         | Options::ENABLE_SMART_PUNCTUATION
         | Options::ENABLE_TABLES
