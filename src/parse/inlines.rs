@@ -1247,6 +1247,10 @@ mod tests {
             text("[see [x](http://a.b) now]{.c}"),
             "SPAN(.c){see LINK{x} now}"
         );
+        // The brackets bind before emphasis (pandoc reads left to right; pulldown-cmark
+        // binds links before emphasis, which the broken-link callback makes of them).
+        assert_eq!(text("[a *b]{.c} d*"), "SPAN(.c){a *b} d*");
+        assert_eq!(text("^[a *b] c*"), "NOTE{a *b} c*");
         // Attributes after a link, and raw or classed code.
         assert_eq!(text("[x](http://a.b){.c}"), "SPAN(.c){LINK{x}}");
         assert_eq!(text("`<b>`{=html} `c`{.k}"), "RAW(html:<b>) SPAN(.k){`c`}");
