@@ -1040,6 +1040,39 @@ mod tests {
         assert!(s.size < 11_000 && s.rise > 0 && s.link.is_some());
     }
 
+    /// A face without `smcp`: lowercase runs become capitals at 80 % of the size.
+    #[test]
+    fn small_caps_are_synthesized_for_a_face_without_them() {
+        let mut flat = Flat::default();
+        let caps = RunStyle {
+            look: Look {
+                small_caps: true,
+                ..Look::default()
+            },
+            ..body()
+        };
+        flat.push("Tom ", body());
+        flat.push("Anton Chekhov", caps);
+        let out = synthesize_small_caps(flat.clone(), |_| false);
+        assert_eq!(out.text, "Tom ANTON CHEKHOV");
+        let sizes: Vec<(String, i64)> = out
+            .runs
+            .iter()
+            .map(|(r, s)| (out.text[r.clone()].to_string(), out.styles[*s as usize].size))
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                ("Tom A".to_string(), 11_000),
+                ("NTON".to_string(), 8_800),
+                (" C".to_string(), 11_000),
+                ("HEKHOV".to_string(), 8_800),
+            ]
+        );
+        // A face with the feature keeps the text for the shaper.
+        assert_eq!(synthesize_small_caps(flat.clone(), |_| true), flat);
+    }
+
     #[test]
     fn capitalised_words_are_a_last_resort_in_english() {
         let p = par(

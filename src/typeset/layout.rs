@@ -1672,6 +1672,52 @@ mod tests {
         assert_eq!(s[third].0, 2, "{:?}", &s[third..third + 2]);
     }
 
+    /// pandoc's figures: wherever the figure falls, its caption is on the image's page
+    /// (the image strip keeps with the caption).
+    #[test]
+    fn a_figure_keeps_its_caption_on_its_page() {
+        let png = include_bytes!("../../tests/fixtures/pandoc/tower.png").to_vec();
+        let fonts = FontSet::embedded();
+        let mut moved = 0;
+        for n in 30..60 {
+            let mut blocks: Vec<Block> = (0..n).map(|k| para(&format!("Line {k}."))).collect();
+            blocks.push(Block::Figure {
+                image: vec![Inline::Image {
+                    asset: crate::model::AssetId(0),
+                    alt: "A tower".into(),
+                }],
+                caption: vec![Inline::Text("A tower at dusk".into())],
+                attr: Default::default(),
+                width: Some(Dimension::Percent(60.0)),
+                height: None,
+                span: Span::default(),
+            });
+            let mut b = book(blocks);
+            b.assets.push(crate::model::Asset {
+                path: "tower.png".into(),
+                href: "tower.png".into(),
+                media_type: "image/png".into(),
+                data: png.clone(),
+            });
+            let (doc, _) = crate::typeset::typeset(&b, &fonts);
+            let image_page = doc.pages.iter().position(|p| !p.images.is_empty()).unwrap();
+            let caption_page = doc
+                .pages
+                .iter()
+                .position(|p| {
+                    p.runs
+                        .iter()
+                        .any(|r| r.glyphs.iter().any(|g| g.text.as_str() == "d"))
+                        && p.runs.iter().any(|r| r.face == FaceId::Italic)
+                })
+                .unwrap();
+            assert_eq!(image_page, caption_page, "{n} lines before");
+            moved += usize::from(image_page > 0);
+        }
+        // Some of those figures did fall at a page's foot.
+        assert!(moved > 0);
+    }
+
     #[test]
     fn a_table_keeps_its_caption_and_stays_whole() {
         let cell = |t: &str| vec![Inline::Text(t.into())];

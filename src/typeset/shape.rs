@@ -494,6 +494,25 @@ mod tests {
         assert!(!is_plain("\u{1FBF}"));
     }
 
+    /// `smcp` gives other glyphs (Gentium Book Plus's small capitals), for lowercase
+    /// only; the cache keeps the two apart.
+    #[test]
+    fn small_caps_are_the_faces_own() {
+        let fonts = FontSet::embedded();
+        let mut shaper = Shaper::new(&fonts);
+        for face in FaceId::ALL {
+            assert!(shaper.has_small_caps(face), "{face:?}");
+        }
+        let plain = shaper.shape("Anton", FaceId::Regular, 10 * MPT);
+        let caps = shaper.shape_with("Anton", FaceId::Regular, 10 * MPT, true);
+        let ids = |w: &ShapedWord| w.glyphs.iter().map(|g| g.id).collect::<Vec<_>>();
+        assert_eq!(ids(&plain)[0], ids(&caps)[0], "the capital stays");
+        assert_ne!(ids(&plain)[1..], ids(&caps)[1..], "lowercase become small capitals");
+        let again = shaper.shape("Anton", FaceId::Regular, 10 * MPT);
+        assert!(Rc::ptr_eq(&plain, &again));
+        assert_eq!(caps.glyph_text(1), "n");
+    }
+
     #[test]
     fn kerning_and_cache() {
         let fonts = FontSet::embedded();
