@@ -1679,7 +1679,7 @@ mod tests {
         let png = include_bytes!("../../tests/fixtures/pandoc/tower.png").to_vec();
         let fonts = FontSet::embedded();
         let mut moved = 0;
-        for n in 30..60 {
+        for n in 40..90 {
             let mut blocks: Vec<Block> = (0..n).map(|k| para(&format!("Line {k}."))).collect();
             blocks.push(Block::Figure {
                 image: vec![Inline::Image {
@@ -1712,10 +1712,10 @@ mod tests {
                 })
                 .unwrap();
             assert_eq!(image_page, caption_page, "{n} lines before");
-            moved += usize::from(image_page > 0);
+            moved = moved.max(image_page);
         }
-        // Some of those figures did fall at a page's foot.
-        assert!(moved > 0);
+        // Some of those figures did fall at a page's foot: the first pages differ.
+        assert!(moved > 1, "{moved}");
     }
 
     #[test]
