@@ -70,10 +70,15 @@ fn escaped(bytes: &[u8], i: usize) -> bool {
 }
 
 /// Whether a run of inline content covering `src` may hold anything the post-pass reads:
-/// a byte scan, so plain text costs next to nothing.
+/// a byte scan, so plain text costs next to nothing. In blocks without an early exit
+/// (as `text::may_need_cleaning`), so the compiler scans a block in a few vector
+/// instructions.
 pub(crate) fn may_need_pass(src: &str) -> bool {
-    src.bytes()
-        .any(|b| matches!(b, b'^' | b'~' | b'{' | b'\\' | b'$'))
+    src.as_bytes().chunks(64).any(|block| {
+        block.iter().fold(false, |acc, &b| {
+            acc | matches!(b, b'^' | b'~' | b'{' | b'\\' | b'$')
+        })
+    })
 }
 
 /// A piece of text and where it came from.
@@ -1344,19 +1349,15 @@ mod tests {
         let mut cb = |l: pulldown_cmark::BrokenLink<'_>| {
             wants_sentinel(src, &l.span, l.link_type).then(|| (SENTINEL.into(), "".into()))
         };
-        let events: Vec<_> = Parser::new_with_broken_link_callback(
-            src,
-            options(),
-            Some(&mut cb),
-        )
-        .into_offset_iter()
-        .filter(|(e, _)| {
-            !matches!(
-                e,
-                Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)
-            )
-        })
-        .collect();
+        let events: Vec<_> = Parser::new_with_broken_link_callback(src, options(), Some(&mut cb))
+            .into_offset_iter()
+            .filter(|(e, _)| {
+                !matches!(
+                    e,
+                    Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)
+                )
+            })
+            .collect();
         let p = process(events, src, false, false);
         let ranges: Vec<Range<usize>> = p
             .nodes

@@ -644,7 +644,9 @@ impl Builder<'_> {
             return;
         };
         let whole = first.start.min(last.start)..first.end.max(last.end);
-        let deep = {
+        // Containers nested deeper than the builder keeps are left as they are (the
+        // post-pass recurses over the nesting).
+        let deep = || {
             let mut depth = 0usize;
             let mut max = 0usize;
             for (e, _) in run.iter() {
@@ -659,7 +661,7 @@ impl Builder<'_> {
             }
             max + self.stack.len() >= MAX_DEPTH
         };
-        if deep || !inlines::may_need_pass(src.get(whole).unwrap_or("")) {
+        if !inlines::may_need_pass(src.get(whole).unwrap_or("")) || deep() {
             for (event, range) in run.drain(..) {
                 self.event(event, range);
             }

@@ -1058,7 +1058,12 @@ mod tests {
         let sizes: Vec<(String, i64)> = out
             .runs
             .iter()
-            .map(|(r, s)| (out.text[r.clone()].to_string(), out.styles[*s as usize].size))
+            .map(|(r, s)| {
+                (
+                    out.text[r.clone()].to_string(),
+                    out.styles[*s as usize].size,
+                )
+            })
             .collect();
         assert_eq!(
             sizes,

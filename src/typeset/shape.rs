@@ -507,7 +507,11 @@ mod tests {
         let caps = shaper.shape_with("Anton", FaceId::Regular, 10 * MPT, true);
         let ids = |w: &ShapedWord| w.glyphs.iter().map(|g| g.id).collect::<Vec<_>>();
         assert_eq!(ids(&plain)[0], ids(&caps)[0], "the capital stays");
-        assert_ne!(ids(&plain)[1..], ids(&caps)[1..], "lowercase become small capitals");
+        assert_ne!(
+            ids(&plain)[1..],
+            ids(&caps)[1..],
+            "lowercase become small capitals"
+        );
         let again = shaper.shape("Anton", FaceId::Regular, 10 * MPT);
         assert!(Rc::ptr_eq(&plain, &again));
         assert_eq!(caps.glyph_text(1), "n");
