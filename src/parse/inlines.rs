@@ -687,7 +687,9 @@ impl<'a> Cx<'a> {
                         out.push(Item::Node(Node::Note(open - 1..close + 1, content)));
                         continue;
                     }
-                    if bytes.get(close + 1) == Some(&b'{') {
+                    // `\cite[22-23]{key}`: a TeX command's arguments, not a span (the
+                    // raw TeX pass leaves the whole command out).
+                    if bytes.get(close + 1) == Some(&b'{') && !tex_command_before(bytes, open) {
                         match attrs::parse(self.src.get(close + 1..).unwrap_or("")) {
                             Ok((Braced::Attr(attr), len))
                                 if can_drop(&items, i, close + 1 + len) =>
@@ -1036,6 +1038,19 @@ fn take_caret(items: &mut Vec<Item<'_>>, open: usize) -> bool {
     true
 }
 
+/// Whether a TeX command name (`\cite`, `\item*`) ends right before `at`.
+fn tex_command_before(bytes: &[u8], at: usize) -> bool {
+    let mut i = at.min(bytes.len());
+    if i > 0 && bytes[i - 1] == b'*' {
+        i -= 1;
+    }
+    let end = i;
+    while i > 0 && bytes[i - 1].is_ascii_alphabetic() {
+        i -= 1;
+    }
+    i < end && i > 0 && bytes[i - 1] == b'\\' && !escaped(bytes, i - 1)
+}
+
 /// The offset after the group opened by `open` at `at` (balanced, backslash escapes
 /// skipped), if it closes.
 fn group_end(bytes: &[u8], at: usize, open: u8, close: u8) -> Option<usize> {
@@ -1308,6 +1323,9 @@ mod tests {
         let (out, _, problems) = run("a \\textbf{b *c*} d \\newpage e");
         assert_eq!(out, "a  d e");
         assert_eq!(problems.len(), 2, "{problems:?}");
+        // A command's optional argument is not a span.
+        let (out, _, problems) = run("a \\cite[22-23]{smith.1899} b");
+        assert_eq!((out.as_str(), problems.len()), ("a  b", 1), "{problems:?}");
         let (out, _, problems) = run("\\begin{center}\nx *y*\n\\end{center}\nz");
         assert_eq!(out, "\nz");
         assert_eq!(problems.len(), 1, "{problems:?}");
