@@ -1038,9 +1038,32 @@ fn take_caret(items: &mut Vec<Item<'_>>, open: usize) -> bool {
     true
 }
 
-/// Whether a TeX command name (`\cite`, `\item*`) ends right before `at`.
+/// Whether a TeX command (`\cite`, `\item*`, `\newcommand{\x}`: its name and the
+/// arguments it has so far) ends right before `at`.
 fn tex_command_before(bytes: &[u8], at: usize) -> bool {
     let mut i = at.min(bytes.len());
+    // Arguments already read: balanced `{…}` and `[…]` groups.
+    while i > 0 && matches!(bytes[i - 1], b'}' | b']') {
+        let close = bytes[i - 1];
+        let open = if close == b'}' { b'{' } else { b'[' };
+        let mut depth = 0usize;
+        let mut j = i;
+        loop {
+            if j == 0 {
+                return false;
+            }
+            j -= 1;
+            if bytes[j] == close && !escaped(bytes, j) {
+                depth += 1;
+            } else if bytes[j] == open && !escaped(bytes, j) {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+        }
+        i = j;
+    }
     if i > 0 && bytes[i - 1] == b'*' {
         i -= 1;
     }
@@ -1326,6 +1349,8 @@ mod tests {
         // A command's optional argument is not a span.
         let (out, _, problems) = run("a \\cite[22-23]{smith.1899} b");
         assert_eq!((out.as_str(), problems.len()), ("a  b", 1), "{problems:?}");
+        let (out, _, problems) = run("\\newcommand{\\tuple}[1]{\\langle #1} b");
+        assert_eq!((out.as_str(), problems.len()), (" b", 1), "{problems:?}");
         let (out, _, problems) = run("\\begin{center}\nx *y*\n\\end{center}\nz");
         assert_eq!(out, "\nz");
         assert_eq!(problems.len(), 1, "{problems:?}");
