@@ -28,6 +28,7 @@
 //! model types but [`Attr`], no diagnostics (the builder maps ranges to file positions).
 
 use super::attrs::{self, Braced};
+use super::math::TexMacro;
 use crate::model::Attr;
 use pulldown_cmark::{CowStr, Event, LinkType, Tag};
 use std::ops::Range;
@@ -201,6 +202,8 @@ pub(crate) struct Processed<'a> {
     pub heading: Option<Attr>,
     /// Problems found.
     pub problems: Vec<Problem>,
+    /// `\newcommand` definitions found (left out of the text), for the math after them.
+    pub macros: Vec<TexMacro>,
 }
 
 /// Reads pandoc's inline syntax in one run of inline events. `heading`: the run is a
@@ -215,6 +218,7 @@ pub(crate) fn process<'a>(
     let mut cx = Cx {
         src,
         problems: Vec::new(),
+        macros: Vec::new(),
     };
     let mut nodes = build(events, src);
     let heading = if heading {
@@ -228,6 +232,7 @@ pub(crate) fn process<'a>(
         nodes,
         heading,
         problems: cx.problems,
+        macros: cx.macros,
     }
 }
 
@@ -310,10 +315,11 @@ impl<'a> Item<'a> {
     }
 }
 
-/// The post-pass state: the source and the problems found.
+/// The post-pass state: the source, the problems and macro definitions found.
 struct Cx<'a> {
     src: &'a str,
     problems: Vec<Problem>,
+    macros: Vec<TexMacro>,
 }
 
 /// Splits the texts of `nodes` at every syntax character in `delims`.
@@ -887,6 +893,15 @@ impl<'a> Cx<'a> {
                         end += 1;
                     }
                 }
+                // `\newcommand{\name}[n]{body}`: kept for the math (pandoc's
+                // latex_macros), left out of the text quietly, as pandoc does.
+                if matches!(name, "newcommand" | "renewcommand" | "providecommand") {
+                    if let Some(m) = tex_macro(&self.src[name_end..end]) {
+                        self.macros.push(m);
+                        cuts.push(at..end);
+                        continue;
+                    }
+                }
                 let shown = self.snippet(at..end);
                 self.problem(
                     at..end,
@@ -1036,6 +1051,47 @@ fn take_caret(items: &mut Vec<Item<'_>>, open: usize) -> bool {
         }
     }
     true
+}
+
+/// The definition in the arguments of a `\newcommand`: `{\name}[2]{body}` (also
+/// `*`, `\name` without braces, and an optional default, which is not used).
+fn tex_macro(args: &str) -> Option<TexMacro> {
+    let bytes = args.as_bytes();
+    let mut i = usize::from(bytes.first() == Some(&b'*'));
+    let name = if bytes.get(i) == Some(&b'{') {
+        let end = group_end(bytes, i, b'{', b'}')?;
+        let inner = args.get(i + 1..end - 1)?.trim();
+        i = end;
+        inner.strip_prefix('\\')?.to_string()
+    } else {
+        let rest = args.get(i..)?.strip_prefix('\\')?;
+        let n = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        i += 1 + n;
+        rest.get(..n)?.to_string()
+    };
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let mut count = 0;
+    if bytes.get(i) == Some(&b'[') {
+        let end = group_end(bytes, i, b'[', b']')?;
+        count = args
+            .get(i + 1..end - 1)?
+            .trim()
+            .parse::<usize>()
+            .ok()?
+            .min(9);
+        i = end;
+        if bytes.get(i) == Some(&b'[') {
+            i = group_end(bytes, i, b'[', b']')?;
+        }
+    }
+    let end = group_end(bytes, i, b'{', b'}')?;
+    Some(TexMacro {
+        name,
+        args: count,
+        body: args.get(i + 1..end - 1)?.to_string(),
+    })
 }
 
 /// Whether a TeX command (`\cite`, `\item*`, `\newcommand{\x}`: its name and the
@@ -1349,8 +1405,22 @@ mod tests {
         // A command's optional argument is not a span.
         let (out, _, problems) = run("a \\cite[22-23]{smith.1899} b");
         assert_eq!((out.as_str(), problems.len()), ("a  b", 1), "{problems:?}");
-        let (out, _, problems) = run("\\newcommand{\\tuple}[1]{\\langle #1} b");
-        assert_eq!((out.as_str(), problems.len()), (" b", 1), "{problems:?}");
+        // `\newcommand`: a macro for the math, left out without a word.
+        let src = "\\newcommand{\\tuple}[1]{\\langle #1} b";
+        let (out, _, problems) = run(src);
+        assert_eq!((out.as_str(), problems.len()), (" b", 0), "{problems:?}");
+        assert_eq!(
+            tex_macro("{\\tuple}[1]{\\langle #1}"),
+            Some(TexMacro {
+                name: "tuple".into(),
+                args: 1,
+                body: "\\langle #1".into()
+            })
+        );
+        assert_eq!(
+            tex_macro("\\R{\\mathbb{R}}").map(|m| m.body),
+            Some("\\mathbb{R}".into())
+        );
         let (out, _, problems) = run("\\begin{center}\nx *y*\n\\end{center}\nz");
         assert_eq!(out, "\nz");
         assert_eq!(problems.len(), 1, "{problems:?}");

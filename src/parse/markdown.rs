@@ -264,6 +264,7 @@ pub(crate) fn parse_file(
         depth_warned: false,
         inline_notes: 0,
         images: BTreeMap::new(),
+        macros: Vec::new(),
     };
     // Front matter counts only at the very start of a file. pulldown-cmark would take a
     // `---` … `---` block anywhere as metadata, but in the body CommonMark reads it as a
@@ -600,6 +601,8 @@ struct Builder<'a> {
     /// Per image placeholder of the block being read: its alt text as inlines and its
     /// attributes, for the figure it makes when alone in its paragraph.
     images: BTreeMap<u32, ImageInfo>,
+    /// `\newcommand` macros defined so far in the file, for its math.
+    macros: Vec<math::TexMacro>,
 }
 
 /// What a figure needs of its image beyond the [`Inline::Image`].
@@ -676,6 +679,7 @@ impl Builder<'_> {
             _ => (false, false),
         };
         let processed = inlines::process(run.drain(..), src, heading, atx);
+        self.macros.extend(processed.macros);
         for p in processed.problems {
             let span = self.span(&p.range);
             self.diags
@@ -751,7 +755,7 @@ impl Builder<'_> {
     /// source, with a warning (as pandoc's plain math does).
     fn math(&mut self, tex: &str, display: bool, r: &Range<usize>) {
         let tex = clean_text(tex);
-        let content = match math::render(&tex) {
+        let content = match math::render_with(&tex, &self.macros) {
             Ok(content) => content,
             Err(problem) => {
                 let span = self.span(r);

@@ -25,6 +25,117 @@ pub(crate) struct Unrendered {
     pub unknown: Vec<String>,
 }
 
+/// A macro defined with `\newcommand{\name}[args]{body}` in the text (pandoc's
+/// `latex_macros` extension: "LaTeX macro definitions … will be applied to LaTeX math").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TexMacro {
+    /// The name, without its backslash.
+    pub name: String,
+    /// How many arguments it takes (`#1` … `#9`).
+    pub args: usize,
+    /// What it stands for.
+    pub body: String,
+}
+
+/// `tex` with the macros expanded (again in what they expand to, a few rounds deep; a
+/// definition that grows without end stops growing at a bound).
+fn expand<'t>(tex: &'t str, macros: &[TexMacro]) -> std::borrow::Cow<'t, str> {
+    if macros.is_empty() || !tex.contains('\\') {
+        return std::borrow::Cow::Borrowed(tex);
+    }
+    let limit = tex.len() * 16 + 4096;
+    let mut current = tex.to_string();
+    for _ in 0..8 {
+        let mut out = String::with_capacity(current.len());
+        let mut changed = false;
+        let chars: Vec<char> = current.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == '\\' {
+                let start = i + 1;
+                let mut j = start;
+                while j < chars.len() && chars[j].is_ascii_alphabetic() {
+                    j += 1;
+                }
+                let name: String = chars[start..j].iter().collect();
+                if let Some(m) = macros
+                    .iter()
+                    .rev()
+                    .find(|m| m.name == name && !name.is_empty())
+                {
+                    let mut k = j;
+                    let mut args: Vec<String> = Vec::new();
+                    for _ in 0..m.args {
+                        while k < chars.len() && chars[k].is_whitespace() {
+                            k += 1;
+                        }
+                        match chars.get(k) {
+                            Some('{') => {
+                                let mut depth = 0usize;
+                                let from = k + 1;
+                                while k < chars.len() {
+                                    match chars[k] {
+                                        '{' => depth += 1,
+                                        '}' => {
+                                            depth -= 1;
+                                            if depth == 0 {
+                                                break;
+                                            }
+                                        }
+                                        _ => {}
+                                    }
+                                    k += 1;
+                                }
+                                args.push(chars[from..k.min(chars.len())].iter().collect());
+                                k += 1;
+                            }
+                            Some(c) => {
+                                args.push(c.to_string());
+                                k += 1;
+                            }
+                            None => args.push(String::new()),
+                        }
+                    }
+                    let mut body = m.body.clone();
+                    for (n, a) in args.iter().enumerate().rev() {
+                        body = body.replace(&format!("#{}", n + 1), a);
+                    }
+                    out.push_str(&body);
+                    // A command name ends at a non-letter: keep the next one apart.
+                    if chars.get(k).is_some_and(|c| c.is_ascii_alphabetic()) {
+                        out.push(' ');
+                    }
+                    i = k.min(chars.len());
+                    changed = true;
+                    continue;
+                }
+                out.push('\\');
+                out.extend(&chars[start..j]);
+                i = j.max(start);
+                if i == start {
+                    if let Some(&c) = chars.get(i) {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            out.push(chars[i]);
+            i += 1;
+        }
+        current = out;
+        if !changed || current.len() > limit {
+            break;
+        }
+    }
+    std::borrow::Cow::Owned(current)
+}
+
+/// `tex` rendered as inlines, the text's macros expanded first, or why not.
+pub(crate) fn render_with(tex: &str, macros: &[TexMacro]) -> Result<Vec<Inline>, Unrendered> {
+    render(&expand(tex, macros))
+}
+
 /// `tex` rendered as inlines, or why not.
 pub(crate) fn render(tex: &str) -> Result<Vec<Inline>, Unrendered> {
     let mut p = Parser {
@@ -824,6 +935,36 @@ mod tests {
             show("\\sum_{i=1}^n x_i"),
             "∑_{_i_=1}^{_n_}\u{2006}_x__{_i_}"
         );
+    }
+
+    #[test]
+    fn the_texts_macros_are_expanded() {
+        let tuple = TexMacro {
+            name: "tuple".into(),
+            args: 1,
+            body: "\\langle #1 \\rangle".into(),
+        };
+        let r = TexMacro {
+            name: "R".into(),
+            args: 0,
+            body: "\\mathbb{R}".into(),
+        };
+        let shown = |tex: &str| {
+            let mut out = String::new();
+            for i in render_with(tex, &[tuple.clone(), r.clone()]).unwrap() {
+                out.push_str(&crate::model::plain_text(&[i]));
+            }
+            out
+        };
+        assert_eq!(shown("\\tuple{x,y}"), "⟨x,\u{2006}y⟩");
+        assert_eq!(shown("x \\in \\R"), "x\u{2004}∈\u{2004}ℝ");
+        // A macro that expands to itself stops growing.
+        let me = TexMacro {
+            name: "me".into(),
+            args: 0,
+            body: "\\me\\me".into(),
+        };
+        assert!(render_with("\\me", &[me]).is_err());
     }
 
     #[test]
