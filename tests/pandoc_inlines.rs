@@ -509,3 +509,30 @@ fn pandoc_metadata_abstract_keywords_toc() {
         "keywords"
     );
 }
+
+/// A short book using every inline construct together (tests/fixtures/pandoc/book.md):
+/// no warning, a valid EPUB, every note linked both ways, and no syntax left anywhere.
+#[test]
+fn a_book_using_every_inline_construct_leaves_no_syntax() {
+    let b = build("book");
+    assert_no_syntax(&b, "book");
+    assert_eq!(b.summary.noterefs, 4, "{:?}", b.summary);
+    assert_eq!(b.summary.notes_with_backlinks, 4, "{:?}", b.summary);
+    let text = b.epub_text() + &b.pdf_text();
+    for syntax in [
+        "H~2~O", "2^10^", "3^rd^", "Mr.\\", "\\sqrt", "\\approx", "{.", "]{",
+    ] {
+        assert!(!text.contains(syntax), "{syntax} in\n{text}");
+    }
+    let pdf = b.pdf_text();
+    for words in [
+        "Anton Chekhov never saw it",
+        "the 3rd of May",
+        "The tower at dusk",
+        "d = √(2hR)",
+        "Contents\nPreface 1",
+    ] {
+        let flat = pdf.replace('\u{2004}', " ").replace('\u{2005}', " ");
+        assert!(flat.contains(words), "{words} in\n{pdf}");
+    }
+}
