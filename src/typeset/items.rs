@@ -483,6 +483,7 @@ pub fn build(
         content: Vec::new(),
         points: Vec::new(),
         missing: Vec::new(),
+        symbols: has_symbols(&flat.text),
     };
     b.content.reserve(flat.text.len() / 2);
     if indent > 0 {
@@ -747,6 +748,8 @@ struct Builder<'a, 's, 'f> {
     last_word_start: usize,
     /// Characters the faces lack, with no stand-in.
     missing: Vec<char>,
+    /// Whether the paragraph has a character from U+2100 on (see [`Builder::fallback`]).
+    symbols: bool,
 }
 
 /// A character the book's face may lack (TeX math's symbols, most of which Gentium
@@ -776,12 +779,23 @@ fn stand_in(c: char) -> Option<&'static str> {
     })
 }
 
+/// Whether `text` has a character from U+2100 on: in UTF-8, a lead byte from 0xE3 on,
+/// or 0xE2 followed by 0x84 or more (General Punctuation, U+2000–U+20FF, is 0xE2 0x80–
+/// 0x83: running text's quotes and dashes never count). One pass over the bytes.
+fn has_symbols(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .zip(bytes.iter().skip(1))
+        .any(|(&a, &b)| a >= 0xE3 || (a == 0xE2 && b >= 0x84))
+}
+
 impl Builder<'_, '_, '_> {
     /// `text` with the characters `face` lacks replaced by a [`stand_in`] it has, when
     /// any; the characters it lacks with no stand-in are noted in `missing`. Only text
     /// with a character from U+2100 on (Letterlike Symbols and up) is looked at.
     fn fallback(&mut self, text: &str, face: FaceId) -> Option<String> {
-        if !text.bytes().any(|b| b >= 0xE2) {
+        if !has_symbols(text) {
             return None;
         }
         let mut out: Option<String> = None;
@@ -825,7 +839,11 @@ impl Builder<'_, '_, '_> {
             let last_word = piece.start >= self.last_word_start;
             let text = &flat.text[piece];
             // Symbols the face lacks (math, mostly): a like glyph it has, else noted.
-            let replaced = self.fallback(text, style.face);
+            let replaced = if self.symbols {
+                self.fallback(text, style.face)
+            } else {
+                None
+            };
             let text = replaced.as_deref().unwrap_or(text);
             let word = self
                 .shaper

@@ -238,6 +238,11 @@ fn set_line(
     // Underlines and marks run on across the spaces between their words.
     let mut underline: Option<Stroke> = None;
     let mut mark: Option<Stroke> = None;
+    let decorated = par
+        .flat
+        .styles
+        .iter()
+        .any(|s| s.look.underline || s.look.mark);
     for (item, content) in items.iter().zip(&par.content[start..b]) {
         match (item, content) {
             (
@@ -266,15 +271,17 @@ fn set_line(
                 );
                 pen += word.width(glyphs.clone()) as f64 + tracking * glyphs.len() as f64;
                 line.size = line.size.max(st.size as f32 / MPT as f32);
-                if st.look.underline {
-                    Stroke::reach(&mut underline, x_start, pen, st.size);
-                } else if let Some(s) = underline.take() {
-                    line.rules.push(s.underline());
-                }
-                if st.look.mark {
-                    Stroke::reach(&mut mark, x_start, pen, st.size);
-                } else if let Some(s) = mark.take() {
-                    line.shades.push(s.shade());
+                if decorated {
+                    if st.look.underline {
+                        Stroke::reach(&mut underline, x_start, pen, st.size);
+                    } else if let Some(s) = underline.take() {
+                        line.rules.push(s.underline());
+                    }
+                    if st.look.mark {
+                        Stroke::reach(&mut mark, x_start, pen, st.size);
+                    } else if let Some(s) = mark.take() {
+                        line.shades.push(s.shade());
+                    }
                 }
                 if let Some(a) = st.anchor {
                     if let Some(seen) = seen_anchor.get_mut(a as usize) {

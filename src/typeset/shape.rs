@@ -320,15 +320,16 @@ impl<'f> Shaper<'f> {
             return unshaped();
         };
         let lean = matches!(data.bytes, crate::fonts::FontBytes::Embedded(_)) && is_plain(text);
-        let mut features: Vec<harfrust::Feature> = if lean {
-            lean_features().to_vec()
-        } else {
-            Vec::new()
+        // The lean plan's three features, then `smcp`: a fixed array, no allocation.
+        let smcp = harfrust::Feature::new(harfrust::Tag::new(&SMCP), 1, ..);
+        let [a, b, c] = lean_features();
+        let all = [a, b, c, smcp];
+        let features: &[harfrust::Feature] = match (lean, small_caps) {
+            (true, true) => &all,
+            (true, false) => &all[..3],
+            (false, true) => &all[3..],
+            (false, false) => &[],
         };
-        if small_caps {
-            features.push(harfrust::Feature::new(harfrust::Tag::new(&SMCP), 1, ..));
-        }
-        let features = features.as_slice();
         let buffer = &mut self.buffer;
         buffer.clear();
         buffer.push_str(text);
