@@ -58,6 +58,7 @@ impl<'a> Plan<'a> {
         }
         for note in &book.notes {
             collect_refs(&note.blocks, NOTES_FILE, &mut refs);
+            collect_ids(&note.blocks, NOTES_FILE, &mut ids);
         }
 
         let mut taken_assets = BTreeSet::new();
