@@ -532,7 +532,7 @@ fn a_book_using_every_inline_construct_leaves_no_syntax() {
         "d = √(2hR)",
         "Contents\nPreface 1",
     ] {
-        let flat = pdf.replace('\u{2004}', " ").replace('\u{2005}', " ");
+        let flat = pdf.replace(['\u{2004}', '\u{2005}'], " ");
         assert!(flat.contains(words), "{words} in\n{pdf}");
     }
 }
