@@ -480,9 +480,9 @@ pub enum Inline {
     Strong(Vec<Inline>),
     /// Struck-out text.
     Strikethrough(Vec<Inline>),
-    /// Superscript (from raw `<sup>`).
+    /// Superscript (pandoc's `^x^`, or raw `<sup>`).
     Superscript(Vec<Inline>),
-    /// Subscript (from raw `<sub>`).
+    /// Subscript (pandoc's `~x~`, or raw `<sub>`).
     Subscript(Vec<Inline>),
     /// Inline code.
     Code(String),
