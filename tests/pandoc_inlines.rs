@@ -359,6 +359,15 @@ fn figures_have_captions_sizes_and_ids() {
         "{d}"
     );
     assert!(d.contains("<a href=\"#fig-tower\">the tower</a>"), "{d}");
+    // An `alt` attribute describes the image apart from its caption, which assistive
+    // technology then reads too.
+    assert!(
+        d.contains(
+            "<img src=\"images/1-tower.png\" style=\"width:20%;\" alt=\"A tower of coloured \
+             squares\"/>\n<figcaption>A caption apart</figcaption>"
+        ),
+        "{d}"
+    );
     // PDF: the caption under the image; the figure at half the measure; the second at
     // 2 cm high, its width by the image's proportions (96 × 128 px).
     let pdf = b.pdf_text();

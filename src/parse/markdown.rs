@@ -825,8 +825,17 @@ impl Builder<'_> {
         } else {
             info.caption
         };
+        // `{alt="…"}` describes the image apart from its caption (MANUAL,
+        // "Extension: implicit_figures").
+        let image = match attr.get("alt") {
+            Some(described) => vec![Inline::Image {
+                asset: *asset,
+                alt: clean_text(described.trim()),
+            }],
+            None => inlines.to_vec(),
+        };
         Some(Block::Figure {
-            image: inlines.to_vec(),
+            image,
             caption,
             attr,
             width,
