@@ -55,6 +55,54 @@ pub struct Metadata {
     /// Per-book hyphenation exceptions: the word (lowercase) and where it may break, as
     /// written by the author (`ta-ble`). Checked before the language's patterns.
     pub hyphenation: Vec<HyphenationException>,
+    // --- pandoc's metadata (issue 12) ---
+    /// pandoc's `abstract`, read as Markdown: shown on the title page of both outputs.
+    pub r#abstract: Vec<Block>,
+    /// pandoc's `dir`: the book's base text direction, when given.
+    pub dir: Option<Direction>,
+    /// pandoc's `toc`: whether the book shows a table of contents in its text (the EPUB's
+    /// navigation document is always there).
+    pub toc: bool,
+    /// pandoc's `toc-title`: the table of contents' heading (a default by language else).
+    pub toc_title: Option<String>,
+    /// pandoc's `bibliography`: the files as written (read by a later issue).
+    pub bibliography: Vec<String>,
+    /// pandoc's `nocite`: citation keys as written (`@*`, `@key`), for a later issue.
+    pub nocite: Vec<String>,
+}
+
+/// The heading both outputs set over the metadata's abstract, in the book's language
+/// (pandoc's `abstract-title`, translated as its `translations/*.yaml` do).
+pub fn abstract_title(lang: &LanguageTag) -> &'static str {
+    match lang.primary() {
+        "fr" => "Résumé",
+        "de" => "Zusammenfassung",
+        "es" => "Resumen",
+        "it" => "Sommario",
+        "pt" => "Resumo",
+        "ru" => "Аннотация",
+        "el" => "Περίληψη",
+        _ => "Abstract",
+    }
+}
+
+/// A base text direction (HTML's `dir`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Left to right.
+    Ltr,
+    /// Right to left.
+    Rtl,
+}
+
+impl Direction {
+    /// The HTML attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ltr => "ltr",
+            Direction::Rtl => "rtl",
+        }
+    }
 }
 
 /// A BCP 47 language tag (RFC 5646), split once when the metadata is read: the tag as
@@ -320,6 +368,9 @@ pub struct Chapter {
     /// A stable, unique id for the chapter (from `{#id}` or a slug of the title), used for
     /// file names and anchors.
     pub id: String,
+    /// The heading's `{…}` attributes: classes (`unnumbered`, `unlisted`, front and back
+    /// matter) and key=value pairs. `attr.id` is the id as written; `id` is the one used.
+    pub attr: Attr,
     /// The chapter's content after its heading.
     pub blocks: Vec<Block>,
     /// Where the chapter starts (its heading, or its first block).
@@ -344,6 +395,8 @@ pub enum Block {
         content: Vec<Inline>,
         /// A unique id across the book, from `{#id}` or a slug of the text.
         id: String,
+        /// The heading's `{…}` attributes (see [`Chapter::attr`]).
+        attr: Attr,
         /// Source position.
         span: Span,
     },
@@ -398,6 +451,38 @@ pub enum Block {
         /// Source position.
         span: Span,
     },
+    // --- pandoc's inline-level constructs that make blocks (issue 12) ---
+    /// An image alone in its paragraph (pandoc's `implicit_figures`): with a caption (its
+    /// alt text) it is a figure; without one, an image set on its own.
+    Figure {
+        /// The image: one [`Inline::Image`].
+        image: Vec<Inline>,
+        /// The caption (the image's alt text as inlines); empty for none.
+        caption: Vec<Inline>,
+        /// `{#id .class key=value}` after the image; `attr.id` is the unique id used.
+        attr: Attr,
+        /// The `width` attribute, when it is a length.
+        width: Option<Dimension>,
+        /// The `height` attribute, when it is a length.
+        height: Option<Dimension>,
+        /// Source position.
+        span: Span,
+    },
+}
+
+/// An image dimension as pandoc reads `width=`/`height=` (MANUAL, "Extension:
+/// link_attributes": a number with no unit is pixels; `px`, `cm`, `mm`, `in`, `inch`, `%`
+/// and, as pandoc's `ImageSize` also reads, `pt`, `pc`, `em`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dimension {
+    /// CSS pixels (1/96 in).
+    Pixels(f32),
+    /// An absolute length, in points.
+    Points(f32),
+    /// Ems of the text size.
+    Em(f32),
+    /// A percentage of the text width.
+    Percent(f32),
 }
 
 impl Block {
@@ -411,7 +496,8 @@ impl Block {
             | Block::CodeBlock { span, .. }
             | Block::ThematicBreak { span }
             | Block::Table { span, .. }
-            | Block::Html { span, .. } => *span,
+            | Block::Html { span, .. }
+            | Block::Figure { span, .. } => *span,
         }
     }
 }
@@ -440,9 +526,9 @@ pub enum Inline {
     Strong(Vec<Inline>),
     /// Struck-out text.
     Strikethrough(Vec<Inline>),
-    /// Superscript (from raw `<sup>`).
+    /// Superscript (pandoc's `^x^`, or raw `<sup>`).
     Superscript(Vec<Inline>),
-    /// Subscript (from raw `<sub>`).
+    /// Subscript (pandoc's `~x~`, or raw `<sub>`).
     Subscript(Vec<Inline>),
     /// Inline code.
     Code(String),
@@ -475,6 +561,24 @@ pub enum Inline {
     SoftBreak,
     /// Raw inline HTML, sanitised (e.g. `<span lang="fr">`).
     Html(Vec<HtmlNode>),
+    // --- pandoc's inline constructs (issue 12) ---
+    /// A bracketed span, `[text]{#id .class key=value}` (pandoc's `bracketed_spans`). The
+    /// classes `smallcaps`, `underline`/`ul` and `mark` have a rendering in both outputs;
+    /// others only reach the EPUB. `attr.id` is the unique id used.
+    Span {
+        /// `{…}`.
+        attr: Attr,
+        /// Its text.
+        content: Vec<Inline>,
+    },
+    /// TeX math (`$…$`, `$$…$$`), already rendered as text: variables in italic, `^`/`_`
+    /// as superscripts and subscripts, Unicode symbols (pandoc's plain math).
+    Math {
+        /// Display math (`$$…$$`): set centred on a line of its own.
+        display: bool,
+        /// The rendering.
+        content: Vec<Inline>,
+    },
 }
 
 /// Where a link points.
@@ -635,7 +739,9 @@ fn push_plain(out: &mut String, inlines: &[Inline]) {
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => push_plain(out, c),
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => push_plain(out, c),
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::NoteRef { .. } => {}
             Inline::LineBreak | Inline::SoftBreak => out.push(' '),

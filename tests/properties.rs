@@ -78,6 +78,28 @@ const FRAGMENTS: &[&str] = &[
     "<!-- c -->",
     "\\",
     "]]>",
+    // pandoc's inline syntax (issue 12).
+    "^[",
+    "^[inline *note*] ",
+    "]",
+    "[",
+    "]{.smallcaps} ",
+    "[span]{#s .mark lang=fr} ",
+    "{#id .c} ",
+    "{",
+    "}",
+    "^",
+    "~",
+    "H~2~O ",
+    "2^10^ ",
+    "$",
+    "$x^2$ ",
+    "$$\\frac{a}{b}$$ ",
+    "\\textbf{x} ",
+    "\\begin{x} ",
+    "\\ ",
+    "`r`{=html} ",
+    "![cap](missing.png){width=50% #f} ",
 ];
 
 fn manuscript() -> impl Strategy<Value = String> {
@@ -109,7 +131,9 @@ fn note_refs(book: &Book) -> Vec<(u32, u32)> {
                 | Inline::Strikethrough(c)
                 | Inline::Superscript(c)
                 | Inline::Subscript(c)
-                | Inline::Link { content: c, .. } => inlines(out, c),
+                | Inline::Link { content: c, .. }
+                | Inline::Span { content: c, .. }
+                | Inline::Math { content: c, .. } => inlines(out, c),
                 _ => {}
             }
         }
@@ -126,11 +150,18 @@ fn note_refs(book: &Book) -> Vec<(u32, u32)> {
                         blocks(out, item);
                     }
                 }
-                Block::Table { head, rows, .. } => {
+                Block::Table {
+                    head,
+                    rows,
+                    caption,
+                    ..
+                } => {
+                    inlines(out, caption);
                     for cell in head.iter().chain(rows.iter().flatten()) {
                         inlines(out, cell);
                     }
                 }
+                Block::Figure { caption, .. } => inlines(out, caption),
                 _ => {}
             }
         }

@@ -58,6 +58,7 @@ impl<'a> Plan<'a> {
         }
         for note in &book.notes {
             collect_refs(&note.blocks, NOTES_FILE, &mut refs);
+            collect_ids(&note.blocks, NOTES_FILE, &mut ids);
         }
 
         let mut taken_assets = BTreeSet::new();
@@ -108,6 +109,17 @@ impl<'a> Plan<'a> {
             Some(t) if !t.is_empty() => t,
             _ => self.book.meta.title.clone(),
         }
+    }
+
+    /// The table of contents' heading: the metadata's `toc-title` (pandoc's), else the
+    /// word for it in the book's language.
+    pub(crate) fn contents_title(&self) -> &str {
+        self.book
+            .meta
+            .toc_title
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(self.labels.contents)
     }
 
     /// The package path of an asset.
@@ -191,11 +203,53 @@ fn unique_name(taken: &mut BTreeSet<String>, stem: &str, ext: &str) -> String {
 fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>) {
     for block in blocks {
         match block {
-            Block::Heading { id, .. } => {
+            Block::Heading { id, content, .. } => {
                 ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                collect_span_ids(content, file, ids);
             }
+            Block::Paragraph { content, .. } => collect_span_ids(content, file, ids),
             Block::BlockQuote { blocks, .. } => collect_ids(blocks, file, ids),
             Block::List { items, .. } => items.iter().for_each(|i| collect_ids(i, file, ids)),
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                for cell in std::iter::once(caption)
+                    .chain(head)
+                    .chain(rows.iter().flatten())
+                {
+                    collect_span_ids(cell, file, ids);
+                }
+            }
+            Block::Figure { attr, caption, .. } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_span_ids(caption, file, ids);
+            }
+            Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+        }
+    }
+}
+
+/// The ids of bracketed spans (`[text]{#id}`): link targets too.
+fn collect_span_ids(inlines: &[Inline], file: &str, ids: &mut BTreeMap<String, String>) {
+    for inline in inlines {
+        match inline {
+            Inline::Span { attr, content } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_span_ids(content, file, ids);
+            }
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => collect_span_ids(c, file, ids),
             _ => {}
         }
     }
@@ -222,6 +276,7 @@ fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), 
                     .flatten()
                     .for_each(|c| collect_refs_inlines(c, file, refs));
             }
+            Block::Figure { caption, .. } => collect_refs_inlines(caption, file, refs),
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
         }
     }
@@ -239,7 +294,9 @@ fn collect_refs_inlines(inlines: &[Inline], file: &str, refs: &mut BTreeMap<(usi
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => collect_refs_inlines(c, file, refs),
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => collect_refs_inlines(c, file, refs),
             _ => {}
         }
     }
@@ -352,6 +409,7 @@ mod tests {
         Chapter {
             title: Some(vec![Inline::Text(id.into())]),
             id: id.into(),
+            attr: Default::default(),
             blocks,
             span: Span::default(),
         }
@@ -362,6 +420,7 @@ mod tests {
             level: 2,
             content: vec![Inline::Text(id.into())],
             id: id.into(),
+            attr: Default::default(),
             span: Span::default(),
         }
     }

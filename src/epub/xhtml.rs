@@ -7,18 +7,28 @@
 //! rather than written.
 
 use super::plan::Plan;
-use crate::model::{label_text, Align, Block, HtmlNode, Inline, LinkTarget, Note, NoteNumbering};
+use crate::model::{
+    label_text, plain_text, Align, Attr, Block, Dimension, HtmlNode, Inline, LinkTarget, Note,
+    NoteNumbering,
+};
 use std::fmt::Write as _;
 
 /// The namespaces and language every content document's root carries. Ace (axe-core
 /// `html-has-lang`) wants `lang`; EPUB's XML syntax wants `xml:lang`; both must agree.
-fn document_start(out: &mut String, lang: &str, title: &str) {
-    let lang = escape_attr(lang);
+/// `dir`, the book's base direction (pandoc's `dir` metadata), goes on the root too.
+pub(crate) fn document_start(out: &mut String, plan: &Plan, title: &str) {
+    let lang = escape_attr(&plan.lang);
+    let dir = plan
+        .book
+        .meta
+        .dir
+        .map(|d| format!(" dir=\"{}\"", d.as_str()))
+        .unwrap_or_default();
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n\
          <html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\" \
-         lang=\"{lang}\" xml:lang=\"{lang}\">\n<head>\n<title>{}</title>\n\
+         lang=\"{lang}\" xml:lang=\"{lang}\"{dir}>\n<head>\n<title>{}</title>\n\
          <link rel=\"stylesheet\" type=\"text/css\" href=\"{}\"/>\n</head>\n",
         escape_text(title),
         super::plan::STYLESHEET,
@@ -152,7 +162,11 @@ impl<'a> Writer<'a> {
                 self.out.push_str("</p>\n");
             }
             Block::Heading {
-                level, content, id, ..
+                level,
+                content,
+                id,
+                attr,
+                ..
             } => {
                 // Clamp to one below the previous heading: a manuscript that goes from
                 // `#` straight to `###` still gets a well-formed outline.
@@ -161,7 +175,12 @@ impl<'a> Writer<'a> {
                     .min(self.last_level.saturating_add(1))
                     .max(2);
                 self.last_level = level;
-                let _ = write!(self.out, "<h{level} id=\"{}\">", escape_attr(id));
+                let _ = write!(
+                    self.out,
+                    "<h{level} id=\"{}\"{}>",
+                    escape_attr(id),
+                    heading_attrs(attr)
+                );
                 self.inlines(content);
                 let _ = writeln!(self.out, "</h{level}>");
             }
@@ -226,7 +245,86 @@ impl<'a> Writer<'a> {
                 write_html(&mut self.out, nodes);
                 self.out.push('\n');
             }
+            Block::Figure {
+                image,
+                caption,
+                attr,
+                width,
+                height,
+                ..
+            } => self.figure(image, caption, attr, *width, *height),
         }
+    }
+
+    /// A figure as pandoc's HTML writer makes one (`Writers/HTML.hs` `figure`): the id on
+    /// `<figure>`, the classes and size on `<img>`, the caption in `<figcaption>`; the
+    /// image's alt text is the caption's text, so the caption is hidden from assistive
+    /// technology, which reads the alt text already. Without a caption, the image alone
+    /// in a paragraph.
+    fn figure(
+        &mut self,
+        image: &[Inline],
+        caption: &[Inline],
+        attr: &Attr,
+        width: Option<Dimension>,
+        height: Option<Dimension>,
+    ) {
+        let Some(Inline::Image { asset, alt }) = image.first() else {
+            return;
+        };
+        let Some(src) = self.plan.asset_file(*asset) else {
+            self.out.push_str("<p>");
+            self.out.push_str(&escape_text(alt));
+            self.out.push_str("</p>\n");
+            return;
+        };
+        let mut img = format!("<img src=\"{}\"", escape_attr(src));
+        let classes = class_list(&attr.classes);
+        if !classes.is_empty() {
+            let _ = write!(img, " class=\"{}\"", escape_attr(&classes));
+        }
+        // pandoc (`dimensionsToAttrList`): pixels as attributes, other units as style,
+        // as written (`inch` as `in`).
+        let mut style = String::new();
+        for (name, dim) in [("width", width), ("height", height)] {
+            match (dim, attr.get(name)) {
+                (Some(Dimension::Pixels(px)), _) => {
+                    let _ = write!(img, " {name}=\"{}\"", px.round() as i64);
+                }
+                (Some(_), Some(written)) => {
+                    let _ = write!(style, "{name}:{};", written.replace("inch", "in"));
+                }
+                _ => {}
+            }
+        }
+        if !style.is_empty() {
+            let _ = write!(img, " style=\"{}\"", escape_attr(&style));
+        }
+        let _ = write!(img, " alt=\"{}\"/>", escape_attr(alt));
+        if caption.is_empty() {
+            let id = attr
+                .id
+                .as_ref()
+                .map(|id| format!(" id=\"{}\"", escape_attr(id)))
+                .unwrap_or_default();
+            let _ = writeln!(self.out, "<p class=\"image\"{id}>{img}</p>");
+            return;
+        }
+        self.out.push_str("<figure");
+        if let Some(id) = &attr.id {
+            let _ = write!(self.out, " id=\"{}\"", escape_attr(id));
+        }
+        let _ = writeln!(self.out, ">\n{img}");
+        // Hidden only when it says what the alt text says (pandoc drops `aria-hidden`
+        // when an explicit alt differs).
+        let hidden = if plain_text(caption).trim() == alt.trim() {
+            " aria-hidden=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(self.out, "<figcaption{hidden}>");
+        self.inlines(caption);
+        self.out.push_str("</figcaption>\n</figure>\n");
     }
 
     fn table(
@@ -347,8 +445,119 @@ impl<'a> Writer<'a> {
             Inline::LineBreak => self.out.push_str("<br/>\n"),
             Inline::SoftBreak => self.out.push('\n'),
             Inline::Html(nodes) => write_html(&mut self.out, nodes),
+            Inline::Span { attr, content } => self.span(attr, content),
+            Inline::Math { display, content } => {
+                // pandoc's plain math: `<span class="math inline">` (or `display`).
+                let kind = if *display { "display" } else { "inline" };
+                let _ = write!(self.out, "<span class=\"math {kind}\">");
+                self.inlines(content);
+                self.out.push_str("</span>");
+            }
         }
     }
+
+    /// A bracketed span as pandoc's HTML writer writes one (`Writers/HTML.hs`, `Span`):
+    /// the known classes as their elements, innermost (`smallcaps` a
+    /// `<span class="smallcaps">`, `underline`/`ul` `<u>`, `mark` `<mark>`); the id, the
+    /// other classes and the attributes on a `<span>` around them, when there are any.
+    fn span(&mut self, attr: &Attr, content: &[Inline]) {
+        let known = |c: &str| matches!(c, "smallcaps" | "underline" | "ul" | "mark");
+        let others: Vec<String> = attr.classes.iter().filter(|c| !known(c)).cloned().collect();
+        let extra = span_attrs(attr.id.as_deref(), &others, &attr.pairs);
+        let mut closers: Vec<&str> = Vec::new();
+        let semantic = [
+            ("smallcaps", "<span class=\"smallcaps\">", "</span>"),
+            ("underline", "<u>", "</u>"),
+            ("ul", "<u>", "</u>"),
+            ("mark", "<mark>", "</mark>"),
+        ];
+        let wrapped = semantic.iter().any(|(c, ..)| attr.has_class(c));
+        if !extra.is_empty() || !wrapped {
+            let _ = write!(self.out, "<span{extra}>");
+            closers.push("</span>");
+        }
+        let mut underlined = false;
+        for (class, open, close) in semantic {
+            if attr.has_class(class) && !(underlined && open == "<u>") {
+                underlined |= open == "<u>";
+                self.out.push_str(open);
+                closers.push(close);
+            }
+        }
+        self.inlines(content);
+        for close in closers.iter().rev() {
+            self.out.push_str(close);
+        }
+    }
+}
+
+/// Class names usable in XHTML (pandoc's grammar allows `:`, which a class may hold, but
+/// not white space), joined.
+fn class_list(classes: &[String]) -> String {
+    classes
+        .iter()
+        .filter(|c| !c.is_empty() && !c.chars().any(char::is_whitespace))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `class`, `lang` and `dir` of a heading's attributes, as attribute text.
+fn heading_attrs(attr: &Attr) -> String {
+    let mut out = String::new();
+    let classes = class_list(&attr.classes);
+    if !classes.is_empty() {
+        let _ = write!(out, " class=\"{}\"", escape_attr(&classes));
+    }
+    push_lang_dir(&mut out, &attr.pairs);
+    out
+}
+
+/// `lang` (when it is a language tag) and `dir` (when `ltr`, `rtl` or `auto`).
+fn push_lang_dir(out: &mut String, pairs: &[(String, String)]) {
+    for (k, v) in pairs {
+        match k.as_str() {
+            "lang" if crate::model::LanguageTag::parse(v).is_some() => {
+                let _ = write!(out, " lang=\"{0}\" xml:lang=\"{0}\"", escape_attr(v));
+            }
+            "dir" if matches!(v.as_str(), "ltr" | "rtl" | "auto") => {
+                let _ = write!(out, " dir=\"{v}\"");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A span's attributes as attribute text: id, classes, `lang`, `dir`, `title`; other keys
+/// as `data-key` (pandoc's HTML writer: "unknown attributes are prefixed with `data-`"),
+/// when the key is a plain name that can be one.
+fn span_attrs(id: Option<&str>, classes: &[String], pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    if let Some(id) = id {
+        let _ = write!(out, " id=\"{}\"", escape_attr(id));
+    }
+    let classes = class_list(classes);
+    if !classes.is_empty() {
+        let _ = write!(out, " class=\"{}\"", escape_attr(&classes));
+    }
+    push_lang_dir(&mut out, pairs);
+    for (k, v) in pairs {
+        let plain = k.starts_with(|c: char| c.is_ascii_alphabetic())
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        match k.as_str() {
+            "lang" | "dir" | "style" => {}
+            "title" => {
+                let _ = write!(out, " title=\"{}\"", escape_attr(v));
+            }
+            _ if plain => {
+                let key = k.strip_prefix("data-").unwrap_or(k).to_ascii_lowercase();
+                let _ = write!(out, " data-{key}=\"{}\"", escape_attr(v));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn align_class(a: Option<&Align>) -> &'static str {
@@ -364,7 +573,7 @@ fn align_class(a: Option<&Align>) -> &'static str {
 pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
     let mut out = String::new();
     let title = &plan.book.meta.title;
-    document_start(&mut out, &plan.lang, title);
+    document_start(&mut out, plan, title);
     // epub:type="cover" has no ARIA counterpart on a section (Ace's mapping lists none),
     // so the role goes on the image: DPUB-ARIA `doc-cover` is meant for an <img>.
     let _ = write!(
@@ -382,7 +591,7 @@ pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
 pub(crate) fn title_page_document(plan: &Plan) -> String {
     let meta = &plan.book.meta;
     let mut out = String::new();
-    document_start(&mut out, &plan.lang, &meta.title);
+    document_start(&mut out, plan, &meta.title);
     out.push_str("<body class=\"titlepage\">\n<section epub:type=\"titlepage\">\n");
     let _ = writeln!(out, "<h1 class=\"title\">{}</h1>", escape_text(&meta.title));
     if let Some(sub) = &meta.subtitle {
@@ -397,6 +606,18 @@ pub(crate) fn title_page_document(plan: &Plan) -> String {
     if let Some(d) = &meta.date {
         let _ = writeln!(out, "<p class=\"date\">{}</p>", escape_text(d));
     }
+    if !meta.r#abstract.is_empty() {
+        // pandoc's EPUB title page: `<div class="abstract"><div class="abstract-title">`.
+        let _ = writeln!(
+            out,
+            "<div class=\"abstract\">\n<div class=\"abstract-title\">{}</div>",
+            escape_text(crate::model::abstract_title(&meta.lang))
+        );
+        let mut w = Writer::new(plan, super::plan::TITLE_PAGE_FILE, 6);
+        w.blocks(&meta.r#abstract);
+        out.push_str(&w.out);
+        out.push_str("</div>\n");
+    }
     out.push_str("</section>\n</body>\n");
     document_end(&mut out);
     out
@@ -409,7 +630,7 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
         return out;
     };
     let file = plan.chapter_file(index);
-    document_start(&mut out, &plan.lang, &plan.chapter_label(index));
+    document_start(&mut out, plan, &plan.chapter_label(index));
     let _ = writeln!(
         out,
         "<body>\n<section id=\"{}\" epub:type=\"chapter\" role=\"doc-chapter\">",
@@ -417,7 +638,7 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
     );
     let mut w = Writer::new(plan, file, 1);
     if let Some(title) = &chapter.title {
-        w.out.push_str("<h1>");
+        let _ = write!(w.out, "<h1{}>", heading_attrs(&chapter.attr));
         w.inlines(title);
         w.out.push_str("</h1>\n");
     }
@@ -437,7 +658,7 @@ pub(crate) fn notes_document(plan: &Plan) -> String {
     let book = plan.book;
     let file = super::plan::NOTES_FILE;
     let mut out = String::new();
-    document_start(&mut out, &plan.lang, plan.labels.notes);
+    document_start(&mut out, plan, plan.labels.notes);
     let _ = writeln!(
         out,
         "<body>\n<section epub:type=\"endnotes\" role=\"doc-endnotes\">\n<h1>{}</h1>",

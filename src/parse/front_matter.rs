@@ -14,8 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{
-    ChapterBreak, HyphenationException, Identifier, LanguageTag, Length2, Metadata, NoteNumbering,
-    NotePlacement, PdfSettings, Preset,
+    ChapterBreak, Direction, HyphenationException, Identifier, LanguageTag, Length2, Metadata,
+    NoteNumbering, NotePlacement, PdfSettings, Preset,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -37,6 +37,15 @@ const KEYS: &[&str] = &[
     "notes",
     "pdf",
     "hyphenation",
+    // pandoc's, for books written for it (issue 12).
+    "abstract",
+    "keywords",
+    "dir",
+    "toc",
+    "toc-title",
+    "header-includes",
+    "nocite",
+    "bibliography",
 ];
 
 /// Keys of the `pdf:` mapping.
@@ -70,6 +79,19 @@ pub(crate) struct MetaBuilder {
     cover: Option<(String, Span)>,
     /// Where the last `pdf: preset:` was written (the booklet it implies points there).
     preset_at: Option<Span>,
+    /// pandoc's `abstract`, its Markdown as written, with the span of its value.
+    abstract_text: Option<(String, Span)>,
+}
+
+/// The metadata read, and what [`crate::parse`] still has to read with the files or the
+/// Markdown parser.
+pub(crate) struct Finished {
+    /// The metadata (its cover and abstract still unset).
+    pub meta: Metadata,
+    /// The `cover-image` path as written and where.
+    pub cover: Option<(String, Span)>,
+    /// The `abstract` Markdown and where.
+    pub abstract_text: Option<(String, Span)>,
 }
 
 impl Default for MetaBuilder {
@@ -82,6 +104,7 @@ impl Default for MetaBuilder {
             unreadable: false,
             cover: None,
             preset_at: None,
+            abstract_text: None,
         }
     }
 }
@@ -215,6 +238,61 @@ impl MetaBuilder {
                             list.iter().map(|s| hyphenation_exception(s)).collect();
                     }
                 }
+                // pandoc's keys (MANUAL, "Metadata variables"; "EPUB Metadata").
+                "abstract" => {
+                    self.abstract_text = w.text(value, key, vspan, true, diags).map(|s| (s, vspan))
+                }
+                "keywords" => {
+                    // pandoc writes them as the PDF's keywords; the EPUB's subjects are
+                    // quire's keywords in both outputs.
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        for k in list {
+                            if !k.is_empty() && !self.meta.subjects.contains(&k) {
+                                self.meta.subjects.push(k);
+                            }
+                        }
+                    }
+                }
+                "dir" => match w.text(value, key, vspan, false, diags).as_deref() {
+                    Some("rtl") => self.meta.dir = Some(Direction::Rtl),
+                    Some("ltr") => self.meta.dir = Some(Direction::Ltr),
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`dir: {other}` is not a direction"))
+                            .with_hint("use `dir: rtl` (right to left) or `dir: ltr`"),
+                    ),
+                    None => {}
+                },
+                "toc" => match value {
+                    Value::Bool(b) => self.meta.toc = *b,
+                    Value::Null => {}
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`toc` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint("write `toc: true` to show a table of contents"),
+                    ),
+                },
+                "toc-title" => self.meta.toc_title = w.text(value, key, vspan, true, diags),
+                "header-includes" => diags.push(
+                    Diagnostic::warning(
+                        loc.at(kpos),
+                        "`header-includes` is ignored: quire writes no LaTeX or HTML header",
+                    )
+                    .with_hint(
+                        "quire sets the EPUB and the PDF from the text and the metadata;                          delete the key, or keep it for pandoc's own builds",
+                    ),
+                ),
+                "nocite" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.nocite = list;
+                    }
+                }
+                "bibliography" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.bibliography = list;
+                    }
+                }
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
             }
         }
@@ -230,10 +308,16 @@ impl MetaBuilder {
         self.unreadable
     }
 
-    /// The metadata (without the cover, which needs the file) and the cover path.
-    pub(crate) fn finish(mut self) -> (Metadata, Option<(String, Span)>) {
+    /// The metadata (without the cover, which needs the file, and the abstract, which
+    /// needs the Markdown parser) and what they need; presets applied last, so a key given
+    /// anywhere wins over them.
+    pub(crate) fn finish(mut self) -> Finished {
         apply_preset(&mut self.meta, self.preset_at);
-        (self.meta, self.cover)
+        Finished {
+            meta: self.meta,
+            cover: self.cover,
+            abstract_text: self.abstract_text,
+        }
     }
 }
 
@@ -843,7 +927,7 @@ mod tests {
         let mut diags = Vec::new();
         let loc = |i: usize| Span::new(FileId(0), i, i);
         b.apply(yaml, &loc, &mut diags);
-        (b.finish().0, diags)
+        (b.finish().meta, diags)
     }
 
     #[test]

@@ -13,10 +13,11 @@
 
 use super::html::{self, Class, Token};
 use super::ids::{is_valid_id, slug, IdRegistry};
+use super::inlines::{self, Node};
 use super::text::{clean_text, Cleaned};
-use super::urls;
+use super::{attrs, math, urls};
 use crate::diag::Diagnostic;
-use crate::model::{Align, AssetId, Block, Inline, LinkTarget, NoteId};
+use crate::model::{Align, AssetId, Attr, Block, Dimension, Inline, LinkTarget, NoteId};
 use crate::source::{FileId, Span};
 use pulldown_cmark::{
     Alignment, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
@@ -157,6 +158,8 @@ pub(crate) struct ChapterDraft {
     pub title: Vec<Inline>,
     /// Unique id.
     pub id: String,
+    /// The heading's `{…}` attributes.
+    pub attr: Attr,
     /// Content after the heading (more may follow from the next file).
     pub blocks: Vec<Block>,
     /// The heading's span.
@@ -190,14 +193,55 @@ pub(crate) struct FileContent {
     pub anchors: BTreeMap<String, String>,
 }
 
-/// The pulldown-cmark options quire reads Markdown with.
+/// The pulldown-cmark options quire reads Markdown with. Not HEADING_ATTRIBUTES: its
+/// `{…}` splits at spaces without quoting, drops `{-}` and takes a span's or code's
+/// braces (`# T [x]{.y}`); the inline post-pass reads pandoc's grammar instead
+/// ([`inlines`]). Not SUPERSCRIPT/SUBSCRIPT: 0.13's flanking rules refuse `H~2~O` and
+/// `2^10^`, which pandoc reads (MANUAL, "Extension: superscript, subscript").
 fn options() -> Options {
     Options::ENABLE_FOOTNOTES
         | Options::ENABLE_SMART_PUNCTUATION
         | Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_MATH
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+}
+
+/// Whether an event is inline content: a run of these is read by the inline post-pass
+/// before the builder sees it. Text in code blocks, HTML blocks and metadata is not.
+fn is_inline(event: &Event<'_>, in_raw: bool) -> bool {
+    match event {
+        Event::Text(_) => !in_raw,
+        Event::Code(_)
+        | Event::InlineMath(_)
+        | Event::DisplayMath(_)
+        | Event::InlineHtml(_)
+        | Event::FootnoteReference(_)
+        | Event::SoftBreak
+        | Event::HardBreak
+        | Event::TaskListMarker(_) => true,
+        Event::Start(tag) => matches!(
+            tag,
+            Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Superscript
+                | Tag::Subscript
+                | Tag::Link { .. }
+                | Tag::Image { .. }
+        ),
+        Event::End(end) => matches!(
+            end,
+            TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link
+                | TagEnd::Image
+        ),
+        Event::Html(_) | Event::Rule => false,
+    }
 }
 
 /// Parses the text of `file`.
@@ -218,6 +262,9 @@ pub(crate) fn parse_file(
         current: None,
         pending_text: None,
         depth_warned: false,
+        inline_notes: 0,
+        images: BTreeMap::new(),
+        macros: Vec::new(),
     };
     // Front matter counts only at the very start of a file. pulldown-cmark would take a
     // `---` … `---` block anywhere as metadata, but in the body CommonMark reads it as a
@@ -255,9 +302,34 @@ pub(crate) fn parse_file(
         std::borrow::Cow::Owned(blank)
     };
     let body_options = options() - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
-    for (event, range) in Parser::new_ext(&body, body_options).into_offset_iter() {
+    // An undefined `[text]` that pandoc reads as a span or an inline note is made a link
+    // for the post-pass to read back ([`inlines::wants_sentinel`]).
+    let src: &str = &body;
+    let mut callback = |link: pulldown_cmark::BrokenLink<'_>| {
+        inlines::wants_sentinel(src, &link.span, link.link_type)
+            .then(|| (inlines::SENTINEL.into(), "".into()))
+    };
+    let parser = Parser::new_with_broken_link_callback(src, body_options, Some(&mut callback));
+    let mut run: Vec<(Event<'_>, Range<usize>)> = Vec::new();
+    let mut in_raw = false;
+    for (event, range) in parser.into_offset_iter() {
+        if is_inline(&event, in_raw) {
+            run.push((event, range));
+            continue;
+        }
+        b.inline_run(&mut run, src);
+        match &event {
+            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_)) => {
+                in_raw = true
+            }
+            Event::End(TagEnd::CodeBlock | TagEnd::HtmlBlock | TagEnd::MetadataBlock(_)) => {
+                in_raw = false
+            }
+            _ => {}
+        }
         b.event(event, range);
     }
+    b.inline_run(&mut run, src);
     let mut content = b.finish();
     attach_captions(&mut content.leading);
     for chapter in &mut content.chapters {
@@ -267,6 +339,64 @@ pub(crate) fn parse_file(
         attach_captions(&mut def.blocks);
     }
     content
+}
+
+/// Markdown written as a metadata value (pandoc reads string values as Markdown: MANUAL,
+/// "Extension: yaml_metadata_block"), such as `abstract`, as blocks. Its problems, and
+/// its blocks, are placed at `at` (the value): its offsets are not the file's. Notes
+/// have nowhere to go from there and are dropped.
+pub(crate) fn parse_fragment(
+    text: &str,
+    at: Span,
+    shared: &mut Shared,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Block> {
+    let mut own = Vec::new();
+    let content = parse_file(at.file, text, shared, &mut own);
+    diags.extend(own.into_iter().map(|mut d| {
+        d.span = Some(at);
+        d
+    }));
+    let mut blocks = content.leading;
+    for ch in content.chapters {
+        blocks.push(Block::Heading {
+            level: 2,
+            content: ch.title,
+            id: ch.id,
+            attr: ch.attr,
+            span: ch.span,
+        });
+        blocks.extend(ch.blocks);
+    }
+    super::walk::rewrite_blocks(&mut blocks, &mut |i| match i {
+        Inline::NoteRef { .. } => super::walk::Rewritten::Many(Vec::new()),
+        other => super::walk::Rewritten::One(other),
+    });
+    respan(&mut blocks, at);
+    blocks
+}
+
+/// Every block's span set to `at`.
+fn respan(blocks: &mut [Block], at: Span) {
+    for block in blocks {
+        match block {
+            Block::BlockQuote { blocks, span } => {
+                *span = at;
+                respan(blocks, at);
+            }
+            Block::List { items, span, .. } => {
+                *span = at;
+                items.iter_mut().for_each(|i| respan(i, at));
+            }
+            Block::Paragraph { span, .. }
+            | Block::Heading { span, .. }
+            | Block::CodeBlock { span, .. }
+            | Block::ThematicBreak { span }
+            | Block::Table { span, .. }
+            | Block::Html { span, .. }
+            | Block::Figure { span, .. } => *span = at,
+        }
+    }
 }
 
 /// Pandoc's table captions (pandoc manual, "Tables": "A caption may optionally be provided
@@ -360,6 +490,11 @@ enum SpanKind {
         name: String,
         attrs: Vec<(String, String)>,
     },
+    // pandoc's (issue 12):
+    /// `[text]{…}`.
+    Bracketed(Attr),
+    /// `^[…]`: an inline note's text.
+    InlineNote,
 }
 
 #[derive(Debug)]
@@ -377,12 +512,15 @@ enum Kind {
     Paragraph,
     Heading {
         level: u8,
-        id_attr: Option<String>,
+        /// `{…}` at the end of its line (pandoc's header attributes).
+        attr: Attr,
     },
     Span(SpanKind),
     Image {
         dest: String,
         alt: String,
+        /// `{…}` after it and where it is written.
+        attr: Option<(Attr, Range<usize>)>,
     },
     Code {
         lang: Option<String>,
@@ -458,6 +596,20 @@ struct Builder<'a> {
     /// Adjacent text events merged: text and its range.
     pending_text: Option<(String, Range<usize>)>,
     depth_warned: bool,
+    /// Inline notes `^[…]` read so far in this file (their generated labels).
+    inline_notes: u32,
+    /// Per image placeholder of the block being read: its alt text as inlines and its
+    /// attributes, for the figure it makes when alone in its paragraph.
+    images: BTreeMap<u32, ImageInfo>,
+    /// `\newcommand` macros defined so far in the file, for its math.
+    macros: Vec<math::TexMacro>,
+}
+
+/// What a figure needs of its image beyond the [`Inline::Image`].
+#[derive(Debug)]
+struct ImageInfo {
+    caption: Vec<Inline>,
+    attr: Option<(Attr, Span)>,
 }
 
 impl Builder<'_> {
@@ -486,6 +638,235 @@ impl Builder<'_> {
                 .with_hint("end the metadata with a line holding only `---` (or `...`)"),
             );
         }
+    }
+
+    /// A run of inline events, read for pandoc's inline syntax ([`inlines`]) unless its
+    /// source holds none of the bytes that syntax needs, then replayed.
+    fn inline_run<'s>(&mut self, run: &mut Vec<(Event<'s>, Range<usize>)>, src: &'s str) {
+        let (Some((_, first)), Some((_, last))) = (run.first(), run.last()) else {
+            return;
+        };
+        let whole = first.start.min(last.start)..first.end.max(last.end);
+        // Containers nested deeper than the builder keeps are left as they are (the
+        // post-pass recurses over the nesting).
+        let deep = || {
+            let mut depth = 0usize;
+            let mut max = 0usize;
+            for (e, _) in run.iter() {
+                match e {
+                    Event::Start(_) => {
+                        depth += 1;
+                        max = max.max(depth);
+                    }
+                    Event::End(_) => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            max + self.stack.len() >= MAX_DEPTH
+        };
+        if !inlines::may_need_pass(src.get(whole).unwrap_or("")) || deep() {
+            for (event, range) in run.drain(..) {
+                self.event(event, range);
+            }
+            return;
+        }
+        let (heading, atx) = match self.stack.last() {
+            Some(Frame {
+                kind: Kind::Heading { .. },
+                range,
+                ..
+            }) => (true, src.as_bytes().get(range.start) == Some(&b'#')),
+            _ => (false, false),
+        };
+        let processed = inlines::process(run.drain(..), src, heading, atx);
+        self.macros.extend(processed.macros);
+        for p in processed.problems {
+            let span = self.span(&p.range);
+            self.diags
+                .push(Diagnostic::warning(span, p.message).with_hint(p.hint));
+        }
+        if let Some(attr) = processed.heading {
+            if let Some(Frame {
+                kind: Kind::Heading { attr: a, .. },
+                ..
+            }) = self.stack.last_mut()
+            {
+                *a = attr;
+            }
+        }
+        self.replay(processed.nodes);
+    }
+
+    /// Feeds the post-pass's tree to the builder, as events and wrappers.
+    fn replay(&mut self, nodes: Vec<Node<'_>>) {
+        for node in nodes {
+            match node {
+                Node::Text(t) => self.event(Event::Text(t.text), t.range),
+                Node::Leaf(event, range) => self.event(event, range),
+                Node::Tag(tag, range, children) => {
+                    let end = tag.to_end();
+                    self.event(Event::Start(tag), range.clone());
+                    self.replay(children);
+                    self.event(Event::End(end), range);
+                }
+                Node::Image(tag, range, children, attr, attr_range) => {
+                    let end = tag.to_end();
+                    self.event(Event::Start(tag), range.clone());
+                    if let Some(Frame {
+                        kind: Kind::Image { attr: a, .. },
+                        ..
+                    }) = self.stack.last_mut()
+                    {
+                        *a = Some((attr, attr_range));
+                    }
+                    self.replay(children);
+                    self.event(Event::End(end), range);
+                }
+                Node::Span(attr, range, children) => {
+                    self.wrapped(SpanKind::Bracketed(attr), range, children)
+                }
+                Node::Note(range, children) => self.wrapped(SpanKind::InlineNote, range, children),
+                Node::Superscript(range, children) => {
+                    self.wrapped(SpanKind::Superscript, range, children)
+                }
+                Node::Subscript(range, children) => {
+                    self.wrapped(SpanKind::Subscript, range, children)
+                }
+                Node::Raw {
+                    format,
+                    text,
+                    range,
+                } => self.raw_inline(&format, &text, range),
+            }
+        }
+    }
+
+    /// A wrapper the post-pass found, as a frame around its children.
+    fn wrapped(&mut self, kind: SpanKind, range: Range<usize>, children: Vec<Node<'_>>) {
+        self.flush_text();
+        self.push_container(Kind::Span(kind), range, Closer::Markdown);
+        self.replay(children);
+        self.flush_text();
+        // Closes raw HTML left open inside, then the wrapper (as an `End` event does).
+        self.end(TagEnd::Emphasis);
+    }
+
+    /// TeX math, rendered as text ([`math`]); a formula it cannot render is kept as its
+    /// source, with a warning (as pandoc's plain math does).
+    fn math(&mut self, tex: &str, display: bool, r: &Range<usize>) {
+        let tex = clean_text(tex);
+        let content = match math::render_with(&tex, &self.macros) {
+            Ok(content) => content,
+            Err(problem) => {
+                let span = self.span(r);
+                self.diags.push(
+                    Diagnostic::warning(
+                        span,
+                        format!(
+                            "this math cannot be set as text ({}); its TeX source is shown",
+                            problem.unknown.join(", ")
+                        ),
+                    )
+                    .with_hint(
+                        "quire sets TeX math as text: letters, Greek, symbols, `^`, `_`,                          `\\frac`, `\\sqrt`, `\\mathbb` and the like; write the rest as an image",
+                    ),
+                );
+                vec![Inline::Text(tex.trim().to_string())]
+            }
+        };
+        self.push_inline(Inline::Math { display, content });
+    }
+
+    /// `` `…`{=format} ``: HTML kept (sanitised as raw HTML is), other formats left out
+    /// (MANUAL, "Extension: raw_attribute"; pandoc's EPUB writer keeps `html`, `html5`,
+    /// `html4`, `epub`, `epub3`).
+    fn raw_inline(&mut self, format: &str, text: &str, range: Range<usize>) {
+        if is_html_format(format) {
+            self.flush_text();
+            self.inline_html(text, range);
+        } else {
+            let span = self.span(&range);
+            self.diags.push(raw_warning(format, "inline", span));
+        }
+    }
+
+    /// A ```` ```{=format} ```` block: HTML kept as a raw HTML block, other formats left
+    /// out.
+    fn raw_block(&mut self, format: &str, text: &str, span: Span) {
+        if !is_html_format(format) {
+            self.diags.push(raw_warning(format, "block", span));
+            return;
+        }
+        let at = move |_: usize| Span::new(span.file, span.start, span.start);
+        let nodes = html::parse_block(text, &at, self.diags);
+        if !nodes.is_empty() {
+            self.push_block(Block::Html { nodes, span });
+        }
+    }
+
+    /// A paragraph that is one image (pandoc's implicit_figures: "An image with nonempty
+    /// alt text, occurring by itself in a paragraph, will be rendered as a figure with a
+    /// caption"), or one image with attributes: a [`Block::Figure`].
+    fn figure(&mut self, inlines: &[Inline], span: Span) -> Option<Block> {
+        let [Inline::Image { asset, alt }] = inlines else {
+            return None;
+        };
+        let info = self.images.remove(&asset.0)?;
+        if alt.is_empty() && info.attr.is_none() {
+            return None;
+        }
+        let (mut attr, at) = info.attr.unwrap_or((Attr::default(), span));
+        let (width, height) = self.dimensions(&attr, at);
+        if let Some(written) = attr.id.take() {
+            attr.id = Some(self.claim_id(&written, at, "figure"));
+        }
+        let caption = if alt.is_empty() {
+            Vec::new()
+        } else {
+            info.caption
+        };
+        // `{alt="…"}` describes the image apart from its caption (MANUAL,
+        // "Extension: implicit_figures").
+        let image = match attr.get("alt") {
+            Some(described) => vec![Inline::Image {
+                asset: *asset,
+                alt: clean_text(described.trim()),
+            }],
+            None => inlines.to_vec(),
+        };
+        Some(Block::Figure {
+            image,
+            caption,
+            attr,
+            width,
+            height,
+            span,
+        })
+    }
+
+    /// An image's `width` and `height`, when they are lengths; a warning for each that
+    /// is not (quietly: the figure checks again, so only the first reading warns).
+    fn dimensions(&mut self, attr: &Attr, at: Span) -> (Option<Dimension>, Option<Dimension>) {
+        let mut read = |key: &str| -> Option<Dimension> {
+            let value = attr.get(key)?;
+            let dim = dimension(value);
+            if dim.is_none()
+                && !self
+                    .diags
+                    .iter()
+                    .any(|d| d.span == Some(at) && d.message.contains(key))
+            {
+                self.diags.push(
+                    Diagnostic::warning(
+                        at,
+                        format!("`{key}={value}` is not a length; the image keeps its own {key}"),
+                    )
+                    .with_hint("write a number with a unit: `60%`, `8cm`, `3in`, `120mm`, `300px` (no unit means pixels)"),
+                );
+            }
+            dim
+        };
+        (read("width"), read("height"))
     }
 
     fn depth_exceeded(&mut self, r: &Range<usize>) -> bool {
@@ -567,9 +948,8 @@ impl Builder<'_> {
             }
             Event::InlineHtml(h) => self.inline_html(&h, r),
             Event::Code(c) => self.push_inline(Inline::Code(clean_text(&c))),
-            Event::InlineMath(m) | Event::DisplayMath(m) => {
-                self.push_inline(Inline::Code(clean_text(&m)))
-            }
+            Event::InlineMath(m) => self.math(&m, false, &r),
+            Event::DisplayMath(m) => self.math(&m, true, &r),
             Event::FootnoteReference(label) => {
                 let note = self.shared.note_key(self.file, &label);
                 self.push_inline(Inline::NoteRef {
@@ -631,12 +1011,12 @@ impl Builder<'_> {
     fn start(&mut self, tag: Tag<'_>, r: Range<usize>) {
         match tag {
             Tag::Paragraph => self.push(Kind::Paragraph, r),
-            Tag::Heading { level, id, .. } => {
+            Tag::Heading { level, .. } => {
                 let level = heading_level(level);
                 self.push(
                     Kind::Heading {
                         level,
-                        id_attr: id.map(|s| s.to_string()),
+                        attr: Attr::default(),
                     },
                     r,
                 );
@@ -759,6 +1139,7 @@ impl Builder<'_> {
                 Kind::Image {
                     dest: dest_url.to_string(),
                     alt: String::new(),
+                    attr: None,
                 },
                 r,
             ),
@@ -829,30 +1210,56 @@ impl Builder<'_> {
                 }
             }
             Kind::Paragraph => {
-                if !frame.inlines.is_empty() {
+                if let Some(figure) = self.figure(&frame.inlines, span) {
+                    self.push_block(figure);
+                } else if !frame.inlines.is_empty() {
                     self.push_block(Block::Paragraph {
                         content: frame.inlines,
                         span,
                     });
                 }
+                self.images.clear();
             }
-            Kind::Heading { level, id_attr } => {
-                self.close_heading(level, id_attr, frame.inlines, span)
+            Kind::Heading { level, attr } => {
+                self.images.clear();
+                self.close_heading(level, attr, frame.inlines, span)
             }
             Kind::Span(kind) => self.close_span(kind, frame.inlines, span),
-            Kind::Image { dest, alt } => {
+            Kind::Image { dest, alt, attr } => {
                 let index = self.shared.images.len() as u32;
                 self.shared.images.push(PendingImage { src: dest, span });
+                let attr = attr.map(|(a, r)| {
+                    let at = self.span(&r);
+                    (a, at)
+                });
+                if let Some((a, at)) = &attr {
+                    // Checked here for every image, a figure or not.
+                    let _ = self.dimensions(a, *at);
+                }
+                self.images.insert(
+                    index,
+                    ImageInfo {
+                        caption: frame.inlines,
+                        attr,
+                    },
+                );
                 self.push_inline(Inline::Image {
                     asset: AssetId(index),
                     alt: clean_text(alt.trim()),
                 });
             }
-            Kind::Code { lang, text } => self.push_block(Block::CodeBlock {
-                lang,
-                text: clean_text(&text),
-                span,
-            }),
+            Kind::Code { lang, text } => {
+                if let Some(Ok((attrs::Braced::Raw(format), _))) = lang.as_deref().map(attrs::parse)
+                {
+                    self.raw_block(&format, &text, span);
+                } else {
+                    self.push_block(Block::CodeBlock {
+                        lang,
+                        text: clean_text(&text),
+                        span,
+                    })
+                }
+            }
             Kind::HtmlBlock { text, pieces } => {
                 let file = self.file;
                 let cleaned = self.cleaned;
@@ -916,45 +1323,23 @@ impl Builder<'_> {
         }
     }
 
-    fn close_heading(
-        &mut self,
-        level: u8,
-        id_attr: Option<String>,
-        content: Vec<Inline>,
-        span: Span,
-    ) {
+    fn close_heading(&mut self, level: u8, attr: Attr, content: Vec<Inline>, span: Span) {
         let at_root = self.stack.len() == 1;
-        let explicit = id_attr.is_some();
-        let wanted = match id_attr {
-            Some(id) if is_valid_id(&id) => id,
-            Some(id) => {
-                let s = slug(&id);
-                self.diags.push(
-                    Diagnostic::warning(span, format!("`{{#{id}}}` is not a valid id; `{s}` is used"))
-                        .with_hint("an id starts with a letter and holds only letters, digits, `-`, `_` and `.`"),
-                );
-                s
+        let id = match &attr.id {
+            Some(written) => self.claim_id(written, span, "heading"),
+            None => {
+                let wanted = slug(&plain_text(&content));
+                let id = self.shared.ids.claim(&wanted);
+                self.out.anchors.entry(wanted).or_insert_with(|| id.clone());
+                id
             }
-            None => slug(&plain_text(&content)),
         };
-        let id = self.shared.ids.claim(&wanted);
-        if explicit && id != wanted {
-            self.diags.push(
-                Diagnostic::warning(
-                    span,
-                    format!("id `{wanted}` is already used; this heading gets `{id}`"),
-                )
-                .with_hint(
-                    "ids must be unique across the book; links to `#{wanted}` go to the first",
-                ),
-            );
-        }
-        self.out.anchors.entry(wanted).or_insert_with(|| id.clone());
         if level == 1 && at_root {
             self.finish_chapter();
             self.current = Some(ChapterDraft {
                 title: content,
                 id,
+                attr,
                 blocks: Vec::new(),
                 span,
             });
@@ -964,9 +1349,52 @@ impl Builder<'_> {
                 level: level.max(2),
                 content,
                 id,
+                attr,
                 span,
             });
         }
+    }
+
+    /// Claims the id the author wrote (`{#id}`) for a `what` (heading, span, figure):
+    /// made valid if it is not (pandoc-crossref's `fig:x` becomes `fig-x` quietly: links
+    /// to `#fig:x` still find it), unique across the book; links to the written id go
+    /// to it. Returns the id given.
+    fn claim_id(&mut self, written: &str, span: Span, what: &str) -> String {
+        let wanted = if is_valid_id(written) {
+            written.to_string()
+        } else if is_valid_id(&written.replace(':', "-")) {
+            written.replace(':', "-")
+        } else {
+            let s = slug(written);
+            self.diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("`{{#{written}}}` is not a valid id; `{s}` is used"),
+                )
+                .with_hint(
+                    "an id starts with a letter and holds only letters, digits, `-`, `_` and `.`",
+                ),
+            );
+            s
+        };
+        let id = self.shared.ids.claim(&wanted);
+        if id != wanted {
+            self.diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("id `{wanted}` is already used; this {what} gets `{id}`"),
+                )
+                .with_hint(format!(
+                    "ids must be unique across the book; links to `#{wanted}` go to the first"
+                )),
+            );
+        }
+        self.out
+            .anchors
+            .entry(written.to_string())
+            .or_insert_with(|| id.clone());
+        self.out.anchors.entry(wanted).or_insert_with(|| id.clone());
+        id
     }
 
     fn close_span(&mut self, kind: SpanKind, content: Vec<Inline>, span: Span) {
@@ -976,6 +1404,28 @@ impl Builder<'_> {
             SpanKind::Strikethrough => Inline::Strikethrough(content),
             SpanKind::Superscript => Inline::Superscript(content),
             SpanKind::Subscript => Inline::Subscript(content),
+            SpanKind::Bracketed(mut attr) => {
+                if let Some(written) = attr.id.take() {
+                    attr.id = Some(self.claim_id(&written, span, "span"));
+                }
+                Inline::Span { attr, content }
+            }
+            SpanKind::InlineNote => {
+                // A label no `[^label]` can have (a label never holds `]`), unique in
+                // the file; numbered with the other notes by the first reference.
+                self.inline_notes += 1;
+                let label = format!("]{}", self.inline_notes);
+                let note = self.shared.note_key(self.file, &label);
+                self.out.defs.push(NoteDef {
+                    label,
+                    blocks: vec![Block::Paragraph { content, span }],
+                    span,
+                });
+                Inline::NoteRef {
+                    note,
+                    occurrence: 0,
+                }
+            }
             SpanKind::Link { dest, link_type } => {
                 // A raw HTML `<a>` inside a Markdown link: links do not nest (HTML §4.5.1).
                 let content = if contains_link(&content) {
@@ -1163,7 +1613,14 @@ impl Builder<'_> {
         let takes = frame.holds_inlines() || frame.holds_blocks();
         match &mut frame.kind {
             Kind::Dropped => {}
-            Kind::Image { alt, .. } => alt.push_str(&plain_text(std::slice::from_ref(&inline))),
+            Kind::Image { alt, .. } => {
+                alt.push_str(&plain_text(std::slice::from_ref(&inline)));
+                // The alt text as inlines too: a figure's caption.
+                match (&inline, frame.inlines.last_mut()) {
+                    (Inline::Text(new), Some(Inline::Text(prev))) => prev.push_str(new),
+                    _ => frame.inlines.push(inline),
+                }
+            }
             _ if takes => {
                 if let (Inline::Text(new), Some(Inline::Text(prev))) =
                     (&inline, frame.inlines.last_mut())
@@ -1222,6 +1679,47 @@ impl Builder<'_> {
     }
 }
 
+/// The formats whose raw content the EPUB keeps (pandoc's `isRawHtml` and EPUB formats).
+fn is_html_format(format: &str) -> bool {
+    matches!(
+        format.to_ascii_lowercase().as_str(),
+        "html" | "html4" | "html5" | "epub" | "epub2" | "epub3" | "xhtml"
+    )
+}
+
+fn raw_warning(format: &str, what: &str, span: Span) -> Diagnostic {
+    Diagnostic::warning(
+        span,
+        format!("a raw `{format}` {what} is left out of the book"),
+    )
+    .with_hint("raw content reaches only its own output format; quire writes HTML (`{=html}`) into the EPUB and nothing raw into the PDF")
+}
+
+/// An image dimension as pandoc reads it (MANUAL, "Extension: link_attributes": "When
+/// used without a unit, the unit is assumed to be pixels. However, any of the following
+/// unit identifiers can be used: `px`, `cm`, `mm`, `in`, `inch` and `%`. There must not
+/// be any spaces between the number and the unit.").
+pub(crate) fn dimension(value: &str) -> Option<Dimension> {
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let number: f32 = value[..split].parse().ok()?;
+    if !number.is_finite() || number <= 0.0 {
+        return None;
+    }
+    Some(match &value[split..] {
+        "" | "px" => Dimension::Pixels(number),
+        "%" if number <= 100.0 => Dimension::Percent(number),
+        "cm" => Dimension::Points(number * 72.0 / 2.54),
+        "mm" => Dimension::Points(number * 72.0 / 25.4),
+        "in" | "inch" => Dimension::Points(number * 72.0),
+        "pt" => Dimension::Points(number),
+        "pc" => Dimension::Points(number * 12.0),
+        "em" => Dimension::Em(number),
+        _ => return None,
+    })
+}
+
 fn heading_level(level: HeadingLevel) -> u8 {
     match level {
         HeadingLevel::H1 => 1,
@@ -1271,6 +1769,10 @@ fn inlines_to_html(inlines: &[Inline]) -> Option<Vec<crate::model::HtmlNode>> {
                 out.extend(nodes.iter().cloned());
                 continue;
             }
+            Inline::Span { content, .. } | Inline::Math { content, .. } => {
+                out.extend(inlines_to_html(content)?);
+                continue;
+            }
             Inline::Link { .. } | Inline::Image { .. } | Inline::NoteRef { .. } => return None,
         });
     }
@@ -1287,7 +1789,9 @@ fn contains_link(inlines: &[Inline]) -> bool {
             | Inline::Strong(c)
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
-            | Inline::Subscript(c) => stack.extend(c.iter()),
+            | Inline::Subscript(c)
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => stack.extend(c.iter()),
             _ => {}
         }
     }
@@ -1306,6 +1810,10 @@ fn unlink(inlines: Vec<Inline>) -> Vec<Inline> {
             Inline::Strikethrough(c) => out.push(Inline::Strikethrough(unlink(c))),
             Inline::Superscript(c) => out.push(Inline::Superscript(unlink(c))),
             Inline::Subscript(c) => out.push(Inline::Subscript(unlink(c))),
+            Inline::Span { attr, content } => out.push(Inline::Span {
+                attr,
+                content: unlink(content),
+            }),
             other => out.push(other),
         }
     }

@@ -7,12 +7,13 @@
 //! is collected; nothing stops at the first.
 
 mod assets;
-#[allow(dead_code)] // used by the pandoc passes being built on it (issue 12)
 mod attrs;
 mod front_matter;
 mod html;
 pub mod ids;
+mod inlines;
 mod markdown;
+mod math;
 mod notes;
 mod text;
 mod urls;
@@ -21,7 +22,7 @@ mod walk;
 use crate::diag::Diagnostic;
 use crate::files::{is_metadata_file, Files};
 use crate::memo::{CacheStats, ContentCache, KeyHasher};
-use crate::model::{Asset, AssetId, Book, Chapter, Inline, LinkTarget};
+use crate::model::{Asset, AssetId, Block, Book, Chapter, Inline, LinkTarget};
 use crate::source::{FileId, SourceMap, Span};
 use markdown::{FileContent, NoteDef, Shared, PENDING};
 use std::collections::BTreeMap;
@@ -137,6 +138,7 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
                     chapters.push(Chapter {
                         title: None,
                         id: ch_id,
+                        attr: Default::default(),
                         blocks: content.leading,
                         span,
                     });
@@ -149,6 +151,7 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
             chapters.push(Chapter {
                 title: Some(ch.title),
                 id: ch.id,
+                attr: ch.attr,
                 blocks: ch.blocks,
                 span: ch.span,
             });
@@ -182,7 +185,14 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
         };
     }
 
-    let (mut metadata, cover) = meta.finish();
+    let front_matter::Finished {
+        meta: mut metadata,
+        cover,
+        abstract_text,
+    } = meta.finish();
+    if let Some((text, at)) = abstract_text {
+        metadata.r#abstract = markdown::parse_fragment(&text, at, &mut shared, &mut diags);
+    }
     let mut notes = notes::resolve(
         &mut chapters,
         defs,
@@ -211,6 +221,14 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
     for note in &mut notes {
         rewrite_blocks(&mut note.blocks, &mut |i| resolver.inline(i));
     }
+    rewrite_blocks(&mut metadata.r#abstract, &mut |i| resolver.inline(i));
+    unfigure_unread(&mut metadata.r#abstract);
+    for ch in &mut chapters {
+        unfigure_unread(&mut ch.blocks);
+    }
+    for note in &mut notes {
+        unfigure_unread(&mut note.blocks);
+    }
     if let Some((src, span)) = cover {
         match assets::read(reader, &src) {
             Ok(asset) => metadata.cover = Some(resolver.add_asset(asset)),
@@ -231,6 +249,39 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
             assets,
         }),
         diagnostics: diags,
+    }
+}
+
+/// A figure whose image could not be read (reported) becomes its caption, as a
+/// paragraph: the alt text stands in for the picture, as it does for an inline image.
+fn unfigure_unread(blocks: &mut Vec<Block>) {
+    let mut emptied = false;
+    for block in blocks.iter_mut() {
+        match block {
+            Block::BlockQuote { blocks, .. } => unfigure_unread(blocks),
+            Block::List { items, .. } => items.iter_mut().for_each(unfigure_unread),
+            Block::Figure {
+                image,
+                caption,
+                span,
+                ..
+            } if !matches!(image.as_slice(), [Inline::Image { .. }]) => {
+                let content = if caption.is_empty() {
+                    std::mem::take(image)
+                } else {
+                    std::mem::take(caption)
+                };
+                emptied |= content.is_empty();
+                *block = Block::Paragraph {
+                    content,
+                    span: *span,
+                };
+            }
+            _ => {}
+        }
+    }
+    if emptied {
+        blocks.retain(|b| !matches!(b, Block::Paragraph { content, .. } if content.is_empty()));
     }
 }
 

@@ -48,6 +48,10 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                     rewrite_inlines(cell, f);
                 }
             }
+            Block::Figure { image, caption, .. } => {
+                rewrite_inlines(image, f);
+                rewrite_inlines(caption, f);
+            }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
         }
     }
@@ -66,7 +70,9 @@ pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inlin
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => rewrite_inlines(c, f),
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => rewrite_inlines(c, f),
             _ => {}
         }
         match f(inline) {

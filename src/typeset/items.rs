@@ -26,6 +26,9 @@ pub enum AnchorKey {
     Notes,
     /// The notes of one chapter (when numbering restarts per chapter).
     NotesGroup(usize),
+    /// The `k`-th entry of the table of contents (pandoc's `toc: true`): where its page
+    /// number goes.
+    TocEntry(u32),
 }
 
 /// Where a link in the text goes.
@@ -54,6 +57,23 @@ pub struct RunStyle {
     pub hyphenate: bool,
     /// A note reference marker: never starts a line; a space before it is dropped.
     pub sticky: bool,
+    /// pandoc's span classes (issue 12): `smallcaps`, `underline`/`ul`, `mark`.
+    pub look: Look,
+}
+
+/// How a bracketed span's known classes change the look of its text (pandoc's MANUAL,
+/// "Extension: bracketed_spans", and its "Small caps", "Underline", "Highlighting").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Look {
+    /// Small capitals: the face's `smcp` feature (OpenType Layout tag registry, "smcp":
+    /// "turns lowercase characters into small capitals"), as CSS `font-variant:
+    /// small-caps` does in the EPUB; capitals synthesized from capitals at a smaller
+    /// size when the face has no `smcp` (see [`synthesize_small_caps`]).
+    pub small_caps: bool,
+    /// A rule under the text.
+    pub underline: bool,
+    /// A light background behind the text (a highlighter's mark).
+    pub mark: bool,
 }
 
 /// A paragraph's text with its styles.
@@ -176,6 +196,7 @@ impl Flat {
                         link: Some(link),
                         anchor: Some(anchor),
                         sticky: true,
+                        look: Look::default(),
                         ..superscript(style)
                     };
                     self.push(&number.to_string(), s);
@@ -183,6 +204,39 @@ impl Flat {
                 Inline::LineBreak => self.push(HARD_BREAK.encode_utf8(&mut [0; 4]), style),
                 Inline::SoftBreak => self.push(" ", style),
                 Inline::Html(nodes) => self.push_html(nodes, style, notes),
+                Inline::Span { attr, content } => {
+                    // The span's id is a link target: its first run is an anchor.
+                    let anchor = match &attr.id {
+                        Some(id) => Some(self.anchor(AnchorKey::Id(id.clone()))),
+                        None => style.anchor,
+                    };
+                    let look = Look {
+                        small_caps: style.look.small_caps || attr.has_class("smallcaps"),
+                        underline: style.look.underline
+                            || attr.has_class("underline")
+                            || attr.has_class("ul"),
+                        mark: style.look.mark || attr.has_class("mark"),
+                    };
+                    self.push_inlines(
+                        content,
+                        RunStyle {
+                            look,
+                            anchor,
+                            ..style
+                        },
+                        notes,
+                    )
+                }
+                // Display math is set on a line of its own by the layout; here (in a
+                // heading, a cell) it runs in the text.
+                Inline::Math { content, .. } => self.push_inlines(
+                    content,
+                    RunStyle {
+                        hyphenate: false,
+                        ..style
+                    },
+                    notes,
+                ),
             }
         }
     }
@@ -306,6 +360,8 @@ pub struct Paragraph {
     pub content: Vec<Content>,
     /// The text, styles, links and anchors it was built from.
     pub flat: Flat,
+    /// Characters its faces have no glyph for (set as the face's .notdef box).
+    pub missing: Vec<char>,
 }
 
 /// The cost of a hyphen (Typst's 135, `typst-layout/src/inline/linebreak.rs`): TeX's 50
@@ -344,6 +400,62 @@ fn is_dash(c: char) -> bool {
     matches!(c, '-' | '\u{2010}' | '\u{2011}' | '–' | '—')
 }
 
+/// Small capitals for a face without `smcp`: each run of lowercase letters set as
+/// capitals at 80 % of the size (the usual synthesis, as browsers do for CSS
+/// `font-variant: small-caps` when the font has none; CSS Fonts 4 §6.6). Runs set with
+/// a face that has the feature are kept for the shaper; the text then reads as
+/// capitals when copied.
+pub fn synthesize_small_caps(flat: Flat, has_smcp: impl Fn(FaceId) -> bool) -> Flat {
+    let needed = flat
+        .styles
+        .iter()
+        .any(|s| s.look.small_caps && !has_smcp(s.face));
+    if !needed {
+        return flat;
+    }
+    let mut out = Flat {
+        links: flat.links.clone(),
+        anchors: flat.anchors.clone(),
+        ..Flat::default()
+    };
+    for (range, index) in &flat.runs {
+        let Some(style) = flat.styles.get(*index as usize).copied() else {
+            continue;
+        };
+        let text = &flat.text[range.clone()];
+        if !style.look.small_caps || has_smcp(style.face) {
+            out.push(text, style);
+            continue;
+        }
+        let plain = RunStyle {
+            look: Look {
+                small_caps: false,
+                ..style.look
+            },
+            ..style
+        };
+        let small = RunStyle {
+            size: style.size * 4 / 5,
+            ..plain
+        };
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            let lower = c.is_lowercase();
+            let end = rest
+                .find(|d: char| d.is_lowercase() != lower)
+                .unwrap_or(rest.len());
+            let (piece, tail) = rest.split_at(end);
+            if lower {
+                out.push(&piece.to_uppercase(), small);
+            } else {
+                out.push(piece, plain);
+            }
+            rest = tail;
+        }
+    }
+    out
+}
+
 /// Builds the items of a paragraph. `indent` (milli-points) is a first-line box;
 /// `hyphenator` is `None` where nothing may be hyphenated.
 pub fn build(
@@ -352,6 +464,11 @@ pub fn build(
     hyphenator: Option<&Hyphenator>,
     indent: i64,
 ) -> Paragraph {
+    let flat = if flat.styles.iter().any(|s| s.look.small_caps) {
+        synthesize_small_caps(flat, |face| shaper.has_small_caps(face))
+    } else {
+        flat
+    };
     // The last word is hyphenated only as a last resort: find where it starts.
     let last_word_start = flat
         .text
@@ -365,6 +482,8 @@ pub fn build(
         items: Vec::with_capacity(flat.text.len() / 2),
         content: Vec::new(),
         points: Vec::new(),
+        missing: Vec::new(),
+        symbols: has_symbols(&flat.text),
     };
     b.content.reserve(flat.text.len() / 2);
     if indent > 0 {
@@ -502,11 +621,12 @@ pub fn build(
         },
         Content::Empty,
     );
-    let (items, content) = (b.items, b.content);
+    let (items, content, missing) = (b.items, b.content, b.missing);
     Paragraph {
         items,
         content,
         flat,
+        missing,
     }
 }
 
@@ -524,6 +644,7 @@ fn style_at(flat: &Flat, byte: usize) -> RunStyle {
             anchor: None,
             hyphenate: false,
             sticky: false,
+            look: Look::default(),
         })
 }
 
@@ -625,9 +746,76 @@ struct Builder<'a, 's, 'f> {
     points: Vec<(usize, i32)>,
     /// Where the paragraph's last word starts (its hyphens are last resorts).
     last_word_start: usize,
+    /// Characters the faces lack, with no stand-in.
+    missing: Vec<char>,
+    /// Whether the paragraph has a character from U+2100 on (see [`Builder::fallback`]).
+    symbols: bool,
+}
+
+/// A character the book's face may lack (TeX math's symbols, most of which Gentium
+/// Book Plus has not) and what stands in for it: the same sign from another block, or
+/// the letter a double-struck one doubles (ℝ → R).
+fn stand_in(c: char) -> Option<&'static str> {
+    Some(match c {
+        '⋅' => "·",
+        '∗' => "*",
+        '∙' => "•",
+        '⋯' => "···",
+        '∣' => "|",
+        '⟨' => "‹",
+        '⟩' => "›",
+        '≪' => "«",
+        '≫' => "»",
+        'ℏ' => "ħ",
+        '∬' => "∫∫",
+        'ℂ' => "C",
+        'ℍ' => "H",
+        'ℕ' => "N",
+        'ℙ' => "P",
+        'ℚ' => "Q",
+        'ℝ' => "R",
+        'ℤ' => "Z",
+        _ => return None,
+    })
+}
+
+/// Whether `text` has a character from U+2100 on: in UTF-8, a lead byte from 0xE3 on,
+/// or 0xE2 followed by 0x84 or more (General Punctuation, U+2000–U+20FF, is 0xE2 0x80–
+/// 0x83: running text's quotes and dashes never count). One pass over the bytes.
+fn has_symbols(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .zip(bytes.iter().skip(1))
+        .any(|(&a, &b)| a >= 0xE3 || (a == 0xE2 && b >= 0x84))
 }
 
 impl Builder<'_, '_, '_> {
+    /// `text` with the characters `face` lacks replaced by a [`stand_in`] it has, when
+    /// any; the characters it lacks with no stand-in are noted in `missing`. Only text
+    /// with a character from U+2100 on (Letterlike Symbols and up) is looked at.
+    fn fallback(&mut self, text: &str, face: FaceId) -> Option<String> {
+        if !has_symbols(text) {
+            return None;
+        }
+        let mut out: Option<String> = None;
+        for (i, c) in text.char_indices() {
+            let lacks = (c as u32) >= 0x2100 && !self.shaper.covers(face, c);
+            match (lacks, stand_in(c)) {
+                (true, Some(s)) if s.chars().all(|d| self.shaper.covers(face, d)) => {
+                    out.get_or_insert_with(|| text[..i].to_string()).push_str(s);
+                    continue;
+                }
+                (true, _) if !self.missing.contains(&c) => self.missing.push(c),
+                _ => {}
+            }
+            if let Some(o) = &mut out {
+                o.push(c);
+            }
+        }
+        out
+    }
+
     fn push(&mut self, item: Item, content: Content) {
         self.items.push(item);
         self.content.push(content);
@@ -650,7 +838,16 @@ impl Builder<'_, '_, '_> {
             };
             let last_word = piece.start >= self.last_word_start;
             let text = &flat.text[piece];
-            let word = self.shaper.shape(text, style.face, style.size);
+            // Symbols the face lacks (math, mostly): a like glyph it has, else noted.
+            let replaced = if self.symbols {
+                self.fallback(text, style.face)
+            } else {
+                None
+            };
+            let text = replaced.as_deref().unwrap_or(text);
+            let word = self
+                .shaper
+                .shape_with(text, style.face, style.size, style.look.small_caps);
             self.points.clear();
             if hyphenate && style.hyphenate {
                 if let Some(h) = self.hyphenator {
@@ -739,6 +936,7 @@ mod tests {
             anchor: None,
             hyphenate: true,
             sticky: false,
+            look: Look::default(),
         }
     }
 
@@ -858,6 +1056,44 @@ mod tests {
         });
         let s = small.unwrap();
         assert!(s.size < 11_000 && s.rise > 0 && s.link.is_some());
+    }
+
+    /// A face without `smcp`: lowercase runs become capitals at 80 % of the size.
+    #[test]
+    fn small_caps_are_synthesized_for_a_face_without_them() {
+        let mut flat = Flat::default();
+        let caps = RunStyle {
+            look: Look {
+                small_caps: true,
+                ..Look::default()
+            },
+            ..body()
+        };
+        flat.push("Tom ", body());
+        flat.push("Anton Chekhov", caps);
+        let out = synthesize_small_caps(flat.clone(), |_| false);
+        assert_eq!(out.text, "Tom ANTON CHEKHOV");
+        let sizes: Vec<(String, i64)> = out
+            .runs
+            .iter()
+            .map(|(r, s)| {
+                (
+                    out.text[r.clone()].to_string(),
+                    out.styles[*s as usize].size,
+                )
+            })
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                ("Tom A".to_string(), 11_000),
+                ("NTON".to_string(), 8_800),
+                (" C".to_string(), 11_000),
+                ("HEKHOV".to_string(), 8_800),
+            ]
+        );
+        // A face with the feature keeps the text for the shaper.
+        assert_eq!(synthesize_small_caps(flat.clone(), |_| true), flat);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::diag::Diagnostic;
 use crate::memo::{ContentCache, Key, KeyHasher};
-use crate::model::{Block, Book, ChapterBreak, Inline, NoteNumbering};
+use crate::model::{Block, Book, ChapterBreak, Dimension, Inline, NoteNumbering};
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
@@ -37,6 +37,8 @@ pub struct BrokenParagraph {
     pub strips: Vec<Strip>,
     /// Whether a line could not be set within the measure.
     pub overfull: bool,
+    /// Characters the faces have no glyph for.
+    pub missing: Vec<char>,
 }
 
 /// Where blocks go: the column's left edge and width, the type size and leading.
@@ -78,10 +80,16 @@ pub struct Layout<'b, 'f> {
     /// The strip of the last paragraph pushed, if it was an indented one-line paragraph
     /// (see [`Self::paragraph`]).
     one_liner: Option<usize>,
+    /// Characters the faces have no glyph for, in order of first use.
+    missing: Vec<char>,
+    /// The table of contents' entries, by their [`AnchorKey::TocEntry`] number: the id
+    /// each points at.
+    pub toc_entries: Vec<String>,
 }
 
 /// What a part of the book laid out on another thread hands back.
 struct Part {
+    missing: Vec<char>,
     strips: Vec<Strip>,
     outline: Vec<(String, u8, AnchorKey)>,
     diagnostics: Vec<Diagnostic>,
@@ -152,6 +160,8 @@ impl<'b, 'f> Layout<'b, 'f> {
             open_carry: false,
             carry_strip: None,
             one_liner: None,
+            missing: Vec::new(),
+            toc_entries: Vec::new(),
         }
     }
 
@@ -209,6 +219,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             anchor: None,
             hyphenate: true,
             sticky: false,
+            look: Default::default(),
         }
     }
 
@@ -234,6 +245,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
             self.notes_section();
+            self.report_missing();
             return;
         };
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
@@ -247,6 +259,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 layout.open_carry = true;
                 layout.chapters(mid..book.chapters.len());
                 Part {
+                    missing: layout.missing,
                     strips: layout.strips,
                     outline: layout.outline,
                     diagnostics: layout.diagnostics,
@@ -264,6 +277,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         });
         self.join(part);
         self.notes_section();
+        self.report_missing();
     }
 
     /// Appends a part laid out on another thread, as if laid out here.
@@ -281,6 +295,37 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.strips.append(&mut part.strips);
         self.outline.append(&mut part.outline);
         self.diagnostics.append(&mut part.diagnostics);
+        for c in part.missing {
+            self.note_missing(c);
+        }
+    }
+
+    fn note_missing(&mut self, c: char) {
+        if !self.missing.contains(&c) {
+            self.missing.push(c);
+        }
+    }
+
+    /// One warning for the characters the book's faces cannot show.
+    fn report_missing(&mut self) {
+        if self.missing.is_empty() {
+            return;
+        }
+        let list: Vec<String> = self
+            .missing
+            .iter()
+            .map(|c| format!("{c} (U+{:04X})", *c as u32))
+            .collect();
+        self.diagnostics.push(
+            Diagnostic::warning(
+                None,
+                format!(
+                    "the PDF's fonts have no glyph for {}: they show as empty boxes",
+                    list.join(", ")
+                ),
+            )
+            .with_hint("name fonts that have them under `pdf: fonts:` in the metadata (a math font for math symbols), or avoid these characters"),
+        );
     }
 
     /// Lays out chapters `range`.
@@ -296,8 +341,10 @@ impl<'b, 'f> Layout<'b, 'f> {
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
-                    self.outline
-                        .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
+                    if !chapter.attr.has_class("unlisted") {
+                        self.outline
+                            .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
+                    }
                     let mut flat = Flat::default();
                     flat.anchor(AnchorKey::Id(chapter.id.clone()));
                     let size = self.style.size * self.style.headings.chapter_size;
@@ -410,6 +457,123 @@ impl<'b, 'f> Layout<'b, 'f> {
             last.keep_with_next = false;
         }
         self.set_pending(self.style.leading * design.space_after);
+        self.abstract_block();
+        self.contents();
+    }
+
+    /// pandoc's `abstract`, under the title: a heading and its text, set narrower.
+    fn abstract_block(&mut self) {
+        let book = self.book;
+        if book.meta.r#abstract.is_empty() {
+            return;
+        }
+        let body = self.body();
+        let inset = body.width * 0.08;
+        let size = self.style.size * 0.95;
+        let frame = Frame {
+            left: body.left + inset,
+            width: body.width - 2.0 * inset,
+            size,
+            leading: (size * 1.32 * 2.0).round() / 2.0,
+        };
+        let mut flat = Flat::default();
+        flat.push(
+            crate::model::abstract_title(&book.meta.lang),
+            Self::run_style(FaceId::Bold, size),
+        );
+        let first = self.strips.len();
+        self.paragraph(flat, frame, Align::Center, 0.0, 0.0, None);
+        for s in &mut self.strips[first..] {
+            s.keep_with_next = true;
+        }
+        self.set_pending(frame.leading * 0.3);
+        self.indent_next = false;
+        self.blocks(&book.meta.r#abstract, frame);
+        self.set_pending(self.style.leading * 2.0);
+        self.indent_next = false;
+    }
+
+    /// pandoc's `toc: true`: a table of contents after the title, its entries the
+    /// chapters and their sections as the EPUB's has them, linked, their page numbers
+    /// set once the pages are known ([`Layout::toc_entries`]).
+    fn contents(&mut self) {
+        let book = self.book;
+        if !book.meta.toc {
+            return;
+        }
+        let title = book
+            .meta
+            .toc_title
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| "Contents".to_string());
+        let size = self.style.size * 1.15;
+        let mut flat = Flat::default();
+        flat.push(&title, Self::run_style(FaceId::Bold, size));
+        self.heading(
+            flat,
+            size,
+            self.style.leading,
+            None,
+            AnchorKey::Id("toc".into()),
+        );
+        let body = self.body();
+        for chapter in &book.chapters {
+            if chapter.attr.has_class("unlisted") {
+                continue;
+            }
+            let title = chapter
+                .title
+                .as_deref()
+                .map_or_else(|| book.meta.title.clone(), plain_text);
+            self.contents_entry(&title, &chapter.id, 0.0, body);
+            for block in &chapter.blocks {
+                if let Block::Heading {
+                    level: 2,
+                    content,
+                    id,
+                    attr,
+                    ..
+                } = block
+                {
+                    if !attr.has_class("unlisted") {
+                        self.contents_entry(&plain_text(content), id, self.style.size * 1.5, body);
+                    }
+                }
+            }
+        }
+        self.set_pending(self.style.leading * 2.0);
+        self.indent_next = false;
+    }
+
+    /// One entry: its text, ragged, leaving room on the right for the page number; a
+    /// link to `id`; an anchor on its last line where the number goes.
+    fn contents_entry(&mut self, text: &str, id: &str, indent: f32, body: Frame) {
+        let k = self.toc_entries.len() as u32;
+        let mut flat = Flat::default();
+        let link = flat.link(LinkRef::Anchor(AnchorKey::Id(id.to_string())));
+        flat.push(
+            text,
+            RunStyle {
+                link: Some(link),
+                hyphenate: false,
+                ..Self::run_style(FaceId::Regular, body.size)
+            },
+        );
+        let frame = Frame {
+            left: body.left + indent,
+            width: body.width - indent - body.size * 3.0,
+            ..body
+        };
+        let first = self.strips.len();
+        self.paragraph(flat, frame, Align::Left, 0.0, 0.0, None);
+        if self.strips.len() > first {
+            if let Some(last) = self.strips.last_mut() {
+                last.anchors
+                    .push((AnchorKey::TocEntry(k), body.left, last.baseline));
+                self.toc_entries.push(id.to_string());
+            }
+        }
     }
 
     /// A heading: ragged, kept with what follows, space above and below.
@@ -452,6 +616,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.indent_next = false;
                     return;
                 }
+                if content
+                    .iter()
+                    .any(|i| matches!(i, Inline::Math { display: true, .. }))
+                {
+                    self.display_math_paragraph(content, *span, frame);
+                    return;
+                }
                 let mut flat = Flat::default();
                 flat.push_inlines(
                     content,
@@ -470,15 +641,19 @@ impl<'b, 'f> Layout<'b, 'f> {
                 level,
                 content,
                 id,
+                attr,
                 span,
             } => {
                 let level = (*level).clamp(2, 6);
                 let prev = self.outline.last().map_or(1, |o| o.1);
-                self.outline.push((
-                    plain_text(content),
-                    level.min(prev + 1),
-                    AnchorKey::Id(id.clone()),
-                ));
+                // pandoc's `.unlisted`: not in the table of contents (the bookmarks).
+                if !attr.has_class("unlisted") {
+                    self.outline.push((
+                        plain_text(content),
+                        level.min(prev + 1),
+                        AnchorKey::Id(id.clone()),
+                    ));
+                }
                 let (size, face) = self.style.heading(level);
                 let mut flat = Flat::default();
                 flat.anchor(AnchorKey::Id(id.clone()));
@@ -616,6 +791,80 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.indent_next = true;
                 }
             }
+            Block::Figure {
+                image,
+                caption,
+                attr,
+                width,
+                height,
+                span,
+            } => {
+                if let [Inline::Image { asset, .. }] = image.as_slice() {
+                    self.figure(
+                        asset.0 as usize,
+                        caption,
+                        attr.id.as_deref(),
+                        (*width, *height),
+                        *span,
+                        frame,
+                    );
+                }
+                self.indent_next = false;
+            }
+        }
+    }
+
+    /// A paragraph holding display math (`$$…$$`): its text before, each formula centred
+    /// on a line of its own, and its text after (not indented: the paragraph goes on), as
+    /// TeX sets display math and pandoc's CSS centres `.display.math`.
+    fn display_math_paragraph(&mut self, content: &[Inline], span: Span, frame: Frame) {
+        let book = self.book;
+        let is_break = |i: &Inline| {
+            matches!(i, Inline::SoftBreak | Inline::LineBreak)
+                || matches!(i, Inline::Text(t) if t.trim().is_empty())
+        };
+        let mut pieces: Vec<(bool, &[Inline])> = Vec::new();
+        let mut from = 0;
+        for (k, inline) in content.iter().enumerate() {
+            if matches!(inline, Inline::Math { display: true, .. }) {
+                pieces.push((false, &content[from..k]));
+                pieces.push((true, &content[k..k + 1]));
+                from = k + 1;
+            }
+        }
+        pieces.push((false, &content[from..]));
+        let mut first = true;
+        for (display, mut piece) in pieces {
+            while piece.first().is_some_and(is_break) {
+                piece = &piece[1..];
+            }
+            while piece.last().is_some_and(is_break) {
+                piece = &piece[..piece.len() - 1];
+            }
+            if piece.is_empty() {
+                continue;
+            }
+            let mut flat = Flat::default();
+            flat.push_inlines(
+                piece,
+                Self::run_style(FaceId::Regular, frame.size),
+                &book.notes,
+            );
+            if display {
+                let gap = frame.leading * 0.4;
+                self.paragraph(flat, frame, Align::Center, 0.0, gap, Some(span));
+                self.set_pending(gap);
+                self.indent_next = false;
+            } else {
+                let indent = if first && self.indent_next {
+                    self.style.indent * frame.size / self.style.size
+                } else {
+                    0.0
+                };
+                self.paragraph(flat, frame, Align::Justify, indent, 0.0, Some(span));
+                self.indent_next = true;
+            }
+            first = false;
         }
     }
 
@@ -651,6 +900,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 BrokenParagraph {
                     strips: made.strips.clone(),
                     overfull: made.overfull,
+                    missing: made.missing.clone(),
                 }
             }
             None => self.break_paragraph(flat, frame, align, indent, space_before),
@@ -660,6 +910,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 Diagnostic::warning(span, "a line of this paragraph could not be set within the measure without very wide or squeezed spaces")
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
+        }
+        for c in broken.missing {
+            self.note_missing(c);
         }
         let mut strips = broken.strips;
         // A paragraph right after an indented one-line paragraph (a line of dialogue)
@@ -788,6 +1041,16 @@ impl<'b, 'f> Layout<'b, 'f> {
                         .push((key.clone(), x + frame.left, y + baseline));
                 }
             }
+            for (from, to) in [
+                (line.rules, &mut strip.rules),
+                (line.shades, &mut strip.shades),
+            ] {
+                to.extend(from.into_iter().map(|r| Rect {
+                    x: r.x + frame.left,
+                    y: r.y + baseline,
+                    ..r
+                }));
+            }
             if k == 0 {
                 // Block-level anchors (headings) that no glyph carries go to the top.
                 for key in &par.flat.anchors {
@@ -800,7 +1063,11 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             strips.push(strip);
         }
-        BrokenParagraph { strips, overfull }
+        BrokenParagraph {
+            strips,
+            overfull,
+            missing: par.missing,
+        }
     }
 
     fn image(&mut self, asset: usize, frame: Frame) {
@@ -836,6 +1103,96 @@ impl<'b, 'f> Layout<'b, 'f> {
             },
         });
         self.push(strip);
+    }
+
+    /// A figure (pandoc's implicit_figures): the image at its `width`/`height` (a
+    /// percentage of the measure, a length, pixels at 96 to the inch, ems of the text),
+    /// else at its natural size shrunk to fit; its caption centred under it in italic,
+    /// kept on the image's page; its id a destination.
+    fn figure(
+        &mut self,
+        asset: usize,
+        caption: &[Inline],
+        id: Option<&str>,
+        size: (Option<Dimension>, Option<Dimension>),
+        span: Span,
+        frame: Frame,
+    ) {
+        let points = |d: Dimension, whole: f32| match d {
+            Dimension::Pixels(px) => px * 0.75,
+            Dimension::Points(pt) => pt,
+            Dimension::Em(em) => em * frame.size,
+            Dimension::Percent(p) => whole * p / 100.0,
+        };
+        let natural = self
+            .book
+            .assets
+            .get(asset)
+            .and_then(crate::image::intrinsic_size)
+            .map(|(w, h)| (w * 0.75, h * 0.75));
+        let max_h = self.style.body_height() * 0.8;
+        let (w, h) = match (
+            size.0.map(|d| points(d, frame.width)),
+            size.1.map(|d| points(d, max_h / 0.8)),
+        ) {
+            (Some(w), Some(h)) => (w, h),
+            (Some(w), None) => (w, natural.map_or(w * 0.75, |(nw, nh)| w * nh / nw.max(1.0))),
+            (None, Some(h)) => (
+                natural.map_or(h * 4.0 / 3.0, |(nw, nh)| h * nw / nh.max(1.0)),
+                h,
+            ),
+            (None, None) => natural.unwrap_or((frame.width, frame.width * 0.75)),
+        };
+        let (w, h) = (w.max(1.0), h.max(1.0));
+        let scale = (frame.width / w).min(max_h / h).min(1.0);
+        let (width, height) = (w * scale, h * scale);
+        let space = frame.leading * 0.5;
+        let mut strip = Strip {
+            height,
+            space_before: space.max(self.pending_space),
+            need: 1,
+            keep_with_next: !caption.is_empty(),
+            ..Default::default()
+        };
+        strip.images.push(PlacedImage {
+            asset,
+            rect: Rect {
+                x: frame.left + (frame.width - width) / 2.0,
+                y: 0.0,
+                width,
+                height,
+            },
+        });
+        if let Some(id) = id {
+            strip
+                .anchors
+                .push((AnchorKey::Id(id.to_string()), frame.left, 0.0));
+        }
+        self.push(strip);
+        if caption.is_empty() {
+            self.set_pending(space);
+            return;
+        }
+        let size = frame.size * 0.9;
+        let mut flat = Flat::default();
+        flat.push_inlines(
+            caption,
+            Self::run_style(FaceId::Italic, size),
+            &self.book.notes,
+        );
+        let f = Frame {
+            size,
+            leading: (size * 1.3 * 2.0).round() / 2.0,
+            ..frame
+        };
+        let first = self.strips.len();
+        self.paragraph(flat, f, Align::Center, 0.0, size * 0.5, Some(span));
+        // The caption stays with its image, and a caption of several lines stays whole.
+        let n = self.strips.len() - first;
+        if let Some(s) = self.strips.get_mut(first) {
+            s.need = s.need.max(n);
+        }
+        self.set_pending(space);
     }
 
     /// A table's caption, above it (where HTML's `<caption>` goes, and Chicago 3.52 puts
@@ -930,6 +1287,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 };
                 flat.push_inlines(cell, Self::run_style(face, size), &book.notes);
                 let par = build(flat, &mut self.shaper, None, 0);
+                for &c in &par.missing {
+                    self.note_missing(c);
+                }
                 let measure = mpt((w - 2.0 * pad).max(size));
                 let breaking = break_paragraph(
                     &mut self.breaker,
@@ -958,6 +1318,16 @@ impl<'b, 'f> Layout<'b, 'f> {
                             let top = pad + leading * k as f32;
                             strip.links.push((within_line(r, top, leading), t.clone()));
                         }
+                    }
+                    for (from, to) in [
+                        (line.rules, &mut strip.rules),
+                        (line.shades, &mut strip.shades),
+                    ] {
+                        to.extend(from.into_iter().map(|r| Rect {
+                            x: r.x + x + pad,
+                            y: r.y + base,
+                            ..r
+                        }));
                     }
                 }
                 x += w;
@@ -1226,6 +1596,7 @@ mod tests {
             chapters: vec![Chapter {
                 title: None,
                 id: "c".into(),
+                attr: Default::default(),
                 blocks,
                 span: Span::default(),
             }],
@@ -1358,6 +1729,52 @@ mod tests {
         }
         // 11.5 pt on 15: the box (16.85 pt) is taller than the leading.
         assert!((layout.baseline(11.5, 15.0) - 11.71).abs() < 0.01);
+    }
+
+    /// pandoc's figures: wherever the figure falls, its caption is on the image's page
+    /// (the image strip keeps with the caption).
+    #[test]
+    fn a_figure_keeps_its_caption_on_its_page() {
+        let png = include_bytes!("../../tests/fixtures/pandoc/tower.png").to_vec();
+        let fonts = FontSet::embedded();
+        let mut moved = 0;
+        for n in 40..90 {
+            let mut blocks: Vec<Block> = (0..n).map(|k| para(&format!("Line {k}."))).collect();
+            blocks.push(Block::Figure {
+                image: vec![Inline::Image {
+                    asset: crate::model::AssetId(0),
+                    alt: "A tower".into(),
+                }],
+                caption: vec![Inline::Text("A tower at dusk".into())],
+                attr: Default::default(),
+                width: Some(Dimension::Percent(60.0)),
+                height: None,
+                span: Span::default(),
+            });
+            let mut b = book(blocks);
+            b.assets.push(crate::model::Asset {
+                path: "tower.png".into(),
+                href: "tower.png".into(),
+                kind: crate::model::ImageKind::Png,
+                data: png.clone(),
+            });
+            let (doc, _) = crate::typeset::typeset(&b, &fonts);
+            let image_page = doc.pages.iter().position(|p| !p.images.is_empty()).unwrap();
+            let caption_page = doc
+                .pages
+                .iter()
+                .position(|p| {
+                    p.runs
+                        .iter()
+                        .any(|r| r.glyphs.iter().any(|g| g.text.as_str() == "d"))
+                        && p.runs.iter().any(|r| r.face == FaceId::Italic)
+                })
+                .unwrap();
+            assert_eq!(image_page, caption_page, "{n} lines before");
+            moved = moved.max(image_page);
+        }
+        // Some of those figures did fall at a page's foot: the first pages differ.
+        assert!(moved > 1, "{moved}");
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Strip {
     pub runs: Vec<GlyphRun>,
     /// Rules, same coordinates.
     pub rules: Vec<Rect>,
+    /// Light backgrounds (marked text), same coordinates.
+    pub shades: Vec<Rect>,
     /// Images, same coordinates.
     pub images: Vec<PlacedImage>,
     /// Link areas, same coordinates.
@@ -174,6 +176,9 @@ pub fn paginate(mut strips: Vec<Strip>, style: &Style) -> Paginated {
         }
         for r in &strip.rules {
             page.rules.push(Rect { y: r.y + y0, ..*r });
+        }
+        for r in &strip.shades {
+            page.shades.push(Rect { y: r.y + y0, ..*r });
         }
         for img in &strip.images {
             page.images.push(PlacedImage {

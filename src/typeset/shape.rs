@@ -68,7 +68,14 @@ struct FaceData<'f> {
     ascender: i64,
     /// Below the baseline, positive (the font's descender is negative).
     descender: i64,
+    /// Whether the face has small capitals (a GSUB `smcp` feature).
+    smcp: bool,
+    /// The face's tables, for its character map.
+    tables: ttf_parser::Face<'f>,
 }
+
+/// OpenType's small-capitals feature (OpenType Layout tag registry, "smcp").
+const SMCP: [u8; 4] = *b"smcp";
 
 /// The words shaped so far in one face at one size. FxHash: the keys are the book's own
 /// words, hashed once per word of running text, and SipHash's protection against chosen
@@ -92,7 +99,7 @@ pub struct Shaper<'f> {
     /// The faces, parsed on first use (a book often never sets its bold italic). `None`
     /// inside: the face does not parse.
     faces: [OnceCell<Option<FaceData<'f>>>; 4],
-    cache: Vec<((FaceId, i64), WordCache)>,
+    cache: Vec<((FaceId, i64, bool), WordCache)>,
     buffer: harfrust::Buffer,
     /// Shape plans by face and segment properties: shaping without a plan builds one per
     /// call (feature lookup and parsing), while a book needs a handful. A plan is only
@@ -111,6 +118,8 @@ struct PlanKey {
     script: Option<harfrust::Script>,
     language: Option<harfrust::Language>,
     lean: bool,
+    /// Small capitals on.
+    smcp: bool,
 }
 
 /// The features a word with no marks shapes without: mark-to-base and mark-to-mark
@@ -196,11 +205,18 @@ impl<'f> Shaper<'f> {
                 // typographic ones when the font asks for it), as the PDF's font
                 // descriptor does.
                 let metrics = ttf_parser::Face::parse(&data.bytes, data.index).ok()?;
+                let smcp = metrics.tables().gsub.is_some_and(|gsub| {
+                    gsub.features
+                        .into_iter()
+                        .any(|f| f.tag == ttf_parser::Tag::from_bytes(&SMCP))
+                });
                 Some(FaceData {
                     face: harfrust::ShaperFont::new(font),
                     upem: i64::from(metrics.units_per_em()).max(1),
                     ascender: i64::from(metrics.ascender()),
                     descender: -i64::from(metrics.descender()),
+                    smcp,
+                    tables: metrics,
                 })
             })
             .as_ref()
@@ -241,13 +257,36 @@ impl<'f> Shaper<'f> {
             .map_or(size / 5, |f| f.descender * size / f.upem)
     }
 
+    /// Whether `face` maps the character `c` to a glyph.
+    pub fn covers(&self, face: FaceId, c: char) -> bool {
+        self.face(face)
+            .is_some_and(|f| f.tables.glyph_index(c).is_some())
+    }
+
+    /// Whether `face` has small capitals (`smcp`).
+    pub fn has_small_caps(&self, face: FaceId) -> bool {
+        self.face(face).is_some_and(|f| f.smcp)
+    }
+
     /// `text` shaped in `face` at `size` milli-points, from the cache when seen before.
     pub fn shape(&mut self, text: &str, face: FaceId, size: i64) -> Rc<ShapedWord> {
+        self.shape_with(text, face, size, false)
+    }
+
+    /// [`Self::shape`], with the face's small capitals (`smcp`) when `small_caps`.
+    pub fn shape_with(
+        &mut self,
+        text: &str,
+        face: FaceId,
+        size: i64,
+        small_caps: bool,
+    ) -> Rc<ShapedWord> {
+        let key = (face, size, small_caps);
         // A book sets a handful of (face, size) pairs: a short list beats a hash.
-        let slot = match self.cache.iter().position(|(k, _)| *k == (face, size)) {
+        let slot = match self.cache.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
-                self.cache.push(((face, size), WordCache::default()));
+                self.cache.push((key, WordCache::default()));
                 self.cache.len() - 1
             }
         };
@@ -260,12 +299,16 @@ impl<'f> Shaper<'f> {
                 // The face's program, not its slot: a font file changed between builds
                 // gives other keys.
                 h.add(&(self.fonts.face(face).key(), size));
+                if small_caps {
+                    h.add(&SMCP);
+                }
                 h.add(text);
                 let key = h.key();
-                let word = shared.get_or_make(key, || self.shape_uncached(text, face, size));
+                let word =
+                    shared.get_or_make(key, || self.shape_uncached(text, face, size, small_caps));
                 Rc::new((*word).clone())
             }
-            None => Rc::new(self.shape_uncached(text, face, size)),
+            None => Rc::new(self.shape_uncached(text, face, size, small_caps)),
         };
         self.cache[slot]
             .1
@@ -273,7 +316,13 @@ impl<'f> Shaper<'f> {
         shaped
     }
 
-    fn shape_uncached(&mut self, text: &str, face_id: FaceId, size: i64) -> ShapedWord {
+    fn shape_uncached(
+        &mut self,
+        text: &str,
+        face_id: FaceId,
+        size: i64,
+        small_caps: bool,
+    ) -> ShapedWord {
         let unshaped = || ShapedWord {
             text: text.to_string(),
             glyphs: Vec::new(),
@@ -291,8 +340,16 @@ impl<'f> Shaper<'f> {
             return unshaped();
         };
         let lean = matches!(data.bytes, crate::fonts::FontBytes::Embedded(_)) && is_plain(text);
-        let lean_features = lean_features();
-        let features: &[harfrust::Feature] = if lean { &lean_features } else { &[] };
+        // The lean plan's three features, then `smcp`: a fixed array, no allocation.
+        let smcp = harfrust::Feature::new(harfrust::Tag::new(&SMCP), 1, ..);
+        let [a, b, c] = lean_features();
+        let all = [a, b, c, smcp];
+        let features: &[harfrust::Feature] = match (lean, small_caps) {
+            (true, true) => &all,
+            (true, false) => &all[..3],
+            (false, true) => &all[3..],
+            (false, false) => &[],
+        };
         let buffer = &mut self.buffer;
         buffer.clear();
         buffer.push_str(text);
@@ -306,6 +363,7 @@ impl<'f> Shaper<'f> {
             script: buffer.script(),
             language: buffer.language().cloned(),
             lean,
+            smcp: small_caps,
         };
         let plan = match self.plans.iter().position(|(k, _)| *k == key) {
             Some(i) => &self.plans[i].1,
@@ -467,6 +525,29 @@ mod tests {
         assert!(!is_plain("e\u{301}"));
         assert!(!is_plain("\u{2BC}"));
         assert!(!is_plain("\u{1FBF}"));
+    }
+
+    /// `smcp` gives other glyphs (Gentium Book Plus's small capitals), for lowercase
+    /// only; the cache keeps the two apart.
+    #[test]
+    fn small_caps_are_the_faces_own() {
+        let fonts = FontSet::embedded();
+        let mut shaper = Shaper::new(&fonts);
+        for face in FaceId::ALL {
+            assert!(shaper.has_small_caps(face), "{face:?}");
+        }
+        let plain = shaper.shape("Anton", FaceId::Regular, 10 * MPT);
+        let caps = shaper.shape_with("Anton", FaceId::Regular, 10 * MPT, true);
+        let ids = |w: &ShapedWord| w.glyphs.iter().map(|g| g.id).collect::<Vec<_>>();
+        assert_eq!(ids(&plain)[0], ids(&caps)[0], "the capital stays");
+        assert_ne!(
+            ids(&plain)[1..],
+            ids(&caps)[1..],
+            "lowercase become small capitals"
+        );
+        let again = shaper.shape("Anton", FaceId::Regular, 10 * MPT);
+        assert!(Rc::ptr_eq(&plain, &again));
+        assert_eq!(caps.glyph_text(1), "n");
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub fn sample_book() -> Book {
     let opening = Chapter {
         title: None,
         id: "opening".into(),
+        attr: Default::default(),
         blocks: vec![
             p(vec![
                 t("Before the first chapter, the mill stood by the river"),
@@ -113,6 +114,7 @@ pub fn sample_book() -> Book {
     let fish = Chapter {
         title: Some(vec![t("Fish & "), Inline::Emphasis(vec![t("<Chips>")])]),
         id: "fish-chips".into(),
+        attr: Default::default(),
         blocks: vec![
             p(vec![
                 t("Plain, "),
@@ -155,6 +157,7 @@ pub fn sample_book() -> Book {
                 level: 2,
                 content: vec![t("Rivers < Seas & Lakes"), noteref(1, 0)],
                 id: "rivers".into(),
+                attr: Default::default(),
                 span: sp(),
             },
             Block::BlockQuote {
@@ -243,6 +246,7 @@ pub fn sample_book() -> Book {
                 level: 3,
                 content: vec![t("A smaller heading")],
                 id: "smaller".into(),
+                attr: Default::default(),
                 span: sp(),
             },
             p(vec![Inline::Image {
@@ -256,11 +260,13 @@ pub fn sample_book() -> Book {
     let second = Chapter {
         title: Some(vec![t("The Second Chapter")]),
         id: "second".into(),
+        attr: Default::default(),
         blocks: vec![
             Block::Heading {
                 level: 2,
                 content: vec![t("Deep water")],
                 id: "deep-water".into(),
+                attr: Default::default(),
                 span: sp(),
             },
             p(vec![
