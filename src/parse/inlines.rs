@@ -27,6 +27,10 @@
 //! Plain data in, plain data out: events and the source in, a tree and problems out; no
 //! model types but [`Attr`], no diagnostics (the builder maps ranges to file positions).
 
+mod citations;
+
+pub(crate) use citations::CiteNode;
+
 use super::attrs::{self, Braced};
 use super::math::TexMacro;
 use crate::model::Attr;
@@ -77,7 +81,8 @@ fn escaped(bytes: &[u8], i: usize) -> bool {
 pub(crate) fn may_need_pass(src: &str) -> bool {
     src.as_bytes().chunks(64).any(|block| {
         block.iter().fold(false, |acc, &b| {
-            acc | matches!(b, b'^' | b'~' | b'{' | b'\\' | b'$')
+            // `@`: pandoc's citations (issue 16).
+            acc | matches!(b, b'^' | b'~' | b'{' | b'\\' | b'$' | b'@')
         })
     })
 }
@@ -134,7 +139,7 @@ impl<'a> Text<'a> {
 }
 
 /// What one run of inline content holds, for the builder to replay.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Node<'a> {
     /// Text.
     Text(Text<'a>),
@@ -154,6 +159,16 @@ pub(crate) enum Node<'a> {
     /// An image with `{…}` after it: its tag, range and alt text, the attributes and
     /// where they are written.
     Image(Tag<'a>, Range<usize>, Vec<Node<'a>>, Attr, Range<usize>),
+    /// A citation (issue 16): `[see @a, p. 3; @b]`, `[-@a]`, `@a`, `@a [p. 3]`.
+    Cite {
+        /// The whole citation in the source.
+        range: Range<usize>,
+        /// Its citations, in the order written.
+        items: Vec<CiteNode<'a>>,
+        /// Its text as written (brackets included), shown when the book names no
+        /// bibliography.
+        fallback: Vec<Node<'a>>,
+    },
     /// `` `…`{=format} ``: content for one output format only.
     Raw {
         /// The format (`html`, `latex` …).
@@ -177,6 +192,7 @@ impl Node<'_> {
             | Node::Superscript(r, _)
             | Node::Subscript(r, _)
             | Node::Image(_, r, ..)
+            | Node::Cite { range: r, .. }
             | Node::Raw { range: r, .. } => r.clone(),
         }
     }
@@ -219,6 +235,7 @@ pub(crate) fn process<'a>(
         src,
         problems: Vec::new(),
         macros: Vec::new(),
+        in_link: 0,
     };
     let mut nodes = build(events, src);
     let heading = if heading {
@@ -320,6 +337,9 @@ struct Cx<'a> {
     src: &'a str,
     problems: Vec<Problem>,
     macros: Vec<TexMacro>,
+    /// How many links the nodes at hand are inside: no citation is read in a link's text
+    /// (it would put a link inside a link).
+    in_link: usize,
 }
 
 /// Splits the texts of `nodes` at every syntax character in `delims`.
@@ -548,10 +568,22 @@ impl<'a> Cx<'a> {
     /// Raw TeX, superscripts and subscripts, no-break spaces, then the levels below.
     fn finish(&mut self, nodes: Vec<Node<'a>>, tex_done: bool) -> Vec<Node<'a>> {
         let nodes = if tex_done { nodes } else { self.raw_tex(nodes) };
+        // Bare `@key` citations before scripts: a key may hold `~`.
+        let nodes = if self.in_link == 0 {
+            citations::bare(self.src, nodes)
+        } else {
+            nodes
+        };
         let nodes = self.scripts(nodes);
         nodes
             .into_iter()
             .map(|node| match node {
+                Node::Tag(tag @ Tag::Link { .. }, r, children) => {
+                    self.in_link += 1;
+                    let children = self.level(children);
+                    self.in_link -= 1;
+                    Node::Tag(tag, r, children)
+                }
                 Node::Tag(tag, r, children) => Node::Tag(tag, r, self.level(children)),
                 Node::Image(tag, r, children, a, ar) => {
                     Node::Image(tag, r, self.level(children), a, ar)
@@ -693,6 +725,22 @@ impl<'a> Cx<'a> {
                         out.push(Item::Node(Node::Note(open - 1..close + 1, content)));
                         continue;
                     }
+                    // Issue 16: a citation list, which pandoc tries at `[` before a
+                    // bracketed span or a link (`Readers/Markdown.hs`, `inline`).
+                    if self.in_link == 0 {
+                        if let Some(cites) = citations::list(self.src, &content) {
+                            let mut fallback = Vec::with_capacity(content.len() + 2);
+                            fallback.push(Node::Text(Text::source_char(self.src, open)));
+                            fallback.extend(content);
+                            fallback.push(Node::Text(Text::source_char(self.src, close)));
+                            out.push(Item::Node(Node::Cite {
+                                range: open..close + 1,
+                                items: cites,
+                                fallback,
+                            }));
+                            continue;
+                        }
+                    }
                     // `\cite[22-23]{key}`: a TeX command's arguments, not a span (the
                     // raw TeX pass leaves the whole command out).
                     if bytes.get(close + 1) == Some(&b'{') && !tex_command_before(bytes, open) {
@@ -726,6 +774,33 @@ impl<'a> Cx<'a> {
                                      `{#id .class key=value}`",
                                 );
                             }
+                        }
+                    }
+                    // Issue 16: `@key [p. 33]`, a citation in the text with its suffix.
+                    if let (0, Some(Item::Node(Node::Text(before)))) = (self.in_link, out.last()) {
+                        if let Some((keep, cite)) =
+                            citations::textual_with_suffix(self.src, before, open, &content)
+                        {
+                            let Some(Item::Node(Node::Text(before))) = out.pop() else {
+                                continue;
+                            };
+                            let start = cite.key_range.start
+                                - usize::from(cite.mode == crate::model::CiteMode::SuppressAuthor);
+                            let mut fallback = vec![Node::Text(
+                                before.slice(start - before.range.start, before.text.len()),
+                            )];
+                            fallback.push(Node::Text(Text::source_char(self.src, open)));
+                            fallback.extend(content);
+                            fallback.push(Node::Text(Text::source_char(self.src, close)));
+                            if let Some(keep) = keep {
+                                out.push(Item::Node(Node::Text(keep)));
+                            }
+                            out.push(Item::Node(Node::Cite {
+                                range: start..close + 1,
+                                items: vec![cite],
+                                fallback,
+                            }));
+                            continue;
                         }
                     }
                     out.push(Item::Delim(b'[', open));
@@ -1293,6 +1368,24 @@ mod tests {
                 Node::Note(_, c) => ("NOTE".to_string(), c),
                 Node::Superscript(_, c) => ("SUP".to_string(), c),
                 Node::Subscript(_, c) => ("SUB".to_string(), c),
+                Node::Cite { items, .. } => {
+                    out.push_str("CITE{");
+                    for (k, item) in items.iter().enumerate() {
+                        if k > 0 {
+                            out.push_str(" ; ");
+                        }
+                        show(&item.prefix, out);
+                        let mode = match item.mode {
+                            crate::model::CiteMode::Normal => "",
+                            crate::model::CiteMode::SuppressAuthor => "-",
+                            crate::model::CiteMode::AuthorInText => "+",
+                        };
+                        out.push_str(&format!("|{mode}@{}|", item.key));
+                        show(&item.suffix, out);
+                    }
+                    out.push('}');
+                    continue;
+                }
                 Node::Image(_, _, c, a, _) => {
                     out.push_str("IMG{");
                     show(c, out);
@@ -1309,6 +1402,46 @@ mod tests {
 
     fn text(src: &str) -> String {
         run(src).0
+    }
+
+    /// pandoc's citation syntax (MANUAL, "Citation syntax"): `CITE{prefix|@key|suffix
+    /// ; …}`, `-@` for a suppressed author, `+@` for an author in the text.
+    #[test]
+    fn citations_in_every_form() {
+        assert_eq!(text("a [@doe99] b"), "a CITE{|@doe99|} b");
+        assert_eq!(text("[@doe99, p. 33]"), "CITE{|@doe99|, p. 33}");
+        assert_eq!(
+            text("[see @a, chap. 2; also @b *passim*]"),
+            "CITE{see|@a|, chap. 2 ; also|@b| EM{passim}}"
+        );
+        assert_eq!(text("[-@doe99, 4]"), "CITE{|-@doe99|, 4}");
+        assert_eq!(text("[see -@doe99]"), "CITE{see|-@doe99|}");
+        assert_eq!(text("@doe99 says"), "CITE{|+@doe99|} says");
+        assert_eq!(
+            text("As @doe99 [p. 21] says."),
+            "As CITE{|+@doe99|p. 21} says."
+        );
+        assert_eq!(text("(@doe99.)"), "(CITE{|+@doe99|}.)");
+        assert_eq!(text("[@{a b&c}, 3]"), "CITE{|@a b&c|, 3}");
+        assert_eq!(
+            text("@{https://x.org/a?b} ok"),
+            "CITE{|+@https://x.org/a?b|} ok"
+        );
+        // A citation wins over a span, as in pandoc; the attributes are text.
+        assert_eq!(text("[@a]{.c}"), "CITE{|@a|}{.c}");
+        // Not citations: an e-mail address, an escaped `@`, a part without a key, code,
+        // link text, a note reference after a key.
+        assert_eq!(text("me@x.org"), "me@x.org");
+        assert_eq!(text("\\@doe99"), "@doe99");
+        // An escaped bracket is text, and the `@a` after it a citation in the text, as
+        // pandoc reads it.
+        assert_eq!(text("\\[@a]"), "[CITE{|+@a|}]");
+        assert_eq!(text("[@a; no key]"), "[CITE{|+@a|}; no key]");
+        assert_eq!(text("`@a` [`@b`]"), "`@a` [`@b`]");
+        assert_eq!(text("[see @a](https://x.org)"), "LINK{see @a}");
+        // A citation in an inline note.
+        assert_eq!(text("x^[See @a, 3.]"), "xNOTE{See CITE{|+@a|}, 3.}");
+        assert_eq!(text("x^[[@a, 3]]"), "xNOTE{CITE{|@a|, 3}}");
     }
 
     #[test]

@@ -73,6 +73,16 @@ pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inlin
             | Inline::Link { content: c, .. }
             | Inline::Span { content: c, .. }
             | Inline::Math { content: c, .. } => rewrite_inlines(c, f),
+            // Issue 16: links and images in a citation's prefix and suffix are resolved
+            // too (the fallback is only the citation's text, shown without a
+            // bibliography).
+            Inline::Cite(c) => {
+                for item in &mut c.items {
+                    rewrite_inlines(&mut item.prefix, f);
+                    rewrite_inlines(&mut item.suffix, f);
+                }
+                rewrite_inlines(&mut c.fallback, f);
+            }
             _ => {}
         }
         match f(inline) {
