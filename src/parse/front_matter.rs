@@ -46,6 +46,14 @@ const KEYS: &[&str] = &[
     "header-includes",
     "nocite",
     "bibliography",
+    // pandoc's citeproc keys (issue 16).
+    "references",
+    "csl",
+    "citation-style",
+    "link-citations",
+    "link-bibliography",
+    "reference-section-title",
+    "suppress-bibliography",
 ];
 
 /// Keys of the `pdf:` mapping.
@@ -286,12 +294,55 @@ impl MetaBuilder {
                 "nocite" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.nocite = list;
+                        self.meta.cite.nocite_at = Some(vspan);
                     }
                 }
                 "bibliography" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.bibliography = list;
+                        self.meta.cite.bibliography_at = Some(vspan);
                     }
+                }
+                // Issue 16: pandoc's citeproc keys (MANUAL, "Citations"). `references`
+                // is kept as YAML text for `crate::cite`, which reads it as CSL items.
+                "references" => match value {
+                    Value::Null => {}
+                    Value::Sequence(_) | Value::Mapping(_) => {
+                        if let Ok(text) = serde_yaml::to_string(value) {
+                            self.meta.cite.references = Some((text, vspan));
+                        }
+                    }
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`references` must be a list of sources, not {}", kind(other)),
+                        )
+                        .with_hint("write each source as CSL YAML: `- id: doe99` with `type:`, `author:`, `title:` …"),
+                    ),
+                },
+                // `citation-style` is pandoc's older name for `csl`.
+                "csl" | "citation-style" => {
+                    self.meta.cite.csl =
+                        w.text(value, key, vspan, false, diags).map(|s| (s, vspan))
+                }
+                "link-citations" => {
+                    if let Some(b) = flag(value, key, vspan, diags) {
+                        self.meta.cite.link_citations = b;
+                    }
+                }
+                "link-bibliography" => {
+                    if let Some(b) = flag(value, key, vspan, diags) {
+                        self.meta.cite.link_bibliography = Some(b);
+                    }
+                }
+                "suppress-bibliography" => {
+                    if let Some(b) = flag(value, key, vspan, diags) {
+                        self.meta.cite.suppress_bibliography = b;
+                    }
+                }
+                "reference-section-title" => {
+                    self.meta.cite.reference_section_title =
+                        w.text(value, key, vspan, true, diags)
                 }
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
             }
@@ -317,6 +368,25 @@ impl MetaBuilder {
             meta: self.meta,
             cover: self.cover,
             abstract_text: self.abstract_text,
+        }
+    }
+}
+
+/// A `true`/`false` value of `key` (issue 16's citeproc switches); an error for
+/// anything else.
+fn flag(value: &Value, key: &str, at: Span, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Null => None,
+        other => {
+            diags.push(
+                Diagnostic::error(
+                    at,
+                    format!("`{key}` must be true or false, not {}", kind(other)),
+                )
+                .with_hint(format!("write `{key}: true` or `{key}: false`")),
+            );
+            None
         }
     }
 }

@@ -17,7 +17,7 @@ mod math;
 mod notes;
 mod text;
 mod urls;
-mod walk;
+pub(crate) mod walk;
 
 use crate::diag::Diagnostic;
 use crate::files::{is_metadata_file, Files};

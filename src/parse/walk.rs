@@ -104,3 +104,96 @@ fn push_merged(inlines: &mut Vec<Inline>, new: Inline) {
     }
     inlines.push(new);
 }
+
+/// Calls `f` on every list of inlines in `blocks` (a paragraph's, a heading's, a
+/// cell's, and the children of every inline container), inner lists first: for passes
+/// that look at an inline's neighbours (issue 16: a note mark moved after the
+/// punctuation that follows it).
+pub(crate) fn for_each_inline_list(blocks: &mut [Block], f: &mut dyn FnMut(&mut Vec<Inline>)) {
+    for block in blocks {
+        match block {
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                inline_lists(content, f)
+            }
+            Block::BlockQuote { blocks, .. } => for_each_inline_list(blocks, f),
+            Block::List { items, .. } => {
+                for item in items {
+                    for_each_inline_list(item, f);
+                }
+            }
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                for cell in std::iter::once(caption)
+                    .chain(head.iter_mut())
+                    .chain(rows.iter_mut().flatten())
+                {
+                    inline_lists(cell, f);
+                }
+            }
+            Block::Figure { image, caption, .. } => {
+                inline_lists(image, f);
+                inline_lists(caption, f);
+            }
+            Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+        }
+    }
+}
+
+/// [`for_each_inline_list`] for one list and the lists inside it.
+fn inline_lists(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(&mut Vec<Inline>)) {
+    for inline in inlines.iter_mut() {
+        match inline {
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => inline_lists(c, f),
+            _ => {}
+        }
+    }
+    f(inlines);
+}
+
+/// Whether some inline of `blocks`, at any depth, satisfies `f` (a read-only scan: no
+/// list is rebuilt).
+pub(crate) fn any_inline(blocks: &[Block], f: &dyn Fn(&Inline) -> bool) -> bool {
+    fn inlines(list: &[Inline], f: &dyn Fn(&Inline) -> bool) -> bool {
+        list.iter().any(|i| {
+            f(i) || match i {
+                Inline::Emphasis(c)
+                | Inline::Strong(c)
+                | Inline::Strikethrough(c)
+                | Inline::Superscript(c)
+                | Inline::Subscript(c)
+                | Inline::Link { content: c, .. }
+                | Inline::Span { content: c, .. }
+                | Inline::Math { content: c, .. } => inlines(c, f),
+                _ => false,
+            }
+        })
+    }
+    blocks.iter().any(|block| match block {
+        Block::Paragraph { content, .. } | Block::Heading { content, .. } => inlines(content, f),
+        Block::BlockQuote { blocks, .. } => any_inline(blocks, f),
+        Block::List { items, .. } => items.iter().any(|item| any_inline(item, f)),
+        Block::Table {
+            head,
+            rows,
+            caption,
+            ..
+        } => {
+            inlines(caption, f)
+                || head.iter().any(|c| inlines(c, f))
+                || rows.iter().flatten().any(|c| inlines(c, f))
+        }
+        Block::Figure { image, caption, .. } => inlines(image, f) || inlines(caption, f),
+        Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => false,
+    })
+}
