@@ -782,6 +782,25 @@ fn apply(
             None => replacements.push(Some(body)),
         }
     }
+    // Each citation rendered in place is a span as pandoc writes one
+    // (`<span class="citation" data-cites="a b">`): a hook for styling, and the same
+    // text runs as pandoc's.
+    for (k, site) in sites.list.iter().enumerate() {
+        if site.text_only || plan.site_note[k].is_some() {
+            continue;
+        }
+        if let Some(r) = replacements[k].take() {
+            let keys: Vec<&str> = site.cite.items.iter().map(|i| i.key.as_str()).collect();
+            replacements[k] = Some(vec![Inline::Span {
+                attr: Attr {
+                    id: None,
+                    classes: vec!["citation".into()],
+                    pairs: vec![("cites".into(), keys.join(" "))],
+                },
+                content: r,
+            }]);
+        }
+    }
     // Replace, in the storage order `collect` used, and renumber note references.
     let mut k = 0;
     let old_to_new = plan.old_to_new.clone();
@@ -933,6 +952,14 @@ fn default_title(lang: &crate::model::LanguageTag) -> &'static str {
 /// as a section of its own.
 fn place_bibliography(book: &mut Book, output: &Output, options: render::Options) {
     let mut used: HashSet<String> = HashSet::new();
+    // Problems found in an entry later (a line the typesetter cannot fill) point at the
+    // bibliography's place: the `{#refs}` heading, or the end of the text.
+    let span = book
+        .chapters
+        .iter()
+        .find(|c| c.attr.id.as_deref() == Some("refs"))
+        .or(book.chapters.last())
+        .map_or(Span::default(), |c| c.span);
     let entries: Vec<Block> = output
         .bibliography
         .iter()
@@ -956,7 +983,7 @@ fn place_bibliography(book: &mut Book, output: &Output, options: render::Options
                     },
                     content: inlines,
                 }],
-                span: Span::default(),
+                span,
             }
         })
         .collect();

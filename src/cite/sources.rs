@@ -246,6 +246,7 @@ fn read_bib(
             .get(&entry.key)
             .copied()
             .unwrap_or(Span::file_start(id));
+        let entry = &as_pandoc_reads(entry);
         match Entry::try_from(entry) {
             Ok(e) => out.push((e, at)),
             Err(e) => diags.push(
@@ -258,6 +259,36 @@ fn read_bib(
         }
     }
     out
+}
+
+/// A BibTeX entry with the fields pandoc's BibTeX reader (`Citeproc.BibTeX`) derives
+/// and hayagriva's conversion leaves out: a thesis's or report's school or institution is
+/// its CSL `publisher` (hayagriva keeps it as an organization no style prints), and a
+/// thesis's kind its `genre` ("PhD thesis", "Master's thesis").
+fn as_pandoc_reads(entry: &biblatex::Entry) -> biblatex::Entry {
+    let mut e = entry.clone();
+    let kind = match &e.entry_type {
+        biblatex::EntryType::PhdThesis => Some("PhD thesis"),
+        biblatex::EntryType::MastersThesis => Some("Master’s thesis"),
+        _ => None,
+    };
+    let thesis_or_report = kind.is_some()
+        || matches!(
+            e.entry_type,
+            biblatex::EntryType::Thesis | biblatex::EntryType::Report | biblatex::EntryType::TechReport
+        );
+    if thesis_or_report && !e.fields.contains_key("publisher") {
+        let from = ["school", "institution"].iter().find_map(|f| e.fields.get(*f).cloned());
+        if let Some(value) = from {
+            e.fields.insert("publisher".into(), value);
+        }
+    }
+    if let Some(kind) = kind {
+        e.fields
+            .entry("type".into())
+            .or_insert_with(|| vec![Spanned::detached(Chunk::Normal(kind.into()))]);
+    }
+    e
 }
 
 /// CSL items (JSON or YAML) as entries.
