@@ -327,6 +327,7 @@ fn write_epub(
     let start = Instant::now();
     let options = crate::epub::EpubOptions {
         timestamp: request.timestamp,
+        cover: None,
     };
     let bytes = crate::epub::write_cached(book, &options, cache)?;
     let path = request.out_dir.join(format!("{stem}.epub"));

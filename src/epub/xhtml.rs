@@ -631,9 +631,11 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
     };
     let file = plan.chapter_file(index);
     document_start(&mut out, plan, &plan.chapter_label(index));
+    // Issue 14: the partition and the matter role (`super::furniture`).
+    let (body, section) = super::furniture::chapter_semantics(plan, index);
     let _ = writeln!(
         out,
-        "<body>\n<section id=\"{}\" epub:type=\"chapter\" role=\"doc-chapter\">",
+        "<body{body}>\n<section id=\"{}\"{section}>",
         escape_attr(&chapter.id)
     );
     let mut w = Writer::new(plan, file, 1);

@@ -15,6 +15,11 @@ use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::{leading_for, Style};
 
+/// Issue 14: title, copyright and contents pages, dedications, folios (a child module
+/// in its own file, so that it merges apart from the rest of the layout).
+#[path = "front_matter.rs"]
+pub mod front_matter;
+
 /// A link's area cut to its line's band, `top` to `top + leading`: the face's box
 /// (ascender to descender, 1.47 em for Gentium) is taller than the leading, and the
 /// areas of links on adjacent lines must not overlap (a click there would be ambiguous).
@@ -85,6 +90,10 @@ pub struct Layout<'b, 'f> {
     /// The table of contents' entries, by their [`AnchorKey::TocEntry`] number: the id
     /// each points at.
     pub toc_entries: Vec<String>,
+    /// The book's furniture (issue 14, [`front_matter`]).
+    furniture: front_matter::Furniture,
+    /// The next strip pushed starts a page (the book's structure asks for it).
+    break_next: bool,
 }
 
 /// What a part of the book laid out on another thread hands back.
@@ -162,6 +171,8 @@ impl<'b, 'f> Layout<'b, 'f> {
             one_liner: None,
             missing: Vec::new(),
             toc_entries: Vec::new(),
+            furniture: front_matter::Furniture::of(book),
+            break_next: false,
         }
     }
 
@@ -224,6 +235,9 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     fn push(&mut self, mut strip: Strip) {
+        if std::mem::take(&mut self.break_next) {
+            strip.new_page = true;
+        }
         strip.space_before = strip.space_before.max(self.pending_space);
         self.pending_space = 0.0;
         if self.open_carry {
@@ -241,7 +255,12 @@ impl<'b, 'f> Layout<'b, 'f> {
     pub fn book(&mut self) {
         self.title_block();
         let book = self.book;
-        let split = split_point(book).filter(|_| crate::cores() > 1);
+        // The contents page is laid out before the chapter it precedes, on this thread
+        // (its entries are this layout's): the second part starts after it.
+        let contents_at = self.furniture.contents_at.filter(|_| self.furniture.contents);
+        let split = split_point(book)
+            .filter(|_| crate::cores() > 1)
+            .filter(|mid| contents_at.is_none_or(|c| *mid > c));
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
             self.notes_section();
@@ -338,9 +357,18 @@ impl<'b, 'f> Layout<'b, 'f> {
             .skip(range.start)
             .take(range.len())
         {
+            // Issue 14: the contents page and the page breaks of the book's structure;
+            // dedications and epigraphs on a page of their own.
+            self.before_chapter(ci);
+            if chapter.role().is_some_and(crate::model::MatterRole::own_page) {
+                self.own_page_chapter(ci);
+                continue;
+            }
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
+                    let first = self.strips.len();
+                    self.chapter_number(ci);
                     if !chapter.attr.has_class("unlisted") {
                         self.outline
                             .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
@@ -349,7 +377,6 @@ impl<'b, 'f> Layout<'b, 'f> {
                     flat.anchor(AnchorKey::Id(chapter.id.clone()));
                     let size = self.style.size * self.style.headings.chapter_size;
                     flat.push_inlines(title, Self::run_style(FaceId::Bold, size), &book.notes);
-                    let first = self.strips.len();
                     self.heading(
                         flat,
                         size,
@@ -358,10 +385,11 @@ impl<'b, 'f> Layout<'b, 'f> {
                         AnchorKey::Id(chapter.id.clone()),
                     );
                     if let Some(s) = self.strips.get_mut(first) {
-                        s.mark = Some(text);
+                        // The running head: the heading's short form when it has one.
+                        s.mark = Some(chapter.short_title().map_or(text, str::to_string));
                         // In a part, strips come before (the title's): a break before
                         // the book's very first strip would do nothing anyway.
-                        s.new_page = self.style.chapter_break == ChapterBreak::NewPage
+                        s.new_page |= self.style.chapter_break != ChapterBreak::RunOn
                             && (first > 0 || self.in_part);
                     }
                 }
@@ -458,7 +486,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
         self.set_pending(self.style.leading * design.space_after);
         self.abstract_block();
-        self.contents();
+        self.after_title();
     }
 
     /// pandoc's `abstract`, under the title: a heading and its text, set narrower.
@@ -489,59 +517,6 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.set_pending(frame.leading * 0.3);
         self.indent_next = false;
         self.blocks(&book.meta.r#abstract, frame);
-        self.set_pending(self.style.leading * 2.0);
-        self.indent_next = false;
-    }
-
-    /// pandoc's `toc: true`: a table of contents after the title, its entries the
-    /// chapters and their sections as the EPUB's has them, linked, their page numbers
-    /// set once the pages are known ([`Layout::toc_entries`]).
-    fn contents(&mut self) {
-        let book = self.book;
-        if !book.meta.toc {
-            return;
-        }
-        let title = book
-            .meta
-            .toc_title
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| "Contents".to_string());
-        let size = self.style.size * 1.15;
-        let mut flat = Flat::default();
-        flat.push(&title, Self::run_style(FaceId::Bold, size));
-        self.heading(
-            flat,
-            size,
-            self.style.leading,
-            None,
-            AnchorKey::Id("toc".into()),
-        );
-        let body = self.body();
-        for chapter in &book.chapters {
-            if chapter.attr.has_class("unlisted") {
-                continue;
-            }
-            let title = chapter
-                .title
-                .as_deref()
-                .map_or_else(|| book.meta.title.clone(), plain_text);
-            self.contents_entry(&title, &chapter.id, 0.0, body);
-            for block in &chapter.blocks {
-                if let Block::Heading {
-                    level: 2,
-                    content,
-                    id,
-                    attr,
-                    ..
-                } = block
-                {
-                    if !attr.has_class("unlisted") {
-                        self.contents_entry(&plain_text(content), id, self.style.size * 1.5, body);
-                    }
-                }
-            }
-        }
         self.set_pending(self.style.leading * 2.0);
         self.indent_next = false;
     }
@@ -1398,7 +1373,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.heading(flat, size, space, None, AnchorKey::Notes);
         if let Some(s) = self.strips.get_mut(first) {
             s.mark = Some("Notes".into());
-            s.new_page = self.style.chapter_break == ChapterBreak::NewPage;
+            s.new_page = self.style.chapter_break != ChapterBreak::RunOn;
         }
         // Endnotes at text size: they are read as a section of their own at the end, not
         // glanced at in a page foot like footnotes, and a smaller size under a full-size

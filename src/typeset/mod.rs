@@ -22,10 +22,10 @@ use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::model::Book;
-use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
-use items::{AnchorKey, LinkRef};
-use layout::{simple_run, Layout};
-use shape::{Shaper, MPT};
+use document::{Destination, Document, DocumentInfo, Link, LinkTarget, OutlineItem};
+use items::LinkRef;
+use layout::Layout;
+use shape::Shaper;
 use std::fmt::Write as _;
 
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
@@ -122,6 +122,10 @@ fn typeset_with(
     paginate::resolve_needs(&mut layout.strips);
     let mut paged = paginate::paginate(std::mem::take(&mut layout.strips), &style);
 
+    // Issue 14: blank versos, dedications in the upper third, the contents' numbers,
+    // and each page's printed folio (none on the title page, the copyright page …).
+    let folios = layout::front_matter::finish(&mut paged, &mut layout, book, &style);
+
     // Links: internal targets resolve to destinations; unknown ids are dropped (the parser
     // reports broken internal links).
     for (page, rect, target) in std::mem::take(&mut paged.links) {
@@ -137,47 +141,15 @@ fn typeset_with(
         }
     }
 
-    // The table of contents' page numbers (pandoc's `toc: true`), right-aligned on the
-    // last line of each entry, once every page is known; set after that line's text so
-    // it is read after it.
-    let toc_entries = std::mem::take(&mut layout.toc_entries);
-    for (k, id) in toc_entries.iter().enumerate() {
-        let (Some(entry), Some(target)) = (
-            paged.anchors.get(&AnchorKey::TocEntry(k as u32)).copied(),
-            paged.anchors.get(&AnchorKey::Id(id.clone())).copied(),
-        ) else {
-            continue;
-        };
-        let number = layout.shaper().shape(
-            &(target.page + 1).to_string(),
-            FaceId::Regular,
-            (style.size * MPT as f32) as i64,
-        );
-        let width = number.width(0..number.glyphs.len()) as f32 / MPT as f32;
-        let run = simple_run(
-            &number,
-            FaceId::Regular,
-            style.size,
-            style.page_width - style.margin_right - width,
-            entry.y,
-        );
-        if let Some(page) = paged.pages.get_mut(entry.page) {
-            let at = page
-                .runs
-                .iter()
-                .rposition(|r| (r.y - entry.y).abs() < 0.5)
-                .map_or(page.runs.len(), |i| i + 1);
-            page.runs.insert(at, run);
-        }
-    }
-
     running::add(
         &mut paged.pages,
         &paged.marks,
+        &folios,
         &book.meta.title,
         &style,
         layout.shaper(),
     );
+
 
     let outline = layout
         .outline
