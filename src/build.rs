@@ -108,6 +108,9 @@ pub struct BuildCache {
     pub epub: crate::epub::EpubCache,
     /// The PDF writer's page streams, font subsets, compressed streams and last file.
     pub pdf: crate::pdf::PdfCache,
+    /// The generated cover (issue 14), keyed by what it shows: painted again only when
+    /// the title, subtitle, authors or fonts change.
+    pub cover: std::sync::Mutex<Option<(crate::memo::Key, std::sync::Arc<[u8]>)>>,
 }
 
 /// What the caches did in one build.
@@ -258,7 +261,6 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
     // single-threaded stretches (subsetting, printpdf's conversion, saving) that leave a
     // core idle for the EPUB. Each stage's cache is shared (`&self`), so both threads
     // take theirs from the build's.
-    let epub_cache = cache.map(|c| &c.epub);
     //
     // When both are built, the EPUB starts at once instead, on a thread of the lowest
     // scheduling priority: it then runs in the gaps the PDF leaves on the second core (one
@@ -271,7 +273,7 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
                 if background_epub {
                     lower_this_threads_priority();
                 }
-                write_epub(request, &book, &stem, epub_cache)
+                write_epub(request, &book, &files, &stem, cache)
             })
         };
         let mut epub = (request.formats.epub && background_epub).then(spawn_epub);
@@ -321,15 +323,16 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 fn write_epub(
     request: &BuildRequest,
     book: &Book,
+    files: &Files<'_>,
     stem: &str,
-    cache: Option<&crate::epub::EpubCache>,
+    cache: Option<&BuildCache>,
 ) -> Result<Output, Error> {
     let start = Instant::now();
     let options = crate::epub::EpubOptions {
         timestamp: request.timestamp,
-        cover: None,
+        cover: generated_cover(book, files, cache)?,
     };
-    let bytes = crate::epub::write_cached(book, &options, cache)?;
+    let bytes = crate::epub::write_cached(book, &options, cache.map(|c| &c.epub))?;
     let path = request.out_dir.join(format!("{stem}.epub"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok(Output {
@@ -338,6 +341,39 @@ fn write_epub(
         size: bytes.len(),
         elapsed: start.elapsed(),
     })
+}
+
+/// The generated cover for the EPUB (issue 14): only for a book without `cover-image`
+/// and without `cover: none`, painted in the PDF's fonts; in `quire watch`, painted again
+/// only when what it shows changes.
+fn generated_cover(
+    book: &Book,
+    files: &Files<'_>,
+    cache: Option<&BuildCache>,
+) -> Result<Option<std::sync::Arc<[u8]>>, Error> {
+    if book.meta.cover.is_some() || book.meta.no_generated_cover {
+        return Ok(None);
+    }
+    let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
+    let mut h = crate::memo::KeyHasher::default();
+    h.add(&fonts.key());
+    h.add(&book.meta.title);
+    h.add(&book.meta.subtitle);
+    h.add(&book.meta.authors);
+    let key = h.key();
+    let slot = cache.and_then(|c| c.cover.lock().ok());
+    if let Some(slot) = &slot {
+        if let Some((k, png)) = slot.as_ref() {
+            if *k == key {
+                return Ok(Some(png.clone()));
+            }
+        }
+    }
+    let png: Option<std::sync::Arc<[u8]>> = crate::cover::png(book, &fonts).map(Into::into);
+    if let (Some(mut slot), Some(png)) = (slot, &png) {
+        *slot = Some((key, png.clone()));
+    }
+    Ok(png)
 }
 
 /// Typesets the book and writes the PDF, and the booklet when asked for; calls

@@ -197,9 +197,7 @@ impl MatterRole {
             MatterRole::Glossary => "doc-glossary",
             MatterRole::Bibliography => "doc-bibliography",
             MatterRole::Colophon => "doc-colophon",
-            MatterRole::HalfTitle | MatterRole::CopyrightPage | MatterRole::Other => {
-                return None
-            }
+            MatterRole::HalfTitle | MatterRole::CopyrightPage | MatterRole::Other => return None,
         })
     }
 

@@ -27,11 +27,7 @@ pub(crate) fn chapter_semantics(plan: &Plan, index: usize) -> (&'static str, Str
     let Some(chapter) = plan.book.chapters.get(index) else {
         return ("", String::new());
     };
-    let division = plan
-        .divisions
-        .get(index)
-        .copied()
-        .unwrap_or(Division::Body);
+    let division = plan.divisions.get(index).copied().unwrap_or(Division::Body);
     let body = match division {
         Division::Front => " epub:type=\"frontmatter\"",
         Division::Body => "",
@@ -75,4 +71,3 @@ pub(crate) fn copyright_page_document(plan: &Plan) -> String {
     out.push_str("</section>\n</body>\n</html>\n");
     out
 }
-

@@ -44,7 +44,11 @@ fn stylesheet(book: &Book) -> std::borrow::Cow<'static, str> {
     // Issue 14: the author's stylesheet (`epub: css:`, checked by the parser) comes
     // after quire's, so its rules win at equal specificity (CSS Cascade 4 §6.1).
     if let Some(css) = &book.meta.epub.css {
-        let pandoc = if uses_pandoc_rules(book) { PANDOC_CSS } else { "" };
+        let pandoc = if uses_pandoc_rules(book) {
+            PANDOC_CSS
+        } else {
+            ""
+        };
         return std::borrow::Cow::Owned(format!(
             "{STYLE_CSS}{pandoc}\n/* The author's stylesheet (epub: css:). */\n{css}"
         ));
@@ -132,7 +136,10 @@ pub fn write_cached(
 ) -> Result<Vec<u8>, Error> {
     let plan = Plan::new(book);
     // A cover image given by the author wins; a generated one only stands in for none.
-    let generated = options.cover.as_deref().filter(|_| book.meta.cover.is_none());
+    let generated = options
+        .cover
+        .as_deref()
+        .filter(|_| book.meta.cover.is_none());
     let docs = documents(&plan, generated.is_some());
     let toc = package::toc(&plan);
     let has_cover = docs.iter().any(|d| d.file == COVER_FILE);

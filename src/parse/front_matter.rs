@@ -14,8 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{
-    ChapterBreak, Direction, EpubSettings, Folios, HyphenationException, Identifier, LanguageTag, Length2, Metadata,
-    NoteNumbering, NotePlacement, PdfSettings, Preset,
+    ChapterBreak, Direction, EpubSettings, Folios, HyphenationException, Identifier, LanguageTag,
+    Length2, Metadata, NoteNumbering, NotePlacement, PdfSettings, Preset,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -720,7 +720,9 @@ impl Walker<'_> {
                     Some("continuous") => pdf.folios = Some(Folios::Continuous),
                     Some(other) => diags.push(
                         Diagnostic::error(vspan, format!("`folios: {other}` is not a numbering"))
-                            .with_hint("use `roman-front` (i, ii … then 1 at the text) or `continuous`"),
+                            .with_hint(
+                                "use `roman-front` (i, ii … then 1 at the text) or `continuous`",
+                            ),
                     ),
                     None => {}
                 },
@@ -759,7 +761,10 @@ impl Walker<'_> {
                     Value::Bool(b) => epub.embed_fonts = *b,
                     other => diags.push(Diagnostic::error(
                         vspan,
-                        format!("`epub.embed-fonts` must be true or false, not {}", kind(other)),
+                        format!(
+                            "`epub.embed-fonts` must be true or false, not {}",
+                            kind(other)
+                        ),
                     )),
                 },
                 _ => diags.push(unknown_key(kspan, key, EPUB_KEYS, "epub.")),

@@ -305,8 +305,9 @@ fn read_stylesheet(
                 }
             };
             diags.push(
-                Diagnostic::error(span, format!("the stylesheet `{src}` {why}"))
-                    .with_hint("`epub: css:` names a file in the manuscript folder, e.g. `css: style.css`"),
+                Diagnostic::error(span, format!("the stylesheet `{src}` {why}")).with_hint(
+                    "`epub: css:` names a file in the manuscript folder, e.g. `css: style.css`",
+                ),
             );
             return None;
         }
@@ -324,11 +325,8 @@ fn read_stylesheet(
     }
     for p in &problems {
         diags.push(
-            Diagnostic::error(
-                span,
-                format!("{src}:{}:{}: {}", p.line, p.col, p.message),
-            )
-            .with_hint("the stylesheet is left out of the EPUB until this is fixed"),
+            Diagnostic::error(span, format!("{src}:{}:{}: {}", p.line, p.col, p.message))
+                .with_hint("the stylesheet is left out of the EPUB until this is fixed"),
         );
     }
     None

@@ -63,9 +63,7 @@ impl Furniture {
             .count();
         let has_front = divisions.contains(&Division::Front);
         let copyright = book.copyright_page();
-        let new_pages = pdf
-            .chapter_break
-            .is_some_and(|b| b != ChapterBreak::RunOn);
+        let new_pages = pdf.chapter_break.is_some_and(|b| b != ChapterBreak::RunOn);
         // On by default for a book of three or more chapters laid out as a book: chapters
         // on new pages, or front matter. A text that runs on from its title (an essay, a
         // handout, the sample) opens on its text, and a page of contents before it would
@@ -125,7 +123,12 @@ impl Furniture {
 /// The word for "Contents" in the book's language (the EPUB's navigation document uses
 /// the same words).
 fn contents_title(book: &Book) -> String {
-    if let Some(t) = book.meta.toc_title.as_ref().filter(|t| !t.trim().is_empty()) {
+    if let Some(t) = book
+        .meta
+        .toc_title
+        .as_ref()
+        .filter(|t| !t.trim().is_empty())
+    {
         return t.clone();
     }
     match book.meta.lang.primary() {
@@ -274,8 +277,7 @@ impl Layout<'_, '_> {
         if let Some(s) = self.strips.get_mut(first) {
             s.mark = Some(title.clone());
         }
-        self.outline
-            .push((title, 1, AnchorKey::Id("toc".into())));
+        self.outline.push((title, 1, AnchorKey::Id("toc".into())));
         let body = self.body();
         let from = self.furniture.contents_at.unwrap_or(0);
         for chapter in book.chapters.iter().skip(from) {
@@ -653,7 +655,12 @@ fn contents_numbers(
 
 /// Rect of a whole page, for the cover image (scaled to fill it, its proportions kept,
 /// centred: what overflows is cut by the page's edges).
-pub fn fill_rect(page_w: f32, page_h: f32, image_w: f32, image_h: f32) -> crate::typeset::document::Rect {
+pub fn fill_rect(
+    page_w: f32,
+    page_h: f32,
+    image_w: f32,
+    image_h: f32,
+) -> crate::typeset::document::Rect {
     let scale = (page_w / image_w).max(page_h / image_h);
     let (w, h) = (image_w * scale, image_h * scale);
     crate::typeset::document::Rect {

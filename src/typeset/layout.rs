@@ -257,7 +257,10 @@ impl<'b, 'f> Layout<'b, 'f> {
         let book = self.book;
         // The contents page is laid out before the chapter it precedes, on this thread
         // (its entries are this layout's): the second part starts after it.
-        let contents_at = self.furniture.contents_at.filter(|_| self.furniture.contents);
+        let contents_at = self
+            .furniture
+            .contents_at
+            .filter(|_| self.furniture.contents);
         let split = split_point(book)
             .filter(|_| crate::cores() > 1)
             .filter(|mid| contents_at.is_none_or(|c| *mid > c));
@@ -360,7 +363,10 @@ impl<'b, 'f> Layout<'b, 'f> {
             // Issue 14: the contents page and the page breaks of the book's structure;
             // dedications and epigraphs on a page of their own.
             self.before_chapter(ci);
-            if chapter.role().is_some_and(crate::model::MatterRole::own_page) {
+            if chapter
+                .role()
+                .is_some_and(crate::model::MatterRole::own_page)
+            {
                 self.own_page_chapter(ci);
                 continue;
             }

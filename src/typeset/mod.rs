@@ -7,6 +7,7 @@
 //! (running heads and folios). This file wires them and resolves links and bookmarks once
 //! every page position is known.
 
+pub mod cover;
 pub mod document;
 pub mod hyphenate;
 pub mod items;
@@ -150,7 +151,6 @@ fn typeset_with(
         layout.shaper(),
     );
 
-
     let outline = layout
         .outline
         .iter()
@@ -177,14 +177,70 @@ fn typeset_with(
         date: meta.date.clone(),
         rtl: meta.dir == Some(crate::model::Direction::Rtl),
     };
-    let doc = Document {
+    let mut doc = Document {
         width: style.page_width,
         height: style.page_height,
         pages: paged.pages,
         outline,
         info,
     };
+    // Issue 14: the cover, the PDF's first page, before the book's own pages (which keep
+    // their folios: a cover is not part of the printed book block).
+    if let Some(cover) = cover_page(book, &style, layout.shaper()) {
+        prepend_page(&mut doc, cover);
+    }
     (doc, layout.diagnostics)
+}
+
+/// The PDF's cover page: the `cover-image` scaled to fill the page, its proportions kept
+/// (unless `pdf: cover: false`); without one, the generated cover in vector form when
+/// asked for (`pdf: cover: true`, and not `cover: none`).
+fn cover_page(
+    book: &Book,
+    style: &style::Style,
+    shaper: &mut Shaper<'_>,
+) -> Option<document::Page> {
+    let pdf = &book.meta.pdf;
+    if pdf.cover == Some(false) {
+        return None;
+    }
+    match book.meta.cover {
+        Some(asset) => {
+            let (w, h) = book
+                .assets
+                .get(asset.0 as usize)
+                .and_then(crate::image::intrinsic_size)?;
+            let rect = layout::front_matter::fill_rect(style.page_width, style.page_height, w, h);
+            let mut page = document::Page::default();
+            page.images.push(document::PlacedImage {
+                asset: asset.0 as usize,
+                rect,
+            });
+            Some(page)
+        }
+        None if pdf.cover == Some(true) && !book.meta.no_generated_cover => Some(cover::page(
+            book,
+            shaper,
+            style.page_width,
+            style.page_height,
+        )),
+        None => None,
+    }
+}
+
+/// Puts `page` first, moving every destination after it.
+fn prepend_page(doc: &mut Document, page: document::Page) {
+    for p in &mut doc.pages {
+        for l in &mut p.links {
+            if let LinkTarget::Internal(d) = &mut l.target {
+                d.page += 1;
+            }
+        }
+    }
+    for o in &mut doc.outline {
+        o.dest.page += 1;
+    }
+    doc.pages.insert(0, page);
 }
 
 /// A text form of a document for snapshots and eyeballing: page by page, each run's
