@@ -305,7 +305,11 @@ fn read_stylesheet(
                 }
             };
             diags.push(
-                Diagnostic::error(span, format!("the stylesheet `{src}` {why}")).with_hint(
+                Diagnostic::warning(
+                    span,
+                    format!("the stylesheet `{src}` {why}; the EPUB is built without it"),
+                )
+                .with_hint(
                     "`epub: css:` names a file in the manuscript folder, e.g. `css: style.css`",
                 ),
             );
@@ -313,9 +317,9 @@ fn read_stylesheet(
         }
     };
     let Ok(text) = std::str::from_utf8(&file.bytes) else {
-        diags.push(Diagnostic::error(
+        diags.push(Diagnostic::warning(
             span,
-            format!("the stylesheet `{src}` is not UTF-8 text"),
+            format!("the stylesheet `{src}` is not UTF-8 text; the EPUB is built without it"),
         ));
         return None;
     };
@@ -326,7 +330,7 @@ fn read_stylesheet(
     for p in &problems {
         diags.push(
             Diagnostic::error(span, format!("{src}:{}:{}: {}", p.line, p.col, p.message))
-                .with_hint("the stylesheet is left out of the EPUB until this is fixed"),
+                .with_hint("fix the stylesheet, or remove `epub: css:` to build without it"),
         );
     }
     None
