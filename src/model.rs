@@ -264,6 +264,13 @@ pub struct FontFiles {
     pub bold: Option<PathBuf>,
     /// Bold italic.
     pub bold_italic: Option<PathBuf>,
+    /// `fallback:` font files, in order: tried for characters the four faces lack,
+    /// before the embedded faces and the system's fonts (issue 13).
+    pub fallback: Vec<PathBuf>,
+    /// `system: false`: never use the system's fonts (a book that must build the same on
+    /// every machine; a character no named font has is then drawn as a box, with a
+    /// warning).
+    pub no_system: bool,
 }
 
 /// A chapter: a level-1 heading and what follows up to the next.

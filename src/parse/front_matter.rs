@@ -43,7 +43,14 @@ const KEYS: &[&str] = &[
 const PDF_KEYS: &[&str] = &["paper", "margins", "font-size", "chapters", "fonts"];
 
 /// Keys of `pdf: fonts:`.
-const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
+const FONT_KEYS: &[&str] = &[
+    "regular",
+    "italic",
+    "bold",
+    "bold-italic",
+    "fallback",
+    "system",
+];
 
 /// Metadata gathered from one or more YAML blocks; later blocks override earlier keys,
 /// as in pandoc.
@@ -459,6 +466,29 @@ impl Walker<'_> {
             let Some(key) = key.as_str() else { continue };
             let (kspan, vspan) = self.span(&["pdf", "fonts", key]);
             let slot = match key {
+                // Font files for characters the book's faces lack: a list, or one file.
+                "fallback" => {
+                    if let Some(list) = self.text_list(value, key, vspan, diags) {
+                        pdf.fonts.fallback = list.into_iter().map(PathBuf::from).collect();
+                    }
+                    continue;
+                }
+                "system" => {
+                    match value {
+                        Value::Bool(b) => pdf.fonts.no_system = !b,
+                        other => diags.push(
+                            Diagnostic::error(
+                                vspan,
+                                format!(
+                                    "`pdf.fonts.system` must be true or false, not {}",
+                                    kind(other)
+                                ),
+                            )
+                            .with_hint("write `system: false` to use only the book's own fonts"),
+                        ),
+                    }
+                    continue;
+                }
                 "regular" => &mut pdf.fonts.regular,
                 "italic" => &mut pdf.fonts.italic,
                 "bold" => &mut pdf.fonts.bold,

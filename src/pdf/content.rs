@@ -174,7 +174,7 @@ pub(crate) fn text_content(
 /// [`Glyphs::digest`]: crate::typeset::document::Glyphs::digest
 pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
     for run in &page.runs {
-        out.push(run.face.index() as u8);
+        out.extend_from_slice(&(run.face.index() as u16).to_le_bytes());
         for v in [run.size, run.x, run.y] {
             out.extend_from_slice(&v.to_bits().to_le_bytes());
         }

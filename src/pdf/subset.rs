@@ -183,6 +183,10 @@ pub(crate) fn add_to_glyph_table<'a>(
         table.resize(FaceId::ALL.len(), Vec::new());
     }
     for run in &page.runs {
+        // Fallback faces come after the four book faces (see `FaceId`).
+        if run.face.index() >= table.len() {
+            table.resize(run.face.index() + 1, Vec::new());
+        }
         let glyphs = &mut table[run.face.index()];
         for g in &run.glyphs {
             // Grown to the largest id seen, not to 65,536 entries (a megabyte per face
@@ -209,7 +213,10 @@ pub(crate) fn page_glyphs(page: &crate::typeset::document::Page) -> PageGlyphs {
     let mut table = GlyphTable::default();
     add_to_glyph_table(&mut table, page);
     let mut list = Vec::new();
-    for (face, glyphs) in FaceId::ALL.into_iter().zip(&table) {
+    for (face, glyphs) in table.iter().enumerate() {
+        let Some(face) = FaceId::from_index(face) else {
+            continue;
+        };
         for (id, slot) in glyphs.iter().enumerate() {
             if let (Some(text), Ok(id)) = (slot, u16::try_from(id)) {
                 list.push((face, id, Box::from(*text)));
@@ -225,6 +232,9 @@ pub(crate) fn add_page_glyphs<'a>(table: &mut GlyphTable<'a>, list: &'a PageGlyp
         table.resize(FaceId::ALL.len(), Vec::new());
     }
     for (face, id, text) in list {
+        if face.index() >= table.len() {
+            table.resize(face.index() + 1, Vec::new());
+        }
         let glyphs = &mut table[face.index()];
         let id = usize::from(*id);
         if id >= glyphs.len() {
@@ -246,9 +256,15 @@ pub(crate) fn merge_glyph_tables(
 ) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
     let mut tables = tables.into_iter();
     let mut table = tables.next().unwrap_or_default();
-    // A table of no pages has no faces at all.
-    table.resize(FaceId::ALL.len(), Vec::new());
+    // A table of no pages has no faces at all; one with fallback faces has more than
+    // the four book faces (never cut it down).
+    if table.len() < FaceId::ALL.len() {
+        table.resize(FaceId::ALL.len(), Vec::new());
+    }
     for later in tables {
+        if later.len() > table.len() {
+            table.resize(later.len(), Vec::new());
+        }
         for (glyphs, more) in table.iter_mut().zip(later) {
             if more.is_empty() {
                 continue;
@@ -272,7 +288,10 @@ pub(crate) fn merge_glyph_tables(
         }
     }
     let mut used = BTreeMap::new();
-    for (face, glyphs) in FaceId::ALL.into_iter().zip(table) {
+    for (face, glyphs) in table.into_iter().enumerate() {
+        let Some(face) = FaceId::from_index(face) else {
+            continue;
+        };
         let map: BTreeMap<u16, String> = glyphs
             .iter()
             .enumerate()
@@ -291,7 +310,11 @@ pub(crate) fn merge_glyph_tables(
 fn subset_tag(name: &str, face: FaceId, glyphs: &BTreeMap<u16, String>) -> String {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([face.index() as u8]);
+    match u8::try_from(face.index()) {
+        Ok(byte) => h.update([byte]),
+        // A system fallback face (see `FaceId`): its whole index.
+        Err(_) => h.update((face.index() as u32).to_be_bytes()),
+    }
     for gid in glyphs.keys() {
         h.update(gid.to_be_bytes());
     }

@@ -245,6 +245,8 @@ fn italic(face: FaceId) -> FaceId {
         FaceId::Italic => FaceId::Regular,
         FaceId::Bold => FaceId::BoldItalic,
         FaceId::BoldItalic => FaceId::Bold,
+        // Runs are styled with book faces only (fallback faces are per glyph).
+        other => other,
     }
 }
 
@@ -252,6 +254,7 @@ fn bold(face: FaceId) -> FaceId {
     match face {
         FaceId::Regular | FaceId::Bold => FaceId::Bold,
         FaceId::Italic | FaceId::BoldItalic => FaceId::BoldItalic,
+        other => other,
     }
 }
 

@@ -526,7 +526,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
                     if let Some(s) = self.strips.get_mut(first) {
                         let x = inner.left - w - frame.size * design.marker_gap;
-                        s.runs.push(simple_run(
+                        s.runs.extend(simple_run(
                             &word,
                             FaceId::Regular,
                             frame.size,
@@ -554,7 +554,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         ..Default::default()
                     };
                     strip.space_before = if first { gap } else { 0.0 };
-                    strip.runs.push(simple_run(
+                    strip.runs.extend(simple_run(
                         &word,
                         FaceId::Regular,
                         size,
@@ -583,7 +583,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     baseline,
                     ..Default::default()
                 };
-                strip.runs.push(simple_run(
+                strip.runs.extend(simple_run(
                     &word,
                     FaceId::Regular,
                     frame.size,
@@ -1174,31 +1174,46 @@ fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) -> bool {
     }
 }
 
-/// A run of a shaped word at `x`, baseline `y`.
+/// The runs of a shaped word at `x`, baseline `y`: one, or one per face where the word
+/// has glyphs from fallback faces (see `Shaper`).
 pub fn simple_run(
     word: &crate::typeset::shape::ShapedWord,
     face: FaceId,
     size: f32,
     x: f32,
     y: f32,
-) -> GlyphRun {
-    let glyphs = word
-        .glyphs
-        .iter()
-        .enumerate()
-        .map(|(i, g)| crate::typeset::document::Glyph {
+) -> Vec<GlyphRun> {
+    let mut runs: Vec<GlyphRun> = Vec::with_capacity(1);
+    let mut pen = x;
+    for (i, g) in word.glyphs.iter().enumerate() {
+        let glyph = crate::typeset::document::Glyph {
             id: g.id,
             advance: g.advance as f32 / MPT as f32,
             text: word.glyph_text(i).into(),
-        })
-        .collect();
-    GlyphRun {
-        face,
-        size,
-        x,
-        y,
-        glyphs,
+        };
+        let advance = glyph.advance;
+        match runs.last_mut() {
+            Some(run) if run.face == g.face => run.glyphs.make_mut().push(glyph),
+            _ => runs.push(GlyphRun {
+                face: g.face,
+                size,
+                x: pen,
+                y,
+                glyphs: vec![glyph].into(),
+            }),
+        }
+        pen += advance;
     }
+    if runs.is_empty() {
+        runs.push(GlyphRun {
+            face,
+            size,
+            x,
+            y,
+            glyphs: Default::default(),
+        });
+    }
+    runs
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (justified), or left natural (ragged, centred), and a taken hyphenation point draws its
 //! hyphen. Coordinates are relative to the line's left end and baseline.
 
-use crate::typeset::document::{Glyph, GlyphRun, Rect};
+use crate::typeset::document::{FaceId, Glyph, GlyphRun, Rect};
 use crate::typeset::items::{Content, Paragraph};
 use crate::typeset::linebreak::{line_start, Item};
 use crate::typeset::shape::{Shaper, MPT};
@@ -212,14 +212,13 @@ fn set_line(
                 let x_start = pen;
                 push_glyphs(
                     &mut line,
-                    st.face,
                     st.size,
                     st.rise,
                     pen,
                     word.glyphs[glyphs.clone()]
                         .iter()
                         .enumerate()
-                        .map(|(k, g)| (g.id, g.advance, word.glyph_text(glyphs.start + k))),
+                        .map(|(k, g)| (g.face, g.id, g.advance, word.glyph_text(glyphs.start + k))),
                     tracking,
                 );
                 pen += word.width(glyphs.clone()) as f64 + tracking * glyphs.len() as f64;
@@ -312,14 +311,13 @@ fn set_line(
         if let Some(st) = par.flat.styles.get(style as usize) {
             push_glyphs(
                 &mut line,
-                st.face,
                 st.size,
                 st.rise,
                 pen,
                 h.glyphs
                     .iter()
                     .enumerate()
-                    .map(|(k, g)| (g.id, g.advance, h.glyph_text(k))),
+                    .map(|(k, g)| (g.face, g.id, g.advance, h.glyph_text(k))),
                 0.0,
             );
         }
@@ -332,38 +330,42 @@ fn set_line(
     line
 }
 
+/// Appends glyphs (each with its face: a word's glyphs are in its book face, or a
+/// fallback face for clusters that face lacks) at `pen`, starting a new run where the
+/// face, size or baseline changes.
 fn push_glyphs<'a>(
     line: &mut SetLine,
-    face: crate::typeset::document::FaceId,
     size: i64,
     rise: i64,
     pen: f64,
-    glyphs: impl Iterator<Item = (u16, i64, &'a str)>,
+    glyphs: impl Iterator<Item = (FaceId, u16, i64, &'a str)>,
     tracking: f64,
 ) {
     let size_pt = size as f32 / MPT as f32;
     let y = -(rise as f32) / MPT as f32;
-    let same = line
-        .runs
-        .last()
-        .is_some_and(|r| r.face == face && r.size == size_pt && r.y == y);
-    if !same {
-        line.runs.push(GlyphRun {
-            face,
-            size: size_pt,
-            x: (pen / MPT as f64) as f32,
-            y,
-            glyphs: Default::default(),
-        });
-    }
-    if let Some(run) = line.runs.last_mut() {
-        let run = run.glyphs.make_mut();
-        for (id, advance, text) in glyphs {
-            run.push(Glyph {
+    let mut pen = pen;
+    for (face, id, advance, text) in glyphs {
+        let same = line
+            .runs
+            .last()
+            .is_some_and(|r| r.face == face && r.size == size_pt && r.y == y);
+        if !same {
+            line.runs.push(GlyphRun {
+                face,
+                size: size_pt,
+                x: (pen / MPT as f64) as f32,
+                y,
+                glyphs: Default::default(),
+            });
+        }
+        let advance = advance as f64 + tracking;
+        if let Some(run) = line.runs.last_mut() {
+            run.glyphs.make_mut().push(Glyph {
                 id,
-                advance: ((advance as f64 + tracking) / MPT as f64) as f32,
+                advance: (advance / MPT as f64) as f32,
                 text: text.into(),
             });
         }
+        pen += advance;
     }
 }

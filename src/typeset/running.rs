@@ -18,10 +18,10 @@ struct Running<'s, 'f, 'p> {
     size_mpt: i64,
     /// The book's title, the left head of every page.
     title: &'s str,
-    title_run: GlyphRun,
+    title_run: Vec<GlyphRun>,
     /// The last chapter head made, with its text: a chapter's pages share its run
     /// (runs share their glyphs).
-    chapter: Option<(String, GlyphRun)>,
+    chapter: Option<(String, Vec<GlyphRun>)>,
 }
 
 /// Adds running heads and folios to `pages`, whose running heads are `marks` (one per
@@ -37,14 +37,14 @@ pub fn add(
     let mut running = Running::new(title, style, shaper);
     for (i, page) in pages.iter_mut().enumerate().skip(1) {
         let mut runs = Vec::with_capacity(page.runs.len() + 3);
-        runs.push(running.title_run.clone());
+        runs.extend(running.title_run.iter().cloned());
         if let Some(Some(mark)) = marks.get(i) {
             if mark != running.title {
-                runs.push(running.chapter_head(mark));
+                runs.extend(running.chapter_head(mark));
             }
         }
         runs.append(&mut page.runs);
-        runs.push(running.folio(i + 1));
+        runs.extend(running.folio(i + 1));
         page.runs = runs;
     }
 }
@@ -90,7 +90,7 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
     }
 
     /// The right-hand head for chapter `mark`, flush with the right margin.
-    fn chapter_head(&mut self, mark: &str) -> GlyphRun {
+    fn chapter_head(&mut self, mark: &str) -> Vec<GlyphRun> {
         if let Some((text, run)) = &self.chapter {
             if text == mark {
                 return run.clone();
@@ -110,7 +110,7 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
     }
 
     /// The folio of page `number`, centred on the page.
-    fn folio(&mut self, number: usize) -> GlyphRun {
+    fn folio(&mut self, number: usize) -> Vec<GlyphRun> {
         let (word, width) = self.shape(&number.to_string(), FaceId::Regular);
         simple_run(
             &word,
