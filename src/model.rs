@@ -55,6 +55,27 @@ pub struct Metadata {
     /// Per-book hyphenation exceptions: the word (lowercase) and where it may break, as
     /// written by the author (`ta-ble`). Checked before the language's patterns.
     pub hyphenation: Vec<HyphenationException>,
+    /// pandoc's `dir`: the book's base text direction, when given.
+    pub dir: Option<Direction>,
+}
+
+/// A base text direction (HTML's `dir`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Left to right.
+    Ltr,
+    /// Right to left.
+    Rtl,
+}
+
+impl Direction {
+    /// The HTML attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ltr => "ltr",
+            Direction::Rtl => "rtl",
+        }
+    }
 }
 
 /// A BCP 47 language tag (RFC 5646), split once when the metadata is read: the tag as

@@ -14,8 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{
-    ChapterBreak, HyphenationException, Identifier, LanguageTag, Length2, Metadata, NoteNumbering,
-    PdfSettings,
+    ChapterBreak, Direction, HyphenationException, Identifier, LanguageTag, Length2, Metadata,
+    NoteNumbering, PdfSettings,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -37,6 +37,8 @@ const KEYS: &[&str] = &[
     "notes",
     "pdf",
     "hyphenation",
+    // pandoc's, for books written for it (issue 12).
+    "dir",
 ];
 
 /// Keys of the `pdf:` mapping.
@@ -203,6 +205,15 @@ impl MetaBuilder {
                             list.iter().map(|s| hyphenation_exception(s)).collect();
                     }
                 }
+                "dir" => match w.text(value, key, vspan, false, diags).as_deref() {
+                    Some("rtl") => self.meta.dir = Some(Direction::Rtl),
+                    Some("ltr") => self.meta.dir = Some(Direction::Ltr),
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`dir: {other}` is not a direction"))
+                            .with_hint("use `dir: rtl` (right to left) or `dir: ltr`"),
+                    ),
+                    None => {}
+                },
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
             }
         }

@@ -37,6 +37,9 @@ pub struct BrokenParagraph {
     pub strips: Vec<Strip>,
     /// Whether a line could not be set within the measure.
     pub overfull: bool,
+    /// Characters no face has: `(k, c)` for the `k`-th use of `c` in the paragraph's
+    /// text (0-based).
+    pub missing: Vec<(usize, char)>,
 }
 
 /// Where blocks go: the column's left edge and width, the type size and leading.
@@ -78,10 +81,29 @@ pub struct Layout<'b, 'f> {
     /// The strip of the last paragraph pushed, if it was an indented one-line paragraph
     /// (see [`Self::paragraph`]).
     one_liner: Option<usize>,
+    /// The language and direction of the blocks being laid out (see
+    /// [`Layout::with_context`]).
+    context: TextContext,
+    /// The manuscript's files, to place a missing character's warning at its line and
+    /// column (without them, at its paragraph's start).
+    sources: Option<&'b crate::source::SourceMap>,
+    /// Characters no face has, each where it was first met, and how often it was met.
+    missing: Vec<(char, Option<Span>, usize)>,
+}
+
+/// The language and direction blocks inherit (a `dir: rtl` book; a div marked with
+/// `lang` or `dir`).
+#[derive(Clone, Debug, Default)]
+struct TextContext {
+    /// Paragraphs read right to left.
+    rtl: bool,
+    /// The language marked on the blocks, when not the book's.
+    lang: Option<String>,
 }
 
 /// What a part of the book laid out on another thread hands back.
 struct Part {
+    missing: Vec<(char, Option<Span>, usize)>,
     strips: Vec<Strip>,
     outline: Vec<(String, u8, AnchorKey)>,
     diagnostics: Vec<Diagnostic>,
@@ -135,7 +157,8 @@ fn mpt(pt: f32) -> i64 {
 
 impl<'b, 'f> Layout<'b, 'f> {
     /// A layout for `book` in `style`.
-    pub fn new(book: &'b Book, style: &'b Style, shaper: Shaper<'f>) -> Self {
+    pub fn new(book: &'b Book, style: &'b Style, mut shaper: Shaper<'f>) -> Self {
+        shaper.set_language(book.meta.lang.as_str());
         Layout {
             book,
             style,
@@ -152,6 +175,59 @@ impl<'b, 'f> Layout<'b, 'f> {
             open_carry: false,
             carry_strip: None,
             one_liner: None,
+            context: TextContext {
+                rtl: book_is_rtl(book),
+                lang: None,
+            },
+            sources: None,
+            missing: Vec::new(),
+        }
+    }
+
+    /// Places the warnings about missing characters at their line and column in
+    /// `sources` (the manuscript's files the book was parsed from).
+    pub fn with_sources(mut self, sources: &'b crate::source::SourceMap) -> Self {
+        self.sources = Some(sources);
+        self
+    }
+
+    /// Lays out what `f` lays out in the language `lang` and the direction `dir` (HTML's
+    /// values), as a block marked so: a pandoc div `::: {lang=he dir=rtl}`. Its
+    /// paragraphs read right to left with `dir=rtl`, and are shaped and hyphenated in
+    /// `lang`.
+    pub fn with_context(
+        &mut self,
+        lang: Option<&str>,
+        dir: Option<&str>,
+        f: impl FnOnce(&mut Self),
+    ) {
+        let saved = self.context.clone();
+        match dir {
+            Some("rtl") => self.context.rtl = true,
+            Some("ltr") => self.context.rtl = false,
+            _ => {}
+        }
+        if let Some(lang) = lang {
+            self.context.lang = Some(lang.to_string());
+        }
+        f(self);
+        self.context = saved;
+    }
+
+    /// Notes a missing character met at `span`.
+    fn note_missing(&mut self, c: char, span: Option<Span>, count: usize) {
+        match self.missing.iter_mut().find(|(m, _, _)| *m == c) {
+            Some((_, _, n)) => *n += count,
+            None => self.missing.push((c, span, count)),
+        }
+    }
+
+    /// One warning per character no face has, at its first use, in reading order.
+    fn report_missing(&mut self) {
+        let fonts = self.shaper.fonts();
+        for (c, span, count) in std::mem::take(&mut self.missing) {
+            self.diagnostics
+                .push(missing_glyph_warning(c, span, count, fonts));
         }
     }
 
@@ -234,19 +310,23 @@ impl<'b, 'f> Layout<'b, 'f> {
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
             self.notes_section();
+            self.report_missing();
             return;
         };
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
+        let sources = self.sources;
         let words = self.shaper.shared();
         let part = std::thread::scope(|scope| {
             let handle = scope.spawn(move || {
                 let mut layout = Layout::new(book, style, Shaper::with_shared(fonts, words));
                 // The paragraph cache (watch mode) is shared: it is keyed by content.
                 layout.paragraphs = paragraphs;
+                layout.sources = sources;
                 layout.in_part = true;
                 layout.open_carry = true;
                 layout.chapters(mid..book.chapters.len());
                 Part {
+                    missing: layout.missing,
                     strips: layout.strips,
                     outline: layout.outline,
                     diagnostics: layout.diagnostics,
@@ -264,6 +344,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         });
         self.join(part);
         self.notes_section();
+        self.report_missing();
     }
 
     /// Appends a part laid out on another thread, as if laid out here.
@@ -281,6 +362,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.strips.append(&mut part.strips);
         self.outline.append(&mut part.outline);
         self.diagnostics.append(&mut part.diagnostics);
+        for (c, span, count) in part.missing {
+            self.note_missing(c, span, count);
+        }
     }
 
     /// Lays out chapters `range`.
@@ -631,6 +715,18 @@ impl<'b, 'f> Layout<'b, 'f> {
         space_before: f32,
         span: Option<Span>,
     ) {
+        let mut flat = flat;
+        flat.rtl |= self.context.rtl;
+        if let Some(lang) = &self.context.lang {
+            let lang = lang.clone();
+            let end = flat.text.len();
+            // The block's language, outermost (marks are innermost first).
+            flat.marks.push(crate::typeset::items::Mark {
+                range: 0..end,
+                lang: crate::typeset::shape::Lang::new(&lang),
+                dir: None,
+            });
+        }
         let broken = match self.paragraphs {
             Some((cache, context)) => {
                 let mut h = KeyHasher::default();
@@ -642,6 +738,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 h.add(&flat.text.len());
                 h.bytes(flat.text.as_bytes());
                 h.add(&(&flat.runs, &flat.styles, &flat.links, &flat.anchors));
+                if flat.rtl || !flat.marks.is_empty() {
+                    h.add(&(flat.rtl, &flat.marks));
+                }
                 let floats = [frame.left, frame.width, frame.size, frame.leading, indent];
                 h.add(&(floats.map(f32::to_bits), space_before.to_bits(), align));
                 let key = h.key();
@@ -651,6 +750,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 BrokenParagraph {
                     strips: made.strips.clone(),
                     overfull: made.overfull,
+                    missing: made.missing.clone(),
                 }
             }
             None => self.break_paragraph(flat, frame, align, indent, space_before),
@@ -660,6 +760,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 Diagnostic::warning(span, "a line of this paragraph could not be set within the measure without very wide or squeezed spaces")
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
+        }
+        if !broken.missing.is_empty() {
+            self.locate_missing(&broken.missing, span);
         }
         let mut strips = broken.strips;
         // A paragraph right after an indented one-line paragraph (a line of dialogue)
@@ -800,7 +903,44 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             strips.push(strip);
         }
-        BrokenParagraph { strips, overfull }
+        // Each missing character as its `k`-th use in the paragraph's text (what
+        // `locate_missing` finds again in the source).
+        let missing = par
+            .missing
+            .iter()
+            .map(|&(at, c)| {
+                (
+                    par.flat.text.get(..at).map_or(0, |t| t.matches(c).count()),
+                    c,
+                )
+            })
+            .collect();
+        BrokenParagraph {
+            strips,
+            overfull,
+            missing,
+        }
+    }
+
+    /// Notes the missing characters of a paragraph (`(k, c)`: the `k`-th use of `c` in
+    /// its text) at their places in the source: the `k`-th use of a character in the
+    /// paragraph's text is its `k`-th in the block's source (a character written as an
+    /// entity or an escape is placed at the block's start instead).
+    fn locate_missing(&mut self, missing: &[(usize, char)], span: Option<Span>) {
+        for &(k, c) in missing {
+            let located = span.and_then(|span| {
+                let source = self
+                    .sources?
+                    .get(span.file)?
+                    .text
+                    .get(span.start..span.end)?;
+                let (offset, _) = source.match_indices(c).nth(k)?;
+                let start = span.start + offset;
+                Some(Span::new(span.file, start, start + c.len_utf8()))
+            });
+            let span = located.or(span.map(|s| Span::new(s.file, s.start, s.start)));
+            self.note_missing(c, span, 1);
+        }
     }
 
     fn image(&mut self, asset: usize, frame: Frame) {
@@ -1172,6 +1312,71 @@ fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the book reads right to left: its `dir`, else its language (Arabic, Divehi,
+/// Persian, Hebrew, Kashmiri, Kurdish (Sorani), Pashto, Sindhi, Uyghur, Urdu, Yiddish:
+/// the languages written in right-to-left scripts, as Typst's `Lang::dir` lists them).
+fn book_is_rtl(book: &Book) -> bool {
+    match book.meta.dir {
+        Some(dir) => dir == crate::model::Direction::Rtl,
+        None => matches!(
+            book.meta.lang.primary(),
+            "ar" | "dv" | "fa" | "he" | "ks" | "ckb" | "ps" | "sd" | "ug" | "ur" | "yi"
+        ),
+    }
+}
+
+/// The warning for a character no face has: its code point, name and script, where it
+/// is first used, how often, and what to do.
+fn missing_glyph_warning(
+    c: char,
+    span: Option<Span>,
+    count: usize,
+    fonts: &crate::fonts::FontSet,
+) -> Diagnostic {
+    use unicode_general_category::{get_general_category, GeneralCategory};
+    use unicode_script::UnicodeScript;
+    let name = match unicode_names2::name(c) {
+        Some(name) => name.to_string(),
+        None => match get_general_category(c) {
+            GeneralCategory::PrivateUse => "<private use>".to_string(),
+            GeneralCategory::Unassigned => "<unassigned>".to_string(),
+            _ => "<unnamed>".to_string(),
+        },
+    };
+    let script = c.script().full_name().replace('_', " ");
+    let more = match count {
+        0 | 1 => String::new(),
+        2 => "; it is used once more".to_string(),
+        n => format!("; it is used {} more times", n - 1),
+    };
+    let message = format!(
+        "no font has U+{:04X} {name} ‘{c}’ (script: {script}): the PDF shows a box in its place{more}",
+        c as u32
+    );
+    let package = match c.script() {
+        unicode_script::Script::Han
+        | unicode_script::Script::Hiragana
+        | unicode_script::Script::Katakana
+        | unicode_script::Script::Hangul
+        | unicode_script::Script::Bopomofo => "fonts-noto-cjk",
+        _ => "fonts-noto-core",
+    };
+    let system = if fonts.system_fonts_enabled() {
+        format!(
+            "or install a font for {script} (on Debian: {package}); {} system faces were tried",
+            fonts.system_face_count()
+        )
+    } else {
+        "or allow the system's fonts (`pdf: fonts: system: false` turns them off)".to_string()
+    };
+    let hint = if get_general_category(c) == GeneralCategory::PrivateUse {
+        "a private-use character is only in the font made for it: name that font under `pdf: fonts: fallback:` in the metadata".to_string()
+    } else {
+        format!("name a font that has it under `pdf: fonts: fallback:` in the metadata, {system}")
+    };
+    Diagnostic::warning(span, message).with_hint(hint)
 }
 
 /// The runs of a shaped word at `x`, baseline `y`: one, or one per face where the word

@@ -185,8 +185,12 @@ fn set_line(
             ratio = (delta as f64 - tracking * (glyphs - 1) as f64) / stretch as f64;
         }
     }
+    // A right-to-left paragraph's lines start at the right: a ragged line, the last
+    // line and a line before a hard break are set flush right.
+    let flush_right = par.flat.base_rtl() && (align == Align::Left || fill);
     let x0 = match align {
         Align::Center if delta > 0 => (delta - protrude) / 2,
+        _ if flush_right => delta - protrude,
         _ => 0,
     };
     let flagged = matches!(par.items.get(b), Some(Item::Penalty { flagged: true, .. }));
@@ -196,7 +200,30 @@ fn set_line(
     };
     let mut pen = x0 as f64;
     let mut last_link: Option<(u32, usize)> = None;
-    for (item, content) in items.iter().zip(&par.content[start..b]) {
+    for slot in visual_order(par, start..b, hyphen.is_some()) {
+        let Some(k) = slot else {
+            // The hyphen of a taken hyphenation point, right after its word.
+            if let Some((h, style)) = hyphen {
+                if let Some(st) = par.flat.styles.get(style as usize) {
+                    push_glyphs(
+                        &mut line,
+                        st.size,
+                        st.rise,
+                        pen,
+                        h.glyphs
+                            .iter()
+                            .enumerate()
+                            .map(|(k, g)| (g.face, g.id, g.advance, h.glyph_text(k))),
+                        0.0,
+                    );
+                    pen += h.width(0..h.glyphs.len()) as f64;
+                }
+            }
+            continue;
+        };
+        let (Some(item), Some(content)) = (par.items.get(k), par.content.get(k)) else {
+            continue;
+        };
         match (item, content) {
             (
                 _,
@@ -307,27 +334,66 @@ fn set_line(
             _ => {}
         }
     }
-    if let Some((h, style)) = hyphen {
-        if let Some(st) = par.flat.styles.get(style as usize) {
-            push_glyphs(
-                &mut line,
-                st.size,
-                st.rise,
-                pen,
-                h.glyphs
-                    .iter()
-                    .enumerate()
-                    .map(|(k, g)| (g.face, g.id, g.advance, h.glyph_text(k))),
-                0.0,
-            );
-        }
-    }
     // Runs grow glyph by glyph; without trimming, a long book keeps up to half again
     // its glyphs' memory as spare capacity until the end of typesetting.
     for run in &mut line.runs {
         run.glyphs.make_mut().shrink_to_fit();
     }
     line
+}
+
+/// The items `range` of a line (and `None` for its hyphen, after the last) in the order
+/// they are drawn, left to right. Items are built in logical order; where the paragraph
+/// has right-to-left text, each line is reordered by UAX #9 rule L2: from the highest
+/// embedding level on the line down to the lowest odd one, every maximal stretch of
+/// items at that level or higher is reversed (a right-to-left word's glyphs are already
+/// in visual order, from the shaper). Rule L1 needs nothing here: the spaces at a
+/// line's end are the break, and are not drawn.
+fn visual_order(
+    par: &Paragraph,
+    range: std::ops::Range<usize>,
+    hyphen: bool,
+) -> Vec<Option<usize>> {
+    let mut order: Vec<Option<usize>> = range.clone().map(Some).collect();
+    if hyphen {
+        order.push(None);
+    }
+    if par.levels.is_empty() {
+        return order;
+    }
+    let base = u8::from(par.flat.base_rtl());
+    let level = |slot: &Option<usize>, last: u8| match slot {
+        Some(k) => par.levels.get(*k).copied().unwrap_or(base),
+        None => last,
+    };
+    // The hyphen takes the level of the word it ends.
+    let last_piece = range
+        .clone()
+        .rev()
+        .find(|&k| matches!(par.content.get(k), Some(Content::Piece { .. })))
+        .and_then(|k| par.levels.get(k).copied())
+        .unwrap_or(base);
+    let levels: Vec<u8> = order.iter().map(|s| level(s, last_piece)).collect();
+    let (Some(&max), Some(&min)) = (levels.iter().max(), levels.iter().min()) else {
+        return order;
+    };
+    let lowest_odd = min | 1;
+    let mut paired: Vec<(Option<usize>, u8)> = order.into_iter().zip(levels).collect();
+    for at in (lowest_odd..=max).rev() {
+        let mut i = 0;
+        while i < paired.len() {
+            if paired[i].1 < at {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < paired.len() && paired[i].1 >= at {
+                i += 1;
+            }
+            paired[start..i].reverse();
+        }
+    }
+    paired.into_iter().map(|(slot, _)| slot).collect()
 }
 
 /// Appends glyphs (each with its face: a word's glyphs are in its book face, or a

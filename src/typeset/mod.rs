@@ -31,7 +31,32 @@ use std::fmt::Write as _;
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
 /// warnings about lines that could not be set well.
 pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
-    typeset_with(book, fonts, None, None)
+    typeset_with(book, fonts, None, None, None)
+}
+
+/// [`typeset`] (or [`typeset_cached`] with a cache) with the manuscript's files: the
+/// warnings about characters no font has then point at their line and column, not at
+/// their paragraph.
+pub fn typeset_in(
+    book: &Book,
+    fonts: &FontSet,
+    sources: &crate::source::SourceMap,
+    cache: Option<&TypesetCache>,
+) -> (Document, Vec<Diagnostic>) {
+    match cache {
+        Some(cache) => {
+            let context = context_key(book, fonts);
+            cache.enter(context);
+            typeset_with(
+                book,
+                fonts,
+                Some((&cache.paragraphs, context)),
+                Some(&cache.words),
+                Some(sources),
+            )
+        }
+        None => typeset_with(book, fonts, None, None, Some(sources)),
+    }
 }
 
 /// What the typesetter keeps between builds (`quire watch`): broken paragraphs and
@@ -92,6 +117,7 @@ pub fn typeset_cached(
         fonts,
         Some((&cache.paragraphs, context)),
         Some(&cache.words),
+        None,
     )
 }
 
@@ -104,6 +130,7 @@ fn context_key(book: &Book, fonts: &FontSet) -> Key {
     h.add(&book.meta.pdf);
     h.add(&book.meta.lang);
     h.add(&book.meta.hyphenation);
+    h.add(&book.meta.dir);
     h.key()
 }
 
@@ -112,9 +139,13 @@ fn typeset_with(
     fonts: &FontSet,
     paragraphs: Option<(&ContentCache<layout::BrokenParagraph>, Key)>,
     words: Option<&shape::SharedWords>,
+    sources: Option<&crate::source::SourceMap>,
 ) -> (Document, Vec<Diagnostic>) {
     let style = style::Style::from_meta(&book.meta);
     let mut layout = Layout::new(book, &style, Shaper::with_shared(fonts, words));
+    if let Some(sources) = sources {
+        layout = layout.with_sources(sources);
+    }
     if let Some((cache, context)) = paragraphs {
         layout = layout.with_paragraph_cache(cache, context);
     }
