@@ -29,12 +29,22 @@ pub(crate) struct EmbeddedFace {
     widths: Vec<f64>,
     /// Subset glyph id → the text it stands for (ToUnicode).
     pub text: BTreeMap<u16, String>,
+    /// The same, as a table by subset glyph id (read once per glyph of the book, to find
+    /// the glyphs whose ToUnicode text is not their own: see `content::glyph_array`).
+    unicode: Vec<String>,
 }
 
 impl EmbeddedFace {
     /// The subset's glyph id for the original glyph `gid` (.notdef when not in it).
     pub fn subset_glyph(&self, gid: u16) -> u16 {
         self.remap.get(usize::from(gid)).copied().unwrap_or(0)
+    }
+
+    /// The text ToUnicode gives subset glyph `gid` ("" when none).
+    pub fn unicode(&self, gid: u16) -> &str {
+        self.unicode
+            .get(usize::from(gid))
+            .map_or("", String::as_str)
     }
 
     /// The `/W` width of subset glyph `gid`, in thousandths of an em.
@@ -146,6 +156,13 @@ pub(crate) fn embed_faces(
             },
             pdf_font_metrics: metrics(&face, upm),
         };
+        let mut unicode =
+            vec![String::new(); text.keys().next_back().map_or(0, |&g| usize::from(g) + 1)];
+        for (&gid, t) in &text {
+            if let Some(slot) = unicode.get_mut(usize::from(gid)) {
+                slot.clone_from(t);
+            }
+        }
         out.insert(
             face_id,
             EmbeddedFace {
@@ -154,6 +171,7 @@ pub(crate) fn embed_faces(
                 remap,
                 widths,
                 text,
+                unicode,
             },
         );
     }

@@ -661,11 +661,46 @@ fn finish_word(text: &str, raw: Vec<Raw>, rtl: bool) -> ShapedWord {
             face: g.face,
         });
     }
+    if rtl {
+        split_rtl_clusters(text, &mut glyphs);
+    }
     ShapedWord {
         text: text.to_string(),
         glyphs,
         missing,
         rtl,
+    }
+}
+
+/// In a right-to-left word, a cluster of as many glyphs as characters (a Hebrew letter
+/// with its points, an Arabic letter with its vowel marks) gives each glyph its own
+/// character instead of the whole cluster to the first: text extraction
+/// (poppler's, as others') reorders right-to-left text character by character from the
+/// glyphs' positions, so a cluster's several characters given as one text, in
+/// ToUnicode or `/ActualText`, come out reversed; one character a glyph comes out right.
+fn split_rtl_clusters(text: &str, glyphs: &mut [ShapedGlyph]) {
+    let mut i = 0;
+    while i < glyphs.len() {
+        let cluster = glyphs[i].cluster;
+        let n = glyphs[i..]
+            .iter()
+            .take_while(|g| g.cluster == cluster)
+            .count();
+        let (start, end) = glyphs[i].text;
+        if n > 1 {
+            if let Some(cluster_text) = text.get(start as usize..end as usize) {
+                if cluster_text.chars().count() == n {
+                    // The shaper reverses a right-to-left buffer glyph by glyph, so a
+                    // cluster's glyphs are in reverse text order too (marks first).
+                    let cluster_glyphs = glyphs[i..i + n].iter_mut().rev();
+                    for (g, (at, c)) in cluster_glyphs.zip(cluster_text.char_indices()) {
+                        let from = start + at as u32;
+                        g.text = (from, from + c.len_utf8() as u32);
+                    }
+                }
+            }
+        }
+        i += n.max(1);
     }
 }
 
