@@ -575,6 +575,24 @@ pub fn build(
             b.segment(&flat, seg_start..i, true);
             seg_start = i;
             let prev = text[..i].chars().next_back().unwrap_or(' ');
+            if crate::typeset::breaks::is_inter_character(prev, c) {
+                // Between two characters of Chinese, Japanese or Thai: a free break, and a
+                // place that stretches when the line is justified (there are no spaces
+                // to take the slack). A quarter em at most per gap at ratio 1, before the
+                // emergency stretch.
+                b.level = b.level_at(i);
+                let size = style_at(&flat, i).size;
+                b.push(
+                    Item::Glue {
+                        width: 0,
+                        stretch: size / 4,
+                        shrink: 0,
+                        fill: false,
+                    },
+                    Content::Empty,
+                );
+                continue;
+            }
             let (cost, flagged) = if is_dash(prev) {
                 (EX_HYPHEN_PENALTY, true)
             } else {
@@ -760,6 +778,9 @@ fn break_opportunities(flat: &Flat) -> Vec<usize> {
             continue;
         }
         out.push(pos);
+    }
+    if crate::typeset::breaks::needs_tailoring(text) {
+        crate::typeset::breaks::tailor(text, &mut out);
     }
     out
 }

@@ -7,6 +7,7 @@
 //! (running heads and folios). This file wires them and resolves links and bookmarks once
 //! every page position is known.
 
+pub mod breaks;
 pub mod document;
 pub mod hyphenate;
 pub mod items;
