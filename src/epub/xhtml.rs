@@ -103,6 +103,11 @@ pub(crate) fn write_html(out: &mut String, nodes: &[HtmlNode]) {
                 out.push_str(name);
                 for (k, v) in attrs {
                     let _ = write!(out, " {k}=\"{}\"", escape_attr(v));
+                    // XHTML reads `xml:lang`, HTML `lang`: a marked passage carries both,
+                    // as the documents' roots do (issue 13).
+                    if k == "lang" && !attrs.iter().any(|(a, _)| a == "xml:lang") {
+                        let _ = write!(out, " xml:lang=\"{}\"", escape_attr(v));
+                    }
                 }
                 if VOID_ELEMENTS.contains(&name.as_str()) {
                     out.push_str("/>");
@@ -599,7 +604,7 @@ mod tests {
         write_html(&mut out, &nodes);
         assert_eq!(
             out,
-            "<span lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
+            "<span lang=\"fr\" xml:lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
         );
     }
 

@@ -313,7 +313,29 @@ fn set_line(
                 // A space glyph whose advance is the set glue, in the run before it; when
                 // the face changes at the space, the gap widens the previous glyph instead.
                 let advance = (set / MPT as f64) as f32;
-                if let Some(run) = line.runs.last_mut() {
+                // After a run in a fallback face, the space starts a run of its own face:
+                // a real space between two runs of symbols or CJK keeps text extraction
+                // from joining their words.
+                let after_fallback = match (line.runs.last(), content) {
+                    (Some(run), Content::Space { face, glyph }) if !run.face.is_book() => {
+                        Some((*face, *glyph, run.size, run.y))
+                    }
+                    _ => None,
+                };
+                if let Some((face, glyph, size, y)) = after_fallback {
+                    line.runs.push(GlyphRun {
+                        face,
+                        size,
+                        x: ((pen - set) / MPT as f64) as f32,
+                        y,
+                        glyphs: vec![Glyph {
+                            id: glyph,
+                            advance,
+                            text: " ".into(),
+                        }]
+                        .into(),
+                    });
+                } else if let Some(run) = line.runs.last_mut() {
                     match content {
                         Content::Space { face, glyph } if *face == run.face => {
                             run.glyphs.make_mut().push(Glyph {

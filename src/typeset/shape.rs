@@ -672,12 +672,14 @@ fn finish_word(text: &str, raw: Vec<Raw>, rtl: bool) -> ShapedWord {
     }
 }
 
-/// In a right-to-left word, a cluster of as many glyphs as characters (a Hebrew letter
-/// with its points, an Arabic letter with its vowel marks) gives each glyph its own
-/// character instead of the whole cluster to the first: text extraction
-/// (poppler's, as others') reorders right-to-left text character by character from the
-/// glyphs' positions, so a cluster's several characters given as one text, in
-/// ToUnicode or `/ActualText`, come out reversed; one character a glyph comes out right.
+/// In a right-to-left word, a cluster of as many glyphs as characters, a base and its
+/// marks (a Hebrew letter with its points, an Arabic letter with its vowel signs), gives
+/// each glyph its own character instead of the whole cluster to the first: text
+/// extraction (poppler's, as others') reorders right-to-left text character by
+/// character from the glyphs' positions, so a cluster's several characters given as
+/// one text, in ToUnicode or `/ActualText`, come out reversed. The shaper reverses a
+/// right-to-left buffer glyph by glyph, so a cluster's glyphs are in reverse text order
+/// (marks before their base): the characters are given back to front.
 fn split_rtl_clusters(text: &str, glyphs: &mut [ShapedGlyph]) {
     let mut i = 0;
     while i < glyphs.len() {
@@ -685,22 +687,18 @@ fn split_rtl_clusters(text: &str, glyphs: &mut [ShapedGlyph]) {
         let n = glyphs[i..]
             .iter()
             .take_while(|g| g.cluster == cluster)
-            .count();
+            .count()
+            .max(1);
         let (start, end) = glyphs[i].text;
-        if n > 1 {
-            if let Some(cluster_text) = text.get(start as usize..end as usize) {
-                if cluster_text.chars().count() == n {
-                    // The shaper reverses a right-to-left buffer glyph by glyph, so a
-                    // cluster's glyphs are in reverse text order too (marks first).
-                    let cluster_glyphs = glyphs[i..i + n].iter_mut().rev();
-                    for (g, (at, c)) in cluster_glyphs.zip(cluster_text.char_indices()) {
-                        let from = start + at as u32;
-                        g.text = (from, from + c.len_utf8() as u32);
-                    }
-                }
+        let cluster_text = text.get(start as usize..end as usize).unwrap_or("");
+        if n > 1 && cluster_text.chars().count() == n {
+            let run = glyphs[i..i + n].iter_mut().rev();
+            for (g, (at, c)) in run.zip(cluster_text.char_indices()) {
+                let from = start + at as u32;
+                g.text = (from, from + c.len_utf8() as u32);
             }
         }
-        i += n.max(1);
+        i += n;
     }
 }
 
