@@ -210,13 +210,25 @@ pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
 /// are read in visual order there, reversed). Every other glyph relies on ToUnicode, as
 /// it did before: a book in Latin, Greek and Cyrillic has none of these.
 fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
+    use std::io::Write as _;
     let per_point = 1000.0 / f64::from(finite(run.size));
     let (mut pen, mut target) = (0.0f64, 0.0f64);
     let mut open = false;
     let glyphs = &run.glyphs;
     // End (exclusive) of the cluster wrapped in ActualText being written, if any.
     let mut actual_end: Option<usize> = None;
+    // The text rise in force (a raised mark's, 1/64 pt), set with `Ts` (§9.3.7) between
+    // two TJ arrays; 0 outside them.
+    let mut rise = 0i16;
     for (i, g) in glyphs.iter().enumerate() {
+        if g.raise != rise {
+            if open {
+                out.push(b')');
+                open = false;
+            }
+            rise = g.raise;
+            let _ = write!(out, "] TJ\n{} Ts\n[", f32::from(rise) / 64.0);
+        }
         let gid = face.subset_glyph(g.id);
         if actual_end.is_none() && !g.text.is_empty() {
             // The cluster: this glyph and the glyphs without text after it.
@@ -278,6 +290,9 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
     }
     if open {
         out.push(b')');
+    }
+    if rise != 0 {
+        out.extend_from_slice(b"] TJ\n0 Ts\n[");
     }
 }
 

@@ -395,6 +395,7 @@ mod tests {
                 glyphs: glyphs
                     .iter()
                     .map(|&(id, text)| Glyph {
+                        raise: 0,
                         id,
                         advance: 5.0,
                         text: text.into(),

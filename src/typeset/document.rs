@@ -107,6 +107,12 @@ impl Glyphs {
             for g in &self.0.glyphs {
                 bytes.extend_from_slice(&g.id.to_le_bytes());
                 bytes.extend_from_slice(&g.advance.to_bits().to_le_bytes());
+                if g.raise != 0 {
+                    // Only raised glyphs (marks) add bytes: a run without any hashes as
+                    // it always did.
+                    bytes.push(0xFF);
+                    bytes.extend_from_slice(&g.raise.to_le_bytes());
+                }
                 let text = g.text.as_str();
                 // Length-prefixed, so glyph boundaries cannot be shifted unseen.
                 bytes.push(text.len().min(255) as u8);
@@ -159,6 +165,11 @@ pub struct Glyph {
     /// second and later glyphs of one cluster hold ""). Feeds ToUnicode, so copying and
     /// `pdftotext` give back the words.
     pub text: GlyphText,
+    /// How far the glyph is raised above the run's baseline, in 1/64 pt (negative:
+    /// lowered): the shaper's vertical placement of a mark (an Arabic vowel sign, a
+    /// Devanagari reph). Its horizontal placement is in the advances. Fits in the
+    /// padding after `id`: a glyph stays 24 bytes.
+    pub raise: i16,
 }
 
 /// A glyph's text, stored inline when short (every letter, ligature and most
@@ -264,6 +275,7 @@ mod tests {
             id,
             advance: 5.0,
             text: text.into(),
+            raise: 0,
         };
         let mut glyphs = Glyphs::from(vec![glyph(1, "a"), glyph(2, "b")]);
         let shared = glyphs.clone();

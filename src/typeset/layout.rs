@@ -1395,6 +1395,7 @@ pub fn simple_run(
             id: g.id,
             advance: g.advance as f32 / MPT as f32,
             text: word.glyph_text(i).into(),
+            raise: crate::typeset::lines::raise_64ths(g.rise),
         };
         let advance = glyph.advance;
         match runs.last_mut() {

@@ -2,10 +2,10 @@
 //! (justified), or left natural (ragged, centred), and a taken hyphenation point draws its
 //! hyphen. Coordinates are relative to the line's left end and baseline.
 
-use crate::typeset::document::{FaceId, Glyph, GlyphRun, Rect};
+use crate::typeset::document::{Glyph, GlyphRun, Rect};
 use crate::typeset::items::{Content, Paragraph};
 use crate::typeset::linebreak::{line_start, Item};
-use crate::typeset::shape::{Shaper, MPT};
+use crate::typeset::shape::{ShapedGlyph, Shaper, MPT};
 
 /// How lines sit in the measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -213,7 +213,7 @@ fn set_line(
                         h.glyphs
                             .iter()
                             .enumerate()
-                            .map(|(k, g)| (g.face, g.id, g.advance, h.glyph_text(k))),
+                            .map(|(k, g)| (g, h.glyph_text(k))),
                         0.0,
                     );
                     pen += h.width(0..h.glyphs.len()) as f64;
@@ -245,7 +245,7 @@ fn set_line(
                     word.glyphs[glyphs.clone()]
                         .iter()
                         .enumerate()
-                        .map(|(k, g)| (g.face, g.id, g.advance, word.glyph_text(glyphs.start + k))),
+                        .map(|(k, g)| (g, word.glyph_text(glyphs.start + k))),
                     tracking,
                 );
                 pen += word.width(glyphs.clone()) as f64 + tracking * glyphs.len() as f64;
@@ -332,6 +332,7 @@ fn set_line(
                             id: glyph,
                             advance,
                             text: " ".into(),
+                            raise: 0,
                         }]
                         .into(),
                     });
@@ -342,6 +343,7 @@ fn set_line(
                                 id: *glyph,
                                 advance,
                                 text: " ".into(),
+                                raise: 0,
                             })
                         }
                         _ => {
@@ -362,6 +364,12 @@ fn set_line(
         run.glyphs.make_mut().shrink_to_fit();
     }
     line
+}
+
+/// A rise in milli-points as [`Glyph::raise`], 1/64 pt.
+pub fn raise_64ths(rise: i32) -> i16 {
+    let r = i64::from(rise) * 64 / MPT;
+    i16::try_from(r).unwrap_or(if r < 0 { i16::MIN } else { i16::MAX })
 }
 
 /// The items `range` of a line (and `None` for its hyphen, after the last) in the order
@@ -426,13 +434,14 @@ fn push_glyphs<'a>(
     size: i64,
     rise: i64,
     pen: f64,
-    glyphs: impl Iterator<Item = (FaceId, u16, i64, &'a str)>,
+    glyphs: impl Iterator<Item = (&'a ShapedGlyph, &'a str)>,
     tracking: f64,
 ) {
     let size_pt = size as f32 / MPT as f32;
     let y = -(rise as f32) / MPT as f32;
     let mut pen = pen;
-    for (face, id, advance, text) in glyphs {
+    for (g, text) in glyphs {
+        let (face, id, advance) = (g.face, g.id, g.advance);
         let same = line
             .runs
             .last()
@@ -452,6 +461,7 @@ fn push_glyphs<'a>(
                 id,
                 advance: (advance / MPT as f64) as f32,
                 text: text.into(),
+                raise: raise_64ths(g.rise),
             });
         }
         pen += advance;

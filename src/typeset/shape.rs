@@ -29,6 +29,10 @@ pub struct ShapedGlyph {
     /// The face the glyph is in: the word's own, or a fallback face for a cluster the
     /// word's face lacks (see `FontSet::fallback`).
     pub face: FaceId,
+    /// How far the glyph is raised, in milli-points (the shaper's y offset: a mark's
+    /// placement). Its x offset is folded into the advances (the glyph before it
+    /// advances that much more, the glyph itself that much less).
+    pub rise: i32,
 }
 
 /// A shaped word.
@@ -598,6 +602,10 @@ impl<'f> Shaper<'f> {
                 id: info.glyph_id as u16,
                 cluster: info.cluster + offset as u32,
                 advance: i64::from(pos.x_advance) * size / upem,
+                offset: (
+                    i64::from(pos.x_offset) * size / upem,
+                    i64::from(pos.y_offset) * size / upem,
+                ),
                 face: id,
             })
             .collect()
@@ -610,6 +618,8 @@ struct Raw {
     id: u16,
     cluster: u32,
     advance: i64,
+    /// x and y offsets, milli-points.
+    offset: (i64, i64),
     face: FaceId,
 }
 
@@ -649,9 +659,22 @@ fn finish_word(text: &str, raw: Vec<Raw>, rtl: bool) -> ShapedWord {
             Err(_) => None,
         }
         .unwrap_or(text.len() as u32);
+        // GPOS placement (mark to base, mark to mark): the x offset moves the glyph
+        // from its pen position, which the advances say exactly: the glyph before it
+        // advances that much more, this one that much less.
+        let (dx, dy) = g.offset;
+        let mut advance = g.advance;
+        if dx != 0 {
+            if let Some(before) = glyphs.last_mut() {
+                let before: &mut ShapedGlyph = before;
+                before.advance += dx;
+                advance -= dx;
+            }
+        }
         glyphs.push(ShapedGlyph {
             id: g.id,
-            advance: g.advance,
+            advance,
+            rise: i32::try_from(dy).unwrap_or(0),
             text: if first {
                 (cluster, end.max(cluster))
             } else {

@@ -36,6 +36,7 @@ pub fn shape(fonts: &FontSet, face: FaceId, size: f32, text: &str) -> Vec<Glyph>
             .find(|&c| c != start)
             .unwrap_or(text.len());
         glyphs.push(Glyph {
+            raise: 0,
             id: info.glyph_id as u16,
             advance: p.x_advance as f32 * scale,
             text: if first {
