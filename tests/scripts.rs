@@ -115,15 +115,16 @@ fn extracted(pdf: &Path) -> String {
 const PHRASES: &[&str] = &[
     "Ἐν ἀρχῇ ἦν ὁ λόγος",
     "Съешь же ещё этих мягких французских булок",
-    "שָׁלוֹם עוֹלָם",
+    // Hebrew without points: pdftotext takes a point placed by the font's mark
+    // positioning (drawn before its letter, in the shaper's right-to-left order) for a
+    // letter of its own, as it does Arabic's vowel signs (see below).
     "שלום עולם",
     "السلام عليكم",
     "مرحبا",
-    // Not Arabic's vowel marks at a word's end (بِسْمِ) nor the Allah ligature (اللَّه):
-    // pdftotext moves a mark drawn before its letter (the shaper's right-to-left order)
-    // to the word's front, and reads a right-to-left glyph's several characters
-    // backwards, ActualText included (ISO 32000 wants logical order, which quire
-    // writes). Their shaping is tested against harfrust below.
+    // Not Arabic's vowel signs (بِسْمِ) nor the Allah ligature (اللَّه): pdftotext reads a
+    // raised or shifted mark as a letter (or a line) of its own, and a right-to-left
+    // glyph's several characters backwards, ActualText included (ISO 32000 wants logical
+    // order, which quire writes). Their shaping is tested against harfrust below.
     "हिन्दी भाषा",
     "क्षत्रिय",
     "中文排版需要处理标点挤压，例如「引号」和（括号）。",

@@ -301,6 +301,9 @@ mod tests {
             marked("例如“引号”和（括号）。"),
             "例|如|“引|号”|和|（括|号）。"
         );
+        // The quotation mark is a closing bracket here, and a full stop still may not
+        // start a line after it.
+        assert_eq!(marked("他说“好”。然后"), "他|说|“好”。|然|后");
     }
 
     #[test]

@@ -875,9 +875,6 @@ impl Builder<'_, '_, '_> {
     /// `range` cut where the embedding level or the marked language changes: pieces the
     /// shaper takes whole, each with its properties and level.
     fn props_runs(&self, flat: &Flat, range: Range<usize>) -> Vec<(Range<usize>, Props, u8)> {
-        if self.levels.is_none() && flat.marks.is_empty() {
-            return vec![(range, Props::default(), 0)];
-        }
         let props_at = |at: usize| {
             let level = self.level_at(at);
             (
@@ -953,6 +950,11 @@ impl Builder<'_, '_, '_> {
             let Some(style) = flat.styles.get(*style_idx as usize).copied() else {
                 continue;
             };
+            // Most paragraphs: left to right at level 0, nothing marked, one piece.
+            if self.levels.is_none() && flat.marks.is_empty() {
+                self.shaped_piece(flat, piece, Props::default(), style, *style_idx, hyphenate);
+                continue;
+            }
             for (piece, props, level) in self.props_runs(flat, piece) {
                 self.level = level;
                 self.shaped_piece(flat, piece, props, style, *style_idx, hyphenate);
