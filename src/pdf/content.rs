@@ -231,16 +231,23 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
         }
         let gid = face.subset_glyph(g.id);
         if actual_end.is_none() && !g.text.is_empty() {
-            // The cluster: this glyph and the glyphs without text after it.
-            let end = glyphs[i + 1..]
-                .iter()
-                .position(|n| !n.text.is_empty())
-                .map_or(glyphs.len(), |k| i + 1 + k);
-            let text = g.text.as_str();
+            // The cluster: this glyph and the glyphs without text after it (asked for
+            // every glyph of the book: most are a cluster of their own, one character).
+            let end = if glyphs.get(i + 1).is_some_and(|n| n.text.is_empty()) {
+                glyphs[i + 1..]
+                    .iter()
+                    .position(|n| !n.text.is_empty())
+                    .map_or(glyphs.len(), |k| i + 1 + k)
+            } else {
+                i + 1
+            };
             let needs = end - i > 1
-                || face.unicode(gid) != text
-                || (text.chars().nth(1).is_some() && text.chars().any(is_rtl));
+                || !face.maps_to(gid, &g.text)
+                || (g.text.as_bytes().len() > 2
+                    && g.text.chars().nth(1).is_some()
+                    && g.text.chars().any(is_rtl));
             if needs {
+                let text = g.text.as_str();
                 if open {
                     out.push(b')');
                     open = false;

@@ -9,7 +9,7 @@
 
 use crate::error::Error;
 use crate::fonts::FontSet;
-use crate::typeset::document::FaceId;
+use crate::typeset::document::{FaceId, GlyphText};
 use printpdf::{FontId, FontMetrics, FontType, ParsedFont, PdfFontMetricsStub};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -30,8 +30,9 @@ pub(crate) struct EmbeddedFace {
     /// Subset glyph id → the text it stands for (ToUnicode).
     pub text: BTreeMap<u16, String>,
     /// The same, as a table by subset glyph id (read once per glyph of the book, to find
-    /// the glyphs whose ToUnicode text is not their own: see `content::glyph_array`).
-    unicode: Vec<String>,
+    /// the glyphs whose ToUnicode text is not their own: see `content::glyph_array`), in
+    /// the glyphs' own inline form, which compares without a call.
+    unicode: Vec<GlyphText>,
 }
 
 impl EmbeddedFace {
@@ -40,11 +41,9 @@ impl EmbeddedFace {
         self.remap.get(usize::from(gid)).copied().unwrap_or(0)
     }
 
-    /// The text ToUnicode gives subset glyph `gid` ("" when none).
-    pub fn unicode(&self, gid: u16) -> &str {
-        self.unicode
-            .get(usize::from(gid))
-            .map_or("", String::as_str)
+    /// Whether ToUnicode gives subset glyph `gid` the text `text`.
+    pub fn maps_to(&self, gid: u16, text: &GlyphText) -> bool {
+        self.unicode.get(usize::from(gid)) == Some(text)
     }
 
     /// The `/W` width of subset glyph `gid`, in thousandths of an em.
@@ -157,10 +156,10 @@ pub(crate) fn embed_faces(
             pdf_font_metrics: metrics(&face, upm),
         };
         let mut unicode =
-            vec![String::new(); text.keys().next_back().map_or(0, |&g| usize::from(g) + 1)];
+            vec![GlyphText::default(); text.keys().next_back().map_or(0, |&g| usize::from(g) + 1)];
         for (&gid, t) in &text {
             if let Some(slot) = unicode.get_mut(usize::from(gid)) {
-                slot.clone_from(t);
+                *slot = GlyphText::from(t.as_str());
             }
         }
         out.insert(

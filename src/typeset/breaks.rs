@@ -190,7 +190,7 @@ pub fn is_inter_character(before: char, after: char) -> bool {
 
 /// Whether the text has anything this module changes (one pass, mostly over ASCII).
 pub fn needs_tailoring(text: &str) -> bool {
-    text.chars()
+    crate::typeset::items::chars_from_0580(text)
         .any(|c| (c as u32) >= 0x0E00 && (is_cjk(c) || is_hangul(c) || is_complex_context(c)))
 }
 

@@ -211,9 +211,18 @@ impl GlyphText {
         }
     }
 
-    /// Whether there is no text.
+    /// Whether there is no text (without reading it as UTF-8 again: the PDF writer asks
+    /// for every glyph of the book).
     pub fn is_empty(&self) -> bool {
-        self.as_str().is_empty()
+        self.as_bytes().is_empty()
+    }
+
+    /// The text's bytes (UTF-8), read without checking them again.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            TextRepr::Inline(len, buf) => &buf[..usize::from(*len).min(INLINE)],
+            TextRepr::Heap(s) => s.as_bytes(),
+        }
     }
 }
 

@@ -440,8 +440,11 @@ fn push_glyphs<'a>(
     let size_pt = size as f32 / MPT as f32;
     let y = -(rise as f32) / MPT as f32;
     let mut pen = pen;
-    for (g, text) in glyphs {
-        let (face, id, advance) = (g.face, g.id, g.advance);
+    let mut glyphs = glyphs.peekable();
+    while let Some(&(first, _)) = glyphs.peek() {
+        // One run per stretch of glyphs in one face (a word's glyphs are all in its own
+        // face unless fallback gave some clusters another).
+        let face = first.face;
         let same = line
             .runs
             .last()
@@ -455,15 +458,19 @@ fn push_glyphs<'a>(
                 glyphs: Default::default(),
             });
         }
-        let advance = advance as f64 + tracking;
-        if let Some(run) = line.runs.last_mut() {
-            run.glyphs.make_mut().push(Glyph {
-                id,
+        let Some(run) = line.runs.last_mut() else {
+            return;
+        };
+        let run = run.glyphs.make_mut();
+        while let Some((g, text)) = glyphs.next_if(|(g, _)| g.face == face) {
+            let advance = g.advance as f64 + tracking;
+            run.push(Glyph {
+                id: g.id,
                 advance: (advance / MPT as f64) as f32,
                 text: text.into(),
                 raise: raise_64ths(g.rise),
             });
+            pen += advance;
         }
-        pen += advance;
     }
 }

@@ -398,6 +398,11 @@ impl<'f> Shaper<'f> {
     ) -> ShapedWord {
         let mut raw: Vec<Raw> = Vec::with_capacity(text.len());
         let runs = script_runs(text);
+        if let [(range, script)] = runs.as_slice() {
+            // One script (most words): straight into the word's glyphs.
+            self.shape_covered(text, range.clone(), *script, face_id, size, props, &mut raw);
+            return finish_word(text, raw, props.rtl);
+        }
         let mut pieces: Vec<Vec<Raw>> = Vec::with_capacity(runs.len());
         for (range, script) in runs {
             let mut piece = Vec::new();
@@ -643,9 +648,16 @@ impl<'f> FaceData<'f> {
 /// cluster's text, from its offset to the next larger cluster offset of the word (its
 /// end for the last), the others none.
 fn finish_word(text: &str, raw: Vec<Raw>, rtl: bool) -> ShapedWord {
-    let mut starts: Vec<u32> = raw.iter().map(|g| g.cluster).collect();
-    starts.sort_unstable();
-    starts.dedup();
+    // A cluster's text ends where the next larger cluster offset starts. A
+    // left-to-right word's offsets ascend (the shaper keeps them monotone): the next one
+    // met after it. Otherwise, from the offsets sorted.
+    let monotone = !rtl && raw.windows(2).all(|w| w[0].cluster <= w[1].cluster);
+    let mut starts: Vec<u32> = Vec::new();
+    if !monotone {
+        starts = raw.iter().map(|g| g.cluster).collect();
+        starts.sort_unstable();
+        starts.dedup();
+    }
     let mut glyphs = Vec::with_capacity(raw.len());
     let mut missing = false;
     for (i, g) in raw.iter().enumerate() {
@@ -654,9 +666,13 @@ fn finish_word(text: &str, raw: Vec<Raw>, rtl: bool) -> ShapedWord {
         // In visual order a cluster's glyphs are together: the first of them holds its
         // text.
         let first = i == 0 || raw[i - 1].cluster != cluster;
-        let end = match starts.binary_search(&cluster) {
-            Ok(k) => starts.get(k + 1).copied(),
-            Err(_) => None,
+        let end = if monotone {
+            raw[i..].iter().map(|g| g.cluster).find(|&c| c != cluster)
+        } else {
+            match starts.binary_search(&cluster) {
+                Ok(k) => starts.get(k + 1).copied(),
+                Err(_) => None,
+            }
         }
         .unwrap_or(text.len() as u32);
         // GPOS placement (mark to base, mark to mark): the x offset moves the glyph
