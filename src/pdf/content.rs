@@ -220,7 +220,15 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
     // The text rise in force (a raised mark's, 1/64 pt), set with `Ts` (§9.3.7) between
     // two TJ arrays; 0 outside them.
     let mut rise = 0i16;
+    // Each glyph's text packed into a number (`GlyphText::packed`; 0 is no text, `None`
+    // a long text), read once per glyph: the checks below run for every glyph of the
+    // book, and for nearly all of them come down to two comparisons.
+    const NO_TEXT: Option<u64> = Some(0);
+    let mut next_packed = glyphs.first().map(|g| g.text.packed());
     for (i, g) in glyphs.iter().enumerate() {
+        let packed = next_packed.flatten();
+        let this_packed = next_packed;
+        next_packed = glyphs.get(i + 1).map(|n| n.text.packed());
         if g.raise != rise {
             if open {
                 out.push(b')');
@@ -230,10 +238,10 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
             let _ = write!(out, "] TJ\n{} Ts\n[", f32::from(rise) / 64.0);
         }
         let gid = face.subset_glyph(g.id);
-        if actual_end.is_none() && !g.text.is_empty() {
-            // The cluster: this glyph and the glyphs without text after it (asked for
-            // every glyph of the book: most are a cluster of their own, one character).
-            let end = if glyphs.get(i + 1).is_some_and(|n| n.text.is_empty()) {
+        if actual_end.is_none() && this_packed != Some(NO_TEXT) {
+            // The cluster: this glyph and the glyphs without text after it (most are a
+            // cluster of their own).
+            let end = if next_packed == Some(NO_TEXT) {
                 glyphs[i + 1..]
                     .iter()
                     .position(|n| !n.text.is_empty())
@@ -241,11 +249,16 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
             } else {
                 i + 1
             };
+            let maps = match packed {
+                Some(p) => face.maps_packed(gid, p),
+                None => face.maps_to(gid, &g.text),
+            };
+            // Several characters (more than two bytes; a packed text's low byte is its
+            // length) of a right-to-left script.
+            let long = packed.is_none_or(|p| p & 0xFF > 2);
             let needs = end - i > 1
-                || !face.maps_to(gid, &g.text)
-                || (g.text.as_bytes().len() > 2
-                    && g.text.chars().nth(1).is_some()
-                    && g.text.chars().any(is_rtl));
+                || !maps
+                || (long && g.text.chars().nth(1).is_some() && g.text.chars().any(is_rtl));
             if needs {
                 let text = g.text.as_str();
                 if open {

@@ -31,8 +31,9 @@ pub(crate) struct EmbeddedFace {
     pub text: BTreeMap<u16, String>,
     /// The same, as a table by subset glyph id (read once per glyph of the book, to find
     /// the glyphs whose ToUnicode text is not their own: see `content::glyph_array`), in
-    /// the glyphs' own inline form, which compares without a call.
-    unicode: Vec<GlyphText>,
+    /// short texts packed into a number ([`GlyphText::packed`]; `u64::MAX` for a longer
+    /// one), which compares in one instruction.
+    unicode: Vec<u64>,
 }
 
 impl EmbeddedFace {
@@ -41,9 +42,20 @@ impl EmbeddedFace {
         self.remap.get(usize::from(gid)).copied().unwrap_or(0)
     }
 
+    /// Whether ToUnicode gives subset glyph `gid` the text packed as `packed`
+    /// ([`GlyphText::packed`]).
+    pub fn maps_packed(&self, gid: u16, packed: u64) -> bool {
+        self.unicode
+            .get(usize::from(gid))
+            .is_some_and(|&p| p == packed)
+    }
+
     /// Whether ToUnicode gives subset glyph `gid` the text `text`.
     pub fn maps_to(&self, gid: u16, text: &GlyphText) -> bool {
-        self.unicode.get(usize::from(gid)) == Some(text)
+        match text.packed() {
+            Some(packed) => self.unicode.get(usize::from(gid)) == Some(&packed),
+            None => self.text.get(&gid).map(String::as_str) == Some(text.as_str()),
+        }
     }
 
     /// The `/W` width of subset glyph `gid`, in thousandths of an em.
@@ -155,11 +167,11 @@ pub(crate) fn embed_faces(
             },
             pdf_font_metrics: metrics(&face, upm),
         };
-        let mut unicode =
-            vec![GlyphText::default(); text.keys().next_back().map_or(0, |&g| usize::from(g) + 1)];
+        let empty = GlyphText::default().packed().unwrap_or(u64::MAX);
+        let mut unicode = vec![empty; text.keys().next_back().map_or(0, |&g| usize::from(g) + 1)];
         for (&gid, t) in &text {
             if let Some(slot) = unicode.get_mut(usize::from(gid)) {
-                *slot = GlyphText::from(t.as_str());
+                *slot = GlyphText::from(t.as_str()).packed().unwrap_or(u64::MAX);
             }
         }
         out.insert(

@@ -190,7 +190,7 @@ pub fn is_inter_character(before: char, after: char) -> bool {
 
 /// Whether the text has anything this module changes (one pass, mostly over ASCII).
 pub fn needs_tailoring(text: &str) -> bool {
-    crate::typeset::items::chars_from_0580(text)
+    chars_from_0580(text)
         .any(|c| (c as u32) >= 0x0E00 && (is_cjk(c) || is_hangul(c) || is_complex_context(c)))
 }
 
@@ -261,6 +261,24 @@ fn dictionary_breaks(run: &str) -> Vec<usize> {
     let segmenter =
         SEGMENTER.get_or_init(|| icu_segmenter::LineSegmenter::new_dictionary(Default::default()));
     segmenter.segment_str(run).collect()
+}
+
+/// The characters of `text` from U+0580 on: all that the checks for right-to-left and
+/// unspaced scripts look at. Found by their UTF-8 lead bytes (0xD6 and up), so a
+/// paragraph of Latin, Greek or Cyrillic costs a pass over its bytes and nothing more.
+pub(crate) fn chars_from_0580(text: &str) -> impl Iterator<Item = char> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while let Some(&b) = bytes.get(i) {
+            i += 1;
+            if b >= 0xD6 {
+                // A lead byte (continuation bytes are below 0xC0): a character starts.
+                return text.get(i - 1..).and_then(|t| t.chars().next());
+            }
+        }
+        None
+    })
 }
 
 #[cfg(test)]

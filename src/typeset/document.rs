@@ -217,6 +217,21 @@ impl GlyphText {
         self.as_bytes().is_empty()
     }
 
+    /// A short text (up to seven bytes: nearly every glyph's) as one number, its length
+    /// and its bytes: two texts are equal exactly when their numbers are. `None` for a
+    /// longer text.
+    pub fn packed(&self) -> Option<u64> {
+        match &self.0 {
+            TextRepr::Inline(len, buf) => {
+                let mut bytes = [0u8; 8];
+                bytes[0] = *len;
+                bytes[1..].copy_from_slice(buf);
+                Some(u64::from_le_bytes(bytes))
+            }
+            TextRepr::Heap(_) => None,
+        }
+    }
+
     /// The text's bytes (UTF-8), read without checking them again.
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {

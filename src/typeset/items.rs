@@ -94,24 +94,6 @@ pub struct Mark {
     pub dir: Option<Option<bool>>,
 }
 
-/// The characters of `text` from U+0580 on: all that the checks for right-to-left and
-/// unspaced scripts look at. Found by their UTF-8 lead bytes (0xD6 and up), so a
-/// paragraph of Latin, Greek or Cyrillic costs a pass over its bytes and nothing more.
-pub(crate) fn chars_from_0580(text: &str) -> impl Iterator<Item = char> + '_ {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while let Some(&b) = bytes.get(i) {
-            i += 1;
-            if b >= 0xD6 {
-                // A lead byte (continuation bytes are below 0xC0): a character starts.
-                return text.get(i - 1..).and_then(|t| t.chars().next());
-            }
-        }
-        None
-    })
-}
-
 /// Hard line break, carried in the flat text as U+2028 LINE SEPARATOR (UAX #14 class BK).
 const HARD_BREAK: char = '\u{2028}';
 
@@ -187,7 +169,10 @@ impl Flat {
     pub fn bidi_levels(&self) -> Option<Vec<u8>> {
         let base_rtl = self.base_rtl();
         let marked = self.marks.iter().any(|m| m.dir.is_some());
-        if !base_rtl && !marked && !chars_from_0580(&self.text).any(is_rtl_char) {
+        if !base_rtl
+            && !marked
+            && !crate::typeset::breaks::chars_from_0580(&self.text).any(is_rtl_char)
+        {
             return None;
         }
         // Isolates around the marked stretches (not one that is the whole paragraph:

@@ -607,10 +607,15 @@ impl<'f> Shaper<'f> {
                 id: info.glyph_id as u16,
                 cluster: info.cluster + offset as u32,
                 advance: i64::from(pos.x_advance) * size / upem,
-                offset: (
-                    i64::from(pos.x_offset) * size / upem,
-                    i64::from(pos.y_offset) * size / upem,
-                ),
+                // Most glyphs are not moved (only marks are): no division for them.
+                offset: if pos.x_offset == 0 && pos.y_offset == 0 {
+                    (0, 0)
+                } else {
+                    (
+                        i64::from(pos.x_offset) * size / upem,
+                        i64::from(pos.y_offset) * size / upem,
+                    )
+                },
                 face: id,
             })
             .collect()
