@@ -208,6 +208,24 @@ fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>)
             }
             Block::BlockQuote { blocks, .. } => collect_ids(blocks, file, ids),
             Block::List { items, .. } => items.iter().for_each(|i| collect_ids(i, file, ids)),
+            // pandoc's block constructs (issue 12): a div's id is a link target.
+            Block::Div { attr, blocks, .. } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_ids(blocks, file, ids);
+            }
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_ids(d, file, ids));
+                }
+            }
+            Block::Table { head, rows, .. } => head
+                .iter()
+                .chain(rows.iter().flatten())
+                .for_each(|c| collect_ids(c, file, ids)),
             _ => {}
         }
     }
@@ -229,12 +247,23 @@ fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), 
             } => {
                 collect_refs_inlines(caption, file, refs);
                 head.iter()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
-                rows.iter()
-                    .flatten()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
+                    .chain(rows.iter().flatten())
+                    .for_each(|c| collect_refs(c, file, refs));
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => lines
+                .iter()
+                .for_each(|l| collect_refs_inlines(l, file, refs)),
+            Block::Div { blocks, .. } => collect_refs(blocks, file, refs),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    collect_refs_inlines(&item.term, file, refs);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_refs(d, file, refs));
+                }
+            }
         }
     }
 }

@@ -7,13 +7,16 @@
 //! is collected; nothing stops at the first.
 
 mod assets;
-#[allow(dead_code)] // used by the pandoc passes being built on it (issue 12)
 mod attrs;
 mod front_matter;
+mod grid_table;
 mod html;
 pub mod ids;
+mod line_table;
 mod markdown;
+mod nested;
 mod notes;
+mod pandoc_blocks;
 mod text;
 mod urls;
 mod walk;

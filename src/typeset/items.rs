@@ -344,8 +344,9 @@ fn is_dash(c: char) -> bool {
     matches!(c, '-' | '\u{2010}' | '\u{2011}' | '–' | '—')
 }
 
-/// Builds the items of a paragraph. `indent` (milli-points) is a first-line box;
-/// `hyphenator` is `None` where nothing may be hyphenated.
+/// Builds the items of a paragraph. `indent` (milli-points) is a first-line box (a
+/// negative one hangs the first line out to the left: a verse line's turnovers are then
+/// indented under it); `hyphenator` is `None` where nothing may be hyphenated.
 pub fn build(
     flat: Flat,
     shaper: &mut Shaper,
@@ -367,7 +368,7 @@ pub fn build(
         points: Vec::new(),
     };
     b.content.reserve(flat.text.len() / 2);
-    if indent > 0 {
+    if indent != 0 {
         b.items.push(Item::Box {
             width: indent,
             protrude: 0,

@@ -4,7 +4,10 @@
 
 use crate::diag::Diagnostic;
 use crate::memo::{ContentCache, Key, KeyHasher};
-use crate::model::{Block, Book, ChapterBreak, Inline, NoteNumbering};
+use crate::model::{
+    blocks_plain_text, is_attribution, Attr, Block, Book, Cell, ChapterBreak, DefinitionItem,
+    Inline, NoteNumbering,
+};
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
@@ -14,6 +17,14 @@ use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::Style;
+
+/// One ragged paragraph of a table cell: its text, the indent of all its lines and the
+/// further indent of its lines after the first (a list item's, under its text).
+struct CellPiece {
+    flat: Flat,
+    indent: f32,
+    hang: f32,
+}
 
 /// The outcome of laying out one paragraph: its strips before the layout's pending space
 /// is applied, and whether the breaker had to use its last pass (the warning is issued
@@ -26,13 +37,15 @@ pub struct BrokenParagraph {
     pub overfull: bool,
 }
 
-/// Where blocks go: the column's left edge and width, the type size and leading.
+/// Where blocks go: the column's left edge and width, the type size and leading, and
+/// how its paragraphs are set (justified in the body, ragged in an epigraph).
 #[derive(Clone, Copy, Debug)]
 struct Frame {
     left: f32,
     width: f32,
     size: f32,
     leading: f32,
+    align: Align,
 }
 
 /// The layout state of one book.
@@ -171,6 +184,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             width: self.style.measure(),
             size: self.style.size,
             leading: self.style.leading,
+            align: Align::Justify,
         }
     }
 
@@ -432,7 +446,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 } else {
                     0.0
                 };
-                self.paragraph(flat, frame, Align::Justify, indent, 0.0, Some(*span));
+                self.paragraph(flat, frame, frame.align, indent, 0.0, Some(*span));
                 self.indent_next = true;
             }
             Block::Heading {
@@ -472,6 +486,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     width: frame.width - 2.0 * inset,
                     size,
                     leading: (size * 1.32 * 2.0).round() / 2.0,
+                    align: frame.align,
                 };
                 self.pending_space = self.pending_space.max(gap);
                 self.indent_next = false;
@@ -479,7 +494,12 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.set_pending(gap);
                 self.indent_next = false;
             }
-            Block::List { start, items, .. } => {
+            Block::List {
+                start,
+                numbering,
+                items,
+                ..
+            } => {
                 let indent = self.style.size * 1.6;
                 let inner = Frame {
                     left: frame.left + indent,
@@ -489,7 +509,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.pending_space = self.pending_space.max(gap);
                 for (k, item) in items.iter().enumerate() {
                     let marker = match start {
-                        Some(n) => format!("{}.", n + k as u64),
+                        Some(n) => numbering.marker(n.saturating_add(k as u64)),
                         None => "•".to_string(),
                     };
                     let first = self.strips.len();
@@ -562,14 +582,15 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.indent_next = false;
             }
             Block::Table {
+                align,
                 head,
                 rows,
                 caption,
+                widths,
                 span,
-                ..
             } => {
                 self.table_caption(caption, *span, frame);
-                self.table(head, rows, frame);
+                self.table(head, rows, align, widths, frame);
                 self.indent_next = false;
             }
             Block::Html { nodes, span } => {
@@ -584,7 +605,182 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.indent_next = true;
                 }
             }
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, span } => self.line_block(lines, *span, frame),
+            Block::Div { attr, blocks, .. } => self.div(attr, blocks, frame),
+            Block::DefinitionList { items, .. } => self.definition_list(items, frame),
         }
+    }
+
+    /// Verse (a line block): each line set on its own, flush left and never justified,
+    /// its leading U+00A0s keeping the poet's indentation; a line too long for the
+    /// measure turns over with a hanging indent. A stanza (the lines between two empty
+    /// lines) of up to eight lines is never split across pages; a longer one is not
+    /// split after its first line nor before its last.
+    fn line_block(&mut self, lines: &[Vec<Inline>], span: crate::source::Span, frame: Frame) {
+        const WHOLE_STANZA: usize = 8;
+        let book = self.book;
+        let gap = frame.leading * 0.5;
+        let inset = self.style.size * 1.5;
+        let hang = frame.size * 2.0;
+        // The turnovers' indent is the frame's; the first line hangs out of it.
+        let verse = Frame {
+            left: frame.left + inset + hang,
+            width: (frame.width - inset - hang).max(frame.size * 4.0),
+            ..frame
+        };
+        self.pending_space = self.pending_space.max(gap);
+        self.indent_next = false;
+        for stanza in lines.split(|l| l.is_empty()).filter(|s| !s.is_empty()) {
+            let first = self.strips.len();
+            // Where each verse line's strips start.
+            let mut starts = Vec::with_capacity(stanza.len());
+            for line in stanza {
+                starts.push(self.strips.len());
+                let mut flat = Flat::default();
+                flat.push_inlines(
+                    line,
+                    Self::run_style(FaceId::Regular, frame.size),
+                    &book.notes,
+                );
+                self.paragraph(flat, verse, Align::Left, -hang, 0.0, Some(span));
+            }
+            let end = self.strips.len();
+            if end == first {
+                continue;
+            }
+            // A verse line and its turnovers stay together.
+            for (k, &start) in starts.iter().enumerate() {
+                let next = starts.get(k + 1).copied().unwrap_or(end);
+                if let Some(s) = self.strips.get_mut(start) {
+                    s.need = s.need.max(next - start);
+                }
+            }
+            if stanza.len() <= WHOLE_STANZA {
+                if let Some(s) = self.strips.get_mut(first) {
+                    s.need = s.need.max(end - first);
+                }
+            } else {
+                // The first line with the second; the second-to-last with the last.
+                let second_end = starts.get(2).copied().unwrap_or(end);
+                if let Some(s) = self.strips.get_mut(first) {
+                    s.need = s.need.max(second_end - first);
+                }
+                if let Some(&penult) = starts.len().checked_sub(2).and_then(|i| starts.get(i)) {
+                    if let Some(s) = self.strips.get_mut(penult) {
+                        s.need = s.need.max(end - penult);
+                    }
+                }
+            }
+            // A stanza break is a blank line.
+            self.set_pending(frame.leading);
+        }
+        self.set_pending(gap);
+        self.indent_next = false;
+    }
+
+    /// A fenced div: its content set in the frame, its id a link destination. An
+    /// `epigraph` is set smaller in a narrower block at the right of the measure, ragged,
+    /// its attribution (a last paragraph opening with an em dash, or an `attribution`
+    /// div) flush right. Other classes change nothing in print.
+    fn div(&mut self, attr: &Attr, blocks: &[Block], frame: Frame) {
+        let first = self.strips.len();
+        if attr.has_class("epigraph") {
+            let gap = frame.leading * 0.5;
+            let size = frame.size * 0.91;
+            let width = (frame.width * 0.6).max(frame.size * 12.0).min(frame.width);
+            let inner = Frame {
+                left: frame.left + frame.width - width,
+                width,
+                size,
+                leading: (size * 1.32 * 2.0).round() / 2.0,
+                align: Align::Left,
+            };
+            self.pending_space = self.pending_space.max(gap);
+            self.indent_next = false;
+            for (k, block) in blocks.iter().enumerate() {
+                match block {
+                    Block::Paragraph { content, span }
+                        if k + 1 == blocks.len() && is_attribution(content) =>
+                    {
+                        self.attribution(content, *span, inner);
+                    }
+                    Block::Div { attr, blocks, .. } if attr.has_class("attribution") => {
+                        let right = Frame {
+                            align: Align::Right,
+                            ..inner
+                        };
+                        self.indent_next = false;
+                        self.blocks(blocks, right);
+                    }
+                    _ => self.block(block, inner),
+                }
+            }
+            self.set_pending(frame.leading);
+            self.indent_next = false;
+        } else if attr.has_class("attribution") {
+            let right = Frame {
+                align: Align::Right,
+                ..frame
+            };
+            self.indent_next = false;
+            self.blocks(blocks, right);
+        } else {
+            self.blocks(blocks, frame);
+        }
+        if let Some(id) = &attr.id {
+            let key = AnchorKey::Id(id.clone());
+            if let Some(s) = self.strips.get_mut(first) {
+                s.anchors.push((key, frame.left, 0.0));
+            }
+        }
+    }
+
+    /// An epigraph's attribution: flush right, a little apart from the quotation.
+    fn attribution(&mut self, content: &[Inline], span: crate::source::Span, frame: Frame) {
+        let mut flat = Flat::default();
+        flat.push_inlines(
+            content,
+            Self::run_style(FaceId::Regular, frame.size),
+            &self.book.notes,
+        );
+        let space = frame.leading * 0.25;
+        self.paragraph(flat, frame, Align::Right, 0.0, space, Some(span));
+        self.indent_next = false;
+    }
+
+    /// A definition list: each term in bold on its own line, kept with its definition;
+    /// the definitions indented.
+    fn definition_list(&mut self, items: &[DefinitionItem], frame: Frame) {
+        let book = self.book;
+        let gap = frame.leading * 0.5;
+        let indent = self.style.size * 1.6;
+        let inner = Frame {
+            left: frame.left + indent,
+            width: frame.width - indent,
+            ..frame
+        };
+        self.pending_space = self.pending_space.max(gap);
+        for (k, item) in items.iter().enumerate() {
+            let mut flat = Flat::default();
+            flat.push_inlines(
+                &item.term,
+                Self::run_style(FaceId::Bold, frame.size),
+                &book.notes,
+            );
+            let first = self.strips.len();
+            let space = if k == 0 { 0.0 } else { frame.leading * 0.4 };
+            self.paragraph(flat, frame, Align::Left, 0.0, space, None);
+            for s in &mut self.strips[first..] {
+                s.keep_with_next = true;
+            }
+            for definition in &item.definitions {
+                self.indent_next = false;
+                self.blocks(definition, inner);
+            }
+        }
+        self.set_pending(gap);
+        self.indent_next = false;
     }
 
     /// Breaks and sets one paragraph into line strips with widow/orphan needs. With a
@@ -831,8 +1027,14 @@ impl<'b, 'f> Layout<'b, 'f> {
     /// reads, to typeset-metrics too, as a heading stranded at the page foot). A table
     /// that fits on a page is kept whole: split, its last rows would sit on the next page
     /// away from the column heads that say what they are.
-    fn table(&mut self, head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], frame: Frame) {
-        let book = self.book;
+    fn table(
+        &mut self,
+        head: &[Cell],
+        rows: &[Vec<Cell>],
+        align: &[crate::model::Align],
+        given: &[f32],
+        frame: Frame,
+    ) {
         let cols = head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if cols == 0 {
             return;
@@ -840,39 +1042,19 @@ impl<'b, 'f> Layout<'b, 'f> {
         let size = frame.size;
         let leading = (size * 1.3 * 2.0).round() / 2.0;
         let pad = size * 0.5;
-        // Column widths from content: each column's widest cell, scaled down to the
-        // measure if needed, never below an even share's half.
-        let mut natural = vec![size * 2.0; cols];
-        for (r, row) in std::iter::once(head)
-            .chain(rows.iter().map(Vec::as_slice))
-            .enumerate()
-        {
-            for (c, cell) in row.iter().enumerate() {
-                let face = if r == 0 {
-                    FaceId::Bold
-                } else {
-                    FaceId::Regular
-                };
-                let word = self.shaper.shape(&plain_text(cell), face, mpt(size));
-                natural[c] = natural[c]
-                    .max(word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad);
-            }
-        }
-        let total: f32 = natural.iter().sum();
-        let widths: Vec<f32> = if total <= frame.width {
-            natural.iter().map(|w| w * frame.width / total).collect()
+        let widths: Vec<f32> = if given.len() == cols && given.iter().all(|w| *w > 0.0) {
+            // Relative widths from the source (multiline and grid tables), as fractions of
+            // the measure; a table wider than the measure is scaled down to it.
+            let sum: f32 = given.iter().sum();
+            let scale = frame.width / sum.max(1.0);
+            given.iter().map(|w| w * scale).collect()
         } else {
-            let floor = frame.width / cols as f32 / 2.0;
-            let raw: Vec<f32> = natural
-                .iter()
-                .map(|w| (w * frame.width / total).max(floor))
-                .collect();
-            let sum: f32 = raw.iter().sum();
-            raw.iter().map(|w| w * frame.width / sum).collect()
+            self.natural_widths(head, rows, cols, frame)
         };
+        let table_width: f32 = widths.iter().sum();
         let rule = 0.5;
         let mut first = true;
-        let all: Vec<(&[Vec<Inline>], bool)> = std::iter::once((head, true))
+        let all: Vec<(&[Cell], bool)> = std::iter::once((head, true))
             .chain(rows.iter().map(|r| (r.as_slice(), false)))
             .filter(|(r, _)| !r.is_empty())
             .collect();
@@ -884,58 +1066,74 @@ impl<'b, 'f> Layout<'b, 'f> {
                 ..Default::default()
             };
             let mut x = frame.left;
-            let mut lines_max = 1usize;
+            // The row's height in lines: its tallest cell's.
+            let mut lines_max = 1.0f32;
             for (c, cell) in row.iter().enumerate() {
                 let w = widths.get(c).copied().unwrap_or(0.0);
-                let mut flat = Flat::default();
                 let face = if is_head {
                     FaceId::Bold
                 } else {
                     FaceId::Regular
                 };
-                flat.push_inlines(cell, Self::run_style(face, size), &book.notes);
-                let par = build(flat, &mut self.shaper, None, 0);
-                let measure = mpt((w - 2.0 * pad).max(size));
-                let breaking = break_paragraph(
-                    &mut self.breaker,
-                    &par.items,
-                    measure,
-                    &Passes::ragged(mpt(size)),
-                );
-                let lines = set_lines(&par, &breaking.breaks, measure, Align::Left);
-                lines_max = lines_max.max(lines.len());
-                for (k, line) in lines.into_iter().enumerate() {
-                    let base = pad + leading * (k as f32 + 0.8);
-                    for run in line.runs {
-                        strip.runs.push(GlyphRun {
-                            x: run.x + x + pad,
-                            y: run.y + base,
-                            ..run
-                        });
+                let cell_align = match align.get(c) {
+                    Some(crate::model::Align::Right) => Align::Right,
+                    Some(crate::model::Align::Center) => Align::Center,
+                    _ => Align::Left,
+                };
+                let mut pieces = Vec::new();
+                self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
+                // Lines set so far in this cell, and the half line between two blocks.
+                let mut line_no = 0.0f32;
+                for (n, piece) in pieces.into_iter().enumerate() {
+                    if n > 0 {
+                        line_no += 0.5;
                     }
-                    for (r, l) in line.links {
-                        if let Some(t) = par.flat.links.get(l as usize) {
-                            strip.links.push((
-                                Rect {
-                                    x: r.x + x + pad,
-                                    y: r.y + base,
-                                    ..r
-                                },
-                                t.clone(),
-                            ));
+                    let par = build(piece.flat, &mut self.shaper, None, mpt(-piece.hang));
+                    let measure = mpt((w - 2.0 * pad - piece.indent - piece.hang).max(size));
+                    let breaking = break_paragraph(
+                        &mut self.breaker,
+                        &par.items,
+                        measure,
+                        &Passes::ragged(mpt(size)),
+                    );
+                    let lines = set_lines(&par, &breaking.breaks, measure, cell_align);
+                    let count = lines.len();
+                    let left = x + pad + piece.indent + piece.hang;
+                    for (k, line) in lines.into_iter().enumerate() {
+                        let base = pad + leading * (line_no + k as f32 + 0.8);
+                        for run in line.runs {
+                            strip.runs.push(GlyphRun {
+                                x: run.x + left,
+                                y: run.y + base,
+                                ..run
+                            });
+                        }
+                        for (r, l) in line.links {
+                            if let Some(t) = par.flat.links.get(l as usize) {
+                                strip.links.push((
+                                    Rect {
+                                        x: r.x + left,
+                                        y: r.y + base,
+                                        ..r
+                                    },
+                                    t.clone(),
+                                ));
+                            }
                         }
                     }
+                    line_no += count as f32;
                 }
+                lines_max = lines_max.max(line_no);
                 x += w;
             }
-            strip.height = leading * lines_max as f32 + 2.0 * pad;
+            strip.height = leading * lines_max + 2.0 * pad;
             strip.baseline = pad + leading * 0.8;
             if first {
                 strip.space_before = frame.leading * 0.5;
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: 0.0,
-                    width: frame.width,
+                    width: table_width,
                     height: rule * 2.0,
                 });
                 first = false;
@@ -945,7 +1143,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: strip.height - rule / 2.0,
-                    width: frame.width,
+                    width: table_width,
                     height: rule,
                 });
             }
@@ -953,7 +1151,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: strip.height - rule,
-                    width: frame.width,
+                    width: table_width,
                     height: rule * 2.0,
                 });
             }
@@ -977,6 +1175,199 @@ impl<'b, 'f> Layout<'b, 'f> {
             s.need = s.need.max(keep);
         }
         self.set_pending(frame.leading * 0.5);
+    }
+
+    /// Column widths from the content: each column's widest cell (set on one line),
+    /// scaled to the measure, never below an even share's half when the table is too
+    /// wide.
+    fn natural_widths(
+        &mut self,
+        head: &[Cell],
+        rows: &[Vec<Cell>],
+        cols: usize,
+        frame: Frame,
+    ) -> Vec<f32> {
+        let size = frame.size;
+        let pad = size * 0.5;
+        let mut natural = vec![size * 2.0; cols];
+        for (r, row) in std::iter::once(head)
+            .chain(rows.iter().map(Vec::as_slice))
+            .enumerate()
+        {
+            for (c, cell) in row.iter().enumerate() {
+                let face = if r == 0 {
+                    FaceId::Bold
+                } else {
+                    FaceId::Regular
+                };
+                let (text, extra) = match cell.as_slice() {
+                    [Block::Paragraph { content, .. }] => (plain_text(content), 0.0),
+                    // Blocks: the longest of their lines, with its indent.
+                    _ => {
+                        let mut pieces = Vec::new();
+                        self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
+                        pieces
+                            .into_iter()
+                            .map(|p| (p.flat.text, p.indent + p.hang))
+                            .max_by_key(|(t, _)| t.len())
+                            .unwrap_or_default()
+                    }
+                };
+                let word = self.shaper.shape(&text, face, mpt(size));
+                if let Some(n) = natural.get_mut(c) {
+                    *n = n.max(
+                        word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad + extra,
+                    );
+                }
+            }
+        }
+        let total: f32 = natural.iter().sum();
+        if total <= frame.width {
+            natural.iter().map(|w| w * frame.width / total).collect()
+        } else {
+            let floor = frame.width / cols as f32 / 2.0;
+            let raw: Vec<f32> = natural
+                .iter()
+                .map(|w| (w * frame.width / total).max(floor))
+                .collect();
+            let sum: f32 = raw.iter().sum();
+            raw.iter().map(|w| w * frame.width / sum).collect()
+        }
+    }
+
+    /// What a table cell sets, in order: each paragraph (a list item's with its marker,
+    /// hanging), verse line or code line as a ragged piece at its indent. Recursion is
+    /// bounded by the parser's nesting cap.
+    fn cell_pieces(
+        &mut self,
+        blocks: &[Block],
+        style: RunStyle,
+        indent: f32,
+        out: &mut Vec<CellPiece>,
+    ) {
+        let notes = &self.book.notes;
+        let text = |t: &str| {
+            let mut flat = Flat::default();
+            flat.push(t, style);
+            flat
+        };
+        for block in blocks {
+            match block {
+                Block::Paragraph { content, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_inlines(content, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                    });
+                }
+                Block::Heading { content, .. } => {
+                    let mut flat = Flat::default();
+                    let bold = RunStyle {
+                        face: FaceId::Bold,
+                        ..style
+                    };
+                    flat.push_inlines(content, bold, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                    });
+                }
+                Block::List {
+                    start,
+                    numbering,
+                    items,
+                    ..
+                } => {
+                    for (k, item) in items.iter().enumerate() {
+                        let marker = match start {
+                            Some(n) => numbering.marker(n.saturating_add(k as u64)),
+                            None => "•".to_string(),
+                        };
+                        let word = self
+                            .shaper
+                            .shape(&format!("{marker} "), style.face, style.size);
+                        let hang = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                        let mut flat = text(&format!("{marker}\u{a0}"));
+                        let rest = match item.as_slice() {
+                            [Block::Paragraph { content, .. }, rest @ ..] => {
+                                flat.push_inlines(content, style, notes);
+                                rest
+                            }
+                            all => all,
+                        };
+                        out.push(CellPiece { flat, indent, hang });
+                        self.cell_pieces(rest, style, indent + hang, out);
+                    }
+                }
+                Block::LineBlock { lines, .. } => {
+                    for line in lines {
+                        let mut flat = Flat::default();
+                        flat.push_inlines(line, style, notes);
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang: 0.0,
+                        });
+                    }
+                }
+                Block::CodeBlock { text: code, .. } => {
+                    for line in code.lines() {
+                        out.push(CellPiece {
+                            flat: text(line),
+                            indent,
+                            hang: 0.0,
+                        });
+                    }
+                }
+                Block::BlockQuote { blocks, .. } | Block::Div { blocks, .. } => {
+                    self.cell_pieces(blocks, style, indent, out)
+                }
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        let mut flat = Flat::default();
+                        let bold = RunStyle {
+                            face: FaceId::Bold,
+                            ..style
+                        };
+                        flat.push_inlines(&item.term, bold, notes);
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang: 0.0,
+                        });
+                        for d in &item.definitions {
+                            self.cell_pieces(
+                                d,
+                                style,
+                                indent + style.size as f32 / MPT as f32,
+                                out,
+                            );
+                        }
+                    }
+                }
+                Block::Html { nodes, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_html(nodes, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                    });
+                }
+                Block::Table { .. } => {
+                    let t = blocks_plain_text(std::slice::from_ref(block));
+                    out.push(CellPiece {
+                        flat: text(&t),
+                        indent,
+                        hang: 0.0,
+                    });
+                }
+                Block::ThematicBreak { .. } => {}
+            }
+        }
     }
 
     fn notes_section(&mut self) {
@@ -1304,12 +1695,14 @@ mod tests {
     #[test]
     fn a_table_keeps_its_caption_and_stays_whole() {
         let cell = |t: &str| vec![Inline::Text(t.into())];
-        let rows: Vec<Vec<Vec<Inline>>> = (0..5).map(|i| vec![cell(&format!("r{i}"))]).collect();
+        let rows: Vec<Vec<Vec<Block>>> =
+            (0..5).map(|i| vec![vec![para(&format!("r{i}"))]]).collect();
         let b = book(vec![
             para("Text before."),
             Block::Table {
                 align: vec![crate::model::Align::None],
-                head: vec![cell("Head")],
+                widths: vec![],
+                head: vec![vec![para("Head")]],
                 rows,
                 caption: cell("The caption"),
                 span: Span::default(),
