@@ -34,6 +34,10 @@ use plan::{Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, TITLE_PAGE_FILE};
 /// The default stylesheet: relative units only, the reader's font and size respected.
 const STYLE_CSS: &str = include_str!("style.css");
 
+/// The rules for pandoc's block constructs (verse, epigraphs, definition lists, lettered
+/// and roman lists), appended for a book that has them.
+const PANDOC_CSS: &str = include_str!("pandoc.css");
+
 /// Where epub-builder puts everything (its `OEBPS` prefix is fixed).
 const ROOT: &str = "OEBPS";
 
@@ -147,7 +151,12 @@ fn build_container(plan: &Plan, options: &EpubOptions) -> Result<Vec<u8>, Error>
     b.set_title(book.meta.title.clone());
     b.set_languages(vec![plan.lang.clone()]);
     b.set_authors(book.meta.authors.clone());
-    b.stylesheet(STYLE_CSS.as_bytes()).map_err(err)?;
+    if plan.pandoc_blocks {
+        b.stylesheet(format!("{STYLE_CSS}{PANDOC_CSS}").as_bytes())
+            .map_err(err)?;
+    } else {
+        b.stylesheet(STYLE_CSS.as_bytes()).map_err(err)?;
+    }
 
     let mut out = Vec::new();
     b.generate(&mut out).map_err(err)?;

@@ -30,6 +30,8 @@ pub(crate) struct Plan<'a> {
     asset_files: Vec<String>,
     /// (note index, occurrence) → the file holding that reference.
     refs: BTreeMap<(usize, u32), String>,
+    /// Whether the book has pandoc's block constructs (their style rules are added).
+    pub(crate) pandoc_blocks: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -76,6 +78,8 @@ impl<'a> Plan<'a> {
             })
             .collect();
 
+        let pandoc_blocks = book.chapters.iter().any(|c| has_pandoc_blocks(&c.blocks))
+            || book.notes.iter().any(|n| has_pandoc_blocks(&n.blocks));
         Plan {
             book,
             lang,
@@ -84,6 +88,7 @@ impl<'a> Plan<'a> {
             ids,
             asset_files,
             refs,
+            pandoc_blocks,
         }
     }
 
@@ -198,6 +203,26 @@ fn image_extension(media_type: &str) -> &'static str {
         "image/webp" => "webp",
         _ => "bin",
     }
+}
+
+/// Whether blocks hold a line block, a div, a definition list or a list numbered other
+/// than in decimals.
+fn has_pandoc_blocks(blocks: &[Block]) -> bool {
+    blocks.iter().any(|b| match b {
+        Block::LineBlock { .. } | Block::Div { .. } | Block::DefinitionList { .. } => true,
+        Block::List {
+            numbering, items, ..
+        } => {
+            numbering.style != crate::model::NumberStyle::Decimal
+                || items.iter().any(|i| has_pandoc_blocks(i))
+        }
+        Block::BlockQuote { blocks, .. } => has_pandoc_blocks(blocks),
+        Block::Table { head, rows, .. } => head
+            .iter()
+            .chain(rows.iter().flatten())
+            .any(|c| has_pandoc_blocks(c)),
+        _ => false,
+    })
 }
 
 fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>) {

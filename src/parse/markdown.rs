@@ -1000,6 +1000,46 @@ impl<'a> Builder<'a> {
         attr
     }
 
+    /// Ends the list being read and starts another when the item at `r` is numbered in
+    /// another style or with another delimiter: pandoc reads them as two lists (MANUAL
+    /// "Extension: fancy_lists"), where pulldown-cmark, which sees the pre-pass's decimal
+    /// markers, has one.
+    fn split_list_at(&mut self, r: &Range<usize>) {
+        let Some(Frame {
+            kind:
+                Kind::List {
+                    start: Some(_),
+                    numbering,
+                    items,
+                },
+            ..
+        }) = self.stack.last()
+        else {
+            return;
+        };
+        if items.is_empty() {
+            return;
+        }
+        let (start, new) = self.list_numbering(1, r);
+        if new == *numbering {
+            return;
+        }
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let range = r.start..frame.range.end;
+        self.close(frame);
+        self.push_container(
+            Kind::List {
+                start: Some(start),
+                numbering: new,
+                items: Vec::new(),
+            },
+            range,
+            Closer::Markdown,
+        );
+    }
+
     /// A list's start and numbering: a fancy marker's from the pre-pass, a decimal one's
     /// delimiter from the source.
     fn list_numbering(&self, start: u64, r: &Range<usize>) -> (u64, ListNumbering) {
@@ -1027,6 +1067,11 @@ impl<'a> Builder<'a> {
         let digits = b
             .get(at..)
             .map_or(0, |t| t.iter().take_while(|c| c.is_ascii_digit()).count());
+        let start = self
+            .text
+            .get(at..at + digits)
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(start);
         let delim = if b.get(at + digits) == Some(&b')') {
             NumberDelim::OneParen
         } else {
@@ -1209,10 +1254,10 @@ impl<'a> Builder<'a> {
         let exact = self.text.get(range.clone()) == Some(text);
         let mut consumed = 0;
         while let Some(i) = rest.find('@') {
-            let before = out
+            let before = rest[..i]
                 .chars()
                 .next_back()
-                .or_else(|| rest[..i].chars().next_back());
+                .or_else(|| out.chars().next_back());
             out.push_str(&rest[..i]);
             let tail = &rest[i + 1..];
             let mut len = tail
@@ -1325,6 +1370,9 @@ impl<'a> Builder<'a> {
                     .stack
                     .last()
                     .is_some_and(|f| matches!(f.kind, Kind::List { .. }));
+                if under_list {
+                    self.split_list_at(&r);
+                }
                 let kind = if under_list {
                     Kind::Item
                 } else {

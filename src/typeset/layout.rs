@@ -6,7 +6,7 @@ use crate::diag::Diagnostic;
 use crate::memo::{ContentCache, Key, KeyHasher};
 use crate::model::{
     blocks_plain_text, is_attribution, Attr, Block, Book, Cell, ChapterBreak, DefinitionItem,
-    Inline, NoteNumbering,
+    Inline, NoteNumbering, NumberStyle,
 };
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
@@ -24,6 +24,9 @@ struct CellPiece {
     flat: Flat,
     indent: f32,
     hang: f32,
+    /// Half a line above it: it starts a block (not a list's next item, a verse's or a
+    /// code block's next line).
+    gap: bool,
 }
 
 /// The outcome of laying out one paragraph: its strips before the layout's pending space
@@ -500,7 +503,18 @@ impl<'b, 'f> Layout<'b, 'f> {
                 items,
                 ..
             } => {
-                let indent = self.style.size * 1.6;
+                let mut indent = self.style.size * 1.6;
+                // A lettered, roman or example list's markers (`(viii)`) may be wider than the
+                // usual indent: it widens so they stay inside the measure.
+                if let (Some(n), true) = (start, numbering.style != NumberStyle::Decimal) {
+                    let widest = (0..items.len() as u64)
+                        .map(|k| numbering.marker(n.saturating_add(k)))
+                        .max_by_key(|m| m.chars().count())
+                        .unwrap_or_default();
+                    let word = self.shaper.shape(&widest, FaceId::Regular, mpt(frame.size));
+                    let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                    indent = indent.max(w + frame.size * 0.5);
+                }
                 let inner = Frame {
                     left: frame.left + indent,
                     width: frame.width - indent,
@@ -1085,7 +1099,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 // Lines set so far in this cell, and the half line between two blocks.
                 let mut line_no = 0.0f32;
                 for (n, piece) in pieces.into_iter().enumerate() {
-                    if n > 0 {
+                    if n > 0 && piece.gap {
                         line_no += 0.5;
                     }
                     let par = build(piece.flat, &mut self.shaper, None, mpt(-piece.hang));
@@ -1096,7 +1110,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                         measure,
                         &Passes::ragged(mpt(size)),
                     );
-                    let lines = set_lines(&par, &breaking.breaks, measure, cell_align);
+                    // A list item in a cell hangs from the left, whatever the column.
+                    let piece_align = if piece.indent == 0.0 && piece.hang == 0.0 {
+                        cell_align
+                    } else {
+                        Align::Left
+                    };
+                    let lines = set_lines(&par, &breaking.breaks, measure, piece_align);
                     let count = lines.len();
                     let left = x + pad + piece.indent + piece.hang;
                     for (k, line) in lines.into_iter().enumerate() {
@@ -1260,6 +1280,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         flat,
                         indent,
                         hang: 0.0,
+                        gap: true,
                     });
                 }
                 Block::Heading { content, .. } => {
@@ -1273,6 +1294,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         flat,
                         indent,
                         hang: 0.0,
+                        gap: true,
                     });
                 }
                 Block::List {
@@ -1298,27 +1320,34 @@ impl<'b, 'f> Layout<'b, 'f> {
                             }
                             all => all,
                         };
-                        out.push(CellPiece { flat, indent, hang });
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang,
+                            gap: k == 0,
+                        });
                         self.cell_pieces(rest, style, indent + hang, out);
                     }
                 }
                 Block::LineBlock { lines, .. } => {
-                    for line in lines {
+                    for (k, line) in lines.iter().enumerate() {
                         let mut flat = Flat::default();
                         flat.push_inlines(line, style, notes);
                         out.push(CellPiece {
                             flat,
                             indent,
                             hang: 0.0,
+                            gap: k == 0,
                         });
                     }
                 }
                 Block::CodeBlock { text: code, .. } => {
-                    for line in code.lines() {
+                    for (k, line) in code.lines().enumerate() {
                         out.push(CellPiece {
                             flat: text(line),
                             indent,
                             hang: 0.0,
+                            gap: k == 0,
                         });
                     }
                 }
@@ -1337,6 +1366,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                             flat,
                             indent,
                             hang: 0.0,
+                            gap: true,
                         });
                         for d in &item.definitions {
                             self.cell_pieces(
@@ -1355,6 +1385,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         flat,
                         indent,
                         hang: 0.0,
+                        gap: true,
                     });
                 }
                 Block::Table { .. } => {
@@ -1363,6 +1394,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         flat: text(&t),
                         indent,
                         hang: 0.0,
+                        gap: true,
                     });
                 }
                 Block::ThematicBreak { .. } => {}
