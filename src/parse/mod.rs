@@ -711,6 +711,27 @@ mod robustness {
         (parsed.book.is_some(), heads)
     }
 
+    /// Diagnostics from the nested parses of pandoc's blocks (a verse line, a grid or
+    /// simple table's cell) and from a div's attributes point into the file.
+    #[test]
+    fn nested_parses_point_into_the_file() {
+        let text = "---\ntitle: T\n---\n# One\n\n| verse with [bad](javascript:x) link\n|    and a note[^zz]\n\n+------+------------------+\n| cell | text ![i](x.png) |\n+------+------------------+\n\n  A    B\n---  ---\n  1    [c](nowhere.md)\n\n::: {#9bad lang=xx-!! dir=up}\ntext\n:::\n";
+        let (book, heads) = diagnostics(text);
+        assert!(book);
+        assert_eq!(
+            heads,
+            [
+                "book.md:6:14: warning: link to a `javascript:` URL is removed; its text is kept",
+                "book.md:17:1: warning: `#9bad` is not a valid id; `s-9bad` is used",
+                "book.md:17:1: warning: `lang=xx-!!` is not a valid lang; it is ignored",
+                "book.md:17:1: warning: `dir=up` is not a valid dir; it is ignored",
+                "book.md:7:16: error: note `[^zz]` is referenced but never defined",
+                "book.md:10:15: warning: image `x.png` is not found; its alt text is shown instead",
+                "book.md:15:8: warning: link to `nowhere.md` points to nothing in the book; its text is kept",
+            ]
+        );
+    }
+
     /// Malformed input of every kind gives exactly these diagnostics (message, severity,
     /// position), never a panic; there is a book unless the manuscript has no text.
     #[test]

@@ -1521,3 +1521,255 @@ fn roman_value(s: &str) -> Option<u64> {
         == format!("{s}."))
     .then_some(total)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The source text of a range.
+    fn at(src: &str, r: &Range<usize>) -> String {
+        src[r.clone()].to_string()
+    }
+
+    fn kinds(p: &Prepass) -> Vec<&'static str> {
+        p.blocks
+            .iter()
+            .map(|b| match b.kind {
+                PreKind::LineBlock(_) => "verse",
+                PreKind::DivOpen(_) => "open",
+                PreKind::DivClose => "close",
+                PreKind::Table(_) => "table",
+                PreKind::Caption(_) => "caption",
+            })
+            .collect()
+    }
+
+    /// The shadow has the source's length, and differs only where expected: each line
+    /// of `blanked` (by index) is blank in it.
+    fn check_shadow(src: &str, p: &Prepass, blanked: &[usize]) {
+        let shadow = p.shadow.as_deref().unwrap();
+        assert_eq!(shadow.len(), src.len());
+        for (i, (s, o)) in shadow.split('\n').zip(src.split('\n')).enumerate() {
+            if blanked.contains(&i) {
+                assert!(s.trim().is_empty(), "line {i} {s:?} is not blank");
+                assert_eq!(s.len(), o.len());
+            }
+        }
+    }
+
+    #[test]
+    fn plain_commonmark_costs_no_copy() {
+        let p = scan("# Title\n\nText with a | bar, 1. and a list:\n\n- one\n- two\n\n1. x\n");
+        assert!(p.shadow.is_none() && p.blocks.is_empty() && p.problems.is_empty());
+        assert!(!may_hold_pandoc_blocks("Just text.\n\n> quote\n"));
+        assert!(may_hold_pandoc_blocks("x\n\n| verse\n"));
+    }
+
+    #[test]
+    fn line_block_lines_index_the_source() {
+        let src = "Intro.\n\n| The lamp\n|    is lit\n   and burns\n|\n| *late*\n\nAfter.\n";
+        let p = scan(src);
+        assert_eq!(kinds(&p), ["verse"]);
+        let block = &p.blocks[0];
+        assert_eq!(
+            at(src, &block.range),
+            "| The lamp\n|    is lit\n   and burns\n|\n| *late*"
+        );
+        let PreKind::LineBlock(lines) = &block.kind else {
+            panic!()
+        };
+        let text: Vec<(usize, Vec<String>)> = lines
+            .iter()
+            .map(|l| (l.indent, l.pieces.iter().map(|r| at(src, r)).collect()))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                (0, vec!["The lamp".to_string()]),
+                (3, vec!["is lit".to_string(), "and burns".to_string()]),
+                (0, vec![]),
+                (0, vec!["*late*".to_string()]),
+            ]
+        );
+        check_shadow(src, &p, &[2, 3, 4, 5, 6]);
+        assert!(p.shadow.as_deref().unwrap().contains("Intro.\n\n"));
+    }
+
+    #[test]
+    fn bars_that_are_not_line_blocks() {
+        // After paragraph text, indented, a pipe table, inside code.
+        for src in [
+            "Text\n| not verse\n",
+            "    | code\n",
+            "| a | b |\n|---|---|\n| 1 | 2 |\n",
+            "```\n| code\n```\n",
+            "<div>\n| html\n</div>\n",
+        ] {
+            let p = scan(src);
+            assert!(kinds(&p).is_empty(), "{src:?}: {:?}", p.blocks);
+        }
+    }
+
+    #[test]
+    fn fenced_divs_nest_in_containers_and_report_problems() {
+        let src = "::: {#a .epigraph}\ntext\n\n::: inner\nx\n:::\n:::\n\n> ::: note\n> y\n> :::\n";
+        let p = scan(src);
+        assert_eq!(
+            kinds(&p),
+            ["open", "open", "close", "close", "open", "close"]
+        );
+        let PreKind::DivOpen(attr) = &p.blocks[0].kind else {
+            panic!()
+        };
+        assert_eq!(
+            (attr.id.as_deref(), attr.classes.as_slice()),
+            (Some("a"), &["epigraph".to_string()][..])
+        );
+        let PreKind::DivOpen(attr) = &p.blocks[1].kind else {
+            panic!()
+        };
+        assert_eq!(attr.classes, ["inner"]);
+        // In a quote: depth 1, the `>` kept so the quote goes on.
+        assert_eq!(p.blocks[4].depth, 1);
+        assert_eq!(at(src, &p.blocks[4].range), "> ::: note");
+        let shadow = p.shadow.as_deref().unwrap();
+        assert!(shadow.ends_with(">         \n> y\n>    \n"), "{shadow:?}");
+        assert!(p.problems.is_empty());
+
+        let src = "Text\n::: not-a-fence\n\n::: open\nbody\n\n:::\n:::\n";
+        let p = scan(src);
+        assert_eq!(kinds(&p), ["open", "close"]);
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(at(src, &p.problems[0].range), ":::");
+        assert_eq!(p.problems[0].range.start, src.rfind(":::").unwrap());
+
+        let src = "x\n\n::: {.a}\nnever closed\n";
+        let p = scan(src);
+        assert_eq!(p.problems[0].message, "this fenced div is never closed");
+        assert_eq!(at(src, &p.problems[0].range), "::: {.a}");
+    }
+
+    #[test]
+    fn fancy_markers_are_rewritten_at_the_same_width() {
+        let src = "(iv) four\n(v) five\n\nB. Russell\n\nB.  second\n\n#. default\n\n(@good) ex\n";
+        let p = scan(src);
+        let shadow = p.shadow.as_deref().unwrap();
+        assert_eq!(
+            shadow,
+            "001) four\n01) five\n\nB. Russell\n\n1.  second\n\n1. default\n\n000001) ex\n"
+        );
+        let m: Vec<(usize, NumberStyle, NumberDelim, u64)> = p
+            .markers
+            .iter()
+            .map(|m| (m.at, m.style, m.delim, m.value))
+            .collect();
+        assert_eq!(
+            m,
+            [
+                (0, NumberStyle::LowerRoman, NumberDelim::TwoParens, 4),
+                (10, NumberStyle::LowerRoman, NumberDelim::TwoParens, 5),
+                (
+                    src.find("B.  ").unwrap(),
+                    NumberStyle::UpperAlpha,
+                    NumberDelim::Period,
+                    2
+                ),
+                (
+                    src.find("#.").unwrap(),
+                    NumberStyle::Decimal,
+                    NumberDelim::Period,
+                    1
+                ),
+                (
+                    src.find("(@").unwrap(),
+                    NumberStyle::Example,
+                    NumberDelim::TwoParens,
+                    1
+                ),
+            ]
+        );
+        assert_eq!(p.markers[4].label.as_deref(), Some("good"));
+        // A list cannot interrupt a paragraph; code is code.
+        let p = scan("Text\na. not a list\n\n```\n(a) code\n```\n");
+        assert!(p.markers.is_empty() && p.shadow.is_none());
+        // An example label too long to rewrite is reported.
+        let p = scan("(@averyveryverylonglabel) x\n");
+        assert!(p.markers.is_empty());
+        assert_eq!(p.problems.len(), 1);
+    }
+
+    #[test]
+    fn definition_markers() {
+        // `~` becomes `:`; a `:` under a paragraph of two lines stays text.
+        let src = "Term\n~ def\n\nTwo\nlines\n: not a definition\n";
+        let p = scan(src);
+        let shadow = p.shadow.as_deref().unwrap();
+        assert_eq!(
+            shadow,
+            format!("Term\n: def\n\nTwo\nlines\n{PLACEHOLDER_COLON} not a definition\n")
+        );
+    }
+
+    #[test]
+    fn tables_and_their_captions_index_the_source() {
+        let src = "Table: Before\n\n+---+----+\n| a | bb |\n+===+====+\n| c | d  |\n+---+----+\n\nText.\n\n  x    y\n---  ---\n  1    2\n\n: After\n";
+        let p = scan(src);
+        assert_eq!(kinds(&p), ["caption", "table", "table", "caption"]);
+        let PreKind::Caption(c) = &p.blocks[0].kind else {
+            panic!()
+        };
+        assert_eq!(at(src, &c[0]), "Table: Before");
+        let PreKind::Table(grid) = &p.blocks[1].kind else {
+            panic!()
+        };
+        assert!(grid.blocks);
+        let cell = |c: &Vec<Range<usize>>| c.iter().map(|r| at(src, r)).collect::<Vec<_>>();
+        assert_eq!(cell(&grid.head[1]), ["bb"]);
+        assert_eq!(cell(&grid.rows[0][0]), ["c"]);
+        assert_eq!(grid.rows[0][0][0].start, src.find("| c").unwrap() + 2);
+        let PreKind::Table(simple) = &p.blocks[2].kind else {
+            panic!()
+        };
+        assert!(!simple.blocks);
+        assert_eq!(cell(&simple.rows[0][1]), ["2"]);
+        assert_eq!(simple.aligns, [Align::Right, Align::Right]);
+        let PreKind::Caption(c) = &p.blocks[3].kind else {
+            panic!()
+        };
+        assert_eq!(at(src, &c[0]), ": After");
+        // Tables and captions are blank in the shadow; the text between is not.
+        check_shadow(src, &p, &[0, 2, 3, 4, 5, 6, 10, 11, 12, 14]);
+        assert!(p.shadow.as_deref().unwrap().contains("\nText.\n"));
+        // A caption next to a pipe table is blanked, the table left to pulldown-cmark.
+        let src = "| a | b |\n|---|---|\n| 1 | 2 |\n: Pipe\n";
+        let p = scan(src);
+        assert_eq!(kinds(&p), ["caption"]);
+        assert!(p.shadow.as_deref().unwrap().starts_with("| a | b |"));
+    }
+
+    #[test]
+    fn a_misaligned_grid_table_is_a_problem_at_its_place() {
+        let src = "+---+---+\n| a | b  |\n+---+---+\n";
+        let p = scan(src);
+        assert_eq!(kinds(&p), ["table"]);
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(p.problems[0].range.start, src.find("b  |").unwrap() + 2);
+    }
+
+    #[test]
+    fn roman_numerals_and_markers() {
+        assert_eq!(roman_value("xiv"), Some(14));
+        assert_eq!(roman_value("mcmxciv"), Some(1994));
+        assert_eq!(roman_value("iiii"), None);
+        assert_eq!(roman_value("did"), None);
+        let read = |s: &str| parse_marker(s, None).map(|(m, w)| (m.style, m.value, w));
+        assert_eq!(read("i. x"), Some((NumberStyle::LowerRoman, 1, 2)));
+        assert_eq!(read("v. x"), Some((NumberStyle::LowerAlpha, 22, 2)));
+        assert_eq!(read("(C) x"), Some((NumberStyle::UpperAlpha, 3, 3)));
+        assert_eq!(read("ab. x"), None);
+        // In a lettered list, `i` is a letter.
+        let alpha = Some((NumberStyle::LowerAlpha, NumberDelim::Period));
+        assert_eq!(parse_marker("i. x", alpha).map(|(m, _)| m.value), Some(9));
+    }
+}

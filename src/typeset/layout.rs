@@ -1766,6 +1766,154 @@ mod tests {
         assert_eq!(layout.strips.len(), at + 7);
     }
 
+    /// The strips of `book`'s body after the title block: need, first run's x, the
+    /// right end of its last run, faces, text.
+    #[allow(clippy::type_complexity)]
+    fn set(book: &Book) -> (Style, Vec<(usize, f32, f32, Vec<FaceId>, String)>) {
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&book.meta);
+        let mut layout = Layout::new(book, &style, Shaper::new(&fonts));
+        layout.book();
+        let strips = layout
+            .strips
+            .iter()
+            .skip(1)
+            .map(|s| {
+                let text = s
+                    .runs
+                    .iter()
+                    .flat_map(|r| r.glyphs.iter().map(|g| g.text.as_str().to_string()))
+                    .collect();
+                let x = s.runs.iter().map(|r| r.x).fold(f32::MAX, f32::min);
+                let end = s
+                    .runs
+                    .iter()
+                    .map(|r| r.x + r.glyphs.iter().map(|g| g.advance).sum::<f32>())
+                    .fold(f32::MIN, f32::max);
+                (
+                    s.need,
+                    x,
+                    end,
+                    s.runs.iter().map(|r| r.face).collect(),
+                    text,
+                )
+            })
+            .collect();
+        (style, strips)
+    }
+
+    fn lines(texts: &[&str]) -> Vec<Vec<Inline>> {
+        texts
+            .iter()
+            .map(|t| {
+                if t.is_empty() {
+                    vec![]
+                } else {
+                    vec![Inline::Text(t.to_string())]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn verse_keeps_stanzas_and_hangs_its_turnovers() {
+        let long = "This line of verse runs on and on, far longer than any measure can hold, so it turns over";
+        let mut stanza: Vec<&str> = vec!["One.", "Two.", "Three.", ""];
+        let ten = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        stanza.extend(ten);
+        stanza.push("");
+        stanza.push(long);
+        let b = book(vec![Block::LineBlock {
+            lines: lines(&stanza),
+            span: Span::default(),
+        }]);
+        let (style, s) = set(&b);
+        let texts: Vec<&str> = s.iter().map(|x| x.4.as_str()).collect();
+        assert_eq!(&texts[..3], ["One.", "Two.", "Three."]);
+        // A stanza of up to eight lines is never split.
+        assert_eq!(s[0].0, 3);
+        // A longer one not after its first line, nor before its last.
+        assert_eq!(s[3].0, 2);
+        assert!(s[4..11].iter().all(|x| x.0 == 1), "{s:?}");
+        assert_eq!(s[11].0, 2);
+        assert_eq!(s[12].0, 1);
+        // Flush left, never justified: lines start at the verse's left edge; the long
+        // line's turnover is indented under it, and every line ends short of the measure.
+        let left = s[0].1;
+        assert!(s[..13].iter().all(|x| (x.1 - left).abs() < 0.01));
+        assert!(s.len() >= 15, "{texts:?}");
+        assert!(s[13].4.starts_with("This line"));
+        assert!(s[14].1 > left + style.size, "{:?}", &s[13..]);
+        assert_eq!(s[13].0, s.len() - 13);
+        // (A comma at a line's end may hang into the margin, as in justified text.)
+        let right = style.margin_left + style.measure();
+        assert!(
+            s.iter().all(|x| x.2 <= right + style.size * 0.3),
+            "{s:?} {right}"
+        );
+    }
+
+    #[test]
+    fn an_epigraph_is_narrow_at_the_right_with_its_attribution_flush_right() {
+        let b = book(vec![
+            Block::Div {
+                attr: crate::model::Attr {
+                    classes: vec!["epigraph".into()],
+                    ..Default::default()
+                },
+                blocks: vec![
+                    para("The lamp is lit at dusk, and the moths come in to a light that does not burn them, that only hums."),
+                    para("— Anonymous"),
+                ],
+                span: Span::default(),
+            },
+            para("Text after."),
+        ]);
+        let (style, s) = set(&b);
+        let right = style.margin_left + style.measure();
+        let n = s.len();
+        let quote = &s[..n - 2];
+        assert!(quote.len() >= 2);
+        // Narrower, at the right of the measure, ragged.
+        assert!(quote
+            .iter()
+            .all(|x| x.1 >= style.margin_left + style.measure() * 0.39));
+        // Not justified: a line that is not the last ends short of the right edge.
+        let (_, full) = quote.split_last().unwrap();
+        assert!(full.iter().any(|x| x.2 < right - 1.0), "{quote:?} {right}");
+        // The attribution ends at the right margin.
+        let attribution = &s[n - 2];
+        assert_eq!(attribution.4, "— Anonymous");
+        assert!(
+            (attribution.2 - right).abs() < 1.0,
+            "{attribution:?} {right}"
+        );
+        // The text after it is back at the left margin.
+        assert!((s[n - 1].1 - style.margin_left).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_definition_list_sets_terms_bold_and_definitions_indented() {
+        let b = book(vec![Block::DefinitionList {
+            items: vec![crate::model::DefinitionItem {
+                term: vec![Inline::Text("Apple".into())],
+                definitions: vec![vec![para("A red fruit.")], vec![para("A company.")]],
+            }],
+            span: Span::default(),
+        }]);
+        let (style, s) = set(&b);
+        assert_eq!(s[0].4, "Apple");
+        assert!(s[0].3.iter().all(|f| *f == FaceId::Bold));
+        assert!((s[0].1 - style.margin_left).abs() < 0.01);
+        for d in &s[1..3] {
+            assert!(d.3.iter().all(|f| *f == FaceId::Regular));
+            assert!(
+                (d.1 - style.margin_left - style.size * 1.6).abs() < 0.01,
+                "{d:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_flush_last_line_beats_a_loose_first_line() {
         // Set two lines with the last line kept short, the first line's gaps pass 0.5 em
