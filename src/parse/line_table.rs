@@ -15,6 +15,7 @@
 //! tables also give relative widths: each column's run with the spaces after it, as a
 //! share of 72 columns or of the dashed line when it is longer.
 
+use super::columns::Columns;
 use crate::model::Align;
 use std::ops::Range;
 
@@ -59,11 +60,11 @@ pub(crate) fn dash_runs(line: &str) -> Option<Vec<(usize, usize)>> {
     Some(runs)
 }
 
-/// One line's char columns → byte offsets.
+/// One line's display columns → byte offsets.
 struct Cols<'a> {
     text: &'a str,
     start: usize,
-    chars: Vec<usize>,
+    cols: Columns,
 }
 
 impl<'a> Cols<'a> {
@@ -72,12 +73,12 @@ impl<'a> Cols<'a> {
         Cols {
             text: line,
             start: range.start,
-            chars: line.char_indices().map(|(i, _)| i).collect(),
+            cols: Columns::new(line),
         }
     }
 
     fn byte(&self, col: usize) -> usize {
-        self.chars.get(col).copied().unwrap_or(self.text.len())
+        self.cols.byte(col)
     }
 
     /// The trimmed source range of char columns `from..to` (`None`: to the line's end).
@@ -106,12 +107,12 @@ fn align_type(lines: &[&str], len: usize) -> Align {
         .iter()
         .map(|l| l.trim_end())
         .filter(|l| !l.is_empty())
-        .min_by_key(|l| l.chars().count());
+        .min_by_key(|l| Columns::new(l).width());
     let Some(s) = shortest else {
         return Align::None;
     };
-    let left = s.starts_with(' ');
-    let right = s.chars().count() < len;
+    let left = s.starts_with([' ', '\t']);
+    let right = Columns::new(s).width() < len;
     match (left, right) {
         (true, false) => Align::Right,
         (false, true) => Align::Left,

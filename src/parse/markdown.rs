@@ -1276,8 +1276,15 @@ impl<'a> Builder<'a> {
                 len -= 1;
                 found = self.shared.examples.get(&tail[..len]);
             }
+            // `[@key]`, `[-@key]`, `[@a; @b]` are citations (a later issue), not
+            // example references: kept as written, without a warning.
+            let citation = matches!(before, Some('[' | '-' | ';'));
             match found {
                 Some(n) => out.push_str(&n.to_string()),
+                None if citation => {
+                    out.push('@');
+                    out.push_str(&tail[..len]);
+                }
                 None => {
                     let at = if exact {
                         range.start + consumed + i

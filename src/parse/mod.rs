@@ -8,6 +8,7 @@
 
 mod assets;
 mod attrs;
+mod columns;
 mod front_matter;
 mod grid_table;
 mod html;

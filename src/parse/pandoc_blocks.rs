@@ -484,6 +484,13 @@ impl<'t> Scanner<'t> {
         }
         let ended_para = self.para.take();
         if rel >= 4 {
+            // pandoc tries tables before indented code: a simple table's header may be
+            // indented as far as it likes, its dashed line not.
+            if ended_para.is_none() {
+                if let Some(n) = self.line_tables(i, &l, key, depth) {
+                    return n;
+                }
+            }
             // Indented code (a paragraph was not open: it would have continued).
             self.last_para = None;
             return next;
@@ -685,6 +692,12 @@ impl<'t> Scanner<'t> {
                     "this grid table has no bottom border",
                     "end the table with a border line like its top one (`+---+---+`)",
                 )
+            } else if p.spans {
+                (
+                    "this grid table has cells spanning rows or columns, which are not supported",
+                    "each such cell is set in its first row and column, the places it spans \
+                     left empty; split it into one cell per row and column",
+                )
             } else {
                 (
                     "this grid table row does not line up with the table's columns",
@@ -734,8 +747,10 @@ impl<'t> Scanner<'t> {
                 .is_none_or(|n| n.blank() || n.quote != l.quote)
         };
         // Simple table with a header: a text line, then a dashed line of two runs or
-        // more (one run would be a setext heading's underline).
-        if dashes_here.is_none() && next_runs.as_ref().is_some_and(|r| r.len() >= 2) {
+        // more (one run would be a setext heading's underline), not indented as code.
+        let next_base = next.map_or(0, |n| self.matched(&n).1);
+        let next_code = next.is_some_and(|n| n.indent >= next_base + 4);
+        if dashes_here.is_none() && !next_code && next_runs.as_ref().is_some_and(|r| r.len() >= 2) {
             let header = full(l);
             let dash = full(&next?);
             let mut rows = Vec::new();
@@ -759,6 +774,9 @@ impl<'t> Scanner<'t> {
             return Some(self.finish_line_table(i, k - 1, l, key, depth, t));
         }
         let runs = dashes_here?;
+        if l.indent >= self.matched(l).1 + 4 {
+            return None;
+        }
         // Multiline table with a header: a line of dashes, header lines, a dashed line,
         // rows separated by blank lines, a line of dashes and a blank line.
         if runs.len() == 1 && next.is_some_and(|n| !n.blank()) {
@@ -1198,12 +1216,14 @@ impl<'t> Scanner<'t> {
         if rest.starts_with("p. ") && b.get(3).is_some_and(u8::is_ascii_digit) {
             return None;
         }
-        // Lists cannot interrupt a paragraph in pandoc; pulldown-cmark lets decimal
-        // ones do so, and that is left as it was.
+        // Lists cannot interrupt a paragraph in pandoc, except a list item's text (a
+        // sublist under its first line); pulldown-cmark lets decimal ones do so, and that
+        // is left as it was.
         let native = marker.style == NumberStyle::Decimal
             && marker.delim != NumberDelim::TwoParens
             && b.first().is_some_and(u8::is_ascii_digit);
-        let interrupts = ended_para.is_some_and(|p| p.key == (l.quote, self.containers.len()));
+        let interrupts =
+            ended_para.is_some_and(|p| p.key == (l.quote, self.containers.len()) && p.key.1 == 0);
         if !native && interrupts {
             return None;
         }
@@ -1755,6 +1775,37 @@ mod tests {
         assert_eq!(kinds(&p), ["table"]);
         assert_eq!(p.problems.len(), 1);
         assert_eq!(p.problems[0].range.start, src.find("b  |").unwrap() + 2);
+    }
+
+    proptest::proptest! {
+        /// On any text made of the constructs' characters the pre-pass never panics; its
+        /// shadow has the source's length and every range it gives indexes the source.
+        #[test]
+        fn ranges_always_index_the_source(src in "([-+=:|~( )@#.>*`a-c1iI\u{9b5a}\u{200c}\u{e9}{}]|\n| {4}){0,300}") {
+            let p = scan(&src);
+            if let Some(shadow) = &p.shadow {
+                proptest::prop_assert_eq!(shadow.len(), src.len());
+            }
+            let ok = |r: &Range<usize>| src.get(r.clone()).is_some();
+            for b in &p.blocks {
+                proptest::prop_assert!(ok(&b.range), "{:?}", b);
+                let ranges: Vec<&Range<usize>> = match &b.kind {
+                    PreKind::LineBlock(lines) => lines.iter().flat_map(|l| &l.pieces).collect(),
+                    PreKind::Table(t) => t.head.iter().chain(t.rows.iter().flatten()).flatten().collect(),
+                    PreKind::Caption(c) => c.iter().collect(),
+                    _ => Vec::new(),
+                };
+                for r in ranges {
+                    proptest::prop_assert!(ok(r), "{:?} in {:?}", r, b);
+                }
+            }
+            for q in &p.problems {
+                proptest::prop_assert!(ok(&q.range));
+            }
+            for m in &p.markers {
+                proptest::prop_assert!(src.is_char_boundary(m.at));
+            }
+        }
     }
 
     #[test]
