@@ -342,3 +342,82 @@ fn grid_simple_and_multiline_tables_with_captions() {
     assert!(b.docs.contains("<col style=\"width: 22.2%\"/>"));
     insta::assert_snapshot!("tables", b.docs);
 }
+
+/// Pieces of pandoc's block syntax that interact badly when combined (and with
+/// CommonMark around them).
+const FRAGMENTS: &[&str] = &[
+    "word ",
+    "\n\n",
+    "\n",
+    "    ",
+    "| verse ",
+    "|    indented ",
+    "|",
+    " cont ",
+    "::: epigraph",
+    "::: {#d .x lang=fr}",
+    ":::",
+    "::::",
+    "— Someone",
+    "Term",
+    ": def ",
+    "~ def ",
+    "(a) ",
+    "iv. ",
+    "#. ",
+    "B.  ",
+    "(@ex) ",
+    "@ex ",
+    "+---+---+",
+    "+===+===+",
+    "+:--+--:+",
+    "| a | b |",
+    "| a  | b |",
+    "|   +---+",
+    "---  ---",
+    "-----------",
+    "  x    y",
+    "Table: caption",
+    ": caption",
+    "> ",
+    "- ",
+    "1. ",
+    "```",
+    "<div>",
+    "[^n]",
+    "\n\n[^n]: A note.\n\n",
+    "*em* ",
+    "魚",
+    "\u{200c}",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Any mix of these pieces goes through the whole pipeline, as the fuzz target runs
+    /// it: no panic; without errors, both outputs are written and the EPUB passes the
+    /// structural check.
+    #[test]
+    fn any_mix_of_pandoc_blocks_builds(parts in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..60)) {
+        let mut text = String::from("---\ntitle: T\n---\n");
+        for p in parts {
+            text.push_str(p);
+        }
+        let mut map = quire::source::SourceMap::new("/nonexistent-quire-proptest");
+        map.add(quire::source::SourceFile::new("book.md", &text));
+        let parsed = quire::parse::parse(&map, &quire::files::Files::none(&map.root));
+        let Some(book) = parsed.book else { return Ok(()) };
+        let epub = quire::epub::write(&book, &quire::epub::EpubOptions::default());
+        if quire::diag::has_errors(&parsed.diagnostics) {
+            return Ok(());
+        }
+        let epub = epub.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+        if let Err(problems) = epub_check::check_epub(&epub) {
+            return Err(proptest::test_runner::TestCaseError::fail(format!("{problems:#?}\n---\n{text}")));
+        }
+        let fonts = quire::fonts::FontSet::embedded();
+        let (document, _) = quire::typeset::typeset(&book, &fonts);
+        quire::pdf::write(&document, &fonts, &book.assets)
+            .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e}\n---\n{text}")))?;
+    }
+}
