@@ -738,6 +738,16 @@ impl<'a> Builder<'a> {
                     | TagEnd::DefinitionListDefinition,
                 ) => at < range.end && block.depth >= self.container_depth(),
                 Event::End(_) => false,
+                // A container opening on the block's own line (`> | verse`): the block
+                // goes inside it, after the container's start.
+                Event::Start(
+                    Tag::BlockQuote(_)
+                    | Tag::List(_)
+                    | Tag::Item
+                    | Tag::FootnoteDefinition(_)
+                    | Tag::DefinitionList
+                    | Tag::DefinitionListDefinition,
+                ) => range.start >= at && block.depth <= self.container_depth(),
                 _ => range.start >= at,
             };
             if !due {

@@ -554,6 +554,41 @@ mod tests {
         );
     }
 
+    /// pandoc's blocks inside containers land inside them: a line block opening a
+    /// quote, a div and a line block in a list item, verse in a note.
+    #[test]
+    fn pandoc_blocks_stay_in_their_containers() {
+        let p = parse_str(
+            "---\ntitle: T\n---\n> | quoted\n>\n> ::: note\n> div\n> :::\n\n- item\n\n  | in item\n\n  ::: aside\n  x\n  :::\n- two\n\nText[^1].\n\n[^1]: Note:\n\n    | note verse\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let book = p.book.unwrap();
+        let kinds = |blocks: &[Block]| -> Vec<&'static str> {
+            blocks
+                .iter()
+                .map(|b| match b {
+                    Block::LineBlock { .. } => "verse",
+                    Block::Div { .. } => "div",
+                    Block::Paragraph { .. } => "p",
+                    Block::BlockQuote { .. } => "quote",
+                    Block::List { .. } => "list",
+                    _ => "other",
+                })
+                .collect()
+        };
+        let blocks = &book.chapters[0].blocks;
+        assert_eq!(kinds(blocks), ["quote", "list", "p"]);
+        let Block::BlockQuote { blocks: quoted, .. } = &blocks[0] else {
+            panic!()
+        };
+        assert_eq!(kinds(quoted), ["verse", "div"]);
+        let Block::List { items, .. } = &blocks[1] else {
+            panic!()
+        };
+        assert_eq!(kinds(&items[0]), ["p", "verse", "div"]);
+        assert_eq!(kinds(&book.notes[0].blocks), ["p", "verse"]);
+    }
+
     #[test]
     fn deep_nesting_does_not_overflow() {
         let quotes = format!("---\ntitle: T\n---\n{}deep\n", "> ".repeat(10_000));
