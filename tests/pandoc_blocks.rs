@@ -421,3 +421,53 @@ proptest::proptest! {
             .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e}\n---\n{text}")))?;
     }
 }
+
+/// A poem of many stanzas over several pages: a stanza of five lines is never split
+/// across pages; the stanza of thirty keeps its first two lines together and its last
+/// two.
+#[test]
+fn stanzas_are_not_split_across_pages() {
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args([
+            "build",
+            fixture("long-poem").to_str().unwrap(),
+            "-o",
+            out.path().to_str().unwrap(),
+            "--pdf",
+        ])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let pdf = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .unwrap();
+    let pdf = lopdf::Document::load(pdf).unwrap();
+    // Each verse line is marked `S<stanza>L<line>`: the page it is on.
+    let mut page_of = std::collections::BTreeMap::new();
+    for (&n, _) in pdf.get_pages().iter() {
+        let text = pdf.extract_text(&[n]).unwrap();
+        assert_eq!(syntax_left(&text), Vec::<String>::new());
+        for word in text.split_whitespace() {
+            if let Some((s, l)) = word.strip_prefix('S').and_then(|w| w.split_once('L')) {
+                let key: (u32, u32) = (s.parse().unwrap(), l.parse().unwrap());
+                page_of.insert(key, n);
+            }
+        }
+    }
+    assert_eq!(page_of.len(), 21 * 5 + 30, "every verse line is set once");
+    let pages: std::collections::BTreeSet<u32> = page_of.values().copied().collect();
+    assert!(pages.len() >= 3, "the poem runs over several pages");
+    for s in (1..=22).filter(|&s| s != 7) {
+        let first = page_of[&(s, 1)];
+        assert!(
+            (2..=5).all(|l| page_of[&(s, l)] == first),
+            "stanza {s} is split: {:?}",
+            (1..=5).map(|l| page_of[&(s, l)]).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(page_of[&(7, 1)], page_of[&(7, 2)]);
+    assert_eq!(page_of[&(7, 29)], page_of[&(7, 30)]);
+}
