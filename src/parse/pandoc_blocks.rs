@@ -1363,10 +1363,11 @@ fn is_heading_or_rule(rest: &str) -> bool {
 /// Whether a line starts an HTML block (CommonMark 0.31 §4.6), and how it ends. A
 /// block of type 7 (any lone tag) cannot interrupt a paragraph.
 fn html_start(rest: &str, after_text: bool) -> Option<HtmlEnd> {
-    let low = rest.get(..rest.len().min(12))?.to_ascii_lowercase();
-    if !low.starts_with('<') {
+    if !rest.starts_with('<') {
         return None;
     }
+    let head: String = rest.chars().take(12).collect();
+    let low = head.to_ascii_lowercase();
     for (tag, end) in [
         ("<pre", "</pre>"),
         ("<script", "</script>"),
