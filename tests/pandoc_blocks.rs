@@ -438,7 +438,11 @@ fn stanzas_are_not_split_across_pages() {
         ])
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let pdf = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().path())

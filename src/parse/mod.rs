@@ -443,6 +443,36 @@ mod tests {
         }
     }
 
+    /// Examples are numbered across files, and a cached parse numbers them as a clean
+    /// one does (the numbers given are part of the shared state a file is parsed in).
+    #[test]
+    fn examples_number_across_files_and_through_the_cache() {
+        let book = |first: &str| {
+            let mut map = SourceMap::new("/nonexistent-quire-root");
+            map.add(SourceFile::new("book.yaml", "title: T\n"));
+            map.add(SourceFile::new("01.md", first));
+            map.add(SourceFile::new(
+                "02.md",
+                "# Two\n\n(@b) Bee.\n\nSee @a and @b.\n",
+            ));
+            map
+        };
+        let cache = ParseCache::default();
+        for first in ["# One\n\n(@a) Ay.\n(@) Other.\n", "# One\n\n(@a) Ay.\n"] {
+            let map = book(first);
+            let clean = parse(&map, &Files::none(&map.root));
+            let cached = parse_cached(&map, &Files::none(&map.root), Some(&cache));
+            cache.finish();
+            assert_eq!(cached, clean);
+            let chapters = &clean.book.unwrap().chapters;
+            let Block::Paragraph { content, .. } = &chapters[1].blocks[1] else {
+                panic!("{:?}", chapters[1].blocks)
+            };
+            let b = if first.contains("Other") { 3 } else { 2 };
+            assert_eq!(content, &[Inline::Text(format!("See 1 and {b}."))]);
+        }
+    }
+
     fn messages(p: &Parsed) -> Vec<String> {
         p.diagnostics.iter().map(|d| d.message.clone()).collect()
     }
