@@ -184,6 +184,9 @@ fn line_blocks_are_verse_in_both_outputs() {
             "1. not a list either,",
             "# not a heading.",
             "Text after the poem.",
+            "A verse in a list item, • its second line.",
+            "Poems A verse in a definition,",
+            "indented.",
         ],
     );
     // One line per line, a stanza break an empty line, as pandoc writes a line block.

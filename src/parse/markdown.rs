@@ -1998,6 +1998,17 @@ impl<'a> Builder<'a> {
                 span: block.span(),
             });
         }
+        // Two definition lists in a row are one (pandoc reads the terms between blank
+        // lines as one list; pulldown-cmark may end a list at a definition left empty
+        // by the pre-pass).
+        if let (
+            Block::DefinitionList { items, .. },
+            Some(Block::DefinitionList { items: before, .. }),
+        ) = (&block, frame.blocks.last_mut())
+        {
+            before.extend(items.iter().cloned());
+            return;
+        }
         frame.blocks.push(block);
     }
 

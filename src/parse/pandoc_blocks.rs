@@ -543,7 +543,7 @@ impl<'t> Scanner<'t> {
         }
         // Line block.
         if rel == 0 && ended_para.is_none() && is_verse_start(rest) {
-            return self.line_block(i, &l, key, depth);
+            return self.line_block(i, &l, key, depth, None);
         }
         // Fenced div.
         if rel == 0 && rest.starts_with(":::") {
@@ -578,6 +578,12 @@ impl<'t> Scanner<'t> {
             }
             self.styles.truncate(keep + 1);
             self.last_para = None;
+            // Verse right after the marker (`- | a line`, `:   | a line`): a line block
+            // in the item.
+            let content = l.first + (col - rel);
+            if is_verse_start(self.slice(content.min(l.end)..l.end)) {
+                return self.line_block(i, &l, (l.quote, keep + 1), depth + 1, Some(content));
+            }
             // The item's first line starts its paragraph (a tight item's text).
             self.para = Some(Para {
                 first: i,
@@ -972,17 +978,29 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    /// Reads a line block from line `i`.
-    fn line_block(&mut self, i: usize, l: &Line, key: (usize, usize), depth: usize) -> usize {
+    /// Reads a line block from line `i`; `after_marker`: where it starts on its first
+    /// line, after a list or definition marker.
+    fn line_block(
+        &mut self,
+        i: usize,
+        l: &Line,
+        key: (usize, usize),
+        depth: usize,
+        after_marker: Option<usize>,
+    ) -> usize {
         let mut verse: Vec<VerseLine> = Vec::new();
         let mut end = i;
         let mut k = i;
-        while let Some(n) = self.line(k, l.quote) {
+        while let Some(mut n) = self.line(k, l.quote) {
             if n.blank() || n.quote != l.quote {
                 break;
             }
-            let (keep, base) = self.matched(&n);
-            let rel = n.indent.saturating_sub(base);
+            let (mut keep, base) = self.matched(&n);
+            let mut rel = n.indent.saturating_sub(base);
+            if let (true, Some(at)) = (k == i, after_marker) {
+                n.first = at;
+                (keep, rel) = (key.1, 0);
+            }
             let rest = self.rest(&n);
             if keep == key.1 && rel == 0 && is_verse_start(rest) {
                 // After `|` and one space: leading spaces are kept, one U+00A0 each.
@@ -1018,7 +1036,16 @@ impl<'t> Scanner<'t> {
             k += 1;
         }
         let range = l.start..self.lines.get(end).map_or(l.end, |r| r.end);
-        self.blank_lines(i, end, l.quote);
+        match after_marker {
+            // The marker stays: pulldown-cmark opens the item.
+            Some(at) => {
+                self.edits.push(Edit::Blank(at..l.end));
+                if end > i {
+                    self.blank_lines(i + 1, end, l.quote);
+                }
+            }
+            None => self.blank_lines(i, end, l.quote),
+        }
         self.out.blocks.push(PreBlock {
             range,
             depth,
@@ -1615,6 +1642,36 @@ mod tests {
         );
         check_shadow(src, &p, &[2, 3, 4, 5, 6]);
         assert!(p.shadow.as_deref().unwrap().contains("Intro.\n\n"));
+    }
+
+    #[test]
+    fn a_line_block_after_a_list_or_definition_marker() {
+        let src = "- | one\n  |   two\n\nTerm\n:   | three\n";
+        let p = scan(src);
+        assert_eq!(kinds(&p), ["verse", "verse"]);
+        assert_eq!(p.blocks.iter().map(|b| b.depth).collect::<Vec<_>>(), [1, 1]);
+        let text = |b: &PreBlock| match &b.kind {
+            PreKind::LineBlock(lines) => lines
+                .iter()
+                .map(|l| {
+                    (
+                        l.indent,
+                        l.pieces.iter().map(|r| at(src, r)).collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            _ => panic!(),
+        };
+        assert_eq!(
+            text(&p.blocks[0]),
+            [(0, vec!["one".to_string()]), (2, vec!["two".to_string()])]
+        );
+        assert_eq!(text(&p.blocks[1]), [(0, vec!["three".to_string()])]);
+        // The markers stay for pulldown-cmark; the verse is blank.
+        assert_eq!(
+            p.shadow.as_deref().unwrap(),
+            "-      \n         \n\nTerm\n:          \n"
+        );
     }
 
     #[test]

@@ -635,7 +635,10 @@ impl<'b, 'f> Layout<'b, 'f> {
         const WHOLE_STANZA: usize = 8;
         let book = self.book;
         let gap = frame.leading * 0.5;
-        let inset = self.style.size * 1.5;
+        // Set in from the text's margin; inside a list item, a definition or a quote,
+        // the container's own indent is enough.
+        let nested = frame.left > self.style.margin_left + 0.01;
+        let inset = if nested { 0.0 } else { self.style.size * 1.5 };
         let hang = frame.size * 2.0;
         // The turnovers' indent is the frame's; the first line hangs out of it.
         let verse = Frame {
