@@ -456,8 +456,9 @@ pub fn synthesize_small_caps(flat: Flat, has_smcp: impl Fn(FaceId) -> bool) -> F
     out
 }
 
-/// Builds the items of a paragraph. `indent` (milli-points) is a first-line box;
-/// `hyphenator` is `None` where nothing may be hyphenated.
+/// Builds the items of a paragraph. `indent` (milli-points) is a first-line box (a
+/// negative one hangs the first line out to the left: a verse line's turnovers are then
+/// indented under it); `hyphenator` is `None` where nothing may be hyphenated.
 pub fn build(
     flat: Flat,
     shaper: &mut Shaper,
@@ -486,7 +487,7 @@ pub fn build(
         symbols: has_symbols(&flat.text),
     };
     b.content.reserve(flat.text.len() / 2);
-    if indent > 0 {
+    if indent != 0 {
         b.items.push(Item::Box {
             width: indent,
             protrude: 0,

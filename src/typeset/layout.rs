@@ -4,7 +4,10 @@
 
 use crate::diag::Diagnostic;
 use crate::memo::{ContentCache, Key, KeyHasher};
-use crate::model::{Block, Book, ChapterBreak, Dimension, Inline, NoteNumbering};
+use crate::model::{
+    blocks_plain_text, is_attribution, Attr, Block, Book, Cell, ChapterBreak, DefinitionItem,
+    Dimension, Inline, NoteNumbering, NumberStyle,
+};
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
@@ -28,6 +31,17 @@ fn within_line(r: Rect, top: f32, leading: f32) -> Rect {
     }
 }
 
+/// One ragged paragraph of a table cell: its text, the indent of all its lines and the
+/// further indent of its lines after the first (a list item's, under its text).
+struct CellPiece {
+    flat: Flat,
+    indent: f32,
+    hang: f32,
+    /// Half a line above it: it starts a block (not a list's next item, a verse's or a
+    /// code block's next line).
+    gap: bool,
+}
+
 /// The outcome of laying out one paragraph: its strips before the layout's pending space
 /// is applied, and whether the breaker had to use its last pass (the warning is issued
 /// with the paragraph's current span, which is not part of the key).
@@ -41,13 +55,15 @@ pub struct BrokenParagraph {
     pub missing: Vec<char>,
 }
 
-/// Where blocks go: the column's left edge and width, the type size and leading.
+/// Where blocks go: the column's left edge and width, the type size and leading, and
+/// how its paragraphs are set (justified in the body, ragged in an epigraph).
 #[derive(Clone, Copy, Debug)]
 struct Frame {
     left: f32,
     width: f32,
     size: f32,
     leading: f32,
+    align: Align,
 }
 
 /// The layout state of one book.
@@ -194,6 +210,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             width: self.style.measure(),
             size: self.style.size,
             leading: self.style.leading,
+            align: Align::Justify,
         }
     }
 
@@ -474,7 +491,8 @@ impl<'b, 'f> Layout<'b, 'f> {
             left: body.left + inset,
             width: body.width - 2.0 * inset,
             size,
-            leading: (size * 1.32 * 2.0).round() / 2.0,
+            leading: leading_for(size),
+            align: body.align,
         };
         let mut flat = Flat::default();
         flat.push(
@@ -634,7 +652,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 } else {
                     0.0
                 };
-                self.paragraph(flat, frame, Align::Justify, indent, 0.0, Some(*span));
+                self.paragraph(flat, frame, frame.align, indent, 0.0, Some(*span));
                 self.indent_next = true;
             }
             Block::Heading {
@@ -674,6 +692,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     width: frame.width - 2.0 * inset,
                     size,
                     leading: leading_for(size),
+                    align: frame.align,
                 };
                 self.pending_space = self.pending_space.max(gap);
                 self.indent_next = false;
@@ -681,8 +700,24 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.set_pending(gap);
                 self.indent_next = false;
             }
-            Block::List { start, items, .. } => {
-                let indent = self.style.size * design.list_indent;
+            Block::List {
+                start,
+                numbering,
+                items,
+                ..
+            } => {
+                let mut indent = self.style.size * design.list_indent;
+                // A lettered, roman or example list's markers (`(viii)`) may be wider than the
+                // usual indent: it widens so they stay inside the measure.
+                if let (Some(n), true) = (start, numbering.style != NumberStyle::Decimal) {
+                    let widest = (0..items.len() as u64)
+                        .map(|k| numbering.marker(n.saturating_add(k)))
+                        .max_by_key(|m| m.chars().count())
+                        .unwrap_or_default();
+                    let word = self.shaper.shape(&widest, FaceId::Regular, mpt(frame.size));
+                    let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                    indent = indent.max(w + frame.size * 0.5);
+                }
                 let inner = Frame {
                     left: frame.left + indent,
                     width: frame.width - indent,
@@ -691,7 +726,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.pending_space = self.pending_space.max(gap);
                 for (k, item) in items.iter().enumerate() {
                     let marker = match start {
-                        Some(n) => format!("{}.", n + k as u64),
+                        Some(n) => numbering.marker(n.saturating_add(k as u64)),
                         None => "•".to_string(),
                     };
                     let first = self.strips.len();
@@ -769,14 +804,15 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.indent_next = false;
             }
             Block::Table {
+                align,
                 head,
                 rows,
                 caption,
+                widths,
                 span,
-                ..
             } => {
                 self.table_caption(caption, *span, frame);
-                self.table(head, rows, frame);
+                self.table(head, rows, align, widths, frame);
                 self.indent_next = false;
             }
             Block::Html { nodes, span } => {
@@ -791,6 +827,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.indent_next = true;
                 }
             }
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, span } => self.line_block(lines, *span, frame),
+            Block::Div { attr, blocks, .. } => self.div(attr, blocks, frame),
+            Block::DefinitionList { items, .. } => self.definition_list(items, frame),
             Block::Figure {
                 image,
                 caption,
@@ -866,6 +906,180 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             first = false;
         }
+    }
+
+    /// Verse (a line block): each line set on its own, flush left and never justified,
+    /// its leading U+00A0s keeping the poet's indentation; a line too long for the
+    /// measure turns over with a hanging indent. A stanza (the lines between two empty
+    /// lines) of up to eight lines is never split across pages; a longer one is not
+    /// split after its first line nor before its last.
+    fn line_block(&mut self, lines: &[Vec<Inline>], span: crate::source::Span, frame: Frame) {
+        const WHOLE_STANZA: usize = 8;
+        let book = self.book;
+        let gap = frame.leading * 0.5;
+        // Set in from the text's margin; inside a list item, a definition or a quote,
+        // the container's own indent is enough.
+        let nested = frame.left > self.style.margin_left + 0.01;
+        let inset = if nested { 0.0 } else { self.style.size * 1.5 };
+        let hang = frame.size * 2.0;
+        // The turnovers' indent is the frame's; the first line hangs out of it.
+        let verse = Frame {
+            left: frame.left + inset + hang,
+            width: (frame.width - inset - hang).max(frame.size * 4.0),
+            ..frame
+        };
+        self.pending_space = self.pending_space.max(gap);
+        self.indent_next = false;
+        for stanza in lines.split(|l| l.is_empty()).filter(|s| !s.is_empty()) {
+            let first = self.strips.len();
+            // Where each verse line's strips start.
+            let mut starts = Vec::with_capacity(stanza.len());
+            for line in stanza {
+                starts.push(self.strips.len());
+                let mut flat = Flat::default();
+                flat.push_inlines(
+                    line,
+                    Self::run_style(FaceId::Regular, frame.size),
+                    &book.notes,
+                );
+                self.paragraph(flat, verse, Align::Left, -hang, 0.0, Some(span));
+            }
+            let end = self.strips.len();
+            if end == first {
+                continue;
+            }
+            // A verse line and its turnovers stay together.
+            for (k, &start) in starts.iter().enumerate() {
+                let next = starts.get(k + 1).copied().unwrap_or(end);
+                if let Some(s) = self.strips.get_mut(start) {
+                    s.need = s.need.max(next - start);
+                }
+            }
+            if stanza.len() <= WHOLE_STANZA {
+                if let Some(s) = self.strips.get_mut(first) {
+                    s.need = s.need.max(end - first);
+                }
+            } else {
+                // The first line with the second; the second-to-last with the last.
+                let second_end = starts.get(2).copied().unwrap_or(end);
+                if let Some(s) = self.strips.get_mut(first) {
+                    s.need = s.need.max(second_end - first);
+                }
+                if let Some(&penult) = starts.len().checked_sub(2).and_then(|i| starts.get(i)) {
+                    if let Some(s) = self.strips.get_mut(penult) {
+                        s.need = s.need.max(end - penult);
+                    }
+                }
+            }
+            // A stanza break is a blank line.
+            self.set_pending(frame.leading);
+        }
+        self.set_pending(gap);
+        self.indent_next = false;
+    }
+
+    /// A fenced div: its content set in the frame, its id a link destination. An
+    /// `epigraph` is set smaller in a narrower block at the right of the measure, ragged,
+    /// its attribution (a last paragraph opening with an em dash, or an `attribution`
+    /// div) flush right. Other classes change nothing in print.
+    fn div(&mut self, attr: &Attr, blocks: &[Block], frame: Frame) {
+        let first = self.strips.len();
+        if attr.has_class("epigraph") {
+            let gap = frame.leading * 0.5;
+            let size = frame.size * 0.91;
+            let width = (frame.width * 0.6).max(frame.size * 12.0).min(frame.width);
+            let inner = Frame {
+                left: frame.left + frame.width - width,
+                width,
+                size,
+                leading: (size * 1.32 * 2.0).round() / 2.0,
+                align: Align::Left,
+            };
+            self.pending_space = self.pending_space.max(gap);
+            self.indent_next = false;
+            for (k, block) in blocks.iter().enumerate() {
+                match block {
+                    Block::Paragraph { content, span }
+                        if k + 1 == blocks.len() && is_attribution(content) =>
+                    {
+                        self.attribution(content, *span, inner);
+                    }
+                    Block::Div { attr, blocks, .. } if attr.has_class("attribution") => {
+                        let right = Frame {
+                            align: Align::Right,
+                            ..inner
+                        };
+                        self.indent_next = false;
+                        self.blocks(blocks, right);
+                    }
+                    _ => self.block(block, inner),
+                }
+            }
+            self.set_pending(frame.leading);
+            self.indent_next = false;
+        } else if attr.has_class("attribution") {
+            let right = Frame {
+                align: Align::Right,
+                ..frame
+            };
+            self.indent_next = false;
+            self.blocks(blocks, right);
+        } else {
+            self.blocks(blocks, frame);
+        }
+        if let Some(id) = &attr.id {
+            let key = AnchorKey::Id(id.clone());
+            if let Some(s) = self.strips.get_mut(first) {
+                s.anchors.push((key, frame.left, 0.0));
+            }
+        }
+    }
+
+    /// An epigraph's attribution: flush right, a little apart from the quotation.
+    fn attribution(&mut self, content: &[Inline], span: crate::source::Span, frame: Frame) {
+        let mut flat = Flat::default();
+        flat.push_inlines(
+            content,
+            Self::run_style(FaceId::Regular, frame.size),
+            &self.book.notes,
+        );
+        let space = frame.leading * 0.25;
+        self.paragraph(flat, frame, Align::Right, 0.0, space, Some(span));
+        self.indent_next = false;
+    }
+
+    /// A definition list: each term in bold on its own line, kept with its definition;
+    /// the definitions indented.
+    fn definition_list(&mut self, items: &[DefinitionItem], frame: Frame) {
+        let book = self.book;
+        let gap = frame.leading * 0.5;
+        let indent = self.style.size * 1.6;
+        let inner = Frame {
+            left: frame.left + indent,
+            width: frame.width - indent,
+            ..frame
+        };
+        self.pending_space = self.pending_space.max(gap);
+        for (k, item) in items.iter().enumerate() {
+            let mut flat = Flat::default();
+            flat.push_inlines(
+                &item.term,
+                Self::run_style(FaceId::Bold, frame.size),
+                &book.notes,
+            );
+            let first = self.strips.len();
+            let space = if k == 0 { 0.0 } else { frame.leading * 0.4 };
+            self.paragraph(flat, frame, Align::Left, 0.0, space, None);
+            for s in &mut self.strips[first..] {
+                s.keep_with_next = true;
+            }
+            for definition in &item.definitions {
+                self.indent_next = false;
+                self.blocks(definition, inner);
+            }
+        }
+        self.set_pending(gap);
+        self.indent_next = false;
     }
 
     /// Breaks and sets one paragraph into line strips with widow/orphan needs. With a
@@ -1221,8 +1435,14 @@ impl<'b, 'f> Layout<'b, 'f> {
     /// reads, to typeset-metrics too, as a heading stranded at the page foot). A table
     /// that fits on a page is kept whole: split, its last rows would sit on the next page
     /// away from the column heads that say what they are.
-    fn table(&mut self, head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], frame: Frame) {
-        let book = self.book;
+    fn table(
+        &mut self,
+        head: &[Cell],
+        rows: &[Vec<Cell>],
+        align: &[crate::model::Align],
+        given: &[f32],
+        frame: Frame,
+    ) {
         let cols = head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if cols == 0 {
             return;
@@ -1232,39 +1452,19 @@ impl<'b, 'f> Layout<'b, 'f> {
         let leading = self.style.table_leading(size);
         let pad = size * design.padding;
         let line_baseline = self.baseline(size, leading);
-        // Column widths from content: each column's widest cell, scaled down to the
-        // measure if needed, never below an even share's half.
-        let mut natural = vec![size * design.min_column; cols];
-        for (r, row) in std::iter::once(head)
-            .chain(rows.iter().map(Vec::as_slice))
-            .enumerate()
-        {
-            for (c, cell) in row.iter().enumerate() {
-                let face = if r == 0 {
-                    FaceId::Bold
-                } else {
-                    FaceId::Regular
-                };
-                let word = self.shaper.shape(&plain_text(cell), face, mpt(size));
-                natural[c] = natural[c]
-                    .max(word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad);
-            }
-        }
-        let total: f32 = natural.iter().sum();
-        let widths: Vec<f32> = if total <= frame.width {
-            natural.iter().map(|w| w * frame.width / total).collect()
+        let widths: Vec<f32> = if given.len() == cols && given.iter().all(|w| *w > 0.0) {
+            // Relative widths from the source (multiline and grid tables), as fractions of
+            // the measure; a table wider than the measure is scaled down to it.
+            let sum: f32 = given.iter().sum();
+            let scale = frame.width / sum.max(1.0);
+            given.iter().map(|w| w * scale).collect()
         } else {
-            let floor = frame.width / cols as f32 / 2.0;
-            let raw: Vec<f32> = natural
-                .iter()
-                .map(|w| (w * frame.width / total).max(floor))
-                .collect();
-            let sum: f32 = raw.iter().sum();
-            raw.iter().map(|w| w * frame.width / sum).collect()
+            self.natural_widths(head, rows, cols, frame)
         };
+        let table_width: f32 = widths.iter().sum();
         let rule = design.rule;
         let mut first = true;
-        let all: Vec<(&[Vec<Inline>], bool)> = std::iter::once((head, true))
+        let all: Vec<(&[Cell], bool)> = std::iter::once((head, true))
             .chain(rows.iter().map(|r| (r.as_slice(), false)))
             .filter(|(r, _)| !r.is_empty())
             .collect();
@@ -1276,70 +1476,93 @@ impl<'b, 'f> Layout<'b, 'f> {
                 ..Default::default()
             };
             let mut x = frame.left;
-            let mut lines_max = 1usize;
+            // The row's height in lines: its tallest cell's.
+            let mut lines_max = 1.0f32;
             for (c, cell) in row.iter().enumerate() {
                 let w = widths.get(c).copied().unwrap_or(0.0);
-                let mut flat = Flat::default();
                 let face = if is_head {
                     FaceId::Bold
                 } else {
                     FaceId::Regular
                 };
-                flat.push_inlines(cell, Self::run_style(face, size), &book.notes);
-                let par = build(flat, &mut self.shaper, None, 0);
-                for &c in &par.missing {
-                    self.note_missing(c);
-                }
-                let measure = mpt((w - 2.0 * pad).max(size));
-                let breaking = break_paragraph(
-                    &mut self.breaker,
-                    &par.items,
-                    measure,
-                    &Passes::ragged(mpt(size)),
-                );
-                let lines = set_lines(&par, &breaking.breaks, measure, Align::Left, &self.shaper);
-                lines_max = lines_max.max(lines.len());
-                for (k, line) in lines.into_iter().enumerate() {
-                    let base = pad + leading * k as f32 + line_baseline;
-                    for run in line.runs {
-                        strip.runs.push(GlyphRun {
-                            x: run.x + x + pad,
-                            y: run.y + base,
-                            ..run
-                        });
+                let cell_align = match align.get(c) {
+                    Some(crate::model::Align::Right) => Align::Right,
+                    Some(crate::model::Align::Center) => Align::Center,
+                    _ => Align::Left,
+                };
+                let mut pieces = Vec::new();
+                self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
+                // Lines set so far in this cell, and the half line between two blocks.
+                let mut line_no = 0.0f32;
+                for (n, piece) in pieces.into_iter().enumerate() {
+                    if n > 0 && piece.gap {
+                        line_no += 0.5;
                     }
-                    for (r, l) in line.links {
-                        if let Some(t) = par.flat.links.get(l as usize) {
-                            let r = Rect {
-                                x: r.x + x + pad,
+                    let par = build(piece.flat, &mut self.shaper, None, mpt(-piece.hang));
+                    for &c in &par.missing {
+                        self.note_missing(c);
+                    }
+                    let measure = mpt((w - 2.0 * pad - piece.indent - piece.hang).max(size));
+                    let breaking = break_paragraph(
+                        &mut self.breaker,
+                        &par.items,
+                        measure,
+                        &Passes::ragged(mpt(size)),
+                    );
+                    // A list item in a cell hangs from the left, whatever the column.
+                    let piece_align = if piece.indent == 0.0 && piece.hang == 0.0 {
+                        cell_align
+                    } else {
+                        Align::Left
+                    };
+                    let lines =
+                        set_lines(&par, &breaking.breaks, measure, piece_align, &self.shaper);
+                    let count = lines.len();
+                    let left = x + pad + piece.indent + piece.hang;
+                    for (k, line) in lines.into_iter().enumerate() {
+                        let top = pad + leading * (line_no + k as f32);
+                        let base = top + line_baseline;
+                        for run in line.runs {
+                            strip.runs.push(GlyphRun {
+                                x: run.x + left,
+                                y: run.y + base,
+                                ..run
+                            });
+                        }
+                        for (r, l) in line.links {
+                            if let Some(t) = par.flat.links.get(l as usize) {
+                                let r = Rect {
+                                    x: r.x + left,
+                                    y: r.y + base,
+                                    ..r
+                                };
+                                strip.links.push((within_line(r, top, leading), t.clone()));
+                            }
+                        }
+                        for (from, to) in [
+                            (line.rules, &mut strip.rules),
+                            (line.shades, &mut strip.shades),
+                        ] {
+                            to.extend(from.into_iter().map(|r| Rect {
+                                x: r.x + left,
                                 y: r.y + base,
                                 ..r
-                            };
-                            let top = pad + leading * k as f32;
-                            strip.links.push((within_line(r, top, leading), t.clone()));
+                            }));
                         }
                     }
-                    for (from, to) in [
-                        (line.rules, &mut strip.rules),
-                        (line.shades, &mut strip.shades),
-                    ] {
-                        to.extend(from.into_iter().map(|r| Rect {
-                            x: r.x + x + pad,
-                            y: r.y + base,
-                            ..r
-                        }));
-                    }
+                    line_no += count as f32;
                 }
+                lines_max = lines_max.max(line_no);
                 x += w;
             }
-            strip.height = leading * lines_max as f32 + 2.0 * pad;
+            strip.height = leading * lines_max + 2.0 * pad;
             strip.baseline = pad + line_baseline;
             if first {
                 strip.space_before = frame.leading * self.style.blocks.gap;
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: 0.0,
-                    width: frame.width,
+                    width: table_width,
                     height: rule * 2.0,
                 });
                 first = false;
@@ -1349,7 +1572,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: strip.height - rule / 2.0,
-                    width: frame.width,
+                    width: table_width,
                     height: rule,
                 });
             }
@@ -1357,7 +1580,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: strip.height - rule,
-                    width: frame.width,
+                    width: table_width,
                     height: rule * 2.0,
                 });
             }
@@ -1381,6 +1604,230 @@ impl<'b, 'f> Layout<'b, 'f> {
             s.need = s.need.max(keep);
         }
         self.set_pending(frame.leading * self.style.blocks.gap);
+    }
+
+    /// Column widths from the content: each column's widest cell (set on one line),
+    /// scaled to the measure, never below an even share's half when the table is too
+    /// wide.
+    fn natural_widths(
+        &mut self,
+        head: &[Cell],
+        rows: &[Vec<Cell>],
+        cols: usize,
+        frame: Frame,
+    ) -> Vec<f32> {
+        let size = frame.size;
+        let pad = size * 0.5;
+        let mut natural = vec![size * 2.0; cols];
+        for (r, row) in std::iter::once(head)
+            .chain(rows.iter().map(Vec::as_slice))
+            .enumerate()
+        {
+            for (c, cell) in row.iter().enumerate() {
+                let face = if r == 0 {
+                    FaceId::Bold
+                } else {
+                    FaceId::Regular
+                };
+                let (text, extra) = match cell.as_slice() {
+                    [Block::Paragraph { content, .. }] => (plain_text(content), 0.0),
+                    // Blocks: the longest of their lines, with its indent.
+                    _ => {
+                        let mut pieces = Vec::new();
+                        self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
+                        pieces
+                            .into_iter()
+                            .map(|p| (p.flat.text, p.indent + p.hang))
+                            .max_by_key(|(t, _)| t.len())
+                            .unwrap_or_default()
+                    }
+                };
+                let word = self.shaper.shape(&text, face, mpt(size));
+                if let Some(n) = natural.get_mut(c) {
+                    *n = n.max(
+                        word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad + extra,
+                    );
+                }
+            }
+        }
+        let total: f32 = natural.iter().sum();
+        if total <= frame.width {
+            natural.iter().map(|w| w * frame.width / total).collect()
+        } else {
+            let floor = frame.width / cols as f32 / 2.0;
+            let raw: Vec<f32> = natural
+                .iter()
+                .map(|w| (w * frame.width / total).max(floor))
+                .collect();
+            let sum: f32 = raw.iter().sum();
+            raw.iter().map(|w| w * frame.width / sum).collect()
+        }
+    }
+
+    /// What a table cell sets, in order: each paragraph (a list item's with its marker,
+    /// hanging), verse line or code line as a ragged piece at its indent. Recursion is
+    /// bounded by the parser's nesting cap.
+    fn cell_pieces(
+        &mut self,
+        blocks: &[Block],
+        style: RunStyle,
+        indent: f32,
+        out: &mut Vec<CellPiece>,
+    ) {
+        let notes = &self.book.notes;
+        let text = |t: &str| {
+            let mut flat = Flat::default();
+            flat.push(t, style);
+            flat
+        };
+        for block in blocks {
+            match block {
+                Block::Paragraph { content, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_inlines(content, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::Heading { content, .. } => {
+                    let mut flat = Flat::default();
+                    let bold = RunStyle {
+                        face: FaceId::Bold,
+                        ..style
+                    };
+                    flat.push_inlines(content, bold, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::List {
+                    start,
+                    numbering,
+                    items,
+                    ..
+                } => {
+                    for (k, item) in items.iter().enumerate() {
+                        let marker = match start {
+                            Some(n) => numbering.marker(n.saturating_add(k as u64)),
+                            None => "•".to_string(),
+                        };
+                        let word = self
+                            .shaper
+                            .shape(&format!("{marker} "), style.face, style.size);
+                        let hang = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                        let mut flat = text(&format!("{marker}\u{a0}"));
+                        let rest = match item.as_slice() {
+                            [Block::Paragraph { content, .. }, rest @ ..] => {
+                                flat.push_inlines(content, style, notes);
+                                rest
+                            }
+                            all => all,
+                        };
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang,
+                            gap: k == 0,
+                        });
+                        self.cell_pieces(rest, style, indent + hang, out);
+                    }
+                }
+                Block::LineBlock { lines, .. } => {
+                    for (k, line) in lines.iter().enumerate() {
+                        let mut flat = Flat::default();
+                        flat.push_inlines(line, style, notes);
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang: 0.0,
+                            gap: k == 0,
+                        });
+                    }
+                }
+                Block::CodeBlock { text: code, .. } => {
+                    for (k, line) in code.lines().enumerate() {
+                        out.push(CellPiece {
+                            flat: text(line),
+                            indent,
+                            hang: 0.0,
+                            gap: k == 0,
+                        });
+                    }
+                }
+                Block::BlockQuote { blocks, .. } | Block::Div { blocks, .. } => {
+                    self.cell_pieces(blocks, style, indent, out)
+                }
+                // A figure in a grid table's cell: its caption is set; the picture is
+                // not (a cell's pieces are lines of text), and the author is told.
+                Block::Figure { caption, span, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_inlines(caption, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            *span,
+                            "an image inside a table cell is not drawn in the PDF; its caption is set",
+                        )
+                        .with_hint("put the image before or after the table"),
+                    );
+                }
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        let mut flat = Flat::default();
+                        let bold = RunStyle {
+                            face: FaceId::Bold,
+                            ..style
+                        };
+                        flat.push_inlines(&item.term, bold, notes);
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang: 0.0,
+                            gap: true,
+                        });
+                        for d in &item.definitions {
+                            self.cell_pieces(
+                                d,
+                                style,
+                                indent + style.size as f32 / MPT as f32,
+                                out,
+                            );
+                        }
+                    }
+                }
+                Block::Html { nodes, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_html(nodes, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::Table { .. } => {
+                    let t = blocks_plain_text(std::slice::from_ref(block));
+                    out.push(CellPiece {
+                        flat: text(&t),
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::ThematicBreak { .. } => {}
+            }
+        }
     }
 
     fn notes_section(&mut self) {
@@ -1780,12 +2227,14 @@ mod tests {
     #[test]
     fn a_table_keeps_its_caption_and_stays_whole() {
         let cell = |t: &str| vec![Inline::Text(t.into())];
-        let rows: Vec<Vec<Vec<Inline>>> = (0..5).map(|i| vec![cell(&format!("r{i}"))]).collect();
+        let rows: Vec<Vec<Vec<Block>>> =
+            (0..5).map(|i| vec![vec![para(&format!("r{i}"))]]).collect();
         let b = book(vec![
             para("Text before."),
             Block::Table {
                 align: vec![crate::model::Align::None],
-                head: vec![cell("Head")],
+                widths: vec![],
+                head: vec![vec![para("Head")]],
                 rows,
                 caption: cell("The caption"),
                 span: Span::default(),
@@ -1815,6 +2264,154 @@ mod tests {
         assert_eq!(head.need, 6);
         assert!(head.runs.iter().all(|r| r.size == style.size));
         assert_eq!(layout.strips.len(), at + 7);
+    }
+
+    /// The strips of `book`'s body after the title block: need, first run's x, the
+    /// right end of its last run, faces, text.
+    #[allow(clippy::type_complexity)]
+    fn set(book: &Book) -> (Style, Vec<(usize, f32, f32, Vec<FaceId>, String)>) {
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&book.meta);
+        let mut layout = Layout::new(book, &style, Shaper::new(&fonts));
+        layout.book();
+        let strips = layout
+            .strips
+            .iter()
+            .skip(1)
+            .map(|s| {
+                let text = s
+                    .runs
+                    .iter()
+                    .flat_map(|r| r.glyphs.iter().map(|g| g.text.as_str().to_string()))
+                    .collect();
+                let x = s.runs.iter().map(|r| r.x).fold(f32::MAX, f32::min);
+                let end = s
+                    .runs
+                    .iter()
+                    .map(|r| r.x + r.glyphs.iter().map(|g| g.advance).sum::<f32>())
+                    .fold(f32::MIN, f32::max);
+                (
+                    s.need,
+                    x,
+                    end,
+                    s.runs.iter().map(|r| r.face).collect(),
+                    text,
+                )
+            })
+            .collect();
+        (style, strips)
+    }
+
+    fn lines(texts: &[&str]) -> Vec<Vec<Inline>> {
+        texts
+            .iter()
+            .map(|t| {
+                if t.is_empty() {
+                    vec![]
+                } else {
+                    vec![Inline::Text(t.to_string())]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn verse_keeps_stanzas_and_hangs_its_turnovers() {
+        let long = "This line of verse runs on and on, far longer than any measure can hold, so it turns over";
+        let mut stanza: Vec<&str> = vec!["One.", "Two.", "Three.", ""];
+        let ten = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        stanza.extend(ten);
+        stanza.push("");
+        stanza.push(long);
+        let b = book(vec![Block::LineBlock {
+            lines: lines(&stanza),
+            span: Span::default(),
+        }]);
+        let (style, s) = set(&b);
+        let texts: Vec<&str> = s.iter().map(|x| x.4.as_str()).collect();
+        assert_eq!(&texts[..3], ["One.", "Two.", "Three."]);
+        // A stanza of up to eight lines is never split.
+        assert_eq!(s[0].0, 3);
+        // A longer one not after its first line, nor before its last.
+        assert_eq!(s[3].0, 2);
+        assert!(s[4..11].iter().all(|x| x.0 == 1), "{s:?}");
+        assert_eq!(s[11].0, 2);
+        assert_eq!(s[12].0, 1);
+        // Flush left, never justified: lines start at the verse's left edge; the long
+        // line's turnover is indented under it, and every line ends short of the measure.
+        let left = s[0].1;
+        assert!(s[..13].iter().all(|x| (x.1 - left).abs() < 0.01));
+        assert!(s.len() >= 15, "{texts:?}");
+        assert!(s[13].4.starts_with("This line"));
+        assert!(s[14].1 > left + style.size, "{:?}", &s[13..]);
+        assert_eq!(s[13].0, s.len() - 13);
+        // (A comma at a line's end may hang into the margin, as in justified text.)
+        let right = style.margin_left + style.measure();
+        assert!(
+            s.iter().all(|x| x.2 <= right + style.size * 0.3),
+            "{s:?} {right}"
+        );
+    }
+
+    #[test]
+    fn an_epigraph_is_narrow_at_the_right_with_its_attribution_flush_right() {
+        let b = book(vec![
+            Block::Div {
+                attr: crate::model::Attr {
+                    classes: vec!["epigraph".into()],
+                    ..Default::default()
+                },
+                blocks: vec![
+                    para("The lamp is lit at dusk, and the moths come in to a light that does not burn them, that only hums."),
+                    para("— Anonymous"),
+                ],
+                span: Span::default(),
+            },
+            para("Text after."),
+        ]);
+        let (style, s) = set(&b);
+        let right = style.margin_left + style.measure();
+        let n = s.len();
+        let quote = &s[..n - 2];
+        assert!(quote.len() >= 2);
+        // Narrower, at the right of the measure, ragged.
+        assert!(quote
+            .iter()
+            .all(|x| x.1 >= style.margin_left + style.measure() * 0.39));
+        // Not justified: a line that is not the last ends short of the right edge.
+        let (_, full) = quote.split_last().unwrap();
+        assert!(full.iter().any(|x| x.2 < right - 1.0), "{quote:?} {right}");
+        // The attribution ends at the right margin.
+        let attribution = &s[n - 2];
+        assert_eq!(attribution.4, "— Anonymous");
+        assert!(
+            (attribution.2 - right).abs() < 1.0,
+            "{attribution:?} {right}"
+        );
+        // The text after it is back at the left margin.
+        assert!((s[n - 1].1 - style.margin_left).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_definition_list_sets_terms_bold_and_definitions_indented() {
+        let b = book(vec![Block::DefinitionList {
+            items: vec![crate::model::DefinitionItem {
+                term: vec![Inline::Text("Apple".into())],
+                definitions: vec![vec![para("A red fruit.")], vec![para("A company.")]],
+            }],
+            span: Span::default(),
+        }]);
+        let (style, s) = set(&b);
+        assert_eq!(s[0].4, "Apple");
+        assert!(s[0].3.iter().all(|f| *f == FaceId::Bold));
+        assert!((s[0].1 - style.margin_left).abs() < 0.01);
+        for d in &s[1..3] {
+            assert!(d.3.iter().all(|f| *f == FaceId::Regular));
+            assert!(
+                (d.1 - style.margin_left - style.size * 1.6).abs() < 0.01,
+                "{d:?}"
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum Align {
     Left,
     /// Centred.
     Center,
+    /// Ragged left, flush right (an epigraph's attribution).
+    Right,
 }
 
 /// One set line.
@@ -236,6 +238,8 @@ fn set_line(
     }
     let x0 = match align {
         Align::Center if delta > 0 => (delta - protrude) / 2,
+        // Flush right, punctuation hanging past the margin as in justified lines.
+        Align::Right if delta > 0 => delta,
         _ => 0,
     };
     let flagged = matches!(par.items.get(b), Some(Item::Penalty { flagged: true, .. }));
