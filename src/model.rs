@@ -212,6 +212,9 @@ pub struct PdfSettings {
     pub chapter_break: Option<ChapterBreak>,
     /// Font files named in the metadata, relative to the manuscript root.
     pub fonts: FontFiles,
+    /// Where the PDF sets the notes (`pdf: notes: endnotes|footnotes`); `None` is
+    /// endnotes. The numbering (`notes: book|chapter`) is separate and applies to both.
+    pub notes: Option<NotePlacement>,
 }
 
 /// Hashed field by field, floats by their bits, for the typesetter's cache keys. The
@@ -224,6 +227,7 @@ impl std::hash::Hash for PdfSettings {
             font_size,
             chapter_break,
             fonts,
+            notes,
         } = self;
         paper
             .map(|p| (p.width.to_bits(), p.height.to_bits()))
@@ -232,6 +236,7 @@ impl std::hash::Hash for PdfSettings {
         font_size.map(f32::to_bits).hash(state);
         chapter_break.hash(state);
         fonts.hash(state);
+        notes.hash(state);
     }
 }
 
@@ -242,6 +247,16 @@ pub struct Length2 {
     pub width: f32,
     /// Height in points.
     pub height: f32,
+}
+
+/// Where the PDF sets notes (the EPUB shows them as popups either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NotePlacement {
+    /// In a Notes section after the text (the default).
+    #[default]
+    Endnotes,
+    /// At the foot of the page that holds each note's reference.
+    Footnotes,
 }
 
 /// Whether chapters start new pages.

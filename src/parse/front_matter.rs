@@ -15,7 +15,7 @@
 use crate::diag::Diagnostic;
 use crate::model::{
     ChapterBreak, HyphenationException, Identifier, LanguageTag, Length2, Metadata, NoteNumbering,
-    PdfSettings,
+    NotePlacement, PdfSettings,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -40,7 +40,14 @@ const KEYS: &[&str] = &[
 ];
 
 /// Keys of the `pdf:` mapping.
-const PDF_KEYS: &[&str] = &["paper", "margins", "font-size", "chapters", "fonts"];
+const PDF_KEYS: &[&str] = &[
+    "paper",
+    "margins",
+    "font-size",
+    "chapters",
+    "fonts",
+    "notes",
+];
 
 /// Keys of `pdf: fonts:`.
 const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
@@ -442,6 +449,17 @@ impl Walker<'_> {
                     None => {}
                 },
                 "fonts" => self.fonts(value, vspan, pdf, diags),
+                // Where the PDF sets notes; the top-level `notes:` (numbering) is another
+                // key. A preset (`pdf: preset: handout`) sets this same field.
+                "notes" => match self.text(value, "pdf.notes", vspan, false, diags).as_deref() {
+                    Some("endnotes") => pdf.notes = Some(NotePlacement::Endnotes),
+                    Some("footnotes") => pdf.notes = Some(NotePlacement::Footnotes),
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`notes: {other}` is not a place for the PDF's notes"))
+                            .with_hint("use `footnotes` (at the foot of each page) or `endnotes` (a Notes section at the end); numbering is the top-level `notes: book|chapter`"),
+                    ),
+                    None => {}
+                },
                 _ => diags.push(unknown_key(kspan, key, PDF_KEYS, "pdf.")),
             }
         }
@@ -825,6 +843,23 @@ mod tests {
         assert_eq!(m.pdf.font_size, Some(11.0));
         assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+        assert_eq!(m.pdf.notes, None);
+    }
+
+    #[test]
+    fn pdf_notes_placement() {
+        let (m, d) = run("title: T\nnotes: chapter\npdf:\n  notes: footnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.note_numbering, NoteNumbering::Chapter);
+        let (m, d) = run("title: T\npdf:\n  notes: endnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Endnotes));
+        let (m, d) = run("title: T\npdf:\n  notes: sidenotes\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].is_error() && d[0].message.contains("`notes: sidenotes`"));
+        assert_eq!(d[0].span.unwrap().start, "title: T\npdf:\n  notes: ".len());
+        assert_eq!(m.pdf.notes, None);
     }
 
     #[test]
