@@ -37,7 +37,7 @@
 
 use crate::typeset::document::{Page, Rect};
 use crate::typeset::items::AnchorKey;
-use crate::typeset::paginate::{place, Foot, Paginated, Strip, SLACK};
+use crate::typeset::paginate::{place, Foot, Paginated, Strip, Test, SLACK};
 use crate::typeset::style::Style;
 
 /// One note's strips and what the page builder needs to know of them.
@@ -335,7 +335,8 @@ fn take(id: u32, notes: &[Note], seen: &mut [bool], list: &mut Vec<u32>) {
 }
 
 impl Foot for Footnotes {
-    fn fits(&self, i: usize, end: usize, used: f32, avail: f32, fresh: bool) -> bool {
+    fn fits(&self, i: usize, end: usize, used: f32, avail: f32, test: Test) -> bool {
+        let fresh = test == Test::Fresh;
         let (mut parts, mut sum) = if fresh {
             (0, 0.0)
         } else {
@@ -348,7 +349,17 @@ impl Foot for Footnotes {
             last = Some(id);
         }
         let Some(last) = last else {
-            return used + self.area(parts, sum) <= avail + SLACK;
+            if used + self.area(parts, sum) <= avail + SLACK {
+                return true;
+            }
+            // The rest of a chain whose note was found to need splitting: the note
+            // gives up all but its first lines, and the page ends after the chain.
+            return test == Test::Rest
+                && !self.split
+                && self.page.last().is_some_and(|&id| {
+                    used + self.area(parts, sum - self.full(id) + self.min_part(id))
+                        <= avail + SLACK
+                });
         };
         // A new note cannot follow a split one, nor a continuation that goes on.
         if !fresh && (self.open || self.split) {
@@ -358,8 +369,15 @@ impl Foot for Footnotes {
             || used + self.area(parts, sum - self.full(last) + self.min_part(last)) <= avail + SLACK
     }
 
-    fn blocks(&self, i: usize, end: usize) -> bool {
-        self.open && self.brought(i, end).next().is_some()
+    fn blocks(&self, i: usize, end: usize, height: f32, avail: f32) -> bool {
+        // With no continuation, a page's first strip always stays (so nothing loops);
+        // strips that bring no notes can share the page with any continuation.
+        if self.carry.is_empty() || self.brought(i, end).next().is_none() {
+            return false;
+        }
+        self.open
+            || (!self.fits(i, end, height, avail, Test::Here)
+                && self.fits(i, end, height, avail, Test::Fresh))
     }
 
     fn placed(&mut self, i: usize, used: f32) {
@@ -434,5 +452,471 @@ impl Foot for Footnotes {
 
     fn pending(&self) -> bool {
         !self.carry.is_empty()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::Metadata;
+    use crate::typeset::document::Destination;
+    use crate::typeset::paginate::{paginate_with, resolve_needs};
+    use std::collections::BTreeMap;
+
+    /// Body lines are 10 pt, note lines 8 pt; the skip above the notes is 10 pt and
+    /// there is no gap between notes, so heights are easy to count.
+    fn style(lines: f32) -> Style {
+        let mut s = Style::from_meta(&Metadata::default());
+        s.margin_top = 0.0;
+        s.margin_bottom = s.page_height - lines * 10.0;
+        s.leading = 10.0;
+        s.footnotes.skip = 1.0;
+        s.footnotes.gap = 0.0;
+        s
+    }
+
+    /// The widow/orphan needs layout gives a paragraph's `k`-th of `n` lines.
+    fn need(k: usize, n: usize) -> usize {
+        let need = if n == 3 && k == 0 {
+            3
+        } else if k == 0 || (n >= 2 && k == n - 2) {
+            2
+        } else {
+            1
+        };
+        need.min(n - k)
+    }
+
+    /// A book: body paragraphs (line counts), notes (line counts), and which body line
+    /// (counted over all paragraphs) references which note.
+    struct Book {
+        paragraphs: Vec<usize>,
+        notes: Vec<usize>,
+        refs: Vec<(usize, u32)>,
+        /// Body lines that are headings (kept with the next).
+        headings: Vec<usize>,
+    }
+
+    impl Book {
+        fn body(&self) -> Vec<Strip> {
+            let mut strips = Vec::new();
+            for &n in &self.paragraphs {
+                for k in 0..n {
+                    let i = strips.len();
+                    let mut s = Strip {
+                        height: 10.0,
+                        need: need(k, n),
+                        keep_with_next: self.headings.contains(&i),
+                        ..Default::default()
+                    };
+                    s.anchors.push((AnchorKey::Id(format!("b{i}")), 0.0, 0.0));
+                    strips.push(s);
+                }
+            }
+            for &(line, id) in &self.refs {
+                if let Some(s) = strips.get_mut(line) {
+                    s.anchors.push((AnchorKey::NoteRef(id, 0), 0.0, 0.0));
+                }
+            }
+            resolve_needs(&mut strips);
+            strips
+        }
+
+        fn notes(&self) -> Vec<Vec<Strip>> {
+            self.notes
+                .iter()
+                .enumerate()
+                .map(|(id, &n)| {
+                    (0..n)
+                        .map(|k| {
+                            let mut s = Strip {
+                                height: 8.0,
+                                need: need(k, n),
+                                ..Default::default()
+                            };
+                            s.anchors
+                                .push((AnchorKey::Id(format!("n{id}-{k}")), 0.0, 0.0));
+                            s
+                        })
+                        .collect()
+                })
+                .collect()
+        }
+
+        fn set(&self, lines: f32) -> Set {
+            let style = style(lines);
+            let body = self.body();
+            let needs = body.iter().map(|s| s.need).collect();
+            let mut foot = Footnotes::new(self.notes(), &body, &style);
+            let paged = paginate_with(body, &style, &mut foot);
+            Set {
+                anchors: paged.anchors,
+                pages: paged.pages.len(),
+                needs,
+                late: foot.late,
+                long: foot.long,
+                avail: style.body_height(),
+            }
+        }
+    }
+
+    /// Where everything went.
+    struct Set {
+        anchors: BTreeMap<AnchorKey, Destination>,
+        pages: usize,
+        needs: Vec<usize>,
+        late: Vec<u32>,
+        long: Vec<u32>,
+        avail: f32,
+    }
+
+    impl Set {
+        fn at(&self, key: String) -> Destination {
+            *self
+                .anchors
+                .get(&AnchorKey::Id(key.clone()))
+                .unwrap_or_else(|| panic!("{key} not placed"))
+        }
+        fn line(&self, i: usize) -> Destination {
+            self.at(format!("b{i}"))
+        }
+        fn note(&self, id: usize, k: usize) -> Destination {
+            self.at(format!("n{id}-{k}"))
+        }
+        /// The pages of note `id`'s lines.
+        fn note_pages(&self, book: &Book, id: usize) -> Vec<usize> {
+            (0..book.notes[id]).map(|k| self.note(id, k).page).collect()
+        }
+
+        /// Every rule footnotes must keep, checked on `book`.
+        fn check(&self, book: &Book) {
+            let lines: usize = book.paragraphs.iter().sum();
+            // Each note starts on its reference's page, then goes on page by page.
+            let mut first_ref: BTreeMap<u32, usize> = BTreeMap::new();
+            for &(line, id) in &book.refs {
+                let e = first_ref.entry(id).or_insert(line);
+                *e = (*e).min(line);
+            }
+            for (&id, &line) in &first_ref {
+                let pages = self.note_pages(book, id as usize);
+                if self.late.contains(&id) {
+                    // Only when its line's notes fit no page.
+                    let with: f32 = first_ref
+                        .iter()
+                        .filter(|(_, &l)| l == line)
+                        .map(|(&n, _)| book.notes[n as usize] as f32 * 8.0)
+                        .sum();
+                    assert!(with + 20.0 > self.avail, "note {id} late: {:?}", book.notes);
+                } else {
+                    assert_eq!(pages[0], self.line(line).page, "note {id} off its page");
+                }
+                for w in pages.windows(2) {
+                    assert!(w[1] == w[0] || w[1] == w[0] + 1, "note {id}: {pages:?}");
+                }
+                // A split keeps two lines on each side.
+                let n = pages.len();
+                for k in 1..n {
+                    if pages[k] != pages[k - 1] {
+                        let before = pages.iter().filter(|&&p| p == pages[k - 1]).count();
+                        let after = pages.iter().filter(|&&p| p == pages[k]).count();
+                        assert!(before >= 2 && after >= 2, "note {id}: {pages:?}");
+                    }
+                }
+            }
+            // No body need is broken (no widow, orphan or stranded heading), unless a
+            // chain of lines that need each other fits no page with its notes (all whole
+            // but the last, split after two lines).
+            let full = |id: u32| book.notes[id as usize] as f32 * 8.0;
+            let min = |id: u32| match book.notes[id as usize] {
+                n if n >= 4 => 16.0,
+                n => n as f32 * 8.0,
+            };
+            let mut skip = vec![false; lines];
+            for i in 0..lines {
+                let mut end = i + self.needs[i];
+                let mut j = i;
+                while j < end.min(lines) {
+                    end = end.max(j + self.needs[j]);
+                    j += 1;
+                }
+                let end = end.min(lines);
+                let brought: Vec<u32> = first_ref
+                    .iter()
+                    .filter(|(_, &l)| (i..end).contains(&l))
+                    .map(|(&id, _)| id)
+                    .collect();
+                let notes = match brought.split_last() {
+                    Some((&last, rest)) => {
+                        10.0 + rest.iter().map(|&id| full(id)).sum::<f32>() + min(last)
+                    }
+                    None => 0.0,
+                };
+                if (end - i) as f32 * 10.0 + notes > self.avail {
+                    skip[i..end].iter_mut().for_each(|s| *s = true);
+                }
+            }
+            for (i, &skip) in skip.iter().enumerate() {
+                let end = (i + self.needs[i]).min(lines);
+                if skip {
+                    continue;
+                }
+                for j in i..end {
+                    assert_eq!(
+                        self.line(i).page,
+                        self.line(j).page,
+                        "line {i} needs {j} on its page"
+                    );
+                }
+            }
+            // Body and notes do not overlap, and the notes end on the text block's foot;
+            // a continued note comes first in its page's foot.
+            for page in 0..self.pages {
+                let body_bottom = (0..lines)
+                    .map(|i| self.line(i))
+                    .filter(|d| d.page == page)
+                    .map(|d| d.y + 10.0)
+                    .fold(0.0f32, f32::max);
+                let mut notes: Vec<(f32, usize, usize)> = Vec::new();
+                for (id, &n) in book.notes.iter().enumerate() {
+                    for k in 0..n {
+                        let d = self.note(id, k);
+                        if d.page == page {
+                            notes.push((d.y, id, k));
+                        }
+                    }
+                }
+                notes.sort_by(|a, b| a.0.total_cmp(&b.0));
+                if let (Some(first), Some(last)) = (notes.first(), notes.last()) {
+                    assert!(
+                        body_bottom + 10.0 <= first.0 + SLACK,
+                        "page {page} overlaps"
+                    );
+                    assert!(
+                        (last.0 + 8.0 - self.avail).abs() < SLACK,
+                        "page {page} foot"
+                    );
+                    for w in notes.windows(2) {
+                        let ((_, a, ka), (_, b, kb)) = (w[0], w[1]);
+                        assert!(a < b || (a == b && kb == ka + 1), "page {page}: {notes:?}");
+                    }
+                    // Only the first note part may be a continuation.
+                    for &(_, id, k) in notes.iter().skip(1) {
+                        assert!(
+                            k == 0 || notes.iter().any(|&(_, i2, k2)| i2 == id && k2 + 1 == k),
+                            "page {page}: {notes:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_note_goes_to_the_page_of_its_reference() {
+        let book = Book {
+            paragraphs: vec![30],
+            notes: vec![2, 2],
+            refs: vec![(4, 0), (14, 1)],
+            headings: vec![],
+        };
+        let set = book.set(10.0);
+        set.check(&book);
+        assert_eq!(set.note(0, 0).page, set.line(4).page);
+        assert_eq!(set.note(1, 0).page, set.line(14).page);
+        // The page with note 0 has room for 10 lines less the skip and two note lines.
+        assert_eq!(set.line(6).page, 0);
+        assert_eq!(set.line(7).page, 1);
+    }
+
+    /// typst#5603: a reference on what would be the page's last line never leaves its
+    /// note to the next page alone: the line goes over with it.
+    #[test]
+    fn a_reference_on_the_last_line_moves_with_its_note() {
+        // Without the note, lines 0..9 fill page 0. The note (three lines, not split)
+        // needs 10 + 24 points: line 9 cannot keep it there.
+        let book = Book {
+            paragraphs: vec![30],
+            notes: vec![3],
+            refs: vec![(9, 0)],
+            headings: vec![],
+        };
+        let set = book.set(10.0);
+        set.check(&book);
+        assert_eq!(set.line(9).page, 1);
+        assert_eq!(set.note_pages(&book, 0), [1, 1, 1]);
+    }
+
+    /// typst#5376: notes near a page end do not push a paragraph's last line alone onto
+    /// the next page: the lines that move take what they need.
+    #[test]
+    fn notes_make_no_widow() {
+        let book = Book {
+            paragraphs: vec![4; 5],
+            notes: vec![2; 5],
+            refs: (0..5).map(|p| (p * 4 + 3, p as u32)).collect(),
+            headings: vec![],
+        };
+        for lines in 8..16 {
+            book.set(lines as f32).check(&book);
+        }
+    }
+
+    /// typst#5314: a heading with a note (or over a line with one), pushed to the next
+    /// page by its keep, takes the note along.
+    #[test]
+    fn a_heading_moves_with_its_note() {
+        for (lines, line) in [(10.0, 7), (10.0, 8), (12.0, 7)] {
+            let book = Book {
+                paragraphs: vec![7, 1, 6],
+                notes: vec![2, 2],
+                refs: vec![(7, 0), (line, 1)],
+                headings: vec![7],
+            };
+            let set = book.set(lines);
+            set.check(&book);
+            assert_eq!(set.note(0, 0).page, set.line(7).page);
+            assert_eq!(
+                set.line(7).page,
+                set.line(9).page,
+                "the heading keeps two lines"
+            );
+        }
+    }
+
+    #[test]
+    fn a_note_that_does_not_fit_is_split_and_continued() {
+        // Note 0 (20 lines, 160 pt) on a 20-line page from line 5: it takes the room left
+        // after its line (130 pt: 16 lines), the rest first at the next page's foot,
+        // before note 1.
+        let book = Book {
+            paragraphs: vec![40],
+            notes: vec![20, 2],
+            refs: vec![(5, 0), (15, 1)],
+            headings: vec![],
+        };
+        let set = book.set(20.0);
+        set.check(&book);
+        let pages = set.note_pages(&book, 0);
+        assert_eq!(pages, [[0; 16].as_slice(), &[1; 4]].concat());
+        // The page ends after the reference's line: the note has the rest.
+        assert_eq!(set.line(5).page, 0);
+        assert_eq!(set.line(6).page, 1);
+        assert_eq!(set.line(15).page, 1);
+        assert_eq!(set.note(1, 0).page, 1);
+        assert!(set.note(0, 19).y < set.note(1, 0).y);
+        assert!(set.late.is_empty() && set.long.is_empty());
+    }
+
+    #[test]
+    fn a_note_longer_than_a_page_runs_over_pages() {
+        // 60 lines of note (480 pt) on 20-line pages (200 pt): several pages, each with
+        // some text, and a warning.
+        let book = Book {
+            paragraphs: vec![80],
+            notes: vec![60, 2],
+            refs: vec![(3, 0), (10, 1)],
+            headings: vec![],
+        };
+        let set = book.set(20.0);
+        set.check(&book);
+        let pages = set.note_pages(&book, 0);
+        assert!(pages[59] >= 3, "{pages:?}");
+        assert_eq!(set.long, [0]);
+        // Note 1's reference waits until note 0 has ended.
+        assert_eq!(set.note(1, 0).page, pages[59]);
+    }
+
+    #[test]
+    fn ten_short_notes_on_a_page() {
+        let book = Book {
+            paragraphs: vec![3, 30],
+            notes: vec![1; 10],
+            refs: (0..10).map(|k| (k / 4, k as u32)).collect(),
+            headings: vec![],
+        };
+        let set = book.set(30.0);
+        set.check(&book);
+        for id in 0..10 {
+            assert_eq!(set.note(id, 0).page, 0);
+        }
+        // 30 lines less the skip and ten 8-pt notes (90 pt): 21 lines of text.
+        assert_eq!(set.line(20).page, 0);
+        assert_eq!(set.line(21).page, 1);
+    }
+
+    #[test]
+    fn a_continuation_that_goes_on_keeps_a_page_with_a_reference_for_itself() {
+        // Line 10, the first of page 1, references note 1 while note 0 still goes on:
+        // page 1 carries note 0 alone and line 10 waits for page 2.
+        let book = Book {
+            paragraphs: vec![10, 10],
+            notes: vec![40, 1],
+            refs: vec![(8, 0), (10, 1)],
+            headings: vec![],
+        };
+        let set = book.set(12.0);
+        set.check(&book);
+        assert!(set.line(10).page > set.note(0, 0).page + 1);
+    }
+
+    #[test]
+    fn a_line_whose_notes_fit_no_page_is_set_and_warned_about() {
+        // Two notes of 30 lines in one line, on 12-line pages: the first is split
+        // over pages, the second cannot start on the line's page.
+        let book = Book {
+            paragraphs: vec![1, 5],
+            notes: vec![30, 30],
+            refs: vec![(0, 0), (0, 1)],
+            headings: vec![],
+        };
+        let set = book.set(12.0);
+        assert_eq!(set.late, [1]);
+        assert_eq!(set.long, [0, 1]);
+        assert_eq!(set.note(0, 0).page, 0);
+        assert_eq!(set.note(1, 29).page, set.pages - 1);
+    }
+
+    /// Pseudo-random books: every rule holds on each.
+    #[test]
+    fn random_books_keep_every_rule() {
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..1000 {
+            // Paragraphs of 1 to 9 lines; one in four a heading (one line kept with the
+            // next two).
+            let mut paragraphs = Vec::new();
+            let mut headings = Vec::new();
+            let mut lines = 0;
+            for _ in 0..1 + next(12) {
+                let n = if next(4) == 0 {
+                    headings.push(lines);
+                    1
+                } else {
+                    1 + next(9)
+                };
+                paragraphs.push(n);
+                lines += n;
+            }
+            let notes: Vec<usize> = (0..next(8)).map(|_| 1 + next(14)).collect();
+            // Notes are numbered in reading order.
+            let mut at: Vec<usize> = (0..notes.len()).map(|_| next(lines)).collect();
+            at.sort_unstable();
+            let refs = at.into_iter().zip(0..).collect();
+            let book = Book {
+                paragraphs,
+                notes,
+                refs,
+                headings,
+            };
+            let page = 15 + next(20);
+            let set = book.set(page as f32);
+            set.check(&book);
+        }
     }
 }

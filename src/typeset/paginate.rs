@@ -84,13 +84,13 @@ pub(crate) const SLACK: f32 = 0.01;
 /// foot, hears which strips were placed, and sets a page's foot when the page is done.
 /// Strips are named by their index in the body's list.
 pub trait Foot {
-    /// Whether strips `i..end` fit on this page (`fresh`: on an empty page with nothing
-    /// carried over), the body then taking `used` of the text block's `avail` points,
-    /// together with the page's foot and what these strips add to it.
-    fn fits(&self, i: usize, end: usize, used: f32, avail: f32, fresh: bool) -> bool;
-    /// Whether strips `i..end` cannot start this page even with its body empty (a note
-    /// continued from before must end first): the page is then set with its foot only.
-    fn blocks(&self, i: usize, end: usize) -> bool;
+    /// Whether strips `i..end` fit, the body then taking `used` of the text block's
+    /// `avail` points, together with the page's foot and what these strips add to it.
+    fn fits(&self, i: usize, end: usize, used: f32, avail: f32, test: Test) -> bool;
+    /// Whether strips `i..end`, `height` points tall, cannot start this page, its body
+    /// still empty, though they could start a page with nothing carried over to it (a
+    /// note continued from before must end first): the page is set with its foot only.
+    fn blocks(&self, i: usize, end: usize, height: f32, avail: f32) -> bool;
     /// Strip `i` is placed on the page; the body is now `used` points tall.
     fn placed(&mut self, i: usize, used: f32);
     /// Whether the page can take no more strips (a note split on it has the rest).
@@ -101,14 +101,26 @@ pub trait Foot {
     fn pending(&self) -> bool;
 }
 
+/// Where [`Foot::fits`] tests strips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Test {
+    /// On this page, as the start of a chain (a strip and the strips it needs).
+    Here,
+    /// On an empty page with nothing carried over to it.
+    Fresh,
+    /// On this page, completing a chain already found to fit: notes its strips brought
+    /// may give up all but their first lines (a split) to keep the chain whole.
+    Rest,
+}
+
 /// Nothing at the page foot (endnotes): strips fit when the body does.
 pub struct NoFoot;
 
 impl Foot for NoFoot {
-    fn fits(&self, _: usize, _: usize, used: f32, avail: f32, _: bool) -> bool {
+    fn fits(&self, _: usize, _: usize, used: f32, avail: f32, _: Test) -> bool {
         used <= avail + SLACK
     }
-    fn blocks(&self, _: usize, _: usize) -> bool {
+    fn blocks(&self, _: usize, _: usize, _: f32, _: f32) -> bool {
         false
     }
     fn placed(&mut self, _: usize, _: f32) {}
@@ -189,11 +201,17 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
                 // Heights are f32 sums (leadings like 20.125 pt are inexact), so compare
                 // with a slack: otherwise a chain that exactly fills the page can test as
                 // not fitting for its first line yet fitting line by line (an orphan).
-                !foot.fits(i, end, y + need, avail, false)
-                    && foot.fits(i, end, height(&strips, i, end, true), avail, true)
+                !foot.fits(i, end, y + need, avail, Test::Here)
+                    && foot.fits(i, end, height(&strips, i, end, true), avail, Test::Fresh)
             };
+            let test = if i >= committed {
+                Test::Here
+            } else {
+                Test::Rest
+            };
+            let used = y + strip.space_before + strip.height;
             new_page = needed_fits_fresh
-                || !foot.fits(i, i + 1, y + strip.space_before + strip.height, avail, false)
+                || !foot.fits(i, i + 1, used, avail, test)
                 // A note split on this page took the room left after its chain.
                 || (i >= committed && foot.is_full());
         }
@@ -207,9 +225,9 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
             y = 0.0;
             empty = true;
         }
-        // A page whose foot cannot take this chain's notes (a note continued from the
-        // page before does not end on it) is set with its foot only.
-        while empty && foot.blocks(i, committed) {
+        // A page whose foot cannot take this chain's notes besides a note continued from
+        // the page before is set with its foot only.
+        while empty && foot.blocks(i, committed, height(&strips, i, committed, true), avail) {
             foot.finish(&mut page, out.pages.len(), 0.0, &mut out);
             out.pages.push(std::mem::take(&mut page));
             out.marks.push(mark.clone());
