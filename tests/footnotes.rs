@@ -62,7 +62,13 @@ fn links_stay_on_their_page(doc: &Document) -> usize {
     for (p, page) in doc.pages.iter().enumerate() {
         for link in &page.links {
             if let LinkTarget::Internal(dest) = &link.target {
-                assert_eq!(dest.page, p, "a link on page {} goes to page {}", p + 1, dest.page + 1);
+                assert_eq!(
+                    dest.page,
+                    p,
+                    "a link on page {} goes to page {}",
+                    p + 1,
+                    dest.page + 1
+                );
                 n += 1;
             }
         }
@@ -104,13 +110,19 @@ fn the_fixture_sets_each_note_on_its_references_page() {
     assert!(end > long, "{long} {end}");
     let foot = page_text(&doc, long + 1);
     assert_eq!(end, long + 1);
-    assert!(foot.find("n16end").unwrap() < foot.find("n17").unwrap(), "{foot}");
+    assert!(
+        foot.find("n16end").unwrap() < foot.find("n17").unwrap(),
+        "{foot}"
+    );
     // No Notes section in footnote mode.
     assert!(doc.outline.iter().all(|o| o.title != "Notes"));
     // The long note is reported at its definition.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     let (message, line, col) = &warnings[0];
-    assert!(message.contains("note 16 is taller than a page"), "{message}");
+    assert!(
+        message.contains("note 16 is taller than a page"),
+        "{message}"
+    );
     assert_eq!((*line, *col), (59, 1));
 }
 
@@ -151,7 +163,10 @@ fn a_reference_on_any_line_keeps_its_note_on_its_page() {
             last_line_cases += 1;
         }
     }
-    assert!(last_line_cases > 0, "no case put the reference on a page's last line");
+    assert!(
+        last_line_cases > 0,
+        "no case put the reference on a page's last line"
+    );
 }
 
 #[test]
