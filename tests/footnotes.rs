@@ -217,3 +217,34 @@ fn the_sample_sets_its_eight_notes_on_their_pages() {
         .collect();
     assert_eq!(numbers, ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."]);
 }
+
+/// The EPUB keeps its popup notes: footnote mode changes nothing in it, byte for byte.
+#[test]
+fn the_epub_is_the_same_with_footnotes() {
+    use quire::build::{build, BuildRequest, Formats};
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/typeset/footnotes.md"),
+    )
+    .unwrap();
+    let epub = |name: &str, text: &str| {
+        let input = dir.path().join(format!("{name}.md"));
+        std::fs::write(&input, text).unwrap();
+        let report = build(&BuildRequest {
+            input,
+            out_dir: dir.path().join(name),
+            formats: Formats {
+                epub: true,
+                pdf: false,
+            },
+            strict: false,
+            timestamp: Some(1_700_000_000),
+        })
+        .unwrap();
+        assert!(!report.failed(), "{:?}", report.diagnostics);
+        std::fs::read(&report.outputs[0].path).unwrap()
+    };
+    let footnotes = epub("foot", &fixture);
+    let endnotes = epub("end", &fixture.replace("  notes: footnotes\n", ""));
+    assert!(footnotes == endnotes, "the EPUB differs");
+}
