@@ -114,6 +114,9 @@ impl Note {
     }
 }
 
+/// Strips `from..to` of a note: what a page's foot holds of it.
+type Part = (u32, usize, usize);
+
 /// The footnotes of a book and the state of the page being filled.
 pub struct Footnotes {
     notes: Vec<Note>,
@@ -247,7 +250,7 @@ impl Footnotes {
     }
 
     /// Height of parts set one under the other.
-    fn set_height(&self, parts: &[(u32, usize, usize)]) -> f32 {
+    fn set_height(&self, parts: &[Part]) -> f32 {
         let sum: f32 = parts
             .iter()
             .map(|&(id, from, to)| {
@@ -260,15 +263,14 @@ impl Footnotes {
     }
 
     /// Sets `queue` (note, first strip) one under the other in `room`: the parts that fit
-    /// (note, from, to) and what is left (the first of it perhaps split). The first part
-    /// advances by a strip at least when `force` (a continuation).
-    #[allow(clippy::type_complexity)]
+    /// and what is left (the first of it perhaps split). The first part advances by a
+    /// strip at least when `force` (a continuation).
     fn fill(
         &self,
         queue: &[(u32, usize)],
         room: f32,
         force: bool,
-    ) -> (Vec<(u32, usize, usize)>, Vec<(u32, usize)>) {
+    ) -> (Vec<Part>, Vec<(u32, usize)>) {
         let mut placed = Vec::new();
         let mut used = 0.0f32;
         for (k, &(id, from)) in queue.iter().enumerate() {
@@ -496,6 +498,8 @@ mod tests {
         refs: Vec<(usize, u32)>,
         /// Body lines that are headings (kept with the next).
         headings: Vec<usize>,
+        /// Notes made of two paragraphs: note, lines of the first.
+        two_paragraphs: Vec<(usize, usize)>,
     }
 
     impl Book {
@@ -528,11 +532,21 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(id, &n)| {
+                    let first = self
+                        .two_paragraphs
+                        .iter()
+                        .find(|&&(note, _)| note == id)
+                        .map_or(0, |&(_, lines)| lines.min(n));
                     (0..n)
                         .map(|k| {
+                            let need = if k < first {
+                                need(k, first)
+                            } else {
+                                need(k - first, n - first)
+                            };
                             let mut s = Strip {
                                 height: 8.0,
-                                need: need(k, n),
+                                need,
                                 ..Default::default()
                             };
                             s.anchors
@@ -628,10 +642,8 @@ mod tests {
             // chain of lines that need each other fits no page with its notes (all whole
             // but the last, split after two lines).
             let full = |id: u32| book.notes[id as usize] as f32 * 8.0;
-            let min = |id: u32| match book.notes[id as usize] {
-                n if n >= 4 => 16.0,
-                n => n as f32 * 8.0,
-            };
+            let shapes: Vec<Note> = book.notes().into_iter().map(Note::new).collect();
+            let min = |id: u32| shapes[id as usize].min_part();
             let mut skip = vec![false; lines];
             for i in 0..lines {
                 let mut end = i + self.needs[i];
@@ -719,6 +731,7 @@ mod tests {
             notes: vec![2, 2],
             refs: vec![(4, 0), (14, 1)],
             headings: vec![],
+            two_paragraphs: vec![],
         };
         let set = book.set(10.0);
         set.check(&book);
@@ -740,6 +753,7 @@ mod tests {
             notes: vec![3],
             refs: vec![(9, 0)],
             headings: vec![],
+            two_paragraphs: vec![],
         };
         let set = book.set(10.0);
         set.check(&book);
@@ -756,6 +770,7 @@ mod tests {
             notes: vec![2; 5],
             refs: (0..5).map(|p| (p * 4 + 3, p as u32)).collect(),
             headings: vec![],
+            two_paragraphs: vec![],
         };
         for lines in 8..16 {
             book.set(lines as f32).check(&book);
@@ -772,6 +787,7 @@ mod tests {
                 notes: vec![2, 2],
                 refs: vec![(7, 0), (line, 1)],
                 headings: vec![7],
+                two_paragraphs: vec![],
             };
             let set = book.set(lines);
             set.check(&book);
@@ -794,6 +810,7 @@ mod tests {
             notes: vec![20, 2],
             refs: vec![(5, 0), (15, 1)],
             headings: vec![],
+            two_paragraphs: vec![],
         };
         let set = book.set(20.0);
         set.check(&book);
@@ -809,6 +826,24 @@ mod tests {
     }
 
     #[test]
+    fn a_split_keeps_two_lines_of_a_note_on_each_side() {
+        // Note 0 is a one-line paragraph and a six-line one: a split after its first
+        // line keeps every need but leaves one line alone. With room for one note line
+        // after line 17, the line goes to the next page with its note instead.
+        let book = Book {
+            paragraphs: vec![40],
+            notes: vec![7],
+            refs: vec![(17, 0)],
+            headings: vec![],
+            two_paragraphs: vec![(0, 1)],
+        };
+        let set = book.set(20.0);
+        set.check(&book);
+        assert_eq!(set.line(17).page, 1);
+        assert_eq!(set.note_pages(&book, 0), [1; 7]);
+    }
+
+    #[test]
     fn a_note_longer_than_a_page_runs_over_pages() {
         // 60 lines of note (480 pt) on 20-line pages (200 pt): several pages, each with
         // some text, and a warning.
@@ -817,6 +852,7 @@ mod tests {
             notes: vec![60, 2],
             refs: vec![(3, 0), (10, 1)],
             headings: vec![],
+            two_paragraphs: vec![],
         };
         let set = book.set(20.0);
         set.check(&book);
@@ -834,6 +870,7 @@ mod tests {
             notes: vec![1; 10],
             refs: (0..10).map(|k| (k / 4, k as u32)).collect(),
             headings: vec![],
+            two_paragraphs: vec![],
         };
         let set = book.set(30.0);
         set.check(&book);
@@ -854,6 +891,7 @@ mod tests {
             notes: vec![40, 1],
             refs: vec![(8, 0), (10, 1)],
             headings: vec![],
+            two_paragraphs: vec![],
         };
         let set = book.set(12.0);
         set.check(&book);
@@ -869,6 +907,7 @@ mod tests {
             notes: vec![30, 30],
             refs: vec![(0, 0), (0, 1)],
             headings: vec![],
+            two_paragraphs: vec![],
         };
         let set = book.set(12.0);
         assert_eq!(set.late, [1]);
@@ -908,11 +947,19 @@ mod tests {
             let mut at: Vec<usize> = (0..notes.len()).map(|_| next(lines)).collect();
             at.sort_unstable();
             let refs = at.into_iter().zip(0..).collect();
+            // One note in three of two paragraphs or more lines.
+            let mut two_paragraphs = Vec::new();
+            for (id, &n) in notes.iter().enumerate() {
+                if n >= 2 && next(3) == 0 {
+                    two_paragraphs.push((id, 1 + next(n - 1)));
+                }
+            }
             let book = Book {
                 paragraphs,
                 notes,
                 refs,
                 headings,
+                two_paragraphs,
             };
             let page = 15 + next(20);
             let set = book.set(page as f32);
