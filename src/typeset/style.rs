@@ -496,11 +496,17 @@ mod tests {
                 margins: Some([50.0, 40.0, 60.0, 45.0]),
                 font_size: Some(10.0),
                 chapter_break: Some(ChapterBreak::NewPage),
+                notes: Some(NotePlacement::Footnotes),
                 ..Default::default()
             },
             ..Default::default()
         };
         let s = Style::from_meta(&meta);
+        assert_eq!(s.note_placement, NotePlacement::Footnotes);
+        assert_eq!(
+            Style::from_meta(&Metadata::default()).note_placement,
+            NotePlacement::Endnotes
+        );
         assert_eq!(
             (s.page_width, s.margin_left, s.margin_right, s.size),
             (432.0, 45.0, 40.0, 10.0)
