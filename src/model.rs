@@ -278,8 +278,8 @@ pub struct PdfSettings {
     /// as defaults; kept for what has no field yet (a handout has no cover and no
     /// contents page once those exist).
     pub preset: Option<Preset>,
-    /// `pdf: notes:` where notes are set. Stored only: the typesetter sets endnotes
-    /// until footnotes are built (issue 15, first part).
+    /// Where the PDF sets the notes (`pdf: notes: endnotes|footnotes`); `None` is
+    /// endnotes. The numbering (`notes: book|chapter`) is separate and applies to both.
     pub notes: Option<NotePlacement>,
 }
 
@@ -290,15 +290,6 @@ pub enum Preset {
     Handout,
     /// A5 (half-letter for US and Canadian English), with `booklet: true`.
     Booklet,
-}
-
-/// Where the PDF sets notes (`pdf: notes:`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NotePlacement {
-    /// At the foot of the page that cites them.
-    Footnotes,
-    /// In a Notes section at the end (what the typesetter does today).
-    Endnotes,
 }
 
 /// Hashed field by field, floats by their bits, for the typesetter's cache keys. The
@@ -336,6 +327,16 @@ pub struct Length2 {
     pub width: f32,
     /// Height in points.
     pub height: f32,
+}
+
+/// Where the PDF sets notes (the EPUB shows them as popups either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NotePlacement {
+    /// In a Notes section after the text (the default).
+    #[default]
+    Endnotes,
+    /// At the foot of the page that holds each note's reference.
+    Footnotes,
 }
 
 /// Whether chapters start new pages.

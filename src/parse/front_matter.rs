@@ -617,27 +617,14 @@ impl Walker<'_> {
                     ),
                     None => {}
                 },
-                "notes" => match self
-                    .text(value, "pdf.notes", vspan, false, diags)
-                    .as_deref()
-                {
-                    Some("footnotes") => {
-                        pdf.notes = Some(NotePlacement::Footnotes);
-                        diags.push(
-                            Diagnostic::warning(
-                                vspan,
-                                "footnotes are not set yet: the PDF keeps its notes at the end",
-                            )
-                            .with_hint("remove `notes: footnotes` to silence this warning"),
-                        );
-                    }
+                // Where the PDF sets notes; the top-level `notes:` (numbering) is another
+                // key. A preset (`pdf: preset: handout`) sets this same field.
+                "notes" => match self.text(value, "pdf.notes", vspan, false, diags).as_deref() {
                     Some("endnotes") => pdf.notes = Some(NotePlacement::Endnotes),
+                    Some("footnotes") => pdf.notes = Some(NotePlacement::Footnotes),
                     Some(other) => diags.push(
-                        Diagnostic::error(
-                            vspan,
-                            format!("`notes: {other}` is not a place for notes"),
-                        )
-                        .with_hint("use `footnotes` or `endnotes`"),
+                        Diagnostic::error(vspan, format!("`notes: {other}` is not a place for the PDF's notes"))
+                            .with_hint("use `footnotes` (at the foot of each page) or `endnotes` (a Notes section at the end); numbering is the top-level `notes: book|chapter`"),
                     ),
                     None => {}
                 },
@@ -1027,6 +1014,23 @@ mod tests {
         assert_eq!(m.pdf.font_size, Some(11.0));
         assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+        assert_eq!(m.pdf.notes, None);
+    }
+
+    #[test]
+    fn pdf_notes_placement() {
+        let (m, d) = run("title: T\nnotes: chapter\npdf:\n  notes: footnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.note_numbering, NoteNumbering::Chapter);
+        let (m, d) = run("title: T\npdf:\n  notes: endnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Endnotes));
+        let (m, d) = run("title: T\npdf:\n  notes: sidenotes\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].is_error() && d[0].message.contains("`notes: sidenotes`"));
+        assert_eq!(d[0].span.unwrap().start, "title: T\npdf:\n  notes: ".len());
+        assert_eq!(m.pdf.notes, None);
     }
 
     /// Issue 15's presets are defaults: what they set gives way to any key given
@@ -1080,10 +1084,10 @@ mod tests {
             (m.pdf.preset, m.pdf.booklet, m.pdf.notes),
             (None, None, None)
         );
-        // Footnotes are stored but not set yet: the author is told.
+        // Footnotes are a place the PDF sets notes: no warning.
         let (m, d) = run("pdf:\n  notes: footnotes\n");
         assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
-        assert!(d.len() == 1 && !d[0].is_error(), "{d:?}");
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::diag::Diagnostic;
 use crate::memo::{ContentCache, Key, KeyHasher};
 use crate::model::{
     blocks_plain_text, is_attribution, Attr, Block, Book, Cell, ChapterBreak, DefinitionItem,
-    Dimension, Inline, NoteNumbering, NumberStyle,
+    Dimension, Inline, NoteNumbering, NotePlacement, NumberStyle,
 };
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
@@ -79,6 +79,10 @@ pub struct Layout<'b, 'f> {
     pub outline: Vec<(String, u8, AnchorKey)>,
     /// Warnings (lines that could not be set well).
     pub diagnostics: Vec<Diagnostic>,
+    /// With notes at the page foot (`pdf: notes: footnotes`): each note's strips, by note
+    /// id, for the page builder to set under its reference's page (see
+    /// [`Self::footnotes`]). Empty with endnotes.
+    pub footnotes: Vec<Vec<Strip>>,
     /// Space owed below the last block (after a heading), given to the next strip.
     pending_space: f32,
     /// Whether the next paragraph gets a first-line indent.
@@ -169,6 +173,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             strips: Vec::new(),
             outline: Vec::new(),
             diagnostics: Vec::new(),
+            footnotes: Vec::new(),
             pending_space: 0.0,
             indent_next: false,
             paragraphs: None,
@@ -261,7 +266,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         let split = split_point(book).filter(|_| crate::cores() > 1);
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
-            self.notes_section();
+            self.notes();
             self.report_missing();
             return;
         };
@@ -293,8 +298,17 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
         });
         self.join(part);
-        self.notes_section();
+        self.notes();
         self.report_missing();
+    }
+
+    /// The notes, where the style puts them: a Notes section after the text, or strips of
+    /// their own for the page foot.
+    fn notes(&mut self) {
+        match self.style.note_placement {
+            NotePlacement::Endnotes => self.notes_section(),
+            NotePlacement::Footnotes => self.footnotes(),
+        }
     }
 
     /// Appends a part laid out on another thread, as if laid out here.
@@ -1549,6 +1563,13 @@ impl<'b, 'f> Layout<'b, 'f> {
                                 ..r
                             }));
                         }
+                        // Destinations in cells (note references): a note's backlink
+                        // lands here, and a footnote goes on this row's page.
+                        for (a, ax, ay) in line.anchors {
+                            if let Some(key) = par.flat.anchors.get(a as usize) {
+                                strip.anchors.push((key.clone(), ax + left, ay + base));
+                            }
+                        }
                     }
                     line_no += count as f32;
                 }
@@ -1828,6 +1849,86 @@ impl<'b, 'f> Layout<'b, 'f> {
                 Block::ThematicBreak { .. } => {}
             }
         }
+    }
+
+    /// Footnotes (`pdf: notes: footnotes`): each note laid out on its own, at the notes'
+    /// size, into [`Self::footnotes`]; the page builder (paginate.rs, footnotes.rs) sets it
+    /// at the foot of the page holding its reference. Every line of a note is indented by
+    /// one hanging width, the widest number's, and the number hangs in it, flush right,
+    /// full size and followed by a period: Chicago (ch. 14) and Bringhurst (§4.3) set note
+    /// numbers in the notes so, superscript only in the text. The number links back to the
+    /// reference and is the note's destination, as in the Notes section.
+    fn footnotes(&mut self) {
+        let book = self.book;
+        let size = self.style.footnote_size();
+        let leading = self.style.footnote_leading();
+        let gap = size * self.style.footnotes.number_gap;
+        let numbers: Vec<_> = book
+            .notes
+            .iter()
+            .map(|n| {
+                let word = self
+                    .shaper
+                    .shape(&format!("{}.", n.number), FaceId::Regular, mpt(size));
+                let width = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                (word, width)
+            })
+            .collect();
+        let hang = numbers.iter().map(|(_, w)| *w).fold(0.0f32, f32::max) + gap;
+        let body = self.body();
+        let frame = Frame {
+            left: body.left + hang,
+            width: (body.width - hang).max(size),
+            size,
+            leading,
+            align: body.align,
+        };
+        // The body's strips and state are set aside: each note starts as a block of its
+        // own, with no space owed and no indent.
+        let text = std::mem::take(&mut self.strips);
+        let state = (self.pending_space, self.indent_next, self.one_liner);
+        for (note, (word, width)) in book.notes.iter().zip(numbers) {
+            self.set_pending(0.0);
+            self.indent_next = false;
+            self.one_liner = None;
+            self.blocks(&note.blocks, frame);
+            let mut strips = std::mem::take(&mut self.strips);
+            if strips.is_empty() {
+                // An empty note still shows its number.
+                strips.push(Strip {
+                    height: leading,
+                    need: 1,
+                    baseline: self.baseline(size, leading),
+                    ..Default::default()
+                });
+            }
+            if let Some(first) = strips.first_mut() {
+                // Space between notes is the page builder's (FootnoteDesign::gap).
+                first.space_before = 0.0;
+                let x = frame.left - gap - width;
+                // First in the strip's runs: text extraction reads "1. Text".
+                first.runs.insert(
+                    0,
+                    simple_run(&word, FaceId::Regular, size, x, first.baseline),
+                );
+                let rect = Rect {
+                    x,
+                    y: 0.0,
+                    width,
+                    height: first.height.min(leading),
+                };
+                first
+                    .links
+                    .push((rect, LinkRef::Anchor(AnchorKey::NoteRef(note.id.0, 0))));
+                first
+                    .anchors
+                    .push((AnchorKey::Note(note.id.0), x, first.baseline - size));
+            }
+            self.footnotes.push(strips);
+        }
+        self.strips = text;
+        (self.pending_space, self.indent_next, self.one_liner) = state;
+        self.open_carry = false;
     }
 
     fn notes_section(&mut self) {

@@ -8,6 +8,7 @@
 //! every page position is known.
 
 pub mod document;
+pub mod footnotes;
 pub mod hyphenate;
 pub mod items;
 pub mod layout;
@@ -21,7 +22,7 @@ pub mod style;
 use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
-use crate::model::Book;
+use crate::model::{Book, NotePlacement};
 use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
 use items::{AnchorKey, LinkRef};
 use layout::{simple_run, Layout};
@@ -120,7 +121,17 @@ fn typeset_with(
     }
     layout.book();
     paginate::resolve_needs(&mut layout.strips);
-    let mut paged = paginate::paginate(std::mem::take(&mut layout.strips), &style);
+    let strips = std::mem::take(&mut layout.strips);
+    let mut paged = match style.note_placement {
+        NotePlacement::Endnotes => paginate::paginate(strips, &style),
+        NotePlacement::Footnotes => {
+            let notes = std::mem::take(&mut layout.footnotes);
+            let mut foot = footnotes::Footnotes::new(notes, &strips, &style);
+            let paged = paginate::paginate_with(strips, &style, &mut foot);
+            note_warnings(book, &foot, &mut layout.diagnostics);
+            paged
+        }
+    };
 
     // Links: internal targets resolve to destinations; unknown ids are dropped (the parser
     // reports broken internal links).
@@ -213,6 +224,38 @@ fn typeset_with(
         info,
     };
     (doc, layout.diagnostics)
+}
+
+/// Warnings about footnotes the page builder could not set as they should be.
+fn note_warnings(book: &Book, foot: &footnotes::Footnotes, diags: &mut Vec<Diagnostic>) {
+    for &id in &foot.long {
+        if let Some(note) = book.notes.get(id as usize) {
+            diags.push(
+                Diagnostic::warning(
+                    note.span,
+                    format!(
+                        "note {} is taller than a page can hold under its reference: it is continued over the next pages",
+                        note.number
+                    ),
+                )
+                .with_hint("a shorter note, or part of it moved into the text, keeps it on one page"),
+            );
+        }
+    }
+    for &id in &foot.late {
+        if let Some(note) = book.notes.get(id as usize) {
+            diags.push(
+                Diagnostic::warning(
+                    note.span,
+                    format!(
+                        "note {} could not start on the page of its reference: its line and its notes are too tall for one page",
+                        note.number
+                    ),
+                )
+                .with_hint("fewer or shorter notes on that line let each start on its page"),
+            );
+        }
+    }
 }
 
 /// A text form of a document for snapshots and eyeballing: page by page, each run's
