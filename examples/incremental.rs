@@ -19,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         strict: false,
         timestamp: None,
+        booklet: false,
     };
     let mut files: Vec<_> = std::fs::read_dir(&input)?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -26,6 +26,8 @@ pub enum Format {
     Epub,
     /// PDF.
     Pdf,
+    /// The PDF's pages imposed as a booklet (`pdf: booklet:`, `--booklet`).
+    Booklet,
 }
 
 impl Format {
@@ -33,7 +35,7 @@ impl Format {
     pub fn extension(self) -> &'static str {
         match self {
             Format::Epub => "epub",
-            Format::Pdf => "pdf",
+            Format::Pdf | Format::Booklet => "pdf",
         }
     }
 }
@@ -51,6 +53,8 @@ pub struct BuildRequest {
     pub strict: bool,
     /// SOURCE_DATE_EPOCH, read by `main.rs`: the backends never read the clock.
     pub timestamp: Option<i64>,
+    /// Also write the booklet (`--booklet`), whatever the metadata says.
+    pub booklet: bool,
 }
 
 /// One written file.
@@ -164,7 +168,7 @@ pub struct Checked {
 /// errors.
 pub fn check(input: &Path, strict: bool) -> Result<Checked, Error> {
     let files = Files::disk(crate::files::manuscript_root(input), None);
-    let (sources, book, diagnostics) = check_with(input, strict, &files, None)?;
+    let (sources, book, diagnostics) = check_with(input, strict, false, &files, None)?;
     Ok(Checked {
         sources,
         book,
@@ -173,16 +177,23 @@ pub fn check(input: &Path, strict: bool) -> Result<Checked, Error> {
     })
 }
 
-/// [`check`] through `files`, taking the files parsed in an earlier build from `parses`.
+/// [`check`] through `files`, taking the files parsed in an earlier build from `parses`;
+/// `booklet` is `--booklet`.
 fn check_with(
     input: &Path,
     strict: bool,
+    booklet: bool,
     files: &Files<'_>,
     parses: Option<&crate::parse::ParseCache>,
 ) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
     let (sources, mut diagnostics) = crate::files::load_manuscript(input, files)?;
     let parsed = crate::parse::parse_cached(&sources, files, parses);
     diagnostics.extend(parsed.diagnostics);
+    // Issue 15: a booklet of pages too large for half a printer sheet (a warning, so
+    // `--strict` makes it an error like any other).
+    if let Some(book) = &parsed.book {
+        diagnostics.extend(booklet_size_warning(book, booklet));
+    }
     if strict {
         for d in &mut diagnostics {
             d.severity = Severity::Error;
@@ -223,6 +234,7 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
     let (sources, book, mut diagnostics) = check_with(
         &request.input,
         request.strict,
+        request.booklet,
         &files,
         cache.map(|c| &c.parses),
     )?;
@@ -298,6 +310,7 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
         let pdf = pdf?;
         diagnostics.extend(pdf.warnings);
         outputs.extend(pdf.output);
+        outputs.extend(pdf.booklet);
         fallback_fonts = pdf.fallback_fonts;
     }
     Ok(BuildReport {
@@ -349,9 +362,11 @@ struct PdfResult {
     warnings: Vec<Diagnostic>,
     /// The fallback fonts used (see [`BuildReport::fallback_fonts`]).
     fallback_fonts: Vec<String>,
+    /// The booklet imposed from the PDF, when asked for (issue 15).
+    booklet: Option<Output>,
 }
 
-/// Typesets the book and writes the PDF; calls `typeset` once the book is typeset, with
+/// Typesets the book and writes the PDF, and the booklet when asked for; calls `typeset` once the book is typeset, with
 /// whether the build goes on (not when `--strict` fails it).
 fn write_pdf(
     request: &BuildRequest,
@@ -376,6 +391,7 @@ fn write_pdf(
             output: None,
             warnings,
             fallback_fonts: Vec::new(),
+            booklet: None,
         });
     }
     typeset(true);
@@ -387,15 +403,24 @@ fn write_pdf(
     crate::drop_in_background(document);
     let path = request.out_dir.join(format!("{stem}.pdf"));
     crate::output::write_atomic(&path, &bytes)?;
+    let pdf = Output {
+        format: Format::Pdf,
+        path,
+        size: bytes.len(),
+        elapsed: start.elapsed(),
+    };
+    // Issue 15: the booklet is imposed from the PDF's bytes just written (a patched
+    // file in `quire watch` as well), made whole each time: see `pdf::booklet`.
+    let booklet = if request.booklet || book.meta.pdf.booklet == Some(true) {
+        Some(write_booklet(request, &bytes, stem)?)
+    } else {
+        None
+    };
     Ok(PdfResult {
-        output: Some(Output {
-            format: Format::Pdf,
-            path,
-            size: bytes.len(),
-            elapsed: start.elapsed(),
-        }),
+        output: Some(pdf),
         warnings,
         fallback_fonts,
+        booklet,
     })
 }
 
@@ -437,6 +462,38 @@ fn fallback_fonts(
             format!("{} for {what}", fonts.describe(face))
         })
         .collect()
+}
+
+/// Writes `<stem>-booklet.pdf`, the pages of the PDF `pdf` imposed for saddle stitching.
+fn write_booklet(request: &BuildRequest, pdf: &[u8], stem: &str) -> Result<Output, Error> {
+    let start = Instant::now();
+    let bytes = crate::pdf::booklet::impose(pdf)?;
+    let path = request.out_dir.join(format!("{stem}-booklet.pdf"));
+    crate::output::write_atomic(&path, &bytes)?;
+    Ok(Output {
+        format: Format::Booklet,
+        path,
+        size: bytes.len(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// A warning when a booklet is asked for (by `booklet` or the metadata) and the pages are
+/// larger than half an A4 or Letter sheet: at the `booklet` key (or the preset that
+/// implied it), or nowhere for `--booklet`.
+fn booklet_size_warning(book: &Book, booklet: bool) -> Option<Diagnostic> {
+    let pdf = &book.meta.pdf;
+    let from_meta = pdf.booklet == Some(true);
+    if !booklet && !from_meta {
+        return None;
+    }
+    let style = crate::typeset::style::Style::from_meta(&book.meta);
+    let message = crate::pdf::booklet::oversize(style.page_width, style.page_height)?;
+    let at = if from_meta { pdf.booklet_at } else { None };
+    Some(
+        Diagnostic::warning(at, message)
+            .with_hint("for a booklet on A4 or Letter, use `paper: a5` or `paper: half-letter`"),
+    )
 }
 
 /// A file name for the book's outputs: a lowercase ASCII slug of its title, e.g.

@@ -102,6 +102,13 @@ pub enum PdfError {
     /// The `/ID` placeholder is not where the writer put it (a writer bug).
     #[error("document ID placeholder not written")]
     IdPlaceholder,
+    /// The written PDF could not be read back to make the booklet from it (a writer
+    /// bug: the booklet reads only the file quire just wrote).
+    #[error("the PDF could not be read back for the booklet: {0}")]
+    BookletReread(String),
+    /// The PDF read back for the booklet lacks a part the booklet needs (a writer bug).
+    #[error("the PDF read back for the booklet has no {0}")]
+    BookletMissing(PdfPart),
 }
 
 /// A part of printpdf's document that the PDF writer looks for.
@@ -115,6 +122,8 @@ pub enum PdfPart {
     FontUsagePage,
     /// A page's content stream (0-based page index).
     ContentStream(usize),
+    /// A page's media box (0-based page index).
+    MediaBox(usize),
 }
 
 impl std::fmt::Display for PdfPart {
@@ -124,6 +133,7 @@ impl std::fmt::Display for PdfPart {
             PdfPart::PageTree => f.write_str("page tree"),
             PdfPart::FontUsagePage => f.write_str("font usage page"),
             PdfPart::ContentStream(page) => write!(f, "content stream for page {}", page + 1),
+            PdfPart::MediaBox(page) => write!(f, "media box for page {}", page + 1),
         }
     }
 }

@@ -53,8 +53,38 @@ pub struct RootFile {
     pub bytes: Arc<[u8]>,
 }
 
-/// A stored file: its description's key (see [`stamp`]) and its bytes.
-type Stored = (Key, Arc<[u8]>);
+/// A stored file: its description's key (see [`stamp`]) and what was read.
+type Stored = (Key, ReadFile);
+
+/// A file's bytes and, once asked for, its text as a [`SourceFile`] (`None`: not UTF-8).
+/// Kept together so a rebuild takes an unchanged chapter's text as it was, without
+/// validating and splitting 1.4 MB of UTF-8 into lines again (a tenth of a one-word
+/// rebuild of the essay ×100).
+#[derive(Clone)]
+struct ReadFile {
+    bytes: Arc<[u8]>,
+    source: Arc<std::sync::OnceLock<Option<SourceFile>>>,
+}
+
+impl ReadFile {
+    fn new(bytes: Arc<[u8]>) -> ReadFile {
+        ReadFile {
+            bytes,
+            source: Arc::default(),
+        }
+    }
+
+    /// The file as manuscript text read from `path`: its source file, or its bytes when
+    /// they are not UTF-8.
+    fn source(&self, path: &Path) -> Result<SourceFile, Vec<u8>> {
+        let source = self.source.get_or_init(|| {
+            String::from_utf8(self.bytes.to_vec())
+                .ok()
+                .map(|text| SourceFile::new(path, text))
+        });
+        source.clone().ok_or_else(|| self.bytes.to_vec())
+    }
+}
 
 /// Files read in earlier builds (`quire watch`), by path, with what the file system said
 /// of each (size, modification and change times, inode): a file whose description has
@@ -86,17 +116,17 @@ impl FileStore {
         self.stats.finish()
     }
 
-    fn get(&self, path: &Path, stamp: Key) -> Option<Arc<[u8]>> {
+    fn get(&self, path: &Path, stamp: Key) -> Option<ReadFile> {
         let entries = self.entries.lock().ok()?;
         match entries.get(path) {
-            Some((k, bytes)) if *k == stamp => Some(bytes.clone()),
+            Some((k, file)) if *k == stamp => Some(file.clone()),
             _ => None,
         }
     }
 
-    fn put(&self, path: &Path, stamp: Key, bytes: Arc<[u8]>) {
+    fn put(&self, path: &Path, stamp: Key, file: ReadFile) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(path.to_path_buf(), (stamp, bytes));
+            entries.insert(path.to_path_buf(), (stamp, file));
         }
     }
 }
@@ -174,13 +204,30 @@ impl<'s> Files<'s> {
 
     /// Reads the file at `path` (any path: a font may lie outside the folder).
     pub fn read(&self, path: &Path) -> std::io::Result<Arc<[u8]>> {
+        self.read_file(path).map(|f| f.bytes)
+    }
+
+    fn read_file(&self, path: &Path) -> std::io::Result<ReadFile> {
         self.record(path);
         match &self.origin {
-            Origin::Memory(map) => map.get(path).cloned().ok_or_else(|| {
+            Origin::Memory(map) => map.get(path).cloned().map(ReadFile::new).ok_or_else(|| {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "not in the manuscript")
             }),
             Origin::Disk(store) => read_disk(path, *store),
         }
+    }
+
+    /// Reads a manuscript text file into `map` (see [`add_bytes`] for text that is not
+    /// UTF-8).
+    fn read_source(
+        &self,
+        map: &mut SourceMap,
+        path: &Path,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Result<(), Error> {
+        let file = self.read_file(path).map_err(|e| Error::io(path, e))?;
+        add_read(map, path, &file, diags);
+        Ok(())
     }
 
     /// Reads `rel`, a path relative to the manuscript folder, refusing any path that
@@ -226,13 +273,27 @@ impl<'s> Files<'s> {
                 }
                 // The real file is watched too (an image reached through a symlink).
                 self.record(&self.root.join(inside));
-                let bytes = read_disk(&real, *store).map_err(|_| ReadProblem::Missing)?;
+                let bytes = read_disk(&real, *store)
+                    .map_err(|_| ReadProblem::Missing)?
+                    .bytes;
                 Ok(RootFile {
                     href: slash_path(inside),
                     path: real,
                     bytes,
                 })
             }
+        }
+    }
+}
+
+/// Adds a file read as manuscript text to `map`.
+fn add_read(map: &mut SourceMap, path: &Path, file: &ReadFile, diags: &mut Vec<Diagnostic>) {
+    match file.source(path) {
+        Ok(source) => {
+            map.add(source);
+        }
+        Err(bytes) => {
+            add_bytes(map, path, bytes, diags);
         }
     }
 }
@@ -262,23 +323,23 @@ fn escapes(rel: &Path) -> bool {
 }
 
 /// Reads a file from disk, through `store` when its description allows.
-fn read_disk(path: &Path, store: Option<&FileStore>) -> std::io::Result<Arc<[u8]>> {
+fn read_disk(path: &Path, store: Option<&FileStore>) -> std::io::Result<ReadFile> {
     let Some(store) = store else {
-        return std::fs::read(path).map(Arc::from);
+        return std::fs::read(path).map(|b| ReadFile::new(b.into()));
     };
     let stamp = std::fs::metadata(path).ok().and_then(|m| stamp(path, &m));
     if let Some(stamp) = stamp {
-        if let Some(bytes) = store.get(path, stamp) {
+        if let Some(file) = store.get(path, stamp) {
             store.stats.hit();
-            return Ok(bytes);
+            return Ok(file);
         }
     }
     store.stats.miss();
-    let bytes: Arc<[u8]> = std::fs::read(path)?.into();
+    let file = ReadFile::new(std::fs::read(path)?.into());
     if let Some(stamp) = stamp {
-        store.put(path, stamp, bytes.clone());
+        store.put(path, stamp, file.clone());
     }
-    Ok(bytes)
+    Ok(file)
 }
 
 /// The key of a file as the file system describes it, or `None` when that cannot be
@@ -346,24 +407,19 @@ pub fn load_manuscript(
     let mut diags = Vec::new();
     if !is_folder(input, files)? {
         let mut map = SourceMap::new(files.root());
-        let bytes = files.read(input).map_err(|e| Error::io(input, e))?;
-        add_bytes(&mut map, input, bytes.to_vec(), &mut diags);
+        files.read_source(&mut map, input, &mut diags)?;
         return Ok((map, diags));
     }
     let mut map = SourceMap::new(input);
     let chapters = chapter_files(input, files)?;
     // The metadata file is watched whether or not it exists (creating it changes the
     // book).
-    let mut yaml = None;
     for name in METADATA_FILES {
         let path = input.join(name);
-        if let Ok(bytes) = files.read(&path) {
-            yaml = Some((path, bytes));
+        if let Ok(file) = files.read_file(&path) {
+            add_read(&mut map, &path, &file, &mut diags);
             break;
         }
-    }
-    if let Some((path, bytes)) = yaml {
-        add_bytes(&mut map, &path, bytes.to_vec(), &mut diags);
     }
     if chapters.is_empty() {
         diags.push(
@@ -380,8 +436,7 @@ pub fn load_manuscript(
         );
     }
     for path in &chapters {
-        let bytes = files.read(path).map_err(|e| Error::io(path, e))?;
-        add_bytes(&mut map, path, bytes.to_vec(), &mut diags);
+        files.read_source(&mut map, path, &mut diags)?;
     }
     Ok((map, diags))
 }

@@ -41,6 +41,9 @@ struct BuildArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     strict: bool,
+    /// Also write the PDF's pages imposed as a booklet (`<name>-booklet.pdf`).
+    #[arg(long)]
+    booklet: bool,
 }
 
 #[derive(Subcommand)]
@@ -152,6 +155,7 @@ fn build_request(args: BuildArgs) -> BuildRequest {
         epub,
         pdf,
         strict,
+        booklet,
     } = args;
     let formats = if epub || pdf {
         Formats { epub, pdf }
@@ -167,6 +171,7 @@ fn build_request(args: BuildArgs) -> BuildRequest {
         formats,
         strict,
         timestamp: source_date_epoch(),
+        booklet,
     }
 }
 

@@ -55,8 +55,35 @@ pub struct Metadata {
     /// Per-book hyphenation exceptions: the word (lowercase) and where it may break, as
     /// written by the author (`ta-ble`). Checked before the language's patterns.
     pub hyphenation: Vec<HyphenationException>,
+    // --- pandoc's metadata (issue 12) ---
+    /// pandoc's `abstract`, read as Markdown: shown on the title page of both outputs.
+    pub r#abstract: Vec<Block>,
     /// pandoc's `dir`: the book's base text direction, when given.
     pub dir: Option<Direction>,
+    /// pandoc's `toc`: whether the book shows a table of contents in its text (the EPUB's
+    /// navigation document is always there).
+    pub toc: bool,
+    /// pandoc's `toc-title`: the table of contents' heading (a default by language else).
+    pub toc_title: Option<String>,
+    /// pandoc's `bibliography`: the files as written (read by a later issue).
+    pub bibliography: Vec<String>,
+    /// pandoc's `nocite`: citation keys as written (`@*`, `@key`), for a later issue.
+    pub nocite: Vec<String>,
+}
+
+/// The heading both outputs set over the metadata's abstract, in the book's language
+/// (pandoc's `abstract-title`, translated as its `translations/*.yaml` do).
+pub fn abstract_title(lang: &LanguageTag) -> &'static str {
+    match lang.primary() {
+        "fr" => "Résumé",
+        "de" => "Zusammenfassung",
+        "es" => "Resumen",
+        "it" => "Sommario",
+        "pt" => "Resumo",
+        "ru" => "Аннотация",
+        "el" => "Περίληψη",
+        _ => "Abstract",
+    }
 }
 
 /// A base text direction (HTML's `dir`).
@@ -117,6 +144,14 @@ impl LanguageTag {
     /// three digits after the language and an optional four-letter script (§2.2.4).
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
+    }
+
+    /// Whether books in this language are printed on US paper sizes (Letter, half-letter):
+    /// US and Canadian English; everything else on ISO 216 sizes (A4, A5). The one place
+    /// the rule is written: the typesetter's default paper and the `booklet` preset's
+    /// page both follow it.
+    pub fn uses_us_paper(&self) -> bool {
+        self.primary == "en" && matches!(self.region(), Some("US" | "CA"))
     }
 }
 
@@ -233,6 +268,28 @@ pub struct PdfSettings {
     pub chapter_break: Option<ChapterBreak>,
     /// Font files named in the metadata, relative to the manuscript root.
     pub fonts: FontFiles,
+    /// `pdf: booklet:` (issue 15): also write the pages imposed two-up for saddle
+    /// stitching (`pdf::booklet`). `None` when not given.
+    pub booklet: Option<bool>,
+    /// Where `booklet` was set (the key, or the `preset` that implied it): the warning
+    /// about pages too large for a booklet points there.
+    pub booklet_at: Option<Span>,
+    /// `pdf: preset:` as written. Its settings are already applied to the fields above
+    /// as defaults; kept for what has no field yet (a handout has no cover and no
+    /// contents page once those exist).
+    pub preset: Option<Preset>,
+    /// Where the PDF sets the notes (`pdf: notes: endnotes|footnotes`); `None` is
+    /// endnotes. The numbering (`notes: book|chapter`) is separate and applies to both.
+    pub notes: Option<NotePlacement>,
+}
+
+/// A named set of `pdf:` defaults (`pdf: preset:`); keys given beside it win.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// A4 or Letter by language, footnotes, chapters run on, no cover, no contents page.
+    Handout,
+    /// A5 (half-letter for US and Canadian English), with `booklet: true`.
+    Booklet,
 }
 
 /// Hashed field by field, floats by their bits, for the typesetter's cache keys. The
@@ -245,6 +302,11 @@ impl std::hash::Hash for PdfSettings {
             font_size,
             chapter_break,
             fonts,
+            notes,
+            preset,
+            // The booklet is imposed from the finished PDF: it changes no typesetting.
+            booklet: _,
+            booklet_at: _,
         } = self;
         paper
             .map(|p| (p.width.to_bits(), p.height.to_bits()))
@@ -253,6 +315,8 @@ impl std::hash::Hash for PdfSettings {
         font_size.map(f32::to_bits).hash(state);
         chapter_break.hash(state);
         fonts.hash(state);
+        notes.hash(state);
+        preset.hash(state);
     }
 }
 
@@ -263,6 +327,16 @@ pub struct Length2 {
     pub width: f32,
     /// Height in points.
     pub height: f32,
+}
+
+/// Where the PDF sets notes (the EPUB shows them as popups either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NotePlacement {
+    /// In a Notes section after the text (the default).
+    #[default]
+    Endnotes,
+    /// At the foot of the page that holds each note's reference.
+    Footnotes,
 }
 
 /// Whether chapters start new pages.
@@ -302,6 +376,9 @@ pub struct Chapter {
     /// A stable, unique id for the chapter (from `{#id}` or a slug of the title), used for
     /// file names and anchors.
     pub id: String,
+    /// The heading's `{…}` attributes: classes (`unnumbered`, `unlisted`, front and back
+    /// matter) and key=value pairs. `attr.id` is the id as written; `id` is the one used.
+    pub attr: Attr,
     /// The chapter's content after its heading.
     pub blocks: Vec<Block>,
     /// Where the chapter starts (its heading, or its first block).
@@ -326,6 +403,8 @@ pub enum Block {
         content: Vec<Inline>,
         /// A unique id across the book, from `{#id}` or a slug of the text.
         id: String,
+        /// The heading's `{…}` attributes (see [`Chapter::attr`]).
+        attr: Attr,
         /// Source position.
         span: Span,
     },
@@ -340,6 +419,10 @@ pub enum Block {
     List {
         /// The first number of a numbered list; `None` for bullets.
         start: Option<u64>,
+        /// How a numbered list's numbers are written (pandoc's `fancy_lists`: `a.`,
+        /// `(iv)`, `(@)` …); decimal with a period for CommonMark's `1.` lists and for
+        /// bullets.
+        numbering: ListNumbering,
         /// Items, each a list of blocks.
         items: Vec<Vec<Block>>,
         /// Source position.
@@ -363,10 +446,13 @@ pub enum Block {
     Table {
         /// Column alignments.
         align: Vec<Align>,
-        /// Header cells.
-        head: Vec<Vec<Inline>>,
+        /// Relative column widths, fractions of the text width (pandoc's multiline and
+        /// grid tables give them from their dash rows); empty: widths from the content.
+        widths: Vec<f32>,
+        /// Header cells (empty: no header row).
+        head: Vec<Cell>,
         /// Body rows of cells.
-        rows: Vec<Vec<Vec<Inline>>>,
+        rows: Vec<Vec<Cell>>,
         /// The caption (pandoc's `Table: …` or `: …` paragraph next to the table); empty
         /// when there is none.
         caption: Vec<Inline>,
@@ -380,6 +466,183 @@ pub enum Block {
         /// Source position.
         span: Span,
     },
+    // --- pandoc's inline-level constructs that make blocks (issue 12) ---
+    /// An image alone in its paragraph (pandoc's `implicit_figures`): with a caption (its
+    /// alt text) it is a figure; without one, an image set on its own.
+    Figure {
+        /// The image: one [`Inline::Image`].
+        image: Vec<Inline>,
+        /// The caption (the image's alt text as inlines); empty for none.
+        caption: Vec<Inline>,
+        /// `{#id .class key=value}` after the image; `attr.id` is the unique id used.
+        attr: Attr,
+        /// The `width` attribute, when it is a length.
+        width: Option<Dimension>,
+        /// The `height` attribute, when it is a length.
+        height: Option<Dimension>,
+        /// Source position.
+        span: Span,
+    },
+
+    // --- pandoc's block constructs (issue 12: line blocks, fenced divs, definition
+    // lists). Kept together so the inline side's additions merge cleanly. ---
+    /// Verse: pandoc's line block (`| ` lines, MANUAL "Extension: line_blocks"). Each
+    /// line is kept as written: its leading spaces as U+00A0 (as pandoc reads them), a
+    /// continuation line joined to its line by a space. An empty line separates stanzas.
+    LineBlock {
+        /// The lines, in order; an empty one is a stanza break.
+        lines: Vec<Vec<Inline>>,
+        /// Source position.
+        span: Span,
+    },
+    /// A fenced div (`::: {.class #id}` … `:::`, MANUAL "Extension: fenced_divs"): blocks
+    /// with the author's attributes. Known classes (`epigraph`) get their own rendering;
+    /// other classes are carried to the EPUB, and their content is set normally in the
+    /// PDF.
+    Div {
+        /// Id (unique in the book, a link target), classes, `key=value` pairs.
+        attr: Attr,
+        /// The content.
+        blocks: Vec<Block>,
+        /// Source position.
+        span: Span,
+    },
+    /// A definition list (MANUAL "Extension: definition_lists").
+    DefinitionList {
+        /// Terms with their definitions.
+        items: Vec<DefinitionItem>,
+        /// Source position.
+        span: Span,
+    },
+}
+
+/// An image dimension as pandoc reads `width=`/`height=` (MANUAL, "Extension:
+/// link_attributes": a number with no unit is pixels; `px`, `cm`, `mm`, `in`, `inch`, `%`
+/// and, as pandoc's `ImageSize` also reads, `pt`, `pc`, `em`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dimension {
+    /// CSS pixels (1/96 in).
+    Pixels(f32),
+    /// An absolute length, in points.
+    Points(f32),
+    /// Ems of the text size.
+    Em(f32),
+    /// A percentage of the text width.
+    Percent(f32),
+}
+
+/// A table cell: blocks (a grid table's cell may hold paragraphs and lists); a cell of
+/// a pipe, simple or multiline table is one paragraph, or nothing when empty.
+pub type Cell = Vec<Block>;
+
+/// One term of a definition list and its definitions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefinitionItem {
+    /// The term.
+    pub term: Vec<Inline>,
+    /// Its definitions (at least one), each a list of blocks.
+    pub definitions: Vec<Vec<Block>>,
+}
+
+/// How the numbers of a numbered list are written (pandoc's `ListNumberStyle` and
+/// `ListNumberDelim`, MANUAL "Extension: fancy_lists", "Extension: example_lists").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ListNumbering {
+    /// Digits, letters or roman numerals.
+    pub style: NumberStyle,
+    /// What surrounds the number.
+    pub delim: NumberDelim,
+}
+
+/// The numeral system of a numbered list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NumberStyle {
+    /// 1, 2, 3 (also pandoc's `#.`).
+    #[default]
+    Decimal,
+    /// a, b, c.
+    LowerAlpha,
+    /// A, B, C.
+    UpperAlpha,
+    /// i, ii, iii.
+    LowerRoman,
+    /// I, II, III.
+    UpperRoman,
+    /// A numbered example (`(@)`): decimal, numbered across the whole book.
+    Example,
+}
+
+/// The punctuation around a list number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NumberDelim {
+    /// `1.`
+    #[default]
+    Period,
+    /// `1)`
+    OneParen,
+    /// `(1)`
+    TwoParens,
+}
+
+impl ListNumbering {
+    /// The marker of item number `n` as written in this style: `3.`, `(c)`, `iv)`.
+    pub fn marker(&self, n: u64) -> String {
+        let number = match self.style {
+            NumberStyle::Decimal | NumberStyle::Example => n.to_string(),
+            NumberStyle::LowerAlpha => alpha(n),
+            NumberStyle::UpperAlpha => alpha(n).to_uppercase(),
+            NumberStyle::LowerRoman => roman(n),
+            NumberStyle::UpperRoman => roman(n).to_uppercase(),
+        };
+        match self.delim {
+            NumberDelim::Period => format!("{number}."),
+            NumberDelim::OneParen => format!("{number})"),
+            NumberDelim::TwoParens => format!("({number})"),
+        }
+    }
+}
+
+/// a … z, aa, ab … (bijective base 26); `0` gives an empty string.
+fn alpha(n: u64) -> String {
+    let mut n = n;
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+    }
+    out.iter().rev().collect()
+}
+
+/// Lowercase roman numerals (i … mmmcmxcix); beyond 3999, or 0, decimal digits.
+fn roman(n: u64) -> String {
+    if n == 0 || n >= 4000 {
+        return n.to_string();
+    }
+    const PARTS: [(u64, &str); 13] = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut n = n;
+    let mut out = String::new();
+    for (value, digits) in PARTS {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
 }
 
 impl Block {
@@ -393,7 +656,11 @@ impl Block {
             | Block::CodeBlock { span, .. }
             | Block::ThematicBreak { span }
             | Block::Table { span, .. }
-            | Block::Html { span, .. } => *span,
+            | Block::Html { span, .. }
+            | Block::Figure { span, .. }
+            | Block::LineBlock { span, .. }
+            | Block::Div { span, .. }
+            | Block::DefinitionList { span, .. } => *span,
         }
     }
 }
@@ -422,9 +689,9 @@ pub enum Inline {
     Strong(Vec<Inline>),
     /// Struck-out text.
     Strikethrough(Vec<Inline>),
-    /// Superscript (from raw `<sup>`).
+    /// Superscript (pandoc's `^x^`, or raw `<sup>`).
     Superscript(Vec<Inline>),
-    /// Subscript (from raw `<sub>`).
+    /// Subscript (pandoc's `~x~`, or raw `<sub>`).
     Subscript(Vec<Inline>),
     /// Inline code.
     Code(String),
@@ -457,6 +724,24 @@ pub enum Inline {
     SoftBreak,
     /// Raw inline HTML, sanitised (e.g. `<span lang="fr">`).
     Html(Vec<HtmlNode>),
+    // --- pandoc's inline constructs (issue 12) ---
+    /// A bracketed span, `[text]{#id .class key=value}` (pandoc's `bracketed_spans`). The
+    /// classes `smallcaps`, `underline`/`ul` and `mark` have a rendering in both outputs;
+    /// others only reach the EPUB. `attr.id` is the unique id used.
+    Span {
+        /// `{…}`.
+        attr: Attr,
+        /// Its text.
+        content: Vec<Inline>,
+    },
+    /// TeX math (`$…$`, `$$…$$`), already rendered as text: variables in italic, `^`/`_`
+    /// as superscripts and subscripts, Unicode symbols (pandoc's plain math).
+    Math {
+        /// Display math (`$$…$$`): set centred on a line of its own.
+        display: bool,
+        /// The rendering.
+        content: Vec<Inline>,
+    },
 }
 
 /// Where a link points.
@@ -599,6 +884,66 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     out
 }
 
+/// Whether a paragraph is an epigraph's attribution, as the backends read a div of class
+/// `epigraph`: its last paragraph opening with an em dash (or a horizontal bar), the
+/// usual way of setting one (`— Anton Chekhov`).
+pub fn is_attribution(content: &[Inline]) -> bool {
+    matches!(content.first(), Some(Inline::Text(t)) if t.starts_with(['—', '―']))
+}
+
+/// The text of blocks (a table cell's), paragraphs separated by a space.
+pub fn blocks_plain_text(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    push_plain_blocks(&mut out, blocks);
+    out
+}
+
+fn push_plain_blocks(out: &mut String, blocks: &[Block]) {
+    for block in blocks {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match block {
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                push_plain(out, content)
+            }
+            Block::BlockQuote { blocks, .. } | Block::Div { blocks, .. } => {
+                push_plain_blocks(out, blocks)
+            }
+            Block::List { items, .. } => items.iter().for_each(|i| push_plain_blocks(out, i)),
+            Block::CodeBlock { text, .. } => out.push_str(text),
+            Block::ThematicBreak { .. } => {}
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                push_plain(out, caption);
+                for cell in head.iter().chain(rows.iter().flatten()) {
+                    push_plain_blocks(out, cell);
+                }
+            }
+            Block::Html { nodes, .. } => push_plain_html(out, nodes),
+            Block::Figure { caption, .. } => push_plain(out, caption),
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    push_plain(out, line);
+                    out.push(' ');
+                }
+            }
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    push_plain(out, &item.term);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| push_plain_blocks(out, d));
+                }
+            }
+        }
+    }
+}
+
 /// [`plain_text`] with runs of white space collapsed to one space and none at either end:
 /// a label (a table of contents entry, an empty-cell test, a link's name).
 pub fn label_text(inlines: &[Inline]) -> String {
@@ -617,7 +962,9 @@ fn push_plain(out: &mut String, inlines: &[Inline]) {
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => push_plain(out, c),
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => push_plain(out, c),
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::NoteRef { .. } => {}
             Inline::LineBreak | Inline::SoftBreak => out.push(' '),
@@ -657,5 +1004,20 @@ mod tests {
             assert!(LanguageTag::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(LanguageTag::default().as_str(), "en");
+    }
+
+    #[test]
+    fn list_markers_in_every_style() {
+        let m = |style, delim, n| ListNumbering { style, delim }.marker(n);
+        assert_eq!(m(NumberStyle::Decimal, NumberDelim::Period, 3), "3.");
+        assert_eq!(m(NumberStyle::LowerAlpha, NumberDelim::TwoParens, 1), "(a)");
+        assert_eq!(m(NumberStyle::UpperAlpha, NumberDelim::OneParen, 28), "AB)");
+        assert_eq!(m(NumberStyle::LowerRoman, NumberDelim::Period, 4), "iv.");
+        assert_eq!(
+            m(NumberStyle::UpperRoman, NumberDelim::Period, 1994),
+            "MCMXCIV."
+        );
+        assert_eq!(m(NumberStyle::Example, NumberDelim::TwoParens, 2), "(2)");
+        assert_eq!(m(NumberStyle::LowerRoman, NumberDelim::Period, 0), "0.");
     }
 }

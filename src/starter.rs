@@ -17,8 +17,10 @@ date: 2026-01-01\n\
 description: A short description of the book, in one line.\n\
 # notes: chapter      # restart note numbers in every chapter (default: book)\n\
 # pdf:\n\
-#   paper: a5         # a4, letter, a5, 6x9in, or e.g. 140mm x 216mm\n\
-#   chapters: new-page\n",
+#   paper: a5         # a4, letter, a5, half-letter, 6x9in, or e.g. 140mm x 216mm\n\
+#   chapters: new-page\n\
+#   booklet: true     # also write the pages imposed two-up for a folded booklet\n\
+#   preset: booklet   # or handout: defaults for a booklet or a handout\n",
     ),
     (
         "01-beginning.md",

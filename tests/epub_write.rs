@@ -375,6 +375,7 @@ fn headings_never_skip_a_level_and_follow_the_language() {
             level: 4,
             content: vec![Inline::Text("Trop bas".into())],
             id: "bas".into(),
+            attr: Default::default(),
             span: Default::default(),
         },
     );

@@ -67,6 +67,7 @@ fn sample_manuscript_structure() {
         },
         strict: false,
         timestamp: Some(1_700_000_000),
+        booklet: false,
     };
     let report = build(&request).unwrap();
     assert!(!report.failed(), "{:?}", report.diagnostics);

@@ -426,6 +426,7 @@ fn empty_and_degenerate_documents_do_not_panic() {
                 glyphs: vec![glyph(u16::MAX), glyph(70)].into(),
             },
         ],
+        shades: vec![],
         rules: vec![Rect {
             x: 0.0,
             y: 0.0,

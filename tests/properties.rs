@@ -78,6 +78,48 @@ const FRAGMENTS: &[&str] = &[
     "<!-- c -->",
     "\\",
     "]]>",
+    // pandoc's inline syntax (issue 12).
+    "^[",
+    "^[inline *note*] ",
+    "]",
+    "[",
+    "]{.smallcaps} ",
+    "[span]{#s .mark lang=fr} ",
+    "{#id .c} ",
+    "{",
+    "}",
+    "^",
+    "~",
+    "H~2~O ",
+    "2^10^ ",
+    "$",
+    "$x^2$ ",
+    "$$\\frac{a}{b}$$ ",
+    "\\textbf{x} ",
+    "\\begin{x} ",
+    "\\ ",
+    "`r`{=html} ",
+    "![cap](missing.png){width=50% #f} ",
+    // pandoc's block constructs (issue 12).
+    "\n| verse ",
+    "\n|    indented ",
+    "\n|\n",
+    "\n::: epigraph\n",
+    "\n::: {#ep .a lang=fr}\n",
+    "\n:::\n",
+    "\nTerm\n: def ",
+    "\n~ def ",
+    "\n(a) item ",
+    "\niv. item ",
+    "\n#. item ",
+    "\n(@ex) example ",
+    " @ex ",
+    "\n+---+---+\n| a | b |\n+===+===+\n| c | d |\n+---+---+\n",
+    "\n+---+---+\n| a  | b |\n",
+    "\n  A    B\n---  ---\n  1    2\n",
+    "\n-----------\n x    y\n---- ------\n a    b\n\n-----------\n",
+    "\n: caption\n",
+    "\nTable: caption\n",
 ];
 
 fn manuscript() -> impl Strategy<Value = String> {
@@ -109,7 +151,9 @@ fn note_refs(book: &Book) -> Vec<(u32, u32)> {
                 | Inline::Strikethrough(c)
                 | Inline::Superscript(c)
                 | Inline::Subscript(c)
-                | Inline::Link { content: c, .. } => inlines(out, c),
+                | Inline::Link { content: c, .. }
+                | Inline::Span { content: c, .. }
+                | Inline::Math { content: c, .. } => inlines(out, c),
                 _ => {}
             }
         }
@@ -126,11 +170,34 @@ fn note_refs(book: &Book) -> Vec<(u32, u32)> {
                         blocks(out, item);
                     }
                 }
-                Block::Table { head, rows, .. } => {
+                Block::Table {
+                    head,
+                    rows,
+                    caption,
+                    ..
+                } => {
+                    // The caption first: it is read (and set) above the table.
+                    inlines(out, caption);
                     for cell in head.iter().chain(rows.iter().flatten()) {
-                        inlines(out, cell);
+                        blocks(out, cell);
                     }
                 }
+                // pandoc's block constructs (issue 12).
+                Block::LineBlock { lines, .. } => {
+                    for line in lines {
+                        inlines(out, line);
+                    }
+                }
+                Block::Div { blocks: bs, .. } => blocks(out, bs),
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        inlines(out, &item.term);
+                        for d in &item.definitions {
+                            blocks(out, d);
+                        }
+                    }
+                }
+                Block::Figure { caption, .. } => inlines(out, caption),
                 _ => {}
             }
         }

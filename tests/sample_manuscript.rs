@@ -44,7 +44,9 @@ fn inline_text(inlines: &[Inline], book: &Book, out: &mut String) {
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => inline_text(c, book, out),
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => inline_text(c, book, out),
             Inline::NoteRef { note, .. } => {
                 out.push_str(&book.notes[note.index()].number.to_string())
             }

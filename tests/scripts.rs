@@ -331,6 +331,7 @@ fn arabic_joins_and_devanagari_forms_conjuncts_as_harfrust_shapes_them() {
     let rtl_props = Props {
         rtl: true,
         lang: None,
+        small_caps: false,
     };
     for (text, rtl, script) in [
         ("السلام", true, b"Arab"),
@@ -462,6 +463,7 @@ fn brackets_are_mirrored_right_to_left() {
     let rtl = Props {
         rtl: true,
         lang: None,
+        small_caps: false,
     };
     let open_rtl = shaper
         .shape_with("(", FaceId::Regular, 11 * MPT, rtl)

@@ -76,6 +76,7 @@ fn essay(lang: &str) -> Book {
     let mut chapters = vec![Chapter {
         title: None,
         id: "intro".into(),
+        attr: Default::default(),
         blocks: vec![],
         span: Span::default(),
     }];
@@ -85,6 +86,7 @@ fn essay(lang: &str) -> Book {
             chapters.push(Chapter {
                 title: Some(vec![Inline::Text(l.to_string())]),
                 id,
+                attr: Default::default(),
                 blocks: vec![],
                 span: Span::default(),
             });

@@ -34,6 +34,66 @@ use plan::{Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, TITLE_PAGE_FILE};
 /// The default stylesheet: relative units only, the reader's font and size respected.
 const STYLE_CSS: &str = include_str!("style.css");
 
+/// Rules for pandoc's constructs, added to the stylesheet of the books that use them.
+const PANDOC_CSS: &str = include_str!("pandoc.css");
+
+/// The stylesheet of `book`: the default, with the rules for pandoc's constructs when
+/// it has any (small caps, display math, figures, an abstract; verse, epigraphs,
+/// definition lists, lettered and roman lists, which the plan finds).
+fn stylesheet(plan: &Plan) -> std::borrow::Cow<'static, str> {
+    if plan.pandoc_blocks || uses_pandoc_rules(plan.book) {
+        std::borrow::Cow::Owned(format!("{STYLE_CSS}{PANDOC_CSS}"))
+    } else {
+        std::borrow::Cow::Borrowed(STYLE_CSS)
+    }
+}
+
+/// Whether the book holds something [`PANDOC_CSS`] styles.
+fn uses_pandoc_rules(book: &Book) -> bool {
+    use crate::model::{Block, Inline};
+    fn inlines(list: &[Inline]) -> bool {
+        list.iter().any(|i| match i {
+            Inline::Span { .. } | Inline::Math { .. } => true,
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => inlines(c),
+            _ => false,
+        })
+    }
+    fn blocks(list: &[Block]) -> bool {
+        list.iter().any(|b| match b {
+            Block::Figure { .. } => true,
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => inlines(content),
+            Block::BlockQuote { blocks: b, .. } | Block::Div { blocks: b, .. } => blocks(b),
+            Block::LineBlock { lines, .. } => lines.iter().any(|l| inlines(l)),
+            Block::DefinitionList { items, .. } => items
+                .iter()
+                .any(|i| inlines(&i.term) || i.definitions.iter().any(|d| blocks(d))),
+            Block::List { items, .. } => items.iter().any(|i| blocks(i)),
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                inlines(caption)
+                    || head.iter().any(|c| blocks(c))
+                    || rows.iter().flatten().any(|c| blocks(c))
+            }
+            _ => false,
+        })
+    }
+    !book.meta.r#abstract.is_empty()
+        || book
+            .chapters
+            .iter()
+            .any(|c| c.title.as_deref().is_some_and(inlines) || blocks(&c.blocks))
+        || book.notes.iter().any(|n| blocks(&n.blocks))
+}
+
 /// Where epub-builder puts everything (its `OEBPS` prefix is fixed).
 const ROOT: &str = "OEBPS";
 
@@ -147,7 +207,7 @@ fn build_container(plan: &Plan, options: &EpubOptions) -> Result<Vec<u8>, Error>
     b.set_title(book.meta.title.clone());
     b.set_languages(vec![plan.lang.clone()]);
     b.set_authors(book.meta.authors.clone());
-    b.stylesheet(STYLE_CSS.as_bytes()).map_err(err)?;
+    b.stylesheet(stylesheet(plan).as_bytes()).map_err(err)?;
 
     let mut out = Vec::new();
     b.generate(&mut out).map_err(err)?;

@@ -17,7 +17,7 @@ use super::plan::{
 };
 use super::xhtml::{escape_attr, escape_text};
 use crate::model::label_text;
-use crate::model::{Block, Book, HtmlNode, Identifier, Inline};
+use crate::model::{Block, Book, Direction, HtmlNode, Identifier, Inline};
 use std::fmt::Write as _;
 
 /// A content document of the package, in spine order.
@@ -41,10 +41,12 @@ pub(crate) struct TocEntry {
 /// Chapters, their level-2 headings nested, then the notes.
 pub(crate) fn toc(plan: &Plan) -> Vec<TocEntry> {
     let book = plan.book;
+    // pandoc's `.unlisted` headings are left out of the table of contents.
     let mut entries: Vec<TocEntry> = book
         .chapters
         .iter()
         .enumerate()
+        .filter(|(_, ch)| !ch.attr.has_class("unlisted"))
         .map(|(i, ch)| {
             let file = plan.chapter_file(i);
             let children = ch
@@ -55,8 +57,9 @@ pub(crate) fn toc(plan: &Plan) -> Vec<TocEntry> {
                         level: 2,
                         content,
                         id,
+                        attr,
                         ..
-                    } => Some(TocEntry {
+                    } if !attr.has_class("unlisted") => Some(TocEntry {
                         href: format!("{file}#{id}"),
                         label: non_empty(label_text(content), id),
                         children: vec![],
@@ -228,11 +231,25 @@ impl ImageCount {
                     ..
                 } => {
                     self.inlines(caption);
-                    head.iter().for_each(|c| self.inlines(c));
-                    rows.iter().flatten().for_each(|c| self.inlines(c));
+                    head.iter()
+                        .chain(rows.iter().flatten())
+                        .for_each(|c| self.blocks(c));
                 }
                 Block::Html { nodes, .. } => self.html(nodes),
+                Block::Figure { image, caption, .. } => {
+                    self.inlines(image);
+                    self.inlines(caption);
+                }
                 Block::CodeBlock { .. } | Block::ThematicBreak { .. } => {}
+                // pandoc's block constructs (issue 12).
+                Block::LineBlock { lines, .. } => lines.iter().for_each(|l| self.inlines(l)),
+                Block::Div { blocks, .. } => self.blocks(blocks),
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        self.inlines(&item.term);
+                        item.definitions.iter().for_each(|d| self.blocks(d));
+                    }
+                }
             }
         }
     }
@@ -246,7 +263,9 @@ impl ImageCount {
                 | Inline::Strikethrough(c)
                 | Inline::Superscript(c)
                 | Inline::Subscript(c)
-                | Inline::Link { content: c, .. } => self.inlines(c),
+                | Inline::Link { content: c, .. }
+                | Inline::Span { content: c, .. }
+                | Inline::Math { content: c, .. } => self.inlines(c),
                 Inline::Html(nodes) => self.html(nodes),
                 _ => {}
             }
@@ -520,9 +539,18 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
     }
     let _ = writeln!(o, "</manifest>");
 
-    let _ = writeln!(o, "<spine toc=\"ncx\">");
+    // pandoc's `dir: rtl` turns the pages right to left (EPUB 3.3 §5.7).
+    let progression = match meta.dir {
+        Some(Direction::Rtl) => " page-progression-direction=\"rtl\"",
+        _ => "",
+    };
+    let _ = writeln!(o, "<spine toc=\"ncx\"{progression}>");
     for d in docs {
         let _ = writeln!(o, "<itemref idref=\"{}\"/>", d.id);
+        // pandoc's `toc: true`: the table of contents is read after the title page.
+        if meta.toc && d.file == TITLE_PAGE_FILE {
+            let _ = writeln!(o, "<itemref idref=\"nav\"/>");
+        }
     }
     let _ = writeln!(o, "</spine>");
 
@@ -544,7 +572,7 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
     let _ = writeln!(
         o,
         "<reference type=\"toc\" title=\"{}\" href=\"{NAV_FILE}\"/>",
-        escape_attr(plan.labels.contents)
+        escape_attr(plan.contents_title())
     );
     if let Some(first) = book.chapters.first().map(|_| plan.chapter_file(0)) {
         let _ = writeln!(
@@ -564,30 +592,48 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
     let labels: &Labels = &plan.labels;
     let lang = escape_attr(&plan.lang);
     let mut o = String::new();
+    let contents = plan.contents_title();
+    let dir = plan
+        .book
+        .meta
+        .dir
+        .map(|d| format!(" dir=\"{}\"", d.as_str()))
+        .unwrap_or_default();
     let _ = write!(
         o,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n\
          <html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\" \
-         lang=\"{lang}\" xml:lang=\"{lang}\">\n<head>\n<title>{}</title>\n\
+         lang=\"{lang}\" xml:lang=\"{lang}\"{dir}>\n<head>\n<title>{}</title>\n\
          <link rel=\"stylesheet\" type=\"text/css\" href=\"{STYLESHEET}\"/>\n</head>\n<body>\n",
-        escape_text(labels.contents)
+        escape_text(contents)
     );
     // role="doc-toc" matches epub:type="toc" (Ace: epub-type-has-matching-role).
     let _ = writeln!(
         o,
         "<nav epub:type=\"toc\" role=\"doc-toc\" id=\"toc\">\n<h1>{}</h1>",
-        escape_text(labels.contents)
+        escape_text(contents)
     );
     nav_list(&mut o, toc);
     o.push_str("</nav>\n");
-    // Landmarks is never empty: the title page always exists. No `toc` landmark: it
-    // would point at nav.xhtml, which is not in the spine (EPUBCheck RSC-011), and
-    // every EPUB 3 reader shows the TOC from this very document anyway.
+    // Landmarks is never empty: the title page always exists. No `toc` landmark unless
+    // the nav is in the spine (pandoc's `toc: true`): it would point at nav.xhtml, which
+    // is not in the spine otherwise (EPUBCheck RSC-011), and every EPUB 3 reader shows
+    // the TOC from this very document anyway. In the spine, the landmarks are hidden
+    // from the page (EPUB 3.3 §7.4.1, the `hidden` attribute), as pandoc hides them.
+    let in_spine = plan.book.meta.toc;
     let _ = writeln!(
         o,
-        "<nav epub:type=\"landmarks\" id=\"landmarks\">\n<h2>{}</h2>\n<ol>",
+        "<nav epub:type=\"landmarks\" id=\"landmarks\"{}>\n<h2>{}</h2>\n<ol>",
+        if in_spine { " hidden=\"hidden\"" } else { "" },
         escape_text(labels.landmarks)
     );
+    if in_spine {
+        let _ = writeln!(
+            o,
+            "<li><a epub:type=\"toc\" href=\"{NAV_FILE}#toc\">{}</a></li>",
+            escape_text(contents)
+        );
+    }
     if has_cover {
         let _ = writeln!(
             o,
@@ -698,6 +744,7 @@ mod tests {
             chapters: vec![Chapter {
                 title: None,
                 id: "c".into(),
+                attr: Default::default(),
                 blocks,
                 span: Span::default(),
             }],

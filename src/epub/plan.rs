@@ -30,6 +30,8 @@ pub(crate) struct Plan<'a> {
     asset_files: Vec<String>,
     /// (note index, occurrence) → the file holding that reference.
     refs: BTreeMap<(usize, u32), String>,
+    /// Whether the book has pandoc's block constructs (their style rules are added).
+    pub(crate) pandoc_blocks: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -58,6 +60,7 @@ impl<'a> Plan<'a> {
         }
         for note in &book.notes {
             collect_refs(&note.blocks, NOTES_FILE, &mut refs);
+            collect_ids(&note.blocks, NOTES_FILE, &mut ids);
         }
 
         let mut taken_assets = BTreeSet::new();
@@ -76,6 +79,8 @@ impl<'a> Plan<'a> {
             })
             .collect();
 
+        let pandoc_blocks = book.chapters.iter().any(|c| has_pandoc_blocks(&c.blocks))
+            || book.notes.iter().any(|n| has_pandoc_blocks(&n.blocks));
         Plan {
             book,
             lang,
@@ -84,6 +89,7 @@ impl<'a> Plan<'a> {
             ids,
             asset_files,
             refs,
+            pandoc_blocks,
         }
     }
 
@@ -108,6 +114,17 @@ impl<'a> Plan<'a> {
             Some(t) if !t.is_empty() => t,
             _ => self.book.meta.title.clone(),
         }
+    }
+
+    /// The table of contents' heading: the metadata's `toc-title` (pandoc's), else the
+    /// word for it in the book's language.
+    pub(crate) fn contents_title(&self) -> &str {
+        self.book
+            .meta
+            .toc_title
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(self.labels.contents)
     }
 
     /// The package path of an asset.
@@ -188,14 +205,92 @@ fn unique_name(taken: &mut BTreeSet<String>, stem: &str, ext: &str) -> String {
     name
 }
 
+/// Whether blocks hold a line block, a div, a definition list or a list numbered other
+/// than in decimals.
+fn has_pandoc_blocks(blocks: &[Block]) -> bool {
+    blocks.iter().any(|b| match b {
+        Block::LineBlock { .. } | Block::Div { .. } | Block::DefinitionList { .. } => true,
+        Block::List {
+            numbering, items, ..
+        } => {
+            numbering.style != crate::model::NumberStyle::Decimal
+                || items.iter().any(|i| has_pandoc_blocks(i))
+        }
+        Block::BlockQuote { blocks, .. } => has_pandoc_blocks(blocks),
+        Block::Table { head, rows, .. } => head
+            .iter()
+            .chain(rows.iter().flatten())
+            .any(|c| has_pandoc_blocks(c)),
+        _ => false,
+    })
+}
+
 fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>) {
     for block in blocks {
         match block {
-            Block::Heading { id, .. } => {
+            Block::Heading { id, content, .. } => {
                 ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                collect_span_ids(content, file, ids);
             }
+            Block::Paragraph { content, .. } => collect_span_ids(content, file, ids),
             Block::BlockQuote { blocks, .. } => collect_ids(blocks, file, ids),
             Block::List { items, .. } => items.iter().for_each(|i| collect_ids(i, file, ids)),
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                collect_span_ids(caption, file, ids);
+                head.iter()
+                    .chain(rows.iter().flatten())
+                    .for_each(|c| collect_ids(c, file, ids));
+            }
+            Block::Figure { attr, caption, .. } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_span_ids(caption, file, ids);
+            }
+            // pandoc's block constructs (issue 12): a div's id is a link target.
+            Block::Div { attr, blocks, .. } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_ids(blocks, file, ids);
+            }
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    collect_span_ids(&item.term, file, ids);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_ids(d, file, ids));
+                }
+            }
+            Block::LineBlock { lines, .. } => {
+                lines.iter().for_each(|l| collect_span_ids(l, file, ids))
+            }
+            Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+        }
+    }
+}
+
+/// The ids of bracketed spans (`[text]{#id}`): link targets too.
+fn collect_span_ids(inlines: &[Inline], file: &str, ids: &mut BTreeMap<String, String>) {
+    for inline in inlines {
+        match inline {
+            Inline::Span { attr, content } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_span_ids(content, file, ids);
+            }
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => collect_span_ids(c, file, ids),
             _ => {}
         }
     }
@@ -217,12 +312,24 @@ fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), 
             } => {
                 collect_refs_inlines(caption, file, refs);
                 head.iter()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
-                rows.iter()
-                    .flatten()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
+                    .chain(rows.iter().flatten())
+                    .for_each(|c| collect_refs(c, file, refs));
             }
+            Block::Figure { caption, .. } => collect_refs_inlines(caption, file, refs),
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => lines
+                .iter()
+                .for_each(|l| collect_refs_inlines(l, file, refs)),
+            Block::Div { blocks, .. } => collect_refs(blocks, file, refs),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    collect_refs_inlines(&item.term, file, refs);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_refs(d, file, refs));
+                }
+            }
         }
     }
 }
@@ -239,7 +346,9 @@ fn collect_refs_inlines(inlines: &[Inline], file: &str, refs: &mut BTreeMap<(usi
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => collect_refs_inlines(c, file, refs),
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => collect_refs_inlines(c, file, refs),
             _ => {}
         }
     }
@@ -352,6 +461,7 @@ mod tests {
         Chapter {
             title: Some(vec![Inline::Text(id.into())]),
             id: id.into(),
+            attr: Default::default(),
             blocks,
             span: Span::default(),
         }
@@ -362,6 +472,7 @@ mod tests {
             level: 2,
             content: vec![Inline::Text(id.into())],
             id: id.into(),
+            attr: Default::default(),
             span: Span::default(),
         }
     }

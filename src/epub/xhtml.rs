@@ -7,18 +7,28 @@
 //! rather than written.
 
 use super::plan::Plan;
-use crate::model::{label_text, Align, Block, HtmlNode, Inline, LinkTarget, Note, NoteNumbering};
+use crate::model::{
+    blocks_plain_text, is_attribution, plain_text, Align, Attr, Block, Cell, DefinitionItem,
+    Dimension, HtmlNode, Inline, LinkTarget, ListNumbering, Note, NoteNumbering, NumberStyle,
+};
 use std::fmt::Write as _;
 
 /// The namespaces and language every content document's root carries. Ace (axe-core
 /// `html-has-lang`) wants `lang`; EPUB's XML syntax wants `xml:lang`; both must agree.
-fn document_start(out: &mut String, lang: &str, title: &str) {
-    let lang = escape_attr(lang);
+/// `dir`, the book's base direction (pandoc's `dir` metadata), goes on the root too.
+pub(crate) fn document_start(out: &mut String, plan: &Plan, title: &str) {
+    let lang = escape_attr(&plan.lang);
+    let dir = plan
+        .book
+        .meta
+        .dir
+        .map(|d| format!(" dir=\"{}\"", d.as_str()))
+        .unwrap_or_default();
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n\
          <html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\" \
-         lang=\"{lang}\" xml:lang=\"{lang}\">\n<head>\n<title>{}</title>\n\
+         lang=\"{lang}\" xml:lang=\"{lang}\"{dir}>\n<head>\n<title>{}</title>\n\
          <link rel=\"stylesheet\" type=\"text/css\" href=\"{}\"/>\n</head>\n",
         escape_text(title),
         super::plan::STYLESHEET,
@@ -157,7 +167,11 @@ impl<'a> Writer<'a> {
                 self.out.push_str("</p>\n");
             }
             Block::Heading {
-                level, content, id, ..
+                level,
+                content,
+                id,
+                attr,
+                ..
             } => {
                 // Clamp to one below the previous heading: a manuscript that goes from
                 // `#` straight to `###` still gets a well-formed outline.
@@ -166,7 +180,12 @@ impl<'a> Writer<'a> {
                     .min(self.last_level.saturating_add(1))
                     .max(2);
                 self.last_level = level;
-                let _ = write!(self.out, "<h{level} id=\"{}\">", escape_attr(id));
+                let _ = write!(
+                    self.out,
+                    "<h{level} id=\"{}\"{}>",
+                    escape_attr(id),
+                    heading_attrs(attr)
+                );
                 self.inlines(content);
                 let _ = writeln!(self.out, "</h{level}>");
             }
@@ -175,14 +194,20 @@ impl<'a> Writer<'a> {
                 self.blocks(blocks);
                 self.out.push_str("</blockquote>\n");
             }
-            Block::List { start, items, .. } => {
+            Block::List {
+                start,
+                numbering,
+                items,
+                ..
+            } => {
                 let tag = match start {
-                    Some(1) => {
-                        self.out.push_str("<ol>\n");
-                        "ol"
-                    }
                     Some(n) => {
-                        let _ = writeln!(self.out, "<ol start=\"{n}\">");
+                        self.out.push_str("<ol");
+                        self.out.push_str(list_type(numbering));
+                        if *n != 1 {
+                            let _ = write!(self.out, " start=\"{n}\"");
+                        }
+                        self.out.push_str(">\n");
                         "ol"
                     }
                     None => {
@@ -222,23 +247,176 @@ impl<'a> Writer<'a> {
             Block::ThematicBreak { .. } => self.out.push_str("<hr class=\"scene-break\"/>\n"),
             Block::Table {
                 align,
+                widths,
                 head,
                 rows,
                 caption,
                 ..
-            } => self.table(align, head, rows, caption),
+            } => self.table(align, widths, head, rows, caption),
             Block::Html { nodes, .. } => {
                 write_html(&mut self.out, nodes);
                 self.out.push('\n');
             }
+            Block::Figure {
+                image,
+                caption,
+                attr,
+                width,
+                height,
+                ..
+            } => self.figure(image, caption, attr, *width, *height),
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => self.line_block(lines),
+            Block::Div { attr, blocks, .. } => self.div(attr, blocks),
+            Block::DefinitionList { items, .. } => self.definition_list(items),
         }
+    }
+
+    /// Verse as pandoc writes a line block (its HTML writer, `LineBlock`): one `div`,
+    /// the lines separated by `<br/>`, an empty line (a stanza break) an empty line
+    /// between two breaks; leading spaces are already U+00A0 in the model.
+    fn line_block(&mut self, lines: &[Vec<Inline>]) {
+        self.out.push_str("<div class=\"line-block\">");
+        for (k, line) in lines.iter().enumerate() {
+            if k > 0 {
+                self.out.push_str("<br/>\n");
+            }
+            self.inlines(line);
+        }
+        self.out.push_str("</div>\n");
+    }
+
+    /// A fenced div with the author's attributes (see [`div_attributes`]). In an
+    /// epigraph, a last paragraph that opens with an em dash is its attribution, marked
+    /// so the stylesheet sets it flush right.
+    fn div(&mut self, attr: &Attr, blocks: &[Block]) {
+        let _ = writeln!(self.out, "<div{}>", div_attributes(attr));
+        let epigraph = attr.has_class("epigraph");
+        for (k, block) in blocks.iter().enumerate() {
+            match block {
+                Block::Paragraph { content, .. }
+                    if epigraph && k + 1 == blocks.len() && is_attribution(content) =>
+                {
+                    self.out.push_str("<p class=\"attribution\">");
+                    self.inlines(content);
+                    self.out.push_str("</p>\n");
+                }
+                _ => self.block(block),
+            }
+        }
+        self.out.push_str("</div>\n");
+    }
+
+    /// `dl`/`dt`/`dd`, as pandoc writes a definition list; a one-paragraph definition
+    /// without its `<p>` (a tight list's, as list items are written here).
+    fn definition_list(&mut self, items: &[DefinitionItem]) {
+        self.out.push_str("<dl>\n");
+        for item in items {
+            self.out.push_str("<dt>");
+            self.inlines(&item.term);
+            self.out.push_str("</dt>\n");
+            for definition in &item.definitions {
+                self.out.push_str("<dd>");
+                if let [Block::Paragraph { content, .. }] = definition.as_slice() {
+                    self.inlines(content);
+                } else {
+                    self.out.push('\n');
+                    self.blocks(definition);
+                }
+                self.out.push_str("</dd>\n");
+            }
+        }
+        self.out.push_str("</dl>\n");
+    }
+
+    /// A cell's content: a one-paragraph cell as its inlines (as a pipe table's cell
+    /// always was), blocks otherwise.
+    fn cell(&mut self, cell: &Cell) {
+        if let [Block::Paragraph { content, .. }] = cell.as_slice() {
+            self.inlines(content);
+        } else if !cell.is_empty() {
+            self.out.push('\n');
+            self.blocks(cell);
+        }
+    }
+
+    /// A figure as pandoc's HTML writer makes one (`Writers/HTML.hs` `figure`): the id on
+    /// `<figure>`, the classes and size on `<img>`, the caption in `<figcaption>`; the
+    /// image's alt text is the caption's text, so the caption is hidden from assistive
+    /// technology, which reads the alt text already. Without a caption, the image alone
+    /// in a paragraph.
+    fn figure(
+        &mut self,
+        image: &[Inline],
+        caption: &[Inline],
+        attr: &Attr,
+        width: Option<Dimension>,
+        height: Option<Dimension>,
+    ) {
+        let Some(Inline::Image { asset, alt }) = image.first() else {
+            return;
+        };
+        let Some(src) = self.plan.asset_file(*asset) else {
+            self.out.push_str("<p>");
+            self.out.push_str(&escape_text(alt));
+            self.out.push_str("</p>\n");
+            return;
+        };
+        let mut img = format!("<img src=\"{}\"", escape_attr(src));
+        let classes = class_list(&attr.classes);
+        if !classes.is_empty() {
+            let _ = write!(img, " class=\"{}\"", escape_attr(&classes));
+        }
+        // pandoc (`dimensionsToAttrList`): pixels as attributes, other units as style,
+        // as written (`inch` as `in`).
+        let mut style = String::new();
+        for (name, dim) in [("width", width), ("height", height)] {
+            match (dim, attr.get(name)) {
+                (Some(Dimension::Pixels(px)), _) => {
+                    let _ = write!(img, " {name}=\"{}\"", px.round() as i64);
+                }
+                (Some(_), Some(written)) => {
+                    let _ = write!(style, "{name}:{};", written.replace("inch", "in"));
+                }
+                _ => {}
+            }
+        }
+        if !style.is_empty() {
+            let _ = write!(img, " style=\"{}\"", escape_attr(&style));
+        }
+        let _ = write!(img, " alt=\"{}\"/>", escape_attr(alt));
+        if caption.is_empty() {
+            let id = attr
+                .id
+                .as_ref()
+                .map(|id| format!(" id=\"{}\"", escape_attr(id)))
+                .unwrap_or_default();
+            let _ = writeln!(self.out, "<p class=\"image\"{id}>{img}</p>");
+            return;
+        }
+        self.out.push_str("<figure");
+        if let Some(id) = &attr.id {
+            let _ = write!(self.out, " id=\"{}\"", escape_attr(id));
+        }
+        let _ = writeln!(self.out, ">\n{img}");
+        // Hidden only when it says what the alt text says (pandoc drops `aria-hidden`
+        // when an explicit alt differs).
+        let hidden = if plain_text(caption).trim() == alt.trim() {
+            " aria-hidden=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(self.out, "<figcaption{hidden}>");
+        self.inlines(caption);
+        self.out.push_str("</figcaption>\n</figure>\n");
     }
 
     fn table(
         &mut self,
         align: &[Align],
-        head: &[Vec<Inline>],
-        rows: &[Vec<Vec<Inline>>],
+        widths: &[f32],
+        head: &[Cell],
+        rows: &[Vec<Cell>],
         caption: &[Inline],
     ) {
         self.out.push_str("<table>\n");
@@ -249,18 +427,26 @@ impl<'a> Writer<'a> {
             self.inlines(caption);
             self.out.push_str("</caption>\n");
         }
+        // Relative widths (multiline and grid tables), as pandoc writes them.
+        if !widths.is_empty() {
+            self.out.push_str("<colgroup>\n");
+            for w in widths {
+                let _ = writeln!(self.out, "<col style=\"width: {}%\"/>", percent(*w));
+            }
+            self.out.push_str("</colgroup>\n");
+        }
         if !head.is_empty() {
             self.out.push_str("<thead>\n<tr>");
             for (i, cell) in head.iter().enumerate() {
                 // An empty <th> is an accessibility error (axe `empty-table-header`).
-                let tag = if label_text(cell).is_empty() {
+                let tag = if blocks_plain_text(cell).trim().is_empty() {
                     "td"
                 } else {
                     "th"
                 };
                 let scope = if tag == "th" { " scope=\"col\"" } else { "" };
                 let _ = write!(self.out, "<{tag}{scope}{}>", align_class(align.get(i)));
-                self.inlines(cell);
+                self.cell(cell);
                 let _ = write!(self.out, "</{tag}>");
             }
             self.out.push_str("</tr>\n</thead>\n");
@@ -270,7 +456,7 @@ impl<'a> Writer<'a> {
             self.out.push_str("<tr>");
             for (i, cell) in row.iter().enumerate() {
                 let _ = write!(self.out, "<td{}>", align_class(align.get(i)));
-                self.inlines(cell);
+                self.cell(cell);
                 self.out.push_str("</td>");
             }
             self.out.push_str("</tr>\n");
@@ -352,7 +538,212 @@ impl<'a> Writer<'a> {
             Inline::LineBreak => self.out.push_str("<br/>\n"),
             Inline::SoftBreak => self.out.push('\n'),
             Inline::Html(nodes) => write_html(&mut self.out, nodes),
+            Inline::Span { attr, content } => self.span(attr, content),
+            Inline::Math { display, content } => {
+                // pandoc's plain math: `<span class="math inline">` (or `display`).
+                let kind = if *display { "display" } else { "inline" };
+                let _ = write!(self.out, "<span class=\"math {kind}\">");
+                self.inlines(content);
+                self.out.push_str("</span>");
+            }
         }
+    }
+
+    /// A bracketed span as pandoc's HTML writer writes one (`Writers/HTML.hs`, `Span`):
+    /// the known classes as their elements, innermost (`smallcaps` a
+    /// `<span class="smallcaps">`, `underline`/`ul` `<u>`, `mark` `<mark>`); the id, the
+    /// other classes and the attributes on a `<span>` around them, when there are any.
+    fn span(&mut self, attr: &Attr, content: &[Inline]) {
+        let known = |c: &str| matches!(c, "smallcaps" | "underline" | "ul" | "mark");
+        let others: Vec<String> = attr.classes.iter().filter(|c| !known(c)).cloned().collect();
+        let extra = span_attrs(attr.id.as_deref(), &others, &attr.pairs);
+        let mut closers: Vec<&str> = Vec::new();
+        let semantic = [
+            ("smallcaps", "<span class=\"smallcaps\">", "</span>"),
+            ("underline", "<u>", "</u>"),
+            ("ul", "<u>", "</u>"),
+            ("mark", "<mark>", "</mark>"),
+        ];
+        let wrapped = semantic.iter().any(|(c, ..)| attr.has_class(c));
+        if !extra.is_empty() || !wrapped {
+            let _ = write!(self.out, "<span{extra}>");
+            closers.push("</span>");
+        }
+        let mut underlined = false;
+        for (class, open, close) in semantic {
+            if attr.has_class(class) && !(underlined && open == "<u>") {
+                underlined |= open == "<u>";
+                self.out.push_str(open);
+                closers.push(close);
+            }
+        }
+        self.inlines(content);
+        for close in closers.iter().rev() {
+            self.out.push_str(close);
+        }
+    }
+}
+
+/// Class names usable in XHTML (pandoc's grammar allows `:`, which a class may hold, but
+/// not white space), joined.
+fn class_list(classes: &[String]) -> String {
+    classes
+        .iter()
+        .filter(|c| !c.is_empty() && !c.chars().any(char::is_whitespace))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `class`, `lang` and `dir` of a heading's attributes, as attribute text.
+fn heading_attrs(attr: &Attr) -> String {
+    let mut out = String::new();
+    let classes = class_list(&attr.classes);
+    if !classes.is_empty() {
+        let _ = write!(out, " class=\"{}\"", escape_attr(&classes));
+    }
+    push_lang_dir(&mut out, &attr.pairs);
+    out
+}
+
+/// `lang` (when it is a language tag) and `dir` (when `ltr`, `rtl` or `auto`).
+fn push_lang_dir(out: &mut String, pairs: &[(String, String)]) {
+    for (k, v) in pairs {
+        match k.as_str() {
+            "lang" if crate::model::LanguageTag::parse(v).is_some() => {
+                let _ = write!(out, " lang=\"{0}\" xml:lang=\"{0}\"", escape_attr(v));
+            }
+            "dir" if matches!(v.as_str(), "ltr" | "rtl" | "auto") => {
+                let _ = write!(out, " dir=\"{v}\"");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A span's attributes as attribute text: id, classes, `lang`, `dir`, `title`; other keys
+/// as `data-key` (pandoc's HTML writer: "unknown attributes are prefixed with `data-`"),
+/// when the key is a plain name that can be one.
+fn span_attrs(id: Option<&str>, classes: &[String], pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    if let Some(id) = id {
+        let _ = write!(out, " id=\"{}\"", escape_attr(id));
+    }
+    let classes = class_list(classes);
+    if !classes.is_empty() {
+        let _ = write!(out, " class=\"{}\"", escape_attr(&classes));
+    }
+    push_lang_dir(&mut out, pairs);
+    for (k, v) in pairs {
+        let plain = k.starts_with(|c: char| c.is_ascii_alphabetic())
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        match k.as_str() {
+            "lang" | "dir" | "style" => {}
+            "title" => {
+                let _ = write!(out, " title=\"{}\"", escape_attr(v));
+            }
+            _ if plain => {
+                let key = k.strip_prefix("data-").unwrap_or(k).to_ascii_lowercase();
+                let _ = write!(out, " data-{key}=\"{}\"", escape_attr(v));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The `type` attribute of an `<ol>` in a non-decimal style, as pandoc's HTML writer
+/// gives it (`a`, `A`, `i`, `I`); examples are marked with pandoc's `example` class.
+/// Decimal lists keep a bare `<ol>` (the HTML default), so CommonMark lists are written
+/// as they always were.
+fn list_type(numbering: &ListNumbering) -> &'static str {
+    match numbering.style {
+        NumberStyle::Decimal => "",
+        NumberStyle::LowerAlpha => " type=\"a\"",
+        NumberStyle::UpperAlpha => " type=\"A\"",
+        NumberStyle::LowerRoman => " type=\"i\"",
+        NumberStyle::UpperRoman => " type=\"I\"",
+        NumberStyle::Example => " class=\"example\"",
+    }
+}
+
+/// A relative width as a percentage with at most one decimal (`33.3`).
+fn percent(w: f32) -> String {
+    let tenths = (w.clamp(0.0, 1.0) * 1000.0).round() as u32;
+    if tenths.is_multiple_of(10) {
+        (tenths / 10).to_string()
+    } else {
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+/// The attributes of a div as pandoc's HTML writer carries them (MANUAL
+/// "Extension: link_attributes" for the key=value rules): `id`, `class`; `lang`
+/// (with `xml:lang`, which XHTML reads), `dir`, `title`, `role` and `epub:type` as
+/// themselves; any other key as `data-key`. The `epigraph` class gets
+/// `epub:type="epigraph"` and its DPUB-ARIA role (Ace wants a role for every
+/// `epub:type`).
+fn div_attributes(attr: &Attr) -> String {
+    let mut out = String::new();
+    if let Some(id) = &attr.id {
+        let _ = write!(out, " id=\"{}\"", escape_attr(id));
+    }
+    if !attr.classes.is_empty() {
+        let _ = write!(out, " class=\"{}\"", escape_attr(&attr.classes.join(" ")));
+    }
+    let mut typed = false;
+    let mut roled = false;
+    for (key, value) in &attr.pairs {
+        let value = escape_attr(value);
+        match key.as_str() {
+            "lang" => {
+                let _ = write!(out, " lang=\"{value}\" xml:lang=\"{value}\"");
+            }
+            "dir" | "title" => {
+                let _ = write!(out, " {key}=\"{value}\"");
+            }
+            "role" => {
+                roled = true;
+                let _ = write!(out, " role=\"{value}\"");
+            }
+            "epub:type" => {
+                typed = true;
+                let _ = write!(out, " epub:type=\"{value}\"");
+            }
+            _ => {
+                let name = data_attribute_name(key);
+                if !name.is_empty() {
+                    let _ = write!(out, " {name}=\"{value}\"");
+                }
+            }
+        }
+    }
+    if attr.has_class("epigraph") {
+        if !typed {
+            out.push_str(" epub:type=\"epigraph\"");
+        }
+        if !roled {
+            out.push_str(" role=\"doc-epigraph\"");
+        }
+    }
+    out
+}
+
+/// `data-key` for a key: HTML's custom data attributes take lowercase names, and an XML
+/// name holds only letters, digits, `-`, `_` and `.`; other characters are dropped.
+/// Empty when nothing is left.
+fn data_attribute_name(key: &str) -> String {
+    let key = key.strip_prefix("data-").unwrap_or(key);
+    let name: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if name.is_empty() {
+        name
+    } else {
+        format!("data-{name}")
     }
 }
 
@@ -369,7 +760,7 @@ fn align_class(a: Option<&Align>) -> &'static str {
 pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
     let mut out = String::new();
     let title = &plan.book.meta.title;
-    document_start(&mut out, &plan.lang, title);
+    document_start(&mut out, plan, title);
     // epub:type="cover" has no ARIA counterpart on a section (Ace's mapping lists none),
     // so the role goes on the image: DPUB-ARIA `doc-cover` is meant for an <img>.
     let _ = write!(
@@ -387,7 +778,7 @@ pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
 pub(crate) fn title_page_document(plan: &Plan) -> String {
     let meta = &plan.book.meta;
     let mut out = String::new();
-    document_start(&mut out, &plan.lang, &meta.title);
+    document_start(&mut out, plan, &meta.title);
     out.push_str("<body class=\"titlepage\">\n<section epub:type=\"titlepage\">\n");
     let _ = writeln!(out, "<h1 class=\"title\">{}</h1>", escape_text(&meta.title));
     if let Some(sub) = &meta.subtitle {
@@ -402,6 +793,18 @@ pub(crate) fn title_page_document(plan: &Plan) -> String {
     if let Some(d) = &meta.date {
         let _ = writeln!(out, "<p class=\"date\">{}</p>", escape_text(d));
     }
+    if !meta.r#abstract.is_empty() {
+        // pandoc's EPUB title page: `<div class="abstract"><div class="abstract-title">`.
+        let _ = writeln!(
+            out,
+            "<div class=\"abstract\">\n<div class=\"abstract-title\">{}</div>",
+            escape_text(crate::model::abstract_title(&meta.lang))
+        );
+        let mut w = Writer::new(plan, super::plan::TITLE_PAGE_FILE, 6);
+        w.blocks(&meta.r#abstract);
+        out.push_str(&w.out);
+        out.push_str("</div>\n");
+    }
     out.push_str("</section>\n</body>\n");
     document_end(&mut out);
     out
@@ -414,7 +817,7 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
         return out;
     };
     let file = plan.chapter_file(index);
-    document_start(&mut out, &plan.lang, &plan.chapter_label(index));
+    document_start(&mut out, plan, &plan.chapter_label(index));
     let _ = writeln!(
         out,
         "<body>\n<section id=\"{}\" epub:type=\"chapter\" role=\"doc-chapter\">",
@@ -422,7 +825,7 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
     );
     let mut w = Writer::new(plan, file, 1);
     if let Some(title) = &chapter.title {
-        w.out.push_str("<h1>");
+        let _ = write!(w.out, "<h1{}>", heading_attrs(&chapter.attr));
         w.inlines(title);
         w.out.push_str("</h1>\n");
     }
@@ -442,7 +845,7 @@ pub(crate) fn notes_document(plan: &Plan) -> String {
     let book = plan.book;
     let file = super::plan::NOTES_FILE;
     let mut out = String::new();
-    document_start(&mut out, &plan.lang, plan.labels.notes);
+    document_start(&mut out, plan, plan.labels.notes);
     let _ = writeln!(
         out,
         "<body>\n<section epub:type=\"endnotes\" role=\"doc-endnotes\">\n<h1>{}</h1>",
@@ -620,7 +1023,7 @@ mod tests {
                 occurrence: 0,
             },
         ];
-        assert_eq!(label_text(&inl), "Fish & chips");
+        assert_eq!(crate::model::label_text(&inl), "Fish & chips");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use crate::diag::Diagnostic;
 use crate::model::{
     ChapterBreak, Direction, HyphenationException, Identifier, LanguageTag, Length2, Metadata,
-    NoteNumbering, PdfSettings,
+    NoteNumbering, NotePlacement, PdfSettings, Preset,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -38,11 +38,30 @@ const KEYS: &[&str] = &[
     "pdf",
     "hyphenation",
     // pandoc's, for books written for it (issue 12).
+    "abstract",
+    "keywords",
     "dir",
+    "toc",
+    "toc-title",
+    "header-includes",
+    "nocite",
+    "bibliography",
 ];
 
 /// Keys of the `pdf:` mapping.
-const PDF_KEYS: &[&str] = &["paper", "margins", "font-size", "chapters", "fonts"];
+const PDF_KEYS: &[&str] = &[
+    "paper",
+    "margins",
+    "font-size",
+    "chapters",
+    "fonts",
+    "booklet",
+    "preset",
+    "notes",
+];
+
+/// The values of `pdf: preset:`.
+const PRESETS: &[&str] = &["handout", "booklet"];
 
 /// Keys of `pdf: fonts:`.
 const FONT_KEYS: &[&str] = &[
@@ -65,6 +84,21 @@ pub(crate) struct MetaBuilder {
     unreadable: bool,
     /// The `cover-image` path as written, with the span of its value.
     cover: Option<(String, Span)>,
+    /// Where the last `pdf: preset:` was written (the booklet it implies points there).
+    preset_at: Option<Span>,
+    /// pandoc's `abstract`, its Markdown as written, with the span of its value.
+    abstract_text: Option<(String, Span)>,
+}
+
+/// The metadata read, and what [`crate::parse`] still has to read with the files or the
+/// Markdown parser.
+pub(crate) struct Finished {
+    /// The metadata (its cover and abstract still unset).
+    pub meta: Metadata,
+    /// The `cover-image` path as written and where.
+    pub cover: Option<(String, Span)>,
+    /// The `abstract` Markdown and where.
+    pub abstract_text: Option<(String, Span)>,
 }
 
 impl Default for MetaBuilder {
@@ -76,6 +110,8 @@ impl Default for MetaBuilder {
             title_seen: false,
             unreadable: false,
             cover: None,
+            preset_at: None,
+            abstract_text: None,
         }
     }
 }
@@ -198,11 +234,30 @@ impl MetaBuilder {
                     ),
                     None => {}
                 },
-                "pdf" => w.pdf(value, vspan, &mut self.meta.pdf, diags),
+                "pdf" => {
+                    if let Some(at) = w.pdf(value, vspan, &mut self.meta.pdf, diags) {
+                        self.preset_at = Some(at);
+                    }
+                }
                 "hyphenation" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.hyphenation =
                             list.iter().map(|s| hyphenation_exception(s)).collect();
+                    }
+                }
+                // pandoc's keys (MANUAL, "Metadata variables"; "EPUB Metadata").
+                "abstract" => {
+                    self.abstract_text = w.text(value, key, vspan, true, diags).map(|s| (s, vspan))
+                }
+                "keywords" => {
+                    // pandoc writes them as the PDF's keywords; the EPUB's subjects are
+                    // quire's keywords in both outputs.
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        for k in list {
+                            if !k.is_empty() && !self.meta.subjects.contains(&k) {
+                                self.meta.subjects.push(k);
+                            }
+                        }
                     }
                 }
                 "dir" => match w.text(value, key, vspan, false, diags).as_deref() {
@@ -214,6 +269,37 @@ impl MetaBuilder {
                     ),
                     None => {}
                 },
+                "toc" => match value {
+                    Value::Bool(b) => self.meta.toc = *b,
+                    Value::Null => {}
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`toc` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint("write `toc: true` to show a table of contents"),
+                    ),
+                },
+                "toc-title" => self.meta.toc_title = w.text(value, key, vspan, true, diags),
+                "header-includes" => diags.push(
+                    Diagnostic::warning(
+                        loc.at(kpos),
+                        "`header-includes` is ignored: quire writes no LaTeX or HTML header",
+                    )
+                    .with_hint(
+                        "quire sets the EPUB and the PDF from the text and the metadata;                          delete the key, or keep it for pandoc's own builds",
+                    ),
+                ),
+                "nocite" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.nocite = list;
+                    }
+                }
+                "bibliography" => {
+                    if let Some(list) = w.text_list(value, key, vspan, diags) {
+                        self.meta.bibliography = list;
+                    }
+                }
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
             }
         }
@@ -229,9 +315,48 @@ impl MetaBuilder {
         self.unreadable
     }
 
-    /// The metadata (without the cover, which needs the file) and the cover path.
-    pub(crate) fn finish(self) -> (Metadata, Option<(String, Span)>) {
-        (self.meta, self.cover)
+    /// The metadata (without the cover, which needs the file, and the abstract, which
+    /// needs the Markdown parser) and what they need; presets applied last, so a key given
+    /// anywhere wins over them.
+    pub(crate) fn finish(mut self) -> Finished {
+        apply_preset(&mut self.meta, self.preset_at);
+        Finished {
+            meta: self.meta,
+            cover: self.cover,
+            abstract_text: self.abstract_text,
+        }
+    }
+}
+
+/// Fills in `pdf: preset:`'s settings where no block gave the key: presets are defaults,
+/// and any key given beside them (or in another block) wins. Applied once every block is
+/// read, so the language and every block's keys are known, whatever their order.
+fn apply_preset(meta: &mut Metadata, at: Option<Span>) {
+    let us = meta.lang.uses_us_paper();
+    let pdf = &mut meta.pdf;
+    match pdf.preset {
+        None => {}
+        Some(Preset::Handout) => {
+            // A4 or Letter by language: the typesetter's default too, written out so the
+            // handout keeps its paper whatever the default becomes.
+            if pdf.paper.is_none() {
+                pdf.paper = paper_size(if us { "letter" } else { "a4" });
+            }
+            pdf.chapter_break.get_or_insert(ChapterBreak::RunOn);
+            pdf.notes.get_or_insert(NotePlacement::Footnotes);
+            // No cover and no contents page: neither exists in the PDF yet; later work
+            // reads `pdf.preset`.
+        }
+        Some(Preset::Booklet) => {
+            // The page sizes that fold from the usual printer sheets (A4, Letter).
+            if pdf.paper.is_none() {
+                pdf.paper = paper_size(if us { "half-letter" } else { "a5" });
+            }
+            if pdf.booklet.is_none() {
+                pdf.booklet = Some(true);
+                pdf.booklet_at = at;
+            }
+        }
     }
 }
 
@@ -376,19 +501,26 @@ impl Walker<'_> {
         }
     }
 
-    /// The `pdf:` mapping.
-    fn pdf(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
+    /// The `pdf:` mapping; returns where a valid `preset` key is, if any.
+    fn pdf(
+        &self,
+        value: &Value,
+        at: Span,
+        pdf: &mut PdfSettings,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Span> {
         let map = match value {
             Value::Mapping(m) => m,
-            Value::Null => return,
+            Value::Null => return None,
             other => {
                 diags.push(Diagnostic::error(
                     at,
                     format!("`pdf` must be a mapping of settings, not {}", kind(other)),
                 ));
-                return;
+                return None;
             }
         };
+        let mut preset_at = None;
         for (key, value) in map {
             let Some(key) = key.as_str() else { continue };
             let (kspan, vspan) = self.span(&["pdf", key]);
@@ -415,7 +547,7 @@ impl Walker<'_> {
                             None => diags.push(
                                 Diagnostic::error(vspan, format!("`{s}` is not a paper size"))
                                     .with_hint(
-                                    "use a4, letter, a5, or a size like `6x9in` or `148mm x 210mm`",
+                                    "use a4, letter, a5, half-letter, or a size like `6x9in` or `148mm x 210mm`",
                                 ),
                             ),
                         }
@@ -460,9 +592,53 @@ impl Walker<'_> {
                     None => {}
                 },
                 "fonts" => self.fonts(value, vspan, pdf, diags),
+                // Issue 15's booklet and presets (see `apply_preset` and `pdf::booklet`).
+                "booklet" => match value {
+                    Value::Bool(on) => {
+                        pdf.booklet = Some(*on);
+                        pdf.booklet_at = Some(kspan);
+                    }
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`pdf.booklet` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint("write `booklet: true`"),
+                    ),
+                },
+                "preset" => match self
+                    .text(value, "pdf.preset", vspan, false, diags)
+                    .as_deref()
+                {
+                    Some("handout") => {
+                        pdf.preset = Some(Preset::Handout);
+                        preset_at = Some(kspan);
+                    }
+                    Some("booklet") => {
+                        pdf.preset = Some(Preset::Booklet);
+                        preset_at = Some(kspan);
+                    }
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`{other}` is not a preset"))
+                            .with_hint(format!("known presets: {}", PRESETS.join(", "))),
+                    ),
+                    None => {}
+                },
+                // Where the PDF sets notes; the top-level `notes:` (numbering) is another
+                // key. A preset (`pdf: preset: handout`) sets this same field.
+                "notes" => match self.text(value, "pdf.notes", vspan, false, diags).as_deref() {
+                    Some("endnotes") => pdf.notes = Some(NotePlacement::Endnotes),
+                    Some("footnotes") => pdf.notes = Some(NotePlacement::Footnotes),
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`notes: {other}` is not a place for the PDF's notes"))
+                            .with_hint("use `footnotes` (at the foot of each page) or `endnotes` (a Notes section at the end); numbering is the top-level `notes: book|chapter`"),
+                    ),
+                    None => {}
+                },
                 _ => diags.push(unknown_key(kspan, key, PDF_KEYS, "pdf.")),
             }
         }
+        preset_at
     }
 
     fn fonts(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
@@ -732,6 +908,8 @@ pub(crate) fn paper_size(s: &str) -> Option<Length2> {
         "a4" => Some((210.0, 297.0, "mm")),
         "a5" => Some((148.0, 210.0, "mm")),
         "letter" => Some((8.5, 11.0, "in")),
+        // Letter folded in half (the booklet page for Letter sheets).
+        "half-letter" => Some((5.5, 8.5, "in")),
         _ => None,
     };
     if let Some((w, h, unit)) = named {
@@ -766,7 +944,7 @@ mod tests {
         let mut diags = Vec::new();
         let loc = |i: usize| Span::new(FileId(0), i, i);
         b.apply(yaml, &loc, &mut diags);
-        (b.finish().0, diags)
+        (b.finish().meta, diags)
     }
 
     #[test]
@@ -866,6 +1044,80 @@ mod tests {
         assert_eq!(m.pdf.font_size, Some(11.0));
         assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+        assert_eq!(m.pdf.notes, None);
+    }
+
+    #[test]
+    fn pdf_notes_placement() {
+        let (m, d) = run("title: T\nnotes: chapter\npdf:\n  notes: footnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.note_numbering, NoteNumbering::Chapter);
+        let (m, d) = run("title: T\npdf:\n  notes: endnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Endnotes));
+        let (m, d) = run("title: T\npdf:\n  notes: sidenotes\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].is_error() && d[0].message.contains("`notes: sidenotes`"));
+        assert_eq!(d[0].span.unwrap().start, "title: T\npdf:\n  notes: ".len());
+        assert_eq!(m.pdf.notes, None);
+    }
+
+    /// Issue 15's presets are defaults: what they set gives way to any key given
+    /// beside them, in any order.
+    #[test]
+    fn presets_fill_only_what_is_not_given() {
+        let a5 = paper_size("a5");
+        let (m, d) = run("pdf:\n  preset: booklet\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((m.pdf.paper, m.pdf.booklet), (a5, Some(true)));
+        assert_eq!(m.pdf.booklet_at.map(|s| s.start), Some("pdf:\n  ".len()));
+        assert_eq!(m.pdf.preset, Some(Preset::Booklet));
+
+        // US English folds half-letter pages from Letter; the language may come later.
+        let (m, _) = run("pdf:\n  preset: booklet\nlang: en-US\n");
+        assert_eq!(m.pdf.paper, paper_size("half-letter"));
+        assert_eq!(m.pdf.paper.map(|p| p.width), Some(396.0));
+
+        let (m, d) = run("pdf:\n  booklet: false\n  preset: booklet\n  paper: 6x9in\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            (m.pdf.paper, m.pdf.booklet),
+            (paper_size("6x9in"), Some(false))
+        );
+
+        let (m, d) = run("lang: fr\npdf:\n  preset: handout\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.paper, paper_size("a4"));
+        assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.pdf.booklet, None);
+        let (m, _) = run("lang: en-CA\npdf:\n  preset: handout\n  chapters: new-page\n");
+        assert_eq!(m.pdf.paper, paper_size("letter"));
+        assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::NewPage));
+    }
+
+    #[test]
+    fn bad_booklet_preset_and_notes_values() {
+        let yaml = "pdf:\n  preset: pamphlet\n  booklet: yes\n  notes: margin\n";
+        let (m, d) = run(yaml);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d.iter().all(Diagnostic::is_error), "{d:?}");
+        assert_eq!(d[0].span.unwrap().start, yaml.find("pamphlet").unwrap());
+        assert_eq!(
+            d[0].hint.as_deref(),
+            Some("known presets: handout, booklet")
+        );
+        assert_eq!(d[1].span.unwrap().start, yaml.find("yes").unwrap());
+        assert_eq!(d[2].span.unwrap().start, yaml.find("margin").unwrap());
+        assert_eq!(
+            (m.pdf.preset, m.pdf.booklet, m.pdf.notes),
+            (None, None, None)
+        );
+        // Footnotes are a place the PDF sets notes: no warning.
+        let (m, d) = run("pdf:\n  notes: footnotes\n");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]

@@ -73,6 +73,18 @@ pub(crate) fn resolve(
         };
     }
     for def in defs.into_values() {
+        // An inline note (`^[…]`, a label no `[^label]` has) whose reference was lost:
+        // it stood where a reference cannot (an inline image's description).
+        if def.label.starts_with(']') {
+            diags.push(
+                Diagnostic::warning(
+                    def.span,
+                    "this inline note stands where a note cannot (an image's description) and is left out",
+                )
+                .with_hint("put the note after the image"),
+            );
+            continue;
+        }
         diags.push(
             Diagnostic::warning(
                 def.span,
@@ -163,6 +175,7 @@ mod tests {
         Chapter {
             title: None,
             id: "c".into(),
+            attr: Default::default(),
             blocks,
             span: Span::default(),
         }

@@ -41,14 +41,31 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                 ..
             } => {
                 // The caption first: it is set above the table (as `<caption>` is).
-                for cell in std::iter::once(caption)
-                    .chain(head.iter_mut())
-                    .chain(rows.iter_mut().flatten())
-                {
-                    rewrite_inlines(cell, f);
+                rewrite_inlines(caption, f);
+                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
+                    rewrite_blocks(cell, f);
                 }
             }
+            Block::Figure { image, caption, .. } => {
+                rewrite_inlines(image, f);
+                rewrite_inlines(caption, f);
+            }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    rewrite_inlines(line, f);
+                }
+            }
+            Block::Div { blocks, .. } => rewrite_blocks(blocks, f),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    rewrite_inlines(&mut item.term, f);
+                    for definition in &mut item.definitions {
+                        rewrite_blocks(definition, f);
+                    }
+                }
+            }
         }
     }
 }
@@ -66,7 +83,9 @@ pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inlin
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
-            | Inline::Link { content: c, .. } => rewrite_inlines(c, f),
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => rewrite_inlines(c, f),
             _ => {}
         }
         match f(inline) {

@@ -52,6 +52,35 @@ pub(crate) fn page_ops(
         });
         ops.push(Op::EndMarkedContent);
     }
+    if !page.shades.is_empty() {
+        ops.push(Op::BeginMarkedContent {
+            tag: "Artifact".into(),
+        });
+        // A light grey a printer renders in black ink too: pandoc's `.mark` (HTML's
+        // `<mark>`) as a highlighter's stroke.
+        ops.push(Op::SetFillColor {
+            col: Color::Rgb(Rgb {
+                r: 0.86,
+                g: 0.86,
+                b: 0.86,
+                icc_profile: None,
+            }),
+        });
+        for shade in &page.shades {
+            let r = flip(*shade, height);
+            ops.push(Op::DrawRectangle {
+                rectangle: printpdf::Rect {
+                    x: Pt(r.x),
+                    y: Pt(r.y),
+                    width: Pt(r.width),
+                    height: Pt(r.height),
+                    mode: Some(PaintMode::Fill),
+                    winding_order: None,
+                },
+            });
+        }
+        ops.push(Op::EndMarkedContent);
+    }
     if !page.rules.is_empty() {
         ops.push(Op::BeginMarkedContent {
             tag: "Artifact".into(),

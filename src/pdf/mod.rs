@@ -11,6 +11,7 @@
 //!   ([`structure`]), `/Lang`, `/ViewerPreferences` and a content-hash `/ID`, then
 //!   compresses the streams.
 
+pub mod booklet;
 mod content;
 mod images;
 mod metadata;
@@ -732,10 +733,12 @@ fn finish(lo: &mut lopdf::Document, doc: &Document, marked_runs: &[usize]) -> Re
     }
     cat.set("Metadata", Object::Reference(xmp));
     // Show the title, not the file name, in the viewer's title bar (PDF/UA asks for it).
-    cat.set(
-        "ViewerPreferences",
-        Dictionary::from_iter(vec![("DisplayDocTitle", Object::Boolean(true))]),
-    );
+    let mut prefs = vec![("DisplayDocTitle", Object::Boolean(true))];
+    if doc.info.rtl {
+        // ISO 32000-1 §12.2, Table 150: `/Direction /R2L` for right-to-left reading.
+        prefs.push(("Direction", Object::Name(b"R2L".to_vec())));
+    }
+    cat.set("ViewerPreferences", Dictionary::from_iter(prefs));
     match outline {
         Some(id) => {
             cat.set("Outlines", Object::Reference(id));

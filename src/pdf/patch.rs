@@ -119,6 +119,10 @@ pub(crate) fn skeleton_key(
     h.add(&doc.outline);
     for page in &doc.pages {
         h.add(&(&page.rules, &page.images, &page.links));
+        // Only pages with marked text have shades: other pages' keys are as before.
+        if !page.shades.is_empty() {
+            h.add(&page.shades);
+        }
     }
     h.key()
 }

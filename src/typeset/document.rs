@@ -37,6 +37,8 @@ pub struct DocumentInfo {
     /// Creation date as `YYYY-MM-DD` (from the manuscript or SOURCE_DATE_EPOCH), never the
     /// clock.
     pub date: Option<String>,
+    /// The book reads right to left (pandoc's `dir: rtl`): viewers lay out spreads so.
+    pub rtl: bool,
 }
 
 /// One page.
@@ -46,6 +48,8 @@ pub struct Page {
     pub runs: Vec<GlyphRun>,
     /// Filled rectangles (rules, table lines).
     pub rules: Vec<Rect>,
+    /// Light backgrounds (marked text), painted first.
+    pub shades: Vec<Rect>,
     /// Images.
     pub images: Vec<PlacedImage>,
     /// Clickable areas.

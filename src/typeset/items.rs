@@ -26,6 +26,9 @@ pub enum AnchorKey {
     Notes,
     /// The notes of one chapter (when numbering restarts per chapter).
     NotesGroup(usize),
+    /// The `k`-th entry of the table of contents (pandoc's `toc: true`): where its page
+    /// number goes.
+    TocEntry(u32),
 }
 
 /// Where a link in the text goes.
@@ -54,6 +57,23 @@ pub struct RunStyle {
     pub hyphenate: bool,
     /// A note reference marker: never starts a line; a space before it is dropped.
     pub sticky: bool,
+    /// pandoc's span classes (issue 12): `smallcaps`, `underline`/`ul`, `mark`.
+    pub look: Look,
+}
+
+/// How a bracketed span's known classes change the look of its text (pandoc's MANUAL,
+/// "Extension: bracketed_spans", and its "Small caps", "Underline", "Highlighting").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Look {
+    /// Small capitals: the face's `smcp` feature (OpenType Layout tag registry, "smcp":
+    /// "turns lowercase characters into small capitals"), as CSS `font-variant:
+    /// small-caps` does in the EPUB; capitals synthesized from capitals at a smaller
+    /// size when the face has no `smcp` (see [`synthesize_small_caps`]).
+    pub small_caps: bool,
+    /// A rule under the text.
+    pub underline: bool,
+    /// A light background behind the text (a highlighter's mark).
+    pub mark: bool,
 }
 
 /// A paragraph's text with its styles.
@@ -326,6 +346,7 @@ impl Flat {
                         link: Some(link),
                         anchor: Some(anchor),
                         sticky: true,
+                        look: Look::default(),
                         ..superscript(style)
                     };
                     self.push(&number.to_string(), s);
@@ -333,6 +354,39 @@ impl Flat {
                 Inline::LineBreak => self.push(HARD_BREAK.encode_utf8(&mut [0; 4]), style),
                 Inline::SoftBreak => self.push(" ", style),
                 Inline::Html(nodes) => self.push_html(nodes, style, notes),
+                Inline::Span { attr, content } => {
+                    // The span's id is a link target: its first run is an anchor.
+                    let anchor = match &attr.id {
+                        Some(id) => Some(self.anchor(AnchorKey::Id(id.clone()))),
+                        None => style.anchor,
+                    };
+                    let look = Look {
+                        small_caps: style.look.small_caps || attr.has_class("smallcaps"),
+                        underline: style.look.underline
+                            || attr.has_class("underline")
+                            || attr.has_class("ul"),
+                        mark: style.look.mark || attr.has_class("mark"),
+                    };
+                    self.push_inlines(
+                        content,
+                        RunStyle {
+                            look,
+                            anchor,
+                            ..style
+                        },
+                        notes,
+                    )
+                }
+                // Display math is set on a line of its own by the layout; here (in a
+                // heading, a cell) it runs in the text.
+                Inline::Math { content, .. } => self.push_inlines(
+                    content,
+                    RunStyle {
+                        hyphenate: false,
+                        ..style
+                    },
+                    notes,
+                ),
             }
         }
     }
@@ -527,14 +581,76 @@ fn is_dash(c: char) -> bool {
     matches!(c, '-' | '\u{2010}' | '\u{2011}' | '–' | '—')
 }
 
-/// Builds the items of a paragraph. `indent` (milli-points) is a first-line box;
-/// `hyphenator` is `None` where nothing may be hyphenated.
+/// Small capitals for a face without `smcp`: each run of lowercase letters set as
+/// capitals at 80 % of the size (the usual synthesis, as browsers do for CSS
+/// `font-variant: small-caps` when the font has none; CSS Fonts 4 §6.6). Runs set with
+/// a face that has the feature are kept for the shaper; the text then reads as
+/// capitals when copied.
+pub fn synthesize_small_caps(flat: Flat, has_smcp: impl Fn(FaceId) -> bool) -> Flat {
+    let needed = flat
+        .styles
+        .iter()
+        .any(|s| s.look.small_caps && !has_smcp(s.face));
+    if !needed {
+        return flat;
+    }
+    let mut out = Flat {
+        links: flat.links.clone(),
+        anchors: flat.anchors.clone(),
+        ..Flat::default()
+    };
+    for (range, index) in &flat.runs {
+        let Some(style) = flat.styles.get(*index as usize).copied() else {
+            continue;
+        };
+        let text = &flat.text[range.clone()];
+        if !style.look.small_caps || has_smcp(style.face) {
+            out.push(text, style);
+            continue;
+        }
+        let plain = RunStyle {
+            look: Look {
+                small_caps: false,
+                ..style.look
+            },
+            ..style
+        };
+        let small = RunStyle {
+            size: style.size * 4 / 5,
+            ..plain
+        };
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            let lower = c.is_lowercase();
+            let end = rest
+                .find(|d: char| d.is_lowercase() != lower)
+                .unwrap_or(rest.len());
+            let (piece, tail) = rest.split_at(end);
+            if lower {
+                out.push(&piece.to_uppercase(), small);
+            } else {
+                out.push(piece, plain);
+            }
+            rest = tail;
+        }
+    }
+    out
+}
+
+/// Builds the items of a paragraph. `indent` (milli-points) is a first-line box (a
+/// negative one hangs the first line out to the left: a verse line's turnovers are then
+/// indented under it); `hyphenator` is `None` where nothing may be hyphenated.
 pub fn build(
     flat: Flat,
     shaper: &mut Shaper,
     hyphenator: Option<&Hyphenator>,
     indent: i64,
 ) -> Paragraph {
+    let flat = if flat.styles.iter().any(|s| s.look.small_caps) {
+        synthesize_small_caps(flat, |face| shaper.has_small_caps(face))
+    } else {
+        flat
+    };
     // The last word is hyphenated only as a last resort: find where it starts.
     let last_word_start = flat
         .text
@@ -556,9 +672,10 @@ pub fn build(
         base_rtl,
         other_hyphenators: Vec::new(),
         missing: Vec::new(),
+        symbols: has_symbols(&flat.text),
     };
     b.content.reserve(flat.text.len() / 2);
-    if indent > 0 {
+    if indent != 0 {
         b.push(
             Item::Box {
                 width: indent,
@@ -747,6 +864,7 @@ fn style_at(flat: &Flat, byte: usize) -> RunStyle {
             anchor: None,
             hyphenate: false,
             sticky: false,
+            look: Look::default(),
         })
 }
 
@@ -864,6 +982,8 @@ struct Builder<'a, 's, 'f> {
     other_hyphenators: Vec<(Lang, Hyphenator)>,
     /// Characters no face has, at their byte offsets in the text.
     missing: Vec<(usize, char)>,
+    /// Whether the paragraph has a character from U+2100 on (see [`Builder::fallback`]).
+    symbols: bool,
 }
 
 impl Builder<'_, '_, '_> {
@@ -884,6 +1004,7 @@ impl Builder<'_, '_, '_> {
                 Props {
                     rtl: level % 2 == 1,
                     lang: flat.lang_at(at),
+                    small_caps: false,
                 },
                 level,
             )
@@ -980,6 +1101,17 @@ impl Builder<'_, '_, '_> {
             let last_word = piece.start >= self.last_word_start;
             let start = piece.start;
             let text = &flat.text[piece];
+            // Symbols no face has (math, mostly): a like glyph the face has.
+            let replaced = if self.symbols {
+                self.fallback(text, style.face, props)
+            } else {
+                None
+            };
+            let text = replaced.as_deref().unwrap_or(text);
+            let props = Props {
+                small_caps: style.look.small_caps,
+                ..props
+            };
             let word = self.shaper.shape_with(text, style.face, style.size, props);
             if word.missing {
                 self.missing.extend(
@@ -1072,6 +1204,72 @@ impl Builder<'_, '_, '_> {
     }
 }
 
+/// A character the book's face may lack (TeX math's symbols, most of which Gentium
+/// Book Plus has not) and what stands in for it: the same sign from another block, or
+/// the letter a double-struck one doubles (ℝ → R).
+fn stand_in(c: char) -> Option<&'static str> {
+    Some(match c {
+        '⋅' => "·",
+        '∗' => "*",
+        '∙' => "•",
+        '⋯' => "···",
+        '∣' => "|",
+        '⟨' => "‹",
+        '⟩' => "›",
+        '≪' => "«",
+        '≫' => "»",
+        'ℏ' => "ħ",
+        '∬' => "∫∫",
+        'ℂ' => "C",
+        'ℍ' => "H",
+        'ℕ' => "N",
+        'ℙ' => "P",
+        'ℚ' => "Q",
+        'ℝ' => "R",
+        'ℤ' => "Z",
+        _ => return None,
+    })
+}
+
+/// Whether `text` has a character from U+2100 on: in UTF-8, a lead byte from 0xE3 on,
+/// or 0xE2 followed by 0x84 or more (General Punctuation, U+2000–U+20FF, is 0xE2 0x80–
+/// 0x83: running text's quotes and dashes never count). One pass over the bytes.
+fn has_symbols(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .zip(bytes.iter().skip(1))
+        .any(|(&a, &b)| a >= 0xE3 || (a == 0xE2 && b >= 0x84))
+}
+
+impl Builder<'_, '_, '_> {
+    /// `text` with the characters no face draws (neither `face` nor the fallback chain)
+    /// replaced by a [`stand_in`] `face` has, when there is one: a real glyph of the
+    /// sign from a fallback font beats a stand-in, a stand-in beats an empty box. The
+    /// characters left without a glyph are reported by the shaper (`missing_chars`). Only
+    /// text with a character from U+2100 on (Letterlike Symbols and up) is looked at.
+    fn fallback(&mut self, text: &str, face: FaceId, props: Props) -> Option<String> {
+        if !has_symbols(text) {
+            return None;
+        }
+        let mut out: Option<String> = None;
+        for (i, c) in text.char_indices() {
+            let lacks = (c as u32) >= 0x2100 && !self.shaper.draws(face, c, props);
+            match (lacks, stand_in(c)) {
+                (true, Some(s)) if s.chars().all(|d| self.shaper.covers(face, d)) => {
+                    out.get_or_insert_with(|| text[..i].to_string()).push_str(s);
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(o) = &mut out {
+                o.push(c);
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1087,6 +1285,7 @@ mod tests {
             anchor: None,
             hyphenate: true,
             sticky: false,
+            look: Look::default(),
         }
     }
 
@@ -1206,6 +1405,44 @@ mod tests {
         });
         let s = small.unwrap();
         assert!(s.size < 11_000 && s.rise > 0 && s.link.is_some());
+    }
+
+    /// A face without `smcp`: lowercase runs become capitals at 80 % of the size.
+    #[test]
+    fn small_caps_are_synthesized_for_a_face_without_them() {
+        let mut flat = Flat::default();
+        let caps = RunStyle {
+            look: Look {
+                small_caps: true,
+                ..Look::default()
+            },
+            ..body()
+        };
+        flat.push("Tom ", body());
+        flat.push("Anton Chekhov", caps);
+        let out = synthesize_small_caps(flat.clone(), |_| false);
+        assert_eq!(out.text, "Tom ANTON CHEKHOV");
+        let sizes: Vec<(String, i64)> = out
+            .runs
+            .iter()
+            .map(|(r, s)| {
+                (
+                    out.text[r.clone()].to_string(),
+                    out.styles[*s as usize].size,
+                )
+            })
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                ("Tom A".to_string(), 11_000),
+                ("NTON".to_string(), 8_800),
+                (" C".to_string(), 11_000),
+                ("HEKHOV".to_string(), 8_800),
+            ]
+        );
+        // A face with the feature keeps the text for the shaper.
+        assert_eq!(synthesize_small_caps(flat.clone(), |_| true), flat);
     }
 
     #[test]

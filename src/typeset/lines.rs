@@ -16,6 +16,8 @@ pub enum Align {
     Left,
     /// Centred.
     Center,
+    /// Ragged left, flush right (an epigraph's attribution).
+    Right,
 }
 
 /// One set line.
@@ -31,6 +33,55 @@ pub struct SetLine {
     pub flagged: bool,
     /// Largest font size on the line, in points.
     pub size: f32,
+    /// Rules under underlined text (pandoc's `.underline` spans).
+    pub rules: Vec<Rect>,
+    /// Backgrounds behind marked text (pandoc's `.mark` spans).
+    pub shades: Vec<Rect>,
+}
+
+/// An underline or mark being drawn along a line: where it starts and ends (milli-points
+/// from the line's start) and the size of its text.
+#[derive(Clone, Copy)]
+struct Stroke {
+    start: f64,
+    end: f64,
+    size: i64,
+}
+
+impl Stroke {
+    /// Extends the stroke to a piece from `start` to `end`, or starts one.
+    fn reach(open: &mut Option<Stroke>, start: f64, end: f64, size: i64) {
+        match open {
+            Some(s) => {
+                s.end = end;
+                s.size = s.size.max(size);
+            }
+            None => *open = Some(Stroke { start, end, size }),
+        }
+    }
+
+    /// An underline under the baseline (a twentieth of an em thick, a tenth below: the
+    /// usual `post` table values of book faces).
+    fn underline(self) -> Rect {
+        let size = self.size as f32 / MPT as f32;
+        Rect {
+            x: (self.start / MPT as f64) as f32,
+            y: size * 0.1,
+            width: ((self.end - self.start) / MPT as f64) as f32,
+            height: size * 0.05,
+        }
+    }
+
+    /// A background from the ascenders to the descenders.
+    fn shade(self) -> Rect {
+        let size = self.size as f32 / MPT as f32;
+        Rect {
+            x: (self.start / MPT as f64) as f32 - size * 0.05,
+            y: -size * 0.82,
+            width: ((self.end - self.start) / MPT as f64) as f32 + size * 0.1,
+            height: size * 1.08,
+        }
+    }
 }
 
 /// Sets the lines of `par` broken at `breaks` in `measure` milli-points; `shaper` gives
@@ -191,6 +242,8 @@ fn set_line(
     let x0 = match align {
         Align::Center if delta > 0 => (delta - protrude) / 2,
         _ if flush_right => delta - protrude,
+        // Flush right, punctuation hanging past the margin as in justified lines.
+        Align::Right if delta > 0 => delta,
         _ => 0,
     };
     let flagged = matches!(par.items.get(b), Some(Item::Penalty { flagged: true, .. }));
@@ -200,6 +253,14 @@ fn set_line(
     };
     let mut pen = x0 as f64;
     let mut last_link: Option<(u32, usize)> = None;
+    // Underlines and marks run on across the spaces between their words.
+    let mut underline: Option<Stroke> = None;
+    let mut mark: Option<Stroke> = None;
+    let decorated = par
+        .flat
+        .styles
+        .iter()
+        .any(|s| s.look.underline || s.look.mark);
     for slot in visual_order(par, start..b, hyphen.is_some()) {
         let Some(k) = slot else {
             // The hyphen of a taken hyphenation point, right after its word.
@@ -250,6 +311,18 @@ fn set_line(
                 );
                 pen += word.width(glyphs.clone()) as f64 + tracking * glyphs.len() as f64;
                 line.size = line.size.max(st.size as f32 / MPT as f32);
+                if decorated {
+                    if st.look.underline {
+                        Stroke::reach(&mut underline, x_start, pen, st.size);
+                    } else if let Some(s) = underline.take() {
+                        line.rules.push(s.underline());
+                    }
+                    if st.look.mark {
+                        Stroke::reach(&mut mark, x_start, pen, st.size);
+                    } else if let Some(s) = mark.take() {
+                        line.shades.push(s.shade());
+                    }
+                }
                 if let Some(a) = st.anchor {
                     if let Some(seen) = seen_anchor.get_mut(a as usize) {
                         if !*seen {
@@ -357,6 +430,12 @@ fn set_line(
             (Item::Box { width, .. }, _) => pen += *width as f64,
             _ => {}
         }
+    }
+    if let Some(s) = underline {
+        line.rules.push(s.underline());
+    }
+    if let Some(s) = mark {
+        line.shades.push(s.shade());
     }
     // Runs grow glyph by glyph; without trimming, a long book keeps up to half again
     // its glyphs' memory as spare capacity until the end of typesetting.

@@ -9,6 +9,7 @@
 
 pub mod breaks;
 pub mod document;
+pub mod footnotes;
 pub mod hyphenate;
 pub mod items;
 pub mod layout;
@@ -22,11 +23,11 @@ pub mod style;
 use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
-use crate::model::Book;
-use document::{Destination, Document, DocumentInfo, Link, LinkTarget, OutlineItem};
-use items::LinkRef;
-use layout::Layout;
-use shape::Shaper;
+use crate::model::{Book, NotePlacement};
+use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
+use items::{AnchorKey, LinkRef};
+use layout::{simple_run, Layout};
+use shape::{Shaper, MPT};
 use std::fmt::Write as _;
 
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
@@ -152,7 +153,17 @@ fn typeset_with(
     }
     layout.book();
     paginate::resolve_needs(&mut layout.strips);
-    let mut paged = paginate::paginate(std::mem::take(&mut layout.strips), &style);
+    let strips = std::mem::take(&mut layout.strips);
+    let mut paged = match style.note_placement {
+        NotePlacement::Endnotes => paginate::paginate(strips, &style),
+        NotePlacement::Footnotes => {
+            let notes = std::mem::take(&mut layout.footnotes);
+            let mut foot = footnotes::Footnotes::new(notes, &strips, &style);
+            let paged = paginate::paginate_with(strips, &style, &mut foot);
+            note_warnings(book, &foot, &mut layout.diagnostics);
+            paged
+        }
+    };
 
     // Links: internal targets resolve to destinations; unknown ids are dropped (the parser
     // reports broken internal links).
@@ -166,6 +177,40 @@ fn typeset_with(
         };
         if let Some(p) = paged.pages.get_mut(page) {
             p.links.push(Link { rect, target });
+        }
+    }
+
+    // The table of contents' page numbers (pandoc's `toc: true`), right-aligned on the
+    // last line of each entry, once every page is known; set after that line's text so
+    // it is read after it.
+    let toc_entries = std::mem::take(&mut layout.toc_entries);
+    for (k, id) in toc_entries.iter().enumerate() {
+        let (Some(entry), Some(target)) = (
+            paged.anchors.get(&AnchorKey::TocEntry(k as u32)).copied(),
+            paged.anchors.get(&AnchorKey::Id(id.clone())).copied(),
+        ) else {
+            continue;
+        };
+        let number = layout.shaper().shape(
+            &(target.page + 1).to_string(),
+            FaceId::Regular,
+            (style.size * MPT as f32) as i64,
+        );
+        let width = number.width(0..number.glyphs.len()) as f32 / MPT as f32;
+        let run = simple_run(
+            &number,
+            FaceId::Regular,
+            style.size,
+            style.page_width - style.margin_right - width,
+            entry.y,
+        );
+        if let Some(page) = paged.pages.get_mut(entry.page) {
+            let at = page
+                .runs
+                .iter()
+                .rposition(|r| (r.y - entry.y).abs() < 0.5)
+                .map_or(page.runs.len(), |i| i + 1);
+            page.runs.splice(at..at, run);
         }
     }
 
@@ -201,6 +246,7 @@ fn typeset_with(
         keywords: meta.subjects.clone(),
         lang: meta.lang.as_str().to_string(),
         date: meta.date.clone(),
+        rtl: meta.dir == Some(crate::model::Direction::Rtl),
     };
     let doc = Document {
         width: style.page_width,
@@ -210,6 +256,38 @@ fn typeset_with(
         info,
     };
     (doc, layout.diagnostics)
+}
+
+/// Warnings about footnotes the page builder could not set as they should be.
+fn note_warnings(book: &Book, foot: &footnotes::Footnotes, diags: &mut Vec<Diagnostic>) {
+    for &id in &foot.long {
+        if let Some(note) = book.notes.get(id as usize) {
+            diags.push(
+                Diagnostic::warning(
+                    note.span,
+                    format!(
+                        "note {} is taller than a page can hold under its reference: it is continued over the next pages",
+                        note.number
+                    ),
+                )
+                .with_hint("a shorter note, or part of it moved into the text, keeps it on one page"),
+            );
+        }
+    }
+    for &id in &foot.late {
+        if let Some(note) = book.notes.get(id as usize) {
+            diags.push(
+                Diagnostic::warning(
+                    note.span,
+                    format!(
+                        "note {} could not start on the page of its reference: its line and its notes are too tall for one page",
+                        note.number
+                    ),
+                )
+                .with_hint("fewer or shorter notes on that line let each start on its page"),
+            );
+        }
+    }
 }
 
 /// A text form of a document for snapshots and eyeballing: page by page, each run's

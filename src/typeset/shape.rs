@@ -104,6 +104,9 @@ pub struct Props {
     /// book's: picks the OpenType language system (`locl` forms), the fallback face's
     /// Han forms and the hyphenation patterns.
     pub lang: Option<Lang>,
+    /// Small capitals: the face's `smcp` feature (OpenType Layout tag registry), for
+    /// pandoc's `[text]{.smallcaps}` (issue 12).
+    pub small_caps: bool,
 }
 
 /// A BCP 47 language tag of up to 15 bytes, stored inline (a word's properties are a
@@ -153,7 +156,14 @@ struct FaceData<'f> {
     ascender: i64,
     /// Below the baseline, positive (the font's descender is negative).
     descender: i64,
+    /// Whether the face has small capitals (a GSUB `smcp` feature).
+    smcp: bool,
+    /// The face's tables, for its character map.
+    tables: ttf_parser::Face<'f>,
 }
+
+/// OpenType's small-capitals feature (OpenType Layout tag registry, "smcp").
+const SMCP: [u8; 4] = *b"smcp";
 
 /// The words shaped so far in one face at one size. FxHash: the keys are the book's own
 /// words, hashed once per word of running text, and SipHash's protection against chosen
@@ -206,6 +216,8 @@ struct PlanKey {
     script: Option<harfrust::Script>,
     language: Option<harfrust::Language>,
     lean: bool,
+    /// Small capitals on.
+    smcp: bool,
 }
 
 /// The features a word with no marks shapes without: mark-to-base and mark-to-mark
@@ -334,6 +346,36 @@ impl<'f> Shaper<'f> {
     pub fn descender(&self, face: FaceId, size: i64) -> i64 {
         self.face(face)
             .map_or(size / 5, |f| f.descender * size / f.upem)
+    }
+
+    /// Whether `face` maps the character `c` to a glyph.
+    pub fn covers(&self, face: FaceId, c: char) -> bool {
+        self.face(face)
+            .is_some_and(|f| f.tables.glyph_index(c).is_some())
+    }
+
+    /// Whether `face`, or a face of the fallback chain (see [`FontSet::fallback`]), draws
+    /// the character `c` in text of `props`.
+    pub fn draws(&self, face: FaceId, c: char, props: Props) -> bool {
+        use unicode_script::UnicodeScript;
+        if self.covers(face, c) {
+            return true;
+        }
+        let mut buf = [0u8; 4];
+        let lang = props.lang.or(self.lang);
+        let request = FallbackRequest {
+            style: face,
+            script: c.script(),
+            lang: lang.as_ref().map_or("", Lang::as_str),
+        };
+        self.fonts
+            .fallback(c.encode_utf8(&mut buf), request)
+            .is_some()
+    }
+
+    /// Whether `face` has small capitals (`smcp`).
+    pub fn has_small_caps(&self, face: FaceId) -> bool {
+        self.face(face).is_some_and(|f| f.smcp)
     }
 
     /// `text` shaped in `face` at `size` milli-points, left to right in the book's
@@ -544,8 +586,16 @@ impl<'f> Shaper<'f> {
             return Vec::new();
         };
         let lean = matches!(data.bytes, crate::fonts::FontBytes::Embedded(_)) && is_plain(text);
-        let lean_features = lean_features();
-        let features: &[harfrust::Feature] = if lean { &lean_features } else { &[] };
+        // The lean plan's three features, then `smcp`: a fixed array, no allocation.
+        let smcp = harfrust::Feature::new(harfrust::Tag::new(&SMCP), 1, ..);
+        let [a, b, c] = lean_features();
+        let all = [a, b, c, smcp];
+        let features: &[harfrust::Feature] = match (lean, props.small_caps) {
+            (true, true) => &all,
+            (true, false) => &all[..3],
+            (false, true) => &all[3..],
+            (false, false) => &[],
+        };
         let buffer = &mut self.buffer;
         buffer.clear();
         buffer.push_str(text);
@@ -566,6 +616,7 @@ impl<'f> Shaper<'f> {
             script: buffer.script(),
             language: buffer.language().cloned(),
             lean,
+            smcp: props.small_caps,
         };
         let plan = match self.plans.iter().position(|(k, _)| *k == key) {
             Some(i) => &self.plans[i].1,
@@ -645,6 +696,12 @@ impl<'f> FaceData<'f> {
             upem: i64::from(metrics.units_per_em()).max(1),
             ascender: i64::from(metrics.ascender()),
             descender: -i64::from(metrics.descender()),
+            smcp: metrics.tables().gsub.is_some_and(|gsub| {
+                gsub.features
+                    .into_iter()
+                    .any(|f| f.tag == ttf_parser::Tag::from_bytes(&SMCP))
+            }),
+            tables: metrics,
         })
     }
 }
@@ -920,6 +977,37 @@ mod tests {
         assert!(!is_plain("e\u{301}"));
         assert!(!is_plain("\u{2BC}"));
         assert!(!is_plain("\u{1FBF}"));
+    }
+
+    /// `smcp` gives other glyphs (Gentium Book Plus's small capitals), for lowercase
+    /// only; the cache keeps the two apart.
+    #[test]
+    fn small_caps_are_the_faces_own() {
+        let fonts = FontSet::embedded();
+        let mut shaper = Shaper::new(&fonts);
+        for face in FaceId::ALL {
+            assert!(shaper.has_small_caps(face), "{face:?}");
+        }
+        let plain = shaper.shape("Anton", FaceId::Regular, 10 * MPT);
+        let caps = shaper.shape_with(
+            "Anton",
+            FaceId::Regular,
+            10 * MPT,
+            Props {
+                small_caps: true,
+                ..Props::default()
+            },
+        );
+        let ids = |w: &ShapedWord| w.glyphs.iter().map(|g| g.id).collect::<Vec<_>>();
+        assert_eq!(ids(&plain)[0], ids(&caps)[0], "the capital stays");
+        assert_ne!(
+            ids(&plain)[1..],
+            ids(&caps)[1..],
+            "lowercase become small capitals"
+        );
+        let again = shaper.shape("Anton", FaceId::Regular, 10 * MPT);
+        assert!(Rc::ptr_eq(&plain, &again));
+        assert_eq!(caps.glyph_text(1), "n");
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub fn sample_book() -> Book {
     let opening = Chapter {
         title: None,
         id: "opening".into(),
+        attr: Default::default(),
         blocks: vec![
             p(vec![
                 t("Before the first chapter, the mill stood by the river"),
@@ -113,6 +114,7 @@ pub fn sample_book() -> Book {
     let fish = Chapter {
         title: Some(vec![t("Fish & "), Inline::Emphasis(vec![t("<Chips>")])]),
         id: "fish-chips".into(),
+        attr: Default::default(),
         blocks: vec![
             p(vec![
                 t("Plain, "),
@@ -155,6 +157,7 @@ pub fn sample_book() -> Book {
                 level: 2,
                 content: vec![t("Rivers < Seas & Lakes"), noteref(1, 0)],
                 id: "rivers".into(),
+                attr: Default::default(),
                 span: sp(),
             },
             Block::BlockQuote {
@@ -166,6 +169,7 @@ pub fn sample_book() -> Book {
             },
             Block::List {
                 start: None,
+                numbering: Default::default(),
                 items: vec![
                     vec![p(vec![t("Bullet one")])],
                     vec![p(vec![t("Bullet two")])],
@@ -174,12 +178,14 @@ pub fn sample_book() -> Book {
             },
             Block::List {
                 start: Some(3),
+                numbering: Default::default(),
                 items: vec![
                     vec![p(vec![t("Third")])],
                     vec![
                         p(vec![t("Fourth, loose")]),
                         Block::List {
                             start: Some(1),
+                            numbering: Default::default(),
                             items: vec![vec![p(vec![t("Nested")])]],
                             span: sp(),
                         },
@@ -200,23 +206,24 @@ pub fn sample_book() -> Book {
             ]),
             Block::Table {
                 align: vec![Align::Left, Align::Center, Align::Right, Align::None],
+                widths: vec![],
                 head: vec![
-                    vec![t("Name")],
-                    vec![t("Count")],
-                    vec![t("Price & tax")],
+                    vec![p(vec![t("Name")])],
+                    vec![p(vec![t("Count")])],
+                    vec![p(vec![t("Price & tax")])],
                     vec![],
                 ],
                 rows: vec![
                     vec![
-                        vec![t("Apples")],
-                        vec![t("3")],
-                        vec![t("1.20")],
-                        vec![t("fresh")],
+                        vec![p(vec![t("Apples")])],
+                        vec![p(vec![t("3")])],
+                        vec![p(vec![t("1.20")])],
+                        vec![p(vec![t("fresh")])],
                     ],
                     vec![
-                        vec![Inline::Emphasis(vec![t("Pears")])],
-                        vec![t("12")],
-                        vec![t("4.80")],
+                        vec![p(vec![Inline::Emphasis(vec![t("Pears")])])],
+                        vec![p(vec![t("12")])],
+                        vec![p(vec![t("4.80")])],
                         vec![],
                     ],
                 ],
@@ -243,6 +250,7 @@ pub fn sample_book() -> Book {
                 level: 3,
                 content: vec![t("A smaller heading")],
                 id: "smaller".into(),
+                attr: Default::default(),
                 span: sp(),
             },
             p(vec![Inline::Image {
@@ -256,11 +264,13 @@ pub fn sample_book() -> Book {
     let second = Chapter {
         title: Some(vec![t("The Second Chapter")]),
         id: "second".into(),
+        attr: Default::default(),
         blocks: vec![
             Block::Heading {
                 level: 2,
                 content: vec![t("Deep water")],
                 id: "deep-water".into(),
+                attr: Default::default(),
                 span: sp(),
             },
             p(vec![
@@ -313,6 +323,7 @@ pub fn sample_book() -> Book {
                 p(vec![t("Its second paragraph.")]),
                 Block::List {
                     start: None,
+                    numbering: Default::default(),
                     items: vec![vec![p(vec![t("and a list")])]],
                     span: sp(),
                 },

@@ -70,6 +70,7 @@ impl Builder {
                 keywords: vec!["typesetting".into(), "tests".into()],
                 lang: "en".into(),
                 date: Some("2024-03-09".into()),
+                rtl: false,
             },
         };
         Builder {
