@@ -65,6 +65,7 @@ fn paint(page: &Page, fonts: &FontSet, scale: f32, ink: u8) -> Vec<u8> {
     // clears a row of its target's full width for every sub-scanline: on the whole page
     // that cost ten times the glyphs themselves) and stamped at whole pixels wherever it
     // occurs: a title repeats its letters.
+    #[allow(clippy::type_complexity)]
     let mut glyphs: std::collections::HashMap<(usize, u16, u32), Option<(Mask, i32, i32)>> =
         std::collections::HashMap::new();
     for run in &page.runs {

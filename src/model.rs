@@ -516,8 +516,8 @@ pub struct PdfSettings {
     /// as defaults; kept for what has no field yet (a handout has no cover and no
     /// contents page once those exist).
     pub preset: Option<Preset>,
-    /// `pdf: notes:` where notes are set. Stored only: the typesetter sets endnotes
-    /// until footnotes are built (issue 15, first part).
+    /// Where the PDF sets the notes (`pdf: notes: endnotes|footnotes`); `None` is
+    /// endnotes. The numbering (`notes: book|chapter`) is separate and applies to both.
     pub notes: Option<NotePlacement>,
     // --- the book's furniture (issue 14) ---
     /// `pdf: contents:` — a contents page. `None`: one when the book has three or more
@@ -550,15 +550,6 @@ pub enum Preset {
     Handout,
     /// A5 (half-letter for US and Canadian English), with `booklet: true`.
     Booklet,
-}
-
-/// Where the PDF sets notes (`pdf: notes:`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NotePlacement {
-    /// At the foot of the page that cites them.
-    Footnotes,
-    /// In a Notes section at the end (what the typesetter does today).
-    Endnotes,
 }
 
 /// Hashed field by field, floats by their bits, for the typesetter's cache keys. The
@@ -608,6 +599,16 @@ pub struct Length2 {
     pub height: f32,
 }
 
+/// Where the PDF sets notes (the EPUB shows them as popups either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NotePlacement {
+    /// In a Notes section after the text (the default).
+    #[default]
+    Endnotes,
+    /// At the foot of the page that holds each note's reference.
+    Footnotes,
+}
+
 /// Whether chapters start new pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChapterBreak {
@@ -630,6 +631,13 @@ pub struct FontFiles {
     pub bold: Option<PathBuf>,
     /// Bold italic.
     pub bold_italic: Option<PathBuf>,
+    /// `fallback:` font files, in order: tried for characters the four faces lack,
+    /// before the embedded faces and the system's fonts (issue 13).
+    pub fallback: Vec<PathBuf>,
+    /// `system: false`: never use the system's fonts (a book that must build the same on
+    /// every machine; a character no named font has is then drawn as a box, with a
+    /// warning).
+    pub no_system: bool,
 }
 
 /// A chapter: a level-1 heading and what follows up to the next.
@@ -683,6 +691,10 @@ pub enum Block {
     List {
         /// The first number of a numbered list; `None` for bullets.
         start: Option<u64>,
+        /// How a numbered list's numbers are written (pandoc's `fancy_lists`: `a.`,
+        /// `(iv)`, `(@)` …); decimal with a period for CommonMark's `1.` lists and for
+        /// bullets.
+        numbering: ListNumbering,
         /// Items, each a list of blocks.
         items: Vec<Vec<Block>>,
         /// Source position.
@@ -706,10 +718,13 @@ pub enum Block {
     Table {
         /// Column alignments.
         align: Vec<Align>,
-        /// Header cells.
-        head: Vec<Vec<Inline>>,
+        /// Relative column widths, fractions of the text width (pandoc's multiline and
+        /// grid tables give them from their dash rows); empty: widths from the content.
+        widths: Vec<f32>,
+        /// Header cells (empty: no header row).
+        head: Vec<Cell>,
         /// Body rows of cells.
-        rows: Vec<Vec<Vec<Inline>>>,
+        rows: Vec<Vec<Cell>>,
         /// The caption (pandoc's `Table: …` or `: …` paragraph next to the table); empty
         /// when there is none.
         caption: Vec<Inline>,
@@ -740,6 +755,37 @@ pub enum Block {
         /// Source position.
         span: Span,
     },
+
+    // --- pandoc's block constructs (issue 12: line blocks, fenced divs, definition
+    // lists). Kept together so the inline side's additions merge cleanly. ---
+    /// Verse: pandoc's line block (`| ` lines, MANUAL "Extension: line_blocks"). Each
+    /// line is kept as written: its leading spaces as U+00A0 (as pandoc reads them), a
+    /// continuation line joined to its line by a space. An empty line separates stanzas.
+    LineBlock {
+        /// The lines, in order; an empty one is a stanza break.
+        lines: Vec<Vec<Inline>>,
+        /// Source position.
+        span: Span,
+    },
+    /// A fenced div (`::: {.class #id}` … `:::`, MANUAL "Extension: fenced_divs"): blocks
+    /// with the author's attributes. Known classes (`epigraph`) get their own rendering;
+    /// other classes are carried to the EPUB, and their content is set normally in the
+    /// PDF.
+    Div {
+        /// Id (unique in the book, a link target), classes, `key=value` pairs.
+        attr: Attr,
+        /// The content.
+        blocks: Vec<Block>,
+        /// Source position.
+        span: Span,
+    },
+    /// A definition list (MANUAL "Extension: definition_lists").
+    DefinitionList {
+        /// Terms with their definitions.
+        items: Vec<DefinitionItem>,
+        /// Source position.
+        span: Span,
+    },
 }
 
 /// An image dimension as pandoc reads `width=`/`height=` (MANUAL, "Extension:
@@ -757,6 +803,120 @@ pub enum Dimension {
     Percent(f32),
 }
 
+/// A table cell: blocks (a grid table's cell may hold paragraphs and lists); a cell of
+/// a pipe, simple or multiline table is one paragraph, or nothing when empty.
+pub type Cell = Vec<Block>;
+
+/// One term of a definition list and its definitions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefinitionItem {
+    /// The term.
+    pub term: Vec<Inline>,
+    /// Its definitions (at least one), each a list of blocks.
+    pub definitions: Vec<Vec<Block>>,
+}
+
+/// How the numbers of a numbered list are written (pandoc's `ListNumberStyle` and
+/// `ListNumberDelim`, MANUAL "Extension: fancy_lists", "Extension: example_lists").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ListNumbering {
+    /// Digits, letters or roman numerals.
+    pub style: NumberStyle,
+    /// What surrounds the number.
+    pub delim: NumberDelim,
+}
+
+/// The numeral system of a numbered list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NumberStyle {
+    /// 1, 2, 3 (also pandoc's `#.`).
+    #[default]
+    Decimal,
+    /// a, b, c.
+    LowerAlpha,
+    /// A, B, C.
+    UpperAlpha,
+    /// i, ii, iii.
+    LowerRoman,
+    /// I, II, III.
+    UpperRoman,
+    /// A numbered example (`(@)`): decimal, numbered across the whole book.
+    Example,
+}
+
+/// The punctuation around a list number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NumberDelim {
+    /// `1.`
+    #[default]
+    Period,
+    /// `1)`
+    OneParen,
+    /// `(1)`
+    TwoParens,
+}
+
+impl ListNumbering {
+    /// The marker of item number `n` as written in this style: `3.`, `(c)`, `iv)`.
+    pub fn marker(&self, n: u64) -> String {
+        let number = match self.style {
+            NumberStyle::Decimal | NumberStyle::Example => n.to_string(),
+            NumberStyle::LowerAlpha => alpha(n),
+            NumberStyle::UpperAlpha => alpha(n).to_uppercase(),
+            NumberStyle::LowerRoman => roman(n),
+            NumberStyle::UpperRoman => roman(n).to_uppercase(),
+        };
+        match self.delim {
+            NumberDelim::Period => format!("{number}."),
+            NumberDelim::OneParen => format!("{number})"),
+            NumberDelim::TwoParens => format!("({number})"),
+        }
+    }
+}
+
+/// a … z, aa, ab … (bijective base 26); `0` gives an empty string.
+fn alpha(n: u64) -> String {
+    let mut n = n;
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+    }
+    out.iter().rev().collect()
+}
+
+/// Lowercase roman numerals (i … mmmcmxcix); beyond 3999, or 0, decimal digits.
+fn roman(n: u64) -> String {
+    if n == 0 || n >= 4000 {
+        return n.to_string();
+    }
+    const PARTS: [(u64, &str); 13] = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut n = n;
+    let mut out = String::new();
+    for (value, digits) in PARTS {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
+}
+
 impl Block {
     /// The block's source position.
     pub fn span(&self) -> Span {
@@ -769,7 +929,10 @@ impl Block {
             | Block::ThematicBreak { span }
             | Block::Table { span, .. }
             | Block::Html { span, .. }
-            | Block::Figure { span, .. } => *span,
+            | Block::Figure { span, .. }
+            | Block::LineBlock { span, .. }
+            | Block::Div { span, .. }
+            | Block::DefinitionList { span, .. } => *span,
         }
     }
 }
@@ -1022,6 +1185,66 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     out
 }
 
+/// Whether a paragraph is an epigraph's attribution, as the backends read a div of class
+/// `epigraph`: its last paragraph opening with an em dash (or a horizontal bar), the
+/// usual way of setting one (`— Anton Chekhov`).
+pub fn is_attribution(content: &[Inline]) -> bool {
+    matches!(content.first(), Some(Inline::Text(t)) if t.starts_with(['—', '―']))
+}
+
+/// The text of blocks (a table cell's), paragraphs separated by a space.
+pub fn blocks_plain_text(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    push_plain_blocks(&mut out, blocks);
+    out
+}
+
+fn push_plain_blocks(out: &mut String, blocks: &[Block]) {
+    for block in blocks {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match block {
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                push_plain(out, content)
+            }
+            Block::BlockQuote { blocks, .. } | Block::Div { blocks, .. } => {
+                push_plain_blocks(out, blocks)
+            }
+            Block::List { items, .. } => items.iter().for_each(|i| push_plain_blocks(out, i)),
+            Block::CodeBlock { text, .. } => out.push_str(text),
+            Block::ThematicBreak { .. } => {}
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                push_plain(out, caption);
+                for cell in head.iter().chain(rows.iter().flatten()) {
+                    push_plain_blocks(out, cell);
+                }
+            }
+            Block::Html { nodes, .. } => push_plain_html(out, nodes),
+            Block::Figure { caption, .. } => push_plain(out, caption),
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    push_plain(out, line);
+                    out.push(' ');
+                }
+            }
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    push_plain(out, &item.term);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| push_plain_blocks(out, d));
+                }
+            }
+        }
+    }
+}
+
 /// [`plain_text`] with runs of white space collapsed to one space and none at either end:
 /// a label (a table of contents entry, an empty-cell test, a link's name).
 pub fn label_text(inlines: &[Inline]) -> String {
@@ -1082,5 +1305,20 @@ mod tests {
             assert!(LanguageTag::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(LanguageTag::default().as_str(), "en");
+    }
+
+    #[test]
+    fn list_markers_in_every_style() {
+        let m = |style, delim, n| ListNumbering { style, delim }.marker(n);
+        assert_eq!(m(NumberStyle::Decimal, NumberDelim::Period, 3), "3.");
+        assert_eq!(m(NumberStyle::LowerAlpha, NumberDelim::TwoParens, 1), "(a)");
+        assert_eq!(m(NumberStyle::UpperAlpha, NumberDelim::OneParen, 28), "AB)");
+        assert_eq!(m(NumberStyle::LowerRoman, NumberDelim::Period, 4), "iv.");
+        assert_eq!(
+            m(NumberStyle::UpperRoman, NumberDelim::Period, 1994),
+            "MCMXCIV."
+        );
+        assert_eq!(m(NumberStyle::Example, NumberDelim::TwoParens, 2), "(2)");
+        assert_eq!(m(NumberStyle::LowerRoman, NumberDelim::Period, 0), "0.");
     }
 }

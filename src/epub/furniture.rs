@@ -12,40 +12,11 @@
 
 use super::plan::Plan;
 use super::xhtml::{document_start, escape_text};
-use crate::model::Division;
 use std::fmt::Write as _;
 
-/// Package path of the copyright page.
-pub(crate) const COPYRIGHT_FILE: &str = "copyright.xhtml";
+pub(crate) use super::plan::COPYRIGHT_FILE;
 /// Package path of the generated cover image.
 pub(crate) const GENERATED_COVER_FILE: &str = "images/cover.png";
-
-/// The `<body>` and `<section>` attributes of chapter `index`: the partition on the body
-/// (none for the text, as before), the role's type and ARIA role on the section (a
-/// chapter's when it has none).
-pub(crate) fn chapter_semantics(plan: &Plan, index: usize) -> (&'static str, String) {
-    let Some(chapter) = plan.book.chapters.get(index) else {
-        return ("", String::new());
-    };
-    let division = plan.divisions.get(index).copied().unwrap_or(Division::Body);
-    let body = match division {
-        Division::Front => " epub:type=\"frontmatter\"",
-        Division::Body => "",
-        Division::Back => " epub:type=\"backmatter\"",
-    };
-    let section = match chapter.role() {
-        // A role the vocabulary names: its type, and its ARIA role where DPUB-ARIA has
-        // one (none for a half title or a copyright page).
-        Some(role) => match (role.epub_type(), role.aria_role()) {
-            (Some(t), Some(r)) => format!(" epub:type=\"{t}\" role=\"{r}\""),
-            (Some(t), None) => format!(" epub:type=\"{t}\""),
-            // `frontmatter`/`backmatter` alone: the partition on the body says it.
-            _ => String::new(),
-        },
-        None => " epub:type=\"chapter\" role=\"doc-chapter\"".to_string(),
-    };
-    (body, section)
-}
 
 /// Whether the book gets a generated copyright page (see
 /// [`crate::model::Book::copyright_page`]).

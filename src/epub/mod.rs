@@ -39,21 +39,19 @@ const STYLE_CSS: &str = include_str!("style.css");
 const PANDOC_CSS: &str = include_str!("pandoc.css");
 
 /// The stylesheet of `book`: the default, with the rules for pandoc's constructs when
-/// it has any (small caps, display math, figures, an abstract).
-fn stylesheet(book: &Book) -> std::borrow::Cow<'static, str> {
+/// it has any (small caps, display math, figures, an abstract; verse, epigraphs,
+/// definition lists, lettered and roman lists, which the plan finds).
+fn stylesheet(plan: &Plan) -> std::borrow::Cow<'static, str> {
+    let pandoc = plan.pandoc_blocks || uses_pandoc_rules(plan.book);
     // Issue 14: the author's stylesheet (`epub: css:`, checked by the parser) comes
     // after quire's, so its rules win at equal specificity (CSS Cascade 4 §6.1).
-    if let Some(css) = &book.meta.epub.css {
-        let pandoc = if uses_pandoc_rules(book) {
-            PANDOC_CSS
-        } else {
-            ""
-        };
+    if let Some(css) = &plan.book.meta.epub.css {
+        let pandoc = if pandoc { PANDOC_CSS } else { "" };
         return std::borrow::Cow::Owned(format!(
             "{STYLE_CSS}{pandoc}\n/* The author's stylesheet (epub: css:). */\n{css}"
         ));
     }
-    if uses_pandoc_rules(book) {
+    if pandoc {
         std::borrow::Cow::Owned(format!("{STYLE_CSS}{PANDOC_CSS}"))
     } else {
         std::borrow::Cow::Borrowed(STYLE_CSS)
@@ -79,7 +77,11 @@ fn uses_pandoc_rules(book: &Book) -> bool {
         list.iter().any(|b| match b {
             Block::Figure { .. } => true,
             Block::Paragraph { content, .. } | Block::Heading { content, .. } => inlines(content),
-            Block::BlockQuote { blocks: b, .. } => blocks(b),
+            Block::BlockQuote { blocks: b, .. } | Block::Div { blocks: b, .. } => blocks(b),
+            Block::LineBlock { lines, .. } => lines.iter().any(|l| inlines(l)),
+            Block::DefinitionList { items, .. } => items
+                .iter()
+                .any(|i| inlines(&i.term) || i.definitions.iter().any(|d| blocks(d))),
             Block::List { items, .. } => items.iter().any(|i| blocks(i)),
             Block::Table {
                 head,
@@ -88,8 +90,8 @@ fn uses_pandoc_rules(book: &Book) -> bool {
                 ..
             } => {
                 inlines(caption)
-                    || head.iter().any(|c| inlines(c))
-                    || rows.iter().flatten().any(|c| inlines(c))
+                    || head.iter().any(|c| blocks(c))
+                    || rows.iter().flatten().any(|c| blocks(c))
             }
             _ => false,
         })
@@ -239,7 +241,7 @@ fn build_container(plan: &Plan, options: &EpubOptions) -> Result<Vec<u8>, Error>
     b.set_title(book.meta.title.clone());
     b.set_languages(vec![plan.lang.clone()]);
     b.set_authors(book.meta.authors.clone());
-    b.stylesheet(stylesheet(book).as_bytes()).map_err(err)?;
+    b.stylesheet(stylesheet(plan).as_bytes()).map_err(err)?;
 
     let mut out = Vec::new();
     b.generate(&mut out).map_err(err)?;

@@ -231,8 +231,9 @@ impl ImageCount {
                     ..
                 } => {
                     self.inlines(caption);
-                    head.iter().for_each(|c| self.inlines(c));
-                    rows.iter().flatten().for_each(|c| self.inlines(c));
+                    head.iter()
+                        .chain(rows.iter().flatten())
+                        .for_each(|c| self.blocks(c));
                 }
                 Block::Html { nodes, .. } => self.html(nodes),
                 Block::Figure { image, caption, .. } => {
@@ -240,6 +241,15 @@ impl ImageCount {
                     self.inlines(caption);
                 }
                 Block::CodeBlock { .. } | Block::ThematicBreak { .. } => {}
+                // pandoc's block constructs (issue 12).
+                Block::LineBlock { lines, .. } => lines.iter().for_each(|l| self.inlines(l)),
+                Block::Div { blocks, .. } => self.blocks(blocks),
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        self.inlines(&item.term);
+                        item.definitions.iter().for_each(|d| self.blocks(d));
+                    }
+                }
             }
         }
     }

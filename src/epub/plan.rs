@@ -13,6 +13,8 @@ pub(crate) const NAV_FILE: &str = "nav.xhtml";
 pub(crate) const NCX_FILE: &str = "toc.ncx";
 pub(crate) const COVER_FILE: &str = "cover.xhtml";
 pub(crate) const TITLE_PAGE_FILE: &str = "titlepage.xhtml";
+/// The copyright page (issue 14; written by `furniture`).
+pub(crate) const COPYRIGHT_FILE: &str = "copyright.xhtml";
 
 /// File names a chapter must not take.
 const RESERVED: &[&str] = &[
@@ -20,7 +22,7 @@ const RESERVED: &[&str] = &[
     NAV_FILE,
     COVER_FILE,
     TITLE_PAGE_FILE,
-    super::furniture::COPYRIGHT_FILE,
+    COPYRIGHT_FILE,
 ];
 
 /// Where everything goes.
@@ -38,6 +40,8 @@ pub(crate) struct Plan<'a> {
     asset_files: Vec<String>,
     /// (note index, occurrence) → the file holding that reference.
     refs: BTreeMap<(usize, u32), String>,
+    /// Whether the book has pandoc's block constructs (their style rules are added).
+    pub(crate) pandoc_blocks: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -85,6 +89,8 @@ impl<'a> Plan<'a> {
             })
             .collect();
 
+        let pandoc_blocks = book.chapters.iter().any(|c| has_pandoc_blocks(&c.blocks))
+            || book.notes.iter().any(|n| has_pandoc_blocks(&n.blocks));
         Plan {
             book,
             lang,
@@ -94,6 +100,7 @@ impl<'a> Plan<'a> {
             ids,
             asset_files,
             refs,
+            pandoc_blocks,
         }
     }
 
@@ -227,6 +234,26 @@ fn unique_name(taken: &mut BTreeSet<String>, stem: &str, ext: &str) -> String {
     name
 }
 
+/// Whether blocks hold a line block, a div, a definition list or a list numbered other
+/// than in decimals.
+fn has_pandoc_blocks(blocks: &[Block]) -> bool {
+    blocks.iter().any(|b| match b {
+        Block::LineBlock { .. } | Block::Div { .. } | Block::DefinitionList { .. } => true,
+        Block::List {
+            numbering, items, ..
+        } => {
+            numbering.style != crate::model::NumberStyle::Decimal
+                || items.iter().any(|i| has_pandoc_blocks(i))
+        }
+        Block::BlockQuote { blocks, .. } => has_pandoc_blocks(blocks),
+        Block::Table { head, rows, .. } => head
+            .iter()
+            .chain(rows.iter().flatten())
+            .any(|c| has_pandoc_blocks(c)),
+        _ => false,
+    })
+}
+
 fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>) {
     for block in blocks {
         match block {
@@ -243,18 +270,34 @@ fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>)
                 caption,
                 ..
             } => {
-                for cell in std::iter::once(caption)
-                    .chain(head)
+                collect_span_ids(caption, file, ids);
+                head.iter()
                     .chain(rows.iter().flatten())
-                {
-                    collect_span_ids(cell, file, ids);
-                }
+                    .for_each(|c| collect_ids(c, file, ids));
             }
             Block::Figure { attr, caption, .. } => {
                 if let Some(id) = &attr.id {
                     ids.entry(id.clone()).or_insert_with(|| file.to_string());
                 }
                 collect_span_ids(caption, file, ids);
+            }
+            // pandoc's block constructs (issue 12): a div's id is a link target.
+            Block::Div { attr, blocks, .. } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_ids(blocks, file, ids);
+            }
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    collect_span_ids(&item.term, file, ids);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_ids(d, file, ids));
+                }
+            }
+            Block::LineBlock { lines, .. } => {
+                lines.iter().for_each(|l| collect_span_ids(l, file, ids))
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
         }
@@ -298,13 +341,24 @@ fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), 
             } => {
                 collect_refs_inlines(caption, file, refs);
                 head.iter()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
-                rows.iter()
-                    .flatten()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
+                    .chain(rows.iter().flatten())
+                    .for_each(|c| collect_refs(c, file, refs));
             }
             Block::Figure { caption, .. } => collect_refs_inlines(caption, file, refs),
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => lines
+                .iter()
+                .for_each(|l| collect_refs_inlines(l, file, refs)),
+            Block::Div { blocks, .. } => collect_refs(blocks, file, refs),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    collect_refs_inlines(&item.term, file, refs);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_refs(d, file, refs));
+                }
+            }
         }
     }
 }

@@ -76,7 +76,14 @@ const PDF_KEYS: &[&str] = &[
 const PRESETS: &[&str] = &["handout", "booklet"];
 
 /// Keys of `pdf: fonts:`.
-const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
+const FONT_KEYS: &[&str] = &[
+    "regular",
+    "italic",
+    "bold",
+    "bold-italic",
+    "fallback",
+    "system",
+];
 
 /// Metadata gathered from one or more YAML blocks; later blocks override earlier keys,
 /// as in pandoc.
@@ -666,27 +673,14 @@ impl Walker<'_> {
                     ),
                     None => {}
                 },
-                "notes" => match self
-                    .text(value, "pdf.notes", vspan, false, diags)
-                    .as_deref()
-                {
-                    Some("footnotes") => {
-                        pdf.notes = Some(NotePlacement::Footnotes);
-                        diags.push(
-                            Diagnostic::warning(
-                                vspan,
-                                "footnotes are not set yet: the PDF keeps its notes at the end",
-                            )
-                            .with_hint("remove `notes: footnotes` to silence this warning"),
-                        );
-                    }
+                // Where the PDF sets notes; the top-level `notes:` (numbering) is another
+                // key. A preset (`pdf: preset: handout`) sets this same field.
+                "notes" => match self.text(value, "pdf.notes", vspan, false, diags).as_deref() {
                     Some("endnotes") => pdf.notes = Some(NotePlacement::Endnotes),
+                    Some("footnotes") => pdf.notes = Some(NotePlacement::Footnotes),
                     Some(other) => diags.push(
-                        Diagnostic::error(
-                            vspan,
-                            format!("`notes: {other}` is not a place for notes"),
-                        )
-                        .with_hint("use `footnotes` or `endnotes`"),
+                        Diagnostic::error(vspan, format!("`notes: {other}` is not a place for the PDF's notes"))
+                            .with_hint("use `footnotes` (at the foot of each page) or `endnotes` (a Notes section at the end); numbering is the top-level `notes: book|chapter`"),
                     ),
                     None => {}
                 },
@@ -785,6 +779,29 @@ impl Walker<'_> {
             let Some(key) = key.as_str() else { continue };
             let (kspan, vspan) = self.span(&["pdf", "fonts", key]);
             let slot = match key {
+                // Font files for characters the book's faces lack: a list, or one file.
+                "fallback" => {
+                    if let Some(list) = self.text_list(value, key, vspan, diags) {
+                        pdf.fonts.fallback = list.into_iter().map(PathBuf::from).collect();
+                    }
+                    continue;
+                }
+                "system" => {
+                    match value {
+                        Value::Bool(b) => pdf.fonts.no_system = !b,
+                        other => diags.push(
+                            Diagnostic::error(
+                                vspan,
+                                format!(
+                                    "`pdf.fonts.system` must be true or false, not {}",
+                                    kind(other)
+                                ),
+                            )
+                            .with_hint("write `system: false` to use only the book's own fonts"),
+                        ),
+                    }
+                    continue;
+                }
                 "regular" => &mut pdf.fonts.regular,
                 "italic" => &mut pdf.fonts.italic,
                 "bold" => &mut pdf.fonts.bold,
@@ -1153,6 +1170,23 @@ mod tests {
         assert_eq!(m.pdf.font_size, Some(11.0));
         assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+        assert_eq!(m.pdf.notes, None);
+    }
+
+    #[test]
+    fn pdf_notes_placement() {
+        let (m, d) = run("title: T\nnotes: chapter\npdf:\n  notes: footnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.note_numbering, NoteNumbering::Chapter);
+        let (m, d) = run("title: T\npdf:\n  notes: endnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Endnotes));
+        let (m, d) = run("title: T\npdf:\n  notes: sidenotes\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].is_error() && d[0].message.contains("`notes: sidenotes`"));
+        assert_eq!(d[0].span.unwrap().start, "title: T\npdf:\n  notes: ".len());
+        assert_eq!(m.pdf.notes, None);
     }
 
     /// Issue 15's presets are defaults: what they set gives way to any key given
@@ -1206,10 +1240,10 @@ mod tests {
             (m.pdf.preset, m.pdf.booklet, m.pdf.notes),
             (None, None, None)
         );
-        // Footnotes are stored but not set yet: the author is told.
+        // Footnotes are a place the PDF sets notes: no warning.
         let (m, d) = run("pdf:\n  notes: footnotes\n");
         assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
-        assert!(d.len() == 1 && !d[0].is_error(), "{d:?}");
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]

@@ -8,14 +8,19 @@
 
 mod assets;
 mod attrs;
+mod columns;
 mod css;
 mod front_matter;
+mod grid_table;
 mod html;
 pub mod ids;
 mod inlines;
+mod line_table;
 mod markdown;
 mod math;
+mod nested;
 mod notes;
+mod pandoc_blocks;
 mod text;
 mod urls;
 mod walk;
@@ -600,6 +605,36 @@ mod tests {
         }
     }
 
+    /// Examples are numbered across files, and a cached parse numbers them as a clean
+    /// one does (the numbers given are part of the shared state a file is parsed in).
+    #[test]
+    fn examples_number_across_files_and_through_the_cache() {
+        let book = |first: &str| {
+            let mut map = SourceMap::new("/nonexistent-quire-root");
+            map.add(SourceFile::new("book.yaml", "title: T\n"));
+            map.add(SourceFile::new("01.md", first));
+            map.add(SourceFile::new(
+                "02.md",
+                "# Two\n\n(@b) Bee.\n\nSee @a and @b.\n",
+            ));
+            map
+        };
+        let cache = ParseCache::default();
+        for first in ["# One\n\n(@a) Ay.\n(@) Other.\n", "# One\n\n(@a) Ay.\n"] {
+            let map = book(first);
+            let clean = parse(&map, &Files::none(&map.root));
+            let cached = parse_cached(&map, &Files::none(&map.root), Some(&cache));
+            cache.finish();
+            assert_eq!(cached, clean);
+            let chapters = &clean.book.unwrap().chapters;
+            let Block::Paragraph { content, .. } = &chapters[1].blocks[1] else {
+                panic!("{:?}", chapters[1].blocks)
+            };
+            let b = if first.contains("Other") { 3 } else { 2 };
+            assert_eq!(content, &[Inline::Text(format!("See 1 and {b}."))]);
+        }
+    }
+
     fn messages(p: &Parsed) -> Vec<String> {
         p.diagnostics.iter().map(|d| d.message.clone()).collect()
     }
@@ -709,6 +744,41 @@ mod tests {
             messages(&p),
             ["raw HTML <script> is removed with its content"]
         );
+    }
+
+    /// pandoc's blocks inside containers land inside them: a line block opening a
+    /// quote, a div and a line block in a list item, verse in a note.
+    #[test]
+    fn pandoc_blocks_stay_in_their_containers() {
+        let p = parse_str(
+            "---\ntitle: T\n---\n> | quoted\n>\n> ::: note\n> div\n> :::\n\n- item\n\n  | in item\n\n  ::: aside\n  x\n  :::\n- two\n\nText[^1].\n\n[^1]: Note:\n\n    | note verse\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let book = p.book.unwrap();
+        let kinds = |blocks: &[Block]| -> Vec<&'static str> {
+            blocks
+                .iter()
+                .map(|b| match b {
+                    Block::LineBlock { .. } => "verse",
+                    Block::Div { .. } => "div",
+                    Block::Paragraph { .. } => "p",
+                    Block::BlockQuote { .. } => "quote",
+                    Block::List { .. } => "list",
+                    _ => "other",
+                })
+                .collect()
+        };
+        let blocks = &book.chapters[0].blocks;
+        assert_eq!(kinds(blocks), ["quote", "list", "p"]);
+        let Block::BlockQuote { blocks: quoted, .. } = &blocks[0] else {
+            panic!()
+        };
+        assert_eq!(kinds(quoted), ["verse", "div"]);
+        let Block::List { items, .. } = &blocks[1] else {
+            panic!()
+        };
+        assert_eq!(kinds(&items[0]), ["p", "verse", "div"]);
+        assert_eq!(kinds(&book.notes[0].blocks), ["p", "verse"]);
     }
 
     #[test]
@@ -867,6 +937,27 @@ mod robustness {
             })
             .collect();
         (parsed.book.is_some(), heads)
+    }
+
+    /// Diagnostics from the nested parses of pandoc's blocks (a verse line, a grid or
+    /// simple table's cell) and from a div's attributes point into the file.
+    #[test]
+    fn nested_parses_point_into_the_file() {
+        let text = "---\ntitle: T\n---\n# One\n\n| verse with [bad](javascript:x) link\n|    and a note[^zz]\n\n+------+------------------+\n| cell | text ![i](x.png) |\n+------+------------------+\n\n  A    B\n---  ---\n  1    [c](nowhere.md)\n\n::: {#9bad lang=xx-!! dir=up}\ntext\n:::\n";
+        let (book, heads) = diagnostics(text);
+        assert!(book);
+        assert_eq!(
+            heads,
+            [
+                "book.md:6:14: warning: link to a `javascript:` URL is removed; its text is kept",
+                "book.md:17:1: warning: `#9bad` is not a valid id; `s-9bad` is used",
+                "book.md:17:1: warning: `lang=xx-!!` is not a valid lang; it is ignored",
+                "book.md:17:1: warning: `dir=up` is not a valid dir; it is ignored",
+                "book.md:7:16: error: note `[^zz]` is referenced but never defined",
+                "book.md:10:15: warning: image `x.png` is not found; its alt text is shown instead",
+                "book.md:15:8: warning: link to `nowhere.md` points to nothing in the book; its text is kept",
+            ]
+        );
     }
 
     /// Malformed input of every kind gives exactly these diagnostics (message, severity,

@@ -41,11 +41,9 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                 ..
             } => {
                 // The caption first: it is set above the table (as `<caption>` is).
-                for cell in std::iter::once(caption)
-                    .chain(head.iter_mut())
-                    .chain(rows.iter_mut().flatten())
-                {
-                    rewrite_inlines(cell, f);
+                rewrite_inlines(caption, f);
+                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
+                    rewrite_blocks(cell, f);
                 }
             }
             Block::Figure { image, caption, .. } => {
@@ -53,6 +51,21 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                 rewrite_inlines(caption, f);
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    rewrite_inlines(line, f);
+                }
+            }
+            Block::Div { blocks, .. } => rewrite_blocks(blocks, f),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    rewrite_inlines(&mut item.term, f);
+                    for definition in &mut item.definitions {
+                        rewrite_blocks(definition, f);
+                    }
+                }
+            }
         }
     }
 }

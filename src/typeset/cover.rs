@@ -98,7 +98,7 @@ fn set(
     y: f32,
 ) {
     let word = shaper.shape(text, face, mpt(size));
-    page.runs.push(simple_run(&word, face, size, x, y));
+    page.runs.extend(simple_run(&word, face, size, x, y));
 }
 
 fn mpt(pt: f32) -> i64 {

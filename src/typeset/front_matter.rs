@@ -92,7 +92,9 @@ impl Furniture {
             as_book: has_front || copyright || contents,
             copyright,
             contents,
-            depth2: pdf.contents_depth == Some(2),
+            // pandoc's `toc: true` lists sections too (its `toc-depth` is 3 by default; the
+            // contents page goes to 2).
+            depth2: pdf.contents_depth.map_or(book.meta.toc, |d| d == 2),
             contents_at,
             first_body: divisions.iter().position(|d| *d == Division::Body),
             divisions,
@@ -638,6 +640,7 @@ fn contents_numbers(
                     id: g.id,
                     advance: step,
                     text: dot.glyph_text(0).into(),
+                    raise: 0,
                 })
                 .collect();
             insert.push(GlyphRun {
@@ -648,7 +651,7 @@ fn contents_numbers(
                 glyphs,
             });
         }
-        insert.push(run);
+        insert.extend(run);
         page.runs.splice(at..at, insert);
     }
 }

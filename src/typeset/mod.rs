@@ -7,8 +7,10 @@
 //! (running heads and folios). This file wires them and resolves links and bookmarks once
 //! every page position is known.
 
+pub mod breaks;
 pub mod cover;
 pub mod document;
+pub mod footnotes;
 pub mod hyphenate;
 pub mod items;
 pub mod layout;
@@ -22,7 +24,7 @@ pub mod style;
 use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
-use crate::model::Book;
+use crate::model::{Book, NotePlacement};
 use document::{Destination, Document, DocumentInfo, Link, LinkTarget, OutlineItem};
 use items::LinkRef;
 use layout::Layout;
@@ -32,7 +34,32 @@ use std::fmt::Write as _;
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
 /// warnings about lines that could not be set well.
 pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
-    typeset_with(book, fonts, None, None)
+    typeset_with(book, fonts, None, None, None)
+}
+
+/// [`typeset`] (or [`typeset_cached`] with a cache) with the manuscript's files: the
+/// warnings about characters no font has then point at their line and column, not at
+/// their paragraph.
+pub fn typeset_in(
+    book: &Book,
+    fonts: &FontSet,
+    sources: &crate::source::SourceMap,
+    cache: Option<&TypesetCache>,
+) -> (Document, Vec<Diagnostic>) {
+    match cache {
+        Some(cache) => {
+            let context = context_key(book, fonts);
+            cache.enter(context);
+            typeset_with(
+                book,
+                fonts,
+                Some((&cache.paragraphs, context)),
+                Some(&cache.words),
+                Some(sources),
+            )
+        }
+        None => typeset_with(book, fonts, None, None, Some(sources)),
+    }
 }
 
 /// What the typesetter keeps between builds (`quire watch`): broken paragraphs and
@@ -93,6 +120,7 @@ pub fn typeset_cached(
         fonts,
         Some((&cache.paragraphs, context)),
         Some(&cache.words),
+        None,
     )
 }
 
@@ -105,6 +133,7 @@ fn context_key(book: &Book, fonts: &FontSet) -> Key {
     h.add(&book.meta.pdf);
     h.add(&book.meta.lang);
     h.add(&book.meta.hyphenation);
+    h.add(&book.meta.dir);
     h.key()
 }
 
@@ -113,15 +142,29 @@ fn typeset_with(
     fonts: &FontSet,
     paragraphs: Option<(&ContentCache<layout::BrokenParagraph>, Key)>,
     words: Option<&shape::SharedWords>,
+    sources: Option<&crate::source::SourceMap>,
 ) -> (Document, Vec<Diagnostic>) {
     let style = style::Style::from_meta(&book.meta);
     let mut layout = Layout::new(book, &style, Shaper::with_shared(fonts, words));
+    if let Some(sources) = sources {
+        layout = layout.with_sources(sources);
+    }
     if let Some((cache, context)) = paragraphs {
         layout = layout.with_paragraph_cache(cache, context);
     }
     layout.book();
     paginate::resolve_needs(&mut layout.strips);
-    let mut paged = paginate::paginate(std::mem::take(&mut layout.strips), &style);
+    let strips = std::mem::take(&mut layout.strips);
+    let mut paged = match style.note_placement {
+        NotePlacement::Endnotes => paginate::paginate(strips, &style),
+        NotePlacement::Footnotes => {
+            let notes = std::mem::take(&mut layout.footnotes);
+            let mut foot = footnotes::Footnotes::new(notes, &strips, &style);
+            let paged = paginate::paginate_with(strips, &style, &mut foot);
+            note_warnings(book, &foot, &mut layout.diagnostics);
+            paged
+        }
+    };
 
     // Issue 14: blank versos, dedications in the upper third, the contents' numbers,
     // and each page's printed folio (none on the title page, the copyright page …).
@@ -241,6 +284,38 @@ fn prepend_page(doc: &mut Document, page: document::Page) {
         o.dest.page += 1;
     }
     doc.pages.insert(0, page);
+}
+
+/// Warnings about footnotes the page builder could not set as they should be.
+fn note_warnings(book: &Book, foot: &footnotes::Footnotes, diags: &mut Vec<Diagnostic>) {
+    for &id in &foot.long {
+        if let Some(note) = book.notes.get(id as usize) {
+            diags.push(
+                Diagnostic::warning(
+                    note.span,
+                    format!(
+                        "note {} is taller than a page can hold under its reference: it is continued over the next pages",
+                        note.number
+                    ),
+                )
+                .with_hint("a shorter note, or part of it moved into the text, keeps it on one page"),
+            );
+        }
+    }
+    for &id in &foot.late {
+        if let Some(note) = book.notes.get(id as usize) {
+            diags.push(
+                Diagnostic::warning(
+                    note.span,
+                    format!(
+                        "note {} could not start on the page of its reference: its line and its notes are too tall for one page",
+                        note.number
+                    ),
+                )
+                .with_hint("fewer or shorter notes on that line let each start on its page"),
+            );
+        }
+    }
 }
 
 /// A text form of a document for snapshots and eyeballing: page by page, each run's

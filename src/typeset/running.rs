@@ -18,10 +18,10 @@ struct Running<'s, 'f, 'p> {
     size_mpt: i64,
     /// The book's title, the left head of every page.
     title: &'s str,
-    title_run: GlyphRun,
+    title_run: Vec<GlyphRun>,
     /// The last chapter head made, with its text: a chapter's pages share its run
     /// (runs share their glyphs).
-    chapter: Option<(String, GlyphRun)>,
+    chapter: Option<(String, Vec<GlyphRun>)>,
 }
 
 /// Adds running heads and folios to `pages`, whose running heads are `marks` (one per
@@ -42,16 +42,16 @@ pub fn add(
             continue;
         };
         let mut runs = Vec::with_capacity(page.runs.len() + 3);
-        runs.push(running.title_run.clone());
+        runs.extend(running.title_run.iter().cloned());
         if let Some(Some(mark)) = marks.get(i) {
             if mark != running.title && !mark.is_empty() {
                 if let Some(head) = running.chapter_head(mark) {
-                    runs.push(head);
+                    runs.extend(head);
                 }
             }
         }
         runs.append(&mut page.runs);
-        runs.push(running.folio(folio));
+        runs.extend(running.folio(folio));
         page.runs = runs;
     }
 }
@@ -103,13 +103,18 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
     /// a word boundary with an ellipsis when it would run into the book's title on the
     /// left (issue 14: a long chapter title overprinted it), `None` when not even one
     /// word fits.
-    fn chapter_head(&mut self, mark: &str) -> Option<GlyphRun> {
+    fn chapter_head(&mut self, mark: &str) -> Option<Vec<GlyphRun>> {
         if let Some((text, run)) = &self.chapter {
             if text == mark {
                 return Some(run.clone());
             }
         }
-        let title_width: f32 = self.title_run.glyphs.iter().map(|g| g.advance).sum();
+        let title_width: f32 = self
+            .title_run
+            .iter()
+            .flat_map(|r| r.glyphs.iter())
+            .map(|g| g.advance)
+            .sum();
         let room = self.style.page_width
             - self.style.margin_right
             - (self.style.margin_left + title_width + HEAD_GAP_EM * self.size);
@@ -147,7 +152,7 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
 
     /// The folio `label` (a number, or a roman numeral in the front matter), centred on
     /// the page.
-    fn folio(&mut self, label: &str) -> GlyphRun {
+    fn folio(&mut self, label: &str) -> Vec<GlyphRun> {
         let (word, width) = self.shape(label, FaceId::Regular);
         simple_run(
             &word,
