@@ -87,7 +87,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     quire::epub::write_cached(
         &book,
-        &quire::epub::EpubOptions { timestamp: None },
+        &quire::epub::EpubOptions {
+            timestamp: None,
+            cover: None,
+        },
         Some(&cache.epub),
     )?;
     eprintln!("  stages: epub {:.1} ms", ms(t));

@@ -38,7 +38,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let book = parsed.book.ok_or("manuscript has errors")?;
     let t = Instant::now();
-    let epub = quire::epub::write(&book, &quire::epub::EpubOptions { timestamp: None })?;
+    let epub = quire::epub::write(
+        &book,
+        &quire::epub::EpubOptions {
+            timestamp: None,
+            cover: None,
+        },
+    )?;
     eprintln!(
         "epub      {:8.1} ms ({} bytes) {}",
         t.elapsed().as_secs_f64() * 1e3,

@@ -21,6 +21,7 @@
 
 pub mod build;
 pub mod cite;
+pub mod cover;
 pub mod diag;
 pub mod epub;
 pub mod error;

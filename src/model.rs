@@ -69,8 +69,246 @@ pub struct Metadata {
     pub bibliography: Vec<String>,
     /// pandoc's `nocite`: citation keys as written (`@*`, `@key`), for a later issue.
     pub nocite: Vec<String>,
+    // --- the book's furniture (issue 14) ---
+    /// `copyright-page:` — `Some(false)` leaves the copyright page out, `Some(true)` sets
+    /// one even without rights or an identifier; `None`: one when the metadata has rights
+    /// or an identifier (what a copyright page is for; the publisher and the date are
+    /// already on the title page).
+    pub copyright_page: Option<bool>,
+    /// `cover: none` (or `cover: false`): no cover is generated when `cover-image` is
+    /// not given.
+    pub no_generated_cover: bool,
+    /// Settings for the EPUB backend (`epub:` in the metadata).
+    pub epub: EpubSettings,
     /// pandoc's other citation keys (issue 16), read by `crate::cite`.
     pub cite: CiteSettings,
+}
+
+/// EPUB settings (`epub:` in the metadata, issue 14).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct EpubSettings {
+    /// `epub: css:` — the author's stylesheet, read through the file layer and checked,
+    /// added after quire's own.
+    pub css: Option<String>,
+    /// `epub: embed-fonts: true` — the PDF's fonts, subset, in the EPUB too.
+    pub embed_fonts: bool,
+}
+
+/// What a chapter is in the book's structure, from its heading's classes (pandoc's
+/// `# Dedication {.dedication}`): the EPUB Structural Semantics Vocabulary 1.1 names
+/// (`epub:type`, EPUB 3.3 §D) with their DPUB-ARIA 1.1 roles, and where the Chicago
+/// Manual of Style (17th ed., 1.4 and 1.50-1.64) puts each part of a book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MatterRole {
+    /// A half title (`halftitle`): front matter.
+    HalfTitle,
+    /// The copyright page (`copyright-page`): front matter, the title page's verso.
+    CopyrightPage,
+    /// `dedication`: front matter, a page of its own.
+    Dedication,
+    /// `epigraph`: front matter (when it opens the book), a page of its own.
+    Epigraph,
+    /// `foreword`.
+    Foreword,
+    /// `preface`.
+    Preface,
+    /// `introduction`.
+    Introduction,
+    /// `prologue`.
+    Prologue,
+    /// `epilogue`.
+    Epilogue,
+    /// `afterword`.
+    Afterword,
+    /// `acknowledgments` (or `acknowledgements`).
+    Acknowledgments,
+    /// `appendix`.
+    Appendix,
+    /// `glossary`.
+    Glossary,
+    /// `bibliography`.
+    Bibliography,
+    /// `colophon`.
+    Colophon,
+    /// `frontmatter` or `backmatter` without a more precise kind (an author's note, an
+    /// "About the author"): only its place in the book.
+    Other,
+}
+
+/// The classes that give a chapter a [`MatterRole`], as written.
+pub const MATTER_CLASSES: &[(&str, MatterRole)] = &[
+    ("halftitle", MatterRole::HalfTitle),
+    ("copyright-page", MatterRole::CopyrightPage),
+    ("dedication", MatterRole::Dedication),
+    ("epigraph", MatterRole::Epigraph),
+    ("foreword", MatterRole::Foreword),
+    ("preface", MatterRole::Preface),
+    ("introduction", MatterRole::Introduction),
+    ("prologue", MatterRole::Prologue),
+    ("epilogue", MatterRole::Epilogue),
+    ("afterword", MatterRole::Afterword),
+    ("acknowledgments", MatterRole::Acknowledgments),
+    ("acknowledgements", MatterRole::Acknowledgments),
+    ("appendix", MatterRole::Appendix),
+    ("glossary", MatterRole::Glossary),
+    ("bibliography", MatterRole::Bibliography),
+    ("colophon", MatterRole::Colophon),
+    ("frontmatter", MatterRole::Other),
+    ("backmatter", MatterRole::Other),
+];
+
+impl MatterRole {
+    /// The `epub:type` of its section (EPUB SSV 1.1); `None` for [`MatterRole::Other`],
+    /// whose section is typed by its partition alone.
+    pub fn epub_type(self) -> Option<&'static str> {
+        Some(match self {
+            MatterRole::HalfTitle => "halftitlepage",
+            MatterRole::CopyrightPage => "copyright-page",
+            MatterRole::Dedication => "dedication",
+            MatterRole::Epigraph => "epigraph",
+            MatterRole::Foreword => "foreword",
+            MatterRole::Preface => "preface",
+            MatterRole::Introduction => "introduction",
+            MatterRole::Prologue => "prologue",
+            MatterRole::Epilogue => "epilogue",
+            MatterRole::Afterword => "afterword",
+            MatterRole::Acknowledgments => "acknowledgments",
+            MatterRole::Appendix => "appendix",
+            MatterRole::Glossary => "glossary",
+            MatterRole::Bibliography => "bibliography",
+            MatterRole::Colophon => "colophon",
+            MatterRole::Other => return None,
+        })
+    }
+
+    /// The DPUB-ARIA 1.1 role matching [`Self::epub_type`] (Ace's
+    /// `epub-type-has-matching-role`); `None` where DPUB-ARIA has none (a half title, a
+    /// copyright page).
+    pub fn aria_role(self) -> Option<&'static str> {
+        Some(match self {
+            MatterRole::Dedication => "doc-dedication",
+            MatterRole::Epigraph => "doc-epigraph",
+            MatterRole::Foreword => "doc-foreword",
+            MatterRole::Preface => "doc-preface",
+            MatterRole::Introduction => "doc-introduction",
+            MatterRole::Prologue => "doc-prologue",
+            MatterRole::Epilogue => "doc-epilogue",
+            MatterRole::Afterword => "doc-afterword",
+            MatterRole::Acknowledgments => "doc-acknowledgments",
+            MatterRole::Appendix => "doc-appendix",
+            MatterRole::Glossary => "doc-glossary",
+            MatterRole::Bibliography => "doc-bibliography",
+            MatterRole::Colophon => "doc-colophon",
+            MatterRole::HalfTitle | MatterRole::CopyrightPage | MatterRole::Other => return None,
+        })
+    }
+
+    /// Whether only one such part makes sense in a book.
+    pub fn single(self) -> bool {
+        matches!(
+            self,
+            MatterRole::HalfTitle | MatterRole::CopyrightPage | MatterRole::Colophon
+        )
+    }
+
+    /// Whether the PDF sets it alone on its page, centred in the upper third, without
+    /// running heads or heading (a dedication, an epigraph: CMOS 1.38-1.39).
+    pub fn own_page(self) -> bool {
+        matches!(self, MatterRole::Dedication | MatterRole::Epigraph)
+    }
+}
+
+/// The three partitions of a book (EPUB SSV 1.1 "Partitions"; CMOS 1.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Division {
+    /// Before the text: half title, dedication, epigraph, foreword, preface …
+    Front,
+    /// The text.
+    Body,
+    /// After the text: acknowledgments, appendixes, glossary, bibliography …
+    Back,
+}
+
+impl Chapter {
+    /// The chapter's matter role, from its heading's classes (the first that names one).
+    pub fn role(&self) -> Option<MatterRole> {
+        self.attr.classes.iter().find_map(|c| {
+            MATTER_CLASSES
+                .iter()
+                .find(|(name, _)| name == c)
+                .map(|(_, r)| *r)
+        })
+    }
+
+    /// The heading's short form (`{short="…"}`, as LaTeX's optional short title), for the
+    /// running heads.
+    pub fn short_title(&self) -> Option<&str> {
+        self.attr.get("short").filter(|s| !s.trim().is_empty())
+    }
+}
+
+impl Book {
+    /// The division of each chapter: the chapters with a matter role before the first
+    /// chapter without one are front matter (an untitled opening is text); those with a
+    /// role after the last chapter without one are back matter; the rest is the text
+    /// (a `bodymatter` class keeps a chapter with a role in the text). A book whose every chapter
+    /// has a role is all front matter up to its first back-matter kind (acknowledgments,
+    /// appendix, glossary, bibliography, colophon, `backmatter`).
+    pub fn divisions(&self) -> Vec<Division> {
+        let is_back_kind = |c: &Chapter| {
+            c.attr.has_class("backmatter")
+                || matches!(
+                    c.role(),
+                    Some(
+                        MatterRole::Appendix
+                            | MatterRole::Glossary
+                            | MatterRole::Bibliography
+                            | MatterRole::Colophon
+                    )
+                )
+        };
+        let plain = |c: &Chapter| c.role().is_none() || c.attr.has_class("bodymatter");
+        let first_body = self.chapters.iter().position(plain);
+        let last_body = self.chapters.iter().rposition(plain);
+        self.chapters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match (first_body, last_body) {
+                (Some(f), _) if i < f && !is_back_kind(c) => Division::Front,
+                (Some(_), Some(l)) if i > l => Division::Back,
+                (Some(_), _) => Division::Body,
+                (None, _) => {
+                    let first_back = self.chapters.iter().position(is_back_kind);
+                    if first_back.is_some_and(|b| i >= b) {
+                        Division::Back
+                    } else {
+                        Division::Front
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the book has a generated copyright page (in both outputs): not with
+    /// `copyright-page: false`, nor when a chapter is the copyright page already; with
+    /// `copyright-page: true`; else when the metadata has rights or an identifier.
+    pub fn copyright_page(&self) -> bool {
+        let meta = &self.meta;
+        meta.copyright_page != Some(false)
+            && !self
+                .chapters
+                .iter()
+                .any(|c| c.role() == Some(MatterRole::CopyrightPage))
+            && (meta.copyright_page == Some(true)
+                || meta.rights.is_some()
+                || meta.identifier.is_some())
+    }
+
+    /// The index of the first chapter of the text (the `bodymatter` landmark, where the
+    /// PDF's folios restart at 1), if any.
+    pub fn first_body_chapter(&self) -> Option<usize> {
+        self.divisions().iter().position(|d| *d == Division::Body)
+    }
 }
 
 /// How the book's citations are processed (issue 16): pandoc's citeproc metadata
@@ -312,9 +550,31 @@ pub struct PdfSettings {
     /// as defaults; kept for what has no field yet (a handout has no cover and no
     /// contents page once those exist).
     pub preset: Option<Preset>,
-    /// `pdf: notes:` where notes are set. Stored only: the typesetter sets endnotes
-    /// until footnotes are built (issue 15, first part).
+    /// Where the PDF sets the notes (`pdf: notes: endnotes|footnotes`); `None` is
+    /// endnotes. The numbering (`notes: book|chapter`) is separate and applies to both.
     pub notes: Option<NotePlacement>,
+    // --- the book's furniture (issue 14) ---
+    /// `pdf: contents:` — a contents page. `None`: one when the book has three or more
+    /// listed chapters that start new pages, and is not a handout.
+    pub contents: Option<bool>,
+    /// `pdf: contents-depth:` — 1 (chapters, the default) or 2 (and their sections).
+    pub contents_depth: Option<u8>,
+    /// `pdf: cover:` — `Some(false)` leaves a given cover image out of the PDF; `Some(true)`
+    /// sets the generated cover when no image is given. `None`: the image if given.
+    pub cover: Option<bool>,
+    /// `pdf: folios:` — roman front matter (the default) or one sequence.
+    pub folios: Option<Folios>,
+    /// `pdf: chapter-numbers: true` — "Chapter 1" over each numbered chapter's title.
+    pub chapter_numbers: Option<bool>,
+}
+
+/// How the PDF numbers its pages (`pdf: folios:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Folios {
+    /// Front matter in lower-case roman numerals, the text from 1 (CMOS 1.5).
+    RomanFront,
+    /// One arabic sequence from the first page.
+    Continuous,
 }
 
 /// A named set of `pdf:` defaults (`pdf: preset:`); keys given beside it win.
@@ -324,15 +584,6 @@ pub enum Preset {
     Handout,
     /// A5 (half-letter for US and Canadian English), with `booklet: true`.
     Booklet,
-}
-
-/// Where the PDF sets notes (`pdf: notes:`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NotePlacement {
-    /// At the foot of the page that cites them.
-    Footnotes,
-    /// In a Notes section at the end (what the typesetter does today).
-    Endnotes,
 }
 
 /// Hashed field by field, floats by their bits, for the typesetter's cache keys. The
@@ -347,6 +598,11 @@ impl std::hash::Hash for PdfSettings {
             fonts,
             notes,
             preset,
+            contents,
+            contents_depth,
+            cover,
+            folios,
+            chapter_numbers,
             // The booklet is imposed from the finished PDF: it changes no typesetting.
             booklet: _,
             booklet_at: _,
@@ -360,6 +616,11 @@ impl std::hash::Hash for PdfSettings {
         fonts.hash(state);
         notes.hash(state);
         preset.hash(state);
+        contents.hash(state);
+        contents_depth.hash(state);
+        cover.hash(state);
+        folios.hash(state);
+        chapter_numbers.hash(state);
     }
 }
 
@@ -372,6 +633,16 @@ pub struct Length2 {
     pub height: f32,
 }
 
+/// Where the PDF sets notes (the EPUB shows them as popups either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NotePlacement {
+    /// In a Notes section after the text (the default).
+    #[default]
+    Endnotes,
+    /// At the foot of the page that holds each note's reference.
+    Footnotes,
+}
+
 /// Whether chapters start new pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChapterBreak {
@@ -379,6 +650,8 @@ pub enum ChapterBreak {
     RunOn,
     /// Every chapter starts a new page (a book).
     NewPage,
+    /// Every chapter starts a right-hand page, after a blank verso where needed (print).
+    Recto,
 }
 
 /// Font files chosen by the author (each optional; the embedded face fills the gaps).
@@ -392,6 +665,13 @@ pub struct FontFiles {
     pub bold: Option<PathBuf>,
     /// Bold italic.
     pub bold_italic: Option<PathBuf>,
+    /// `fallback:` font files, in order: tried for characters the four faces lack,
+    /// before the embedded faces and the system's fonts (issue 13).
+    pub fallback: Vec<PathBuf>,
+    /// `system: false`: never use the system's fonts (a book that must build the same on
+    /// every machine; a character no named font has is then drawn as a box, with a
+    /// warning).
+    pub no_system: bool,
 }
 
 /// A chapter: a level-1 heading and what follows up to the next.
@@ -445,6 +725,10 @@ pub enum Block {
     List {
         /// The first number of a numbered list; `None` for bullets.
         start: Option<u64>,
+        /// How a numbered list's numbers are written (pandoc's `fancy_lists`: `a.`,
+        /// `(iv)`, `(@)` …); decimal with a period for CommonMark's `1.` lists and for
+        /// bullets.
+        numbering: ListNumbering,
         /// Items, each a list of blocks.
         items: Vec<Vec<Block>>,
         /// Source position.
@@ -468,10 +752,13 @@ pub enum Block {
     Table {
         /// Column alignments.
         align: Vec<Align>,
-        /// Header cells.
-        head: Vec<Vec<Inline>>,
+        /// Relative column widths, fractions of the text width (pandoc's multiline and
+        /// grid tables give them from their dash rows); empty: widths from the content.
+        widths: Vec<f32>,
+        /// Header cells (empty: no header row).
+        head: Vec<Cell>,
         /// Body rows of cells.
-        rows: Vec<Vec<Vec<Inline>>>,
+        rows: Vec<Vec<Cell>>,
         /// The caption (pandoc's `Table: …` or `: …` paragraph next to the table); empty
         /// when there is none.
         caption: Vec<Inline>,
@@ -502,6 +789,37 @@ pub enum Block {
         /// Source position.
         span: Span,
     },
+
+    // --- pandoc's block constructs (issue 12: line blocks, fenced divs, definition
+    // lists). Kept together so the inline side's additions merge cleanly. ---
+    /// Verse: pandoc's line block (`| ` lines, MANUAL "Extension: line_blocks"). Each
+    /// line is kept as written: its leading spaces as U+00A0 (as pandoc reads them), a
+    /// continuation line joined to its line by a space. An empty line separates stanzas.
+    LineBlock {
+        /// The lines, in order; an empty one is a stanza break.
+        lines: Vec<Vec<Inline>>,
+        /// Source position.
+        span: Span,
+    },
+    /// A fenced div (`::: {.class #id}` … `:::`, MANUAL "Extension: fenced_divs"): blocks
+    /// with the author's attributes. Known classes (`epigraph`) get their own rendering;
+    /// other classes are carried to the EPUB, and their content is set normally in the
+    /// PDF.
+    Div {
+        /// Id (unique in the book, a link target), classes, `key=value` pairs.
+        attr: Attr,
+        /// The content.
+        blocks: Vec<Block>,
+        /// Source position.
+        span: Span,
+    },
+    /// A definition list (MANUAL "Extension: definition_lists").
+    DefinitionList {
+        /// Terms with their definitions.
+        items: Vec<DefinitionItem>,
+        /// Source position.
+        span: Span,
+    },
 }
 
 /// An image dimension as pandoc reads `width=`/`height=` (MANUAL, "Extension:
@@ -519,6 +837,120 @@ pub enum Dimension {
     Percent(f32),
 }
 
+/// A table cell: blocks (a grid table's cell may hold paragraphs and lists); a cell of
+/// a pipe, simple or multiline table is one paragraph, or nothing when empty.
+pub type Cell = Vec<Block>;
+
+/// One term of a definition list and its definitions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefinitionItem {
+    /// The term.
+    pub term: Vec<Inline>,
+    /// Its definitions (at least one), each a list of blocks.
+    pub definitions: Vec<Vec<Block>>,
+}
+
+/// How the numbers of a numbered list are written (pandoc's `ListNumberStyle` and
+/// `ListNumberDelim`, MANUAL "Extension: fancy_lists", "Extension: example_lists").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ListNumbering {
+    /// Digits, letters or roman numerals.
+    pub style: NumberStyle,
+    /// What surrounds the number.
+    pub delim: NumberDelim,
+}
+
+/// The numeral system of a numbered list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NumberStyle {
+    /// 1, 2, 3 (also pandoc's `#.`).
+    #[default]
+    Decimal,
+    /// a, b, c.
+    LowerAlpha,
+    /// A, B, C.
+    UpperAlpha,
+    /// i, ii, iii.
+    LowerRoman,
+    /// I, II, III.
+    UpperRoman,
+    /// A numbered example (`(@)`): decimal, numbered across the whole book.
+    Example,
+}
+
+/// The punctuation around a list number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NumberDelim {
+    /// `1.`
+    #[default]
+    Period,
+    /// `1)`
+    OneParen,
+    /// `(1)`
+    TwoParens,
+}
+
+impl ListNumbering {
+    /// The marker of item number `n` as written in this style: `3.`, `(c)`, `iv)`.
+    pub fn marker(&self, n: u64) -> String {
+        let number = match self.style {
+            NumberStyle::Decimal | NumberStyle::Example => n.to_string(),
+            NumberStyle::LowerAlpha => alpha(n),
+            NumberStyle::UpperAlpha => alpha(n).to_uppercase(),
+            NumberStyle::LowerRoman => roman(n),
+            NumberStyle::UpperRoman => roman(n).to_uppercase(),
+        };
+        match self.delim {
+            NumberDelim::Period => format!("{number}."),
+            NumberDelim::OneParen => format!("{number})"),
+            NumberDelim::TwoParens => format!("({number})"),
+        }
+    }
+}
+
+/// a … z, aa, ab … (bijective base 26); `0` gives an empty string.
+fn alpha(n: u64) -> String {
+    let mut n = n;
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+    }
+    out.iter().rev().collect()
+}
+
+/// Lowercase roman numerals (i … mmmcmxcix); beyond 3999, or 0, decimal digits.
+fn roman(n: u64) -> String {
+    if n == 0 || n >= 4000 {
+        return n.to_string();
+    }
+    const PARTS: [(u64, &str); 13] = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut n = n;
+    let mut out = String::new();
+    for (value, digits) in PARTS {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
+}
+
 impl Block {
     /// The block's source position.
     pub fn span(&self) -> Span {
@@ -531,7 +963,10 @@ impl Block {
             | Block::ThematicBreak { span }
             | Block::Table { span, .. }
             | Block::Html { span, .. }
-            | Block::Figure { span, .. } => *span,
+            | Block::Figure { span, .. }
+            | Block::LineBlock { span, .. }
+            | Block::Div { span, .. }
+            | Block::DefinitionList { span, .. } => *span,
         }
     }
 }
@@ -790,6 +1225,35 @@ impl ImageKind {
     }
 }
 
+/// The lines of a copyright page, shared by both outputs: the title, the rights, the
+/// publisher and date, the identifier (CMOS 1.21-1.32 lists what a copyright page holds).
+pub fn copyright_lines(book: &Book) -> Vec<String> {
+    let meta = &book.meta;
+    use std::fmt::Write as _;
+    let mut lines = Vec::new();
+    let mut title = meta.title.clone();
+    if let Some(sub) = &meta.subtitle {
+        let _ = write!(title, ": {sub}");
+    }
+    lines.push(title);
+    if let Some(r) = &meta.rights {
+        lines.push(r.clone());
+    }
+    match (&meta.publisher, &meta.date) {
+        (Some(p), Some(d)) => lines.push(format!("{p}, {d}")),
+        (Some(p), None) => lines.push(p.clone()),
+        (None, Some(d)) => lines.push(d.clone()),
+        (None, None) => {}
+    }
+    match &meta.identifier {
+        Some(Identifier::Isbn(d)) => lines.push(format!("ISBN {d}")),
+        Some(Identifier::Uuid(u)) => lines.push(format!("urn:uuid:{u}")),
+        Some(Identifier::Uri(s)) => lines.push(s.clone()),
+        None => {}
+    }
+    lines
+}
+
 /// The text of inline content, as a reader sees it: for slugs, alt text, tables of
 /// contents, bookmarks and running heads. Note references are left out ("Chapter¹" reads
 /// "Chapter" in a table of contents); images give their alt text; raw HTML its text.
@@ -797,6 +1261,66 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     let mut out = String::new();
     push_plain(&mut out, inlines);
     out
+}
+
+/// Whether a paragraph is an epigraph's attribution, as the backends read a div of class
+/// `epigraph`: its last paragraph opening with an em dash (or a horizontal bar), the
+/// usual way of setting one (`— Anton Chekhov`).
+pub fn is_attribution(content: &[Inline]) -> bool {
+    matches!(content.first(), Some(Inline::Text(t)) if t.starts_with(['—', '―']))
+}
+
+/// The text of blocks (a table cell's), paragraphs separated by a space.
+pub fn blocks_plain_text(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    push_plain_blocks(&mut out, blocks);
+    out
+}
+
+fn push_plain_blocks(out: &mut String, blocks: &[Block]) {
+    for block in blocks {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match block {
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                push_plain(out, content)
+            }
+            Block::BlockQuote { blocks, .. } | Block::Div { blocks, .. } => {
+                push_plain_blocks(out, blocks)
+            }
+            Block::List { items, .. } => items.iter().for_each(|i| push_plain_blocks(out, i)),
+            Block::CodeBlock { text, .. } => out.push_str(text),
+            Block::ThematicBreak { .. } => {}
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                push_plain(out, caption);
+                for cell in head.iter().chain(rows.iter().flatten()) {
+                    push_plain_blocks(out, cell);
+                }
+            }
+            Block::Html { nodes, .. } => push_plain_html(out, nodes),
+            Block::Figure { caption, .. } => push_plain(out, caption),
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    push_plain(out, line);
+                    out.push(' ');
+                }
+            }
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    push_plain(out, &item.term);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| push_plain_blocks(out, d));
+                }
+            }
+        }
+    }
 }
 
 /// [`plain_text`] with runs of white space collapsed to one space and none at either end:
@@ -860,5 +1384,20 @@ mod tests {
             assert!(LanguageTag::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(LanguageTag::default().as_str(), "en");
+    }
+
+    #[test]
+    fn list_markers_in_every_style() {
+        let m = |style, delim, n| ListNumbering { style, delim }.marker(n);
+        assert_eq!(m(NumberStyle::Decimal, NumberDelim::Period, 3), "3.");
+        assert_eq!(m(NumberStyle::LowerAlpha, NumberDelim::TwoParens, 1), "(a)");
+        assert_eq!(m(NumberStyle::UpperAlpha, NumberDelim::OneParen, 28), "AB)");
+        assert_eq!(m(NumberStyle::LowerRoman, NumberDelim::Period, 4), "iv.");
+        assert_eq!(
+            m(NumberStyle::UpperRoman, NumberDelim::Period, 1994),
+            "MCMXCIV."
+        );
+        assert_eq!(m(NumberStyle::Example, NumberDelim::TwoParens, 2), "(2)");
+        assert_eq!(m(NumberStyle::LowerRoman, NumberDelim::Period, 0), "0.");
     }
 }

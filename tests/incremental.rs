@@ -341,3 +341,43 @@ fn a_change_to_any_input_between_cached_rebuilds_gives_a_clean_builds_outputs() 
         std::fs::write(input.join("book.yaml"), yaml("ta-ble", "a4", "de")).unwrap()
     });
 }
+
+/// With notes at the page foot (`pdf: notes: footnotes`), a cached rebuild gives a clean
+/// build's bytes: after an edit in a note (its broken paragraphs come from the cache
+/// like the text's), after an edit that moves a reference to another page, and after
+/// switching from endnotes to footnotes and back between rebuilds.
+#[test]
+fn footnote_rebuilds_are_byte_identical_to_clean_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("book");
+    std::fs::create_dir(&input).unwrap();
+    manuscript(&input);
+    let out = dir.path().join("out");
+    let cache = BuildCache::new();
+    let yaml = input.join("book.yaml");
+    let endnotes = std::fs::read_to_string(&yaml).unwrap();
+    let footnotes = format!("{endnotes}pdf:\n  notes: footnotes\n");
+
+    rebuild_matches_clean(&input, &out, &cache);
+    std::fs::write(&yaml, &footnotes).unwrap();
+    let first = rebuild_matches_clean(&input, &out, &cache);
+    assert!(first.cache.paragraphs.hits > 0, "{:?}", first.cache);
+    // A word in a note.
+    edit(
+        &input.join("0-00-opening.md"),
+        "mollify peasant opposition",
+        "appease peasant opposition",
+    );
+    let report = rebuild_matches_clean(&input, &out, &cache);
+    let stats = report.cache.paragraphs;
+    assert!(stats.misses >= 1 && stats.misses <= 3, "{stats:?}");
+    // A paragraph made longer before a reference: lines and notes move.
+    edit(
+        &input.join("0-01-collectivization.md"),
+        "In the summer of 1929,",
+        "In the summer of 1929, as the harvest came in and the villages waited,",
+    );
+    rebuild_matches_clean(&input, &out, &cache);
+    std::fs::write(&yaml, &endnotes).unwrap();
+    rebuild_matches_clean(&input, &out, &cache);
+}

@@ -100,6 +100,26 @@ const FRAGMENTS: &[&str] = &[
     "\\ ",
     "`r`{=html} ",
     "![cap](missing.png){width=50% #f} ",
+    // pandoc's block constructs (issue 12).
+    "\n| verse ",
+    "\n|    indented ",
+    "\n|\n",
+    "\n::: epigraph\n",
+    "\n::: {#ep .a lang=fr}\n",
+    "\n:::\n",
+    "\nTerm\n: def ",
+    "\n~ def ",
+    "\n(a) item ",
+    "\niv. item ",
+    "\n#. item ",
+    "\n(@ex) example ",
+    " @ex ",
+    "\n+---+---+\n| a | b |\n+===+===+\n| c | d |\n+---+---+\n",
+    "\n+---+---+\n| a  | b |\n",
+    "\n  A    B\n---  ---\n  1    2\n",
+    "\n-----------\n x    y\n---- ------\n a    b\n\n-----------\n",
+    "\n: caption\n",
+    "\nTable: caption\n",
 ];
 
 fn manuscript() -> impl Strategy<Value = String> {
@@ -156,9 +176,25 @@ fn note_refs(book: &Book) -> Vec<(u32, u32)> {
                     caption,
                     ..
                 } => {
+                    // The caption first: it is read (and set) above the table.
                     inlines(out, caption);
                     for cell in head.iter().chain(rows.iter().flatten()) {
-                        inlines(out, cell);
+                        blocks(out, cell);
+                    }
+                }
+                // pandoc's block constructs (issue 12).
+                Block::LineBlock { lines, .. } => {
+                    for line in lines {
+                        inlines(out, line);
+                    }
+                }
+                Block::Div { blocks: bs, .. } => blocks(out, bs),
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        inlines(out, &item.term);
+                        for d in &item.definitions {
+                            blocks(out, d);
+                        }
                     }
                 }
                 Block::Figure { caption, .. } => inlines(out, caption),

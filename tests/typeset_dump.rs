@@ -57,3 +57,12 @@ fn narrow() {
 fn default_design() {
     insta::assert_snapshot!("default-design", fixture("default-design"));
 }
+
+/// Notes at the foot of the page (`pdf: notes: footnotes`): notes in a chapter title, a
+/// quote, a list and a table cell, a page of ten short notes, a note longer than a page
+/// continued at the foot of the next (and its warning), under a short rule, numbers
+/// hanging.
+#[test]
+fn footnotes() {
+    insta::assert_snapshot!("footnotes", fixture("footnotes"));
+}

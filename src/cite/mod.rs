@@ -865,11 +865,10 @@ fn apply(
 /// Removes `suffix` from the end of the last text of `inlines` (at any depth).
 fn strip_end(inlines: &mut [Inline], suffix: &str) {
     match inlines.last_mut() {
-        Some(Inline::Text(t)) => {
-            if t.ends_with(suffix) {
-                t.truncate(t.len() - suffix.len());
-            }
+        Some(Inline::Text(t)) if t.ends_with(suffix) => {
+            t.truncate(t.len() - suffix.len());
         }
+        Some(Inline::Text(_)) => {}
         Some(
             Inline::Emphasis(c)
             | Inline::Strong(c)

@@ -275,10 +275,14 @@ fn as_pandoc_reads(entry: &biblatex::Entry) -> biblatex::Entry {
     let thesis_or_report = kind.is_some()
         || matches!(
             e.entry_type,
-            biblatex::EntryType::Thesis | biblatex::EntryType::Report | biblatex::EntryType::TechReport
+            biblatex::EntryType::Thesis
+                | biblatex::EntryType::Report
+                | biblatex::EntryType::TechReport
         );
     if thesis_or_report && !e.fields.contains_key("publisher") {
-        let from = ["school", "institution"].iter().find_map(|f| e.fields.get(*f).cloned());
+        let from = ["school", "institution"]
+            .iter()
+            .find_map(|f| e.fields.get(*f).cloned());
         if let Some(value) = from {
             e.fields.insert("publisher".into(), value);
         }

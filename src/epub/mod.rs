@@ -21,6 +21,7 @@
 //! watch`), an entry whose bytes did not change is not compressed again at all.
 
 mod fixup;
+mod furniture;
 mod package;
 mod plan;
 mod xhtml;
@@ -38,9 +39,19 @@ const STYLE_CSS: &str = include_str!("style.css");
 const PANDOC_CSS: &str = include_str!("pandoc.css");
 
 /// The stylesheet of `book`: the default, with the rules for pandoc's constructs when
-/// it has any (small caps, display math, figures, an abstract).
-fn stylesheet(book: &Book) -> std::borrow::Cow<'static, str> {
-    if uses_pandoc_rules(book) {
+/// it has any (small caps, display math, figures, an abstract; verse, epigraphs,
+/// definition lists, lettered and roman lists, which the plan finds).
+fn stylesheet(plan: &Plan) -> std::borrow::Cow<'static, str> {
+    let pandoc = plan.pandoc_blocks || uses_pandoc_rules(plan.book);
+    // Issue 14: the author's stylesheet (`epub: css:`, checked by the parser) comes
+    // after quire's, so its rules win at equal specificity (CSS Cascade 4 §6.1).
+    if let Some(css) = &plan.book.meta.epub.css {
+        let pandoc = if pandoc { PANDOC_CSS } else { "" };
+        return std::borrow::Cow::Owned(format!(
+            "{STYLE_CSS}{pandoc}\n/* The author's stylesheet (epub: css:). */\n{css}"
+        ));
+    }
+    if pandoc {
         std::borrow::Cow::Owned(format!("{STYLE_CSS}{PANDOC_CSS}"))
     } else {
         std::borrow::Cow::Borrowed(STYLE_CSS)
@@ -66,7 +77,11 @@ fn uses_pandoc_rules(book: &Book) -> bool {
         list.iter().any(|b| match b {
             Block::Figure { .. } => true,
             Block::Paragraph { content, .. } | Block::Heading { content, .. } => inlines(content),
-            Block::BlockQuote { blocks: b, .. } => blocks(b),
+            Block::BlockQuote { blocks: b, .. } | Block::Div { blocks: b, .. } => blocks(b),
+            Block::LineBlock { lines, .. } => lines.iter().any(|l| inlines(l)),
+            Block::DefinitionList { items, .. } => items
+                .iter()
+                .any(|i| inlines(&i.term) || i.definitions.iter().any(|d| blocks(d))),
             Block::List { items, .. } => items.iter().any(|i| blocks(i)),
             Block::Table {
                 head,
@@ -75,8 +90,8 @@ fn uses_pandoc_rules(book: &Book) -> bool {
                 ..
             } => {
                 inlines(caption)
-                    || head.iter().any(|c| inlines(c))
-                    || rows.iter().flatten().any(|c| inlines(c))
+                    || head.iter().any(|c| blocks(c))
+                    || rows.iter().flatten().any(|c| blocks(c))
             }
             _ => false,
         })
@@ -99,6 +114,9 @@ pub struct EpubOptions {
     /// entry times; without it they come from the book's date or a fixed date. The
     /// backend never reads the environment or the clock.
     pub timestamp: Option<i64>,
+    /// A generated cover (PNG), used when the book names no `cover-image` (issue 14;
+    /// made by `crate::cover` in the book's fonts).
+    pub cover: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Compressed zip entries kept between builds (`quire watch`), keyed by their name,
@@ -119,14 +137,19 @@ pub fn write_cached(
     cache: Option<&EpubCache>,
 ) -> Result<Vec<u8>, Error> {
     let plan = Plan::new(book);
-    let docs = documents(&plan);
+    // A cover image given by the author wins; a generated one only stands in for none.
+    let generated = options
+        .cover
+        .as_deref()
+        .filter(|_| book.meta.cover.is_none());
+    let docs = documents(&plan, generated.is_some());
     let toc = package::toc(&plan);
     let has_cover = docs.iter().any(|d| d.file == COVER_FILE);
 
     let container = build_container(&plan, options)?;
 
     let opf_path = format!("{ROOT}/content.opf");
-    let opf = package::content_opf(&plan, &docs, options.timestamp);
+    let opf = package::content_opf(&plan, &docs, options.timestamp, generated.is_some());
     let nav = package::nav_xhtml(&plan, &toc, has_cover);
     let ncx = package::toc_ncx(&plan, &toc);
     // In the order the package had when epub-builder held every entry: resources,
@@ -134,6 +157,9 @@ pub fn write_cached(
     let mut contents: Vec<(String, &[u8])> = Vec::with_capacity(docs.len() + 8);
     for (file, asset) in plan.asset_files().iter().zip(&book.assets) {
         contents.push((format!("{ROOT}/{file}"), asset.data.as_slice()));
+    }
+    if let Some(png) = generated {
+        contents.push((format!("{ROOT}/{}", furniture::GENERATED_COVER_FILE), png));
     }
     for doc in &docs {
         contents.push((format!("{ROOT}/{}", doc.file), doc.xhtml.as_bytes()));
@@ -150,10 +176,15 @@ pub fn write_cached(
 }
 
 /// The content documents in reading order.
-fn documents(plan: &Plan) -> Vec<Doc> {
+fn documents(plan: &Plan, generated_cover: bool) -> Vec<Doc> {
     let book = plan.book;
     let mut docs = Vec::new();
-    if let Some(image) = book.meta.cover.and_then(|c| plan.asset_file(c)) {
+    let image = book
+        .meta
+        .cover
+        .and_then(|c| plan.asset_file(c))
+        .or(generated_cover.then_some(furniture::GENERATED_COVER_FILE));
+    if let Some(image) = image {
         docs.push(Doc {
             id: "cover".into(),
             file: COVER_FILE.into(),
@@ -165,6 +196,14 @@ fn documents(plan: &Plan) -> Vec<Doc> {
         file: TITLE_PAGE_FILE.into(),
         xhtml: xhtml::title_page_document(plan),
     });
+    // Issue 14: the copyright page follows the title page (CMOS 1.19: its verso).
+    if furniture::has_copyright_page(plan) {
+        docs.push(Doc {
+            id: "copyright".into(),
+            file: furniture::COPYRIGHT_FILE.into(),
+            xhtml: furniture::copyright_page_document(plan),
+        });
+    }
     for i in 0..book.chapters.len() {
         docs.push(Doc {
             id: format!("ch-{}", i + 1),
@@ -202,7 +241,7 @@ fn build_container(plan: &Plan, options: &EpubOptions) -> Result<Vec<u8>, Error>
     b.set_title(book.meta.title.clone());
     b.set_languages(vec![plan.lang.clone()]);
     b.set_authors(book.meta.authors.clone());
-    b.stylesheet(stylesheet(book).as_bytes()).map_err(err)?;
+    b.stylesheet(stylesheet(plan).as_bytes()).map_err(err)?;
 
     let mut out = Vec::new();
     b.generate(&mut out).map_err(err)?;

@@ -231,8 +231,9 @@ impl ImageCount {
                     ..
                 } => {
                     self.inlines(caption);
-                    head.iter().for_each(|c| self.inlines(c));
-                    rows.iter().flatten().for_each(|c| self.inlines(c));
+                    head.iter()
+                        .chain(rows.iter().flatten())
+                        .for_each(|c| self.blocks(c));
                 }
                 Block::Html { nodes, .. } => self.html(nodes),
                 Block::Figure { image, caption, .. } => {
@@ -240,6 +241,15 @@ impl ImageCount {
                     self.inlines(caption);
                 }
                 Block::CodeBlock { .. } | Block::ThematicBreak { .. } => {}
+                // pandoc's block constructs (issue 12).
+                Block::LineBlock { lines, .. } => lines.iter().for_each(|l| self.inlines(l)),
+                Block::Div { blocks, .. } => self.blocks(blocks),
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        self.inlines(&item.term);
+                        item.definitions.iter().for_each(|d| self.blocks(d));
+                    }
+                }
             }
         }
     }
@@ -283,7 +293,13 @@ impl ImageCount {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn a11y(book: &Book) -> A11y {
+    a11y_with(book, false)
+}
+
+/// [`a11y`], counting a generated cover image (issue 14) when `generated_cover`.
+pub(crate) fn a11y_with(book: &Book, generated_cover: bool) -> A11y {
     let mut images = ImageCount::default();
     for ch in &book.chapters {
         if let Some(t) = &ch.title {
@@ -300,6 +316,8 @@ pub(crate) fn a11y(book: &Book) -> A11y {
         .is_some_and(|c| book.assets.len() > c.0 as usize)
     {
         // The cover page's image always has alternative text (the title).
+        images.add("cover");
+    } else if generated_cover {
         images.add("cover");
     }
     let all_described = images.described == images.total;
@@ -400,7 +418,12 @@ fn doc_properties(xhtml: &str) -> Option<String> {
 }
 
 /// The package document (EPUB 3.3 §5).
-pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> String {
+pub(crate) fn content_opf(
+    plan: &Plan,
+    docs: &[Doc],
+    timestamp: Option<i64>,
+    generated_cover: bool,
+) -> String {
     let book = plan.book;
     let meta = &book.meta;
     let lang = escape_attr(&plan.lang);
@@ -456,7 +479,7 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
         "<meta property=\"dcterms:modified\">{}</meta>",
         format_utc(modified(book, timestamp))
     );
-    let a = a11y(book);
+    let a = a11y_with(book, generated_cover);
     for m in &a.access_modes {
         let _ = writeln!(o, "<meta property=\"schema:accessMode\">{m}</meta>");
     }
@@ -527,6 +550,14 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
             asset.kind.media_type()
         );
     }
+    if generated_cover {
+        // Issue 14: the generated cover, the cover image of EPUB 3.3 §5.6.5.3.
+        let _ = writeln!(
+            o,
+            "<item id=\"cover-image\" href=\"{}\" media-type=\"image/png\" properties=\"cover-image\"/>",
+            super::furniture::GENERATED_COVER_FILE
+        );
+    }
     let _ = writeln!(o, "</manifest>");
 
     // pandoc's `dir: rtl` turns the pages right to left (EPUB 3.3 §5.7).
@@ -535,11 +566,20 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
         _ => "",
     };
     let _ = writeln!(o, "<spine toc=\"ncx\"{progression}>");
-    for d in docs {
+    let nav_after = nav_spine_position(plan, docs);
+    for (i, d) in docs.iter().enumerate() {
         let _ = writeln!(o, "<itemref idref=\"{}\"/>", d.id);
-        // pandoc's `toc: true`: the table of contents is read after the title page.
-        if meta.toc && d.file == TITLE_PAGE_FILE {
-            let _ = writeln!(o, "<itemref idref=\"nav\"/>");
+        // pandoc's `toc: true`: the table of contents is read after the title page (and
+        // the copyright page, the dedication and the epigraph: CMOS 1.4's order).
+        // Without it the navigation document is still in the spine, out of the reading
+        // order (`linear="no"`, EPUB 3.3 §5.7.3), so that the `toc` landmark may point at
+        // it (issue 14; EPUBCheck RSC-011 refuses a link to a document outside the spine).
+        if i == nav_after {
+            if meta.toc {
+                let _ = writeln!(o, "<itemref idref=\"nav\"/>");
+            } else {
+                let _ = writeln!(o, "<itemref idref=\"nav\" linear=\"no\"/>");
+            }
         }
     }
     let _ = writeln!(o, "</spine>");
@@ -564,7 +604,7 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
         "<reference type=\"toc\" title=\"{}\" href=\"{NAV_FILE}\"/>",
         escape_attr(plan.contents_title())
     );
-    if let Some(first) = book.chapters.first().map(|_| plan.chapter_file(0)) {
+    if let Some(first) = plan.first_body_file() {
         let _ = writeln!(
             o,
             "<reference type=\"text\" title=\"{}\" href=\"{}\"/>",
@@ -575,6 +615,40 @@ pub(crate) fn content_opf(plan: &Plan, docs: &[Doc], timestamp: Option<i64>) -> 
     let _ = writeln!(o, "</guide>");
     let _ = writeln!(o, "</package>");
     o
+}
+
+/// The index in `docs` after which the navigation document goes in the spine: after
+/// the title page, the copyright page and the front matter that CMOS 1.4 sets before
+/// the contents (a half title, a dedication, an epigraph).
+fn nav_spine_position(plan: &Plan, docs: &[Doc]) -> usize {
+    use crate::model::MatterRole;
+    let mut at = docs
+        .iter()
+        .position(|d| d.file == TITLE_PAGE_FILE || d.file == super::furniture::COPYRIGHT_FILE)
+        .unwrap_or(0);
+    for (i, d) in docs.iter().enumerate().skip(at) {
+        let before_contents = d.file == TITLE_PAGE_FILE
+            || d.file == super::furniture::COPYRIGHT_FILE
+            || plan.book.chapters.iter().enumerate().any(|(ci, c)| {
+                plan.chapter_file(ci) == d.file
+                    && plan.divisions.get(ci) == Some(&crate::model::Division::Front)
+                    && matches!(
+                        c.role(),
+                        Some(
+                            MatterRole::HalfTitle
+                                | MatterRole::CopyrightPage
+                                | MatterRole::Dedication
+                                | MatterRole::Epigraph
+                        )
+                    )
+            });
+        if before_contents {
+            at = i;
+        } else {
+            break;
+        }
+    }
+    at
 }
 
 /// The EPUB navigation document (EPUB 3.3 §7): the TOC and landmarks.
@@ -605,25 +679,16 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
     );
     nav_list(&mut o, toc);
     o.push_str("</nav>\n");
-    // Landmarks is never empty: the title page always exists. No `toc` landmark unless
-    // the nav is in the spine (pandoc's `toc: true`): it would point at nav.xhtml, which
-    // is not in the spine otherwise (EPUBCheck RSC-011), and every EPUB 3 reader shows
-    // the TOC from this very document anyway. In the spine, the landmarks are hidden
-    // from the page (EPUB 3.3 §7.4.1, the `hidden` attribute), as pandoc hides them.
-    let in_spine = plan.book.meta.toc;
+    // Landmarks (EPUB 3.3 §7.4.1.3) in reading order: cover, title page, contents, the
+    // start of the text, the back matter, the notes. The navigation document is always
+    // in the spine (see `content_opf`), so the `toc` landmark may point at it (issue 14:
+    // readers' "Go to contents" uses it). The landmarks are hidden from the page when
+    // the document is read (the `hidden` attribute, §7.4.1), as pandoc hides them.
     let _ = writeln!(
         o,
-        "<nav epub:type=\"landmarks\" id=\"landmarks\"{}>\n<h2>{}</h2>\n<ol>",
-        if in_spine { " hidden=\"hidden\"" } else { "" },
+        "<nav epub:type=\"landmarks\" id=\"landmarks\" hidden=\"hidden\">\n<h2>{}</h2>\n<ol>",
         escape_text(labels.landmarks)
     );
-    if in_spine {
-        let _ = writeln!(
-            o,
-            "<li><a epub:type=\"toc\" href=\"{NAV_FILE}#toc\">{}</a></li>",
-            escape_text(contents)
-        );
-    }
     if has_cover {
         let _ = writeln!(
             o,
@@ -636,12 +701,25 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
         "<li><a epub:type=\"titlepage\" href=\"{TITLE_PAGE_FILE}\">{}</a></li>",
         escape_text(labels.title_page)
     );
-    if !plan.book.chapters.is_empty() {
+    let _ = writeln!(
+        o,
+        "<li><a epub:type=\"toc\" href=\"{NAV_FILE}#toc\">{}</a></li>",
+        escape_text(contents)
+    );
+    if let Some(first) = plan.first_body_file() {
         let _ = writeln!(
             o,
             "<li><a epub:type=\"bodymatter\" href=\"{}\">{}</a></li>",
-            escape_attr(plan.chapter_file(0)),
+            escape_attr(first),
             escape_text(labels.start)
+        );
+    }
+    if let Some(back) = plan.first_back_file() {
+        let _ = writeln!(
+            o,
+            "<li><a epub:type=\"backmatter\" href=\"{}\">{}</a></li>",
+            escape_attr(back),
+            escape_text(labels.back_matter)
         );
     }
     if !plan.book.notes.is_empty() {

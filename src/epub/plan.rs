@@ -2,7 +2,7 @@
 //! each chapter, each heading id, each note reference and each image; and the few
 //! words the backend itself adds (Notes, Contents …) in the book's language.
 
-use crate::model::{label_text, AssetId, Block, Book, Inline, LanguageTag, Note};
+use crate::model::{label_text, AssetId, Block, Book, Division, Inline, LanguageTag, Note};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Package paths (relative to the OPF, i.e. inside `OEBPS/`).
@@ -13,9 +13,17 @@ pub(crate) const NAV_FILE: &str = "nav.xhtml";
 pub(crate) const NCX_FILE: &str = "toc.ncx";
 pub(crate) const COVER_FILE: &str = "cover.xhtml";
 pub(crate) const TITLE_PAGE_FILE: &str = "titlepage.xhtml";
+/// The copyright page (issue 14; written by `furniture`).
+pub(crate) const COPYRIGHT_FILE: &str = "copyright.xhtml";
 
 /// File names a chapter must not take.
-const RESERVED: &[&str] = &[NOTES_FILE, NAV_FILE, COVER_FILE, TITLE_PAGE_FILE];
+const RESERVED: &[&str] = &[
+    NOTES_FILE,
+    NAV_FILE,
+    COVER_FILE,
+    TITLE_PAGE_FILE,
+    COPYRIGHT_FILE,
+];
 
 /// Where everything goes.
 pub(crate) struct Plan<'a> {
@@ -23,6 +31,8 @@ pub(crate) struct Plan<'a> {
     /// The book's language (never empty; `en` when the model has none).
     pub(crate) lang: String,
     pub(crate) labels: Labels,
+    /// Each chapter's partition (front matter, text, back matter), from its role.
+    pub(crate) divisions: Vec<Division>,
     chapter_files: Vec<String>,
     /// Chapter and heading id → the file holding it.
     ids: BTreeMap<String, String>,
@@ -30,6 +40,8 @@ pub(crate) struct Plan<'a> {
     asset_files: Vec<String>,
     /// (note index, occurrence) → the file holding that reference.
     refs: BTreeMap<(usize, u32), String>,
+    /// Whether the book has pandoc's block constructs (their style rules are added).
+    pub(crate) pandoc_blocks: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -77,14 +89,18 @@ impl<'a> Plan<'a> {
             })
             .collect();
 
+        let pandoc_blocks = book.chapters.iter().any(|c| has_pandoc_blocks(&c.blocks))
+            || book.notes.iter().any(|n| has_pandoc_blocks(&n.blocks));
         Plan {
             book,
             lang,
             labels,
+            divisions: book.divisions(),
             chapter_files,
             ids,
             asset_files,
             refs,
+            pandoc_blocks,
         }
     }
 
@@ -120,6 +136,24 @@ impl<'a> Plan<'a> {
             .as_deref()
             .filter(|t| !t.trim().is_empty())
             .unwrap_or(self.labels.contents)
+    }
+
+    /// The first chapter of the text (the `bodymatter` landmark and the guide's `text`):
+    /// the first chapter without a front-matter role, else the first.
+    pub(crate) fn first_body_file(&self) -> Option<&str> {
+        let first = self.book.first_body_chapter().or_else(|| {
+            self.divisions
+                .iter()
+                .position(|d| *d != Division::Front)
+                .or((!self.book.chapters.is_empty()).then_some(0))
+        })?;
+        Some(self.chapter_file(first))
+    }
+
+    /// The first chapter of the back matter, if the book has one.
+    pub(crate) fn first_back_file(&self) -> Option<&str> {
+        let i = self.divisions.iter().position(|d| *d == Division::Back)?;
+        Some(self.chapter_file(i))
     }
 
     /// The package path of an asset.
@@ -200,6 +234,26 @@ fn unique_name(taken: &mut BTreeSet<String>, stem: &str, ext: &str) -> String {
     name
 }
 
+/// Whether blocks hold a line block, a div, a definition list or a list numbered other
+/// than in decimals.
+fn has_pandoc_blocks(blocks: &[Block]) -> bool {
+    blocks.iter().any(|b| match b {
+        Block::LineBlock { .. } | Block::Div { .. } | Block::DefinitionList { .. } => true,
+        Block::List {
+            numbering, items, ..
+        } => {
+            numbering.style != crate::model::NumberStyle::Decimal
+                || items.iter().any(|i| has_pandoc_blocks(i))
+        }
+        Block::BlockQuote { blocks, .. } => has_pandoc_blocks(blocks),
+        Block::Table { head, rows, .. } => head
+            .iter()
+            .chain(rows.iter().flatten())
+            .any(|c| has_pandoc_blocks(c)),
+        _ => false,
+    })
+}
+
 fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>) {
     for block in blocks {
         match block {
@@ -216,18 +270,34 @@ fn collect_ids(blocks: &[Block], file: &str, ids: &mut BTreeMap<String, String>)
                 caption,
                 ..
             } => {
-                for cell in std::iter::once(caption)
-                    .chain(head)
+                collect_span_ids(caption, file, ids);
+                head.iter()
                     .chain(rows.iter().flatten())
-                {
-                    collect_span_ids(cell, file, ids);
-                }
+                    .for_each(|c| collect_ids(c, file, ids));
             }
             Block::Figure { attr, caption, .. } => {
                 if let Some(id) = &attr.id {
                     ids.entry(id.clone()).or_insert_with(|| file.to_string());
                 }
                 collect_span_ids(caption, file, ids);
+            }
+            // pandoc's block constructs (issue 12): a div's id is a link target.
+            Block::Div { attr, blocks, .. } => {
+                if let Some(id) = &attr.id {
+                    ids.entry(id.clone()).or_insert_with(|| file.to_string());
+                }
+                collect_ids(blocks, file, ids);
+            }
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    collect_span_ids(&item.term, file, ids);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_ids(d, file, ids));
+                }
+            }
+            Block::LineBlock { lines, .. } => {
+                lines.iter().for_each(|l| collect_span_ids(l, file, ids))
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
         }
@@ -271,13 +341,24 @@ fn collect_refs(blocks: &[Block], file: &str, refs: &mut BTreeMap<(usize, u32), 
             } => {
                 collect_refs_inlines(caption, file, refs);
                 head.iter()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
-                rows.iter()
-                    .flatten()
-                    .for_each(|c| collect_refs_inlines(c, file, refs));
+                    .chain(rows.iter().flatten())
+                    .for_each(|c| collect_refs(c, file, refs));
             }
             Block::Figure { caption, .. } => collect_refs_inlines(caption, file, refs),
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => lines
+                .iter()
+                .for_each(|l| collect_refs_inlines(l, file, refs)),
+            Block::Div { blocks, .. } => collect_refs(blocks, file, refs),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    collect_refs_inlines(&item.term, file, refs);
+                    item.definitions
+                        .iter()
+                        .for_each(|d| collect_refs(d, file, refs));
+                }
+            }
         }
     }
 }
@@ -312,6 +393,8 @@ pub(crate) struct Labels {
     pub(crate) cover: &'static str,
     pub(crate) title_page: &'static str,
     pub(crate) start: &'static str,
+    pub(crate) copyright: &'static str,
+    pub(crate) back_matter: &'static str,
 }
 
 impl Labels {
@@ -382,6 +465,17 @@ impl Labels {
                 "Start",
             ),
         };
+        // Issue 14: the copyright page's (hidden) heading and the back matter landmark.
+        let (copyright, back_matter) = match lang.primary() {
+            "fr" => ("Droits", "Annexes"),
+            "de" => ("Impressum", "Anhang"),
+            "es" => ("Créditos", "Apéndices"),
+            "it" => ("Colophon", "Apparati"),
+            "pt" => ("Créditos", "Pós-textuais"),
+            "ru" => ("Выходные данные", "Приложения"),
+            "el" => ("Στοιχεία έκδοσης", "Παραρτήματα"),
+            _ => ("Copyright", "Back matter"),
+        };
         Labels {
             notes,
             contents,
@@ -389,6 +483,8 @@ impl Labels {
             cover,
             title_page,
             start,
+            copyright,
+            back_matter,
         }
     }
 

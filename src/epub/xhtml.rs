@@ -8,8 +8,8 @@
 
 use super::plan::Plan;
 use crate::model::{
-    label_text, plain_text, Align, Attr, Block, Dimension, HtmlNode, Inline, LinkTarget, Note,
-    NoteNumbering,
+    blocks_plain_text, is_attribution, plain_text, Align, Attr, Block, Cell, DefinitionItem,
+    Dimension, HtmlNode, Inline, LinkTarget, ListNumbering, Note, NoteNumbering, NumberStyle,
 };
 use std::fmt::Write as _;
 
@@ -113,6 +113,11 @@ pub(crate) fn write_html(out: &mut String, nodes: &[HtmlNode]) {
                 out.push_str(name);
                 for (k, v) in attrs {
                     let _ = write!(out, " {k}=\"{}\"", escape_attr(v));
+                    // XHTML reads `xml:lang`, HTML `lang`: a marked passage carries both,
+                    // as the documents' roots do (issue 13).
+                    if k == "lang" && !attrs.iter().any(|(a, _)| a == "xml:lang") {
+                        let _ = write!(out, " xml:lang=\"{}\"", escape_attr(v));
+                    }
                 }
                 if VOID_ELEMENTS.contains(&name.as_str()) {
                     out.push_str("/>");
@@ -189,14 +194,20 @@ impl<'a> Writer<'a> {
                 self.blocks(blocks);
                 self.out.push_str("</blockquote>\n");
             }
-            Block::List { start, items, .. } => {
+            Block::List {
+                start,
+                numbering,
+                items,
+                ..
+            } => {
                 let tag = match start {
-                    Some(1) => {
-                        self.out.push_str("<ol>\n");
-                        "ol"
-                    }
                     Some(n) => {
-                        let _ = writeln!(self.out, "<ol start=\"{n}\">");
+                        self.out.push_str("<ol");
+                        self.out.push_str(list_type(numbering));
+                        if *n != 1 {
+                            let _ = write!(self.out, " start=\"{n}\"");
+                        }
+                        self.out.push_str(">\n");
                         "ol"
                     }
                     None => {
@@ -236,11 +247,12 @@ impl<'a> Writer<'a> {
             Block::ThematicBreak { .. } => self.out.push_str("<hr class=\"scene-break\"/>\n"),
             Block::Table {
                 align,
+                widths,
                 head,
                 rows,
                 caption,
                 ..
-            } => self.table(align, head, rows, caption),
+            } => self.table(align, widths, head, rows, caption),
             Block::Html { nodes, .. } => {
                 write_html(&mut self.out, nodes);
                 self.out.push('\n');
@@ -253,6 +265,78 @@ impl<'a> Writer<'a> {
                 height,
                 ..
             } => self.figure(image, caption, attr, *width, *height),
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => self.line_block(lines),
+            Block::Div { attr, blocks, .. } => self.div(attr, blocks),
+            Block::DefinitionList { items, .. } => self.definition_list(items),
+        }
+    }
+
+    /// Verse as pandoc writes a line block (its HTML writer, `LineBlock`): one `div`,
+    /// the lines separated by `<br/>`, an empty line (a stanza break) an empty line
+    /// between two breaks; leading spaces are already U+00A0 in the model.
+    fn line_block(&mut self, lines: &[Vec<Inline>]) {
+        self.out.push_str("<div class=\"line-block\">");
+        for (k, line) in lines.iter().enumerate() {
+            if k > 0 {
+                self.out.push_str("<br/>\n");
+            }
+            self.inlines(line);
+        }
+        self.out.push_str("</div>\n");
+    }
+
+    /// A fenced div with the author's attributes (see [`div_attributes`]). In an
+    /// epigraph, a last paragraph that opens with an em dash is its attribution, marked
+    /// so the stylesheet sets it flush right.
+    fn div(&mut self, attr: &Attr, blocks: &[Block]) {
+        let _ = writeln!(self.out, "<div{}>", div_attributes(attr));
+        let epigraph = attr.has_class("epigraph");
+        for (k, block) in blocks.iter().enumerate() {
+            match block {
+                Block::Paragraph { content, .. }
+                    if epigraph && k + 1 == blocks.len() && is_attribution(content) =>
+                {
+                    self.out.push_str("<p class=\"attribution\">");
+                    self.inlines(content);
+                    self.out.push_str("</p>\n");
+                }
+                _ => self.block(block),
+            }
+        }
+        self.out.push_str("</div>\n");
+    }
+
+    /// `dl`/`dt`/`dd`, as pandoc writes a definition list; a one-paragraph definition
+    /// without its `<p>` (a tight list's, as list items are written here).
+    fn definition_list(&mut self, items: &[DefinitionItem]) {
+        self.out.push_str("<dl>\n");
+        for item in items {
+            self.out.push_str("<dt>");
+            self.inlines(&item.term);
+            self.out.push_str("</dt>\n");
+            for definition in &item.definitions {
+                self.out.push_str("<dd>");
+                if let [Block::Paragraph { content, .. }] = definition.as_slice() {
+                    self.inlines(content);
+                } else {
+                    self.out.push('\n');
+                    self.blocks(definition);
+                }
+                self.out.push_str("</dd>\n");
+            }
+        }
+        self.out.push_str("</dl>\n");
+    }
+
+    /// A cell's content: a one-paragraph cell as its inlines (as a pipe table's cell
+    /// always was), blocks otherwise.
+    fn cell(&mut self, cell: &Cell) {
+        if let [Block::Paragraph { content, .. }] = cell.as_slice() {
+            self.inlines(content);
+        } else if !cell.is_empty() {
+            self.out.push('\n');
+            self.blocks(cell);
         }
     }
 
@@ -330,8 +414,9 @@ impl<'a> Writer<'a> {
     fn table(
         &mut self,
         align: &[Align],
-        head: &[Vec<Inline>],
-        rows: &[Vec<Vec<Inline>>],
+        widths: &[f32],
+        head: &[Cell],
+        rows: &[Vec<Cell>],
         caption: &[Inline],
     ) {
         self.out.push_str("<table>\n");
@@ -342,18 +427,26 @@ impl<'a> Writer<'a> {
             self.inlines(caption);
             self.out.push_str("</caption>\n");
         }
+        // Relative widths (multiline and grid tables), as pandoc writes them.
+        if !widths.is_empty() {
+            self.out.push_str("<colgroup>\n");
+            for w in widths {
+                let _ = writeln!(self.out, "<col style=\"width: {}%\"/>", percent(*w));
+            }
+            self.out.push_str("</colgroup>\n");
+        }
         if !head.is_empty() {
             self.out.push_str("<thead>\n<tr>");
             for (i, cell) in head.iter().enumerate() {
                 // An empty <th> is an accessibility error (axe `empty-table-header`).
-                let tag = if label_text(cell).is_empty() {
+                let tag = if blocks_plain_text(cell).trim().is_empty() {
                     "td"
                 } else {
                     "th"
                 };
                 let scope = if tag == "th" { " scope=\"col\"" } else { "" };
                 let _ = write!(self.out, "<{tag}{scope}{}>", align_class(align.get(i)));
-                self.inlines(cell);
+                self.cell(cell);
                 let _ = write!(self.out, "</{tag}>");
             }
             self.out.push_str("</tr>\n</thead>\n");
@@ -363,7 +456,7 @@ impl<'a> Writer<'a> {
             self.out.push_str("<tr>");
             for (i, cell) in row.iter().enumerate() {
                 let _ = write!(self.out, "<td{}>", align_class(align.get(i)));
-                self.inlines(cell);
+                self.cell(cell);
                 self.out.push_str("</td>");
             }
             self.out.push_str("</tr>\n");
@@ -562,6 +655,100 @@ fn span_attrs(id: Option<&str>, classes: &[String], pairs: &[(String, String)]) 
     out
 }
 
+/// The `type` attribute of an `<ol>` in a non-decimal style, as pandoc's HTML writer
+/// gives it (`a`, `A`, `i`, `I`); examples are marked with pandoc's `example` class.
+/// Decimal lists keep a bare `<ol>` (the HTML default), so CommonMark lists are written
+/// as they always were.
+fn list_type(numbering: &ListNumbering) -> &'static str {
+    match numbering.style {
+        NumberStyle::Decimal => "",
+        NumberStyle::LowerAlpha => " type=\"a\"",
+        NumberStyle::UpperAlpha => " type=\"A\"",
+        NumberStyle::LowerRoman => " type=\"i\"",
+        NumberStyle::UpperRoman => " type=\"I\"",
+        NumberStyle::Example => " class=\"example\"",
+    }
+}
+
+/// A relative width as a percentage with at most one decimal (`33.3`).
+fn percent(w: f32) -> String {
+    let tenths = (w.clamp(0.0, 1.0) * 1000.0).round() as u32;
+    if tenths.is_multiple_of(10) {
+        (tenths / 10).to_string()
+    } else {
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+/// The attributes of a div as pandoc's HTML writer carries them (MANUAL
+/// "Extension: link_attributes" for the key=value rules): `id`, `class`; `lang`
+/// (with `xml:lang`, which XHTML reads), `dir`, `title`, `role` and `epub:type` as
+/// themselves; any other key as `data-key`. The `epigraph` class gets
+/// `epub:type="epigraph"` and its DPUB-ARIA role (Ace wants a role for every
+/// `epub:type`).
+fn div_attributes(attr: &Attr) -> String {
+    let mut out = String::new();
+    if let Some(id) = &attr.id {
+        let _ = write!(out, " id=\"{}\"", escape_attr(id));
+    }
+    if !attr.classes.is_empty() {
+        let _ = write!(out, " class=\"{}\"", escape_attr(&attr.classes.join(" ")));
+    }
+    let mut typed = false;
+    let mut roled = false;
+    for (key, value) in &attr.pairs {
+        let value = escape_attr(value);
+        match key.as_str() {
+            "lang" => {
+                let _ = write!(out, " lang=\"{value}\" xml:lang=\"{value}\"");
+            }
+            "dir" | "title" => {
+                let _ = write!(out, " {key}=\"{value}\"");
+            }
+            "role" => {
+                roled = true;
+                let _ = write!(out, " role=\"{value}\"");
+            }
+            "epub:type" => {
+                typed = true;
+                let _ = write!(out, " epub:type=\"{value}\"");
+            }
+            _ => {
+                let name = data_attribute_name(key);
+                if !name.is_empty() {
+                    let _ = write!(out, " {name}=\"{value}\"");
+                }
+            }
+        }
+    }
+    if attr.has_class("epigraph") {
+        if !typed {
+            out.push_str(" epub:type=\"epigraph\"");
+        }
+        if !roled {
+            out.push_str(" role=\"doc-epigraph\"");
+        }
+    }
+    out
+}
+
+/// `data-key` for a key: HTML's custom data attributes take lowercase names, and an XML
+/// name holds only letters, digits, `-`, `_` and `.`; other characters are dropped.
+/// Empty when nothing is left.
+fn data_attribute_name(key: &str) -> String {
+    let key = key.strip_prefix("data-").unwrap_or(key);
+    let name: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if name.is_empty() {
+        name
+    } else {
+        format!("data-{name}")
+    }
+}
+
 fn align_class(a: Option<&Align>) -> &'static str {
     match a {
         Some(Align::Left) => " class=\"align-left\"",
@@ -633,9 +820,11 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
     };
     let file = plan.chapter_file(index);
     document_start(&mut out, plan, &plan.chapter_label(index));
+    // Issue 14: the partition and the matter role (`super::furniture`).
+    let (body, section) = chapter_semantics(plan, index);
     let _ = writeln!(
         out,
-        "<body>\n<section id=\"{}\" epub:type=\"chapter\" role=\"doc-chapter\">",
+        "<body{body}>\n<section id=\"{}\"{section}>",
         escape_attr(&chapter.id)
     );
     let mut w = Writer::new(plan, file, 1);
@@ -747,6 +936,37 @@ fn letter_label(k: u32) -> String {
     s.iter().rev().collect()
 }
 
+/// The `<body>` and `<section>` attributes of chapter `index`: the partition on the body
+/// (none for the text, as before), the role's type and ARIA role on the section (a
+/// chapter's when it has none).
+pub(crate) fn chapter_semantics(plan: &Plan, index: usize) -> (&'static str, String) {
+    let Some(chapter) = plan.book.chapters.get(index) else {
+        return ("", String::new());
+    };
+    let division = plan
+        .divisions
+        .get(index)
+        .copied()
+        .unwrap_or(crate::model::Division::Body);
+    let body = match division {
+        crate::model::Division::Front => " epub:type=\"frontmatter\"",
+        crate::model::Division::Body => "",
+        crate::model::Division::Back => " epub:type=\"backmatter\"",
+    };
+    let section = match chapter.role() {
+        // A role the vocabulary names: its type, and its ARIA role where DPUB-ARIA has
+        // one (none for a half title or a copyright page).
+        Some(role) => match (role.epub_type(), role.aria_role()) {
+            (Some(t), Some(r)) => format!(" epub:type=\"{t}\" role=\"{r}\""),
+            (Some(t), None) => format!(" epub:type=\"{t}\""),
+            // `frontmatter`/`backmatter` alone: the partition on the body says it.
+            _ => String::new(),
+        },
+        None => " epub:type=\"chapter\" role=\"doc-chapter\"".to_string(),
+    };
+    (body, section)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -822,7 +1042,7 @@ mod tests {
         write_html(&mut out, &nodes);
         assert_eq!(
             out,
-            "<span lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
+            "<span lang=\"fr\" xml:lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
         );
     }
 
@@ -838,7 +1058,7 @@ mod tests {
                 occurrence: 0,
             },
         ];
-        assert_eq!(label_text(&inl), "Fish & chips");
+        assert_eq!(crate::model::label_text(&inl), "Fish & chips");
     }
 
     #[test]

@@ -14,8 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{
-    ChapterBreak, Direction, HyphenationException, Identifier, LanguageTag, Length2, Metadata,
-    NoteNumbering, NotePlacement, PdfSettings, Preset,
+    ChapterBreak, Direction, EpubSettings, Folios, HyphenationException, Identifier, LanguageTag,
+    Length2, Metadata, NoteNumbering, NotePlacement, PdfSettings, Preset,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -54,7 +54,14 @@ const KEYS: &[&str] = &[
     "link-bibliography",
     "reference-section-title",
     "suppress-bibliography",
+    // The book's furniture (issue 14).
+    "copyright-page",
+    "cover",
+    "epub",
 ];
+
+/// Keys of the `epub:` mapping.
+const EPUB_KEYS: &[&str] = &["css", "embed-fonts"];
 
 /// Keys of the `pdf:` mapping.
 const PDF_KEYS: &[&str] = &[
@@ -66,13 +73,25 @@ const PDF_KEYS: &[&str] = &[
     "booklet",
     "preset",
     "notes",
+    "contents",
+    "contents-depth",
+    "cover",
+    "folios",
+    "chapter-numbers",
 ];
 
 /// The values of `pdf: preset:`.
 const PRESETS: &[&str] = &["handout", "booklet"];
 
 /// Keys of `pdf: fonts:`.
-const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
+const FONT_KEYS: &[&str] = &[
+    "regular",
+    "italic",
+    "bold",
+    "bold-italic",
+    "fallback",
+    "system",
+];
 
 /// Metadata gathered from one or more YAML blocks; later blocks override earlier keys,
 /// as in pandoc.
@@ -89,6 +108,8 @@ pub(crate) struct MetaBuilder {
     preset_at: Option<Span>,
     /// pandoc's `abstract`, its Markdown as written, with the span of its value.
     abstract_text: Option<(String, Span)>,
+    /// `epub: css:` as written, with the span of its value.
+    css: Option<(String, Span)>,
 }
 
 /// The metadata read, and what [`crate::parse`] still has to read with the files or the
@@ -100,6 +121,8 @@ pub(crate) struct Finished {
     pub cover: Option<(String, Span)>,
     /// The `abstract` Markdown and where.
     pub abstract_text: Option<(String, Span)>,
+    /// The `epub: css:` path as written and where.
+    pub css: Option<(String, Span)>,
 }
 
 impl Default for MetaBuilder {
@@ -113,6 +136,7 @@ impl Default for MetaBuilder {
             cover: None,
             preset_at: None,
             abstract_text: None,
+            css: None,
         }
     }
 }
@@ -344,6 +368,35 @@ impl MetaBuilder {
                     self.meta.cite.reference_section_title =
                         w.text(value, key, vspan, true, diags)
                 }
+                // Issue 14: the book's furniture.
+                "copyright-page" => match value {
+                    Value::Bool(b) => self.meta.copyright_page = Some(*b),
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`copyright-page` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint("write `copyright-page: false` to leave the copyright page out"),
+                    ),
+                },
+                "cover" => match value {
+                    Value::Bool(false) => self.meta.no_generated_cover = true,
+                    Value::String(s) if s.trim() == "none" => self.meta.no_generated_cover = true,
+                    Value::String(s) if s.trim() == "generated" => {
+                        self.meta.no_generated_cover = false
+                    }
+                    _ => diags.push(
+                        Diagnostic::error(vspan, "`cover` must be `none` or `generated`")
+                            .with_hint(
+                                "`cover: none` turns the generated cover off; name an image with `cover-image: cover.jpg`",
+                            ),
+                    ),
+                },
+                "epub" => {
+                    if let Some(css) = w.epub(value, vspan, &mut self.meta.epub, diags) {
+                        self.css = Some(css);
+                    }
+                }
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
             }
         }
@@ -368,6 +421,7 @@ impl MetaBuilder {
             meta: self.meta,
             cover: self.cover,
             abstract_text: self.abstract_text,
+            css: self.css,
         }
     }
 }
@@ -407,8 +461,9 @@ fn apply_preset(meta: &mut Metadata, at: Option<Span>) {
             }
             pdf.chapter_break.get_or_insert(ChapterBreak::RunOn);
             pdf.notes.get_or_insert(NotePlacement::Footnotes);
-            // No cover and no contents page: neither exists in the PDF yet; later work
-            // reads `pdf.preset`.
+            // No cover and no contents page (issue 14): a handout starts with its text.
+            pdf.contents.get_or_insert(false);
+            pdf.cover.get_or_insert(false);
         }
         Some(Preset::Booklet) => {
             // The page sizes that fold from the usual printer sheets (A4, Letter).
@@ -645,12 +700,13 @@ impl Walker<'_> {
                 {
                     Some("new-page") => pdf.chapter_break = Some(ChapterBreak::NewPage),
                     Some("run-on") => pdf.chapter_break = Some(ChapterBreak::RunOn),
+                    Some("recto") => pdf.chapter_break = Some(ChapterBreak::Recto),
                     Some(other) => diags.push(
                         Diagnostic::error(
                             vspan,
                             format!("`chapters: {other}` is not a chapter break"),
                         )
-                        .with_hint("use `new-page` or `run-on`"),
+                        .with_hint("use `new-page`, `recto` (a right-hand page) or `run-on`"),
                     ),
                     None => {}
                 },
@@ -687,27 +743,50 @@ impl Walker<'_> {
                     ),
                     None => {}
                 },
-                "notes" => match self
-                    .text(value, "pdf.notes", vspan, false, diags)
-                    .as_deref()
-                {
-                    Some("footnotes") => {
-                        pdf.notes = Some(NotePlacement::Footnotes);
-                        diags.push(
-                            Diagnostic::warning(
-                                vspan,
-                                "footnotes are not set yet: the PDF keeps its notes at the end",
-                            )
-                            .with_hint("remove `notes: footnotes` to silence this warning"),
-                        );
-                    }
+                // Where the PDF sets notes; the top-level `notes:` (numbering) is another
+                // key. A preset (`pdf: preset: handout`) sets this same field.
+                "notes" => match self.text(value, "pdf.notes", vspan, false, diags).as_deref() {
                     Some("endnotes") => pdf.notes = Some(NotePlacement::Endnotes),
+                    Some("footnotes") => pdf.notes = Some(NotePlacement::Footnotes),
                     Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`notes: {other}` is not a place for the PDF's notes"))
+                            .with_hint("use `footnotes` (at the foot of each page) or `endnotes` (a Notes section at the end); numbering is the top-level `notes: book|chapter`"),
+                    ),
+                    None => {}
+                },
+                // Issue 14: the book's furniture.
+                "contents" | "cover" | "chapter-numbers" => match value {
+                    Value::Bool(b) => match key {
+                        "contents" => pdf.contents = Some(*b),
+                        "cover" => pdf.cover = Some(*b),
+                        _ => pdf.chapter_numbers = Some(*b),
+                    },
+                    other => diags.push(
                         Diagnostic::error(
                             vspan,
-                            format!("`notes: {other}` is not a place for notes"),
+                            format!("`pdf.{key}` must be true or false, not {}", kind(other)),
                         )
-                        .with_hint("use `footnotes` or `endnotes`"),
+                        .with_hint(format!("write `{key}: true` or `{key}: false`")),
+                    ),
+                },
+                "contents-depth" => match value.as_u64() {
+                    Some(d @ 1..=2) => pdf.contents_depth = Some(d as u8),
+                    _ => diags.push(
+                        Diagnostic::error(vspan, "`pdf.contents-depth` must be 1 or 2")
+                            .with_hint("1 lists the chapters, 2 their sections too"),
+                    ),
+                },
+                "folios" => match self
+                    .text(value, "pdf.folios", vspan, false, diags)
+                    .as_deref()
+                {
+                    Some("roman-front") => pdf.folios = Some(Folios::RomanFront),
+                    Some("continuous") => pdf.folios = Some(Folios::Continuous),
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`folios: {other}` is not a numbering"))
+                            .with_hint(
+                                "use `roman-front` (i, ii … then 1 at the text) or `continuous`",
+                            ),
                     ),
                     None => {}
                 },
@@ -715,6 +794,47 @@ impl Walker<'_> {
             }
         }
         preset_at
+    }
+
+    /// The `epub:` mapping; returns the `css` path as written and where, if any.
+    fn epub(
+        &self,
+        value: &Value,
+        at: Span,
+        epub: &mut EpubSettings,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(String, Span)> {
+        let Value::Mapping(map) = value else {
+            diags.push(Diagnostic::error(
+                at,
+                format!("`epub` must be a mapping of settings, not {}", kind(value)),
+            ));
+            return None;
+        };
+        let mut css = None;
+        for (key, value) in map {
+            let Some(key) = key.as_str() else { continue };
+            let (kspan, vspan) = self.span(&["epub", key]);
+            match key {
+                "css" => {
+                    css = self
+                        .text(value, "epub.css", vspan, false, diags)
+                        .map(|s| (s, vspan))
+                }
+                "embed-fonts" => match value {
+                    Value::Bool(b) => epub.embed_fonts = *b,
+                    other => diags.push(Diagnostic::error(
+                        vspan,
+                        format!(
+                            "`epub.embed-fonts` must be true or false, not {}",
+                            kind(other)
+                        ),
+                    )),
+                },
+                _ => diags.push(unknown_key(kspan, key, EPUB_KEYS, "epub.")),
+            }
+        }
+        css
     }
 
     fn fonts(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
@@ -729,6 +849,29 @@ impl Walker<'_> {
             let Some(key) = key.as_str() else { continue };
             let (kspan, vspan) = self.span(&["pdf", "fonts", key]);
             let slot = match key {
+                // Font files for characters the book's faces lack: a list, or one file.
+                "fallback" => {
+                    if let Some(list) = self.text_list(value, key, vspan, diags) {
+                        pdf.fonts.fallback = list.into_iter().map(PathBuf::from).collect();
+                    }
+                    continue;
+                }
+                "system" => {
+                    match value {
+                        Value::Bool(b) => pdf.fonts.no_system = !b,
+                        other => diags.push(
+                            Diagnostic::error(
+                                vspan,
+                                format!(
+                                    "`pdf.fonts.system` must be true or false, not {}",
+                                    kind(other)
+                                ),
+                            )
+                            .with_hint("write `system: false` to use only the book's own fonts"),
+                        ),
+                    }
+                    continue;
+                }
                 "regular" => &mut pdf.fonts.regular,
                 "italic" => &mut pdf.fonts.italic,
                 "bold" => &mut pdf.fonts.bold,
@@ -1097,6 +1240,23 @@ mod tests {
         assert_eq!(m.pdf.font_size, Some(11.0));
         assert_eq!(m.pdf.chapter_break, Some(ChapterBreak::RunOn));
         assert_eq!(m.pdf.fonts.bold, Some(PathBuf::from("b.ttf")));
+        assert_eq!(m.pdf.notes, None);
+    }
+
+    #[test]
+    fn pdf_notes_placement() {
+        let (m, d) = run("title: T\nnotes: chapter\npdf:\n  notes: footnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
+        assert_eq!(m.note_numbering, NoteNumbering::Chapter);
+        let (m, d) = run("title: T\npdf:\n  notes: endnotes\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.pdf.notes, Some(NotePlacement::Endnotes));
+        let (m, d) = run("title: T\npdf:\n  notes: sidenotes\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].is_error() && d[0].message.contains("`notes: sidenotes`"));
+        assert_eq!(d[0].span.unwrap().start, "title: T\npdf:\n  notes: ".len());
+        assert_eq!(m.pdf.notes, None);
     }
 
     /// Issue 15's presets are defaults: what they set gives way to any key given
@@ -1150,10 +1310,10 @@ mod tests {
             (m.pdf.preset, m.pdf.booklet, m.pdf.notes),
             (None, None, None)
         );
-        // Footnotes are stored but not set yet: the author is told.
+        // Footnotes are a place the PDF sets notes: no warning.
         let (m, d) = run("pdf:\n  notes: footnotes\n");
         assert_eq!(m.pdf.notes, Some(NotePlacement::Footnotes));
-        assert!(d.len() == 1 && !d[0].is_error(), "{d:?}");
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]

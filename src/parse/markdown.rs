@@ -14,16 +14,23 @@
 use super::html::{self, Class, Token};
 use super::ids::{is_valid_id, slug, IdRegistry};
 use super::inlines::{self, Node};
+use super::nested::{NestedText, GUARD};
+use super::pandoc_blocks::{self, PreBlock, PreKind, Prepass, TableDraft, PLACEHOLDER_COLON};
 use super::text::{clean_text, Cleaned};
 use super::{attrs, math, urls};
 use crate::diag::Diagnostic;
-use crate::model::{Align, AssetId, Attr, Block, Dimension, Inline, LinkTarget, NoteId};
+use crate::model::{
+    Align, AssetId, Attr, Block, DefinitionItem, Dimension, Inline, LanguageTag, LinkTarget,
+    ListNumbering, NoteId, NumberDelim, NumberStyle,
+};
 use crate::source::{FileId, Span};
 use pulldown_cmark::{
-    Alignment, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+    Alignment, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser,
+    Tag, TagEnd,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::rc::Rc;
 
 /// Deepest nesting of containers (quotes, lists, inline spans) kept as written.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -65,6 +72,47 @@ pub(crate) struct Shared {
     /// [`NoteId`].
     pub note_keys: Vec<(FileId, String)>,
     note_index: BTreeMap<(FileId, String), u32>,
+    /// pandoc's numbered examples, numbered across the book.
+    pub examples: Examples,
+}
+
+/// The numbers of pandoc's example list items (`(@)`, `(@label)`), which run across the
+/// whole book; a label names its item's number for `@label` references in the text
+/// (MANUAL "Extension: example_lists").
+#[derive(Debug, Default)]
+pub(crate) struct Examples {
+    /// Every claim, in order (the label, if any), so a cached parse can replay them.
+    claims: Vec<Option<String>>,
+    /// Numbers given so far.
+    count: u32,
+    /// Label → number.
+    labels: BTreeMap<String, u32>,
+}
+
+impl Examples {
+    /// The number of the next example item, labelled `label`; a label used before
+    /// repeats its number (as pandoc does).
+    fn claim(&mut self, label: Option<&str>) -> u32 {
+        self.claims.push(label.map(str::to_string));
+        if let Some(&n) = label.and_then(|l| self.labels.get(l)) {
+            return n;
+        }
+        self.count += 1;
+        if let Some(l) = label {
+            self.labels.insert(l.to_string(), self.count);
+        }
+        self.count
+    }
+
+    /// The number of the example labelled `label`.
+    fn get(&self, label: &str) -> Option<u32> {
+        self.labels.get(label).copied()
+    }
+
+    /// Whether the book has examples so far.
+    fn any(&self) -> bool {
+        self.count > 0
+    }
 }
 
 /// What parsing one file added to [`Shared`], so that a cached parse of the file can add
@@ -76,6 +124,7 @@ pub(crate) struct SharedAdded {
     links: Vec<PendingLink>,
     images: Vec<PendingImage>,
     note_keys: Vec<(FileId, String)>,
+    examples: Vec<Option<String>>,
 }
 
 /// Where [`Shared`] stood before a file was parsed.
@@ -85,18 +134,20 @@ pub(crate) struct SharedMark {
     links: usize,
     images: usize,
     note_keys: usize,
+    examples: usize,
 }
 
 impl Shared {
     /// A hash of everything a file's parse reads of the shared state: the ids taken and
     /// how many placeholders of each kind were handed out (a file's own note labels are
     /// looked up only among its own, which are not there yet).
-    pub(crate) fn state_digest(&self) -> (u128, usize, usize, usize) {
+    pub(crate) fn state_digest(&self) -> (u128, usize, usize, usize, &[Option<String>]) {
         (
             self.ids.digest(),
             self.links.len(),
             self.images.len(),
             self.note_keys.len(),
+            &self.examples.claims,
         )
     }
 
@@ -106,6 +157,7 @@ impl Shared {
             links: self.links.len(),
             images: self.images.len(),
             note_keys: self.note_keys.len(),
+            examples: self.examples.claims.len(),
         }
     }
 
@@ -116,6 +168,12 @@ impl Shared {
             links: self.links.get(mark.links..).unwrap_or(&[]).to_vec(),
             images: self.images.get(mark.images..).unwrap_or(&[]).to_vec(),
             note_keys: self.note_keys.get(mark.note_keys..).unwrap_or(&[]).to_vec(),
+            examples: self
+                .examples
+                .claims
+                .get(mark.examples..)
+                .unwrap_or(&[])
+                .to_vec(),
         }
     }
 
@@ -131,6 +189,9 @@ impl Shared {
             self.note_index
                 .insert(key.clone(), self.note_keys.len() as u32);
             self.note_keys.push(key.clone());
+        }
+        for label in &added.examples {
+            self.examples.claim(label.as_deref());
         }
     }
 
@@ -205,6 +266,9 @@ fn options() -> Options {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_MATH
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        // pandoc's definition lists (MANUAL "Extension: definition_lists"); its `~`
+        // markers are rewritten by the pre-pass.
+        | Options::ENABLE_DEFINITION_LIST
 }
 
 /// Whether an event is inline content: a run of these is read by the inline post-pass
@@ -244,6 +308,19 @@ fn is_inline(event: &Event<'_>, in_raw: bool) -> bool {
     }
 }
 
+/// The options of the nested parses (a grid table's cells, a line block's lines): the
+/// body's, with old-style notes, which always give a reference (the definitions are in
+/// the file around, not in the nested text; a new-style undefined reference would be
+/// left as text).
+fn nested_options() -> Options {
+    (options() - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS - Options::ENABLE_FOOTNOTES)
+        | Options::ENABLE_OLD_FOOTNOTES
+}
+
+/// How deep nested parses go (a grid table in a grid table's cell …): deeper ones read
+/// their cells without the pre-pass.
+const MAX_NESTED: usize = 4;
+
 /// Parses the text of `file`.
 pub(crate) fn parse_file(
     file: FileId,
@@ -252,21 +329,7 @@ pub(crate) fn parse_file(
     diags: &mut Vec<Diagnostic>,
 ) -> FileContent {
     let cleaned = Cleaned::new(source, file, diags);
-    let mut b = Builder {
-        file,
-        cleaned: &cleaned,
-        shared,
-        diags,
-        stack: vec![Frame::new(Kind::Root, 0..0, Closer::Markdown)],
-        out: FileContent::default(),
-        current: None,
-        pending_text: None,
-        depth_warned: false,
-        inline_notes: 0,
-        cite_parts: Vec::new(),
-        images: BTreeMap::new(),
-        macros: Vec::new(),
-    };
+    let mut b = Builder::new(file, &cleaned.text, None, &cleaned, shared, diags, 0);
     // Front matter counts only at the very start of a file. pulldown-cmark would take a
     // `---` … `---` block anywhere as metadata, but in the body CommonMark reads it as a
     // thematic break and a setext heading (CommonMark 0.31 §4.1, §4.3): so the block is
@@ -303,35 +366,24 @@ pub(crate) fn parse_file(
         std::borrow::Cow::Owned(blank)
     };
     let body_options = options() - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
-    // An undefined `[text]` that pandoc reads as a span or an inline note is made a link
-    // for the post-pass to read back ([`inlines::wants_sentinel`]).
-    let src: &str = &body;
-    let mut callback = |link: pulldown_cmark::BrokenLink<'_>| {
-        inlines::wants_sentinel(src, &link.span, link.link_type)
-            .then(|| (inlines::SENTINEL.into(), "".into()))
-    };
-    let parser = Parser::new_with_broken_link_callback(src, body_options, Some(&mut callback));
-    let mut run: Vec<(Event<'_>, Range<usize>)> = Vec::new();
-    let mut in_raw = false;
-    for (event, range) in parser.into_offset_iter() {
-        if is_inline(&event, in_raw) {
-            run.push((event, range));
-            continue;
-        }
-        b.inline_run(&mut run, src);
-        match &event {
-            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_)) => {
-                in_raw = true
-            }
-            Event::End(TagEnd::CodeBlock | TagEnd::HtmlBlock | TagEnd::MetadataBlock(_)) => {
-                in_raw = false
-            }
-            _ => {}
-        }
-        b.event(event, range);
-    }
-    b.inline_run(&mut run, src);
+    b.run(&body, body_options, false);
+    let nested_refs = std::mem::take(&mut b.nested_refs);
     let mut content = b.finish();
+    // Notes referenced in nested parses (a line block, a table cell), which pulldown-cmark
+    // reads there without knowing the file's definitions.
+    for (label, span) in nested_refs {
+        let key = normalise_label(&label);
+        if !content
+            .defs
+            .iter()
+            .any(|d| normalise_label(&d.label) == key)
+        {
+            diags.push(
+                Diagnostic::error(span, format!("note `[^{label}]` is referenced but never defined"))
+                    .with_hint(format!("add `[^{label}]: …` to this file (note labels belong to the file they are used in)")),
+            );
+        }
+    }
     attach_captions(&mut content.leading);
     for chapter in &mut content.chapters {
         attach_captions(&mut chapter.blocks);
@@ -389,12 +441,30 @@ fn respan(blocks: &mut [Block], at: Span) {
                 *span = at;
                 items.iter_mut().for_each(|i| respan(i, at));
             }
+            Block::Div { blocks, span, .. } => {
+                *span = at;
+                respan(blocks, at);
+            }
+            Block::DefinitionList { items, span } => {
+                *span = at;
+                for item in items {
+                    item.definitions.iter_mut().for_each(|d| respan(d, at));
+                }
+            }
+            Block::Table {
+                head, rows, span, ..
+            } => {
+                *span = at;
+                head.iter_mut()
+                    .chain(rows.iter_mut().flatten())
+                    .for_each(|c| respan(c, at));
+            }
             Block::Paragraph { span, .. }
             | Block::Heading { span, .. }
             | Block::CodeBlock { span, .. }
             | Block::ThematicBreak { span }
-            | Block::Table { span, .. }
             | Block::Html { span, .. }
+            | Block::LineBlock { span, .. }
             | Block::Figure { span, .. } => *span = at,
         }
     }
@@ -410,8 +480,14 @@ fn attach_captions(blocks: &mut Vec<Block>) {
     let mut i = 0;
     while i < blocks.len() {
         match &mut blocks[i] {
-            Block::BlockQuote { blocks: inner, .. } => attach_captions(inner),
+            Block::BlockQuote { blocks: inner, .. } | Block::Div { blocks: inner, .. } => {
+                attach_captions(inner)
+            }
             Block::List { items, .. } => items.iter_mut().for_each(attach_captions),
+            Block::DefinitionList { items, .. } => items
+                .iter_mut()
+                .flat_map(|i| i.definitions.iter_mut())
+                .for_each(attach_captions),
             _ => {}
         }
         if !matches!(&blocks[i], Block::Table { caption, .. } if caption.is_empty()) {
@@ -472,6 +548,8 @@ enum Closer {
     Markdown,
     /// By a raw HTML end tag of this name.
     Html(String),
+    /// By a fenced div's closing fence (or the end of its container).
+    Fence,
 }
 
 /// Inline wrappers.
@@ -506,9 +584,19 @@ enum Kind {
     Quote,
     List {
         start: Option<u64>,
+        numbering: ListNumbering,
         items: Vec<Vec<Block>>,
     },
     Item,
+    // pandoc's block constructs (issue 12).
+    Div {
+        attr: Attr,
+    },
+    DefList {
+        items: Vec<DefinitionItem>,
+    },
+    DefTerm,
+    DefDefinition,
     NoteDef {
         label: String,
     },
@@ -539,12 +627,12 @@ enum Kind {
     },
     Table {
         align: Vec<Align>,
-        head: Vec<Vec<Inline>>,
-        rows: Vec<Vec<Vec<Inline>>>,
+        head: Vec<Vec<Block>>,
+        rows: Vec<Vec<Vec<Block>>>,
     },
     Cells {
         head: bool,
-        cells: Vec<Vec<Inline>>,
+        cells: Vec<Vec<Block>>,
     },
     Cell,
     /// A container nested too deep: its content goes to its parent.
@@ -576,20 +664,54 @@ impl Frame {
     fn holds_blocks(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Root | Kind::Quote | Kind::Item | Kind::NoteDef { .. }
+            Kind::Root
+                | Kind::Quote
+                | Kind::Item
+                | Kind::NoteDef { .. }
+                | Kind::Div { .. }
+                | Kind::DefDefinition
         )
     }
 
     fn holds_inlines(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Paragraph | Kind::Heading { .. } | Kind::Span(_) | Kind::Cell
+            Kind::Paragraph | Kind::Heading { .. } | Kind::Span(_) | Kind::Cell | Kind::DefTerm
+        )
+    }
+
+    /// Whether this frame is a container the pre-pass counts in a block's depth.
+    fn is_container(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Quote | Kind::Item | Kind::NoteDef { .. } | Kind::DefDefinition
         )
     }
 }
 
+/// Link reference definitions of the file, for the nested parses (label, lowercase →
+/// destination and title).
+type RefDefs = BTreeMap<String, (String, String)>;
+
+/// The pre-pass's findings, as the builder uses them.
+#[derive(Default)]
+struct PreState {
+    /// pandoc-only blocks, by start.
+    blocks: Vec<PreBlock>,
+    /// The next block to splice in.
+    next: usize,
+    /// Fancy list markers by offset, with the book-wide number of each example.
+    markers: Vec<(pandoc_blocks::Marker, u32)>,
+    /// Whether the shadow holds placeholders to turn back.
+    placeholders: bool,
+}
+
 struct Builder<'a> {
     file: FileId,
+    /// The text the events index (the file's cleaned text, or a nested parse's).
+    text: &'a str,
+    /// For a nested parse: the way from `text` back to the cleaned file text.
+    nested: Option<&'a NestedText>,
     cleaned: &'a Cleaned,
     shared: &'a mut Shared,
     diags: &'a mut Vec<Diagnostic>,
@@ -608,6 +730,15 @@ struct Builder<'a> {
     images: BTreeMap<u32, ImageInfo>,
     /// `\newcommand` macros defined so far in the file, for its math.
     macros: Vec<math::TexMacro>,
+    /// How deep in nested parses this builder is (0: the file).
+    level: usize,
+    pre: PreState,
+    /// The file's link reference definitions, once a nested parse needs them.
+    refdefs: Option<Rc<RefDefs>>,
+    /// Note references made in nested parses, to check against the file's definitions.
+    nested_refs: Vec<(String, Span)>,
+    /// An inline-only nested parse: each paragraph's start and inlines.
+    snippets: Option<Vec<(usize, Vec<Inline>)>>,
 }
 
 /// What a figure needs of its image beyond the [`Inline::Image`].
@@ -617,12 +748,548 @@ struct ImageInfo {
     attr: Option<(Attr, Span)>,
 }
 
-impl Builder<'_> {
+/// Written for a `\@` in the text until example references are resolved.
+const ESCAPED_AT: char = '\u{3}';
+
+impl<'a> Builder<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        file: FileId,
+        text: &'a str,
+        nested: Option<&'a NestedText>,
+        cleaned: &'a Cleaned,
+        shared: &'a mut Shared,
+        diags: &'a mut Vec<Diagnostic>,
+        level: usize,
+    ) -> Self {
+        Builder {
+            file,
+            text,
+            nested,
+            cleaned,
+            shared,
+            diags,
+            stack: vec![Frame::new(Kind::Root, 0..0, Closer::Markdown)],
+            out: FileContent::default(),
+            current: None,
+            pending_text: None,
+            depth_warned: false,
+            level,
+            pre: PreState::default(),
+            refdefs: None,
+            nested_refs: Vec::new(),
+            snippets: None,
+            inline_notes: 0,
+            cite_parts: Vec::new(),
+            images: BTreeMap::new(),
+            macros: Vec::new(),
+        }
+    }
+
+    /// The cleaned-text offset of offset `i` of the text the events index.
+    fn to_cleaned(&self, i: usize) -> usize {
+        match self.nested {
+            Some(n) => n.source(i),
+            None => i,
+        }
+    }
+
     fn span(&self, r: &Range<usize>) -> Span {
         Span::new(
             self.file,
-            self.cleaned.original(r.start),
-            self.cleaned.original(r.end),
+            self.cleaned.original(self.to_cleaned(r.start)),
+            self.cleaned.original(self.to_cleaned(r.end)),
+        )
+    }
+
+    /// Parses `text` (the events' text: the file's body or a nested text) with the
+    /// pre-pass: pulldown-cmark reads the pre-pass's shadow, and each pandoc-only block
+    /// is spliced in before the first event at or after its place (or before the end of
+    /// the container holding it).
+    fn run(&mut self, text: &str, options: Options, inline_only: bool) {
+        let mut pre = if inline_only || self.level > MAX_NESTED {
+            Prepass::default()
+        } else {
+            pandoc_blocks::scan(text)
+        };
+        for p in std::mem::take(&mut pre.problems) {
+            let span = self.span(&p.range);
+            self.diags
+                .push(Diagnostic::warning(span, p.message).with_hint(p.hint));
+        }
+        let markers = std::mem::take(&mut pre.markers)
+            .into_iter()
+            .map(|m| {
+                let n = if m.style == NumberStyle::Example {
+                    self.shared.examples.claim(m.label.as_deref())
+                } else {
+                    0
+                };
+                (m, n)
+            })
+            .collect();
+        let shadow = pre.shadow.take();
+        self.pre = PreState {
+            placeholders: shadow
+                .as_deref()
+                .is_some_and(|s| s.contains(PLACEHOLDER_COLON)),
+            blocks: pre.blocks,
+            next: 0,
+            markers,
+        };
+        let input = shadow.as_deref().unwrap_or(text);
+        let defs = self.refdefs.clone();
+        // An undefined `[text]` that pandoc reads as a span or an inline note is made a
+        // link for the inline post-pass to read back ([`inlines::wants_sentinel`]); in a
+        // nested text, other undefined references are looked up in the file's
+        // definitions.
+        let callback = move |link: BrokenLink| {
+            if inlines::wants_sentinel(input, &link.span, link.link_type) {
+                return Some((inlines::SENTINEL.into(), "".into()));
+            }
+            let key = link.reference.to_lowercase();
+            let (dest, title) = defs.as_ref()?.get(&key)?;
+            Some((CowStr::from(dest.clone()), CowStr::from(title.clone())))
+        };
+        let mut events = Parser::new_with_broken_link_callback(input, options, Some(callback))
+            .into_offset_iter();
+        // Runs of inline events go through the inline post-pass (pandoc's inline syntax)
+        // before the builder sees them; text in code blocks, HTML blocks and metadata is
+        // not inline content.
+        let mut run: Vec<(Event<'_>, Range<usize>)> = Vec::new();
+        let mut in_raw = false;
+        while let Some((event, range)) = events.next() {
+            if is_inline(&event, in_raw) {
+                run.push((event, range));
+                continue;
+            }
+            self.inline_run(&mut run, input);
+            match &event {
+                Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_)) => {
+                    in_raw = true
+                }
+                Event::End(TagEnd::CodeBlock | TagEnd::HtmlBlock | TagEnd::MetadataBlock(_)) => {
+                    in_raw = false
+                }
+                _ => {}
+            }
+            if self.pre.next < self.pre.blocks.len() {
+                if self.refdefs.is_none() {
+                    let defs: RefDefs = events
+                        .reference_definitions()
+                        .iter()
+                        .map(|(k, d)| {
+                            let title = d.title.as_deref().unwrap_or("").to_string();
+                            (k.to_lowercase(), (d.dest.to_string(), title))
+                        })
+                        .collect();
+                    self.refdefs = Some(Rc::new(defs));
+                }
+                self.splice_before(&event, &range);
+            }
+            self.event(event, range);
+        }
+        self.inline_run(&mut run, input);
+        self.flush_text();
+        while let Some(block) = self.pre.blocks.get(self.pre.next).cloned() {
+            self.pre.next += 1;
+            self.pre_block(block);
+        }
+    }
+
+    /// How many containers (quotes, list items, note definitions, definitions) are open.
+    fn container_depth(&self) -> usize {
+        self.stack.iter().filter(|f| f.is_container()).count()
+    }
+
+    /// Splices in the pre-pass blocks due before `event`: those starting at or before
+    /// it; before the end of a container, those inside it.
+    fn splice_before(&mut self, event: &Event<'_>, range: &Range<usize>) {
+        while let Some(block) = self.pre.blocks.get(self.pre.next) {
+            let at = block.range.start;
+            let due = match event {
+                Event::End(
+                    TagEnd::BlockQuote(_)
+                    | TagEnd::Item
+                    | TagEnd::FootnoteDefinition
+                    | TagEnd::DefinitionListDefinition,
+                ) => at < range.end && block.depth >= self.container_depth(),
+                Event::End(_) => false,
+                // A container opening on the block's own line (`> | verse`): the block
+                // goes inside it, after the container's start.
+                Event::Start(
+                    Tag::BlockQuote(_)
+                    | Tag::List(_)
+                    | Tag::Item
+                    | Tag::FootnoteDefinition(_)
+                    | Tag::DefinitionList
+                    | Tag::DefinitionListDefinition,
+                ) => range.start >= at && block.depth <= self.container_depth(),
+                _ => range.start >= at,
+            };
+            if !due {
+                return;
+            }
+            let block = block.clone();
+            self.pre.next += 1;
+            self.flush_text();
+            self.pre_block(block);
+        }
+    }
+
+    /// One pandoc-only block into the model.
+    fn pre_block(&mut self, block: PreBlock) {
+        let span = self.span(&block.range);
+        match block.kind {
+            PreKind::LineBlock(lines) => {
+                let snippets: Vec<(usize, Vec<Range<usize>>)> =
+                    lines.into_iter().map(|l| (l.indent, l.pieces)).collect();
+                let lines = self.nested_inlines(&snippets, ' ');
+                self.push_block(Block::LineBlock { lines, span });
+            }
+            PreKind::DivOpen(attr) => {
+                let attr = self.checked_attr(attr, span);
+                self.push_container(Kind::Div { attr }, block.range, Closer::Fence);
+            }
+            PreKind::DivClose => {
+                if matches!(self.stack.last(), Some(f) if matches!(f.kind, Kind::Div { .. })) {
+                    if let Some(frame) = self.stack.pop() {
+                        self.close(frame);
+                    }
+                }
+            }
+            PreKind::Table(draft) => self.pre_table(draft, span),
+            PreKind::Caption(pieces) => {
+                let mut content = self.nested_inlines(&[(0, pieces)], '\n');
+                let content = content.pop().unwrap_or_default();
+                if !content.is_empty() {
+                    self.push_block(Block::Paragraph { content, span });
+                }
+            }
+        }
+    }
+
+    /// A grid, simple or multiline table: its cells parsed from their source ranges (a
+    /// grid table's as blocks, the others' as one paragraph each).
+    fn pre_table(&mut self, draft: TableDraft, span: Span) {
+        let TableDraft {
+            aligns,
+            widths,
+            head,
+            rows,
+            blocks,
+        } = draft;
+        let ncols = head.len();
+        let mut cells: Vec<Vec<Block>> = if blocks {
+            head.iter()
+                .chain(rows.iter().flatten())
+                .map(|c| self.nested_blocks(c))
+                .collect()
+        } else {
+            let snippets: Vec<(usize, Vec<Range<usize>>)> = head
+                .iter()
+                .chain(rows.iter().flatten())
+                .map(|c| (0, c.clone()))
+                .collect();
+            self.nested_inlines(&snippets, '\n')
+                .into_iter()
+                .map(|content| {
+                    if content.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![Block::Paragraph { content, span }]
+                    }
+                })
+                .collect()
+        };
+        let body = cells.split_off(ncols.min(cells.len()));
+        let mut body = body.into_iter();
+        let rows = rows
+            .iter()
+            .map(|r| body.by_ref().take(r.len()).collect())
+            .collect();
+        self.push_block(Block::Table {
+            align: aligns,
+            widths,
+            head: cells,
+            rows,
+            caption: Vec::new(),
+            span,
+        });
+    }
+
+    /// A child builder over `nested`, sharing the book's state.
+    fn child<'c>(&'c mut self, nested: &'c NestedText) -> Builder<'c> {
+        let mut child = Builder::new(
+            self.file,
+            &nested.text,
+            Some(nested),
+            self.cleaned,
+            &mut *self.shared,
+            &mut *self.diags,
+            self.level + 1,
+        );
+        child.refdefs = self.refdefs.clone();
+        // Inline notes are labelled by a count per file, and macros apply to the math
+        // after them in the file: a nested text (a cell, a verse line) continues both.
+        child.inline_notes = self.inline_notes;
+        child.macros = self.macros.clone();
+        child
+    }
+
+    /// Takes back the inline-note count and the macros a child builder went on with.
+    fn continue_from(&mut self, (inline_notes, macros): (u32, Vec<math::TexMacro>)) {
+        self.inline_notes = inline_notes;
+        self.macros = macros;
+    }
+
+    /// Takes what a child builder found besides its blocks: note definitions, anchors,
+    /// nested note references.
+    fn adopt(
+        &mut self,
+        defs: Vec<NoteDef>,
+        anchors: BTreeMap<String, String>,
+        refs: Vec<(String, Span)>,
+    ) {
+        self.out.defs.extend(defs);
+        for (k, v) in anchors {
+            self.out.anchors.entry(k).or_insert(v);
+        }
+        self.nested_refs.extend(refs);
+    }
+
+    /// Parses snippets of the text, each its pieces (source ranges) joined by `joiner`,
+    /// after `indent` U+00A0s, as one paragraph of inlines each; an empty snippet gives
+    /// no inlines. One parse for all of them: a table's cells or a poem's lines.
+    fn nested_inlines(
+        &mut self,
+        snippets: &[(usize, Vec<Range<usize>>)],
+        joiner: char,
+    ) -> Vec<Vec<Inline>> {
+        let mut nested = NestedText::default();
+        let mut starts = Vec::with_capacity(snippets.len());
+        for (indent, pieces) in snippets {
+            let Some(first) = pieces.first() else {
+                starts.push(nested.text.len());
+                continue;
+            };
+            if !nested.text.is_empty() {
+                nested.insert("\n\n", self.to_cleaned(first.start));
+            }
+            starts.push(nested.text.len());
+            let mut lead = String::new();
+            lead.push(GUARD);
+            lead.extend(std::iter::repeat_n('\u{a0}', *indent));
+            nested.insert(&lead, self.to_cleaned(first.start));
+            for (k, piece) in pieces.iter().enumerate() {
+                if k > 0 {
+                    let mut join = String::from(joiner);
+                    if joiner == '\n' {
+                        join.push(GUARD);
+                    }
+                    nested.insert(&join, self.to_cleaned(piece.start));
+                }
+                nested.copy(self.text, piece.clone(), self.to_cleaned(piece.start));
+            }
+        }
+        let mut out = vec![Vec::new(); snippets.len()];
+        if nested.text.is_empty() {
+            return out;
+        }
+        let found = {
+            let mut child = self.child(&nested);
+            child.snippets = Some(Vec::new());
+            child.run(
+                &nested.text,
+                nested_options() - Options::ENABLE_TABLES - Options::ENABLE_DEFINITION_LIST,
+                true,
+            );
+            let found = child.snippets.take().unwrap_or_default();
+            let refs = std::mem::take(&mut child.nested_refs);
+            let continued = (child.inline_notes, std::mem::take(&mut child.macros));
+            let content = child.finish();
+            (found, content.defs, content.anchors, refs, continued)
+        };
+        let (found, defs, anchors, refs, continued) = found;
+        self.continue_from(continued);
+        self.adopt(defs, anchors, refs);
+        for (at, inlines) in found {
+            let k = starts.partition_point(|&s| s <= at).saturating_sub(1);
+            if let Some(slot) = out.get_mut(k) {
+                slot.extend(inlines);
+            }
+        }
+        out
+    }
+
+    /// Parses a cell's lines (source ranges) as blocks, with the pre-pass.
+    fn nested_blocks(&mut self, lines: &[Range<usize>]) -> Vec<Block> {
+        if lines.is_empty() {
+            return Vec::new();
+        }
+        let mut nested = NestedText::default();
+        for (k, line) in lines.iter().enumerate() {
+            if k > 0 {
+                nested.insert("\n", self.to_cleaned(line.start));
+            }
+            nested.copy(self.text, line.clone(), self.to_cleaned(line.start));
+        }
+        let (blocks, defs, anchors, refs, continued) = {
+            let mut child = self.child(&nested);
+            child.run(&nested.text, nested_options(), false);
+            let refs = std::mem::take(&mut child.nested_refs);
+            let continued = (child.inline_notes, std::mem::take(&mut child.macros));
+            let content = child.finish();
+            (
+                content.leading,
+                content.defs,
+                content.anchors,
+                refs,
+                continued,
+            )
+        };
+        self.continue_from(continued);
+        self.adopt(defs, anchors, refs);
+        blocks
+    }
+
+    /// A div's attributes checked: its id made unique in the book (and recorded for
+    /// links), `lang` a language tag, `dir` a direction.
+    fn checked_attr(&mut self, mut attr: Attr, span: Span) -> Attr {
+        if let Some(wanted) = attr.id.take() {
+            let base = if is_valid_id(&wanted) {
+                wanted.clone()
+            } else {
+                let s = slug(&wanted);
+                self.diags.push(
+                    Diagnostic::warning(span, format!("`#{wanted}` is not a valid id; `{s}` is used"))
+                        .with_hint("an id starts with a letter and holds only letters, digits, `-`, `_` and `.`"),
+                );
+                s
+            };
+            let id = self.shared.ids.claim(&base);
+            if id != base {
+                self.diags.push(
+                    Diagnostic::warning(
+                        span,
+                        format!("id `{base}` is already used; this div gets `{id}`"),
+                    )
+                    .with_hint("ids must be unique across the book; links to it go to the first"),
+                );
+            }
+            self.out.anchors.entry(wanted).or_insert_with(|| id.clone());
+            attr.id = Some(id);
+        }
+        let mut pairs = Vec::with_capacity(attr.pairs.len());
+        for (key, value) in std::mem::take(&mut attr.pairs) {
+            let ok = match key.as_str() {
+                "lang" => LanguageTag::parse(&value).is_some(),
+                "dir" => matches!(value.as_str(), "ltr" | "rtl" | "auto"),
+                _ => true,
+            };
+            if ok {
+                pairs.push((key, value));
+            } else {
+                self.diags.push(
+                    Diagnostic::warning(
+                        span,
+                        format!("`{key}={value}` is not a valid {key}; it is ignored"),
+                    )
+                    .with_hint(if key == "lang" {
+                        "give a language tag such as `lang=fr` or `lang=en-GB`"
+                    } else {
+                        "give `dir=rtl`, `dir=ltr` or `dir=auto`"
+                    }),
+                );
+            }
+        }
+        attr.pairs = pairs;
+        attr
+    }
+
+    /// Ends the list being read and starts another when the item at `r` is numbered in
+    /// another style or with another delimiter: pandoc reads them as two lists (MANUAL
+    /// "Extension: fancy_lists"), where pulldown-cmark, which sees the pre-pass's decimal
+    /// markers, has one.
+    fn split_list_at(&mut self, r: &Range<usize>) {
+        let Some(Frame {
+            kind:
+                Kind::List {
+                    start: Some(_),
+                    numbering,
+                    items,
+                },
+            ..
+        }) = self.stack.last()
+        else {
+            return;
+        };
+        if items.is_empty() {
+            return;
+        }
+        let (start, new) = self.list_numbering(1, r);
+        if new == *numbering {
+            return;
+        }
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let range = r.start..frame.range.end;
+        self.close(frame);
+        self.push_container(
+            Kind::List {
+                start: Some(start),
+                numbering: new,
+                items: Vec::new(),
+            },
+            range,
+            Closer::Markdown,
+        );
+    }
+
+    /// A list's start and numbering: a fancy marker's from the pre-pass, a decimal one's
+    /// delimiter from the source.
+    fn list_numbering(&self, start: u64, r: &Range<usize>) -> (u64, ListNumbering) {
+        let b = self.text.as_bytes();
+        let mut at = r.start;
+        while b.get(at).is_some_and(|c| matches!(c, b' ' | b'\t' | b'>')) {
+            at += 1;
+        }
+        let markers = &self.pre.markers;
+        let k = markers.partition_point(|(m, _)| m.at < at);
+        if let Some((m, n)) = markers.get(k).filter(|(m, _)| m.at == at) {
+            let start = if m.style == NumberStyle::Example {
+                u64::from(*n)
+            } else {
+                m.value
+            };
+            return (
+                start,
+                ListNumbering {
+                    style: m.style,
+                    delim: m.delim,
+                },
+            );
+        }
+        let digits = b
+            .get(at..)
+            .map_or(0, |t| t.iter().take_while(|c| c.is_ascii_digit()).count());
+        let start = self
+            .text
+            .get(at..at + digits)
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(start);
+        let delim = if b.get(at + digits) == Some(&b')') {
+            NumberDelim::OneParen
+        } else {
+            NumberDelim::Period
+        };
+        (
+            start,
+            ListNumbering {
+                style: NumberStyle::Decimal,
+                delim,
+            },
         )
     }
 
@@ -764,6 +1431,17 @@ impl Builder<'_> {
         if self.stack.len() + 2 >= MAX_DEPTH {
             self.replay(fallback);
             return;
+        }
+        // `@label` of a numbered example is a reference to it, not a citation (pandoc's
+        // Markdown reader tries the example labels first: `textualCite` fails on one);
+        // the text as written becomes the example's number.
+        if let [item] = items.as_slice() {
+            if item.mode == crate::model::CiteMode::AuthorInText
+                && self.shared.examples.get(&item.key).is_some()
+            {
+                self.replay(fallback);
+                return;
+            }
         }
         let mark = self.cite_parts.len();
         let mut heads = Vec::with_capacity(items.len());
@@ -967,12 +1645,22 @@ impl Builder<'_> {
                 )
             });
             if !raw_target {
+                // An `@` that is not in the source as such (`\@`, `&#64;`) is no example
+                // reference.
+                let escaped_at = t.contains('@')
+                    && self.shared.examples.any()
+                    && self.text.get(r.clone()) != Some(&**t);
+                let t: std::borrow::Cow<str> = if escaped_at {
+                    t.replace('@', &ESCAPED_AT.to_string()).into()
+                } else {
+                    (&**t).into()
+                };
                 match &mut self.pending_text {
                     Some((text, range)) => {
-                        text.push_str(t);
+                        text.push_str(&t);
                         range.end = r.end;
                     }
-                    None => self.pending_text = Some((t.to_string(), r)),
+                    None => self.pending_text = Some((t.into_owned(), r)),
                 }
                 return;
             }
@@ -1008,6 +1696,10 @@ impl Builder<'_> {
             Event::InlineMath(m) => self.math(&m, false, &r),
             Event::DisplayMath(m) => self.math(&m, true, &r),
             Event::FootnoteReference(label) => {
+                if self.level > 0 {
+                    let span = self.span(&r);
+                    self.nested_refs.push((label.to_string(), span));
+                }
                 let note = self.shared.note_key(self.file, &label);
                 self.push_inline(Inline::NoteRef {
                     note,
@@ -1029,18 +1721,99 @@ impl Builder<'_> {
     /// Emits merged text, reporting `[^label]` left as text: pulldown-cmark leaves a
     /// reference to an undefined note as literal text (its docs, `Options::ENABLE_FOOTNOTES`).
     fn flush_text(&mut self) {
-        let Some((text, range)) = self.pending_text.take() else {
+        let Some((mut text, range)) = self.pending_text.take() else {
             return;
         };
         if text.contains("[^") {
             self.report_undefined_notes(&range);
         }
+        // The pre-pass's placeholders and guards, turned back or dropped.
+        if self.pre.placeholders && text.contains(PLACEHOLDER_COLON) {
+            text = text.replace(PLACEHOLDER_COLON, ":");
+        }
+        if self.level > 0 && text.contains(GUARD) {
+            text = text.replace(GUARD, "");
+        }
+        if self.shared.examples.any() && text.contains('@') {
+            text = self.example_references(&text, &range);
+        }
+        if text.contains(ESCAPED_AT) {
+            text = text.replace(ESCAPED_AT, "@");
+        }
         self.push_inline(Inline::Text(clean_text(&text)));
     }
 
+    /// `@label` in text → the number of the example so labelled (MANUAL "Extension:
+    /// example_lists"); a label no example has is reported, and kept as written.
+    fn example_references(&mut self, text: &str, range: &Range<usize>) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        // Whether the text is the source as written, so positions can be pointed at.
+        let exact = self.text.get(range.clone()) == Some(text);
+        let mut consumed = 0;
+        while let Some(i) = rest.find('@') {
+            let before = rest[..i]
+                .chars()
+                .next_back()
+                .or_else(|| out.chars().next_back());
+            out.push_str(&rest[..i]);
+            let tail = &rest[i + 1..];
+            let mut len = tail
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                .count();
+            let preceded = before.is_some_and(|c| c.is_alphanumeric() || c == '@');
+            if len == 0 || preceded {
+                out.push('@');
+                consumed += i + 1;
+                rest = tail;
+                continue;
+            }
+            let mut found = self.shared.examples.get(&tail[..len]);
+            while found.is_none() && len > 1 && tail[..len].ends_with(['-', '_']) {
+                len -= 1;
+                found = self.shared.examples.get(&tail[..len]);
+            }
+            // `[@key]`, `[-@key]`, `[@a; @b]` are citations (a later issue), not
+            // example references: kept as written, without a warning.
+            let citation = matches!(before, Some('[' | '-' | ';'));
+            match found {
+                Some(n) => out.push_str(&n.to_string()),
+                None if citation => {
+                    out.push('@');
+                    out.push_str(&tail[..len]);
+                }
+                None => {
+                    let at = if exact {
+                        range.start + consumed + i
+                    } else {
+                        range.start
+                    };
+                    let span = self.span(&(at..at + len + 1));
+                    let label = &tail[..len];
+                    self.diags.push(
+                        Diagnostic::warning(
+                            span,
+                            format!("`@{label}` refers to no numbered example"),
+                        )
+                        .with_hint(format!(
+                            "label an example item `(@{label})` in this file or an earlier one, \
+                             or write `\\@` for a literal `@`"
+                        )),
+                    );
+                    out.push('@');
+                    out.push_str(label);
+                }
+            }
+            consumed += i + 1 + len;
+            rest = &tail[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     fn report_undefined_notes(&mut self, range: &Range<usize>) {
-        let src = &self.cleaned.text
-            [range.start.min(self.cleaned.text.len())..range.end.min(self.cleaned.text.len())];
+        let src = &self.text[range.start.min(self.text.len())..range.end.min(self.text.len())];
         let mut from = 0;
         while let Some(i) = src[from..].find("[^") {
             let at = from + i;
@@ -1079,19 +1852,32 @@ impl Builder<'_> {
                 );
             }
             Tag::BlockQuote(_) => self.push_container(Kind::Quote, r, Closer::Markdown),
-            Tag::List(start) => self.push_container(
-                Kind::List {
-                    start,
-                    items: Vec::new(),
-                },
-                r,
-                Closer::Markdown,
-            ),
+            Tag::List(start) => {
+                let (start, numbering) = match start {
+                    Some(n) => {
+                        let (n, numbering) = self.list_numbering(n, &r);
+                        (Some(n), numbering)
+                    }
+                    None => (None, ListNumbering::default()),
+                };
+                self.push_container(
+                    Kind::List {
+                        start,
+                        numbering,
+                        items: Vec::new(),
+                    },
+                    r,
+                    Closer::Markdown,
+                )
+            }
             Tag::Item => {
                 let under_list = self
                     .stack
                     .last()
                     .is_some_and(|f| matches!(f.kind, Kind::List { .. }));
+                if under_list {
+                    self.split_list_at(&r);
+                }
                 let kind = if under_list {
                     Kind::Item
                 } else {
@@ -1200,8 +1986,13 @@ impl Builder<'_> {
                 },
                 r,
             ),
-            Tag::DefinitionList | Tag::DefinitionListTitle | Tag::DefinitionListDefinition => {
-                self.push(Kind::Transparent, r)
+            // pandoc's definition lists (issue 12).
+            Tag::DefinitionList => {
+                self.push_container(Kind::DefList { items: Vec::new() }, r, Closer::Markdown)
+            }
+            Tag::DefinitionListTitle => self.push(Kind::DefTerm, r),
+            Tag::DefinitionListDefinition => {
+                self.push_container(Kind::DefDefinition, r, Closer::Markdown)
             }
         }
     }
@@ -1234,7 +2025,59 @@ impl Builder<'_> {
                 blocks: frame.blocks,
                 span,
             }),
-            Kind::List { start, items } => self.push_block(Block::List { start, items, span }),
+            Kind::List {
+                start,
+                numbering,
+                items,
+            } => self.push_block(Block::List {
+                start,
+                numbering,
+                items,
+                span,
+            }),
+            // pandoc's block constructs (issue 12).
+            Kind::Div { attr } => self.push_block(Block::Div {
+                attr,
+                blocks: frame.blocks,
+                span,
+            }),
+            Kind::DefList { items } => {
+                if !items.is_empty() {
+                    self.push_block(Block::DefinitionList { items, span })
+                }
+            }
+            Kind::DefTerm => {
+                if let Some(Frame {
+                    kind: Kind::DefList { items },
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    items.push(DefinitionItem {
+                        term: frame.inlines,
+                        definitions: Vec::new(),
+                    });
+                }
+            }
+            Kind::DefDefinition => {
+                if let Some(Frame {
+                    kind: Kind::DefList { items },
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    match items.last_mut() {
+                        Some(item) => item.definitions.push(frame.blocks),
+                        None => items.push(DefinitionItem {
+                            term: Vec::new(),
+                            definitions: vec![frame.blocks],
+                        }),
+                    }
+                } else {
+                    // A definition outside a list (nesting flattened): its blocks stay.
+                    for block in frame.blocks {
+                        self.push_block(block);
+                    }
+                }
+            }
             Kind::Item => {
                 if let Some(Frame {
                     kind: Kind::List { items, .. },
@@ -1267,7 +2110,10 @@ impl Builder<'_> {
                 }
             }
             Kind::Paragraph => {
-                if let Some(figure) = self.figure(&frame.inlines, span) {
+                if let (Some(found), 1) = (&mut self.snippets, self.stack.len()) {
+                    // An inline-only nested parse: the paragraph is a snippet's content.
+                    found.push((frame.range.start, frame.inlines));
+                } else if let Some(figure) = self.figure(&frame.inlines, span) {
                     self.push_block(figure);
                 } else if !frame.inlines.is_empty() {
                     self.push_block(Block::Paragraph {
@@ -1320,6 +2166,7 @@ impl Builder<'_> {
             Kind::HtmlBlock { text, pieces } => {
                 let file = self.file;
                 let cleaned = self.cleaned;
+                let nested = self.nested;
                 let at = move |i: usize| {
                     let k = pieces.partition_point(|&(off, _)| off <= i);
                     let pos = if k == 0 {
@@ -1327,7 +2174,7 @@ impl Builder<'_> {
                     } else {
                         pieces[k - 1].1 + (i - pieces[k - 1].0)
                     };
-                    let o = cleaned.original(pos);
+                    let o = cleaned.original(nested.map_or(pos, |n| n.source(pos)));
                     Span::new(file, o, o)
                 };
                 let nodes = html::parse_block(&text, &at, self.diags);
@@ -1341,6 +2188,7 @@ impl Builder<'_> {
             }
             Kind::Table { align, head, rows } => self.push_block(Block::Table {
                 align,
+                widths: Vec::new(),
                 head,
                 rows,
                 caption: Vec::new(),
@@ -1365,7 +2213,15 @@ impl Builder<'_> {
                     ..
                 }) = self.stack.last_mut()
                 {
-                    cells.push(frame.inlines);
+                    // A pipe table's cell: one paragraph, or nothing.
+                    cells.push(if frame.inlines.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![Block::Paragraph {
+                            content: frame.inlines,
+                            span,
+                        }]
+                    });
                 }
             }
             Kind::Transparent => {
@@ -1381,7 +2237,8 @@ impl Builder<'_> {
     }
 
     fn close_heading(&mut self, level: u8, attr: Attr, content: Vec<Inline>, span: Span) {
-        let at_root = self.stack.len() == 1;
+        // A nested parse (a table cell) never starts a chapter.
+        let at_root = self.stack.len() == 1 && self.level == 0;
         let id = match &attr.id {
             Some(written) => self.claim_id(written, span, "heading"),
             None => {
@@ -1640,7 +2497,7 @@ impl Builder<'_> {
                                 break;
                             }
                             Closer::Html(_) => {}
-                            Closer::Markdown => break,
+                            Closer::Markdown | Closer::Fence => break,
                         }
                     }
                     if let Some(i) = found {
@@ -1709,6 +2566,17 @@ impl Builder<'_> {
                 content,
                 span: block.span(),
             });
+        }
+        // Two definition lists in a row are one (pandoc reads the terms between blank
+        // lines as one list; pulldown-cmark may end a list at a definition left empty
+        // by the pre-pass).
+        if let (
+            Block::DefinitionList { items, .. },
+            Some(Block::DefinitionList { items: before, .. }),
+        ) = (&block, frame.blocks.last_mut())
+        {
+            before.extend(items.iter().cloned());
+            return;
         }
         frame.blocks.push(block);
     }

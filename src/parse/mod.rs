@@ -8,13 +8,19 @@
 
 mod assets;
 mod attrs;
+mod columns;
+mod css;
 mod front_matter;
+mod grid_table;
 mod html;
 pub mod ids;
 mod inlines;
+mod line_table;
 mod markdown;
 mod math;
+mod nested;
 mod notes;
+mod pandoc_blocks;
 mod text;
 mod urls;
 pub(crate) mod walk;
@@ -189,6 +195,7 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
         meta: mut metadata,
         cover,
         abstract_text,
+        css,
     } = meta.finish();
     if let Some((text, at)) = abstract_text {
         metadata.r#abstract = markdown::parse_fragment(&text, at, &mut shared, &mut diags);
@@ -231,7 +238,10 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
     }
     if let Some((src, span)) = cover {
         match assets::read(reader, &src) {
-            Ok(asset) => metadata.cover = Some(resolver.add_asset(asset)),
+            Ok(asset) => {
+                cover_size_warning(&asset, &src, span, resolver.diags);
+                metadata.cover = Some(resolver.add_asset(asset))
+            }
             Err(problem) => diags.push(
                 Diagnostic::warning(
                     span,
@@ -241,6 +251,11 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
             ),
         }
     }
+    // Issue 14: the author's EPUB stylesheet, and matter classes used twice.
+    if let Some((src, span)) = css {
+        metadata.epub.css = read_stylesheet(reader, &src, span, &mut diags);
+    }
+    check_single_matter(&chapters, &mut diags);
     Parsed {
         book: Some(Book {
             meta: metadata,
@@ -249,6 +264,106 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
             assets,
         }),
         diagnostics: diags,
+    }
+}
+
+/// The shortest cover e-reader stores take: Amazon KDP asks for 2560 px and accepts
+/// 1000 px at the least; Apple Books asks for 1400 px.
+const MIN_COVER_HEIGHT: f32 = 1000.0;
+
+/// A warning for a cover image too small for e-reader stores.
+fn cover_size_warning(asset: &Asset, src: &str, span: Span, diags: &mut Vec<Diagnostic>) {
+    if asset.kind == crate::model::ImageKind::Svg {
+        return; // Scales to any size.
+    }
+    if let Some((w, h)) = crate::image::intrinsic_size(asset) {
+        if h < MIN_COVER_HEIGHT {
+            diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!(
+                        "the cover `{src}` is {w:.0} × {h:.0} px: e-reader stores reject covers under {MIN_COVER_HEIGHT:.0} px tall"
+                    ),
+                )
+                .with_hint("use an image at least 1600 × 2560 px (or leave `cover-image` out for a generated cover)"),
+            );
+        }
+    }
+}
+
+/// The stylesheet named by `epub: css:`, read through the file layer (which refuses a
+/// path that leaves the manuscript folder) and checked ([`css::check`]); `None`, with a
+/// diagnostic at the key's value, when it cannot be used.
+fn read_stylesheet(
+    files: &Files<'_>,
+    src: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let file = match files.read_in_root(std::path::Path::new(src)) {
+        Ok(f) => f,
+        Err(problem) => {
+            let why = match problem {
+                crate::files::ReadProblem::Missing => "is not found".to_string(),
+                crate::files::ReadProblem::OutsideRoot => {
+                    "is outside the manuscript folder".to_string()
+                }
+            };
+            diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("the stylesheet `{src}` {why}; the EPUB is built without it"),
+                )
+                .with_hint(
+                    "`epub: css:` names a file in the manuscript folder, e.g. `css: style.css`",
+                ),
+            );
+            return None;
+        }
+    };
+    let Ok(text) = std::str::from_utf8(&file.bytes) else {
+        diags.push(Diagnostic::warning(
+            span,
+            format!("the stylesheet `{src}` is not UTF-8 text; the EPUB is built without it"),
+        ));
+        return None;
+    };
+    let problems = css::check(text);
+    if problems.is_empty() {
+        return Some(text.strip_prefix('\u{feff}').unwrap_or(text).to_string());
+    }
+    for p in &problems {
+        diags.push(
+            Diagnostic::error(span, format!("{src}:{}:{}: {}", p.line, p.col, p.message))
+                .with_hint("fix the stylesheet, or remove `epub: css:` to build without it"),
+        );
+    }
+    None
+}
+
+/// An error for each matter class that only makes sense once (two copyright pages),
+/// at the heading that repeats it.
+fn check_single_matter(chapters: &[Chapter], diags: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<crate::model::MatterRole> = Vec::new();
+    for ch in chapters {
+        let Some(role) = ch.role().filter(|r| r.single()) else {
+            continue;
+        };
+        if seen.contains(&role) {
+            let class = crate::model::MATTER_CLASSES
+                .iter()
+                .find(|(_, r)| *r == role)
+                .map_or("", |(c, _)| c);
+            diags.push(
+                Diagnostic::warning(
+                    ch.span,
+                    format!("a second `.{class}` heading: a book has one"),
+                )
+                .with_hint(format!("remove `.{class}` from one of the headings")),
+            );
+        } else {
+            seen.push(role);
+        }
     }
 }
 
@@ -490,6 +605,36 @@ mod tests {
         }
     }
 
+    /// Examples are numbered across files, and a cached parse numbers them as a clean
+    /// one does (the numbers given are part of the shared state a file is parsed in).
+    #[test]
+    fn examples_number_across_files_and_through_the_cache() {
+        let book = |first: &str| {
+            let mut map = SourceMap::new("/nonexistent-quire-root");
+            map.add(SourceFile::new("book.yaml", "title: T\n"));
+            map.add(SourceFile::new("01.md", first));
+            map.add(SourceFile::new(
+                "02.md",
+                "# Two\n\n(@b) Bee.\n\nSee @a and @b.\n",
+            ));
+            map
+        };
+        let cache = ParseCache::default();
+        for first in ["# One\n\n(@a) Ay.\n(@) Other.\n", "# One\n\n(@a) Ay.\n"] {
+            let map = book(first);
+            let clean = parse(&map, &Files::none(&map.root));
+            let cached = parse_cached(&map, &Files::none(&map.root), Some(&cache));
+            cache.finish();
+            assert_eq!(cached, clean);
+            let chapters = &clean.book.unwrap().chapters;
+            let Block::Paragraph { content, .. } = &chapters[1].blocks[1] else {
+                panic!("{:?}", chapters[1].blocks)
+            };
+            let b = if first.contains("Other") { 3 } else { 2 };
+            assert_eq!(content, &[Inline::Text(format!("See 1 and {b}."))]);
+        }
+    }
+
     fn messages(p: &Parsed) -> Vec<String> {
         p.diagnostics.iter().map(|d| d.message.clone()).collect()
     }
@@ -599,6 +744,41 @@ mod tests {
             messages(&p),
             ["raw HTML <script> is removed with its content"]
         );
+    }
+
+    /// pandoc's blocks inside containers land inside them: a line block opening a
+    /// quote, a div and a line block in a list item, verse in a note.
+    #[test]
+    fn pandoc_blocks_stay_in_their_containers() {
+        let p = parse_str(
+            "---\ntitle: T\n---\n> | quoted\n>\n> ::: note\n> div\n> :::\n\n- item\n\n  | in item\n\n  ::: aside\n  x\n  :::\n- two\n\nText[^1].\n\n[^1]: Note:\n\n    | note verse\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let book = p.book.unwrap();
+        let kinds = |blocks: &[Block]| -> Vec<&'static str> {
+            blocks
+                .iter()
+                .map(|b| match b {
+                    Block::LineBlock { .. } => "verse",
+                    Block::Div { .. } => "div",
+                    Block::Paragraph { .. } => "p",
+                    Block::BlockQuote { .. } => "quote",
+                    Block::List { .. } => "list",
+                    _ => "other",
+                })
+                .collect()
+        };
+        let blocks = &book.chapters[0].blocks;
+        assert_eq!(kinds(blocks), ["quote", "list", "p"]);
+        let Block::BlockQuote { blocks: quoted, .. } = &blocks[0] else {
+            panic!()
+        };
+        assert_eq!(kinds(quoted), ["verse", "div"]);
+        let Block::List { items, .. } = &blocks[1] else {
+            panic!()
+        };
+        assert_eq!(kinds(&items[0]), ["p", "verse", "div"]);
+        assert_eq!(kinds(&book.notes[0].blocks), ["p", "verse"]);
     }
 
     #[test]
@@ -757,6 +937,27 @@ mod robustness {
             })
             .collect();
         (parsed.book.is_some(), heads)
+    }
+
+    /// Diagnostics from the nested parses of pandoc's blocks (a verse line, a grid or
+    /// simple table's cell) and from a div's attributes point into the file.
+    #[test]
+    fn nested_parses_point_into_the_file() {
+        let text = "---\ntitle: T\n---\n# One\n\n| verse with [bad](javascript:x) link\n|    and a note[^zz]\n\n+------+------------------+\n| cell | text ![i](x.png) |\n+------+------------------+\n\n  A    B\n---  ---\n  1    [c](nowhere.md)\n\n::: {#9bad lang=xx-!! dir=up}\ntext\n:::\n";
+        let (book, heads) = diagnostics(text);
+        assert!(book);
+        assert_eq!(
+            heads,
+            [
+                "book.md:6:14: warning: link to a `javascript:` URL is removed; its text is kept",
+                "book.md:17:1: warning: `#9bad` is not a valid id; `s-9bad` is used",
+                "book.md:17:1: warning: `lang=xx-!!` is not a valid lang; it is ignored",
+                "book.md:17:1: warning: `dir=up` is not a valid dir; it is ignored",
+                "book.md:7:16: error: note `[^zz]` is referenced but never defined",
+                "book.md:10:15: warning: image `x.png` is not found; its alt text is shown instead",
+                "book.md:15:8: warning: link to `nowhere.md` points to nothing in the book; its text is kept",
+            ]
+        );
     }
 
     /// Malformed input of every kind gives exactly these diagnostics (message, severity,

@@ -41,11 +41,9 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                 ..
             } => {
                 // The caption first: it is set above the table (as `<caption>` is).
-                for cell in std::iter::once(caption)
-                    .chain(head.iter_mut())
-                    .chain(rows.iter_mut().flatten())
-                {
-                    rewrite_inlines(cell, f);
+                rewrite_inlines(caption, f);
+                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
+                    rewrite_blocks(cell, f);
                 }
             }
             Block::Figure { image, caption, .. } => {
@@ -53,6 +51,21 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                 rewrite_inlines(caption, f);
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    rewrite_inlines(line, f);
+                }
+            }
+            Block::Div { blocks, .. } => rewrite_blocks(blocks, f),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    rewrite_inlines(&mut item.term, f);
+                    for definition in &mut item.definitions {
+                        rewrite_blocks(definition, f);
+                    }
+                }
+            }
         }
     }
 }
@@ -127,16 +140,28 @@ pub(crate) fn for_each_inline_list(blocks: &mut [Block], f: &mut dyn FnMut(&mut 
                 caption,
                 ..
             } => {
-                for cell in std::iter::once(caption)
-                    .chain(head.iter_mut())
-                    .chain(rows.iter_mut().flatten())
-                {
-                    inline_lists(cell, f);
+                inline_lists(caption, f);
+                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
+                    for_each_inline_list(cell, f);
                 }
             }
             Block::Figure { image, caption, .. } => {
                 inline_lists(image, f);
                 inline_lists(caption, f);
+            }
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    inline_lists(line, f);
+                }
+            }
+            Block::Div { blocks, .. } => for_each_inline_list(blocks, f),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    inline_lists(&mut item.term, f);
+                    for definition in &mut item.definitions {
+                        for_each_inline_list(definition, f);
+                    }
+                }
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
         }
@@ -190,10 +215,15 @@ pub(crate) fn any_inline(blocks: &[Block], f: &dyn Fn(&Inline) -> bool) -> bool 
             ..
         } => {
             inlines(caption, f)
-                || head.iter().any(|c| inlines(c, f))
-                || rows.iter().flatten().any(|c| inlines(c, f))
+                || head.iter().any(|c| any_inline(c, f))
+                || rows.iter().flatten().any(|c| any_inline(c, f))
         }
         Block::Figure { image, caption, .. } => inlines(image, f) || inlines(caption, f),
+        Block::LineBlock { lines, .. } => lines.iter().any(|l| inlines(l, f)),
+        Block::Div { blocks, .. } => any_inline(blocks, f),
+        Block::DefinitionList { items, .. } => items.iter().any(|item| {
+            inlines(&item.term, f) || item.definitions.iter().any(|d| any_inline(d, f))
+        }),
         Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => false,
     })
 }

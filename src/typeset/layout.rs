@@ -4,7 +4,10 @@
 
 use crate::diag::Diagnostic;
 use crate::memo::{ContentCache, Key, KeyHasher};
-use crate::model::{Block, Book, ChapterBreak, Dimension, Inline, NoteNumbering};
+use crate::model::{
+    blocks_plain_text, is_attribution, Attr, Block, Book, Cell, ChapterBreak, DefinitionItem,
+    Dimension, Inline, NoteNumbering, NotePlacement, NumberStyle,
+};
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
@@ -14,6 +17,11 @@ use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::Strip;
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::{leading_for, Style};
+
+/// Issue 14: title, copyright and contents pages, dedications, folios (a child module
+/// in its own file, so that it merges apart from the rest of the layout).
+#[path = "front_matter.rs"]
+pub mod front_matter;
 
 /// A link's area cut to its line's band, `top` to `top + leading`: the face's box
 /// (ascender to descender, 1.47 em for Gentium) is taller than the leading, and the
@@ -28,6 +36,17 @@ fn within_line(r: Rect, top: f32, leading: f32) -> Rect {
     }
 }
 
+/// One ragged paragraph of a table cell: its text, the indent of all its lines and the
+/// further indent of its lines after the first (a list item's, under its text).
+struct CellPiece {
+    flat: Flat,
+    indent: f32,
+    hang: f32,
+    /// Half a line above it: it starts a block (not a list's next item, a verse's or a
+    /// code block's next line).
+    gap: bool,
+}
+
 /// The outcome of laying out one paragraph: its strips before the layout's pending space
 /// is applied, and whether the breaker had to use its last pass (the warning is issued
 /// with the paragraph's current span, which is not part of the key).
@@ -37,17 +56,20 @@ pub struct BrokenParagraph {
     pub strips: Vec<Strip>,
     /// Whether a line could not be set within the measure.
     pub overfull: bool,
-    /// Characters the faces have no glyph for.
-    pub missing: Vec<char>,
+    /// Characters no face has: `(k, c)` for the `k`-th use of `c` in the paragraph's
+    /// text (0-based).
+    pub missing: Vec<(usize, char)>,
 }
 
-/// Where blocks go: the column's left edge and width, the type size and leading.
+/// Where blocks go: the column's left edge and width, the type size and leading, and
+/// how its paragraphs are set (justified in the body, ragged in an epigraph).
 #[derive(Clone, Copy, Debug)]
 struct Frame {
     left: f32,
     width: f32,
     size: f32,
     leading: f32,
+    align: Align,
 }
 
 /// The layout state of one book.
@@ -63,6 +85,10 @@ pub struct Layout<'b, 'f> {
     pub outline: Vec<(String, u8, AnchorKey)>,
     /// Warnings (lines that could not be set well).
     pub diagnostics: Vec<Diagnostic>,
+    /// With notes at the page foot (`pdf: notes: footnotes`): each note's strips, by note
+    /// id, for the page builder to set under its reference's page (see
+    /// [`Self::footnotes`]). Empty with endnotes.
+    pub footnotes: Vec<Vec<Strip>>,
     /// Space owed below the last block (after a heading), given to the next strip.
     pending_space: f32,
     /// Whether the next paragraph gets a first-line indent.
@@ -80,16 +106,36 @@ pub struct Layout<'b, 'f> {
     /// The strip of the last paragraph pushed, if it was an indented one-line paragraph
     /// (see [`Self::paragraph`]).
     one_liner: Option<usize>,
-    /// Characters the faces have no glyph for, in order of first use.
-    missing: Vec<char>,
+    /// The language and direction of the blocks being laid out (see
+    /// [`Layout::with_context`]).
+    context: TextContext,
+    /// The manuscript's files, to place a missing character's warning at its line and
+    /// column (without them, at its paragraph's start).
+    sources: Option<&'b crate::source::SourceMap>,
+    /// Characters no face has, each where it was first met, and how often it was met.
+    missing: Vec<(char, Option<Span>, usize)>,
     /// The table of contents' entries, by their [`AnchorKey::TocEntry`] number: the id
     /// each points at.
     pub toc_entries: Vec<String>,
+    /// The book's furniture (issue 14, [`front_matter`]).
+    furniture: front_matter::Furniture,
+    /// The next strip pushed starts a page (the book's structure asks for it).
+    break_next: bool,
+}
+
+/// The language and direction blocks inherit (a `dir: rtl` book; a div marked with
+/// `lang` or `dir`).
+#[derive(Clone, Debug, Default)]
+struct TextContext {
+    /// Paragraphs read right to left.
+    rtl: bool,
+    /// The language marked on the blocks, when not the book's.
+    lang: Option<String>,
 }
 
 /// What a part of the book laid out on another thread hands back.
 struct Part {
-    missing: Vec<char>,
+    missing: Vec<(char, Option<Span>, usize)>,
     strips: Vec<Strip>,
     outline: Vec<(String, u8, AnchorKey)>,
     diagnostics: Vec<Diagnostic>,
@@ -143,7 +189,8 @@ fn mpt(pt: f32) -> i64 {
 
 impl<'b, 'f> Layout<'b, 'f> {
     /// A layout for `book` in `style`.
-    pub fn new(book: &'b Book, style: &'b Style, shaper: Shaper<'f>) -> Self {
+    pub fn new(book: &'b Book, style: &'b Style, mut shaper: Shaper<'f>) -> Self {
+        shaper.set_language(book.meta.lang.as_str());
         Layout {
             book,
             style,
@@ -153,6 +200,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             strips: Vec::new(),
             outline: Vec::new(),
             diagnostics: Vec::new(),
+            footnotes: Vec::new(),
             pending_space: 0.0,
             indent_next: false,
             paragraphs: None,
@@ -160,8 +208,62 @@ impl<'b, 'f> Layout<'b, 'f> {
             open_carry: false,
             carry_strip: None,
             one_liner: None,
+            context: TextContext {
+                rtl: book_is_rtl(book),
+                lang: None,
+            },
+            sources: None,
             missing: Vec::new(),
             toc_entries: Vec::new(),
+            furniture: front_matter::Furniture::of(book),
+            break_next: false,
+        }
+    }
+
+    /// Places the warnings about missing characters at their line and column in
+    /// `sources` (the manuscript's files the book was parsed from).
+    pub fn with_sources(mut self, sources: &'b crate::source::SourceMap) -> Self {
+        self.sources = Some(sources);
+        self
+    }
+
+    /// Lays out what `f` lays out in the language `lang` and the direction `dir` (HTML's
+    /// values), as a block marked so: a pandoc div `::: {lang=he dir=rtl}`. Its
+    /// paragraphs read right to left with `dir=rtl`, and are shaped and hyphenated in
+    /// `lang`.
+    pub fn with_context(
+        &mut self,
+        lang: Option<&str>,
+        dir: Option<&str>,
+        f: impl FnOnce(&mut Self),
+    ) {
+        let saved = self.context.clone();
+        match dir {
+            Some("rtl") => self.context.rtl = true,
+            Some("ltr") => self.context.rtl = false,
+            _ => {}
+        }
+        if let Some(lang) = lang {
+            self.context.lang = Some(lang.to_string());
+        }
+        f(self);
+        self.context = saved;
+    }
+
+    /// Notes a missing character met at `span`.
+    fn note_missing(&mut self, c: char, span: Option<Span>, count: usize) {
+        match self.missing.iter_mut().find(|(m, _, _)| *m == c) {
+            Some((_, _, n)) => *n += count,
+            None => self.missing.push((c, span, count)),
+        }
+    }
+
+    /// One warning per character no face has, at its first use, in reading order.
+    fn report_missing(&mut self) {
+        let fonts = self.shaper.fonts();
+        for (c, span, count) in std::mem::take(&mut self.missing) {
+            self.diagnostics
+                .push(missing_glyph_warning(c, span, count, fonts));
         }
     }
 
@@ -194,6 +296,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             width: self.style.measure(),
             size: self.style.size,
             leading: self.style.leading,
+            align: Align::Justify,
         }
     }
 
@@ -224,6 +327,9 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     fn push(&mut self, mut strip: Strip) {
+        if std::mem::take(&mut self.break_next) {
+            strip.new_page = true;
+        }
         strip.space_before = strip.space_before.max(self.pending_space);
         self.pending_space = 0.0;
         if self.open_carry {
@@ -241,20 +347,30 @@ impl<'b, 'f> Layout<'b, 'f> {
     pub fn book(&mut self) {
         self.title_block();
         let book = self.book;
-        let split = split_point(book).filter(|_| crate::cores() > 1);
+        // The contents page is laid out before the chapter it precedes, on this thread
+        // (its entries are this layout's): the second part starts after it.
+        let contents_at = self
+            .furniture
+            .contents_at
+            .filter(|_| self.furniture.contents);
+        let split = split_point(book)
+            .filter(|_| crate::cores() > 1)
+            .filter(|mid| contents_at.is_none_or(|c| *mid > c));
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
-            self.notes_section();
+            self.notes();
             self.report_missing();
             return;
         };
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
+        let sources = self.sources;
         let words = self.shaper.shared();
         let part = std::thread::scope(|scope| {
             let handle = scope.spawn(move || {
                 let mut layout = Layout::new(book, style, Shaper::with_shared(fonts, words));
                 // The paragraph cache (watch mode) is shared: it is keyed by content.
                 layout.paragraphs = paragraphs;
+                layout.sources = sources;
                 layout.in_part = true;
                 layout.open_carry = true;
                 layout.chapters(mid..book.chapters.len());
@@ -276,8 +392,17 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
         });
         self.join(part);
-        self.notes_section();
+        self.notes();
         self.report_missing();
+    }
+
+    /// The notes, where the style puts them: a Notes section after the text, or strips of
+    /// their own for the page foot.
+    fn notes(&mut self) {
+        match self.style.note_placement {
+            NotePlacement::Endnotes => self.notes_section(),
+            NotePlacement::Footnotes => self.footnotes(),
+        }
     }
 
     /// Appends a part laid out on another thread, as if laid out here.
@@ -295,37 +420,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.strips.append(&mut part.strips);
         self.outline.append(&mut part.outline);
         self.diagnostics.append(&mut part.diagnostics);
-        for c in part.missing {
-            self.note_missing(c);
+        for (c, span, count) in part.missing {
+            self.note_missing(c, span, count);
         }
-    }
-
-    fn note_missing(&mut self, c: char) {
-        if !self.missing.contains(&c) {
-            self.missing.push(c);
-        }
-    }
-
-    /// One warning for the characters the book's faces cannot show.
-    fn report_missing(&mut self) {
-        if self.missing.is_empty() {
-            return;
-        }
-        let list: Vec<String> = self
-            .missing
-            .iter()
-            .map(|c| format!("{c} (U+{:04X})", *c as u32))
-            .collect();
-        self.diagnostics.push(
-            Diagnostic::warning(
-                None,
-                format!(
-                    "the PDF's fonts have no glyph for {}: they show as empty boxes",
-                    list.join(", ")
-                ),
-            )
-            .with_hint("name fonts that have them under `pdf: fonts:` in the metadata (a math font for math symbols), or avoid these characters"),
-        );
     }
 
     /// Lays out chapters `range`.
@@ -338,9 +435,21 @@ impl<'b, 'f> Layout<'b, 'f> {
             .skip(range.start)
             .take(range.len())
         {
+            // Issue 14: the contents page and the page breaks of the book's structure;
+            // dedications and epigraphs on a page of their own.
+            self.before_chapter(ci);
+            if chapter
+                .role()
+                .is_some_and(crate::model::MatterRole::own_page)
+            {
+                self.own_page_chapter(ci);
+                continue;
+            }
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
+                    let first = self.strips.len();
+                    self.chapter_number(ci);
                     if !chapter.attr.has_class("unlisted") {
                         self.outline
                             .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
@@ -349,7 +458,6 @@ impl<'b, 'f> Layout<'b, 'f> {
                     flat.anchor(AnchorKey::Id(chapter.id.clone()));
                     let size = self.style.size * self.style.headings.chapter_size;
                     flat.push_inlines(title, Self::run_style(FaceId::Bold, size), &book.notes);
-                    let first = self.strips.len();
                     self.heading(
                         flat,
                         size,
@@ -358,10 +466,11 @@ impl<'b, 'f> Layout<'b, 'f> {
                         AnchorKey::Id(chapter.id.clone()),
                     );
                     if let Some(s) = self.strips.get_mut(first) {
-                        s.mark = Some(text);
+                        // The running head: the heading's short form when it has one.
+                        s.mark = Some(chapter.short_title().map_or(text, str::to_string));
                         // In a part, strips come before (the title's): a break before
                         // the book's very first strip would do nothing anyway.
-                        s.new_page = self.style.chapter_break == ChapterBreak::NewPage
+                        s.new_page |= self.style.chapter_break != ChapterBreak::RunOn
                             && (first > 0 || self.in_part);
                     }
                 }
@@ -458,7 +567,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
         self.set_pending(self.style.leading * design.space_after);
         self.abstract_block();
-        self.contents();
+        self.after_title();
     }
 
     /// pandoc's `abstract`, under the title: a heading and its text, set narrower.
@@ -474,7 +583,8 @@ impl<'b, 'f> Layout<'b, 'f> {
             left: body.left + inset,
             width: body.width - 2.0 * inset,
             size,
-            leading: (size * 1.32 * 2.0).round() / 2.0,
+            leading: leading_for(size),
+            align: body.align,
         };
         let mut flat = Flat::default();
         flat.push(
@@ -489,59 +599,6 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.set_pending(frame.leading * 0.3);
         self.indent_next = false;
         self.blocks(&book.meta.r#abstract, frame);
-        self.set_pending(self.style.leading * 2.0);
-        self.indent_next = false;
-    }
-
-    /// pandoc's `toc: true`: a table of contents after the title, its entries the
-    /// chapters and their sections as the EPUB's has them, linked, their page numbers
-    /// set once the pages are known ([`Layout::toc_entries`]).
-    fn contents(&mut self) {
-        let book = self.book;
-        if !book.meta.toc {
-            return;
-        }
-        let title = book
-            .meta
-            .toc_title
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| "Contents".to_string());
-        let size = self.style.size * 1.15;
-        let mut flat = Flat::default();
-        flat.push(&title, Self::run_style(FaceId::Bold, size));
-        self.heading(
-            flat,
-            size,
-            self.style.leading,
-            None,
-            AnchorKey::Id("toc".into()),
-        );
-        let body = self.body();
-        for chapter in &book.chapters {
-            if chapter.attr.has_class("unlisted") {
-                continue;
-            }
-            let title = chapter
-                .title
-                .as_deref()
-                .map_or_else(|| book.meta.title.clone(), plain_text);
-            self.contents_entry(&title, &chapter.id, 0.0, body);
-            for block in &chapter.blocks {
-                if let Block::Heading {
-                    level: 2,
-                    content,
-                    id,
-                    attr,
-                    ..
-                } = block
-                {
-                    if !attr.has_class("unlisted") {
-                        self.contents_entry(&plain_text(content), id, self.style.size * 1.5, body);
-                    }
-                }
-            }
-        }
         self.set_pending(self.style.leading * 2.0);
         self.indent_next = false;
     }
@@ -634,7 +691,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 } else {
                     0.0
                 };
-                self.paragraph(flat, frame, Align::Justify, indent, 0.0, Some(*span));
+                self.paragraph(flat, frame, frame.align, indent, 0.0, Some(*span));
                 self.indent_next = true;
             }
             Block::Heading {
@@ -674,6 +731,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     width: frame.width - 2.0 * inset,
                     size,
                     leading: leading_for(size),
+                    align: frame.align,
                 };
                 self.pending_space = self.pending_space.max(gap);
                 self.indent_next = false;
@@ -681,8 +739,24 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.set_pending(gap);
                 self.indent_next = false;
             }
-            Block::List { start, items, .. } => {
-                let indent = self.style.size * design.list_indent;
+            Block::List {
+                start,
+                numbering,
+                items,
+                ..
+            } => {
+                let mut indent = self.style.size * design.list_indent;
+                // A lettered, roman or example list's markers (`(viii)`) may be wider than the
+                // usual indent: it widens so they stay inside the measure.
+                if let (Some(n), true) = (start, numbering.style != NumberStyle::Decimal) {
+                    let widest = (0..items.len() as u64)
+                        .map(|k| numbering.marker(n.saturating_add(k)))
+                        .max_by_key(|m| m.chars().count())
+                        .unwrap_or_default();
+                    let word = self.shaper.shape(&widest, FaceId::Regular, mpt(frame.size));
+                    let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                    indent = indent.max(w + frame.size * 0.5);
+                }
                 let inner = Frame {
                     left: frame.left + indent,
                     width: frame.width - indent,
@@ -691,7 +765,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.pending_space = self.pending_space.max(gap);
                 for (k, item) in items.iter().enumerate() {
                     let marker = match start {
-                        Some(n) => format!("{}.", n + k as u64),
+                        Some(n) => numbering.marker(n.saturating_add(k as u64)),
                         None => "•".to_string(),
                     };
                     let first = self.strips.len();
@@ -701,7 +775,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
                     if let Some(s) = self.strips.get_mut(first) {
                         let x = inner.left - w - frame.size * design.marker_gap;
-                        s.runs.push(simple_run(
+                        s.runs.extend(simple_run(
                             &word,
                             FaceId::Regular,
                             frame.size,
@@ -729,7 +803,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         ..Default::default()
                     };
                     strip.space_before = if first { gap } else { 0.0 };
-                    strip.runs.push(simple_run(
+                    strip.runs.extend(simple_run(
                         &word,
                         FaceId::Regular,
                         size,
@@ -758,7 +832,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     baseline,
                     ..Default::default()
                 };
-                strip.runs.push(simple_run(
+                strip.runs.extend(simple_run(
                     &word,
                     FaceId::Regular,
                     frame.size,
@@ -769,14 +843,15 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.indent_next = false;
             }
             Block::Table {
+                align,
                 head,
                 rows,
                 caption,
+                widths,
                 span,
-                ..
             } => {
                 self.table_caption(caption, *span, frame);
-                self.table(head, rows, frame);
+                self.table(head, rows, align, widths, frame, Some(*span));
                 self.indent_next = false;
             }
             Block::Html { nodes, span } => {
@@ -791,6 +866,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                     self.indent_next = true;
                 }
             }
+            // pandoc's block constructs (issue 12).
+            Block::LineBlock { lines, span } => self.line_block(lines, *span, frame),
+            Block::Div { attr, blocks, .. } => self.div(attr, blocks, frame),
+            Block::DefinitionList { items, .. } => self.definition_list(items, frame),
             Block::Figure {
                 image,
                 caption,
@@ -868,6 +947,180 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
     }
 
+    /// Verse (a line block): each line set on its own, flush left and never justified,
+    /// its leading U+00A0s keeping the poet's indentation; a line too long for the
+    /// measure turns over with a hanging indent. A stanza (the lines between two empty
+    /// lines) of up to eight lines is never split across pages; a longer one is not
+    /// split after its first line nor before its last.
+    fn line_block(&mut self, lines: &[Vec<Inline>], span: crate::source::Span, frame: Frame) {
+        const WHOLE_STANZA: usize = 8;
+        let book = self.book;
+        let gap = frame.leading * 0.5;
+        // Set in from the text's margin; inside a list item, a definition or a quote,
+        // the container's own indent is enough.
+        let nested = frame.left > self.style.margin_left + 0.01;
+        let inset = if nested { 0.0 } else { self.style.size * 1.5 };
+        let hang = frame.size * 2.0;
+        // The turnovers' indent is the frame's; the first line hangs out of it.
+        let verse = Frame {
+            left: frame.left + inset + hang,
+            width: (frame.width - inset - hang).max(frame.size * 4.0),
+            ..frame
+        };
+        self.pending_space = self.pending_space.max(gap);
+        self.indent_next = false;
+        for stanza in lines.split(|l| l.is_empty()).filter(|s| !s.is_empty()) {
+            let first = self.strips.len();
+            // Where each verse line's strips start.
+            let mut starts = Vec::with_capacity(stanza.len());
+            for line in stanza {
+                starts.push(self.strips.len());
+                let mut flat = Flat::default();
+                flat.push_inlines(
+                    line,
+                    Self::run_style(FaceId::Regular, frame.size),
+                    &book.notes,
+                );
+                self.paragraph(flat, verse, Align::Left, -hang, 0.0, Some(span));
+            }
+            let end = self.strips.len();
+            if end == first {
+                continue;
+            }
+            // A verse line and its turnovers stay together.
+            for (k, &start) in starts.iter().enumerate() {
+                let next = starts.get(k + 1).copied().unwrap_or(end);
+                if let Some(s) = self.strips.get_mut(start) {
+                    s.need = s.need.max(next - start);
+                }
+            }
+            if stanza.len() <= WHOLE_STANZA {
+                if let Some(s) = self.strips.get_mut(first) {
+                    s.need = s.need.max(end - first);
+                }
+            } else {
+                // The first line with the second; the second-to-last with the last.
+                let second_end = starts.get(2).copied().unwrap_or(end);
+                if let Some(s) = self.strips.get_mut(first) {
+                    s.need = s.need.max(second_end - first);
+                }
+                if let Some(&penult) = starts.len().checked_sub(2).and_then(|i| starts.get(i)) {
+                    if let Some(s) = self.strips.get_mut(penult) {
+                        s.need = s.need.max(end - penult);
+                    }
+                }
+            }
+            // A stanza break is a blank line.
+            self.set_pending(frame.leading);
+        }
+        self.set_pending(gap);
+        self.indent_next = false;
+    }
+
+    /// A fenced div: its content set in the frame, its id a link destination. An
+    /// `epigraph` is set smaller in a narrower block at the right of the measure, ragged,
+    /// its attribution (a last paragraph opening with an em dash, or an `attribution`
+    /// div) flush right. Other classes change nothing in print.
+    fn div(&mut self, attr: &Attr, blocks: &[Block], frame: Frame) {
+        let first = self.strips.len();
+        if attr.has_class("epigraph") {
+            let gap = frame.leading * 0.5;
+            let size = frame.size * 0.91;
+            let width = (frame.width * 0.6).max(frame.size * 12.0).min(frame.width);
+            let inner = Frame {
+                left: frame.left + frame.width - width,
+                width,
+                size,
+                leading: (size * 1.32 * 2.0).round() / 2.0,
+                align: Align::Left,
+            };
+            self.pending_space = self.pending_space.max(gap);
+            self.indent_next = false;
+            for (k, block) in blocks.iter().enumerate() {
+                match block {
+                    Block::Paragraph { content, span }
+                        if k + 1 == blocks.len() && is_attribution(content) =>
+                    {
+                        self.attribution(content, *span, inner);
+                    }
+                    Block::Div { attr, blocks, .. } if attr.has_class("attribution") => {
+                        let right = Frame {
+                            align: Align::Right,
+                            ..inner
+                        };
+                        self.indent_next = false;
+                        self.blocks(blocks, right);
+                    }
+                    _ => self.block(block, inner),
+                }
+            }
+            self.set_pending(frame.leading);
+            self.indent_next = false;
+        } else if attr.has_class("attribution") {
+            let right = Frame {
+                align: Align::Right,
+                ..frame
+            };
+            self.indent_next = false;
+            self.blocks(blocks, right);
+        } else {
+            self.blocks(blocks, frame);
+        }
+        if let Some(id) = &attr.id {
+            let key = AnchorKey::Id(id.clone());
+            if let Some(s) = self.strips.get_mut(first) {
+                s.anchors.push((key, frame.left, 0.0));
+            }
+        }
+    }
+
+    /// An epigraph's attribution: flush right, a little apart from the quotation.
+    fn attribution(&mut self, content: &[Inline], span: crate::source::Span, frame: Frame) {
+        let mut flat = Flat::default();
+        flat.push_inlines(
+            content,
+            Self::run_style(FaceId::Regular, frame.size),
+            &self.book.notes,
+        );
+        let space = frame.leading * 0.25;
+        self.paragraph(flat, frame, Align::Right, 0.0, space, Some(span));
+        self.indent_next = false;
+    }
+
+    /// A definition list: each term in bold on its own line, kept with its definition;
+    /// the definitions indented.
+    fn definition_list(&mut self, items: &[DefinitionItem], frame: Frame) {
+        let book = self.book;
+        let gap = frame.leading * 0.5;
+        let indent = self.style.size * 1.6;
+        let inner = Frame {
+            left: frame.left + indent,
+            width: frame.width - indent,
+            ..frame
+        };
+        self.pending_space = self.pending_space.max(gap);
+        for (k, item) in items.iter().enumerate() {
+            let mut flat = Flat::default();
+            flat.push_inlines(
+                &item.term,
+                Self::run_style(FaceId::Bold, frame.size),
+                &book.notes,
+            );
+            let first = self.strips.len();
+            let space = if k == 0 { 0.0 } else { frame.leading * 0.4 };
+            self.paragraph(flat, frame, Align::Left, 0.0, space, None);
+            for s in &mut self.strips[first..] {
+                s.keep_with_next = true;
+            }
+            for definition in &item.definitions {
+                self.indent_next = false;
+                self.blocks(definition, inner);
+            }
+        }
+        self.set_pending(gap);
+        self.indent_next = false;
+    }
+
     /// Breaks and sets one paragraph into line strips with widow/orphan needs. With a
     /// paragraph cache, a paragraph whose flat text, styles and frame were broken before
     /// is reused (the key is its content, not its place: see `cache.rs`).
@@ -880,6 +1133,18 @@ impl<'b, 'f> Layout<'b, 'f> {
         space_before: f32,
         span: Option<Span>,
     ) {
+        let mut flat = flat;
+        flat.rtl |= self.context.rtl;
+        if let Some(lang) = &self.context.lang {
+            let lang = lang.clone();
+            let end = flat.text.len();
+            // The block's language, outermost (marks are innermost first).
+            flat.marks.push(crate::typeset::items::Mark {
+                range: 0..end,
+                lang: crate::typeset::shape::Lang::new(&lang),
+                dir: None,
+            });
+        }
         let broken = match self.paragraphs {
             Some((cache, context)) => {
                 let mut h = KeyHasher::default();
@@ -891,6 +1156,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 h.add(&flat.text.len());
                 h.bytes(flat.text.as_bytes());
                 h.add(&(&flat.runs, &flat.styles, &flat.links, &flat.anchors));
+                if flat.rtl || !flat.marks.is_empty() {
+                    h.add(&(flat.rtl, &flat.marks));
+                }
                 let floats = [frame.left, frame.width, frame.size, frame.leading, indent];
                 h.add(&(floats.map(f32::to_bits), space_before.to_bits(), align));
                 let key = h.key();
@@ -911,8 +1179,8 @@ impl<'b, 'f> Layout<'b, 'f> {
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
         }
-        for c in broken.missing {
-            self.note_missing(c);
+        if !broken.missing.is_empty() {
+            self.locate_missing(&broken.missing, span);
         }
         let mut strips = broken.strips;
         // A paragraph right after an indented one-line paragraph (a line of dialogue)
@@ -1063,10 +1331,43 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             strips.push(strip);
         }
+        // Each missing character as its `k`-th use in the paragraph's text (what
+        // `locate_missing` finds again in the source).
+        let missing = par
+            .missing
+            .iter()
+            .map(|&(at, c)| {
+                (
+                    par.flat.text.get(..at).map_or(0, |t| t.matches(c).count()),
+                    c,
+                )
+            })
+            .collect();
         BrokenParagraph {
             strips,
             overfull,
-            missing: par.missing,
+            missing,
+        }
+    }
+
+    /// Notes the missing characters of a paragraph (`(k, c)`: the `k`-th use of `c` in
+    /// its text) at their places in the source: the `k`-th use of a character in the
+    /// paragraph's text is its `k`-th in the block's source (a character written as an
+    /// entity or an escape is placed at the block's start instead).
+    fn locate_missing(&mut self, missing: &[(usize, char)], span: Option<Span>) {
+        for &(k, c) in missing {
+            let located = span.and_then(|span| {
+                let source = self
+                    .sources?
+                    .get(span.file)?
+                    .text
+                    .get(span.start..span.end)?;
+                let (offset, _) = source.match_indices(c).nth(k)?;
+                let start = span.start + offset;
+                Some(Span::new(span.file, start, start + c.len_utf8()))
+            });
+            let span = located.or(span.map(|s| Span::new(s.file, s.start, s.start)));
+            self.note_missing(c, span, 1);
         }
     }
 
@@ -1221,8 +1522,15 @@ impl<'b, 'f> Layout<'b, 'f> {
     /// reads, to typeset-metrics too, as a heading stranded at the page foot). A table
     /// that fits on a page is kept whole: split, its last rows would sit on the next page
     /// away from the column heads that say what they are.
-    fn table(&mut self, head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], frame: Frame) {
-        let book = self.book;
+    fn table(
+        &mut self,
+        head: &[Cell],
+        rows: &[Vec<Cell>],
+        align: &[crate::model::Align],
+        given: &[f32],
+        frame: Frame,
+        span: Option<Span>,
+    ) {
         let cols = head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if cols == 0 {
             return;
@@ -1232,39 +1540,19 @@ impl<'b, 'f> Layout<'b, 'f> {
         let leading = self.style.table_leading(size);
         let pad = size * design.padding;
         let line_baseline = self.baseline(size, leading);
-        // Column widths from content: each column's widest cell, scaled down to the
-        // measure if needed, never below an even share's half.
-        let mut natural = vec![size * design.min_column; cols];
-        for (r, row) in std::iter::once(head)
-            .chain(rows.iter().map(Vec::as_slice))
-            .enumerate()
-        {
-            for (c, cell) in row.iter().enumerate() {
-                let face = if r == 0 {
-                    FaceId::Bold
-                } else {
-                    FaceId::Regular
-                };
-                let word = self.shaper.shape(&plain_text(cell), face, mpt(size));
-                natural[c] = natural[c]
-                    .max(word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad);
-            }
-        }
-        let total: f32 = natural.iter().sum();
-        let widths: Vec<f32> = if total <= frame.width {
-            natural.iter().map(|w| w * frame.width / total).collect()
+        let widths: Vec<f32> = if given.len() == cols && given.iter().all(|w| *w > 0.0) {
+            // Relative widths from the source (multiline and grid tables), as fractions of
+            // the measure; a table wider than the measure is scaled down to it.
+            let sum: f32 = given.iter().sum();
+            let scale = frame.width / sum.max(1.0);
+            given.iter().map(|w| w * scale).collect()
         } else {
-            let floor = frame.width / cols as f32 / 2.0;
-            let raw: Vec<f32> = natural
-                .iter()
-                .map(|w| (w * frame.width / total).max(floor))
-                .collect();
-            let sum: f32 = raw.iter().sum();
-            raw.iter().map(|w| w * frame.width / sum).collect()
+            self.natural_widths(head, rows, cols, frame)
         };
+        let table_width: f32 = widths.iter().sum();
         let rule = design.rule;
         let mut first = true;
-        let all: Vec<(&[Vec<Inline>], bool)> = std::iter::once((head, true))
+        let all: Vec<(&[Cell], bool)> = std::iter::once((head, true))
             .chain(rows.iter().map(|r| (r.as_slice(), false)))
             .filter(|(r, _)| !r.is_empty())
             .collect();
@@ -1276,70 +1564,102 @@ impl<'b, 'f> Layout<'b, 'f> {
                 ..Default::default()
             };
             let mut x = frame.left;
-            let mut lines_max = 1usize;
+            // The row's height in lines: its tallest cell's.
+            let mut lines_max = 1.0f32;
             for (c, cell) in row.iter().enumerate() {
                 let w = widths.get(c).copied().unwrap_or(0.0);
-                let mut flat = Flat::default();
                 let face = if is_head {
                     FaceId::Bold
                 } else {
                     FaceId::Regular
                 };
-                flat.push_inlines(cell, Self::run_style(face, size), &book.notes);
-                let par = build(flat, &mut self.shaper, None, 0);
-                for &c in &par.missing {
-                    self.note_missing(c);
-                }
-                let measure = mpt((w - 2.0 * pad).max(size));
-                let breaking = break_paragraph(
-                    &mut self.breaker,
-                    &par.items,
-                    measure,
-                    &Passes::ragged(mpt(size)),
-                );
-                let lines = set_lines(&par, &breaking.breaks, measure, Align::Left, &self.shaper);
-                lines_max = lines_max.max(lines.len());
-                for (k, line) in lines.into_iter().enumerate() {
-                    let base = pad + leading * k as f32 + line_baseline;
-                    for run in line.runs {
-                        strip.runs.push(GlyphRun {
-                            x: run.x + x + pad,
-                            y: run.y + base,
-                            ..run
-                        });
+                let cell_align = match align.get(c) {
+                    Some(crate::model::Align::Right) => Align::Right,
+                    Some(crate::model::Align::Center) => Align::Center,
+                    _ => Align::Left,
+                };
+                let mut pieces = Vec::new();
+                self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
+                // Lines set so far in this cell, and the half line between two blocks.
+                let mut line_no = 0.0f32;
+                for (n, piece) in pieces.into_iter().enumerate() {
+                    if n > 0 && piece.gap {
+                        line_no += 0.5;
                     }
-                    for (r, l) in line.links {
-                        if let Some(t) = par.flat.links.get(l as usize) {
-                            let r = Rect {
-                                x: r.x + x + pad,
+                    let par = build(piece.flat, &mut self.shaper, None, mpt(-piece.hang));
+                    // A cell's characters are found again in the table's source: the
+                    // first use of each (the cell's own offsets are not the table's).
+                    for &(_, c) in &par.missing {
+                        self.locate_missing(&[(0, c)], span);
+                    }
+                    let measure = mpt((w - 2.0 * pad - piece.indent - piece.hang).max(size));
+                    let breaking = break_paragraph(
+                        &mut self.breaker,
+                        &par.items,
+                        measure,
+                        &Passes::ragged(mpt(size)),
+                    );
+                    // A list item in a cell hangs from the left, whatever the column.
+                    let piece_align = if piece.indent == 0.0 && piece.hang == 0.0 {
+                        cell_align
+                    } else {
+                        Align::Left
+                    };
+                    let lines =
+                        set_lines(&par, &breaking.breaks, measure, piece_align, &self.shaper);
+                    let count = lines.len();
+                    let left = x + pad + piece.indent + piece.hang;
+                    for (k, line) in lines.into_iter().enumerate() {
+                        let top = pad + leading * (line_no + k as f32);
+                        let base = top + line_baseline;
+                        for run in line.runs {
+                            strip.runs.push(GlyphRun {
+                                x: run.x + left,
+                                y: run.y + base,
+                                ..run
+                            });
+                        }
+                        for (r, l) in line.links {
+                            if let Some(t) = par.flat.links.get(l as usize) {
+                                let r = Rect {
+                                    x: r.x + left,
+                                    y: r.y + base,
+                                    ..r
+                                };
+                                strip.links.push((within_line(r, top, leading), t.clone()));
+                            }
+                        }
+                        for (from, to) in [
+                            (line.rules, &mut strip.rules),
+                            (line.shades, &mut strip.shades),
+                        ] {
+                            to.extend(from.into_iter().map(|r| Rect {
+                                x: r.x + left,
                                 y: r.y + base,
                                 ..r
-                            };
-                            let top = pad + leading * k as f32;
-                            strip.links.push((within_line(r, top, leading), t.clone()));
+                            }));
+                        }
+                        // Destinations in cells (note references): a note's backlink
+                        // lands here, and a footnote goes on this row's page.
+                        for (a, ax, ay) in line.anchors {
+                            if let Some(key) = par.flat.anchors.get(a as usize) {
+                                strip.anchors.push((key.clone(), ax + left, ay + base));
+                            }
                         }
                     }
-                    for (from, to) in [
-                        (line.rules, &mut strip.rules),
-                        (line.shades, &mut strip.shades),
-                    ] {
-                        to.extend(from.into_iter().map(|r| Rect {
-                            x: r.x + x + pad,
-                            y: r.y + base,
-                            ..r
-                        }));
-                    }
+                    line_no += count as f32;
                 }
+                lines_max = lines_max.max(line_no);
                 x += w;
             }
-            strip.height = leading * lines_max as f32 + 2.0 * pad;
+            strip.height = leading * lines_max + 2.0 * pad;
             strip.baseline = pad + line_baseline;
             if first {
                 strip.space_before = frame.leading * self.style.blocks.gap;
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: 0.0,
-                    width: frame.width,
+                    width: table_width,
                     height: rule * 2.0,
                 });
                 first = false;
@@ -1349,7 +1669,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: strip.height - rule / 2.0,
-                    width: frame.width,
+                    width: table_width,
                     height: rule,
                 });
             }
@@ -1357,7 +1677,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 strip.rules.push(Rect {
                     x: frame.left,
                     y: strip.height - rule,
-                    width: frame.width,
+                    width: table_width,
                     height: rule * 2.0,
                 });
             }
@@ -1383,6 +1703,310 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.set_pending(frame.leading * self.style.blocks.gap);
     }
 
+    /// Column widths from the content: each column's widest cell (set on one line),
+    /// scaled to the measure, never below an even share's half when the table is too
+    /// wide.
+    fn natural_widths(
+        &mut self,
+        head: &[Cell],
+        rows: &[Vec<Cell>],
+        cols: usize,
+        frame: Frame,
+    ) -> Vec<f32> {
+        let size = frame.size;
+        let pad = size * 0.5;
+        let mut natural = vec![size * 2.0; cols];
+        for (r, row) in std::iter::once(head)
+            .chain(rows.iter().map(Vec::as_slice))
+            .enumerate()
+        {
+            for (c, cell) in row.iter().enumerate() {
+                let face = if r == 0 {
+                    FaceId::Bold
+                } else {
+                    FaceId::Regular
+                };
+                let (text, extra) = match cell.as_slice() {
+                    [Block::Paragraph { content, .. }] => (plain_text(content), 0.0),
+                    // Blocks: the longest of their lines, with its indent.
+                    _ => {
+                        let mut pieces = Vec::new();
+                        self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
+                        pieces
+                            .into_iter()
+                            .map(|p| (p.flat.text, p.indent + p.hang))
+                            .max_by_key(|(t, _)| t.len())
+                            .unwrap_or_default()
+                    }
+                };
+                let word = self.shaper.shape(&text, face, mpt(size));
+                if let Some(n) = natural.get_mut(c) {
+                    *n = n.max(
+                        word.width(0..word.glyphs.len()) as f32 / MPT as f32 + 2.0 * pad + extra,
+                    );
+                }
+            }
+        }
+        let total: f32 = natural.iter().sum();
+        if total <= frame.width {
+            natural.iter().map(|w| w * frame.width / total).collect()
+        } else {
+            let floor = frame.width / cols as f32 / 2.0;
+            let raw: Vec<f32> = natural
+                .iter()
+                .map(|w| (w * frame.width / total).max(floor))
+                .collect();
+            let sum: f32 = raw.iter().sum();
+            raw.iter().map(|w| w * frame.width / sum).collect()
+        }
+    }
+
+    /// What a table cell sets, in order: each paragraph (a list item's with its marker,
+    /// hanging), verse line or code line as a ragged piece at its indent. Recursion is
+    /// bounded by the parser's nesting cap.
+    fn cell_pieces(
+        &mut self,
+        blocks: &[Block],
+        style: RunStyle,
+        indent: f32,
+        out: &mut Vec<CellPiece>,
+    ) {
+        let notes = &self.book.notes;
+        let text = |t: &str| {
+            let mut flat = Flat::default();
+            flat.push(t, style);
+            flat
+        };
+        for block in blocks {
+            match block {
+                Block::Paragraph { content, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_inlines(content, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::Heading { content, .. } => {
+                    let mut flat = Flat::default();
+                    let bold = RunStyle {
+                        face: FaceId::Bold,
+                        ..style
+                    };
+                    flat.push_inlines(content, bold, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::List {
+                    start,
+                    numbering,
+                    items,
+                    ..
+                } => {
+                    for (k, item) in items.iter().enumerate() {
+                        let marker = match start {
+                            Some(n) => numbering.marker(n.saturating_add(k as u64)),
+                            None => "•".to_string(),
+                        };
+                        let word = self
+                            .shaper
+                            .shape(&format!("{marker} "), style.face, style.size);
+                        let hang = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                        let mut flat = text(&format!("{marker}\u{a0}"));
+                        let rest = match item.as_slice() {
+                            [Block::Paragraph { content, .. }, rest @ ..] => {
+                                flat.push_inlines(content, style, notes);
+                                rest
+                            }
+                            all => all,
+                        };
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang,
+                            gap: k == 0,
+                        });
+                        self.cell_pieces(rest, style, indent + hang, out);
+                    }
+                }
+                Block::LineBlock { lines, .. } => {
+                    for (k, line) in lines.iter().enumerate() {
+                        let mut flat = Flat::default();
+                        flat.push_inlines(line, style, notes);
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang: 0.0,
+                            gap: k == 0,
+                        });
+                    }
+                }
+                Block::CodeBlock { text: code, .. } => {
+                    for (k, line) in code.lines().enumerate() {
+                        out.push(CellPiece {
+                            flat: text(line),
+                            indent,
+                            hang: 0.0,
+                            gap: k == 0,
+                        });
+                    }
+                }
+                Block::BlockQuote { blocks, .. } | Block::Div { blocks, .. } => {
+                    self.cell_pieces(blocks, style, indent, out)
+                }
+                // A figure in a grid table's cell: its caption is set; the picture is
+                // not (a cell's pieces are lines of text), and the author is told.
+                Block::Figure { caption, span, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_inlines(caption, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            *span,
+                            "an image inside a table cell is not drawn in the PDF; its caption is set",
+                        )
+                        .with_hint("put the image before or after the table"),
+                    );
+                }
+                Block::DefinitionList { items, .. } => {
+                    for item in items {
+                        let mut flat = Flat::default();
+                        let bold = RunStyle {
+                            face: FaceId::Bold,
+                            ..style
+                        };
+                        flat.push_inlines(&item.term, bold, notes);
+                        out.push(CellPiece {
+                            flat,
+                            indent,
+                            hang: 0.0,
+                            gap: true,
+                        });
+                        for d in &item.definitions {
+                            self.cell_pieces(
+                                d,
+                                style,
+                                indent + style.size as f32 / MPT as f32,
+                                out,
+                            );
+                        }
+                    }
+                }
+                Block::Html { nodes, .. } => {
+                    let mut flat = Flat::default();
+                    flat.push_html(nodes, style, notes);
+                    out.push(CellPiece {
+                        flat,
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::Table { .. } => {
+                    let t = blocks_plain_text(std::slice::from_ref(block));
+                    out.push(CellPiece {
+                        flat: text(&t),
+                        indent,
+                        hang: 0.0,
+                        gap: true,
+                    });
+                }
+                Block::ThematicBreak { .. } => {}
+            }
+        }
+    }
+
+    /// Footnotes (`pdf: notes: footnotes`): each note laid out on its own, at the notes'
+    /// size, into [`Self::footnotes`]; the page builder (paginate.rs, footnotes.rs) sets it
+    /// at the foot of the page holding its reference. Every line of a note is indented by
+    /// one hanging width, the widest number's, and the number hangs in it, flush right,
+    /// full size and followed by a period: Chicago (ch. 14) and Bringhurst (§4.3) set note
+    /// numbers in the notes so, superscript only in the text. The number links back to the
+    /// reference and is the note's destination, as in the Notes section.
+    fn footnotes(&mut self) {
+        let book = self.book;
+        let size = self.style.footnote_size();
+        let leading = self.style.footnote_leading();
+        let gap = size * self.style.footnotes.number_gap;
+        let numbers: Vec<_> = book
+            .notes
+            .iter()
+            .map(|n| {
+                let word = self
+                    .shaper
+                    .shape(&format!("{}.", n.number), FaceId::Regular, mpt(size));
+                let width = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
+                (word, width)
+            })
+            .collect();
+        let hang = numbers.iter().map(|(_, w)| *w).fold(0.0f32, f32::max) + gap;
+        let body = self.body();
+        let frame = Frame {
+            left: body.left + hang,
+            width: (body.width - hang).max(size),
+            size,
+            leading,
+            align: body.align,
+        };
+        // The body's strips and state are set aside: each note starts as a block of its
+        // own, with no space owed and no indent.
+        let text = std::mem::take(&mut self.strips);
+        let state = (self.pending_space, self.indent_next, self.one_liner);
+        for (note, (word, width)) in book.notes.iter().zip(numbers) {
+            self.set_pending(0.0);
+            self.indent_next = false;
+            self.one_liner = None;
+            self.blocks(&note.blocks, frame);
+            let mut strips = std::mem::take(&mut self.strips);
+            if strips.is_empty() {
+                // An empty note still shows its number.
+                strips.push(Strip {
+                    height: leading,
+                    need: 1,
+                    baseline: self.baseline(size, leading),
+                    ..Default::default()
+                });
+            }
+            if let Some(first) = strips.first_mut() {
+                // Space between notes is the page builder's (FootnoteDesign::gap).
+                first.space_before = 0.0;
+                let x = frame.left - gap - width;
+                // First in the strip's runs: text extraction reads "1. Text".
+                first.runs.splice(
+                    0..0,
+                    simple_run(&word, FaceId::Regular, size, x, first.baseline),
+                );
+                let rect = Rect {
+                    x,
+                    y: 0.0,
+                    width,
+                    height: first.height.min(leading),
+                };
+                first
+                    .links
+                    .push((rect, LinkRef::Anchor(AnchorKey::NoteRef(note.id.0, 0))));
+                first
+                    .anchors
+                    .push((AnchorKey::Note(note.id.0), x, first.baseline - size));
+            }
+            self.footnotes.push(strips);
+        }
+        self.strips = text;
+        (self.pending_space, self.indent_next, self.one_liner) = state;
+        self.open_carry = false;
+    }
+
     fn notes_section(&mut self) {
         let book = self.book;
         if book.notes.is_empty() {
@@ -1398,7 +2022,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.heading(flat, size, space, None, AnchorKey::Notes);
         if let Some(s) = self.strips.get_mut(first) {
             s.mark = Some("Notes".into());
-            s.new_page = self.style.chapter_break == ChapterBreak::NewPage;
+            s.new_page = self.style.chapter_break != ChapterBreak::RunOn;
         }
         // Endnotes at text size: they are read as a section of their own at the end, not
         // glanced at in a page foot like footnotes, and a smaller size under a full-size
@@ -1544,31 +2168,112 @@ fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) -> bool {
     }
 }
 
-/// A run of a shaped word at `x`, baseline `y`.
+/// Whether the book reads right to left: its `dir`, else its language (Arabic, Divehi,
+/// Persian, Hebrew, Kashmiri, Kurdish (Sorani), Pashto, Sindhi, Uyghur, Urdu, Yiddish:
+/// the languages written in right-to-left scripts, as Typst's `Lang::dir` lists them).
+fn book_is_rtl(book: &Book) -> bool {
+    match book.meta.dir {
+        Some(dir) => dir == crate::model::Direction::Rtl,
+        None => matches!(
+            book.meta.lang.primary(),
+            "ar" | "dv" | "fa" | "he" | "ks" | "ckb" | "ps" | "sd" | "ug" | "ur" | "yi"
+        ),
+    }
+}
+
+/// The warning for a character no face has: its code point, name and script, where it
+/// is first used, how often, and what to do.
+fn missing_glyph_warning(
+    c: char,
+    span: Option<Span>,
+    count: usize,
+    fonts: &crate::fonts::FontSet,
+) -> Diagnostic {
+    use unicode_general_category::{get_general_category, GeneralCategory};
+    use unicode_script::UnicodeScript;
+    let name = match unicode_names2::name(c) {
+        Some(name) => name.to_string(),
+        None => match get_general_category(c) {
+            GeneralCategory::PrivateUse => "<private use>".to_string(),
+            GeneralCategory::Unassigned => "<unassigned>".to_string(),
+            _ => "<unnamed>".to_string(),
+        },
+    };
+    let script = c.script().full_name().replace('_', " ");
+    let more = match count {
+        0 | 1 => String::new(),
+        2 => "; it is used once more".to_string(),
+        n => format!("; it is used {} more times", n - 1),
+    };
+    let message = format!(
+        "no font has U+{:04X} {name} ‘{c}’ (script: {script}): the PDF shows a box in its place{more}",
+        c as u32
+    );
+    let package = match c.script() {
+        unicode_script::Script::Han
+        | unicode_script::Script::Hiragana
+        | unicode_script::Script::Katakana
+        | unicode_script::Script::Hangul
+        | unicode_script::Script::Bopomofo => "fonts-noto-cjk",
+        _ => "fonts-noto-core",
+    };
+    let system = if fonts.system_fonts_enabled() {
+        format!(
+            "or install a font for {script} (on Debian: {package}); {} system faces were tried",
+            fonts.system_face_count()
+        )
+    } else {
+        "or allow the system's fonts (`pdf: fonts: system: false` turns them off)".to_string()
+    };
+    let hint = if get_general_category(c) == GeneralCategory::PrivateUse {
+        "a private-use character is only in the font made for it: name that font under `pdf: fonts: fallback:` in the metadata".to_string()
+    } else {
+        format!("name a font that has it under `pdf: fonts: fallback:` in the metadata, {system}")
+    };
+    Diagnostic::warning(span, message).with_hint(hint)
+}
+
+/// The runs of a shaped word at `x`, baseline `y`: one, or one per face where the word
+/// has glyphs from fallback faces (see `Shaper`).
 pub fn simple_run(
     word: &crate::typeset::shape::ShapedWord,
     face: FaceId,
     size: f32,
     x: f32,
     y: f32,
-) -> GlyphRun {
-    let glyphs = word
-        .glyphs
-        .iter()
-        .enumerate()
-        .map(|(i, g)| crate::typeset::document::Glyph {
+) -> Vec<GlyphRun> {
+    let mut runs: Vec<GlyphRun> = Vec::with_capacity(1);
+    let mut pen = x;
+    for (i, g) in word.glyphs.iter().enumerate() {
+        let glyph = crate::typeset::document::Glyph {
             id: g.id,
             advance: g.advance as f32 / MPT as f32,
             text: word.glyph_text(i).into(),
-        })
-        .collect();
-    GlyphRun {
-        face,
-        size,
-        x,
-        y,
-        glyphs,
+            raise: crate::typeset::lines::raise_64ths(g.rise),
+        };
+        let advance = glyph.advance;
+        match runs.last_mut() {
+            Some(run) if run.face == g.face => run.glyphs.make_mut().push(glyph),
+            _ => runs.push(GlyphRun {
+                face: g.face,
+                size,
+                x: pen,
+                y,
+                glyphs: vec![glyph].into(),
+            }),
+        }
+        pen += advance;
     }
+    if runs.is_empty() {
+        runs.push(GlyphRun {
+            face,
+            size,
+            x,
+            y,
+            glyphs: Default::default(),
+        });
+    }
+    runs
 }
 
 #[cfg(test)]
@@ -1780,12 +2485,14 @@ mod tests {
     #[test]
     fn a_table_keeps_its_caption_and_stays_whole() {
         let cell = |t: &str| vec![Inline::Text(t.into())];
-        let rows: Vec<Vec<Vec<Inline>>> = (0..5).map(|i| vec![cell(&format!("r{i}"))]).collect();
+        let rows: Vec<Vec<Vec<Block>>> =
+            (0..5).map(|i| vec![vec![para(&format!("r{i}"))]]).collect();
         let b = book(vec![
             para("Text before."),
             Block::Table {
                 align: vec![crate::model::Align::None],
-                head: vec![cell("Head")],
+                widths: vec![],
+                head: vec![vec![para("Head")]],
                 rows,
                 caption: cell("The caption"),
                 span: Span::default(),
@@ -1815,6 +2522,154 @@ mod tests {
         assert_eq!(head.need, 6);
         assert!(head.runs.iter().all(|r| r.size == style.size));
         assert_eq!(layout.strips.len(), at + 7);
+    }
+
+    /// The strips of `book`'s body after the title block: need, first run's x, the
+    /// right end of its last run, faces, text.
+    #[allow(clippy::type_complexity)]
+    fn set(book: &Book) -> (Style, Vec<(usize, f32, f32, Vec<FaceId>, String)>) {
+        let fonts = FontSet::embedded();
+        let style = Style::from_meta(&book.meta);
+        let mut layout = Layout::new(book, &style, Shaper::new(&fonts));
+        layout.book();
+        let strips = layout
+            .strips
+            .iter()
+            .skip(1)
+            .map(|s| {
+                let text = s
+                    .runs
+                    .iter()
+                    .flat_map(|r| r.glyphs.iter().map(|g| g.text.as_str().to_string()))
+                    .collect();
+                let x = s.runs.iter().map(|r| r.x).fold(f32::MAX, f32::min);
+                let end = s
+                    .runs
+                    .iter()
+                    .map(|r| r.x + r.glyphs.iter().map(|g| g.advance).sum::<f32>())
+                    .fold(f32::MIN, f32::max);
+                (
+                    s.need,
+                    x,
+                    end,
+                    s.runs.iter().map(|r| r.face).collect(),
+                    text,
+                )
+            })
+            .collect();
+        (style, strips)
+    }
+
+    fn lines(texts: &[&str]) -> Vec<Vec<Inline>> {
+        texts
+            .iter()
+            .map(|t| {
+                if t.is_empty() {
+                    vec![]
+                } else {
+                    vec![Inline::Text(t.to_string())]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn verse_keeps_stanzas_and_hangs_its_turnovers() {
+        let long = "This line of verse runs on and on, far longer than any measure can hold, so it turns over";
+        let mut stanza: Vec<&str> = vec!["One.", "Two.", "Three.", ""];
+        let ten = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        stanza.extend(ten);
+        stanza.push("");
+        stanza.push(long);
+        let b = book(vec![Block::LineBlock {
+            lines: lines(&stanza),
+            span: Span::default(),
+        }]);
+        let (style, s) = set(&b);
+        let texts: Vec<&str> = s.iter().map(|x| x.4.as_str()).collect();
+        assert_eq!(&texts[..3], ["One.", "Two.", "Three."]);
+        // A stanza of up to eight lines is never split.
+        assert_eq!(s[0].0, 3);
+        // A longer one not after its first line, nor before its last.
+        assert_eq!(s[3].0, 2);
+        assert!(s[4..11].iter().all(|x| x.0 == 1), "{s:?}");
+        assert_eq!(s[11].0, 2);
+        assert_eq!(s[12].0, 1);
+        // Flush left, never justified: lines start at the verse's left edge; the long
+        // line's turnover is indented under it, and every line ends short of the measure.
+        let left = s[0].1;
+        assert!(s[..13].iter().all(|x| (x.1 - left).abs() < 0.01));
+        assert!(s.len() >= 15, "{texts:?}");
+        assert!(s[13].4.starts_with("This line"));
+        assert!(s[14].1 > left + style.size, "{:?}", &s[13..]);
+        assert_eq!(s[13].0, s.len() - 13);
+        // (A comma at a line's end may hang into the margin, as in justified text.)
+        let right = style.margin_left + style.measure();
+        assert!(
+            s.iter().all(|x| x.2 <= right + style.size * 0.3),
+            "{s:?} {right}"
+        );
+    }
+
+    #[test]
+    fn an_epigraph_is_narrow_at_the_right_with_its_attribution_flush_right() {
+        let b = book(vec![
+            Block::Div {
+                attr: crate::model::Attr {
+                    classes: vec!["epigraph".into()],
+                    ..Default::default()
+                },
+                blocks: vec![
+                    para("The lamp is lit at dusk, and the moths come in to a light that does not burn them, that only hums."),
+                    para("— Anonymous"),
+                ],
+                span: Span::default(),
+            },
+            para("Text after."),
+        ]);
+        let (style, s) = set(&b);
+        let right = style.margin_left + style.measure();
+        let n = s.len();
+        let quote = &s[..n - 2];
+        assert!(quote.len() >= 2);
+        // Narrower, at the right of the measure, ragged.
+        assert!(quote
+            .iter()
+            .all(|x| x.1 >= style.margin_left + style.measure() * 0.39));
+        // Not justified: a line that is not the last ends short of the right edge.
+        let (_, full) = quote.split_last().unwrap();
+        assert!(full.iter().any(|x| x.2 < right - 1.0), "{quote:?} {right}");
+        // The attribution ends at the right margin.
+        let attribution = &s[n - 2];
+        assert_eq!(attribution.4, "— Anonymous");
+        assert!(
+            (attribution.2 - right).abs() < 1.0,
+            "{attribution:?} {right}"
+        );
+        // The text after it is back at the left margin.
+        assert!((s[n - 1].1 - style.margin_left).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_definition_list_sets_terms_bold_and_definitions_indented() {
+        let b = book(vec![Block::DefinitionList {
+            items: vec![crate::model::DefinitionItem {
+                term: vec![Inline::Text("Apple".into())],
+                definitions: vec![vec![para("A red fruit.")], vec![para("A company.")]],
+            }],
+            span: Span::default(),
+        }]);
+        let (style, s) = set(&b);
+        assert_eq!(s[0].4, "Apple");
+        assert!(s[0].3.iter().all(|f| *f == FaceId::Bold));
+        assert!((s[0].1 - style.margin_left).abs() < 0.01);
+        for d in &s[1..3] {
+            assert!(d.3.iter().all(|f| *f == FaceId::Regular));
+            assert!(
+                (d.1 - style.margin_left - style.size * 1.6).abs() < 0.01,
+                "{d:?}"
+            );
+        }
     }
 
     #[test]

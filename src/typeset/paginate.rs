@@ -2,6 +2,12 @@
 //! rule for widows, orphans and headings (typst-layout `flow/collect.rs`): a strip
 //! needing `n` strips moves to the next page when those `n` do not fit on this one but
 //! would on a fresh page. Running heads and folios are added last, over the finished pages.
+//!
+//! What a page carries at its foot (footnotes: footnotes.rs) is weighed with the body, as
+//! TeX's page builder weighs insertions (TeXbook ch. 15, tex.web §1008–1010): every test
+//! of whether strips fit asks the [`Foot`] whether they fit *with the notes they bring*,
+//! before anything is placed, so strips that move to the next page take their notes with
+//! them, and the widow, orphan and heading needs are kept with notes in play.
 
 use crate::typeset::document::{Destination, GlyphRun, Page, PlacedImage, Rect};
 use crate::typeset::items::{AnchorKey, LinkRef};
@@ -73,7 +79,61 @@ pub fn resolve_needs(strips: &mut [Strip]) {
 }
 
 /// Rounding slack when testing whether strips fit, in points.
-const SLACK: f32 = 0.01;
+pub(crate) const SLACK: f32 = 0.01;
+
+/// Material the page builder sets at the foot of a page together with the body (the
+/// footnotes, footnotes.rs): it answers whether strips fit with what they bring to the
+/// foot, hears which strips were placed, and sets a page's foot when the page is done.
+/// Strips are named by their index in the body's list.
+pub trait Foot {
+    /// Whether strips `i..end` fit, the body then taking `used` of the text block's
+    /// `avail` points, together with the page's foot and what these strips add to it.
+    fn fits(&self, i: usize, end: usize, used: f32, avail: f32, test: Test) -> bool;
+    /// Whether strips `i..end`, `height` points tall, cannot start this page, its body
+    /// still empty, though they could start a page with nothing carried over to it (a
+    /// note continued from before must end first): the page is set with its foot only.
+    fn blocks(&self, i: usize, end: usize, height: f32, avail: f32) -> bool;
+    /// Strip `i` is placed on the page; the body is now `used` points tall.
+    fn placed(&mut self, i: usize, used: f32);
+    /// Whether the page can take no more strips (a note split on it has the rest).
+    fn is_full(&self) -> bool;
+    /// The page `index` is done, its body `used` points tall: sets its foot.
+    fn finish(&mut self, page: &mut Page, index: usize, used: f32, out: &mut Paginated);
+    /// Whether material is still waiting for a page after the last strip.
+    fn pending(&self) -> bool;
+}
+
+/// Where [`Foot::fits`] tests strips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Test {
+    /// On this page, as the start of a chain (a strip and the strips it needs).
+    Here,
+    /// On an empty page with nothing carried over to it.
+    Fresh,
+    /// On this page, completing a chain already found to fit: notes its strips brought
+    /// may give up all but their first lines (a split) to keep the chain whole.
+    Rest,
+}
+
+/// Nothing at the page foot (endnotes): strips fit when the body does.
+pub struct NoFoot;
+
+impl Foot for NoFoot {
+    fn fits(&self, _: usize, _: usize, used: f32, avail: f32, _: Test) -> bool {
+        used <= avail + SLACK
+    }
+    fn blocks(&self, _: usize, _: usize, _: f32, _: f32) -> bool {
+        false
+    }
+    fn placed(&mut self, _: usize, _: f32) {}
+    fn is_full(&self) -> bool {
+        false
+    }
+    fn finish(&mut self, _: &mut Page, _: usize, _: f32, _: &mut Paginated) {}
+    fn pending(&self) -> bool {
+        false
+    }
+}
 
 /// How many strips, from `i` on, must share a page: `need` taken transitively. A strip
 /// drags along the strips it needs, and they drag along what *they* need: a paragraph's
@@ -82,7 +142,7 @@ const SLACK: f32 = 0.01;
 /// the page foot whenever the second moved over for its hyphen (an orphan). Bounded by
 /// what fits on a fresh page (`avail`): when the whole chain cannot, the strip's own
 /// `need` is all that can be kept.
-fn extent(strips: &[Strip], i: usize, avail: f32) -> usize {
+pub(crate) fn extent(strips: &[Strip], i: usize, avail: f32) -> usize {
     let own = strips[i].need.max(1);
     let mut end = (i + own).min(strips.len());
     let mut j = i + 1;
@@ -98,7 +158,7 @@ fn extent(strips: &[Strip], i: usize, avail: f32) -> usize {
 }
 
 /// Height of strips `i..end` placed together, the first without its space on a fresh page.
-fn height(strips: &[Strip], i: usize, end: usize, fresh: bool) -> f32 {
+pub(crate) fn height(strips: &[Strip], i: usize, end: usize, fresh: bool) -> f32 {
     strips[i..end.min(strips.len())]
         .iter()
         .enumerate()
@@ -112,16 +172,15 @@ fn height(strips: &[Strip], i: usize, end: usize, fresh: bool) -> f32 {
         .sum()
 }
 
-/// Height of the strips that must share strip `i`'s page ([`extent`]), the first without
-/// its space on a fresh page.
-fn chain(strips: &[Strip], i: usize, fresh: bool, avail: f32) -> f32 {
-    height(strips, i, i + extent(strips, i, avail), fresh)
-}
-
 /// Lays `strips` onto pages of `style`. The strips are taken by value: their glyph runs
 /// move onto the pages instead of being copied (on a long book the runs are most of the
 /// typesetter's memory, and two copies of them were its peak).
-pub fn paginate(mut strips: Vec<Strip>, style: &Style) -> Paginated {
+pub fn paginate(strips: Vec<Strip>, style: &Style) -> Paginated {
+    paginate_with(strips, style, &mut NoFoot)
+}
+
+/// [`paginate`] with `foot` set at the foot of the pages (footnotes).
+pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut F) -> Paginated {
     let top = style.margin_top;
     let avail = style.body_height();
     let mut out = Paginated::default();
@@ -139,22 +198,41 @@ pub fn paginate(mut strips: Vec<Strip>, style: &Style) -> Paginated {
         if !empty && !new_page {
             let strip = &strips[i];
             let needed_fits_fresh = i >= committed && {
-                let need = chain(&strips, i, false, avail);
+                let end = i + extent(&strips, i, avail);
+                let need = height(&strips, i, end, false);
                 // Heights are f32 sums (leadings like 20.125 pt are inexact), so compare
                 // with a slack: otherwise a chain that exactly fills the page can test as
                 // not fitting for its first line yet fitting line by line (an orphan).
-                y + need > avail + SLACK && chain(&strips, i, true, avail) <= avail + SLACK
+                !foot.fits(i, end, y + need, avail, Test::Here)
+                    && foot.fits(i, end, height(&strips, i, end, true), avail, Test::Fresh)
             };
-            new_page = needed_fits_fresh || y + strip.space_before + strip.height > avail + SLACK;
+            let test = if i >= committed {
+                Test::Here
+            } else {
+                Test::Rest
+            };
+            let used = y + strip.space_before + strip.height;
+            new_page = needed_fits_fresh
+                || !foot.fits(i, i + 1, used, avail, test)
+                // A note split on this page took the room left after its chain.
+                || (i >= committed && foot.is_full());
         }
         if i >= committed || new_page {
             committed = i + extent(&strips, i, avail);
         }
         if new_page {
+            foot.finish(&mut page, out.pages.len(), y, &mut out);
             out.pages.push(std::mem::take(&mut page));
             out.marks.push(page_mark.take());
             y = 0.0;
             empty = true;
+        }
+        // A page whose foot cannot take this chain's notes besides a note continued from
+        // the page before is set with its foot only.
+        while empty && foot.blocks(i, committed, height(&strips, i, committed, true), avail) {
+            foot.finish(&mut page, out.pages.len(), 0.0, &mut out);
+            out.pages.push(std::mem::take(&mut page));
+            out.marks.push(mark.clone());
         }
         // Only strips `i..` are looked at again (by `chain`, for their heights), so this
         // one's contents can move out.
@@ -166,47 +244,68 @@ pub fn paginate(mut strips: Vec<Strip>, style: &Style) -> Paginated {
             page_mark = mark.clone();
         }
         let gap = if empty { 0.0 } else { strip.space_before };
-        let y0 = top + y + gap;
         let index = out.pages.len();
-        for run in std::mem::take(&mut strip.runs) {
-            page.runs.push(GlyphRun {
-                y: run.y + y0,
-                ..run
-            });
-        }
-        for r in &strip.rules {
-            page.rules.push(Rect { y: r.y + y0, ..*r });
-        }
-        for r in &strip.shades {
-            page.shades.push(Rect { y: r.y + y0, ..*r });
-        }
-        for img in &strip.images {
-            page.images.push(PlacedImage {
-                asset: img.asset,
-                rect: Rect {
-                    y: img.rect.y + y0,
-                    ..img.rect
-                },
-            });
-        }
-        for (r, target) in std::mem::take(&mut strip.links) {
-            out.links.push((index, Rect { y: r.y + y0, ..r }, target));
-        }
-        for (key, x, ay) in std::mem::take(&mut strip.anchors) {
-            out.anchors.entry(key).or_insert(Destination {
-                page: index,
-                x,
-                y: ay + y0,
-            });
-        }
+        place(strip, &mut page, index, top + y + gap, &mut out);
         y += gap + strip.height;
         empty = false;
+        foot.placed(i, y);
     }
     if !empty || out.pages.is_empty() {
+        foot.finish(&mut page, out.pages.len(), y, &mut out);
         out.pages.push(page);
         out.marks.push(page_mark);
     }
+    // Notes still continuing after the last line of text get pages of their own.
+    while foot.pending() {
+        let mut page = Page::default();
+        foot.finish(&mut page, out.pages.len(), 0.0, &mut out);
+        out.pages.push(page);
+        out.marks.push(mark.clone());
+    }
     out
+}
+
+/// Moves `strip`'s contents onto `page` (number `index`) with the strip's top at `y0`
+/// from the page's top: runs and links move, destinations are recorded (the first place
+/// a key is set wins).
+pub(crate) fn place(
+    strip: &mut Strip,
+    page: &mut Page,
+    index: usize,
+    y0: f32,
+    out: &mut Paginated,
+) {
+    for run in std::mem::take(&mut strip.runs) {
+        page.runs.push(GlyphRun {
+            y: run.y + y0,
+            ..run
+        });
+    }
+    for r in &strip.rules {
+        page.rules.push(Rect { y: r.y + y0, ..*r });
+    }
+    for r in &strip.shades {
+        page.shades.push(Rect { y: r.y + y0, ..*r });
+    }
+    for img in &strip.images {
+        page.images.push(PlacedImage {
+            asset: img.asset,
+            rect: Rect {
+                y: img.rect.y + y0,
+                ..img.rect
+            },
+        });
+    }
+    for (r, target) in std::mem::take(&mut strip.links) {
+        out.links.push((index, Rect { y: r.y + y0, ..r }, target));
+    }
+    for (key, x, ay) in std::mem::take(&mut strip.anchors) {
+        out.anchors.entry(key).or_insert(Destination {
+            page: index,
+            x,
+            y: ay + y0,
+        });
+    }
 }
 
 #[cfg(test)]

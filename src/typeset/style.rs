@@ -12,7 +12,7 @@
 //! a field says so); lengths "in leadings" are multiples of the body leading. Comparisons
 //! with LaTeX are with its standard classes' size tables (size10.clo, size11.clo).
 
-use crate::model::{ChapterBreak, Metadata};
+use crate::model::{ChapterBreak, Metadata, NotePlacement};
 use crate::typeset::document::FaceId;
 
 /// Every length in points.
@@ -48,6 +48,10 @@ pub struct Style {
     pub table: TableDesign,
     /// The Notes section.
     pub notes: NoteDesign,
+    /// Where notes go: a Notes section at the end, or the foot of each page.
+    pub note_placement: NotePlacement,
+    /// Notes at the page foot (`pdf: notes: footnotes`).
+    pub footnotes: FootnoteDesign,
     /// Running heads and folios.
     pub running: RunningDesign,
 }
@@ -229,6 +233,68 @@ impl Default for NoteDesign {
     }
 }
 
+/// Notes at the foot of the page (`pdf: notes: footnotes`), below a short rule, smaller
+/// than the text, each with its number hanging in the left margin of the note block. The
+/// values follow LaTeX's standard classes (classes.dtx, size11.clo: `\footnotesize`,
+/// `\footnoterule`, `\skip\footins`) where they are not quire's own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FootnoteDesign {
+    /// Type size, in em: LaTeX's `\footnotesize` at 11 pt (9/11, 0.82), the size
+    /// Bringhurst asks of notes (smaller than the text, still readable: §4.3).
+    pub size: f32,
+    /// Leading, in the notes' own size, to the half point: 12 pt at 9.4 pt (LaTeX sets
+    /// 9 on 11, 1.22; a little looser for the longer measure).
+    pub leading: f32,
+    /// Space from the body's last line to the first note, in body leadings: LaTeX's
+    /// `\skip\footins` (10.8 pt at 11 pt) with the rule drawn inside it.
+    pub skip: f32,
+    /// Space from the rule down to the first note's line, in note leadings (LaTeX's
+    /// rule sits 2.6 pt above the notes' box: `\kern-3pt \hrule\@width.4pt \kern2.6pt`).
+    pub rule_gap: f32,
+    /// The rule's length, as a share of the measure: short, so it reads as a separator
+    /// and not as a table's rule (LaTeX's classes 0.4, Typst 0.3, Chicago "a short rule").
+    pub rule_width: f32,
+    /// The rule's thickness, in points (LaTeX's 0.4 pt).
+    pub rule_thickness: f32,
+    /// Space between two notes, in note leadings: a little, so each note's hanging number
+    /// starts a visible new entry (Typst puts 0.5 em between entries; LaTeX none).
+    pub gap: f32,
+    /// Gap between a note's number and its text, in em of the notes' size.
+    pub number_gap: f32,
+    /// The most of the text block a note continued from the page before may take, as a
+    /// share: TeX's `\dimen\footins` bounds the notes of a page; a continuation taller
+    /// than this goes on over the next pages and leaves every page some text.
+    pub max_share: f32,
+}
+
+impl Default for FootnoteDesign {
+    fn default() -> Self {
+        FootnoteDesign {
+            size: 0.82,
+            leading: 1.25,
+            skip: 0.75,
+            rule_gap: 0.3,
+            rule_width: 0.3,
+            rule_thickness: 0.4,
+            gap: 0.25,
+            number_gap: 0.5,
+            max_share: 0.7,
+        }
+    }
+}
+
+impl Style {
+    /// The notes' type size at the page foot.
+    pub fn footnote_size(&self) -> f32 {
+        self.size * self.footnotes.size
+    }
+
+    /// The notes' leading at the page foot, to the half point.
+    pub fn footnote_leading(&self) -> f32 {
+        to_half_point(self.footnote_size() * self.footnotes.leading)
+    }
+}
+
 /// Running heads (the book's title left, the chapter's right) and folios.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RunningDesign {
@@ -333,6 +399,8 @@ impl Style {
             blocks: BlockDesign::default(),
             table: TableDesign::default(),
             notes: NoteDesign::default(),
+            note_placement: pdf.notes.unwrap_or_default(),
+            footnotes: FootnoteDesign::default(),
             running: RunningDesign::default(),
         }
     }
@@ -428,11 +496,17 @@ mod tests {
                 margins: Some([50.0, 40.0, 60.0, 45.0]),
                 font_size: Some(10.0),
                 chapter_break: Some(ChapterBreak::NewPage),
+                notes: Some(NotePlacement::Footnotes),
                 ..Default::default()
             },
             ..Default::default()
         };
         let s = Style::from_meta(&meta);
+        assert_eq!(s.note_placement, NotePlacement::Footnotes);
+        assert_eq!(
+            Style::from_meta(&Metadata::default()).note_placement,
+            NotePlacement::Endnotes
+        );
         assert_eq!(
             (s.page_width, s.margin_left, s.margin_right, s.size),
             (432.0, 45.0, 40.0, 10.0)

@@ -169,6 +169,7 @@ pub fn sample_book() -> Book {
             },
             Block::List {
                 start: None,
+                numbering: Default::default(),
                 items: vec![
                     vec![p(vec![t("Bullet one")])],
                     vec![p(vec![t("Bullet two")])],
@@ -177,12 +178,14 @@ pub fn sample_book() -> Book {
             },
             Block::List {
                 start: Some(3),
+                numbering: Default::default(),
                 items: vec![
                     vec![p(vec![t("Third")])],
                     vec![
                         p(vec![t("Fourth, loose")]),
                         Block::List {
                             start: Some(1),
+                            numbering: Default::default(),
                             items: vec![vec![p(vec![t("Nested")])]],
                             span: sp(),
                         },
@@ -203,23 +206,24 @@ pub fn sample_book() -> Book {
             ]),
             Block::Table {
                 align: vec![Align::Left, Align::Center, Align::Right, Align::None],
+                widths: vec![],
                 head: vec![
-                    vec![t("Name")],
-                    vec![t("Count")],
-                    vec![t("Price & tax")],
+                    vec![p(vec![t("Name")])],
+                    vec![p(vec![t("Count")])],
+                    vec![p(vec![t("Price & tax")])],
                     vec![],
                 ],
                 rows: vec![
                     vec![
-                        vec![t("Apples")],
-                        vec![t("3")],
-                        vec![t("1.20")],
-                        vec![t("fresh")],
+                        vec![p(vec![t("Apples")])],
+                        vec![p(vec![t("3")])],
+                        vec![p(vec![t("1.20")])],
+                        vec![p(vec![t("fresh")])],
                     ],
                     vec![
-                        vec![Inline::Emphasis(vec![t("Pears")])],
-                        vec![t("12")],
-                        vec![t("4.80")],
+                        vec![p(vec![Inline::Emphasis(vec![t("Pears")])])],
+                        vec![p(vec![t("12")])],
+                        vec![p(vec![t("4.80")])],
                         vec![],
                     ],
                 ],
@@ -319,6 +323,7 @@ pub fn sample_book() -> Book {
                 p(vec![t("Its second paragraph.")]),
                 Block::List {
                     start: None,
+                    numbering: Default::default(),
                     items: vec![vec![p(vec![t("and a list")])]],
                     span: sp(),
                 },

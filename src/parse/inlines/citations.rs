@@ -120,7 +120,10 @@ fn cite_at(src: &str, at: usize, dash: bool) -> Option<(String, usize, CiteMode)
 
 /// Whether the text `t` ends with a syntax `-` right before source offset `at`.
 fn dash_before(t: &Text<'_>, at: usize) -> bool {
-    t.range.end == at && t.text.ends_with('-') && t.text.len() >= 1 && t.syntax_at(t.text.len() - 1)
+    t.range.end == at
+        && t.text.ends_with('-')
+        && !t.text.is_empty()
+        && t.syntax_at(t.text.len() - 1)
 }
 
 /// The content of `[…]` as a list of citations (MANUAL, "Citation syntax"), or `None`
@@ -390,7 +393,7 @@ mod tests {
 
     #[test]
     fn keys_as_pandoc_reads_them() {
-        let key = |s: &str| key_at(s, 0).map(|(k, e)| (k, e));
+        let key = |s: &str| key_at(s, 0);
         assert_eq!(key("doe99, p. 3"), Some(("doe99".into(), 5)));
         assert_eq!(key("doe99."), Some(("doe99".into(), 5)));
         assert_eq!(key("doe:99.a]"), Some(("doe:99.a".into(), 8)));
