@@ -402,6 +402,22 @@ impl MetaBuilder {
         }
     }
 
+    /// Reads pandoc's `%` title block ([`super::title_block`]): its title, authors and
+    /// date, as a metadata block setting those keys would. Applied before the file's
+    /// YAML blocks, which override it.
+    pub(crate) fn apply_title_block(&mut self, tb: super::title_block::TitleBlock) {
+        if let Some(title) = tb.title {
+            self.title_seen = true;
+            self.meta.title = title.text;
+        }
+        if !tb.authors.is_empty() {
+            self.meta.authors = tb.authors.into_iter().map(|a| a.text).collect();
+        }
+        if let Some(date) = tb.date {
+            self.meta.date = Some(normalise_date(&date.text));
+        }
+    }
+
     /// Whether some block set `title`.
     pub(crate) fn has_title(&self) -> bool {
         self.title_seen

@@ -61,7 +61,135 @@ pub(crate) fn wants_sentinel(src: &str, span: &Range<usize>, link_type: LinkType
     let caret_before = span.start > 0
         && bytes.get(span.start - 1) == Some(&b'^')
         && !escaped(bytes, span.start - 1);
-    brace_after || caret_before
+    // `[text](/a b "t")`: an inline link CommonMark refuses and pandoc reads.
+    let source_after = bytes.get(span.end) == Some(&b'(') && link_source(src, span.end).is_some();
+    brace_after || caret_before || source_after
+}
+
+/// A link's destination and title as pandoc reads them (`Readers/Markdown.hs`, `source`
+/// and `linkTitle`), from the `(` at `at`: the destination may hold spaces and line
+/// breaks (pandoc escapes them: `/bar and baz` → `/bar%20and%20baz`), ending at white
+/// space followed by a quote or `)`; the title, in `"` or `'`, ends at its quote when no
+/// letter or digit follows it, so it may hold quotes (`"a "b" c"`). CommonMark (§6.3)
+/// allows neither, so these are the links pulldown-cmark leaves as text. Returns the
+/// destination, the title and the length up to and with the `)`.
+pub(crate) fn link_source(src: &str, at: usize) -> Option<(String, String, usize)> {
+    let rest = src.get(at..)?;
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'(') {
+        return None;
+    }
+    let mut i = 1;
+    // White space (a single line break included) from `i`; `None` at a blank line.
+    let skip_ws = |mut i: usize| -> Option<usize> {
+        let mut newlines = 0;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b' ' | b'\t' | b'\r' => {}
+                b'\n' => {
+                    newlines += 1;
+                    if newlines > 1 {
+                        return None;
+                    }
+                }
+                _ => break,
+            }
+            i += 1;
+        }
+        Some(i)
+    };
+    i = skip_ws(i)?;
+    let mut dest = String::new();
+    if bytes.get(i) == Some(&b'<') {
+        let end = rest[i..].find(['>', '\n'])?;
+        if bytes.get(i + end) != Some(&b'>') {
+            return None;
+        }
+        dest.push_str(&rest[i + 1..i + end]);
+        i += end + 1;
+    } else {
+        let mut depth = 0usize;
+        while let Some(c) = rest.get(i..).and_then(|r| r.chars().next()) {
+            match c {
+                '(' => {
+                    depth += 1;
+                    dest.push(c);
+                    i += 1;
+                }
+                ')' if depth == 0 => break,
+                ')' => {
+                    depth -= 1;
+                    dest.push(c);
+                    i += 1;
+                }
+                '\\' if bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) => {
+                    dest.push(char::from(bytes[i + 1]));
+                    i += 2;
+                }
+                ' ' | '\t' | '\r' | '\n' => {
+                    let next = skip_ws(i)?;
+                    if matches!(bytes.get(next), Some(b'"' | b'\'' | b')') | None) {
+                        break;
+                    }
+                    dest.push(' ');
+                    i = next;
+                }
+                c => {
+                    dest.push(c);
+                    i += c.len_utf8();
+                }
+            }
+        }
+    }
+    i = skip_ws(i)?;
+    let mut title = String::new();
+    if let Some(&q @ (b'"' | b'\'')) = bytes.get(i) {
+        if bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace) {
+            return None;
+        }
+        i += 1;
+        let mut depth = 0usize;
+        loop {
+            let c = rest.get(i..)?.chars().next()?;
+            if c == char::from(q) {
+                // pandoc's `quotedTitle`: a quote not followed by a letter or digit ends
+                // the title (or a nested one); one followed by one opens a nested title.
+                let closes = !rest[i + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric);
+                if closes && depth == 0 {
+                    i += 1;
+                    break;
+                }
+                if closes {
+                    depth -= 1;
+                } else {
+                    depth += 1;
+                }
+                title.push(c);
+                i += 1;
+                continue;
+            }
+            if c == '\n' {
+                // A blank line ends the paragraph, and the title with it.
+                skip_ws(i)?;
+            }
+            if c == '\\' && bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) {
+                title.push(char::from(bytes[i + 1]));
+                i += 2;
+                continue;
+            }
+            title.push(if c == '\n' { ' ' } else { c });
+            i += c.len_utf8();
+        }
+        i = skip_ws(i)?;
+    }
+    if bytes.get(i) != Some(&b')') {
+        return None;
+    }
+    let dest = dest.trim().replace(' ', "%20");
+    Some((dest, title, i + 1))
 }
 
 /// Whether the byte at `i` is escaped by an odd run of backslashes before it.
@@ -803,6 +931,26 @@ impl<'a> Cx<'a> {
                             continue;
                         }
                     }
+                    // `[text](/a b)`: a link pandoc reads and CommonMark does not (the
+                    // broken-link callback marked its brackets: `wants_sentinel`).
+                    if bytes.get(close + 1) == Some(&b'(') {
+                        if let Some((dest, title, len)) = link_source(self.src, close + 1) {
+                            if can_drop(&items, i, close + 1 + len) {
+                                skip_to = close + 1 + len;
+                                out.push(Item::Node(Node::Tag(
+                                    Tag::Link {
+                                        link_type: LinkType::Inline,
+                                        dest_url: dest.into(),
+                                        title: title.into(),
+                                        id: "".into(),
+                                    },
+                                    open..close + 1 + len,
+                                    content,
+                                )));
+                                continue;
+                            }
+                        }
+                    }
                     out.push(Item::Delim(b'[', open));
                     out.extend(content.into_iter().map(Item::Node));
                     out.push(Item::Delim(b']', close));
@@ -1486,6 +1634,29 @@ mod tests {
         // Attributes after a link, and raw or classed code.
         assert_eq!(text("[x](http://a.b){.c}"), "SPAN(.c){LINK{x}}");
         assert_eq!(text("`<b>`{=html} `c`{.k}"), "RAW(html:<b>) SPAN(.k){`c`}");
+    }
+
+    #[test]
+    fn links_pandoc_reads_and_commonmark_does_not() {
+        // pandoc's markdown-reader-more "URLs with spaces and punctuation".
+        assert_eq!(text("[foo](/bar and baz) x"), "LINK{foo} x");
+        assert_eq!(text("[foo](/bar\n and baz ) x"), "LINK{foo} x");
+        assert_eq!(text("[foo]( /bar  and  baz  )"), "LINK{foo}");
+        assert_eq!(text("[foo](bar baz  \"title\" )"), "LINK{foo}");
+        // testsuite.txt: a title with quotes in it.
+        assert_eq!(
+            text("[URL and title](/url/ \"title with \"quotes\" in it\")."),
+            "LINK{URL and title}."
+        );
+        let src = "[a](/b c \"t \"q\" u\")";
+        assert_eq!(
+            link_source(src, 3),
+            Some(("/b%20c".to_string(), "t \"q\" u".to_string(), src.len() - 3))
+        );
+        // Not links: no `)`, a blank line, a space before `(`.
+        assert_eq!(text("[foo](/bar and baz"), "[foo](/bar and baz");
+        assert_eq!(link_source("(/a\n\nb)", 0), None);
+        assert_eq!(text("[foo] (/bar and baz)"), "[foo] (/bar and baz)");
     }
 
     #[test]

@@ -1336,7 +1336,14 @@ impl<'a> Builder<'a> {
             }
             max + self.stack.len() >= MAX_DEPTH
         };
-        if !inlines::may_need_pass(src.get(whole).unwrap_or("")) || deep() {
+        // A link the broken-link callback made for the post-pass (`[a](/b c)`, whose
+        // text may hold none of the bytes `may_need_pass` looks for) needs it too.
+        let sentinel = || {
+            run.iter().any(|(e, _)| {
+                matches!(e, Event::Start(Tag::Link { dest_url, .. }) if &**dest_url == inlines::SENTINEL)
+            })
+        };
+        if (!inlines::may_need_pass(src.get(whole).unwrap_or("")) && !sentinel()) || deep() {
             for (event, range) in run.drain(..) {
                 self.event(event, range);
             }
