@@ -259,33 +259,49 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
     // core idle for the EPUB. Each stage's cache is shared (`&self`), so both threads
     // take theirs from the build's.
     let epub_cache = cache.map(|c| &c.epub);
+    // Issue 17: the EPUB marks where each of the PDF's pages begins, so it waits for the
+    // pagination (the typesetter hands it the page map) unless the book turns the page
+    // list off.
+    let paged_epub = request.formats.epub && book.meta.epub.page_list();
     //
-    // When both are built, the EPUB starts at once instead, on a thread of the lowest
-    // scheduling priority: it then runs in the gaps the PDF leaves on the second core (one
-    // layout thread finishing before the other, pagination, the writer's single-threaded
-    // stretches) without slowing the PDF's critical path.
-    let background_epub = request.formats.pdf && cache.is_none() && lower_priority_available();
+    // When both are built and the EPUB needs no pages, it starts at once instead, on a
+    // thread of the lowest scheduling priority: it then runs in the gaps the PDF leaves
+    // on the second core (one layout thread finishing before the other, pagination, the
+    // writer's single-threaded stretches) without slowing the PDF's critical path.
+    let background_epub =
+        request.formats.pdf && !paged_epub && cache.is_none() && lower_priority_available();
     let (epub, pdf) = std::thread::scope(|scope| {
-        let spawn_epub = || {
-            scope.spawn(|| {
+        let spawn_epub = |pages: Option<crate::pagemap::PageMap>| {
+            let (book, stem) = (&book, &stem);
+            scope.spawn(move || {
                 if background_epub {
                     lower_this_threads_priority();
                 }
-                write_epub(request, &book, &stem, epub_cache)
+                write_epub(request, book, stem, epub_cache, pages)
             })
         };
-        let mut epub = (request.formats.epub && background_epub).then(spawn_epub);
+        let mut epub = (request.formats.epub && background_epub).then(|| spawn_epub(None));
         let pdf = request.formats.pdf.then(|| {
-            let typeset = || {
+            let typeset = |map: &crate::pagemap::PageMap| {
                 if request.formats.epub && epub.is_none() {
-                    epub = Some(spawn_epub());
+                    epub = Some(spawn_epub(paged_epub.then(|| map.clone())));
                 }
             };
             write_pdf(request, &book, &files, &stem, cache, typeset)
         });
+        // The EPUB alone: typeset for its pages all the same (no PDF is written).
+        let pages = if paged_epub && !request.formats.pdf {
+            Some(page_map(&book, &files, cache))
+        } else {
+            None
+        };
         // The PDF failed before it was typeset, or was not asked for.
         if request.formats.epub && epub.is_none() {
-            epub = Some(spawn_epub());
+            match pages {
+                Some(Err(e)) => return (Some(Err(e)), pdf),
+                Some(Ok(map)) => epub = Some(spawn_epub(Some(map))),
+                None => epub = Some(spawn_epub(None)),
+            }
         }
         (epub.map(join), pdf)
     });
@@ -323,10 +339,12 @@ fn write_epub(
     book: &Book,
     stem: &str,
     cache: Option<&crate::epub::EpubCache>,
+    pages: Option<crate::pagemap::PageMap>,
 ) -> Result<Output, Error> {
     let start = Instant::now();
     let options = crate::epub::EpubOptions {
         timestamp: request.timestamp,
+        pages,
     };
     let bytes = crate::epub::write_cached(book, &options, cache)?;
     let path = request.out_dir.join(format!("{stem}.epub"));
@@ -339,15 +357,33 @@ fn write_epub(
     })
 }
 
+/// The PDF's pages, for an EPUB built alone (issue 17): the book typeset as for the PDF
+/// (through the same caches, so a watch session's EPUB and PDF agree), the pages kept,
+/// the rest dropped. The typesetter's warnings are the PDF's: not reported.
+fn page_map(
+    book: &Book,
+    files: &Files<'_>,
+    cache: Option<&BuildCache>,
+) -> Result<crate::pagemap::PageMap, Error> {
+    let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
+    let (mut document, _) = match cache {
+        Some(cache) => crate::typeset::typeset_cached(book, &fonts, &cache.typeset),
+        None => crate::typeset::typeset(book, &fonts),
+    };
+    let map = std::mem::take(&mut document.page_map);
+    crate::drop_in_background(document);
+    Ok(map)
+}
+
 /// Typesets the book and writes the PDF, and the booklet when asked for; calls
-/// `typeset` once the book is typeset.
+/// `typeset` with the pages once the book is typeset.
 fn write_pdf(
     request: &BuildRequest,
     book: &Book,
     files: &Files<'_>,
     stem: &str,
     cache: Option<&BuildCache>,
-    typeset: impl FnOnce(),
+    typeset: impl FnOnce(&crate::pagemap::PageMap),
 ) -> Result<(Output, Option<Output>, Vec<Diagnostic>), Error> {
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
@@ -361,7 +397,7 @@ fn write_pdf(
             (document, warnings, None)
         }
     };
-    typeset();
+    typeset(&document.page_map);
     let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, pdf_cache)?;
     // The Document is the largest structure of the build (a glyph per letter of the
     // book); free it before writing, on another thread (freeing takes as long as writing

@@ -52,6 +52,8 @@ pub struct Metadata {
     pub note_numbering: NoteNumbering,
     /// Settings for the PDF backend (`pdf:` in the metadata).
     pub pdf: PdfSettings,
+    /// Settings for the EPUB backend (`epub:` in the metadata).
+    pub epub: EpubSettings,
     /// Per-book hyphenation exceptions: the word (lowercase) and where it may break, as
     /// written by the author (`ta-ble`). Checked before the language's patterns.
     pub hyphenation: Vec<HyphenationException>,
@@ -281,6 +283,21 @@ pub struct PdfSettings {
     /// Where the PDF sets the notes (`pdf: notes: endnotes|footnotes`); `None` is
     /// endnotes. The numbering (`notes: book|chapter`) is separate and applies to both.
     pub notes: Option<NotePlacement>,
+}
+
+/// EPUB settings (`epub:` in the metadata).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
+pub struct EpubSettings {
+    /// `epub: page-list:` (issue 17): whether the EPUB marks the PDF's pages and lists
+    /// them (`None`: yes). With `false`, a build of the EPUB alone typesets nothing.
+    pub page_list: Option<bool>,
+}
+
+impl EpubSettings {
+    /// Whether the EPUB gets the print edition's page list.
+    pub fn page_list(&self) -> bool {
+        self.page_list != Some(false)
+    }
 }
 
 /// A named set of `pdf:` defaults (`pdf: preset:`); keys given beside it win.

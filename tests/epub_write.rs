@@ -85,6 +85,7 @@ fn same_book_same_bytes() {
         &sample_book(),
         &EpubOptions {
             timestamp: Some(1_700_000_000),
+            ..EpubOptions::default()
         },
     )
     .unwrap();
@@ -92,6 +93,7 @@ fn same_book_same_bytes() {
         &sample_book(),
         &EpubOptions {
             timestamp: Some(1_700_000_000),
+            ..EpubOptions::default()
         },
     )
     .unwrap();

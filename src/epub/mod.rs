@@ -22,6 +22,7 @@
 
 mod fixup;
 mod package;
+mod pages;
 mod plan;
 mod xhtml;
 
@@ -104,6 +105,9 @@ pub struct EpubOptions {
     /// entry times; without it they come from the book's date or a fixed date. The
     /// backend never reads the environment or the clock.
     pub timestamp: Option<i64>,
+    /// The print edition's pages (the PDF's, from the same build): with them, the EPUB
+    /// marks where each begins and lists them (issue 17).
+    pub pages: Option<crate::pagemap::PageMap>,
 }
 
 /// Compressed zip entries kept between builds (`quire watch`), keyed by their name,
@@ -124,16 +128,22 @@ pub fn write_cached(
     cache: Option<&EpubCache>,
 ) -> Result<Vec<u8>, Error> {
     let plan = Plan::new(book);
-    let docs = documents(&plan);
+    let mut pages = options
+        .pages
+        .as_ref()
+        .filter(|m| !m.pages.is_empty())
+        .map(|m| pages::Pages::new(&plan, m));
+    let docs = documents(&plan, pages.as_mut());
     let toc = package::toc(&plan);
     let has_cover = docs.iter().any(|d| d.file == COVER_FILE);
 
     let container = build_container(&plan, options)?;
 
     let opf_path = format!("{ROOT}/content.opf");
-    let opf = package::content_opf(&plan, &docs, options.timestamp);
-    let nav = package::nav_xhtml(&plan, &toc, has_cover);
-    let ncx = package::toc_ncx(&plan, &toc);
+    let page_list = pages.as_ref().map(|p| p.list.as_slice());
+    let opf = package::content_opf(&plan, &docs, options.timestamp, page_list.is_some());
+    let nav = package::nav_xhtml(&plan, &toc, has_cover, page_list);
+    let ncx = package::toc_ncx(&plan, &toc, page_list);
     // In the order the package had when epub-builder held every entry: resources,
     // content documents in reading order, then the NCX and the navigation document.
     let mut contents: Vec<(String, &[u8])> = Vec::with_capacity(docs.len() + 8);
@@ -154,8 +164,15 @@ pub fn write_cached(
     )
 }
 
-/// The content documents in reading order.
-fn documents(plan: &Plan) -> Vec<Doc> {
+/// The content documents in reading order, with the print edition's page-break markers
+/// when `pages` are given.
+fn documents(plan: &Plan, mut pages: Option<&mut pages::Pages>) -> Vec<Doc> {
+    let mut marks = |file: &str| {
+        pages
+            .as_deref_mut()
+            .map(|p| xhtml::Queue::new(p.take(file)))
+            .unwrap_or_default()
+    };
     let book = plan.book;
     let mut docs = Vec::new();
     if let Some(image) = book.meta.cover.and_then(|c| plan.asset_file(c)) {
@@ -168,20 +185,22 @@ fn documents(plan: &Plan) -> Vec<Doc> {
     docs.push(Doc {
         id: "titlepage".into(),
         file: TITLE_PAGE_FILE.into(),
-        xhtml: xhtml::title_page_document(plan),
+        xhtml: xhtml::title_page_document(plan, marks(TITLE_PAGE_FILE)),
     });
     for i in 0..book.chapters.len() {
+        let file = plan.chapter_file(i).to_string();
+        let xhtml = xhtml::chapter_document(plan, i, marks(&file));
         docs.push(Doc {
             id: format!("ch-{}", i + 1),
-            file: plan.chapter_file(i).to_string(),
-            xhtml: xhtml::chapter_document(plan, i),
+            file,
+            xhtml,
         });
     }
     if !book.notes.is_empty() {
         docs.push(Doc {
             id: "notes".into(),
             file: NOTES_FILE.into(),
-            xhtml: xhtml::notes_document(plan),
+            xhtml: xhtml::notes_document(plan, marks(NOTES_FILE)),
         });
     }
     docs

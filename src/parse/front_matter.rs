@@ -36,6 +36,7 @@ const KEYS: &[&str] = &[
     "cover-image",
     "notes",
     "pdf",
+    "epub",
     "hyphenation",
     // pandoc's, for books written for it (issue 12).
     "abstract",
@@ -232,6 +233,7 @@ impl MetaBuilder {
                         self.preset_at = Some(at);
                     }
                 }
+                "epub" => w.epub(value, vspan, &mut self.meta.epub, diags),
                 "hyphenation" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.hyphenation =
@@ -490,6 +492,45 @@ impl Walker<'_> {
                     .with_hint(format!("write `{key}: Name` or a list of `- Name` lines")),
                 );
                 None
+            }
+        }
+    }
+
+    /// The `epub:` mapping: `page-list: true|false` (issue 17).
+    fn epub(
+        &self,
+        value: &Value,
+        at: Span,
+        epub: &mut crate::model::EpubSettings,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let map = match value {
+            Value::Mapping(m) => m,
+            Value::Null => return,
+            other => {
+                diags.push(Diagnostic::error(
+                    at,
+                    format!("`epub` must be a mapping of settings, not {}", kind(other)),
+                ));
+                return;
+            }
+        };
+        for (key, value) in map {
+            let Some(key) = key.as_str() else { continue };
+            let (kspan, vspan) = self.span(&["epub", key]);
+            match (key, value) {
+                ("page-list", Value::Bool(b)) => epub.page_list = Some(*b),
+                ("page-list", other) => diags.push(
+                    Diagnostic::error(
+                        vspan,
+                        format!(
+                            "`epub.page-list` must be true or false, not {}",
+                            kind(other)
+                        ),
+                    )
+                    .with_hint("write `page-list: false` to leave the PDF's pages out of the EPUB"),
+                ),
+                _ => diags.push(unknown_key(kspan, key, &["page-list"], "epub.")),
             }
         }
     }

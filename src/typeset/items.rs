@@ -362,6 +362,9 @@ pub struct Paragraph {
     pub flat: Flat,
     /// Characters its faces have no glyph for (set as the face's .notdef box).
     pub missing: Vec<char>,
+    /// Per item, the byte of `flat.text` it starts at: where a line beginning with it
+    /// begins in the text (the EPUB's page-break markers, issue 17).
+    pub starts: Vec<u32>,
 }
 
 /// The cost of a hyphen (Typst's 135, `typst-layout/src/inline/linebreak.rs`): TeX's 50
@@ -485,14 +488,18 @@ pub fn build(
         points: Vec::new(),
         missing: Vec::new(),
         symbols: has_symbols(&flat.text),
+        at: 0,
+        starts: Vec::with_capacity(flat.text.len() / 2),
     };
     b.content.reserve(flat.text.len() / 2);
     if indent != 0 {
-        b.items.push(Item::Box {
-            width: indent,
-            protrude: 0,
-        });
-        b.content.push(Content::Empty);
+        b.push(
+            Item::Box {
+                width: indent,
+                protrude: 0,
+            },
+            Content::Empty,
+        );
     }
     let text = flat.text.as_str();
     let opportunities = break_opportunities(&flat);
@@ -504,6 +511,7 @@ pub fn build(
         if next_opp.next_if(|&&p| p == i).is_some() && i > seg_start {
             b.segment(&flat, seg_start..i, true);
             seg_start = i;
+            b.at = i;
             let prev = text[..i].chars().next_back().unwrap_or(' ');
             let (cost, flagged) = if is_dash(prev) {
                 (EX_HYPHEN_PENALTY, true)
@@ -527,6 +535,7 @@ pub fn build(
                 let style = style_at(&flat, i);
                 b.segment(&flat, seg_start..i, true);
                 seg_start = i + c.len_utf8();
+                b.at = i;
                 // A space before a note marker is dropped: the marker clings to its word.
                 let next_sticky = chars
                     .peek()
@@ -594,6 +603,7 @@ pub fn build(
     ) {
         b.items.pop();
         b.content.pop();
+        b.starts.pop();
     }
     b.push(
         Item::Penalty {
@@ -622,12 +632,14 @@ pub fn build(
         },
         Content::Empty,
     );
-    let (items, content, missing) = (b.items, b.content, b.missing);
+    debug_assert_eq!(b.starts.len(), b.items.len());
+    let (items, content, missing, starts) = (b.items, b.content, b.missing, b.starts);
     Paragraph {
         items,
         content,
         flat,
         missing,
+        starts,
     }
 }
 
@@ -751,6 +763,10 @@ struct Builder<'a, 's, 'f> {
     missing: Vec<char>,
     /// Whether the paragraph has a character from U+2100 on (see [`Builder::fallback`]).
     symbols: bool,
+    /// The byte of the flat text the next item starts at, and each item's (see
+    /// [`Paragraph::starts`]).
+    at: usize,
+    starts: Vec<u32>,
 }
 
 /// A character the book's face may lack (TeX math's symbols, most of which Gentium
@@ -820,6 +836,7 @@ impl Builder<'_, '_, '_> {
     fn push(&mut self, item: Item, content: Content) {
         self.items.push(item);
         self.content.push(content);
+        self.starts.push(self.at as u32);
     }
 
     /// An unbreakable stretch of text (maybe several styles), with hyphenation points
@@ -838,6 +855,7 @@ impl Builder<'_, '_, '_> {
                 continue;
             };
             let last_word = piece.start >= self.last_word_start;
+            self.at = piece.start;
             let text = &flat.text[piece];
             // Symbols the face lacks (math, mostly): a like glyph it has, else noted.
             let replaced = if self.symbols {
@@ -863,6 +881,9 @@ impl Builder<'_, '_, '_> {
                     continue;
                 }
                 self.piece(&word, glyph_start..g, *style_idx);
+                // After a hyphen, a line starts inside the word (a stand-in may have
+                // moved the bytes: never past the piece).
+                self.at = (run.start.max(range.start) + p).min(range.end);
                 let hyphen = self.shaper.shape("-", style.face, style.size);
                 let hw = hyphen.width(0..hyphen.glyphs.len());
                 let width = hw - hw * protrusion('-') / 1000;

@@ -215,6 +215,17 @@ fn typeset_with(
         lang: meta.lang.as_str().to_string(),
         date: meta.date.clone(),
         rtl: meta.dir == Some(crate::model::Direction::Rtl),
+        identifier: crate::pagemap::print_identifier(book),
+    };
+    let page_map = crate::pagemap::PageMap {
+        pages: std::mem::take(&mut paged.starts)
+            .into_iter()
+            .enumerate()
+            .map(|(i, at)| crate::pagemap::PageStart {
+                label: running::folio_label(i),
+                at,
+            })
+            .collect(),
     };
     let doc = Document {
         width: style.page_width,
@@ -222,6 +233,7 @@ fn typeset_with(
         pages: paged.pages,
         outline,
         info,
+        page_map,
     };
     (doc, layout.diagnostics)
 }

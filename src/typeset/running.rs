@@ -44,9 +44,16 @@ pub fn add(
             }
         }
         runs.append(&mut page.runs);
-        runs.push(running.folio(i + 1));
+        runs.push(running.folio(&folio_label(i)));
         page.runs = runs;
     }
+}
+
+/// The printed folio of page `index` (0-based): what the PDF prints under it and what
+/// the EPUB's page list calls it (issue 17). The first page, the title page, prints none
+/// but is still page 1 (a blind folio).
+pub fn folio_label(index: usize) -> String {
+    (index + 1).to_string()
 }
 
 impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
@@ -110,8 +117,8 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
     }
 
     /// The folio of page `number`, centred on the page.
-    fn folio(&mut self, number: usize) -> GlyphRun {
-        let (word, width) = self.shape(&number.to_string(), FaceId::Regular);
+    fn folio(&mut self, label: &str) -> GlyphRun {
+        let (word, width) = self.shape(label, FaceId::Regular);
         simple_run(
             &word,
             FaceId::Regular,
