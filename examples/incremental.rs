@@ -94,6 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &book,
         &quire::epub::EpubOptions {
             timestamp: None,
+            cover: None,
             pages: Some(doc.page_map.clone()),
         },
         Some(&cache.epub),

@@ -51,6 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &book,
         &quire::epub::EpubOptions {
             timestamp: None,
+            cover: None,
             // The EPUB marks the PDF's pages (issue 17): it comes after the typesetting.
             pages: Some(doc.page_map.clone()),
         },

@@ -85,6 +85,10 @@ pub struct BuildReport {
     /// Hits and misses of the caches kept between builds (all zero with a fresh cache's
     /// hits).
     pub cache: BuildCacheStats,
+    /// The fallback fonts the PDF uses for characters the book's fonts lack, one line
+    /// each (family, where it comes from, for which scripts); empty when none was
+    /// needed.
+    pub fallback_fonts: Vec<String>,
 }
 
 impl BuildReport {
@@ -108,6 +112,9 @@ pub struct BuildCache {
     pub epub: crate::epub::EpubCache,
     /// The PDF writer's page streams, font subsets, compressed streams and last file.
     pub pdf: crate::pdf::PdfCache,
+    /// The generated cover (issue 14), keyed by what it shows: painted again only when
+    /// the title, subtitle, authors or fonts change.
+    pub cover: std::sync::Mutex<Option<(crate::memo::Key, std::sync::Arc<[u8]>)>>,
 }
 
 /// What the caches did in one build.
@@ -243,6 +250,7 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
             // Not finished: a failed build keeps every cache as it was (what it did not
             // use stays for the build that fixes the error).
             cache: BuildCacheStats::default(),
+            fallback_fonts: Vec::new(),
         });
     };
     std::fs::create_dir_all(&request.out_dir).map_err(|e| Error::io(&request.out_dir, e))?;
@@ -258,7 +266,7 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
     // single-threaded stretches (subsetting, printpdf's conversion, saving) that leave a
     // core idle for the EPUB. Each stage's cache is shared (`&self`), so both threads
     // take theirs from the build's.
-    let epub_cache = cache.map(|c| &c.epub);
+    //
     // Issue 17: the EPUB marks where each of the PDF's pages begins, so it waits for the
     // pagination (the typesetter hands it the page map) unless the book turns the page
     // list off.
@@ -268,35 +276,43 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
     // thread of the lowest scheduling priority: it then runs in the gaps the PDF leaves
     // on the second core (one layout thread finishing before the other, pagination, the
     // writer's single-threaded stretches) without slowing the PDF's critical path.
-    let background_epub =
-        request.formats.pdf && !paged_epub && cache.is_none() && lower_priority_available();
+    //
+    // With `--strict`, the typesetter's warnings (a character no font has) fail the
+    // build, and nothing may be written then: the EPUB waits for the typesetter.
+    let background_epub = request.formats.pdf
+        && !paged_epub
+        && cache.is_none()
+        && !request.strict
+        && lower_priority_available();
     let (epub, pdf) = std::thread::scope(|scope| {
         let spawn_epub = |pages: Option<crate::pagemap::PageMap>| {
-            let (book, stem) = (&book, &stem);
+            let (book, files, stem) = (&book, &files, &stem);
             scope.spawn(move || {
                 if background_epub {
                     lower_this_threads_priority();
                 }
-                write_epub(request, book, stem, epub_cache, pages)
+                write_epub(request, book, files, stem, cache, pages)
             })
         };
         let mut epub = (request.formats.epub && background_epub).then(|| spawn_epub(None));
+        let mut blocked = false;
         let pdf = request.formats.pdf.then(|| {
-            let typeset = |map: &crate::pagemap::PageMap| {
-                if request.formats.epub && epub.is_none() {
+            let typeset = |ok: bool, map: &crate::pagemap::PageMap| {
+                blocked = !ok;
+                if ok && request.formats.epub && epub.is_none() {
                     epub = Some(spawn_epub(paged_epub.then(|| map.clone())));
                 }
             };
-            write_pdf(request, &book, &files, &stem, cache, typeset)
+            write_pdf(request, &book, &files, &sources, &stem, cache, typeset)
         });
         // The EPUB alone: typeset for its pages all the same (no PDF is written).
         let pages = if paged_epub && !request.formats.pdf {
-            Some(page_map(&book, &files, cache))
+            Some(page_map(&book, &files, &sources, cache))
         } else {
             None
         };
         // The PDF failed before it was typeset, or was not asked for.
-        if request.formats.epub && epub.is_none() {
+        if request.formats.epub && epub.is_none() && !blocked {
             match pages {
                 Some(Err(e)) => return (Some(Err(e)), pdf),
                 Some(Ok(map)) => epub = Some(spawn_epub(Some(map))),
@@ -310,11 +326,13 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
     if let Some(epub) = epub {
         outputs.push(epub?);
     }
+    let mut fallback_fonts = Vec::new();
     if let Some(pdf) = pdf {
-        let (output, booklet, warnings) = pdf?;
-        diagnostics.extend(warnings);
-        outputs.push(output);
-        outputs.extend(booklet);
+        let pdf = pdf?;
+        diagnostics.extend(pdf.warnings);
+        outputs.extend(pdf.output);
+        outputs.extend(pdf.booklet);
+        fallback_fonts = pdf.fallback_fonts;
     }
     Ok(BuildReport {
         sources,
@@ -322,6 +340,7 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
         outputs,
         inputs: files.inputs(),
         cache: cache.map_or_else(BuildCacheStats::default, BuildCache::finish),
+        fallback_fonts,
     })
 }
 
@@ -337,16 +356,18 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 fn write_epub(
     request: &BuildRequest,
     book: &Book,
+    files: &Files<'_>,
     stem: &str,
-    cache: Option<&crate::epub::EpubCache>,
+    cache: Option<&BuildCache>,
     pages: Option<crate::pagemap::PageMap>,
 ) -> Result<Output, Error> {
     let start = Instant::now();
     let options = crate::epub::EpubOptions {
         timestamp: request.timestamp,
+        cover: generated_cover(book, files, cache)?,
         pages,
     };
-    let bytes = crate::epub::write_cached(book, &options, cache)?;
+    let bytes = crate::epub::write_cached(book, &options, cache.map(|c| &c.epub))?;
     let path = request.out_dir.join(format!("{stem}.epub"));
     crate::output::write_atomic(&path, &bytes)?;
     Ok(Output {
@@ -363,41 +384,94 @@ fn write_epub(
 fn page_map(
     book: &Book,
     files: &Files<'_>,
+    sources: &SourceMap,
     cache: Option<&BuildCache>,
 ) -> Result<crate::pagemap::PageMap, Error> {
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
-    let (mut document, _) = match cache {
-        Some(cache) => crate::typeset::typeset_cached(book, &fonts, &cache.typeset),
-        None => crate::typeset::typeset(book, &fonts),
-    };
+    let (mut document, _) =
+        crate::typeset::typeset_in(book, &fonts, sources, cache.map(|c| &c.typeset));
     let map = std::mem::take(&mut document.page_map);
     crate::drop_in_background(document);
     Ok(map)
 }
 
+/// The generated cover for the EPUB (issue 14): only for a book without `cover-image`
+/// and without `cover: none`, painted in the PDF's fonts; in `quire watch`, painted again
+/// only when what it shows changes.
+fn generated_cover(
+    book: &Book,
+    files: &Files<'_>,
+    cache: Option<&BuildCache>,
+) -> Result<Option<std::sync::Arc<[u8]>>, Error> {
+    if book.meta.cover.is_some() || book.meta.no_generated_cover {
+        return Ok(None);
+    }
+    let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
+    let mut h = crate::memo::KeyHasher::default();
+    h.add(&fonts.key());
+    h.add(&book.meta.title);
+    h.add(&book.meta.subtitle);
+    h.add(&book.meta.authors);
+    let key = h.key();
+    let slot = cache.and_then(|c| c.cover.lock().ok());
+    if let Some(slot) = &slot {
+        if let Some((k, png)) = slot.as_ref() {
+            if *k == key {
+                return Ok(Some(png.clone()));
+            }
+        }
+    }
+    let png: Option<std::sync::Arc<[u8]>> = crate::cover::png(book, &fonts).map(Into::into);
+    if let (Some(mut slot), Some(png)) = (slot, &png) {
+        *slot = Some((key, png.clone()));
+    }
+    Ok(png)
+}
+
+/// What writing the PDF gave.
+struct PdfResult {
+    /// The file written; `None` when `--strict` turned the typesetter's warnings into
+    /// errors (then nothing is written).
+    output: Option<Output>,
+    /// The typesetter's warnings (errors under `--strict`).
+    warnings: Vec<Diagnostic>,
+    /// The fallback fonts used (see [`BuildReport::fallback_fonts`]).
+    fallback_fonts: Vec<String>,
+    /// The booklet imposed from the PDF, when asked for (issue 15).
+    booklet: Option<Output>,
+}
+
 /// Typesets the book and writes the PDF, and the booklet when asked for; calls
-/// `typeset` with the pages once the book is typeset.
+/// `typeset` once the book is typeset, with whether the build goes on (not when
+/// `--strict` fails it) and the pages (the EPUB's page list, issue 17).
 fn write_pdf(
     request: &BuildRequest,
     book: &Book,
     files: &Files<'_>,
+    sources: &SourceMap,
     stem: &str,
     cache: Option<&BuildCache>,
-    typeset: impl FnOnce(&crate::pagemap::PageMap),
-) -> Result<(Output, Option<Output>, Vec<Diagnostic>), Error> {
+    typeset: impl FnOnce(bool, &crate::pagemap::PageMap),
+) -> Result<PdfResult, Error> {
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
-    let (document, warnings, pdf_cache) = match cache {
-        Some(cache) => {
-            let (document, warnings) = crate::typeset::typeset_cached(book, &fonts, &cache.typeset);
-            (document, warnings, Some(&cache.pdf))
+    let (document, mut warnings) =
+        crate::typeset::typeset_in(book, &fonts, sources, cache.map(|c| &c.typeset));
+    let pdf_cache = cache.map(|c| &c.pdf);
+    if request.strict && !warnings.is_empty() {
+        for d in &mut warnings {
+            d.severity = Severity::Error;
         }
-        None => {
-            let (document, warnings) = crate::typeset::typeset(book, &fonts);
-            (document, warnings, None)
-        }
-    };
-    typeset(&document.page_map);
+        typeset(false, &document.page_map);
+        return Ok(PdfResult {
+            output: None,
+            warnings,
+            fallback_fonts: Vec::new(),
+            booklet: None,
+        });
+    }
+    typeset(true, &document.page_map);
+    let fallback_fonts = fallback_fonts(&document, &fonts);
     let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, pdf_cache)?;
     // The Document is the largest structure of the build (a glyph per letter of the
     // book); free it before writing, on another thread (freeing takes as long as writing
@@ -418,7 +492,52 @@ fn write_pdf(
     } else {
         None
     };
-    Ok((pdf, booklet, warnings))
+    Ok(PdfResult {
+        output: Some(pdf),
+        warnings,
+        fallback_fonts,
+        booklet,
+    })
+}
+
+/// The fallback faces the document's runs use, each with the scripts it sets: one line
+/// per face, e.g. `Noto Naskh Arabic (system: /usr/share/fonts/…) for Arabic`. Reads
+/// only the runs' faces (and the glyphs of the few runs in fallback faces).
+fn fallback_fonts(
+    doc: &crate::typeset::document::Document,
+    fonts: &crate::fonts::FontSet,
+) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    use unicode_script::UnicodeScript;
+    let mut used: BTreeMap<crate::fonts::FaceId, BTreeSet<&'static str>> = BTreeMap::new();
+    for run in doc.pages.iter().flat_map(|p| &p.runs) {
+        if run.face.is_book() {
+            continue;
+        }
+        let scripts = used.entry(run.face).or_default();
+        for c in run.glyphs.iter().flat_map(|g| g.text.chars()) {
+            let script = c.script();
+            if !matches!(
+                script,
+                unicode_script::Script::Common
+                    | unicode_script::Script::Inherited
+                    | unicode_script::Script::Unknown
+            ) {
+                scripts.insert(script.full_name());
+            }
+        }
+    }
+    used.into_iter()
+        .map(|(face, scripts)| {
+            let scripts: Vec<String> = scripts.iter().map(|s| s.replace('_', " ")).collect();
+            let what = if scripts.is_empty() {
+                "symbols".to_string()
+            } else {
+                scripts.join(", ")
+            };
+            format!("{} for {what}", fonts.describe(face))
+        })
+        .collect()
 }
 
 /// Writes `<stem>-booklet.pdf`, the pages of the PDF `pdf` imposed for saddle stitching.

@@ -19,6 +19,7 @@
 //! bottom and imports nothing from the crate.
 
 pub mod build;
+pub mod cover;
 pub mod diag;
 pub mod epub;
 pub mod error;

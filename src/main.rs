@@ -232,6 +232,7 @@ fn print_rebuild(rebuild: &Rebuild) {
             };
             println!("{verb}: wrote {} in {ms} ms", written.join(", "));
             print_diagnostics(&report.sources, &report.diagnostics);
+            print_fallback_fonts(report);
         }
     }
 }
@@ -273,6 +274,7 @@ fn finish_build(report: &BuildReport) -> ExitCode {
         eprintln!("build failed: {errors} error(s); no output written");
         return ExitCode::from(1);
     }
+    print_fallback_fonts(report);
     for output in &report.outputs {
         println!(
             "wrote {} ({}, {:.1} ms)",
@@ -282,6 +284,14 @@ fn finish_build(report: &BuildReport) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The fonts the PDF borrowed for characters the book's fonts lack (nothing when it
+/// borrowed none): a note, not a warning, so `--strict` builds are not failed by it.
+fn print_fallback_fonts(report: &BuildReport) {
+    for line in &report.fallback_fonts {
+        eprintln!("note: fallback font: {line}");
+    }
 }
 
 fn print_diagnostics(sources: &SourceMap, diagnostics: &[Diagnostic]) {

@@ -52,8 +52,6 @@ pub struct Metadata {
     pub note_numbering: NoteNumbering,
     /// Settings for the PDF backend (`pdf:` in the metadata).
     pub pdf: PdfSettings,
-    /// Settings for the EPUB backend (`epub:` in the metadata).
-    pub epub: EpubSettings,
     /// Per-book hyphenation exceptions: the word (lowercase) and where it may break, as
     /// written by the author (`ta-ble`). Checked before the language's patterns.
     pub hyphenation: Vec<HyphenationException>,
@@ -71,6 +69,254 @@ pub struct Metadata {
     pub bibliography: Vec<String>,
     /// pandoc's `nocite`: citation keys as written (`@*`, `@key`), for a later issue.
     pub nocite: Vec<String>,
+    // --- the book's furniture (issue 14) ---
+    /// `copyright-page:` — `Some(false)` leaves the copyright page out, `Some(true)` sets
+    /// one even without rights or an identifier; `None`: one when the metadata has rights
+    /// or an identifier (what a copyright page is for; the publisher and the date are
+    /// already on the title page).
+    pub copyright_page: Option<bool>,
+    /// `cover: none` (or `cover: false`): no cover is generated when `cover-image` is
+    /// not given.
+    pub no_generated_cover: bool,
+    /// Settings for the EPUB backend (`epub:` in the metadata).
+    pub epub: EpubSettings,
+}
+
+/// EPUB settings (`epub:` in the metadata, issue 14).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct EpubSettings {
+    /// `epub: css:` — the author's stylesheet, read through the file layer and checked,
+    /// added after quire's own.
+    pub css: Option<String>,
+    /// `epub: embed-fonts: true` — the PDF's fonts, subset, in the EPUB too.
+    pub embed_fonts: bool,
+    /// `epub: page-list:` (issue 17): whether the EPUB marks the PDF's pages and lists
+    /// them (`None`: yes). With `false`, a build of the EPUB alone typesets nothing.
+    pub page_list: Option<bool>,
+}
+
+impl EpubSettings {
+    /// Whether the EPUB gets the print edition's page list.
+    pub fn page_list(&self) -> bool {
+        self.page_list != Some(false)
+    }
+}
+
+/// What a chapter is in the book's structure, from its heading's classes (pandoc's
+/// `# Dedication {.dedication}`): the EPUB Structural Semantics Vocabulary 1.1 names
+/// (`epub:type`, EPUB 3.3 §D) with their DPUB-ARIA 1.1 roles, and where the Chicago
+/// Manual of Style (17th ed., 1.4 and 1.50-1.64) puts each part of a book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MatterRole {
+    /// A half title (`halftitle`): front matter.
+    HalfTitle,
+    /// The copyright page (`copyright-page`): front matter, the title page's verso.
+    CopyrightPage,
+    /// `dedication`: front matter, a page of its own.
+    Dedication,
+    /// `epigraph`: front matter (when it opens the book), a page of its own.
+    Epigraph,
+    /// `foreword`.
+    Foreword,
+    /// `preface`.
+    Preface,
+    /// `introduction`.
+    Introduction,
+    /// `prologue`.
+    Prologue,
+    /// `epilogue`.
+    Epilogue,
+    /// `afterword`.
+    Afterword,
+    /// `acknowledgments` (or `acknowledgements`).
+    Acknowledgments,
+    /// `appendix`.
+    Appendix,
+    /// `glossary`.
+    Glossary,
+    /// `bibliography`.
+    Bibliography,
+    /// `colophon`.
+    Colophon,
+    /// `frontmatter` or `backmatter` without a more precise kind (an author's note, an
+    /// "About the author"): only its place in the book.
+    Other,
+}
+
+/// The classes that give a chapter a [`MatterRole`], as written.
+pub const MATTER_CLASSES: &[(&str, MatterRole)] = &[
+    ("halftitle", MatterRole::HalfTitle),
+    ("copyright-page", MatterRole::CopyrightPage),
+    ("dedication", MatterRole::Dedication),
+    ("epigraph", MatterRole::Epigraph),
+    ("foreword", MatterRole::Foreword),
+    ("preface", MatterRole::Preface),
+    ("introduction", MatterRole::Introduction),
+    ("prologue", MatterRole::Prologue),
+    ("epilogue", MatterRole::Epilogue),
+    ("afterword", MatterRole::Afterword),
+    ("acknowledgments", MatterRole::Acknowledgments),
+    ("acknowledgements", MatterRole::Acknowledgments),
+    ("appendix", MatterRole::Appendix),
+    ("glossary", MatterRole::Glossary),
+    ("bibliography", MatterRole::Bibliography),
+    ("colophon", MatterRole::Colophon),
+    ("frontmatter", MatterRole::Other),
+    ("backmatter", MatterRole::Other),
+];
+
+impl MatterRole {
+    /// The `epub:type` of its section (EPUB SSV 1.1); `None` for [`MatterRole::Other`],
+    /// whose section is typed by its partition alone.
+    pub fn epub_type(self) -> Option<&'static str> {
+        Some(match self {
+            MatterRole::HalfTitle => "halftitlepage",
+            MatterRole::CopyrightPage => "copyright-page",
+            MatterRole::Dedication => "dedication",
+            MatterRole::Epigraph => "epigraph",
+            MatterRole::Foreword => "foreword",
+            MatterRole::Preface => "preface",
+            MatterRole::Introduction => "introduction",
+            MatterRole::Prologue => "prologue",
+            MatterRole::Epilogue => "epilogue",
+            MatterRole::Afterword => "afterword",
+            MatterRole::Acknowledgments => "acknowledgments",
+            MatterRole::Appendix => "appendix",
+            MatterRole::Glossary => "glossary",
+            MatterRole::Bibliography => "bibliography",
+            MatterRole::Colophon => "colophon",
+            MatterRole::Other => return None,
+        })
+    }
+
+    /// The DPUB-ARIA 1.1 role matching [`Self::epub_type`] (Ace's
+    /// `epub-type-has-matching-role`); `None` where DPUB-ARIA has none (a half title, a
+    /// copyright page).
+    pub fn aria_role(self) -> Option<&'static str> {
+        Some(match self {
+            MatterRole::Dedication => "doc-dedication",
+            MatterRole::Epigraph => "doc-epigraph",
+            MatterRole::Foreword => "doc-foreword",
+            MatterRole::Preface => "doc-preface",
+            MatterRole::Introduction => "doc-introduction",
+            MatterRole::Prologue => "doc-prologue",
+            MatterRole::Epilogue => "doc-epilogue",
+            MatterRole::Afterword => "doc-afterword",
+            MatterRole::Acknowledgments => "doc-acknowledgments",
+            MatterRole::Appendix => "doc-appendix",
+            MatterRole::Glossary => "doc-glossary",
+            MatterRole::Bibliography => "doc-bibliography",
+            MatterRole::Colophon => "doc-colophon",
+            MatterRole::HalfTitle | MatterRole::CopyrightPage | MatterRole::Other => return None,
+        })
+    }
+
+    /// Whether only one such part makes sense in a book.
+    pub fn single(self) -> bool {
+        matches!(
+            self,
+            MatterRole::HalfTitle | MatterRole::CopyrightPage | MatterRole::Colophon
+        )
+    }
+
+    /// Whether the PDF sets it alone on its page, centred in the upper third, without
+    /// running heads or heading (a dedication, an epigraph: CMOS 1.38-1.39).
+    pub fn own_page(self) -> bool {
+        matches!(self, MatterRole::Dedication | MatterRole::Epigraph)
+    }
+}
+
+/// The three partitions of a book (EPUB SSV 1.1 "Partitions"; CMOS 1.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Division {
+    /// Before the text: half title, dedication, epigraph, foreword, preface …
+    Front,
+    /// The text.
+    Body,
+    /// After the text: acknowledgments, appendixes, glossary, bibliography …
+    Back,
+}
+
+impl Chapter {
+    /// The chapter's matter role, from its heading's classes (the first that names one).
+    pub fn role(&self) -> Option<MatterRole> {
+        self.attr.classes.iter().find_map(|c| {
+            MATTER_CLASSES
+                .iter()
+                .find(|(name, _)| name == c)
+                .map(|(_, r)| *r)
+        })
+    }
+
+    /// The heading's short form (`{short="…"}`, as LaTeX's optional short title), for the
+    /// running heads.
+    pub fn short_title(&self) -> Option<&str> {
+        self.attr.get("short").filter(|s| !s.trim().is_empty())
+    }
+}
+
+impl Book {
+    /// The division of each chapter: the chapters with a matter role before the first
+    /// chapter without one are front matter (an untitled opening is text); those with a
+    /// role after the last chapter without one are back matter; the rest is the text
+    /// (a `bodymatter` class keeps a chapter with a role in the text). A book whose every chapter
+    /// has a role is all front matter up to its first back-matter kind (acknowledgments,
+    /// appendix, glossary, bibliography, colophon, `backmatter`).
+    pub fn divisions(&self) -> Vec<Division> {
+        let is_back_kind = |c: &Chapter| {
+            c.attr.has_class("backmatter")
+                || matches!(
+                    c.role(),
+                    Some(
+                        MatterRole::Appendix
+                            | MatterRole::Glossary
+                            | MatterRole::Bibliography
+                            | MatterRole::Colophon
+                    )
+                )
+        };
+        let plain = |c: &Chapter| c.role().is_none() || c.attr.has_class("bodymatter");
+        let first_body = self.chapters.iter().position(plain);
+        let last_body = self.chapters.iter().rposition(plain);
+        self.chapters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match (first_body, last_body) {
+                (Some(f), _) if i < f && !is_back_kind(c) => Division::Front,
+                (Some(_), Some(l)) if i > l => Division::Back,
+                (Some(_), _) => Division::Body,
+                (None, _) => {
+                    let first_back = self.chapters.iter().position(is_back_kind);
+                    if first_back.is_some_and(|b| i >= b) {
+                        Division::Back
+                    } else {
+                        Division::Front
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the book has a generated copyright page (in both outputs): not with
+    /// `copyright-page: false`, nor when a chapter is the copyright page already; with
+    /// `copyright-page: true`; else when the metadata has rights or an identifier.
+    pub fn copyright_page(&self) -> bool {
+        let meta = &self.meta;
+        meta.copyright_page != Some(false)
+            && !self
+                .chapters
+                .iter()
+                .any(|c| c.role() == Some(MatterRole::CopyrightPage))
+            && (meta.copyright_page == Some(true)
+                || meta.rights.is_some()
+                || meta.identifier.is_some())
+    }
+
+    /// The index of the first chapter of the text (the `bodymatter` landmark, where the
+    /// PDF's folios restart at 1), if any.
+    pub fn first_body_chapter(&self) -> Option<usize> {
+        self.divisions().iter().position(|d| *d == Division::Body)
+    }
 }
 
 /// The heading both outputs set over the metadata's abstract, in the book's language
@@ -283,21 +529,28 @@ pub struct PdfSettings {
     /// Where the PDF sets the notes (`pdf: notes: endnotes|footnotes`); `None` is
     /// endnotes. The numbering (`notes: book|chapter`) is separate and applies to both.
     pub notes: Option<NotePlacement>,
+    // --- the book's furniture (issue 14) ---
+    /// `pdf: contents:` — a contents page. `None`: one when the book has three or more
+    /// listed chapters that start new pages, and is not a handout.
+    pub contents: Option<bool>,
+    /// `pdf: contents-depth:` — 1 (chapters, the default) or 2 (and their sections).
+    pub contents_depth: Option<u8>,
+    /// `pdf: cover:` — `Some(false)` leaves a given cover image out of the PDF; `Some(true)`
+    /// sets the generated cover when no image is given. `None`: the image if given.
+    pub cover: Option<bool>,
+    /// `pdf: folios:` — roman front matter (the default) or one sequence.
+    pub folios: Option<Folios>,
+    /// `pdf: chapter-numbers: true` — "Chapter 1" over each numbered chapter's title.
+    pub chapter_numbers: Option<bool>,
 }
 
-/// EPUB settings (`epub:` in the metadata).
-#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
-pub struct EpubSettings {
-    /// `epub: page-list:` (issue 17): whether the EPUB marks the PDF's pages and lists
-    /// them (`None`: yes). With `false`, a build of the EPUB alone typesets nothing.
-    pub page_list: Option<bool>,
-}
-
-impl EpubSettings {
-    /// Whether the EPUB gets the print edition's page list.
-    pub fn page_list(&self) -> bool {
-        self.page_list != Some(false)
-    }
+/// How the PDF numbers its pages (`pdf: folios:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Folios {
+    /// Front matter in lower-case roman numerals, the text from 1 (CMOS 1.5).
+    RomanFront,
+    /// One arabic sequence from the first page.
+    Continuous,
 }
 
 /// A named set of `pdf:` defaults (`pdf: preset:`); keys given beside it win.
@@ -321,6 +574,11 @@ impl std::hash::Hash for PdfSettings {
             fonts,
             notes,
             preset,
+            contents,
+            contents_depth,
+            cover,
+            folios,
+            chapter_numbers,
             // The booklet is imposed from the finished PDF: it changes no typesetting.
             booklet: _,
             booklet_at: _,
@@ -334,6 +592,11 @@ impl std::hash::Hash for PdfSettings {
         fonts.hash(state);
         notes.hash(state);
         preset.hash(state);
+        contents.hash(state);
+        contents_depth.hash(state);
+        cover.hash(state);
+        folios.hash(state);
+        chapter_numbers.hash(state);
     }
 }
 
@@ -363,6 +626,8 @@ pub enum ChapterBreak {
     RunOn,
     /// Every chapter starts a new page (a book).
     NewPage,
+    /// Every chapter starts a right-hand page, after a blank verso where needed (print).
+    Recto,
 }
 
 /// Font files chosen by the author (each optional; the embedded face fills the gaps).
@@ -376,6 +641,13 @@ pub struct FontFiles {
     pub bold: Option<PathBuf>,
     /// Bold italic.
     pub bold_italic: Option<PathBuf>,
+    /// `fallback:` font files, in order: tried for characters the four faces lack,
+    /// before the embedded faces and the system's fonts (issue 13).
+    pub fallback: Vec<PathBuf>,
+    /// `system: false`: never use the system's fonts (a book that must build the same on
+    /// every machine; a character no named font has is then drawn as a box, with a
+    /// warning).
+    pub no_system: bool,
 }
 
 /// A chapter: a level-1 heading and what follows up to the next.
@@ -883,6 +1155,35 @@ impl ImageKind {
             ImageKind::Webp => "webp",
         }
     }
+}
+
+/// The lines of a copyright page, shared by both outputs: the title, the rights, the
+/// publisher and date, the identifier (CMOS 1.21-1.32 lists what a copyright page holds).
+pub fn copyright_lines(book: &Book) -> Vec<String> {
+    let meta = &book.meta;
+    use std::fmt::Write as _;
+    let mut lines = Vec::new();
+    let mut title = meta.title.clone();
+    if let Some(sub) = &meta.subtitle {
+        let _ = write!(title, ": {sub}");
+    }
+    lines.push(title);
+    if let Some(r) = &meta.rights {
+        lines.push(r.clone());
+    }
+    match (&meta.publisher, &meta.date) {
+        (Some(p), Some(d)) => lines.push(format!("{p}, {d}")),
+        (Some(p), None) => lines.push(p.clone()),
+        (None, Some(d)) => lines.push(d.clone()),
+        (None, None) => {}
+    }
+    match &meta.identifier {
+        Some(Identifier::Isbn(d)) => lines.push(format!("ISBN {d}")),
+        Some(Identifier::Uuid(u)) => lines.push(format!("urn:uuid:{u}")),
+        Some(Identifier::Uri(s)) => lines.push(s.clone()),
+        None => {}
+    }
+    lines
 }
 
 /// The text of inline content, as a reader sees it: for slugs, alt text, tables of

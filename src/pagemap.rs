@@ -26,9 +26,14 @@ use crate::model::{HtmlNode, Inline, Note};
 /// A part of the book the EPUB writes as one place (the PDF runs them on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Flow {
+    /// The cover (the PDF's first page when it has one).
+    Cover,
     /// The title block and the metadata's abstract (the EPUB's title page).
     TitlePage,
-    /// The printed table of contents (pandoc's `toc: true`): the EPUB has its own.
+    /// The copyright page (the title page's verso).
+    Copyright,
+    /// The printed table of contents (pandoc's `toc: true`): the EPUB has its own, in
+    /// its navigation document, so these pages share the next page's place.
     Contents,
     /// Chapter `i`.
     Chapter(u32),
@@ -52,7 +57,8 @@ pub struct Position {
 /// One page of the PDF.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageStart {
-    /// The printed folio ("7"; roman numerals for front matter when the PDF uses them).
+    /// The folio ("7"; roman numerals for front matter when the PDF uses them), printed
+    /// or blind; empty for a page that has none (the cover).
     pub label: String,
     /// Where its first line of text begins; `None` for a page with no text of its own
     /// (notes continued from the page before, a blank page).

@@ -14,7 +14,7 @@
 //!                               warnings that depend on line breaking)
 //! hint did you mean `author`?   stderr has `= hint: …` containing this
 //! present OEBPS/nav.xhtml TEXT  that EPUB file contains TEXT (`*`: some file)
-//! absent TEXT                   no file of the EPUB contains TEXT
+//! absent TEXT                   no text file of the EPUB contains TEXT
 //! ```
 //!
 //! `\r`, `\t` and `\u{…}` in TEXT are escapes. On exit 1 nothing may be written; on exit 0
@@ -206,7 +206,8 @@ fn run_case(name: &str) -> Vec<String> {
         }
     }
     for text in &expect.absent {
-        for (name, data) in &files {
+        // Text only: an image's bytes (the generated cover's) may hold anything.
+        for (name, data) in files.iter().filter(|(n, _)| !n.contains("/images/")) {
             if data
                 .windows(text.len().max(1))
                 .any(|w| w == text.as_bytes())

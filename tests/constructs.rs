@@ -106,32 +106,32 @@ fn notes_link_both_ways_from_headings_and_repeated_references() {
 #[test]
 fn an_image_and_the_cover_are_packaged() {
     let (docs, summary) = build("image");
-    assert!(docs.contains("alt=\"A single red pixel\""), "{docs}");
-    assert!(docs.contains("src=\"images/1-pixel.png\""), "{docs}");
+    assert!(docs.contains("alt=\"A plain grey cover\""), "{docs}");
+    assert!(docs.contains("src=\"images/1-cover.png\""), "{docs}");
     // The image is packaged once, byte for byte, and is the cover image too.
     let bytes = epub("image");
     let pixel = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/constructs/pixel.png"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/constructs/cover.png"),
     )
     .unwrap();
-    assert_eq!(file(&bytes, "OEBPS/images/1-pixel.png"), pixel);
+    assert_eq!(file(&bytes, "OEBPS/images/1-cover.png"), pixel);
     let opf = String::from_utf8(file(&bytes, "OEBPS/content.opf")).unwrap();
     assert!(
         opf.contains(
-            "href=\"images/1-pixel.png\" media-type=\"image/png\" properties=\"cover-image\""
+            "href=\"images/1-cover.png\" media-type=\"image/png\" properties=\"cover-image\""
         ),
         "{opf}"
     );
     assert_eq!(opf.matches("images/").count(), 1, "{opf}");
     // The cover page shows it, first in the spine.
     let cover = String::from_utf8(file(&bytes, "OEBPS/cover.xhtml")).unwrap();
-    assert!(cover.contains("src=\"images/1-pixel.png\""), "{cover}");
+    assert!(cover.contains("src=\"images/1-cover.png\""), "{cover}");
     assert!(
         opf.contains("<spine toc=\"ncx\">\n<itemref idref=\"cover\"/>"),
         "{opf}"
     );
-    // cover, title page, chapter.
-    assert_eq!(summary.spine_items, 3, "{summary:?}");
+    // cover, title page, contents (out of the reading order), chapter.
+    assert_eq!(summary.spine_items, 4, "{summary:?}");
     insta::assert_snapshot!("image", docs);
 }
 
@@ -140,8 +140,9 @@ fn a_manuscript_without_headings_is_one_chapter_with_a_nav_entry() {
     let (docs, summary) = build("no-heading");
     assert_eq!(docs.matches("=== ").count(), 1, "{docs}");
     assert!(docs.starts_with("=== OEBPS/opening.xhtml\n"), "{docs}");
-    // title page, chapter.
-    assert_eq!(summary.spine_items, 2, "{summary:?}");
+    // The generated cover (issue 14), the title page, the contents (out of the reading
+    // order), the chapter.
+    assert_eq!(summary.spine_items, 4, "{summary:?}");
     // The table of contents has one entry: the chapter, under the book's title.
     let nav = String::from_utf8(file(&epub("no-heading"), "OEBPS/nav.xhtml")).unwrap();
     let toc = nav.split("</nav>").next().unwrap();

@@ -397,6 +397,7 @@ fn empty_and_degenerate_documents_do_not_panic() {
     };
     assert!(write(&doc).starts_with(b"%PDF-"));
     let glyph = |id| Glyph {
+        raise: 0,
         id,
         advance: 5.0,
         text: "x".into(),

@@ -28,9 +28,17 @@ const DELIBERATE: &[(&str, &str)] = &[
     // The web page's comment counter (it counts a third comment the copy does not hold)
     // becomes a plain chapter title.
     ("3 comments on “Stalinism: The Complete Negation of Socialism", "Reader Comments"),
-    // The comments' list numbers become headings.
-    ("1. Bennett Muraskin says:", "Bennett Muraskin says:"),
-    ("2. Bennett Muraskin says:", "Bennett Muraskin says:"),
+    // The comments' list numbers and subject lines become one heading each, distinct
+    // (issue 14, point 8: the contents listed "Bennett Muraskin says:" twice): the
+    // commenter and the comment's first words.
+    (
+        "1. Bennett Muraskin says:\n\n    Leninism and Stalinism\n",
+        "Bennett Muraskin: Leninism and Stalinism\n",
+    ),
+    (
+        "2. Bennett Muraskin says:\n\n    If Lenin lived, do you think\n",
+        "Bennett Muraskin: If Lenin lived\n",
+    ),
     // Note 7 lacks its period in the web copy's notes list.
     ("\n7 This was", "\n7. This was"),
 ];

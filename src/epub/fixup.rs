@@ -102,8 +102,15 @@ pub(crate) fn rezip(
 /// A one-entry archive holding `data` deflated as `name`.
 fn deflated_entry(name: &str, time: DateTime, data: &[u8]) -> Result<Vec<u8>, Error> {
     let zerr = |e: zip::result::ZipError| Error::from(EpubError::Zip(e));
+    // The generated cover is a PNG, deflated already (issue 14): stored, not deflated
+    // a second time for nothing.
+    let method = if name.ends_with(super::furniture::GENERATED_COVER_FILE) {
+        CompressionMethod::Stored
+    } else {
+        CompressionMethod::Deflated
+    };
     let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
+        .compression_method(method)
         .last_modified_time(time)
         .unix_permissions(0o644);
     let mut w = ZipWriter::new(Cursor::new(Vec::with_capacity(data.len() / 3 + 200)));

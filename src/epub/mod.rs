@@ -21,6 +21,7 @@
 //! watch`), an entry whose bytes did not change is not compressed again at all.
 
 mod fixup;
+mod furniture;
 mod package;
 mod pages;
 mod plan;
@@ -42,7 +43,16 @@ const PANDOC_CSS: &str = include_str!("pandoc.css");
 /// it has any (small caps, display math, figures, an abstract; verse, epigraphs,
 /// definition lists, lettered and roman lists, which the plan finds).
 fn stylesheet(plan: &Plan) -> std::borrow::Cow<'static, str> {
-    if plan.pandoc_blocks || uses_pandoc_rules(plan.book) {
+    let pandoc = plan.pandoc_blocks || uses_pandoc_rules(plan.book);
+    // Issue 14: the author's stylesheet (`epub: css:`, checked by the parser) comes
+    // after quire's, so its rules win at equal specificity (CSS Cascade 4 §6.1).
+    if let Some(css) = &plan.book.meta.epub.css {
+        let pandoc = if pandoc { PANDOC_CSS } else { "" };
+        return std::borrow::Cow::Owned(format!(
+            "{STYLE_CSS}{pandoc}\n/* The author's stylesheet (epub: css:). */\n{css}"
+        ));
+    }
+    if pandoc {
         std::borrow::Cow::Owned(format!("{STYLE_CSS}{PANDOC_CSS}"))
     } else {
         std::borrow::Cow::Borrowed(STYLE_CSS)
@@ -108,6 +118,9 @@ pub struct EpubOptions {
     /// The print edition's pages (the PDF's, from the same build): with them, the EPUB
     /// marks where each begins and lists them (issue 17).
     pub pages: Option<crate::pagemap::PageMap>,
+    /// A generated cover (PNG), used when the book names no `cover-image` (issue 14;
+    /// made by `crate::cover` in the book's fonts).
+    pub cover: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Compressed zip entries kept between builds (`quire watch`), keyed by their name,
@@ -128,12 +141,25 @@ pub fn write_cached(
     cache: Option<&EpubCache>,
 ) -> Result<Vec<u8>, Error> {
     let plan = Plan::new(book);
+    // A cover image given by the author wins; a generated one only stands in for none.
+    let generated = options
+        .cover
+        .as_deref()
+        .filter(|_| book.meta.cover.is_none());
     let mut pages = options
         .pages
         .as_ref()
         .filter(|m| !m.pages.is_empty())
-        .map(|m| pages::Pages::new(&plan, m));
-    let docs = documents(&plan, pages.as_mut());
+        .map(|m| {
+            let has_cover =
+                book.meta.cover.and_then(|c| plan.asset_file(c)).is_some() || generated.is_some();
+            let docs = pages::Docs {
+                has_cover,
+                has_copyright: furniture::has_copyright_page(&plan),
+            };
+            pages::Pages::new(&plan, m, docs)
+        });
+    let docs = documents(&plan, generated.is_some(), pages.as_mut());
     let toc = package::toc(&plan);
     let has_cover = docs.iter().any(|d| d.file == COVER_FILE);
 
@@ -141,7 +167,13 @@ pub fn write_cached(
 
     let opf_path = format!("{ROOT}/content.opf");
     let page_list = pages.as_ref().map(|p| p.list.as_slice());
-    let opf = package::content_opf(&plan, &docs, options.timestamp, page_list.is_some());
+    let opf = package::content_opf(
+        &plan,
+        &docs,
+        options.timestamp,
+        generated.is_some(),
+        page_list.is_some(),
+    );
     let nav = package::nav_xhtml(&plan, &toc, has_cover, page_list);
     let ncx = package::toc_ncx(&plan, &toc, page_list);
     // In the order the package had when epub-builder held every entry: resources,
@@ -149,6 +181,9 @@ pub fn write_cached(
     let mut contents: Vec<(String, &[u8])> = Vec::with_capacity(docs.len() + 8);
     for (file, asset) in plan.asset_files().iter().zip(&book.assets) {
         contents.push((format!("{ROOT}/{file}"), asset.data.as_slice()));
+    }
+    if let Some(png) = generated {
+        contents.push((format!("{ROOT}/{}", furniture::GENERATED_COVER_FILE), png));
     }
     for doc in &docs {
         contents.push((format!("{ROOT}/{}", doc.file), doc.xhtml.as_bytes()));
@@ -166,7 +201,7 @@ pub fn write_cached(
 
 /// The content documents in reading order, with the print edition's page-break markers
 /// when `pages` are given.
-fn documents(plan: &Plan, mut pages: Option<&mut pages::Pages>) -> Vec<Doc> {
+fn documents(plan: &Plan, generated_cover: bool, mut pages: Option<&mut pages::Pages>) -> Vec<Doc> {
     let mut marks = |file: &str| {
         pages
             .as_deref_mut()
@@ -175,11 +210,16 @@ fn documents(plan: &Plan, mut pages: Option<&mut pages::Pages>) -> Vec<Doc> {
     };
     let book = plan.book;
     let mut docs = Vec::new();
-    if let Some(image) = book.meta.cover.and_then(|c| plan.asset_file(c)) {
+    let image = book
+        .meta
+        .cover
+        .and_then(|c| plan.asset_file(c))
+        .or(generated_cover.then_some(furniture::GENERATED_COVER_FILE));
+    if let Some(image) = image {
         docs.push(Doc {
             id: "cover".into(),
             file: COVER_FILE.into(),
-            xhtml: xhtml::cover_document(plan, image),
+            xhtml: xhtml::cover_document(plan, image, marks(COVER_FILE)),
         });
     }
     docs.push(Doc {
@@ -187,6 +227,14 @@ fn documents(plan: &Plan, mut pages: Option<&mut pages::Pages>) -> Vec<Doc> {
         file: TITLE_PAGE_FILE.into(),
         xhtml: xhtml::title_page_document(plan, marks(TITLE_PAGE_FILE)),
     });
+    // Issue 14: the copyright page follows the title page (CMOS 1.19: its verso).
+    if furniture::has_copyright_page(plan) {
+        docs.push(Doc {
+            id: "copyright".into(),
+            file: furniture::COPYRIGHT_FILE.into(),
+            xhtml: furniture::copyright_page_document(plan, marks(furniture::COPYRIGHT_FILE)),
+        });
+    }
     for i in 0..book.chapters.len() {
         let file = plan.chapter_file(i).to_string();
         let xhtml = xhtml::chapter_document(plan, i, marks(&file));

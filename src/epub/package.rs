@@ -294,7 +294,13 @@ impl ImageCount {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn a11y(book: &Book) -> A11y {
+    a11y_with(book, false)
+}
+
+/// [`a11y`], counting a generated cover image (issue 14) when `generated_cover`.
+pub(crate) fn a11y_with(book: &Book, generated_cover: bool) -> A11y {
     let mut images = ImageCount::default();
     for ch in &book.chapters {
         if let Some(t) = &ch.title {
@@ -311,6 +317,8 @@ pub(crate) fn a11y(book: &Book) -> A11y {
         .is_some_and(|c| book.assets.len() > c.0 as usize)
     {
         // The cover page's image always has alternative text (the title).
+        images.add("cover");
+    } else if generated_cover {
         images.add("cover");
     }
     let all_described = images.described == images.total;
@@ -415,6 +423,7 @@ pub(crate) fn content_opf(
     plan: &Plan,
     docs: &[Doc],
     timestamp: Option<i64>,
+    generated_cover: bool,
     paged: bool,
 ) -> String {
     let book = plan.book;
@@ -472,7 +481,7 @@ pub(crate) fn content_opf(
         "<meta property=\"dcterms:modified\">{}</meta>",
         format_utc(modified(book, timestamp))
     );
-    let mut a = a11y(book);
+    let mut a = a11y_with(book, generated_cover);
     if paged {
         // The print edition's pages (issue 17). `printPageNumbers` is the older name of
         // `pageBreakMarkers` (schema.org; EPUB Accessibility Techniques 1.1 keeps it
@@ -562,6 +571,14 @@ pub(crate) fn content_opf(
             asset.kind.media_type()
         );
     }
+    if generated_cover {
+        // Issue 14: the generated cover, the cover image of EPUB 3.3 §5.6.5.3.
+        let _ = writeln!(
+            o,
+            "<item id=\"cover-image\" href=\"{}\" media-type=\"image/png\" properties=\"cover-image\"/>",
+            super::furniture::GENERATED_COVER_FILE
+        );
+    }
     let _ = writeln!(o, "</manifest>");
 
     // pandoc's `dir: rtl` turns the pages right to left (EPUB 3.3 §5.7).
@@ -570,11 +587,20 @@ pub(crate) fn content_opf(
         _ => "",
     };
     let _ = writeln!(o, "<spine toc=\"ncx\"{progression}>");
-    for d in docs {
+    let nav_after = nav_spine_position(plan, docs);
+    for (i, d) in docs.iter().enumerate() {
         let _ = writeln!(o, "<itemref idref=\"{}\"/>", d.id);
-        // pandoc's `toc: true`: the table of contents is read after the title page.
-        if meta.toc && d.file == TITLE_PAGE_FILE {
-            let _ = writeln!(o, "<itemref idref=\"nav\"/>");
+        // pandoc's `toc: true`: the table of contents is read after the title page (and
+        // the copyright page, the dedication and the epigraph: CMOS 1.4's order).
+        // Without it the navigation document is still in the spine, out of the reading
+        // order (`linear="no"`, EPUB 3.3 §5.7.3), so that the `toc` landmark may point at
+        // it (issue 14; EPUBCheck RSC-011 refuses a link to a document outside the spine).
+        if i == nav_after {
+            if meta.toc {
+                let _ = writeln!(o, "<itemref idref=\"nav\"/>");
+            } else {
+                let _ = writeln!(o, "<itemref idref=\"nav\" linear=\"no\"/>");
+            }
         }
     }
     let _ = writeln!(o, "</spine>");
@@ -599,7 +625,7 @@ pub(crate) fn content_opf(
         "<reference type=\"toc\" title=\"{}\" href=\"{NAV_FILE}\"/>",
         escape_attr(plan.contents_title())
     );
-    if let Some(first) = book.chapters.first().map(|_| plan.chapter_file(0)) {
+    if let Some(first) = plan.first_body_file() {
         let _ = writeln!(
             o,
             "<reference type=\"text\" title=\"{}\" href=\"{}\"/>",
@@ -610,6 +636,40 @@ pub(crate) fn content_opf(
     let _ = writeln!(o, "</guide>");
     let _ = writeln!(o, "</package>");
     o
+}
+
+/// The index in `docs` after which the navigation document goes in the spine: after
+/// the title page, the copyright page and the front matter that CMOS 1.4 sets before
+/// the contents (a half title, a dedication, an epigraph).
+fn nav_spine_position(plan: &Plan, docs: &[Doc]) -> usize {
+    use crate::model::MatterRole;
+    let mut at = docs
+        .iter()
+        .position(|d| d.file == TITLE_PAGE_FILE || d.file == super::furniture::COPYRIGHT_FILE)
+        .unwrap_or(0);
+    for (i, d) in docs.iter().enumerate().skip(at) {
+        let before_contents = d.file == TITLE_PAGE_FILE
+            || d.file == super::furniture::COPYRIGHT_FILE
+            || plan.book.chapters.iter().enumerate().any(|(ci, c)| {
+                plan.chapter_file(ci) == d.file
+                    && plan.divisions.get(ci) == Some(&crate::model::Division::Front)
+                    && matches!(
+                        c.role(),
+                        Some(
+                            MatterRole::HalfTitle
+                                | MatterRole::CopyrightPage
+                                | MatterRole::Dedication
+                                | MatterRole::Epigraph
+                        )
+                    )
+            });
+        if before_contents {
+            at = i;
+        } else {
+            break;
+        }
+    }
+    at
 }
 
 /// The EPUB navigation document (EPUB 3.3 §7): the TOC, landmarks and the print
@@ -646,25 +706,16 @@ pub(crate) fn nav_xhtml(
     );
     nav_list(&mut o, toc);
     o.push_str("</nav>\n");
-    // Landmarks is never empty: the title page always exists. No `toc` landmark unless
-    // the nav is in the spine (pandoc's `toc: true`): it would point at nav.xhtml, which
-    // is not in the spine otherwise (EPUBCheck RSC-011), and every EPUB 3 reader shows
-    // the TOC from this very document anyway. In the spine, the landmarks are hidden
-    // from the page (EPUB 3.3 §7.4.1, the `hidden` attribute), as pandoc hides them.
-    let in_spine = plan.book.meta.toc;
+    // Landmarks (EPUB 3.3 §7.4.1.3) in reading order: cover, title page, contents, the
+    // start of the text, the back matter, the notes. The navigation document is always
+    // in the spine (see `content_opf`), so the `toc` landmark may point at it (issue 14:
+    // readers' "Go to contents" uses it). The landmarks are hidden from the page when
+    // the document is read (the `hidden` attribute, §7.4.1), as pandoc hides them.
     let _ = writeln!(
         o,
-        "<nav epub:type=\"landmarks\" id=\"landmarks\"{}>\n<h2>{}</h2>\n<ol>",
-        if in_spine { " hidden=\"hidden\"" } else { "" },
+        "<nav epub:type=\"landmarks\" id=\"landmarks\" hidden=\"hidden\">\n<h2>{}</h2>\n<ol>",
         escape_text(labels.landmarks)
     );
-    if in_spine {
-        let _ = writeln!(
-            o,
-            "<li><a epub:type=\"toc\" href=\"{NAV_FILE}#toc\">{}</a></li>",
-            escape_text(contents)
-        );
-    }
     if has_cover {
         let _ = writeln!(
             o,
@@ -677,12 +728,25 @@ pub(crate) fn nav_xhtml(
         "<li><a epub:type=\"titlepage\" href=\"{TITLE_PAGE_FILE}\">{}</a></li>",
         escape_text(labels.title_page)
     );
-    if !plan.book.chapters.is_empty() {
+    let _ = writeln!(
+        o,
+        "<li><a epub:type=\"toc\" href=\"{NAV_FILE}#toc\">{}</a></li>",
+        escape_text(contents)
+    );
+    if let Some(first) = plan.first_body_file() {
         let _ = writeln!(
             o,
             "<li><a epub:type=\"bodymatter\" href=\"{}\">{}</a></li>",
-            escape_attr(plan.chapter_file(0)),
+            escape_attr(first),
             escape_text(labels.start)
+        );
+    }
+    if let Some(back) = plan.first_back_file() {
+        let _ = writeln!(
+            o,
+            "<li><a epub:type=\"backmatter\" href=\"{}\">{}</a></li>",
+            escape_attr(back),
+            escape_text(labels.back_matter)
         );
     }
     if !plan.book.notes.is_empty() {

@@ -14,7 +14,7 @@
 //! (a position the writer never reaches is written at the end of its document), so the
 //! page list never links to a missing id.
 
-use super::plan::{Plan, NOTES_FILE, TITLE_PAGE_FILE};
+use super::plan::{Plan, COPYRIGHT_FILE, COVER_FILE, NOTES_FILE, TITLE_PAGE_FILE};
 use crate::pagemap::{Flow, PageMap, Position};
 use std::collections::VecDeque;
 
@@ -46,7 +46,7 @@ pub(crate) struct Pages {
 
 impl Pages {
     /// Places the pages of `map` in the documents of `plan`.
-    pub(crate) fn new(plan: &Plan, map: &PageMap) -> Pages {
+    pub(crate) fn new(plan: &Plan, map: &PageMap, docs: Docs) -> Pages {
         let book = plan.book;
         // Ids that cannot collide with the book's own (heading and span ids are the
         // author's: a heading "Page 3" is `page-3`).
@@ -74,8 +74,8 @@ impl Pages {
         let mut resolved: Vec<Position> = Vec::with_capacity(map.pages.len());
         let mut next = end;
         for page in map.pages.iter().rev() {
-            if let Some(at) = &page.at {
-                next = normalise(at.clone(), plan);
+            if let Some(at) = page.at.clone().and_then(|at| normalise(at, plan, docs)) {
+                next = at;
             }
             resolved.push(next.clone());
         }
@@ -85,8 +85,9 @@ impl Pages {
             let file = file_of(&at, plan).to_string();
             let id = format!("{prefix}{}", i + 1);
             let label = if page.label.trim().is_empty() {
-                // A label may not be empty (EPUB 3.3 §7.3.4.2).
-                (i + 1).to_string()
+                // An unnumbered page (the cover): a label may not be empty (EPUB 3.3
+                // §7.4.3), so it is named.
+                plan.labels.cover.to_string()
             } else {
                 page.label.clone()
             };
@@ -109,10 +110,18 @@ impl Pages {
     }
 }
 
-/// A position in a flow the EPUB writes elsewhere: the printed contents go at the end of
-/// the title page (the EPUB's own contents follow it); notes of a book without notes (an
-/// inconsistent map) and chapters past the last at the end of the text.
-fn normalise(at: Position, plan: &Plan) -> Position {
+/// The documents the EPUB has besides the title page, chapters and notes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Docs {
+    pub(crate) has_cover: bool,
+    pub(crate) has_copyright: bool,
+}
+
+/// Where the EPUB has a position: the printed contents have no text in the EPUB (its own
+/// contents are the navigation document), so their pages share the next page's place
+/// (`None`); notes of a book without notes (an inconsistent map) and chapters past the
+/// last go at the end of the text.
+fn normalise(at: Position, plan: &Plan, docs: Docs) -> Option<Position> {
     let book = plan.book;
     let end_of = |flow| Position {
         flow,
@@ -120,7 +129,15 @@ fn normalise(at: Position, plan: &Plan) -> Position {
         offset: 0,
     };
     match at.flow {
-        Flow::Contents => end_of(Flow::TitlePage),
+        // The EPUB's cover and copyright page are documents of their own, when it has
+        // them; else the title page stands for them.
+        Flow::Cover if !docs.has_cover => Position {
+            flow: Flow::TitlePage,
+            path: Vec::new(),
+            offset: 0,
+        },
+        Flow::Copyright if !docs.has_copyright => end_of(Flow::TitlePage),
+        Flow::Contents => return None,
         Flow::Chapter(i) if i as usize >= book.chapters.len() => match book.chapters.len() {
             0 => end_of(Flow::TitlePage),
             n => end_of(Flow::Chapter(n as u32 - 1)),
@@ -131,11 +148,14 @@ fn normalise(at: Position, plan: &Plan) -> Position {
         },
         _ => at,
     }
+    .into()
 }
 
 /// The document a position is in.
 fn file_of<'p>(at: &Position, plan: &'p Plan) -> &'p str {
     match at.flow {
+        Flow::Cover => COVER_FILE,
+        Flow::Copyright => COPYRIGHT_FILE,
         Flow::TitlePage | Flow::Contents => TITLE_PAGE_FILE,
         Flow::Chapter(i) => plan.chapter_file(i as usize),
         Flow::Notes | Flow::Note(_) => NOTES_FILE,

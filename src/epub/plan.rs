@@ -2,7 +2,7 @@
 //! each chapter, each heading id, each note reference and each image; and the few
 //! words the backend itself adds (Notes, Contents …) in the book's language.
 
-use crate::model::{label_text, AssetId, Block, Book, Inline, LanguageTag, Note};
+use crate::model::{label_text, AssetId, Block, Book, Division, Inline, LanguageTag, Note};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Package paths (relative to the OPF, i.e. inside `OEBPS/`).
@@ -13,9 +13,17 @@ pub(crate) const NAV_FILE: &str = "nav.xhtml";
 pub(crate) const NCX_FILE: &str = "toc.ncx";
 pub(crate) const COVER_FILE: &str = "cover.xhtml";
 pub(crate) const TITLE_PAGE_FILE: &str = "titlepage.xhtml";
+/// The copyright page (issue 14; written by `furniture`).
+pub(crate) const COPYRIGHT_FILE: &str = "copyright.xhtml";
 
 /// File names a chapter must not take.
-const RESERVED: &[&str] = &[NOTES_FILE, NAV_FILE, COVER_FILE, TITLE_PAGE_FILE];
+const RESERVED: &[&str] = &[
+    NOTES_FILE,
+    NAV_FILE,
+    COVER_FILE,
+    TITLE_PAGE_FILE,
+    COPYRIGHT_FILE,
+];
 
 /// Where everything goes.
 pub(crate) struct Plan<'a> {
@@ -23,6 +31,8 @@ pub(crate) struct Plan<'a> {
     /// The book's language (never empty; `en` when the model has none).
     pub(crate) lang: String,
     pub(crate) labels: Labels,
+    /// Each chapter's partition (front matter, text, back matter), from its role.
+    pub(crate) divisions: Vec<Division>,
     chapter_files: Vec<String>,
     /// Chapter and heading id → the file holding it.
     ids: BTreeMap<String, String>,
@@ -85,6 +95,7 @@ impl<'a> Plan<'a> {
             book,
             lang,
             labels,
+            divisions: book.divisions(),
             chapter_files,
             ids,
             asset_files,
@@ -125,6 +136,24 @@ impl<'a> Plan<'a> {
             .as_deref()
             .filter(|t| !t.trim().is_empty())
             .unwrap_or(self.labels.contents)
+    }
+
+    /// The first chapter of the text (the `bodymatter` landmark and the guide's `text`):
+    /// the first chapter without a front-matter role, else the first.
+    pub(crate) fn first_body_file(&self) -> Option<&str> {
+        let first = self.book.first_body_chapter().or_else(|| {
+            self.divisions
+                .iter()
+                .position(|d| *d != Division::Front)
+                .or((!self.book.chapters.is_empty()).then_some(0))
+        })?;
+        Some(self.chapter_file(first))
+    }
+
+    /// The first chapter of the back matter, if the book has one.
+    pub(crate) fn first_back_file(&self) -> Option<&str> {
+        let i = self.divisions.iter().position(|d| *d == Division::Back)?;
+        Some(self.chapter_file(i))
     }
 
     /// The package path of an asset.
@@ -372,6 +401,8 @@ pub(crate) struct Labels {
     pub(crate) cover: &'static str,
     pub(crate) title_page: &'static str,
     pub(crate) start: &'static str,
+    pub(crate) copyright: &'static str,
+    pub(crate) back_matter: &'static str,
 }
 
 impl Labels {
@@ -442,6 +473,17 @@ impl Labels {
                 "Start",
             ),
         };
+        // Issue 14: the copyright page's (hidden) heading and the back matter landmark.
+        let (copyright, back_matter) = match lang.primary() {
+            "fr" => ("Droits", "Annexes"),
+            "de" => ("Impressum", "Anhang"),
+            "es" => ("Créditos", "Apéndices"),
+            "it" => ("Colophon", "Apparati"),
+            "pt" => ("Créditos", "Pós-textuais"),
+            "ru" => ("Выходные данные", "Приложения"),
+            "el" => ("Στοιχεία έκδοσης", "Παραρτήματα"),
+            _ => ("Copyright", "Back matter"),
+        };
         Labels {
             notes,
             contents,
@@ -449,6 +491,8 @@ impl Labels {
             cover,
             title_page,
             start,
+            copyright,
+            back_matter,
         }
     }
 

@@ -175,6 +175,11 @@ pub(crate) fn write_html(out: &mut String, nodes: &[HtmlNode]) {
                 out.push_str(name);
                 for (k, v) in attrs {
                     let _ = write!(out, " {k}=\"{}\"", escape_attr(v));
+                    // XHTML reads `xml:lang`, HTML `lang`: a marked passage carries both,
+                    // as the documents' roots do (issue 13).
+                    if k == "lang" && !attrs.iter().any(|(a, _)| a == "xml:lang") {
+                        let _ = write!(out, " xml:lang=\"{}\"", escape_attr(v));
+                    }
                 }
                 if VOID_ELEMENTS.contains(&name.as_str()) {
                     out.push_str("/>");
@@ -981,16 +986,18 @@ fn align_class(a: Option<&Align>) -> &'static str {
 }
 
 /// The cover page: the cover image alone, full page.
-pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
+pub(crate) fn cover_document(plan: &Plan, image: &str, mut marks: Queue) -> String {
     let mut out = String::new();
     let title = &plan.book.meta.title;
     document_start(&mut out, plan, title);
+    out.push_str("<body class=\"cover\">\n<section epub:type=\"cover\">\n");
+    // The PDF's cover page (issue 17).
+    marks.write_rest(&mut out);
     // epub:type="cover" has no ARIA counterpart on a section (Ace's mapping lists none),
     // so the role goes on the image: DPUB-ARIA `doc-cover` is meant for an <img>.
     let _ = write!(
         out,
-        "<body class=\"cover\">\n<section epub:type=\"cover\">\n\
-         <img role=\"doc-cover\" src=\"{}\" alt=\"{}\"/>\n</section>\n</body>\n",
+        "<img role=\"doc-cover\" src=\"{}\" alt=\"{}\"/>\n</section>\n</body>\n",
         escape_attr(image),
         escape_attr(&plan.labels.cover_alt(title)),
     );
@@ -1048,9 +1055,11 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize, marks: Queue) -> Strin
     };
     let file = plan.chapter_file(index);
     document_start(&mut out, plan, &plan.chapter_label(index));
+    // Issue 14: the partition and the matter role (`super::furniture`).
+    let (body, section) = chapter_semantics(plan, index);
     let _ = writeln!(
         out,
-        "<body>\n<section id=\"{}\" epub:type=\"chapter\" role=\"doc-chapter\">",
+        "<body{body}>\n<section id=\"{}\"{section}>",
         escape_attr(&chapter.id)
     );
     let mut w = Writer::new(plan, file, 1).with_marks(Flow::Chapter(index as u32), marks);
@@ -1179,6 +1188,37 @@ fn letter_label(k: u32) -> String {
     s.iter().rev().collect()
 }
 
+/// The `<body>` and `<section>` attributes of chapter `index`: the partition on the body
+/// (none for the text, as before), the role's type and ARIA role on the section (a
+/// chapter's when it has none).
+pub(crate) fn chapter_semantics(plan: &Plan, index: usize) -> (&'static str, String) {
+    let Some(chapter) = plan.book.chapters.get(index) else {
+        return ("", String::new());
+    };
+    let division = plan
+        .divisions
+        .get(index)
+        .copied()
+        .unwrap_or(crate::model::Division::Body);
+    let body = match division {
+        crate::model::Division::Front => " epub:type=\"frontmatter\"",
+        crate::model::Division::Body => "",
+        crate::model::Division::Back => " epub:type=\"backmatter\"",
+    };
+    let section = match chapter.role() {
+        // A role the vocabulary names: its type, and its ARIA role where DPUB-ARIA has
+        // one (none for a half title or a copyright page).
+        Some(role) => match (role.epub_type(), role.aria_role()) {
+            (Some(t), Some(r)) => format!(" epub:type=\"{t}\" role=\"{r}\""),
+            (Some(t), None) => format!(" epub:type=\"{t}\""),
+            // `frontmatter`/`backmatter` alone: the partition on the body says it.
+            _ => String::new(),
+        },
+        None => " epub:type=\"chapter\" role=\"doc-chapter\"".to_string(),
+    };
+    (body, section)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1254,7 +1294,7 @@ mod tests {
         write_html(&mut out, &nodes);
         assert_eq!(
             out,
-            "<span lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
+            "<span lang=\"fr\" xml:lang=\"fr\" title=\"a&quot;b\">x &lt; y<br/><i></i></span>"
         );
     }
 

@@ -14,8 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{
-    ChapterBreak, Direction, HyphenationException, Identifier, LanguageTag, Length2, Metadata,
-    NoteNumbering, NotePlacement, PdfSettings, Preset,
+    ChapterBreak, Direction, EpubSettings, Folios, HyphenationException, Identifier, LanguageTag,
+    Length2, Metadata, NoteNumbering, NotePlacement, PdfSettings, Preset,
 };
 use crate::source::Span;
 use serde_yaml::Value;
@@ -36,7 +36,6 @@ const KEYS: &[&str] = &[
     "cover-image",
     "notes",
     "pdf",
-    "epub",
     "hyphenation",
     // pandoc's, for books written for it (issue 12).
     "abstract",
@@ -47,7 +46,14 @@ const KEYS: &[&str] = &[
     "header-includes",
     "nocite",
     "bibliography",
+    // The book's furniture (issue 14).
+    "copyright-page",
+    "cover",
+    "epub",
 ];
+
+/// Keys of the `epub:` mapping.
+const EPUB_KEYS: &[&str] = &["css", "embed-fonts", "page-list"];
 
 /// Keys of the `pdf:` mapping.
 const PDF_KEYS: &[&str] = &[
@@ -59,13 +65,25 @@ const PDF_KEYS: &[&str] = &[
     "booklet",
     "preset",
     "notes",
+    "contents",
+    "contents-depth",
+    "cover",
+    "folios",
+    "chapter-numbers",
 ];
 
 /// The values of `pdf: preset:`.
 const PRESETS: &[&str] = &["handout", "booklet"];
 
 /// Keys of `pdf: fonts:`.
-const FONT_KEYS: &[&str] = &["regular", "italic", "bold", "bold-italic"];
+const FONT_KEYS: &[&str] = &[
+    "regular",
+    "italic",
+    "bold",
+    "bold-italic",
+    "fallback",
+    "system",
+];
 
 /// Metadata gathered from one or more YAML blocks; later blocks override earlier keys,
 /// as in pandoc.
@@ -82,6 +100,8 @@ pub(crate) struct MetaBuilder {
     preset_at: Option<Span>,
     /// pandoc's `abstract`, its Markdown as written, with the span of its value.
     abstract_text: Option<(String, Span)>,
+    /// `epub: css:` as written, with the span of its value.
+    css: Option<(String, Span)>,
 }
 
 /// The metadata read, and what [`crate::parse`] still has to read with the files or the
@@ -93,6 +113,8 @@ pub(crate) struct Finished {
     pub cover: Option<(String, Span)>,
     /// The `abstract` Markdown and where.
     pub abstract_text: Option<(String, Span)>,
+    /// The `epub: css:` path as written and where.
+    pub css: Option<(String, Span)>,
 }
 
 impl Default for MetaBuilder {
@@ -106,6 +128,7 @@ impl Default for MetaBuilder {
             cover: None,
             preset_at: None,
             abstract_text: None,
+            css: None,
         }
     }
 }
@@ -233,7 +256,6 @@ impl MetaBuilder {
                         self.preset_at = Some(at);
                     }
                 }
-                "epub" => w.epub(value, vspan, &mut self.meta.epub, diags),
                 "hyphenation" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.hyphenation =
@@ -295,6 +317,35 @@ impl MetaBuilder {
                         self.meta.bibliography = list;
                     }
                 }
+                // Issue 14: the book's furniture.
+                "copyright-page" => match value {
+                    Value::Bool(b) => self.meta.copyright_page = Some(*b),
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`copyright-page` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint("write `copyright-page: false` to leave the copyright page out"),
+                    ),
+                },
+                "cover" => match value {
+                    Value::Bool(false) => self.meta.no_generated_cover = true,
+                    Value::String(s) if s.trim() == "none" => self.meta.no_generated_cover = true,
+                    Value::String(s) if s.trim() == "generated" => {
+                        self.meta.no_generated_cover = false
+                    }
+                    _ => diags.push(
+                        Diagnostic::error(vspan, "`cover` must be `none` or `generated`")
+                            .with_hint(
+                                "`cover: none` turns the generated cover off; name an image with `cover-image: cover.jpg`",
+                            ),
+                    ),
+                },
+                "epub" => {
+                    if let Some(css) = w.epub(value, vspan, &mut self.meta.epub, diags) {
+                        self.css = Some(css);
+                    }
+                }
                 _ => diags.push(unknown_key(loc.at(kpos), key, KEYS, "")),
             }
         }
@@ -319,6 +370,7 @@ impl MetaBuilder {
             meta: self.meta,
             cover: self.cover,
             abstract_text: self.abstract_text,
+            css: self.css,
         }
     }
 }
@@ -339,8 +391,9 @@ fn apply_preset(meta: &mut Metadata, at: Option<Span>) {
             }
             pdf.chapter_break.get_or_insert(ChapterBreak::RunOn);
             pdf.notes.get_or_insert(NotePlacement::Footnotes);
-            // No cover and no contents page: neither exists in the PDF yet; later work
-            // reads `pdf.preset`.
+            // No cover and no contents page (issue 14): a handout starts with its text.
+            pdf.contents.get_or_insert(false);
+            pdf.cover.get_or_insert(false);
         }
         Some(Preset::Booklet) => {
             // The page sizes that fold from the usual printer sheets (A4, Letter).
@@ -496,45 +549,6 @@ impl Walker<'_> {
         }
     }
 
-    /// The `epub:` mapping: `page-list: true|false` (issue 17).
-    fn epub(
-        &self,
-        value: &Value,
-        at: Span,
-        epub: &mut crate::model::EpubSettings,
-        diags: &mut Vec<Diagnostic>,
-    ) {
-        let map = match value {
-            Value::Mapping(m) => m,
-            Value::Null => return,
-            other => {
-                diags.push(Diagnostic::error(
-                    at,
-                    format!("`epub` must be a mapping of settings, not {}", kind(other)),
-                ));
-                return;
-            }
-        };
-        for (key, value) in map {
-            let Some(key) = key.as_str() else { continue };
-            let (kspan, vspan) = self.span(&["epub", key]);
-            match (key, value) {
-                ("page-list", Value::Bool(b)) => epub.page_list = Some(*b),
-                ("page-list", other) => diags.push(
-                    Diagnostic::error(
-                        vspan,
-                        format!(
-                            "`epub.page-list` must be true or false, not {}",
-                            kind(other)
-                        ),
-                    )
-                    .with_hint("write `page-list: false` to leave the PDF's pages out of the EPUB"),
-                ),
-                _ => diags.push(unknown_key(kspan, key, &["page-list"], "epub.")),
-            }
-        }
-    }
-
     /// The `pdf:` mapping; returns where a valid `preset` key is, if any.
     fn pdf(
         &self,
@@ -616,12 +630,13 @@ impl Walker<'_> {
                 {
                     Some("new-page") => pdf.chapter_break = Some(ChapterBreak::NewPage),
                     Some("run-on") => pdf.chapter_break = Some(ChapterBreak::RunOn),
+                    Some("recto") => pdf.chapter_break = Some(ChapterBreak::Recto),
                     Some(other) => diags.push(
                         Diagnostic::error(
                             vspan,
                             format!("`chapters: {other}` is not a chapter break"),
                         )
-                        .with_hint("use `new-page` or `run-on`"),
+                        .with_hint("use `new-page`, `recto` (a right-hand page) or `run-on`"),
                     ),
                     None => {}
                 },
@@ -669,10 +684,103 @@ impl Walker<'_> {
                     ),
                     None => {}
                 },
+                // Issue 14: the book's furniture.
+                "contents" | "cover" | "chapter-numbers" => match value {
+                    Value::Bool(b) => match key {
+                        "contents" => pdf.contents = Some(*b),
+                        "cover" => pdf.cover = Some(*b),
+                        _ => pdf.chapter_numbers = Some(*b),
+                    },
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`pdf.{key}` must be true or false, not {}", kind(other)),
+                        )
+                        .with_hint(format!("write `{key}: true` or `{key}: false`")),
+                    ),
+                },
+                "contents-depth" => match value.as_u64() {
+                    Some(d @ 1..=2) => pdf.contents_depth = Some(d as u8),
+                    _ => diags.push(
+                        Diagnostic::error(vspan, "`pdf.contents-depth` must be 1 or 2")
+                            .with_hint("1 lists the chapters, 2 their sections too"),
+                    ),
+                },
+                "folios" => match self
+                    .text(value, "pdf.folios", vspan, false, diags)
+                    .as_deref()
+                {
+                    Some("roman-front") => pdf.folios = Some(Folios::RomanFront),
+                    Some("continuous") => pdf.folios = Some(Folios::Continuous),
+                    Some(other) => diags.push(
+                        Diagnostic::error(vspan, format!("`folios: {other}` is not a numbering"))
+                            .with_hint(
+                                "use `roman-front` (i, ii … then 1 at the text) or `continuous`",
+                            ),
+                    ),
+                    None => {}
+                },
                 _ => diags.push(unknown_key(kspan, key, PDF_KEYS, "pdf.")),
             }
         }
         preset_at
+    }
+
+    /// The `epub:` mapping; returns the `css` path as written and where, if any.
+    fn epub(
+        &self,
+        value: &Value,
+        at: Span,
+        epub: &mut EpubSettings,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(String, Span)> {
+        let Value::Mapping(map) = value else {
+            diags.push(Diagnostic::error(
+                at,
+                format!("`epub` must be a mapping of settings, not {}", kind(value)),
+            ));
+            return None;
+        };
+        let mut css = None;
+        for (key, value) in map {
+            let Some(key) = key.as_str() else { continue };
+            let (kspan, vspan) = self.span(&["epub", key]);
+            match key {
+                "css" => {
+                    css = self
+                        .text(value, "epub.css", vspan, false, diags)
+                        .map(|s| (s, vspan))
+                }
+                // Issue 17: the PDF's pages in the EPUB (on unless `false`).
+                "page-list" => match value {
+                    Value::Bool(b) => epub.page_list = Some(*b),
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!(
+                                "`epub.page-list` must be true or false, not {}",
+                                kind(other)
+                            ),
+                        )
+                        .with_hint(
+                            "write `page-list: false` to leave the PDF's pages out of the EPUB",
+                        ),
+                    ),
+                },
+                "embed-fonts" => match value {
+                    Value::Bool(b) => epub.embed_fonts = *b,
+                    other => diags.push(Diagnostic::error(
+                        vspan,
+                        format!(
+                            "`epub.embed-fonts` must be true or false, not {}",
+                            kind(other)
+                        ),
+                    )),
+                },
+                _ => diags.push(unknown_key(kspan, key, EPUB_KEYS, "epub.")),
+            }
+        }
+        css
     }
 
     fn fonts(&self, value: &Value, at: Span, pdf: &mut PdfSettings, diags: &mut Vec<Diagnostic>) {
@@ -687,6 +795,29 @@ impl Walker<'_> {
             let Some(key) = key.as_str() else { continue };
             let (kspan, vspan) = self.span(&["pdf", "fonts", key]);
             let slot = match key {
+                // Font files for characters the book's faces lack: a list, or one file.
+                "fallback" => {
+                    if let Some(list) = self.text_list(value, key, vspan, diags) {
+                        pdf.fonts.fallback = list.into_iter().map(PathBuf::from).collect();
+                    }
+                    continue;
+                }
+                "system" => {
+                    match value {
+                        Value::Bool(b) => pdf.fonts.no_system = !b,
+                        other => diags.push(
+                            Diagnostic::error(
+                                vspan,
+                                format!(
+                                    "`pdf.fonts.system` must be true or false, not {}",
+                                    kind(other)
+                                ),
+                            )
+                            .with_hint("write `system: false` to use only the book's own fonts"),
+                        ),
+                    }
+                    continue;
+                }
                 "regular" => &mut pdf.fonts.regular,
                 "italic" => &mut pdf.fonts.italic,
                 "bold" => &mut pdf.fonts.bold,

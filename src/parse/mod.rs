@@ -9,6 +9,7 @@
 mod assets;
 mod attrs;
 mod columns;
+mod css;
 mod front_matter;
 mod grid_table;
 mod html;
@@ -194,6 +195,7 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
         meta: mut metadata,
         cover,
         abstract_text,
+        css,
     } = meta.finish();
     if let Some((text, at)) = abstract_text {
         metadata.r#abstract = markdown::parse_fragment(&text, at, &mut shared, &mut diags);
@@ -236,7 +238,10 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
     }
     if let Some((src, span)) = cover {
         match assets::read(reader, &src) {
-            Ok(asset) => metadata.cover = Some(resolver.add_asset(asset)),
+            Ok(asset) => {
+                cover_size_warning(&asset, &src, span, resolver.diags);
+                metadata.cover = Some(resolver.add_asset(asset))
+            }
             Err(problem) => diags.push(
                 Diagnostic::warning(
                     span,
@@ -246,6 +251,11 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
             ),
         }
     }
+    // Issue 14: the author's EPUB stylesheet, and matter classes used twice.
+    if let Some((src, span)) = css {
+        metadata.epub.css = read_stylesheet(reader, &src, span, &mut diags);
+    }
+    check_single_matter(&chapters, &mut diags);
     Parsed {
         book: Some(Book {
             meta: metadata,
@@ -254,6 +264,106 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
             assets,
         }),
         diagnostics: diags,
+    }
+}
+
+/// The shortest cover e-reader stores take: Amazon KDP asks for 2560 px and accepts
+/// 1000 px at the least; Apple Books asks for 1400 px.
+const MIN_COVER_HEIGHT: f32 = 1000.0;
+
+/// A warning for a cover image too small for e-reader stores.
+fn cover_size_warning(asset: &Asset, src: &str, span: Span, diags: &mut Vec<Diagnostic>) {
+    if asset.kind == crate::model::ImageKind::Svg {
+        return; // Scales to any size.
+    }
+    if let Some((w, h)) = crate::image::intrinsic_size(asset) {
+        if h < MIN_COVER_HEIGHT {
+            diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!(
+                        "the cover `{src}` is {w:.0} × {h:.0} px: e-reader stores reject covers under {MIN_COVER_HEIGHT:.0} px tall"
+                    ),
+                )
+                .with_hint("use an image at least 1600 × 2560 px (or leave `cover-image` out for a generated cover)"),
+            );
+        }
+    }
+}
+
+/// The stylesheet named by `epub: css:`, read through the file layer (which refuses a
+/// path that leaves the manuscript folder) and checked ([`css::check`]); `None`, with a
+/// diagnostic at the key's value, when it cannot be used.
+fn read_stylesheet(
+    files: &Files<'_>,
+    src: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let file = match files.read_in_root(std::path::Path::new(src)) {
+        Ok(f) => f,
+        Err(problem) => {
+            let why = match problem {
+                crate::files::ReadProblem::Missing => "is not found".to_string(),
+                crate::files::ReadProblem::OutsideRoot => {
+                    "is outside the manuscript folder".to_string()
+                }
+            };
+            diags.push(
+                Diagnostic::warning(
+                    span,
+                    format!("the stylesheet `{src}` {why}; the EPUB is built without it"),
+                )
+                .with_hint(
+                    "`epub: css:` names a file in the manuscript folder, e.g. `css: style.css`",
+                ),
+            );
+            return None;
+        }
+    };
+    let Ok(text) = std::str::from_utf8(&file.bytes) else {
+        diags.push(Diagnostic::warning(
+            span,
+            format!("the stylesheet `{src}` is not UTF-8 text; the EPUB is built without it"),
+        ));
+        return None;
+    };
+    let problems = css::check(text);
+    if problems.is_empty() {
+        return Some(text.strip_prefix('\u{feff}').unwrap_or(text).to_string());
+    }
+    for p in &problems {
+        diags.push(
+            Diagnostic::error(span, format!("{src}:{}:{}: {}", p.line, p.col, p.message))
+                .with_hint("fix the stylesheet, or remove `epub: css:` to build without it"),
+        );
+    }
+    None
+}
+
+/// An error for each matter class that only makes sense once (two copyright pages),
+/// at the heading that repeats it.
+fn check_single_matter(chapters: &[Chapter], diags: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<crate::model::MatterRole> = Vec::new();
+    for ch in chapters {
+        let Some(role) = ch.role().filter(|r| r.single()) else {
+            continue;
+        };
+        if seen.contains(&role) {
+            let class = crate::model::MATTER_CLASSES
+                .iter()
+                .find(|(_, r)| *r == role)
+                .map_or("", |(c, _)| c);
+            diags.push(
+                Diagnostic::warning(
+                    ch.span,
+                    format!("a second `.{class}` heading: a book has one"),
+                )
+                .with_hint(format!("remove `.{class}` from one of the headings")),
+            );
+        } else {
+            seen.push(role);
+        }
     }
 }
 

@@ -203,7 +203,7 @@ pub(crate) fn text_content(
 /// [`Glyphs::digest`]: crate::typeset::document::Glyphs::digest
 pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
     for run in &page.runs {
-        out.push(run.face.index() as u8);
+        out.extend_from_slice(&(run.face.index() as u16).to_le_bytes());
         for v in [run.size, run.x, run.y] {
             out.extend_from_slice(&v.to_bits().to_le_bytes());
         }
@@ -227,12 +227,81 @@ pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
 /// delimiters and the backslash must be escaped, and a carriage return too, since an
 /// unescaped one would be read as a line feed (§7.3.4.2); a line feed is escaped as
 /// well, so the stream has no line break inside a string.
+///
+/// A cluster whose text ToUnicode cannot give back is wrapped in a marked-content
+/// sequence with `/ActualText` (ISO 32000-1 §14.9.4), one per cluster, never per run
+/// (pdftotext reverses a whole right-to-left run's ActualText): a cluster of several
+/// glyphs (a Devanagari conjunct with its reordered vowel sign, a Hebrew letter with its
+/// points, Thai's SARA AM), a glyph whose ToUnicode entry (§9.10.3: one text per glyph
+/// for the whole document, the first use's) is another cluster's (a mirrored bracket, a
+/// contextual form shared by two clusters, the .notdef box of a missing character), and
+/// a right-to-left cluster of more than one character (ToUnicode's several characters
+/// are read in visual order there, reversed). Every other glyph relies on ToUnicode, as
+/// it did before: a book in Latin, Greek and Cyrillic has none of these.
 fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
+    use std::io::Write as _;
     let per_point = 1000.0 / f64::from(finite(run.size));
     let (mut pen, mut target) = (0.0f64, 0.0f64);
     let mut open = false;
-    for g in &run.glyphs {
+    let glyphs = &run.glyphs;
+    // End (exclusive) of the cluster wrapped in ActualText being written, if any.
+    let mut actual_end: Option<usize> = None;
+    // The text rise in force (a raised mark's, 1/64 pt), set with `Ts` (§9.3.7) between
+    // two TJ arrays; 0 outside them.
+    let mut rise = 0i16;
+    // Each glyph's text packed into a number (`GlyphText::packed`; 0 is no text, `None`
+    // a long text), read once per glyph: the checks below run for every glyph of the
+    // book, and for nearly all of them come down to two comparisons.
+    const NO_TEXT: Option<u64> = Some(0);
+    let mut next_packed = glyphs.first().map(|g| g.text.packed());
+    for (i, g) in glyphs.iter().enumerate() {
+        let packed = next_packed.flatten();
+        let this_packed = next_packed;
+        next_packed = glyphs.get(i + 1).map(|n| n.text.packed());
+        if g.raise != rise {
+            if open {
+                out.push(b')');
+                open = false;
+            }
+            rise = g.raise;
+            let _ = write!(out, "] TJ\n{} Ts\n[", f32::from(rise) / 64.0);
+        }
         let gid = face.subset_glyph(g.id);
+        if actual_end.is_none() && this_packed != Some(NO_TEXT) {
+            // The cluster: this glyph and the glyphs without text after it (most are a
+            // cluster of their own).
+            let end = if next_packed == Some(NO_TEXT) {
+                glyphs[i + 1..]
+                    .iter()
+                    .position(|n| !n.text.is_empty())
+                    .map_or(glyphs.len(), |k| i + 1 + k)
+            } else {
+                i + 1
+            };
+            let maps = match packed {
+                Some(p) => face.maps_packed(gid, p),
+                None => face.maps_to(gid, &g.text),
+            };
+            // Several characters (more than two bytes; a packed text's low byte is its
+            // length) of a right-to-left script.
+            let long = packed.is_none_or(|p| p & 0xFF > 2);
+            let needs = end - i > 1
+                || !maps
+                || (long && g.text.chars().nth(1).is_some() && g.text.chars().any(is_rtl));
+            if needs {
+                let text = g.text.as_str();
+                if open {
+                    out.push(b')');
+                    open = false;
+                }
+                out.extend_from_slice(b"] TJ\n/Span <</ActualText <FEFF");
+                for unit in text.encode_utf16() {
+                    out.extend_from_slice(format!("{unit:04X}").as_bytes());
+                }
+                out.extend_from_slice(b">>> BDC\n[");
+                actual_end = Some(end);
+            }
+        }
         let natural = pen + face.width(gid);
         target += f64::from(finite(g.advance)) * per_point;
         // Whole thousandths of an em: 0.011 pt at 11 pt, a tenth of a pixel at 600 dpi.
@@ -259,10 +328,28 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
             out.extend_from_slice(itoa::Buffer::new().format(offset as i64).as_bytes());
             open = false;
         }
+        if actual_end == Some(i + 1) {
+            if open {
+                out.push(b')');
+                open = false;
+            }
+            out.extend_from_slice(b"] TJ\nEMC\n[");
+            actual_end = None;
+        }
     }
     if open {
         out.push(b')');
     }
+    if rise != 0 {
+        out.extend_from_slice(b"] TJ\n0 Ts\n[");
+    }
+}
+
+/// Whether `c` is from a right-to-left script (Hebrew, Arabic, Syriac, Thaana, NKo and
+/// the rest up to U+08FF, their presentation forms, and the supplementary planes'
+/// right-to-left blocks).
+fn is_rtl(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFE | 0x10800..=0x10FFF | 0x1E800..=0x1EFFF)
 }
 
 /// A Document rectangle in PDF user space (lower-left corner, positive size).

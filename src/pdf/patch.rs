@@ -318,6 +318,7 @@ mod tests {
             glyphs: word
                 .chars()
                 .map(|c| Glyph {
+                    raise: 0,
                     id: c as u16,
                     advance: 6.5,
                     text: c.to_string().as_str().into(),

@@ -9,7 +9,7 @@
 
 use crate::error::Error;
 use crate::fonts::FontSet;
-use crate::typeset::document::FaceId;
+use crate::typeset::document::{FaceId, GlyphText};
 use printpdf::{FontId, FontMetrics, FontType, ParsedFont, PdfFontMetricsStub};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -29,12 +29,33 @@ pub(crate) struct EmbeddedFace {
     widths: Vec<f64>,
     /// Subset glyph id → the text it stands for (ToUnicode).
     pub text: BTreeMap<u16, String>,
+    /// The same, as a table by subset glyph id (read once per glyph of the book, to find
+    /// the glyphs whose ToUnicode text is not their own: see `content::glyph_array`), in
+    /// short texts packed into a number ([`GlyphText::packed`]; `u64::MAX` for a longer
+    /// one), which compares in one instruction.
+    unicode: Vec<u64>,
 }
 
 impl EmbeddedFace {
     /// The subset's glyph id for the original glyph `gid` (.notdef when not in it).
     pub fn subset_glyph(&self, gid: u16) -> u16 {
         self.remap.get(usize::from(gid)).copied().unwrap_or(0)
+    }
+
+    /// Whether ToUnicode gives subset glyph `gid` the text packed as `packed`
+    /// ([`GlyphText::packed`]).
+    pub fn maps_packed(&self, gid: u16, packed: u64) -> bool {
+        self.unicode
+            .get(usize::from(gid))
+            .is_some_and(|&p| p == packed)
+    }
+
+    /// Whether ToUnicode gives subset glyph `gid` the text `text`.
+    pub fn maps_to(&self, gid: u16, text: &GlyphText) -> bool {
+        match text.packed() {
+            Some(packed) => self.unicode.get(usize::from(gid)) == Some(&packed),
+            None => self.text.get(&gid).map(String::as_str) == Some(text.as_str()),
+        }
     }
 
     /// The `/W` width of subset glyph `gid`, in thousandths of an em.
@@ -146,6 +167,13 @@ pub(crate) fn embed_faces(
             },
             pdf_font_metrics: metrics(&face, upm),
         };
+        let empty = GlyphText::default().packed().unwrap_or(u64::MAX);
+        let mut unicode = vec![empty; text.keys().next_back().map_or(0, |&g| usize::from(g) + 1)];
+        for (&gid, t) in &text {
+            if let Some(slot) = unicode.get_mut(usize::from(gid)) {
+                *slot = GlyphText::from(t.as_str()).packed().unwrap_or(u64::MAX);
+            }
+        }
         out.insert(
             face_id,
             EmbeddedFace {
@@ -154,6 +182,7 @@ pub(crate) fn embed_faces(
                 remap,
                 widths,
                 text,
+                unicode,
             },
         );
     }
@@ -183,6 +212,10 @@ pub(crate) fn add_to_glyph_table<'a>(
         table.resize(FaceId::ALL.len(), Vec::new());
     }
     for run in &page.runs {
+        // Fallback faces come after the four book faces (see `FaceId`).
+        if run.face.index() >= table.len() {
+            table.resize(run.face.index() + 1, Vec::new());
+        }
         let glyphs = &mut table[run.face.index()];
         for g in &run.glyphs {
             // Grown to the largest id seen, not to 65,536 entries (a megabyte per face
@@ -209,7 +242,10 @@ pub(crate) fn page_glyphs(page: &crate::typeset::document::Page) -> PageGlyphs {
     let mut table = GlyphTable::default();
     add_to_glyph_table(&mut table, page);
     let mut list = Vec::new();
-    for (face, glyphs) in FaceId::ALL.into_iter().zip(&table) {
+    for (face, glyphs) in table.iter().enumerate() {
+        let Some(face) = FaceId::from_index(face) else {
+            continue;
+        };
         for (id, slot) in glyphs.iter().enumerate() {
             if let (Some(text), Ok(id)) = (slot, u16::try_from(id)) {
                 list.push((face, id, Box::from(*text)));
@@ -225,6 +261,9 @@ pub(crate) fn add_page_glyphs<'a>(table: &mut GlyphTable<'a>, list: &'a PageGlyp
         table.resize(FaceId::ALL.len(), Vec::new());
     }
     for (face, id, text) in list {
+        if face.index() >= table.len() {
+            table.resize(face.index() + 1, Vec::new());
+        }
         let glyphs = &mut table[face.index()];
         let id = usize::from(*id);
         if id >= glyphs.len() {
@@ -246,9 +285,15 @@ pub(crate) fn merge_glyph_tables(
 ) -> BTreeMap<FaceId, BTreeMap<u16, String>> {
     let mut tables = tables.into_iter();
     let mut table = tables.next().unwrap_or_default();
-    // A table of no pages has no faces at all.
-    table.resize(FaceId::ALL.len(), Vec::new());
+    // A table of no pages has no faces at all; one with fallback faces has more than
+    // the four book faces (never cut it down).
+    if table.len() < FaceId::ALL.len() {
+        table.resize(FaceId::ALL.len(), Vec::new());
+    }
     for later in tables {
+        if later.len() > table.len() {
+            table.resize(later.len(), Vec::new());
+        }
         for (glyphs, more) in table.iter_mut().zip(later) {
             if more.is_empty() {
                 continue;
@@ -272,7 +317,10 @@ pub(crate) fn merge_glyph_tables(
         }
     }
     let mut used = BTreeMap::new();
-    for (face, glyphs) in FaceId::ALL.into_iter().zip(table) {
+    for (face, glyphs) in table.into_iter().enumerate() {
+        let Some(face) = FaceId::from_index(face) else {
+            continue;
+        };
         let map: BTreeMap<u16, String> = glyphs
             .iter()
             .enumerate()
@@ -291,7 +339,11 @@ pub(crate) fn merge_glyph_tables(
 fn subset_tag(name: &str, face: FaceId, glyphs: &BTreeMap<u16, String>) -> String {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([face.index() as u8]);
+    match u8::try_from(face.index()) {
+        Ok(byte) => h.update([byte]),
+        // A system fallback face (see `FaceId`): its whole index.
+        Err(_) => h.update((face.index() as u32).to_be_bytes()),
+    }
     for gid in glyphs.keys() {
         h.update(gid.to_be_bytes());
     }
@@ -354,6 +406,7 @@ mod tests {
                 glyphs: glyphs
                     .iter()
                     .map(|&(id, text)| Glyph {
+                        raise: 0,
                         id,
                         advance: 5.0,
                         text: text.into(),

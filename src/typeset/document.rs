@@ -117,6 +117,12 @@ impl Glyphs {
             for g in &self.0.glyphs {
                 bytes.extend_from_slice(&g.id.to_le_bytes());
                 bytes.extend_from_slice(&g.advance.to_bits().to_le_bytes());
+                if g.raise != 0 {
+                    // Only raised glyphs (marks) add bytes: a run without any hashes as
+                    // it always did.
+                    bytes.push(0xFF);
+                    bytes.extend_from_slice(&g.raise.to_le_bytes());
+                }
                 let text = g.text.as_str();
                 // Length-prefixed, so glyph boundaries cannot be shifted unseen.
                 bytes.push(text.len().min(255) as u8);
@@ -169,6 +175,11 @@ pub struct Glyph {
     /// second and later glyphs of one cluster hold ""). Feeds ToUnicode, so copying and
     /// `pdftotext` give back the words.
     pub text: GlyphText,
+    /// How far the glyph is raised above the run's baseline, in 1/64 pt (negative:
+    /// lowered): the shaper's vertical placement of a mark (an Arabic vowel sign, a
+    /// Devanagari reph). Its horizontal placement is in the advances. Fits in the
+    /// padding after `id`: a glyph stays 24 bytes.
+    pub raise: i16,
 }
 
 /// A glyph's text, stored inline when short (every letter, ligature and most
@@ -210,9 +221,33 @@ impl GlyphText {
         }
     }
 
-    /// Whether there is no text.
+    /// Whether there is no text (without reading it as UTF-8 again: the PDF writer asks
+    /// for every glyph of the book).
     pub fn is_empty(&self) -> bool {
-        self.as_str().is_empty()
+        self.as_bytes().is_empty()
+    }
+
+    /// A short text (up to seven bytes: nearly every glyph's) as one number, its length
+    /// and its bytes: two texts are equal exactly when their numbers are. `None` for a
+    /// longer text.
+    pub fn packed(&self) -> Option<u64> {
+        match &self.0 {
+            TextRepr::Inline(len, buf) => {
+                let mut bytes = [0u8; 8];
+                bytes[0] = *len;
+                bytes[1..].copy_from_slice(buf);
+                Some(u64::from_le_bytes(bytes))
+            }
+            TextRepr::Heap(_) => None,
+        }
+    }
+
+    /// The text's bytes (UTF-8), read without checking them again.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            TextRepr::Inline(len, buf) => &buf[..usize::from(*len).min(INLINE)],
+            TextRepr::Heap(s) => s.as_bytes(),
+        }
     }
 }
 
@@ -274,6 +309,7 @@ mod tests {
             id,
             advance: 5.0,
             text: text.into(),
+            raise: 0,
         };
         let mut glyphs = Glyphs::from(vec![glyph(1, "a"), glyph(2, "b")]);
         let shared = glyphs.clone();

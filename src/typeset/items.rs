@@ -8,7 +8,7 @@ use crate::model::{HtmlNode, Inline, LinkTarget, Note};
 use crate::typeset::document::FaceId;
 use crate::typeset::hyphenate::Hyphenator;
 use crate::typeset::linebreak::{Item, INFINITE_PENALTY, LAST_RESORT_PENALTY};
-use crate::typeset::shape::{ShapedWord, Shaper};
+use crate::typeset::shape::{Lang, Props, ShapedWord, Shaper};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -89,12 +89,162 @@ pub struct Flat {
     pub links: Vec<LinkRef>,
     /// Anchors (destinations) in the text.
     pub anchors: Vec<AnchorKey>,
+    /// Stretches the manuscript marks with a language or a direction, innermost first
+    /// (see [`Flat::push_marked`]).
+    pub marks: Vec<Mark>,
+    /// The paragraph's base direction is right to left (a `dir: rtl` book, or a block
+    /// marked `dir=rtl`): its lines read from the right, and start there.
+    pub rtl: bool,
+}
+
+/// A stretch of a paragraph the manuscript marks with a language (`lang`) or a
+/// direction (`dir`): raw HTML's attributes today, pandoc's `[…]{lang=ar}` spans and
+/// `::: {lang=he dir=rtl}` divs through [`Flat::push_marked`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Mark {
+    /// Byte range of [`Flat::text`].
+    pub range: Range<usize>,
+    /// The language: the shaping language (OpenType `locl` forms), the hyphenation
+    /// patterns and the Han forms of fallback faces.
+    pub lang: Option<Lang>,
+    /// The direction: `Some(true)` right to left, `Some(false)` left to right, and an
+    /// isolate either way (HTML sets `unicode-bidi: isolate` on any element with `dir`;
+    /// UAX #9 RLI/LRI … PDI). `None` with `auto`: an isolate whose direction is its
+    /// first strong character's (FSI).
+    pub dir: Option<Option<bool>>,
 }
 
 /// Hard line break, carried in the flat text as U+2028 LINE SEPARATOR (UAX #14 class BK).
 const HARD_BREAK: char = '\u{2028}';
 
+/// The right-to-left ranges of Unicode (Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan,
+/// Mandaic, their presentation forms, and the right-to-left blocks of the
+/// supplementary planes), and the explicit right-to-left controls (RLM, RLE, RLO, RLI,
+/// ALM): a paragraph without any is left to right at level 0 throughout, and skips the
+/// bidirectional algorithm.
+fn is_rtl_char(c: char) -> bool {
+    matches!(c as u32,
+        0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFE | 0x10800..=0x10FFF
+        | 0x1E800..=0x1EFFF | 0x200F | 0x202B | 0x202E | 0x2067)
+}
+
 impl Flat {
+    /// Appends what `push` appends, marked with `lang` and `dir` (HTML's values: `ltr`,
+    /// `rtl`, `auto`; others are ignored). The one place marks are made: raw HTML's
+    /// `lang`/`dir` today, and pandoc's bracketed spans once the model has them.
+    pub fn push_marked(
+        &mut self,
+        lang: Option<&str>,
+        dir: Option<&str>,
+        push: impl FnOnce(&mut Flat),
+    ) {
+        let lang = lang.and_then(Lang::new);
+        let dir = match dir {
+            Some("rtl") => Some(Some(true)),
+            Some("ltr") => Some(Some(false)),
+            Some("auto") => Some(None),
+            _ => None,
+        };
+        let start = self.text.len();
+        push(self);
+        if lang.is_some() || dir.is_some() {
+            self.marks.push(Mark {
+                range: start..self.text.len(),
+                lang,
+                dir,
+            });
+        }
+    }
+
+    /// Whether the paragraph reads right to left: its base direction ([`Flat::rtl`]), or
+    /// a right-to-left mark over all of its text (a raw HTML `<p dir="rtl">`).
+    pub fn base_rtl(&self) -> bool {
+        self.rtl
+            || self
+                .marks
+                .iter()
+                .any(|m| m.dir == Some(Some(true)) && m.range == (0..self.text.len()))
+    }
+
+    /// The language marked at byte `at` (the innermost mark with one).
+    pub fn lang_at(&self, at: usize) -> Option<Lang> {
+        self.marks
+            .iter()
+            .find(|m| m.lang.is_some() && m.range.contains(&at))
+            .and_then(|m| m.lang)
+    }
+
+    /// The embedding level of every byte of the text (UAX #9), or `None` when the
+    /// paragraph is left to right at level 0 throughout (no right-to-left character, no
+    /// direction mark, a left-to-right base): the common case costs one pass over the
+    /// text.
+    ///
+    /// The base level is the paragraph's direction (the book's or its block's), not its
+    /// first strong character's (UAX #9 HL1: a higher-level protocol may set it; rule
+    /// P2 would make `(שלום) world` a right-to-left paragraph in an English book). Marked
+    /// stretches are isolates (X5a–X5c, X6a): an RLI, LRI or FSI before them and a PDI
+    /// after, so a Hebrew quotation does not pull the punctuation around it into its
+    /// direction. Numbers, neutrals and bracket pairs are resolved by the crate (W1–W7,
+    /// N0–N2, I1–I2).
+    pub fn bidi_levels(&self) -> Option<Vec<u8>> {
+        let base_rtl = self.base_rtl();
+        let marked = self.marks.iter().any(|m| m.dir.is_some());
+        if !base_rtl
+            && !marked
+            && !crate::typeset::breaks::chars_from_0580(&self.text).any(is_rtl_char)
+        {
+            return None;
+        }
+        // Isolates around the marked stretches (not one that is the whole paragraph:
+        // that one is its base direction).
+        let mut inserts: Vec<(usize, u8, usize, char)> = Vec::new();
+        for m in &self.marks {
+            let Some(dir) = m.dir else { continue };
+            if m.range.is_empty() || (base_rtl && m.range == (0..self.text.len())) {
+                continue;
+            }
+            let open = match dir {
+                Some(true) => '\u{2067}',
+                Some(false) => '\u{2066}',
+                None => '\u{2068}',
+            };
+            // At one offset: closings (inner first) before openings (outer first).
+            inserts.push((m.range.start, 1, usize::MAX - m.range.len(), open));
+            inserts.push((m.range.end, 0, m.range.len(), '\u{2069}'));
+        }
+        inserts.sort_unstable();
+        let mut text = String::with_capacity(self.text.len() + inserts.len() * 3);
+        let mut at = vec![0usize; self.text.len()];
+        let mut next = inserts.iter().peekable();
+        for (i, c) in self.text.char_indices() {
+            while let Some(&&(p, _, _, control)) = next.peek() {
+                if p > i {
+                    break;
+                }
+                text.push(control);
+                next.next();
+            }
+            for (k, slot) in at.iter_mut().skip(i).take(c.len_utf8()).enumerate() {
+                *slot = text.len() + k;
+            }
+            text.push(c);
+        }
+        for &(_, _, _, control) in next {
+            text.push(control);
+        }
+        let base = if base_rtl {
+            unicode_bidi::Level::rtl()
+        } else {
+            unicode_bidi::Level::ltr()
+        };
+        let info = unicode_bidi::ParagraphBidiInfo::new(&text, Some(base));
+        Some(
+            at.iter()
+                .map(|&b| info.levels.get(b).map_or(base.number(), |l| l.number()))
+                .collect(),
+        )
+    }
+
     /// Appends `text` in `style`.
     pub fn push(&mut self, text: &str, style: RunStyle) {
         if text.is_empty() {
@@ -253,6 +403,30 @@ impl Flat {
                     name,
                     attrs,
                     children,
+                } if attrs.iter().any(|(k, _)| k == "lang" || k == "dir") => {
+                    let get = |key: &str| {
+                        attrs
+                            .iter()
+                            .find(|(k, _)| k == key)
+                            .map(|(_, v)| v.as_str())
+                    };
+                    let plain = HtmlNode::Element {
+                        name: name.clone(),
+                        attrs: attrs
+                            .iter()
+                            .filter(|(k, _)| k != "lang" && k != "dir")
+                            .cloned()
+                            .collect(),
+                        children: children.clone(),
+                    };
+                    self.push_marked(get("lang"), get("dir"), |flat| {
+                        flat.push_html(std::slice::from_ref(&plain), style, notes)
+                    });
+                }
+                HtmlNode::Element {
+                    name,
+                    attrs,
+                    children,
                 } => match name.as_str() {
                     "em" | "i" | "cite" | "var" => self.push_html(
                         children,
@@ -299,6 +473,8 @@ fn italic(face: FaceId) -> FaceId {
         FaceId::Italic => FaceId::Regular,
         FaceId::Bold => FaceId::BoldItalic,
         FaceId::BoldItalic => FaceId::Bold,
+        // Runs are styled with book faces only (fallback faces are per glyph).
+        other => other,
     }
 }
 
@@ -306,6 +482,7 @@ fn bold(face: FaceId) -> FaceId {
     match face {
         FaceId::Regular | FaceId::Bold => FaceId::Bold,
         FaceId::Italic | FaceId::BoldItalic => FaceId::BoldItalic,
+        other => other,
     }
 }
 
@@ -360,8 +537,12 @@ pub struct Paragraph {
     pub content: Vec<Content>,
     /// The text, styles, links and anchors it was built from.
     pub flat: Flat,
-    /// Characters its faces have no glyph for (set as the face's .notdef box).
-    pub missing: Vec<char>,
+    /// Each item's embedding level (UAX #9), for reordering each line (rule L2); empty
+    /// when the whole paragraph is left to right at level 0.
+    pub levels: Vec<u8>,
+    /// Characters no face has, with their byte offset in the text (drawn as the face's
+    /// .notdef box; the layout warns about each, at its place in the source).
+    pub missing: Vec<(usize, char)>,
     /// Per item, the byte of `flat.text` it starts at: where a line beginning with it
     /// begins in the text (the EPUB's page-break markers, issue 17).
     pub starts: Vec<u32>,
@@ -479,6 +660,8 @@ pub fn build(
         .trim_end()
         .rfind(char::is_whitespace)
         .map_or(0, |i| i + 1);
+    let levels = flat.bidi_levels();
+    let base_rtl = flat.base_rtl();
     let mut b = Builder {
         last_word_start,
         shaper,
@@ -486,6 +669,11 @@ pub fn build(
         items: Vec::with_capacity(flat.text.len() / 2),
         content: Vec::new(),
         points: Vec::new(),
+        item_levels: Vec::new(),
+        level: u8::from(base_rtl),
+        levels,
+        base_rtl,
+        other_hyphenators: Vec::new(),
         missing: Vec::new(),
         symbols: has_symbols(&flat.text),
         at: 0,
@@ -513,6 +701,24 @@ pub fn build(
             seg_start = i;
             b.at = i;
             let prev = text[..i].chars().next_back().unwrap_or(' ');
+            if crate::typeset::breaks::is_inter_character(prev, c) {
+                // Between two characters of Chinese, Japanese or Thai: a free break, and a
+                // place that stretches when the line is justified (there are no spaces
+                // to take the slack). A quarter em at most per gap at ratio 1, before the
+                // emergency stretch.
+                b.level = b.level_at(i);
+                let size = style_at(&flat, i).size;
+                b.push(
+                    Item::Glue {
+                        width: 0,
+                        stretch: size / 4,
+                        shrink: 0,
+                        fill: false,
+                    },
+                    Content::Empty,
+                );
+                continue;
+            }
             let (cost, flagged) = if is_dash(prev) {
                 (EX_HYPHEN_PENALTY, true)
             } else {
@@ -536,6 +742,9 @@ pub fn build(
                 b.segment(&flat, seg_start..i, true);
                 seg_start = i + c.len_utf8();
                 b.at = i;
+                // The space's own level (between two right-to-left words it is right to
+                // left too, W1–N2), for reordering the line.
+                b.level = b.level_at(i);
                 // A space before a note marker is dropped: the marker clings to its word.
                 let next_sticky = chars
                     .peek()
@@ -604,7 +813,9 @@ pub fn build(
         b.items.pop();
         b.content.pop();
         b.starts.pop();
+        b.item_levels.pop();
     }
+    b.level = u8::from(base_rtl);
     b.push(
         Item::Penalty {
             width: 0,
@@ -632,12 +843,18 @@ pub fn build(
         },
         Content::Empty,
     );
+    let levels = if b.levels.is_some() {
+        b.item_levels
+    } else {
+        Vec::new()
+    };
     debug_assert_eq!(b.starts.len(), b.items.len());
     let (items, content, missing, starts) = (b.items, b.content, b.missing, b.starts);
     Paragraph {
         items,
         content,
         flat,
+        levels,
         missing,
         starts,
     }
@@ -692,6 +909,9 @@ fn break_opportunities(flat: &Flat) -> Vec<usize> {
             continue;
         }
         out.push(pos);
+    }
+    if crate::typeset::breaks::needs_tailoring(text) {
+        crate::typeset::breaks::tailor(text, &mut out);
     }
     out
 }
@@ -759,8 +979,19 @@ struct Builder<'a, 's, 'f> {
     points: Vec<(usize, i32)>,
     /// Where the paragraph's last word starts (its hyphens are last resorts).
     last_word_start: usize,
-    /// Characters the faces lack, with no stand-in.
-    missing: Vec<char>,
+    /// The embedding level of each byte of the text (see [`Flat::bidi_levels`]); `None`
+    /// when all is left to right at level 0.
+    levels: Option<Vec<u8>>,
+    /// The level of each item pushed (kept only with `levels`).
+    item_levels: Vec<u8>,
+    /// The level of the items being pushed.
+    level: u8,
+    /// The paragraph reads right to left.
+    base_rtl: bool,
+    /// Hyphenators for languages marked in the paragraph other than the book's.
+    other_hyphenators: Vec<(Lang, Hyphenator)>,
+    /// Characters no face has, at their byte offsets in the text.
+    missing: Vec<(usize, char)>,
     /// Whether the paragraph has a character from U+2100 on (see [`Builder::fallback`]).
     symbols: bool,
     /// The byte of the flat text the next item starts at, and each item's (see
@@ -769,71 +1000,75 @@ struct Builder<'a, 's, 'f> {
     starts: Vec<u32>,
 }
 
-/// A character the book's face may lack (TeX math's symbols, most of which Gentium
-/// Book Plus has not) and what stands in for it: the same sign from another block, or
-/// the letter a double-struck one doubles (ℝ → R).
-fn stand_in(c: char) -> Option<&'static str> {
-    Some(match c {
-        '⋅' => "·",
-        '∗' => "*",
-        '∙' => "•",
-        '⋯' => "···",
-        '∣' => "|",
-        '⟨' => "‹",
-        '⟩' => "›",
-        '≪' => "«",
-        '≫' => "»",
-        'ℏ' => "ħ",
-        '∬' => "∫∫",
-        'ℂ' => "C",
-        'ℍ' => "H",
-        'ℕ' => "N",
-        'ℙ' => "P",
-        'ℚ' => "Q",
-        'ℝ' => "R",
-        'ℤ' => "Z",
-        _ => return None,
-    })
-}
-
-/// Whether `text` has a character from U+2100 on: in UTF-8, a lead byte from 0xE3 on,
-/// or 0xE2 followed by 0x84 or more (General Punctuation, U+2000–U+20FF, is 0xE2 0x80–
-/// 0x83: running text's quotes and dashes never count). One pass over the bytes.
-fn has_symbols(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes
-        .iter()
-        .zip(bytes.iter().skip(1))
-        .any(|(&a, &b)| a >= 0xE3 || (a == 0xE2 && b >= 0x84))
-}
-
 impl Builder<'_, '_, '_> {
-    /// `text` with the characters `face` lacks replaced by a [`stand_in`] it has, when
-    /// any; the characters it lacks with no stand-in are noted in `missing`. Only text
-    /// with a character from U+2100 on (Letterlike Symbols and up) is looked at.
-    fn fallback(&mut self, text: &str, face: FaceId) -> Option<String> {
-        if !has_symbols(text) {
-            return None;
+    /// The embedding level at byte `at` (the paragraph's base level without bidi).
+    fn level_at(&self, at: usize) -> u8 {
+        match &self.levels {
+            Some(levels) => levels.get(at).copied().unwrap_or(u8::from(self.base_rtl)),
+            None => 0,
         }
-        let mut out: Option<String> = None;
-        for (i, c) in text.char_indices() {
-            let lacks = (c as u32) >= 0x2100 && !self.shaper.covers(face, c);
-            match (lacks, stand_in(c)) {
-                (true, Some(s)) if s.chars().all(|d| self.shaper.covers(face, d)) => {
-                    out.get_or_insert_with(|| text[..i].to_string()).push_str(s);
-                    continue;
-                }
-                (true, _) if !self.missing.contains(&c) => self.missing.push(c),
-                _ => {}
+    }
+
+    /// `range` cut where the embedding level or the marked language changes: pieces the
+    /// shaper takes whole, each with its properties and level.
+    fn props_runs(&self, flat: &Flat, range: Range<usize>) -> Vec<(Range<usize>, Props, u8)> {
+        let props_at = |at: usize| {
+            let level = self.level_at(at);
+            (
+                Props {
+                    rtl: level % 2 == 1,
+                    lang: flat.lang_at(at),
+                    small_caps: false,
+                },
+                level,
+            )
+        };
+        let mut out: Vec<(Range<usize>, Props, u8)> = Vec::new();
+        let text = &flat.text;
+        for (i, _) in text[range.clone()].char_indices() {
+            let at = range.start + i;
+            let (props, level) = props_at(at);
+            match out.last_mut() {
+                Some((r, p, l)) if *p == props && *l == level => r.end = at,
+                _ => out.push((at..at, props, level)),
             }
-            if let Some(o) = &mut out {
-                o.push(c);
+            if let Some((r, _, _)) = out.last_mut() {
+                r.end = at + text[at..].chars().next().map_or(1, char::len_utf8);
             }
         }
         out
     }
 
+    /// The hyphenator for text marked `lang` (the book's for unmarked text and the
+    /// book's own language).
+    fn hyphenator_for(&mut self, lang: Option<Lang>) -> Option<&Hyphenator> {
+        let book = self.hyphenator?;
+        let Some(lang) = lang else {
+            return Some(book);
+        };
+        if self
+            .shaper
+            .language()
+            .is_some_and(|l| l.primary().eq_ignore_ascii_case(lang.primary()))
+        {
+            return Some(book);
+        }
+        let i = match self.other_hyphenators.iter().position(|(l, _)| *l == lang) {
+            Some(i) => i,
+            None => {
+                let tag = crate::model::LanguageTag::from(lang.as_str());
+                self.other_hyphenators
+                    .push((lang, Hyphenator::new(&tag, &[])));
+                self.other_hyphenators.len() - 1
+            }
+        };
+        self.other_hyphenators.get(i).map(|(_, h)| h)
+    }
+
     fn push(&mut self, item: Item, content: Content) {
+        if self.levels.is_some() {
+            self.item_levels.push(self.level);
+        }
         self.items.push(item);
         self.content.push(content);
         self.starts.push(self.at as u32);
@@ -854,24 +1089,63 @@ impl Builder<'_, '_, '_> {
             let Some(style) = flat.styles.get(*style_idx as usize).copied() else {
                 continue;
             };
+            // Most paragraphs: left to right at level 0, nothing marked, one piece.
+            if self.levels.is_none() && flat.marks.is_empty() {
+                self.shaped_piece(flat, piece, Props::default(), style, *style_idx, hyphenate);
+                continue;
+            }
+            for (piece, props, level) in self.props_runs(flat, piece) {
+                self.level = level;
+                self.shaped_piece(flat, piece, props, style, *style_idx, hyphenate);
+            }
+        }
+    }
+
+    /// One piece of a segment: one style, one direction, one language.
+    fn shaped_piece(
+        &mut self,
+        flat: &Flat,
+        piece: Range<usize>,
+        props: Props,
+        style: RunStyle,
+        style_idx: u32,
+        hyphenate: bool,
+    ) {
+        let style_idx = &style_idx;
+        {
             let last_word = piece.start >= self.last_word_start;
-            self.at = piece.start;
+            let start = piece.start;
+            let end = piece.end;
+            self.at = start;
             let text = &flat.text[piece];
-            // Symbols the face lacks (math, mostly): a like glyph it has, else noted.
+            // Symbols no face has (math, mostly): a like glyph the face has.
             let replaced = if self.symbols {
-                self.fallback(text, style.face)
+                self.fallback(text, style.face, props)
             } else {
                 None
             };
             let text = replaced.as_deref().unwrap_or(text);
-            let word = self
-                .shaper
-                .shape_with(text, style.face, style.size, style.look.small_caps);
+            let props = Props {
+                small_caps: style.look.small_caps,
+                ..props
+            };
+            let word = self.shaper.shape_with(text, style.face, style.size, props);
+            if word.missing {
+                self.missing.extend(
+                    word.missing_chars()
+                        .into_iter()
+                        .map(|(at, c)| (start + at, c)),
+                );
+            }
             self.points.clear();
-            if hyphenate && style.hyphenate {
-                if let Some(h) = self.hyphenator {
-                    hyphenation_points(h, text, last_word, &mut self.points);
+            // Right-to-left words are never hyphenated (hypher has no Hebrew or Arabic
+            // patterns, and a hyphen there would stand at the wrong end).
+            if hyphenate && style.hyphenate && !props.rtl {
+                let mut points = std::mem::take(&mut self.points);
+                if let Some(h) = self.hyphenator_for(props.lang) {
+                    hyphenation_points(h, text, last_word, &mut points);
                 }
+                self.points = points;
             }
             let mut glyph_start = 0;
             let points = std::mem::take(&mut self.points);
@@ -883,7 +1157,7 @@ impl Builder<'_, '_, '_> {
                 self.piece(&word, glyph_start..g, *style_idx);
                 // After a hyphen, a line starts inside the word (a stand-in may have
                 // moved the bytes: never past the piece).
-                self.at = (run.start.max(range.start) + p).min(range.end);
+                self.at = (start + p).min(end);
                 let hyphen = self.shaper.shape("-", style.face, style.size);
                 let hw = hyphen.width(0..hyphen.glyphs.len());
                 let width = hw - hw * protrusion('-') / 1000;
@@ -931,7 +1205,14 @@ impl Builder<'_, '_, '_> {
                 .unwrap_or(' ')
         });
         let advance = word.glyphs.get(last).map_or(0, |g| g.advance);
-        let protrude = advance * last_char.map_or(0, protrusion) / 1000;
+        // Right-margin protrusion only where the line's logical end is its right end:
+        // not in a right-to-left paragraph, nor for a right-to-left word (its last
+        // character is drawn at its left).
+        let protrude = if self.base_rtl || word.rtl {
+            0
+        } else {
+            advance * last_char.map_or(0, protrusion) / 1000
+        };
         self.push(
             Item::Box { width, protrude },
             Content::Piece {
@@ -940,6 +1221,72 @@ impl Builder<'_, '_, '_> {
                 style,
             },
         );
+    }
+}
+
+/// A character the book's face may lack (TeX math's symbols, most of which Gentium
+/// Book Plus has not) and what stands in for it: the same sign from another block, or
+/// the letter a double-struck one doubles (ℝ → R).
+fn stand_in(c: char) -> Option<&'static str> {
+    Some(match c {
+        '⋅' => "·",
+        '∗' => "*",
+        '∙' => "•",
+        '⋯' => "···",
+        '∣' => "|",
+        '⟨' => "‹",
+        '⟩' => "›",
+        '≪' => "«",
+        '≫' => "»",
+        'ℏ' => "ħ",
+        '∬' => "∫∫",
+        'ℂ' => "C",
+        'ℍ' => "H",
+        'ℕ' => "N",
+        'ℙ' => "P",
+        'ℚ' => "Q",
+        'ℝ' => "R",
+        'ℤ' => "Z",
+        _ => return None,
+    })
+}
+
+/// Whether `text` has a character from U+2100 on: in UTF-8, a lead byte from 0xE3 on,
+/// or 0xE2 followed by 0x84 or more (General Punctuation, U+2000–U+20FF, is 0xE2 0x80–
+/// 0x83: running text's quotes and dashes never count). One pass over the bytes.
+fn has_symbols(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .zip(bytes.iter().skip(1))
+        .any(|(&a, &b)| a >= 0xE3 || (a == 0xE2 && b >= 0x84))
+}
+
+impl Builder<'_, '_, '_> {
+    /// `text` with the characters no face draws (neither `face` nor the fallback chain)
+    /// replaced by a [`stand_in`] `face` has, when there is one: a real glyph of the
+    /// sign from a fallback font beats a stand-in, a stand-in beats an empty box. The
+    /// characters left without a glyph are reported by the shaper (`missing_chars`). Only
+    /// text with a character from U+2100 on (Letterlike Symbols and up) is looked at.
+    fn fallback(&mut self, text: &str, face: FaceId, props: Props) -> Option<String> {
+        if !has_symbols(text) {
+            return None;
+        }
+        let mut out: Option<String> = None;
+        for (i, c) in text.char_indices() {
+            let lacks = (c as u32) >= 0x2100 && !self.shaper.draws(face, c, props);
+            match (lacks, stand_in(c)) {
+                (true, Some(s)) if s.chars().all(|d| self.shaper.covers(face, d)) => {
+                    out.get_or_insert_with(|| text[..i].to_string()).push_str(s);
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(o) = &mut out {
+                o.push(c);
+            }
+        }
+        out
     }
 }
 

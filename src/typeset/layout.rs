@@ -19,6 +19,11 @@ use crate::typeset::paginate::{BlockRef, Strip};
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::{leading_for, Style};
 
+/// Issue 14: title, copyright and contents pages, dedications, folios (a child module
+/// in its own file, so that it merges apart from the rest of the layout).
+#[path = "front_matter.rs"]
+pub mod front_matter;
+
 /// A link's area cut to its line's band, `top` to `top + leading`: the face's box
 /// (ascender to descender, 1.47 em for Gentium) is taller than the leading, and the
 /// areas of links on adjacent lines must not overlap (a click there would be ambiguous).
@@ -52,8 +57,9 @@ pub struct BrokenParagraph {
     pub strips: Vec<Strip>,
     /// Whether a line could not be set within the measure.
     pub overfull: bool,
-    /// Characters the faces have no glyph for.
-    pub missing: Vec<char>,
+    /// Characters no face has: `(k, c)` for the `k`-th use of `c` in the paragraph's
+    /// text (0-based).
+    pub missing: Vec<(usize, char)>,
 }
 
 /// Where blocks go: the column's left edge and width, the type size and leading, and
@@ -101,8 +107,14 @@ pub struct Layout<'b, 'f> {
     /// The strip of the last paragraph pushed, if it was an indented one-line paragraph
     /// (see [`Self::paragraph`]).
     one_liner: Option<usize>,
-    /// Characters the faces have no glyph for, in order of first use.
-    missing: Vec<char>,
+    /// The language and direction of the blocks being laid out (see
+    /// [`Layout::with_context`]).
+    context: TextContext,
+    /// The manuscript's files, to place a missing character's warning at its line and
+    /// column (without them, at its paragraph's start).
+    sources: Option<&'b crate::source::SourceMap>,
+    /// Characters no face has, each where it was first met, and how often it was met.
+    missing: Vec<(char, Option<Span>, usize)>,
     /// The table of contents' entries, by their [`AnchorKey::TocEntry`] number: the id
     /// each points at.
     pub toc_entries: Vec<String>,
@@ -115,11 +127,25 @@ pub struct Layout<'b, 'f> {
     /// splits a paragraph; an endnote's number is set before its text): added to its
     /// lines' offsets.
     text_base: i64,
+    /// The book's furniture (issue 14, [`front_matter`]).
+    furniture: front_matter::Furniture,
+    /// The next strip pushed starts a page (the book's structure asks for it).
+    break_next: bool,
+}
+
+/// The language and direction blocks inherit (a `dir: rtl` book; a div marked with
+/// `lang` or `dir`).
+#[derive(Clone, Debug, Default)]
+struct TextContext {
+    /// Paragraphs read right to left.
+    rtl: bool,
+    /// The language marked on the blocks, when not the book's.
+    lang: Option<String>,
 }
 
 /// What a part of the book laid out on another thread hands back.
 struct Part {
-    missing: Vec<char>,
+    missing: Vec<(char, Option<Span>, usize)>,
     strips: Vec<Strip>,
     outline: Vec<(String, u8, AnchorKey)>,
     diagnostics: Vec<Diagnostic>,
@@ -173,7 +199,8 @@ fn mpt(pt: f32) -> i64 {
 
 impl<'b, 'f> Layout<'b, 'f> {
     /// A layout for `book` in `style`.
-    pub fn new(book: &'b Book, style: &'b Style, shaper: Shaper<'f>) -> Self {
+    pub fn new(book: &'b Book, style: &'b Style, mut shaper: Shaper<'f>) -> Self {
+        shaper.set_language(book.meta.lang.as_str());
         Layout {
             book,
             style,
@@ -191,12 +218,66 @@ impl<'b, 'f> Layout<'b, 'f> {
             open_carry: false,
             carry_strip: None,
             one_liner: None,
+            context: TextContext {
+                rtl: book_is_rtl(book),
+                lang: None,
+            },
+            sources: None,
             missing: Vec::new(),
             toc_entries: Vec::new(),
             flow: Flow::TitlePage,
             path: Vec::new(),
             block: None,
             text_base: 0,
+            furniture: front_matter::Furniture::of(book),
+            break_next: false,
+        }
+    }
+
+    /// Places the warnings about missing characters at their line and column in
+    /// `sources` (the manuscript's files the book was parsed from).
+    pub fn with_sources(mut self, sources: &'b crate::source::SourceMap) -> Self {
+        self.sources = Some(sources);
+        self
+    }
+
+    /// Lays out what `f` lays out in the language `lang` and the direction `dir` (HTML's
+    /// values), as a block marked so: a pandoc div `::: {lang=he dir=rtl}`. Its
+    /// paragraphs read right to left with `dir=rtl`, and are shaped and hyphenated in
+    /// `lang`.
+    pub fn with_context(
+        &mut self,
+        lang: Option<&str>,
+        dir: Option<&str>,
+        f: impl FnOnce(&mut Self),
+    ) {
+        let saved = self.context.clone();
+        match dir {
+            Some("rtl") => self.context.rtl = true,
+            Some("ltr") => self.context.rtl = false,
+            _ => {}
+        }
+        if let Some(lang) = lang {
+            self.context.lang = Some(lang.to_string());
+        }
+        f(self);
+        self.context = saved;
+    }
+
+    /// Notes a missing character met at `span`.
+    fn note_missing(&mut self, c: char, span: Option<Span>, count: usize) {
+        match self.missing.iter_mut().find(|(m, _, _)| *m == c) {
+            Some((_, _, n)) => *n += count,
+            None => self.missing.push((c, span, count)),
+        }
+    }
+
+    /// One warning per character no face has, at its first use, in reading order.
+    fn report_missing(&mut self) {
+        let fonts = self.shaper.fonts();
+        for (c, span, count) in std::mem::take(&mut self.missing) {
+            self.diagnostics
+                .push(missing_glyph_warning(c, span, count, fonts));
         }
     }
 
@@ -286,6 +367,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 .get_or_insert_with(|| std::sync::Arc::new((flow, path.clone())));
             strip.block = Some(block.clone());
         }
+        if std::mem::take(&mut self.break_next) {
+            strip.new_page = true;
+        }
         strip.space_before = strip.space_before.max(self.pending_space);
         self.pending_space = 0.0;
         if self.open_carry {
@@ -303,7 +387,15 @@ impl<'b, 'f> Layout<'b, 'f> {
     pub fn book(&mut self) {
         self.title_block();
         let book = self.book;
-        let split = split_point(book).filter(|_| crate::cores() > 1);
+        // The contents page is laid out before the chapter it precedes, on this thread
+        // (its entries are this layout's): the second part starts after it.
+        let contents_at = self
+            .furniture
+            .contents_at
+            .filter(|_| self.furniture.contents);
+        let split = split_point(book)
+            .filter(|_| crate::cores() > 1)
+            .filter(|mid| contents_at.is_none_or(|c| *mid > c));
         let Some(mid) = split else {
             self.chapters(0..book.chapters.len());
             self.notes();
@@ -311,12 +403,14 @@ impl<'b, 'f> Layout<'b, 'f> {
             return;
         };
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
+        let sources = self.sources;
         let words = self.shaper.shared();
         let part = std::thread::scope(|scope| {
             let handle = scope.spawn(move || {
                 let mut layout = Layout::new(book, style, Shaper::with_shared(fonts, words));
                 // The paragraph cache (watch mode) is shared: it is keyed by content.
                 layout.paragraphs = paragraphs;
+                layout.sources = sources;
                 layout.in_part = true;
                 layout.open_carry = true;
                 layout.chapters(mid..book.chapters.len());
@@ -366,37 +460,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.strips.append(&mut part.strips);
         self.outline.append(&mut part.outline);
         self.diagnostics.append(&mut part.diagnostics);
-        for c in part.missing {
-            self.note_missing(c);
+        for (c, span, count) in part.missing {
+            self.note_missing(c, span, count);
         }
-    }
-
-    fn note_missing(&mut self, c: char) {
-        if !self.missing.contains(&c) {
-            self.missing.push(c);
-        }
-    }
-
-    /// One warning for the characters the book's faces cannot show.
-    fn report_missing(&mut self) {
-        if self.missing.is_empty() {
-            return;
-        }
-        let list: Vec<String> = self
-            .missing
-            .iter()
-            .map(|c| format!("{c} (U+{:04X})", *c as u32))
-            .collect();
-        self.diagnostics.push(
-            Diagnostic::warning(
-                None,
-                format!(
-                    "the PDF's fonts have no glyph for {}: they show as empty boxes",
-                    list.join(", ")
-                ),
-            )
-            .with_hint("name fonts that have them under `pdf: fonts:` in the metadata (a math font for math symbols), or avoid these characters"),
-        );
     }
 
     /// Lays out chapters `range`.
@@ -409,10 +475,23 @@ impl<'b, 'f> Layout<'b, 'f> {
             .skip(range.start)
             .take(range.len())
         {
+            // Issue 14: the contents page and the page breaks of the book's structure;
+            // dedications and epigraphs on a page of their own.
+            self.before_chapter(ci);
+            // After the contents page (`before_chapter`): the chapter's own strips.
             self.enter_flow(Flow::Chapter(ci as u32));
+            if chapter
+                .role()
+                .is_some_and(crate::model::MatterRole::own_page)
+            {
+                self.own_page_chapter(ci);
+                continue;
+            }
             match &chapter.title {
                 Some(title) => {
                     let text = plain_text(title);
+                    let first = self.strips.len();
+                    self.chapter_number(ci);
                     if !chapter.attr.has_class("unlisted") {
                         self.outline
                             .push((text.clone(), 1, AnchorKey::Id(chapter.id.clone())));
@@ -421,7 +500,6 @@ impl<'b, 'f> Layout<'b, 'f> {
                     flat.anchor(AnchorKey::Id(chapter.id.clone()));
                     let size = self.style.size * self.style.headings.chapter_size;
                     flat.push_inlines(title, Self::run_style(FaceId::Bold, size), &book.notes);
-                    let first = self.strips.len();
                     self.heading(
                         flat,
                         size,
@@ -430,10 +508,11 @@ impl<'b, 'f> Layout<'b, 'f> {
                         AnchorKey::Id(chapter.id.clone()),
                     );
                     if let Some(s) = self.strips.get_mut(first) {
-                        s.mark = Some(text);
+                        // The running head: the heading's short form when it has one.
+                        s.mark = Some(chapter.short_title().map_or(text, str::to_string));
                         // In a part, strips come before (the title's): a break before
                         // the book's very first strip would do nothing anyway.
-                        s.new_page = self.style.chapter_break == ChapterBreak::NewPage
+                        s.new_page |= self.style.chapter_break != ChapterBreak::RunOn
                             && (first > 0 || self.in_part);
                     }
                 }
@@ -530,7 +609,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         }
         self.set_pending(self.style.leading * design.space_after);
         self.abstract_block();
-        self.contents();
+        self.after_title();
     }
 
     /// pandoc's `abstract`, under the title: a heading and its text, set narrower.
@@ -562,60 +641,6 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.set_pending(frame.leading * 0.3);
         self.indent_next = false;
         self.blocks(&book.meta.r#abstract, frame);
-        self.set_pending(self.style.leading * 2.0);
-        self.indent_next = false;
-    }
-
-    /// pandoc's `toc: true`: a table of contents after the title, its entries the
-    /// chapters and their sections as the EPUB's has them, linked, their page numbers
-    /// set once the pages are known ([`Layout::toc_entries`]).
-    fn contents(&mut self) {
-        let book = self.book;
-        if !book.meta.toc {
-            return;
-        }
-        self.enter_flow(Flow::Contents);
-        let title = book
-            .meta
-            .toc_title
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| "Contents".to_string());
-        let size = self.style.size * 1.15;
-        let mut flat = Flat::default();
-        flat.push(&title, Self::run_style(FaceId::Bold, size));
-        self.heading(
-            flat,
-            size,
-            self.style.leading,
-            None,
-            AnchorKey::Id("toc".into()),
-        );
-        let body = self.body();
-        for chapter in &book.chapters {
-            if chapter.attr.has_class("unlisted") {
-                continue;
-            }
-            let title = chapter
-                .title
-                .as_deref()
-                .map_or_else(|| book.meta.title.clone(), plain_text);
-            self.contents_entry(&title, &chapter.id, 0.0, body);
-            for block in &chapter.blocks {
-                if let Block::Heading {
-                    level: 2,
-                    content,
-                    id,
-                    attr,
-                    ..
-                } = block
-                {
-                    if !attr.has_class("unlisted") {
-                        self.contents_entry(&plain_text(content), id, self.style.size * 1.5, body);
-                    }
-                }
-            }
-        }
         self.set_pending(self.style.leading * 2.0);
         self.indent_next = false;
     }
@@ -796,7 +821,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
                     if let Some(s) = self.strips.get_mut(first) {
                         let x = inner.left - w - frame.size * design.marker_gap;
-                        s.runs.push(simple_run(
+                        s.runs.extend(simple_run(
                             &word,
                             FaceId::Regular,
                             frame.size,
@@ -827,7 +852,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     strip.space_before = if first { gap } else { 0.0 };
                     strip.text_at = line_at;
                     line_at = line_at.saturating_add(line.len() as u32 + 1);
-                    strip.runs.push(simple_run(
+                    strip.runs.extend(simple_run(
                         &word,
                         FaceId::Regular,
                         size,
@@ -856,7 +881,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     baseline,
                     ..Default::default()
                 };
-                strip.runs.push(simple_run(
+                strip.runs.extend(simple_run(
                     &word,
                     FaceId::Regular,
                     frame.size,
@@ -877,7 +902,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 self.enter(0);
                 self.table_caption(caption, *span, frame);
                 self.leave();
-                self.table(head, rows, align, widths, frame);
+                self.table(head, rows, align, widths, frame, Some(*span));
                 self.indent_next = false;
             }
             Block::Html { nodes, span } => {
@@ -1192,6 +1217,18 @@ impl<'b, 'f> Layout<'b, 'f> {
         space_before: f32,
         span: Option<Span>,
     ) {
+        let mut flat = flat;
+        flat.rtl |= self.context.rtl;
+        if let Some(lang) = &self.context.lang {
+            let lang = lang.clone();
+            let end = flat.text.len();
+            // The block's language, outermost (marks are innermost first).
+            flat.marks.push(crate::typeset::items::Mark {
+                range: 0..end,
+                lang: crate::typeset::shape::Lang::new(&lang),
+                dir: None,
+            });
+        }
         let broken = match self.paragraphs {
             Some((cache, context)) => {
                 let mut h = KeyHasher::default();
@@ -1203,6 +1240,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 h.add(&flat.text.len());
                 h.bytes(flat.text.as_bytes());
                 h.add(&(&flat.runs, &flat.styles, &flat.links, &flat.anchors));
+                if flat.rtl || !flat.marks.is_empty() {
+                    h.add(&(flat.rtl, &flat.marks));
+                }
                 let floats = [frame.left, frame.width, frame.size, frame.leading, indent];
                 h.add(&(floats.map(f32::to_bits), space_before.to_bits(), align));
                 let key = h.key();
@@ -1223,8 +1263,8 @@ impl<'b, 'f> Layout<'b, 'f> {
                     .with_hint("a very long word or URL is the usual cause; a hyphenation exception or a rewording helps"),
             );
         }
-        for c in broken.missing {
-            self.note_missing(c);
+        if !broken.missing.is_empty() {
+            self.locate_missing(&broken.missing, span);
         }
         let mut strips = broken.strips;
         if self.text_base != 0 {
@@ -1390,10 +1430,43 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             strips.push(strip);
         }
+        // Each missing character as its `k`-th use in the paragraph's text (what
+        // `locate_missing` finds again in the source).
+        let missing = par
+            .missing
+            .iter()
+            .map(|&(at, c)| {
+                (
+                    par.flat.text.get(..at).map_or(0, |t| t.matches(c).count()),
+                    c,
+                )
+            })
+            .collect();
         BrokenParagraph {
             strips,
             overfull,
-            missing: par.missing,
+            missing,
+        }
+    }
+
+    /// Notes the missing characters of a paragraph (`(k, c)`: the `k`-th use of `c` in
+    /// its text) at their places in the source: the `k`-th use of a character in the
+    /// paragraph's text is its `k`-th in the block's source (a character written as an
+    /// entity or an escape is placed at the block's start instead).
+    fn locate_missing(&mut self, missing: &[(usize, char)], span: Option<Span>) {
+        for &(k, c) in missing {
+            let located = span.and_then(|span| {
+                let source = self
+                    .sources?
+                    .get(span.file)?
+                    .text
+                    .get(span.start..span.end)?;
+                let (offset, _) = source.match_indices(c).nth(k)?;
+                let start = span.start + offset;
+                Some(Span::new(span.file, start, start + c.len_utf8()))
+            });
+            let span = located.or(span.map(|s| Span::new(s.file, s.start, s.start)));
+            self.note_missing(c, span, 1);
         }
     }
 
@@ -1555,6 +1628,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         align: &[crate::model::Align],
         given: &[f32],
         frame: Frame,
+        span: Option<Span>,
     ) {
         let cols = head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if cols == 0 {
@@ -1618,8 +1692,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                         line_no += 0.5;
                     }
                     let par = build(piece.flat, &mut self.shaper, None, mpt(-piece.hang));
-                    for &c in &par.missing {
-                        self.note_missing(c);
+                    // A cell's characters are found again in the table's source: the
+                    // first use of each (the cell's own offsets are not the table's).
+                    for &(_, c) in &par.missing {
+                        self.locate_missing(&[(0, c)], span);
                     }
                     let measure = mpt((w - 2.0 * pad - piece.indent - piece.hang).max(size));
                     let breaking = break_paragraph(
@@ -2016,8 +2092,8 @@ impl<'b, 'f> Layout<'b, 'f> {
                 first.space_before = 0.0;
                 let x = frame.left - gap - width;
                 // First in the strip's runs: text extraction reads "1. Text".
-                first.runs.insert(
-                    0,
+                first.runs.splice(
+                    0..0,
                     simple_run(&word, FaceId::Regular, size, x, first.baseline),
                 );
                 let rect = Rect {
@@ -2056,7 +2132,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         self.heading(flat, size, space, None, AnchorKey::Notes);
         if let Some(s) = self.strips.get_mut(first) {
             s.mark = Some("Notes".into());
-            s.new_page = self.style.chapter_break == ChapterBreak::NewPage;
+            s.new_page = self.style.chapter_break != ChapterBreak::RunOn;
         }
         // Endnotes at text size: they are read as a section of their own at the end, not
         // glanced at in a page foot like footnotes, and a smaller size under a full-size
@@ -2212,31 +2288,112 @@ fn end_short(items: &mut [crate::typeset::linebreak::Item], gap: i64) -> bool {
     }
 }
 
-/// A run of a shaped word at `x`, baseline `y`.
+/// Whether the book reads right to left: its `dir`, else its language (Arabic, Divehi,
+/// Persian, Hebrew, Kashmiri, Kurdish (Sorani), Pashto, Sindhi, Uyghur, Urdu, Yiddish:
+/// the languages written in right-to-left scripts, as Typst's `Lang::dir` lists them).
+fn book_is_rtl(book: &Book) -> bool {
+    match book.meta.dir {
+        Some(dir) => dir == crate::model::Direction::Rtl,
+        None => matches!(
+            book.meta.lang.primary(),
+            "ar" | "dv" | "fa" | "he" | "ks" | "ckb" | "ps" | "sd" | "ug" | "ur" | "yi"
+        ),
+    }
+}
+
+/// The warning for a character no face has: its code point, name and script, where it
+/// is first used, how often, and what to do.
+fn missing_glyph_warning(
+    c: char,
+    span: Option<Span>,
+    count: usize,
+    fonts: &crate::fonts::FontSet,
+) -> Diagnostic {
+    use unicode_general_category::{get_general_category, GeneralCategory};
+    use unicode_script::UnicodeScript;
+    let name = match unicode_names2::name(c) {
+        Some(name) => name.to_string(),
+        None => match get_general_category(c) {
+            GeneralCategory::PrivateUse => "<private use>".to_string(),
+            GeneralCategory::Unassigned => "<unassigned>".to_string(),
+            _ => "<unnamed>".to_string(),
+        },
+    };
+    let script = c.script().full_name().replace('_', " ");
+    let more = match count {
+        0 | 1 => String::new(),
+        2 => "; it is used once more".to_string(),
+        n => format!("; it is used {} more times", n - 1),
+    };
+    let message = format!(
+        "no font has U+{:04X} {name} ‘{c}’ (script: {script}): the PDF shows a box in its place{more}",
+        c as u32
+    );
+    let package = match c.script() {
+        unicode_script::Script::Han
+        | unicode_script::Script::Hiragana
+        | unicode_script::Script::Katakana
+        | unicode_script::Script::Hangul
+        | unicode_script::Script::Bopomofo => "fonts-noto-cjk",
+        _ => "fonts-noto-core",
+    };
+    let system = if fonts.system_fonts_enabled() {
+        format!(
+            "or install a font for {script} (on Debian: {package}); {} system faces were tried",
+            fonts.system_face_count()
+        )
+    } else {
+        "or allow the system's fonts (`pdf: fonts: system: false` turns them off)".to_string()
+    };
+    let hint = if get_general_category(c) == GeneralCategory::PrivateUse {
+        "a private-use character is only in the font made for it: name that font under `pdf: fonts: fallback:` in the metadata".to_string()
+    } else {
+        format!("name a font that has it under `pdf: fonts: fallback:` in the metadata, {system}")
+    };
+    Diagnostic::warning(span, message).with_hint(hint)
+}
+
+/// The runs of a shaped word at `x`, baseline `y`: one, or one per face where the word
+/// has glyphs from fallback faces (see `Shaper`).
 pub fn simple_run(
     word: &crate::typeset::shape::ShapedWord,
     face: FaceId,
     size: f32,
     x: f32,
     y: f32,
-) -> GlyphRun {
-    let glyphs = word
-        .glyphs
-        .iter()
-        .enumerate()
-        .map(|(i, g)| crate::typeset::document::Glyph {
+) -> Vec<GlyphRun> {
+    let mut runs: Vec<GlyphRun> = Vec::with_capacity(1);
+    let mut pen = x;
+    for (i, g) in word.glyphs.iter().enumerate() {
+        let glyph = crate::typeset::document::Glyph {
             id: g.id,
             advance: g.advance as f32 / MPT as f32,
             text: word.glyph_text(i).into(),
-        })
-        .collect();
-    GlyphRun {
-        face,
-        size,
-        x,
-        y,
-        glyphs,
+            raise: crate::typeset::lines::raise_64ths(g.rise),
+        };
+        let advance = glyph.advance;
+        match runs.last_mut() {
+            Some(run) if run.face == g.face => run.glyphs.make_mut().push(glyph),
+            _ => runs.push(GlyphRun {
+                face: g.face,
+                size,
+                x: pen,
+                y,
+                glyphs: vec![glyph].into(),
+            }),
+        }
+        pen += advance;
     }
+    if runs.is_empty() {
+        runs.push(GlyphRun {
+            face,
+            size,
+            x,
+            y,
+            glyphs: Default::default(),
+        });
+    }
+    runs
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use crate::typeset::document::{Glyph, GlyphRun, Rect};
 use crate::typeset::items::{Content, Paragraph};
 use crate::typeset::linebreak::{line_start, Item};
-use crate::typeset::shape::{Shaper, MPT};
+use crate::typeset::shape::{ShapedGlyph, Shaper, MPT};
 
 /// How lines sit in the measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -236,8 +236,12 @@ fn set_line(
             ratio = (delta as f64 - tracking * (glyphs - 1) as f64) / stretch as f64;
         }
     }
+    // A right-to-left paragraph's lines start at the right: a ragged line, the last
+    // line and a line before a hard break are set flush right.
+    let flush_right = par.flat.base_rtl() && (align == Align::Left || fill);
     let x0 = match align {
         Align::Center if delta > 0 => (delta - protrude) / 2,
+        _ if flush_right => delta - protrude,
         // Flush right, punctuation hanging past the margin as in justified lines.
         Align::Right if delta > 0 => delta,
         _ => 0,
@@ -257,7 +261,30 @@ fn set_line(
         .styles
         .iter()
         .any(|s| s.look.underline || s.look.mark);
-    for (item, content) in items.iter().zip(&par.content[start..b]) {
+    for slot in visual_order(par, start..b, hyphen.is_some()) {
+        let Some(k) = slot else {
+            // The hyphen of a taken hyphenation point, right after its word.
+            if let Some((h, style)) = hyphen {
+                if let Some(st) = par.flat.styles.get(style as usize) {
+                    push_glyphs(
+                        &mut line,
+                        st.size,
+                        st.rise,
+                        pen,
+                        h.glyphs
+                            .iter()
+                            .enumerate()
+                            .map(|(k, g)| (g, h.glyph_text(k))),
+                        0.0,
+                    );
+                    pen += h.width(0..h.glyphs.len()) as f64;
+                }
+            }
+            continue;
+        };
+        let (Some(item), Some(content)) = (par.items.get(k), par.content.get(k)) else {
+            continue;
+        };
         match (item, content) {
             (
                 _,
@@ -273,14 +300,13 @@ fn set_line(
                 let x_start = pen;
                 push_glyphs(
                     &mut line,
-                    st.face,
                     st.size,
                     st.rise,
                     pen,
                     word.glyphs[glyphs.clone()]
                         .iter()
                         .enumerate()
-                        .map(|(k, g)| (g.id, g.advance, word.glyph_text(glyphs.start + k))),
+                        .map(|(k, g)| (g, word.glyph_text(glyphs.start + k))),
                     tracking,
                 );
                 pen += word.width(glyphs.clone()) as f64 + tracking * glyphs.len() as f64;
@@ -360,13 +386,37 @@ fn set_line(
                 // A space glyph whose advance is the set glue, in the run before it; when
                 // the face changes at the space, the gap widens the previous glyph instead.
                 let advance = (set / MPT as f64) as f32;
-                if let Some(run) = line.runs.last_mut() {
+                // After a run in a fallback face, the space starts a run of its own face:
+                // a real space between two runs of symbols or CJK keeps text extraction
+                // from joining their words.
+                let after_fallback = match (line.runs.last(), content) {
+                    (Some(run), Content::Space { face, glyph }) if !run.face.is_book() => {
+                        Some((*face, *glyph, run.size, run.y))
+                    }
+                    _ => None,
+                };
+                if let Some((face, glyph, size, y)) = after_fallback {
+                    line.runs.push(GlyphRun {
+                        face,
+                        size,
+                        x: ((pen - set) / MPT as f64) as f32,
+                        y,
+                        glyphs: vec![Glyph {
+                            id: glyph,
+                            advance,
+                            text: " ".into(),
+                            raise: 0,
+                        }]
+                        .into(),
+                    });
+                } else if let Some(run) = line.runs.last_mut() {
                     match content {
                         Content::Space { face, glyph } if *face == run.face => {
                             run.glyphs.make_mut().push(Glyph {
                                 id: *glyph,
                                 advance,
                                 text: " ".into(),
+                                raise: 0,
                             })
                         }
                         _ => {
@@ -379,22 +429,6 @@ fn set_line(
             }
             (Item::Box { width, .. }, _) => pen += *width as f64,
             _ => {}
-        }
-    }
-    if let Some((h, style)) = hyphen {
-        if let Some(st) = par.flat.styles.get(style as usize) {
-            push_glyphs(
-                &mut line,
-                st.face,
-                st.size,
-                st.rise,
-                pen,
-                h.glyphs
-                    .iter()
-                    .enumerate()
-                    .map(|(k, g)| (g.id, g.advance, h.glyph_text(k))),
-                0.0,
-            );
         }
     }
     if let Some(s) = underline {
@@ -411,38 +445,111 @@ fn set_line(
     line
 }
 
+/// A rise in milli-points as [`Glyph::raise`], 1/64 pt.
+pub fn raise_64ths(rise: i32) -> i16 {
+    let r = i64::from(rise) * 64 / MPT;
+    i16::try_from(r).unwrap_or(if r < 0 { i16::MIN } else { i16::MAX })
+}
+
+/// The items `range` of a line (and `None` for its hyphen, after the last) in the order
+/// they are drawn, left to right. Items are built in logical order; where the paragraph
+/// has right-to-left text, each line is reordered by UAX #9 rule L2: from the highest
+/// embedding level on the line down to the lowest odd one, every maximal stretch of
+/// items at that level or higher is reversed (a right-to-left word's glyphs are already
+/// in visual order, from the shaper). Rule L1 needs nothing here: the spaces at a
+/// line's end are the break, and are not drawn.
+fn visual_order(
+    par: &Paragraph,
+    range: std::ops::Range<usize>,
+    hyphen: bool,
+) -> Vec<Option<usize>> {
+    let mut order: Vec<Option<usize>> = range.clone().map(Some).collect();
+    if hyphen {
+        order.push(None);
+    }
+    if par.levels.is_empty() {
+        return order;
+    }
+    let base = u8::from(par.flat.base_rtl());
+    let level = |slot: &Option<usize>, last: u8| match slot {
+        Some(k) => par.levels.get(*k).copied().unwrap_or(base),
+        None => last,
+    };
+    // The hyphen takes the level of the word it ends.
+    let last_piece = range
+        .clone()
+        .rev()
+        .find(|&k| matches!(par.content.get(k), Some(Content::Piece { .. })))
+        .and_then(|k| par.levels.get(k).copied())
+        .unwrap_or(base);
+    let levels: Vec<u8> = order.iter().map(|s| level(s, last_piece)).collect();
+    let (Some(&max), Some(&min)) = (levels.iter().max(), levels.iter().min()) else {
+        return order;
+    };
+    let lowest_odd = min | 1;
+    let mut paired: Vec<(Option<usize>, u8)> = order.into_iter().zip(levels).collect();
+    for at in (lowest_odd..=max).rev() {
+        let mut i = 0;
+        while i < paired.len() {
+            if paired[i].1 < at {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < paired.len() && paired[i].1 >= at {
+                i += 1;
+            }
+            paired[start..i].reverse();
+        }
+    }
+    paired.into_iter().map(|(slot, _)| slot).collect()
+}
+
+/// Appends glyphs (each with its face: a word's glyphs are in its book face, or a
+/// fallback face for clusters that face lacks) at `pen`, starting a new run where the
+/// face, size or baseline changes.
 fn push_glyphs<'a>(
     line: &mut SetLine,
-    face: crate::typeset::document::FaceId,
     size: i64,
     rise: i64,
     pen: f64,
-    glyphs: impl Iterator<Item = (u16, i64, &'a str)>,
+    glyphs: impl Iterator<Item = (&'a ShapedGlyph, &'a str)>,
     tracking: f64,
 ) {
     let size_pt = size as f32 / MPT as f32;
     let y = -(rise as f32) / MPT as f32;
-    let same = line
-        .runs
-        .last()
-        .is_some_and(|r| r.face == face && r.size == size_pt && r.y == y);
-    if !same {
-        line.runs.push(GlyphRun {
-            face,
-            size: size_pt,
-            x: (pen / MPT as f64) as f32,
-            y,
-            glyphs: Default::default(),
-        });
-    }
-    if let Some(run) = line.runs.last_mut() {
-        let run = run.glyphs.make_mut();
-        for (id, advance, text) in glyphs {
-            run.push(Glyph {
-                id,
-                advance: ((advance as f64 + tracking) / MPT as f64) as f32,
-                text: text.into(),
+    let mut pen = pen;
+    let mut glyphs = glyphs.peekable();
+    while let Some(&(first, _)) = glyphs.peek() {
+        // One run per stretch of glyphs in one face (a word's glyphs are all in its own
+        // face unless fallback gave some clusters another).
+        let face = first.face;
+        let same = line
+            .runs
+            .last()
+            .is_some_and(|r| r.face == face && r.size == size_pt && r.y == y);
+        if !same {
+            line.runs.push(GlyphRun {
+                face,
+                size: size_pt,
+                x: (pen / MPT as f64) as f32,
+                y,
+                glyphs: Default::default(),
             });
+        }
+        let Some(run) = line.runs.last_mut() else {
+            return;
+        };
+        let run = run.glyphs.make_mut();
+        while let Some((g, text)) = glyphs.next_if(|(g, _)| g.face == face) {
+            let advance = g.advance as f64 + tracking;
+            run.push(Glyph {
+                id: g.id,
+                advance: (advance / MPT as f64) as f32,
+                text: text.into(),
+                raise: raise_64ths(g.rise),
+            });
+            pen += advance;
         }
     }
 }

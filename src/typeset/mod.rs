@@ -7,6 +7,8 @@
 //! (running heads and folios). This file wires them and resolves links and bookmarks once
 //! every page position is known.
 
+pub mod breaks;
+pub mod cover;
 pub mod document;
 pub mod footnotes;
 pub mod hyphenate;
@@ -23,16 +25,41 @@ use crate::diag::Diagnostic;
 use crate::fonts::FontSet;
 use crate::memo::{CacheStats, ContentCache, Key, KeyHasher};
 use crate::model::{Book, NotePlacement};
-use document::{Destination, Document, DocumentInfo, FaceId, Link, LinkTarget, OutlineItem};
-use items::{AnchorKey, LinkRef};
-use layout::{simple_run, Layout};
-use shape::{Shaper, MPT};
+use document::{Destination, Document, DocumentInfo, Link, LinkTarget, OutlineItem};
+use items::LinkRef;
+use layout::Layout;
+use shape::Shaper;
 use std::fmt::Write as _;
 
 /// Typesets `book` with `fonts`: the pages, bookmarks and metadata of the PDF, and
 /// warnings about lines that could not be set well.
 pub fn typeset(book: &Book, fonts: &FontSet) -> (Document, Vec<Diagnostic>) {
-    typeset_with(book, fonts, None, None)
+    typeset_with(book, fonts, None, None, None)
+}
+
+/// [`typeset`] (or [`typeset_cached`] with a cache) with the manuscript's files: the
+/// warnings about characters no font has then point at their line and column, not at
+/// their paragraph.
+pub fn typeset_in(
+    book: &Book,
+    fonts: &FontSet,
+    sources: &crate::source::SourceMap,
+    cache: Option<&TypesetCache>,
+) -> (Document, Vec<Diagnostic>) {
+    match cache {
+        Some(cache) => {
+            let context = context_key(book, fonts);
+            cache.enter(context);
+            typeset_with(
+                book,
+                fonts,
+                Some((&cache.paragraphs, context)),
+                Some(&cache.words),
+                Some(sources),
+            )
+        }
+        None => typeset_with(book, fonts, None, None, Some(sources)),
+    }
 }
 
 /// What the typesetter keeps between builds (`quire watch`): broken paragraphs and
@@ -93,6 +120,7 @@ pub fn typeset_cached(
         fonts,
         Some((&cache.paragraphs, context)),
         Some(&cache.words),
+        None,
     )
 }
 
@@ -105,6 +133,7 @@ fn context_key(book: &Book, fonts: &FontSet) -> Key {
     h.add(&book.meta.pdf);
     h.add(&book.meta.lang);
     h.add(&book.meta.hyphenation);
+    h.add(&book.meta.dir);
     h.key()
 }
 
@@ -113,9 +142,13 @@ fn typeset_with(
     fonts: &FontSet,
     paragraphs: Option<(&ContentCache<layout::BrokenParagraph>, Key)>,
     words: Option<&shape::SharedWords>,
+    sources: Option<&crate::source::SourceMap>,
 ) -> (Document, Vec<Diagnostic>) {
     let style = style::Style::from_meta(&book.meta);
     let mut layout = Layout::new(book, &style, Shaper::with_shared(fonts, words));
+    if let Some(sources) = sources {
+        layout = layout.with_sources(sources);
+    }
     if let Some((cache, context)) = paragraphs {
         layout = layout.with_paragraph_cache(cache, context);
     }
@@ -133,6 +166,10 @@ fn typeset_with(
         }
     };
 
+    // Issue 14: blank versos, dedications in the upper third, the contents' numbers,
+    // and each page's printed folio (none on the title page, the copyright page …).
+    let folios = layout::front_matter::finish(&mut paged, &mut layout, book, &style);
+
     // Links: internal targets resolve to destinations; unknown ids are dropped (the parser
     // reports broken internal links).
     for (page, rect, target) in std::mem::take(&mut paged.links) {
@@ -148,43 +185,10 @@ fn typeset_with(
         }
     }
 
-    // The table of contents' page numbers (pandoc's `toc: true`), right-aligned on the
-    // last line of each entry, once every page is known; set after that line's text so
-    // it is read after it.
-    let toc_entries = std::mem::take(&mut layout.toc_entries);
-    for (k, id) in toc_entries.iter().enumerate() {
-        let (Some(entry), Some(target)) = (
-            paged.anchors.get(&AnchorKey::TocEntry(k as u32)).copied(),
-            paged.anchors.get(&AnchorKey::Id(id.clone())).copied(),
-        ) else {
-            continue;
-        };
-        let number = layout.shaper().shape(
-            &(target.page + 1).to_string(),
-            FaceId::Regular,
-            (style.size * MPT as f32) as i64,
-        );
-        let width = number.width(0..number.glyphs.len()) as f32 / MPT as f32;
-        let run = simple_run(
-            &number,
-            FaceId::Regular,
-            style.size,
-            style.page_width - style.margin_right - width,
-            entry.y,
-        );
-        if let Some(page) = paged.pages.get_mut(entry.page) {
-            let at = page
-                .runs
-                .iter()
-                .rposition(|r| (r.y - entry.y).abs() < 0.5)
-                .map_or(page.runs.len(), |i| i + 1);
-            page.runs.insert(at, run);
-        }
-    }
-
     running::add(
         &mut paged.pages,
         &paged.marks,
+        &folios,
         &book.meta.title,
         &style,
         layout.shaper(),
@@ -222,12 +226,16 @@ fn typeset_with(
             .into_iter()
             .enumerate()
             .map(|(i, at)| crate::pagemap::PageStart {
-                label: running::folio_label(i),
+                label: paged
+                    .labels
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| (i + 1).to_string()),
                 at,
             })
             .collect(),
     };
-    let doc = Document {
+    let mut doc = Document {
         width: style.page_width,
         height: style.page_height,
         pages: paged.pages,
@@ -235,7 +243,75 @@ fn typeset_with(
         info,
         page_map,
     };
+    // Issue 14: the cover, the PDF's first page, before the book's own pages (which keep
+    // their folios: a cover is not part of the printed book block).
+    if let Some(cover) = cover_page(book, &style, layout.shaper()) {
+        prepend_page(&mut doc, cover);
+        // In the EPUB's page list too, unnumbered (issue 17): the EPUB's cover document.
+        doc.page_map.pages.insert(
+            0,
+            crate::pagemap::PageStart {
+                label: String::new(),
+                at: Some(crate::pagemap::Position {
+                    flow: crate::pagemap::Flow::Cover,
+                    path: Vec::new(),
+                    offset: 0,
+                }),
+            },
+        );
+    }
     (doc, layout.diagnostics)
+}
+
+/// The PDF's cover page: the `cover-image` scaled to fill the page, its proportions kept
+/// (unless `pdf: cover: false`); without one, the generated cover in vector form when
+/// asked for (`pdf: cover: true`, and not `cover: none`).
+fn cover_page(
+    book: &Book,
+    style: &style::Style,
+    shaper: &mut Shaper<'_>,
+) -> Option<document::Page> {
+    let pdf = &book.meta.pdf;
+    if pdf.cover == Some(false) {
+        return None;
+    }
+    match book.meta.cover {
+        Some(asset) => {
+            let (w, h) = book
+                .assets
+                .get(asset.0 as usize)
+                .and_then(crate::image::intrinsic_size)?;
+            let rect = layout::front_matter::fill_rect(style.page_width, style.page_height, w, h);
+            let mut page = document::Page::default();
+            page.images.push(document::PlacedImage {
+                asset: asset.0 as usize,
+                rect,
+            });
+            Some(page)
+        }
+        None if pdf.cover == Some(true) && !book.meta.no_generated_cover => Some(cover::page(
+            book,
+            shaper,
+            style.page_width,
+            style.page_height,
+        )),
+        None => None,
+    }
+}
+
+/// Puts `page` first, moving every destination after it.
+fn prepend_page(doc: &mut Document, page: document::Page) {
+    for p in &mut doc.pages {
+        for l in &mut p.links {
+            if let LinkTarget::Internal(d) = &mut l.target {
+                d.page += 1;
+            }
+        }
+    }
+    for o in &mut doc.outline {
+        o.dest.page += 1;
+    }
+    doc.pages.insert(0, page);
 }
 
 /// Warnings about footnotes the page builder could not set as they should be.

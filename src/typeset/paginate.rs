@@ -69,6 +69,9 @@ pub struct Paginated {
     /// Where each page's first strip of the book's text begins (`None`: a page of notes
     /// continued, with no text of its own).
     pub starts: Vec<Option<Position>>,
+    /// Each page's folio, printed or not (blind folios too: the title page is "i" or
+    /// "1"); set with the folios (`front_matter::finish`), for the EPUB's page list.
+    pub labels: Vec<String>,
 }
 
 /// Where `strip` begins in the book, if it sets a block of it.

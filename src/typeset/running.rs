@@ -18,43 +18,46 @@ struct Running<'s, 'f, 'p> {
     size_mpt: i64,
     /// The book's title, the left head of every page.
     title: &'s str,
-    title_run: GlyphRun,
+    title_run: Vec<GlyphRun>,
     /// The last chapter head made, with its text: a chapter's pages share its run
     /// (runs share their glyphs).
-    chapter: Option<(String, GlyphRun)>,
+    chapter: Option<(String, Vec<GlyphRun>)>,
 }
 
 /// Adds running heads and folios to `pages`, whose running heads are `marks` (one per
-/// page), for a book titled `title`. Each page's runs are rebuilt in order (heads,
-/// text, folio) rather than inserted at the front.
+/// page) and printed folios `folios` (`None`: a page with neither heads nor folio, as
+/// the title page; issue 14), for a book titled `title`. Each page's runs are rebuilt
+/// in order (heads, text, folio) rather than inserted at the front.
 pub fn add(
     pages: &mut [Page],
     marks: &[Option<String>],
+    folios: &[Option<String>],
     title: &str,
     style: &Style,
     shaper: &mut Shaper<'_>,
 ) {
     let mut running = Running::new(title, style, shaper);
-    for (i, page) in pages.iter_mut().enumerate().skip(1) {
+    for (i, page) in pages.iter_mut().enumerate() {
+        let Some(Some(folio)) = folios.get(i) else {
+            continue;
+        };
         let mut runs = Vec::with_capacity(page.runs.len() + 3);
-        runs.push(running.title_run.clone());
+        runs.extend(running.title_run.iter().cloned());
         if let Some(Some(mark)) = marks.get(i) {
-            if mark != running.title {
-                runs.push(running.chapter_head(mark));
+            if mark != running.title && !mark.is_empty() {
+                if let Some(head) = running.chapter_head(mark) {
+                    runs.extend(head);
+                }
             }
         }
         runs.append(&mut page.runs);
-        runs.push(running.folio(&folio_label(i)));
+        runs.extend(running.folio(folio));
         page.runs = runs;
     }
 }
 
-/// The printed folio of page `index` (0-based): what the PDF prints under it and what
-/// the EPUB's page list calls it (issue 17). The first page, the title page, prints none
-/// but is still page 1 (a blind folio).
-pub fn folio_label(index: usize) -> String {
-    (index + 1).to_string()
-}
+/// The space kept between the two running heads, in ems of their size.
+const HEAD_GAP_EM: f32 = 2.0;
 
 impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
     fn new(title: &'s str, style: &'s Style, shaper: &'p mut Shaper<'f>) -> Self {
@@ -96,14 +99,45 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
         (word, width)
     }
 
-    /// The right-hand head for chapter `mark`, flush with the right margin.
-    fn chapter_head(&mut self, mark: &str) -> GlyphRun {
+    /// The right-hand head for chapter `mark`, flush with the right margin; shortened at
+    /// a word boundary with an ellipsis when it would run into the book's title on the
+    /// left (issue 14: a long chapter title overprinted it), `None` when not even one
+    /// word fits.
+    fn chapter_head(&mut self, mark: &str) -> Option<Vec<GlyphRun>> {
         if let Some((text, run)) = &self.chapter {
             if text == mark {
-                return run.clone();
+                return Some(run.clone());
             }
         }
-        let (word, width) = self.shape(mark, FaceId::Italic);
+        let title_width: f32 = self
+            .title_run
+            .iter()
+            .flat_map(|r| r.glyphs.iter())
+            .map(|g| g.advance)
+            .sum();
+        let room = self.style.page_width
+            - self.style.margin_right
+            - (self.style.margin_left + title_width + HEAD_GAP_EM * self.size);
+        let (mut word, mut width) = self.shape(mark, FaceId::Italic);
+        if width > room {
+            // Drop words from the end until the rest and an ellipsis fit.
+            let words: Vec<&str> = mark.split_whitespace().collect();
+            let mut fitted = None;
+            for n in (1..words.len()).rev() {
+                let text = format!(
+                    "{}…",
+                    words[..n]
+                        .join(" ")
+                        .trim_end_matches([',', ';', ':', '.', '-', '–', '—'])
+                );
+                let (w, wd) = self.shape(&text, FaceId::Italic);
+                if wd <= room {
+                    fitted = Some((w, wd));
+                    break;
+                }
+            }
+            (word, width) = fitted?;
+        }
         let x = self.style.page_width - self.style.margin_right - width;
         let run = simple_run(
             &word,
@@ -113,11 +147,12 @@ impl<'s, 'f, 'p> Running<'s, 'f, 'p> {
             Self::head_baseline(self.style),
         );
         self.chapter = Some((mark.to_string(), run.clone()));
-        run
+        Some(run)
     }
 
-    /// The folio of page `number`, centred on the page.
-    fn folio(&mut self, label: &str) -> GlyphRun {
+    /// The folio `label` (a number, or a roman numeral in the front matter), centred on
+    /// the page.
+    fn folio(&mut self, label: &str) -> Vec<GlyphRun> {
         let (word, width) = self.shape(label, FaceId::Regular);
         simple_run(
             &word,
@@ -152,7 +187,8 @@ mod tests {
             Some("Chapter".to_string()),
             Some("Chapter".to_string()),
         ];
-        add(&mut pages, &marks, "Book", &style, &mut shaper);
+        let folios = [None, Some("2".into()), Some("3".into()), Some("4".into())];
+        add(&mut pages, &marks, &folios, "Book", &style, &mut shaper);
         let texts: Vec<Vec<String>> = pages
             .iter()
             .map(|p| p.runs.iter().map(text).collect())

@@ -36,6 +36,7 @@ pub fn shape(fonts: &FontSet, face: FaceId, size: f32, text: &str) -> Vec<Glyph>
             .find(|&c| c != start)
             .unwrap_or(text.len());
         glyphs.push(Glyph {
+            raise: 0,
             id: info.glyph_id as u16,
             advance: p.x_advance as f32 * scale,
             text: if first {
@@ -212,7 +213,16 @@ impl Builder {
 /// The sample: three chapters with sections, italic/bold runs, ligatures, accented,
 /// Cyrillic and Greek text, internal links both ways and an external link.
 pub fn sample() -> Document {
-    use FaceId::*;
+    // The book faces by name (associated constants: `FaceId` is an index into the face
+    // table, not an enum).
+    #[allow(non_upper_case_globals)]
+    const Regular: FaceId = FaceId::Regular;
+    #[allow(non_upper_case_globals)]
+    const Italic: FaceId = FaceId::Italic;
+    #[allow(non_upper_case_globals)]
+    const Bold: FaceId = FaceId::Bold;
+    #[allow(non_upper_case_globals)]
+    const BoldItalic: FaceId = FaceId::BoldItalic;
     let mut b = Builder::new("The Office of Small Things");
     let filler = "The affinity of the office for efficient workflows is fine, though the staff \
                   differ on whether the first draft or the final proof deserves more care.";
