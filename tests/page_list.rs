@@ -229,3 +229,208 @@ fn an_edit_that_moves_a_page_break_moves_it_in_both_outputs() {
         "incremental EPUB differs from a clean build"
     );
 }
+
+// --- Edges (issue 17, "Bad input and edges") ---
+
+/// A manuscript of `files` (name, text) with `yaml`, built by the library; returns the
+/// EPUB's bytes and the PDF's path.
+fn edge_book(dir: &Path, yaml: &str, files: &[(&str, String)]) -> (Vec<u8>, PathBuf) {
+    let book = dir.join("book");
+    std::fs::create_dir_all(&book).unwrap();
+    std::fs::write(book.join("book.yaml"), yaml).unwrap();
+    for (name, text) in files {
+        std::fs::write(book.join(name), text).unwrap();
+    }
+    let report = build(&request(&book, dir.join("out"))).unwrap();
+    assert!(!report.failed(), "{:?}", report.diagnostics);
+    let epub = std::fs::read(&report.outputs[0].path).unwrap();
+    (epub, report.outputs[1].path.clone())
+}
+
+/// `n` sentences of plain text.
+fn words(n: usize, seed: &str) -> String {
+    (0..n)
+        .map(|k| format!("The {seed} sentence number {k} goes on a little further."))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The raw XHTML right after marker `id` in `file`.
+fn after_marker(epub: &[u8], file: &str, id: &str) -> String {
+    let doc = entry(epub, file).unwrap();
+    let at = doc.find(&format!("id=\"{id}\"")).unwrap();
+    let end = at + doc[at..].find("/>").unwrap() + 2;
+    doc[end..].chars().take(200).collect()
+}
+
+fn valid(epub: &[u8]) {
+    if let Err(problems) = epub_check::check_epub(epub) {
+        panic!("{problems:?}");
+    }
+}
+
+const YAML: &str = "title: Edges\nauthor: A. Tester\nlang: en\ncover: none\n";
+
+#[test]
+fn a_page_of_only_a_picture_has_its_marker_before_the_picture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let image = std::fs::read(repo().join("tests/fixtures/constructs/cover.png")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("book")).unwrap();
+    std::fs::write(tmp.path().join("book/plate.png"), image).unwrap();
+    let one = format!(
+        "# One\n\n{}\n\n![A plate](plate.png)\n\n![Another plate](plate.png)\n",
+        words(30, "first")
+    );
+    let two = format!("# Two\n\n{}\n", words(20, "second"));
+    let (epub, pdf) = edge_book(tmp.path(), YAML, &[("01.md", one), ("02.md", two)]);
+    valid(&epub);
+    check(&epub, &pdf);
+    let pages = pages::pdf_pages(&pdf);
+    // Some page holds the picture and no text: its marker stands before the picture.
+    let marks = marks(&epub);
+    let picture = marks
+        .iter()
+        .find(|m| {
+            let after = after_marker(&epub, &m.file, &m.id);
+            after.starts_with("<p class=\"image\"") || after.starts_with("<figure")
+        })
+        .expect("a marker right before a picture");
+    if let Some(pages) = pages {
+        let n: usize = picture.id.trim_start_matches("page-").parse().unwrap();
+        let text = pages::norm(&pages[n - 1]);
+        assert!(
+            !text.contains("sentence"),
+            "page {n} holds only the picture: {text}"
+        );
+    }
+}
+
+#[test]
+fn pages_that_begin_in_lists_and_table_rows_have_their_markers_inside_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let list: String = (0..80)
+        .map(|k| format!("- Item {k} of the long list, with a few words.\n"))
+        .collect();
+    let mut table = String::from("| Key | Value |\n| --- | --- |\n");
+    for k in 0..120 {
+        table.push_str(&format!("| Row{k} | The value of row {k} |\n"));
+    }
+    let text = format!(
+        "# Lists\n\n{}\n\n{list}\n# Tables\n\n{}\n\n{table}\n",
+        words(10, "a"),
+        words(10, "b")
+    );
+    let (epub, pdf) = edge_book(tmp.path(), YAML, &[("01.md", text)]);
+    valid(&epub);
+    check(&epub, &pdf);
+    let marks = marks(&epub);
+    let docs: Vec<String> = marks
+        .iter()
+        .map(|m| {
+            let doc = entry(&epub, &m.file).unwrap();
+            let at = doc.find(&format!("id=\"{}\"", m.id)).unwrap();
+            let start = doc[..at].rfind('<').unwrap();
+            doc[..start]
+                .chars()
+                .rev()
+                .take(40)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect()
+        })
+        .collect();
+    // A page begins at an item (in the `li`, never between `ul` and `li`) and at a row
+    // (in its first cell, never between `tr` and `td`).
+    assert!(docs.iter().any(|d| d.ends_with("<li>")), "{docs:?}");
+    assert!(docs.iter().any(|d| d.ends_with("<td>")), "{docs:?}");
+    for d in &docs {
+        assert!(
+            !d.ends_with("<ul>\n") && !d.ends_with("<tr>") && !d.ends_with("<tbody>\n"),
+            "a marker where a span may not stand: {d:?}"
+        );
+    }
+}
+
+#[test]
+fn footnote_continuations_and_a_paper_size_change_keep_the_list_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long_note = words(120, "note");
+    // The reference in the last lines of the text: the note runs on over pages that
+    // hold nothing else.
+    let text = format!(
+        "# Notes\n\n{}\n\n{} A reference.[^long]\n\n[^long]: {long_note}\n",
+        words(40, "b"),
+        words(3, "a"),
+    );
+    let yaml = format!("{YAML}pdf:\n  paper: 4x6in\n  notes: footnotes\n");
+    let (epub, pdf) = edge_book(&tmp.path().join("small"), &yaml, &[("01.md", text.clone())]);
+    valid(&epub);
+    let empty = check(&epub, &pdf);
+    let small = marks(&epub).len();
+    // The note runs over pages of its own: their markers share the next place (or the
+    // end of the text), and every page is listed.
+    assert!(empty >= 1, "a page with only a note's continuation");
+    // The same book on larger paper: fewer pages, each listed.
+    let yaml = format!("{YAML}pdf:\n  paper: a4\n  notes: footnotes\n");
+    let (epub, pdf) = edge_book(&tmp.path().join("large"), &yaml, &[("01.md", text)]);
+    valid(&epub);
+    check(&epub, &pdf);
+    assert!(
+        marks(&epub).len() < small,
+        "{} pages on A4, {small} on 4x6in",
+        marks(&epub).len()
+    );
+}
+
+#[test]
+fn no_page_begins_inside_a_hyphenated_word() {
+    // Narrow pages of long words: many lines end in a hyphen, and a page never begins
+    // after one (a hyphenated line needs the next: `layout` gives it `need` 2), so no
+    // marker stands inside a word (`check` asserts it for every page).
+    let tmp = tempfile::tempdir().unwrap();
+    let text: String = (0..60)
+        .map(|k| {
+            format!(
+                "Internationalization, institutionalization and characteristically \
+                 incomprehensible responsibilities {k} notwithstanding, administrations \
+                 reconsidered interdisciplinary collaborations.\n\n"
+            )
+        })
+        .collect();
+    let yaml = format!("{YAML}pdf:\n  paper: 4x6in\n");
+    let (epub, pdf) = edge_book(
+        tmp.path(),
+        &yaml,
+        &[("01.md", format!("# Words\n\n{text}"))],
+    );
+    valid(&epub);
+    check(&epub, &pdf);
+    if let Some(pages) = pages::pdf_pages(&pdf) {
+        let hyphens = pages
+            .iter()
+            .flat_map(|p| p.lines())
+            .filter(|l| {
+                l.trim_end()
+                    .ends_with(|c: char| c == '-' || c == '\u{2010}')
+            })
+            .count();
+        assert!(
+            hyphens > 20,
+            "{hyphens} hyphenated lines: the case must arise"
+        );
+        // And a page's last line never ends in a hyphen.
+        for (n, p) in pages.iter().enumerate() {
+            let body: Vec<&str> = p.lines().filter(|l| !l.trim().is_empty()).collect();
+            // The last line is the folio; the one before it, the page's last line.
+            if let Some(last) = body.len().checked_sub(2).map(|i| body[i]) {
+                assert!(
+                    !last.trim_end().ends_with('-'),
+                    "page {} ends in a hyphen",
+                    n + 1
+                );
+            }
+        }
+    }
+    assert!(marks(&epub).len() > 5);
+}
