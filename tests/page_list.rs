@@ -410,10 +410,7 @@ fn no_page_begins_inside_a_hyphenated_word() {
         let hyphens = pages
             .iter()
             .flat_map(|p| p.lines())
-            .filter(|l| {
-                l.trim_end()
-                    .ends_with(|c: char| c == '-' || c == '\u{2010}')
-            })
+            .filter(|l| l.trim_end().ends_with(['-', '\u{2010}']))
             .count();
         assert!(
             hyphens > 20,
