@@ -493,6 +493,10 @@ pub(crate) fn content_opf(
         // `pageBreakSource` property (W3C "Page Source Identification"; EPUBCheck
         // accepts it since 5.0) says it for today's checkers, `dc:source` for older
         // reading systems (EPUB 3.3 §5.5.3.2.4).
+        a.summary.push_str(
+            " Page-break markers and a page list give the page numbers of the PDF edition \
+             typeset from the same source.",
+        );
         let source = crate::pagemap::print_identifier(book);
         let _ = writeln!(o, "<dc:source>{}</dc:source>", escape_text(&source));
         let _ = writeln!(

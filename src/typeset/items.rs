@@ -1342,6 +1342,72 @@ mod tests {
         build(flat, &mut shaper, Some(&h), 0)
     }
 
+    /// Issue 17: the EPUB finds a line's start by counting the model's inlines as
+    /// `pagemap::flat_len` does; that must be the flattened text's length, inline by
+    /// inline, or markers drift.
+    #[test]
+    fn the_flat_text_is_as_long_as_pagemap_counts() {
+        use crate::model::{HtmlNode, LinkTarget, NoteId};
+        let inlines = vec![
+            Inline::Text("Plain “quoted” text ".into()),
+            Inline::Emphasis(vec![Inline::Strong(vec![Inline::Text("émphasis".into())])]),
+            Inline::SoftBreak,
+            Inline::Code("code()".into()),
+            Inline::LineBreak,
+            Inline::Link {
+                target: LinkTarget::External("https://example.org".into()),
+                content: vec![Inline::Text("a link".into())],
+            },
+            Inline::NoteRef {
+                note: NoteId(11),
+                occurrence: 0,
+            },
+            Inline::Html(vec![HtmlNode::Element {
+                name: "b".into(),
+                attrs: vec![],
+                children: vec![
+                    HtmlNode::Text("raw".into()),
+                    HtmlNode::Element {
+                        name: "br".into(),
+                        attrs: vec![],
+                        children: vec![],
+                    },
+                ],
+            }]),
+            Inline::Math {
+                display: false,
+                content: vec![Inline::Text("x²".into())],
+            },
+        ];
+        for k in 0..=inlines.len() {
+            let mut flat = Flat::default();
+            flat.push_inlines(&inlines[..k], body(), &[]);
+            assert_eq!(
+                flat.text.len(),
+                crate::pagemap::flat_len(&inlines[..k], &[])
+            );
+        }
+    }
+
+    /// Each item knows the byte it starts at: a line that begins at it begins there.
+    #[test]
+    fn items_know_where_they_start_in_the_text() {
+        let text = "Internationalization and characteristically long words, again and again.";
+        let p = par(&[Inline::Text(text.into())], "en");
+        assert_eq!(p.starts.len(), p.items.len());
+        for (k, (item, content)) in p.items.iter().zip(&p.content).enumerate() {
+            if let (Item::Box { .. }, Content::Piece { word, glyphs, .. }) = (item, content) {
+                let first: String = glyphs.clone().map(|g| word.glyph_text(g)).collect();
+                let at = p.starts[k] as usize;
+                assert!(
+                    text[at..].starts_with(first.as_str()),
+                    "item {k} {first:?} at {at}: {:?}",
+                    &text[at..]
+                );
+            }
+        }
+    }
+
     #[test]
     fn hyphenation_points_dashes_and_last_word() {
         let p = par(
