@@ -189,9 +189,13 @@ fn check_with(
     files: &Files<'_>,
     parses: Option<&crate::parse::ParseCache>,
 ) -> Result<(SourceMap, Option<Book>, Vec<Diagnostic>), Error> {
-    let (sources, mut diagnostics) = crate::files::load_manuscript(input, files)?;
-    let parsed = crate::parse::parse_cached(&sources, files, parses);
+    let (mut sources, mut diagnostics) = crate::files::load_manuscript(input, files)?;
+    let mut parsed = crate::parse::parse_cached(&sources, files, parses);
     diagnostics.extend(parsed.diagnostics);
+    // Issue 16: citations and the bibliography, between the parser and the backends.
+    if let Some(book) = &mut parsed.book {
+        crate::cite::resolve(book, files, &mut sources, &mut diagnostics);
+    }
     // Issue 15: a booklet of pages too large for half a printer sheet (a warning, so
     // `--strict` makes it an error like any other).
     if let Some(book) = &parsed.book {

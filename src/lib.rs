@@ -6,6 +6,7 @@
 //! ```text
 //! files::load_manuscript  I/O: the manuscript's files, read and recorded  -> SourceMap
 //! parse::parse            front matter, Markdown, notes, links, images    -> Book + diagnostics
+//! cite::resolve           citations and the bibliography (issue 16)       -> Book
 //! epub::write             the EPUB package                                -> bytes
 //! typeset::typeset        shape -> break lines -> paginate                -> Document
 //! pdf::write              the PDF                                         -> bytes
@@ -19,6 +20,7 @@
 //! bottom and imports nothing from the crate.
 
 pub mod build;
+pub mod cite;
 pub mod cover;
 pub mod diag;
 pub mod epub;

@@ -80,6 +80,8 @@ pub struct Metadata {
     pub no_generated_cover: bool,
     /// Settings for the EPUB backend (`epub:` in the metadata).
     pub epub: EpubSettings,
+    /// pandoc's other citation keys (issue 16), read by `crate::cite`.
+    pub cite: CiteSettings,
 }
 
 /// EPUB settings (`epub:` in the metadata, issue 14).
@@ -316,6 +318,38 @@ impl Book {
     /// PDF's folios restart at 1), if any.
     pub fn first_body_chapter(&self) -> Option<usize> {
         self.divisions().iter().position(|d| *d == Division::Body)
+    }
+}
+
+/// How the book's citations are processed (issue 16): pandoc's citeproc metadata
+/// (MANUAL, "Citations" and "Other relevant metadata fields"). `bibliography` and `nocite`
+/// themselves are [`Metadata::bibliography`] and [`Metadata::nocite`].
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CiteSettings {
+    /// Where `bibliography` is written (its files are reported there).
+    pub bibliography_at: Option<Span>,
+    /// Where `nocite` is written.
+    pub nocite_at: Option<Span>,
+    /// `references`: inline CSL items, as YAML text (re-serialised from the metadata),
+    /// and where they are written.
+    pub references: Option<(String, Span)>,
+    /// `csl`: a style file in the manuscript folder, or the name of a style quire ships.
+    pub csl: Option<(String, Span)>,
+    /// `link-citations`: citations link to their bibliography entry (pandoc: off).
+    pub link_citations: bool,
+    /// `link-bibliography`: URLs and DOIs in entries are links (pandoc: on). `None` when
+    /// not given.
+    pub link_bibliography: Option<bool>,
+    /// `reference-section-title`: the heading of a bibliography placed at the end.
+    pub reference_section_title: Option<String>,
+    /// `suppress-bibliography`: no bibliography, only the citations.
+    pub suppress_bibliography: bool,
+}
+
+impl CiteSettings {
+    /// Whether the book names any source: only then are citations processed.
+    pub fn any(meta: &Metadata) -> bool {
+        !meta.bibliography.is_empty() || meta.cite.references.is_some()
     }
 }
 
@@ -1024,6 +1058,50 @@ pub enum Inline {
         /// The rendering.
         content: Vec<Inline>,
     },
+    /// A citation (issue 16), as the parser reads it. `crate::cite` replaces every one
+    /// before the backends run (by its rendering, a note reference, or its text when the
+    /// book names no bibliography); a backend that meets one shows its `fallback`.
+    Cite(Box<Citation>),
+}
+
+/// A citation as written (pandoc's MANUAL, "Citation syntax"): `[see @a, p. 3; @b]`,
+/// `[-@a]`, `@a`, `@a [p. 3]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Citation {
+    /// The items, in the order written.
+    pub items: Vec<CiteItem>,
+    /// The citation's text as written (its Markdown read as inlines): what is shown when
+    /// the book names no bibliography, as pandoc shows it without `--citeproc`.
+    pub fallback: Vec<Inline>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// One cited source in a [`Citation`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CiteItem {
+    /// The citation key (without `@` and `{}`).
+    pub key: String,
+    /// How the author is shown.
+    pub mode: CiteMode,
+    /// Text before the key (`see`).
+    pub prefix: Vec<Inline>,
+    /// Text after the key, locator included (`, p. 33`, ` and passim`): the locator is
+    /// read from it with the style's locale terms, as pandoc's citeproc does.
+    pub suffix: Vec<Inline>,
+    /// Where the key is written (`@key`).
+    pub span: Span,
+}
+
+/// pandoc's `CitationMode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CiteMode {
+    /// `[@key]`.
+    Normal,
+    /// `[-@key]`: the author is left out.
+    SuppressAuthor,
+    /// `@key` in the text: the author is part of the sentence.
+    AuthorInText,
 }
 
 /// Where a link points.
@@ -1276,6 +1354,7 @@ fn push_plain(out: &mut String, inlines: &[Inline]) {
             | Inline::Link { content: c, .. }
             | Inline::Span { content: c, .. }
             | Inline::Math { content: c, .. } => push_plain(out, c),
+            Inline::Cite(c) => push_plain(out, &c.fallback),
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::NoteRef { .. } => {}
             Inline::LineBreak | Inline::SoftBreak => out.push(' '),

@@ -527,12 +527,60 @@ fn without_leaders(text: &str) -> String {
         .into_owned()
 }
 
-/// A short book using every inline construct together (tests/fixtures/pandoc/book.md):
-/// no warning, a valid EPUB, every note linked both ways, and no syntax left anywhere.
+/// A short book using every construct of issue 12 together (tests/fixtures/pandoc/book.md):
+/// inline ones (notes, spans, small caps, scripts, figure, raw HTML, math, header
+/// attributes) and blocks (a poem in a line block, an epigraph div, a definition list,
+/// fancy and example lists, grid, simple and multiline tables with captions, an HTML
+/// block), with pandoc's metadata: no warning, a valid EPUB, every note linked both ways,
+/// and no syntax left anywhere.
 #[test]
-fn a_book_using_every_inline_construct_leaves_no_syntax() {
+fn a_book_using_every_construct_leaves_no_syntax() {
     let b = build("book");
     assert_no_syntax(&b, "book");
+    // Block syntax: no table rules, verse bars, div fences, list or definition markers.
+    for (what, text) in [("EPUB", b.epub_text()), ("PDF", b.pdf_text())] {
+        for syntax in [
+            "+--", "+==", "| ", ":::", "(@", "#.", "\n:   ", "---", "Table:",
+        ] {
+            assert!(!text.contains(syntax), "{what} holds `{syntax}`:\n{text}");
+        }
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with(": ")),
+            "{what} holds a `:` marker:\n{text}"
+        );
+    }
+    // The blocks are there, as blocks.
+    for part in [
+        "<div class=\"epigraph\" epub:type=\"epigraph\" role=\"doc-epigraph\">",
+        "<div class=\"line-block\">The lamp is lit at dusk, the shutters closed,<br/>",
+        "<dt>Chimney</dt>",
+        "<dd>Also, in the keeper’s speech, his flask.</dd>",
+        "<ol type=\"a\">",
+        "<ol type=\"i\">",
+        "The keeper’s stores, a grid table.</caption>",
+        "Ships seen, a simple table.</caption>",
+        "The lamp’s hours, a multiline table.</caption>",
+        "<div class=\"note\"><p>A note in raw <em>HTML</em>, kept.</p></div>",
+        "Rules (1) and (2) are never broken.",
+    ] {
+        assert!(b.docs.contains(part), "{part} in\n{}", b.docs);
+    }
+    let pdf = b.pdf_text();
+    for words in [
+        "The lamp is lit at dusk, the shutters closed,\nthe oil drawn up,",
+        "Wick\nThe cotton band",
+        // This text extraction puts a list's markers after its items' text.
+        "the landing and its window; (a)",
+        "Trim the wick. i.",
+        "The lamp is lit at dusk. (1)",
+        "Rules (1) and (2) are never broken.",
+        "The keeper’s stores, a grid table.\nItem Kept in\nOil the locked room",
+        "January sixteen The longest",
+        "A note in raw HTML, kept.",
+    ] {
+        let flat = pdf.replace(['\u{2004}', '\u{2005}'], " ");
+        assert!(flat.contains(words), "{words} in\n{pdf}");
+    }
     assert_eq!(b.summary.noterefs, 4, "{:?}", b.summary);
     assert_eq!(b.summary.notes_with_backlinks, 4, "{:?}", b.summary);
     let text = b.epub_text() + &b.pdf_text();
@@ -552,4 +600,111 @@ fn a_book_using_every_inline_construct_leaves_no_syntax() {
         let flat = pdf.replace(['\u{2004}', '\u{2005}'], " ");
         assert!(flat.contains(words), "{words} in\n{pdf}");
     }
+}
+
+/// pandoc's `%` title block (MANUAL, "Extension: pandoc_title_block"): title over two
+/// lines, authors split at `;` and at continuation lines, the date; its inline Markdown
+/// read (no `*` left), none of its `%` lines in the text.
+#[test]
+fn a_title_block_gives_title_authors_and_date() {
+    let b = build("title-block");
+    let opf = b.file("OEBPS/content.opf");
+    assert!(
+        opf.contains("<dc:title id=\"title\">The Lamplighter’s Tower and Its Keeper</dc:title>")
+            || opf.contains(">The Lamplighter’s Tower and Its Keeper</dc:title>"),
+        "{opf}"
+    );
+    for author in ["Ann Author", "Bo Writer", "Cy Third"] {
+        assert!(
+            opf.contains(&format!(">{author}</dc:creator>")),
+            "{author}: {opf}"
+        );
+    }
+    assert!(opf.contains(">2024-03-09</dc:date>"), "{opf}");
+    let title = b.file("OEBPS/titlepage.xhtml");
+    assert!(
+        title.contains("Cy Third") && !title.contains('%') && !title.contains('*'),
+        "{title}"
+    );
+    // The block is not text of the first chapter.
+    assert!(!b.epub_text().contains('%'), "{}", b.epub_text());
+    let pdf = b.pdf_text().replace('\n', " ");
+    assert!(
+        pdf.contains("The Lamplighter’s Tower and Its Keeper"),
+        "{pdf}"
+    );
+    assert!(!pdf.contains('%') && !pdf.contains("Ann Author;"), "{pdf}");
+}
+
+/// With a YAML block too, YAML wins for the keys it sets (pandoc reads the title block
+/// first and merges later metadata over it); the block's other keys stay.
+#[test]
+fn yaml_front_matter_wins_over_a_title_block() {
+    let b = build("title-block-yaml");
+    let opf = b.file("OEBPS/content.opf");
+    assert!(opf.contains(">The YAML Title</dc:title>"), "{opf}");
+    assert!(!opf.contains("The Block Title"), "{opf}");
+    assert!(opf.contains(">Block Author</dc:creator>"), "{opf}");
+    assert!(opf.contains("2024-03-09") && !opf.contains("2000"), "{opf}");
+    assert!(!b.epub_text().contains('%'), "{}", b.epub_text());
+}
+
+/// A title block with an empty title and no other title: the error points at the
+/// block, file:line:col.
+#[test]
+fn a_title_block_without_a_title_is_an_error_at_the_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(&path, "%\n% Ann Author\n\n# One\n\nText.\n").unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("book.md:1:1: error: the book has no title"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("first `%` line is empty"), "{stderr}");
+}
+
+/// Links pandoc reads and CommonMark does not (pandoc's markdown-reader-more "URLs with
+/// spaces and punctuation", testsuite's "title with "quotes" in it"), through the
+/// binary: links, with no `(…)` left as text.
+#[test]
+fn links_with_spaces_and_quoted_titles_are_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: T\n---\n\n# A\n\n[foo](http://example.com/a b) and \
+         [bar](http://example.com/c \"t \"q\" u\").\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
+    let epub = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
+    let mut xhtml = String::new();
+    zip.by_name("OEBPS/a.xhtml")
+        .unwrap()
+        .read_to_string(&mut xhtml)
+        .unwrap();
+    assert!(
+        xhtml.contains("<a href=\"http://example.com/a%20b\">foo</a> and"),
+        "{xhtml}"
+    );
+    assert!(xhtml.contains(">bar</a>.</p>"), "{xhtml}");
+    assert!(!xhtml.contains("(http"), "{xhtml}");
 }

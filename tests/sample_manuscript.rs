@@ -61,6 +61,7 @@ fn inline_text(inlines: &[Inline], book: &Book, out: &mut String) {
             Inline::LineBreak | Inline::SoftBreak => out.push(' '),
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::Html(_) => {}
+            other => panic!("the sample has no {other:?}"),
         }
     }
 }

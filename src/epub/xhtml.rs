@@ -768,6 +768,8 @@ impl<'a> Writer<'a> {
             Inline::SoftBreak => self.out.push('\n'),
             Inline::Html(nodes) => write_html(&mut self.out, nodes),
             Inline::Span { attr, content } => self.span(attr, content),
+            // Issue 16: `crate::cite` replaces citations before any backend runs.
+            Inline::Cite(c) => self.inlines(&c.fallback),
             Inline::Math { display, content } => {
                 // pandoc's plain math: `<span class="math inline">` (or `display`).
                 let kind = if *display { "display" } else { "inline" };

@@ -46,6 +46,14 @@ const KEYS: &[&str] = &[
     "header-includes",
     "nocite",
     "bibliography",
+    // pandoc's citeproc keys (issue 16).
+    "references",
+    "csl",
+    "citation-style",
+    "link-citations",
+    "link-bibliography",
+    "reference-section-title",
+    "suppress-bibliography",
     // The book's furniture (issue 14).
     "copyright-page",
     "cover",
@@ -310,12 +318,55 @@ impl MetaBuilder {
                 "nocite" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.nocite = list;
+                        self.meta.cite.nocite_at = Some(vspan);
                     }
                 }
                 "bibliography" => {
                     if let Some(list) = w.text_list(value, key, vspan, diags) {
                         self.meta.bibliography = list;
+                        self.meta.cite.bibliography_at = Some(vspan);
                     }
+                }
+                // Issue 16: pandoc's citeproc keys (MANUAL, "Citations"). `references`
+                // is kept as YAML text for `crate::cite`, which reads it as CSL items.
+                "references" => match value {
+                    Value::Null => {}
+                    Value::Sequence(_) | Value::Mapping(_) => {
+                        if let Ok(text) = serde_yaml::to_string(value) {
+                            self.meta.cite.references = Some((text, vspan));
+                        }
+                    }
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!("`references` must be a list of sources, not {}", kind(other)),
+                        )
+                        .with_hint("write each source as CSL YAML: `- id: doe99` with `type:`, `author:`, `title:` …"),
+                    ),
+                },
+                // `citation-style` is pandoc's older name for `csl`.
+                "csl" | "citation-style" => {
+                    self.meta.cite.csl =
+                        w.text(value, key, vspan, false, diags).map(|s| (s, vspan))
+                }
+                "link-citations" => {
+                    if let Some(b) = flag(value, key, vspan, diags) {
+                        self.meta.cite.link_citations = b;
+                    }
+                }
+                "link-bibliography" => {
+                    if let Some(b) = flag(value, key, vspan, diags) {
+                        self.meta.cite.link_bibliography = Some(b);
+                    }
+                }
+                "suppress-bibliography" => {
+                    if let Some(b) = flag(value, key, vspan, diags) {
+                        self.meta.cite.suppress_bibliography = b;
+                    }
+                }
+                "reference-section-title" => {
+                    self.meta.cite.reference_section_title =
+                        w.text(value, key, vspan, true, diags)
                 }
                 // Issue 14: the book's furniture.
                 "copyright-page" => match value {
@@ -351,6 +402,22 @@ impl MetaBuilder {
         }
     }
 
+    /// Reads pandoc's `%` title block ([`super::title_block`]): its title, authors and
+    /// date, as a metadata block setting those keys would. Applied before the file's
+    /// YAML blocks, which override it.
+    pub(crate) fn apply_title_block(&mut self, tb: super::title_block::TitleBlock) {
+        if let Some(title) = tb.title {
+            self.title_seen = true;
+            self.meta.title = title.text;
+        }
+        if !tb.authors.is_empty() {
+            self.meta.authors = tb.authors.into_iter().map(|a| a.text).collect();
+        }
+        if let Some(date) = tb.date {
+            self.meta.date = Some(normalise_date(&date.text));
+        }
+    }
+
     /// Whether some block set `title`.
     pub(crate) fn has_title(&self) -> bool {
         self.title_seen
@@ -371,6 +438,25 @@ impl MetaBuilder {
             cover: self.cover,
             abstract_text: self.abstract_text,
             css: self.css,
+        }
+    }
+}
+
+/// A `true`/`false` value of `key` (issue 16's citeproc switches); an error for
+/// anything else.
+fn flag(value: &Value, key: &str, at: Span, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Null => None,
+        other => {
+            diags.push(
+                Diagnostic::error(
+                    at,
+                    format!("`{key}` must be true or false, not {}", kind(other)),
+                )
+                .with_hint(format!("write `{key}: true` or `{key}: false`")),
+            );
+            None
         }
     }
 }

@@ -27,6 +27,10 @@
 //! Plain data in, plain data out: events and the source in, a tree and problems out; no
 //! model types but [`Attr`], no diagnostics (the builder maps ranges to file positions).
 
+mod citations;
+
+pub(crate) use citations::CiteNode;
+
 use super::attrs::{self, Braced};
 use super::math::TexMacro;
 use crate::model::Attr;
@@ -57,7 +61,135 @@ pub(crate) fn wants_sentinel(src: &str, span: &Range<usize>, link_type: LinkType
     let caret_before = span.start > 0
         && bytes.get(span.start - 1) == Some(&b'^')
         && !escaped(bytes, span.start - 1);
-    brace_after || caret_before
+    // `[text](/a b "t")`: an inline link CommonMark refuses and pandoc reads.
+    let source_after = bytes.get(span.end) == Some(&b'(') && link_source(src, span.end).is_some();
+    brace_after || caret_before || source_after
+}
+
+/// A link's destination and title as pandoc reads them (`Readers/Markdown.hs`, `source`
+/// and `linkTitle`), from the `(` at `at`: the destination may hold spaces and line
+/// breaks (pandoc escapes them: `/bar and baz` → `/bar%20and%20baz`), ending at white
+/// space followed by a quote or `)`; the title, in `"` or `'`, ends at its quote when no
+/// letter or digit follows it, so it may hold quotes (`"a "b" c"`). CommonMark (§6.3)
+/// allows neither, so these are the links pulldown-cmark leaves as text. Returns the
+/// destination, the title and the length up to and with the `)`.
+pub(crate) fn link_source(src: &str, at: usize) -> Option<(String, String, usize)> {
+    let rest = src.get(at..)?;
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'(') {
+        return None;
+    }
+    let mut i = 1;
+    // White space (a single line break included) from `i`; `None` at a blank line.
+    let skip_ws = |mut i: usize| -> Option<usize> {
+        let mut newlines = 0;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b' ' | b'\t' | b'\r' => {}
+                b'\n' => {
+                    newlines += 1;
+                    if newlines > 1 {
+                        return None;
+                    }
+                }
+                _ => break,
+            }
+            i += 1;
+        }
+        Some(i)
+    };
+    i = skip_ws(i)?;
+    let mut dest = String::new();
+    if bytes.get(i) == Some(&b'<') {
+        let end = rest[i..].find(['>', '\n'])?;
+        if bytes.get(i + end) != Some(&b'>') {
+            return None;
+        }
+        dest.push_str(&rest[i + 1..i + end]);
+        i += end + 1;
+    } else {
+        let mut depth = 0usize;
+        while let Some(c) = rest.get(i..).and_then(|r| r.chars().next()) {
+            match c {
+                '(' => {
+                    depth += 1;
+                    dest.push(c);
+                    i += 1;
+                }
+                ')' if depth == 0 => break,
+                ')' => {
+                    depth -= 1;
+                    dest.push(c);
+                    i += 1;
+                }
+                '\\' if bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) => {
+                    dest.push(char::from(bytes[i + 1]));
+                    i += 2;
+                }
+                ' ' | '\t' | '\r' | '\n' => {
+                    let next = skip_ws(i)?;
+                    if matches!(bytes.get(next), Some(b'"' | b'\'' | b')') | None) {
+                        break;
+                    }
+                    dest.push(' ');
+                    i = next;
+                }
+                c => {
+                    dest.push(c);
+                    i += c.len_utf8();
+                }
+            }
+        }
+    }
+    i = skip_ws(i)?;
+    let mut title = String::new();
+    if let Some(&q @ (b'"' | b'\'')) = bytes.get(i) {
+        if bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace) {
+            return None;
+        }
+        i += 1;
+        let mut depth = 0usize;
+        loop {
+            let c = rest.get(i..)?.chars().next()?;
+            if c == char::from(q) {
+                // pandoc's `quotedTitle`: a quote not followed by a letter or digit ends
+                // the title (or a nested one); one followed by one opens a nested title.
+                let closes = !rest[i + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric);
+                if closes && depth == 0 {
+                    i += 1;
+                    break;
+                }
+                if closes {
+                    depth -= 1;
+                } else {
+                    depth += 1;
+                }
+                title.push(c);
+                i += 1;
+                continue;
+            }
+            if c == '\n' {
+                // A blank line ends the paragraph, and the title with it.
+                skip_ws(i)?;
+            }
+            if c == '\\' && bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) {
+                title.push(char::from(bytes[i + 1]));
+                i += 2;
+                continue;
+            }
+            title.push(if c == '\n' { ' ' } else { c });
+            i += c.len_utf8();
+        }
+        i = skip_ws(i)?;
+    }
+    if bytes.get(i) != Some(&b')') {
+        return None;
+    }
+    let dest = dest.trim().replace(' ', "%20");
+    Some((dest, title, i + 1))
 }
 
 /// Whether the byte at `i` is escaped by an odd run of backslashes before it.
@@ -77,7 +209,8 @@ fn escaped(bytes: &[u8], i: usize) -> bool {
 pub(crate) fn may_need_pass(src: &str) -> bool {
     src.as_bytes().chunks(64).any(|block| {
         block.iter().fold(false, |acc, &b| {
-            acc | matches!(b, b'^' | b'~' | b'{' | b'\\' | b'$')
+            // `@`: pandoc's citations (issue 16).
+            acc | matches!(b, b'^' | b'~' | b'{' | b'\\' | b'$' | b'@')
         })
     })
 }
@@ -134,7 +267,7 @@ impl<'a> Text<'a> {
 }
 
 /// What one run of inline content holds, for the builder to replay.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Node<'a> {
     /// Text.
     Text(Text<'a>),
@@ -154,6 +287,16 @@ pub(crate) enum Node<'a> {
     /// An image with `{…}` after it: its tag, range and alt text, the attributes and
     /// where they are written.
     Image(Tag<'a>, Range<usize>, Vec<Node<'a>>, Attr, Range<usize>),
+    /// A citation (issue 16): `[see @a, p. 3; @b]`, `[-@a]`, `@a`, `@a [p. 3]`.
+    Cite {
+        /// The whole citation in the source.
+        range: Range<usize>,
+        /// Its citations, in the order written.
+        items: Vec<CiteNode<'a>>,
+        /// Its text as written (brackets included), shown when the book names no
+        /// bibliography.
+        fallback: Vec<Node<'a>>,
+    },
     /// `` `…`{=format} ``: content for one output format only.
     Raw {
         /// The format (`html`, `latex` …).
@@ -177,6 +320,7 @@ impl Node<'_> {
             | Node::Superscript(r, _)
             | Node::Subscript(r, _)
             | Node::Image(_, r, ..)
+            | Node::Cite { range: r, .. }
             | Node::Raw { range: r, .. } => r.clone(),
         }
     }
@@ -219,6 +363,7 @@ pub(crate) fn process<'a>(
         src,
         problems: Vec::new(),
         macros: Vec::new(),
+        in_link: 0,
     };
     let mut nodes = build(events, src);
     let heading = if heading {
@@ -320,6 +465,9 @@ struct Cx<'a> {
     src: &'a str,
     problems: Vec<Problem>,
     macros: Vec<TexMacro>,
+    /// How many links the nodes at hand are inside: no citation is read in a link's text
+    /// (it would put a link inside a link).
+    in_link: usize,
 }
 
 /// Splits the texts of `nodes` at every syntax character in `delims`.
@@ -548,10 +696,22 @@ impl<'a> Cx<'a> {
     /// Raw TeX, superscripts and subscripts, no-break spaces, then the levels below.
     fn finish(&mut self, nodes: Vec<Node<'a>>, tex_done: bool) -> Vec<Node<'a>> {
         let nodes = if tex_done { nodes } else { self.raw_tex(nodes) };
+        // Bare `@key` citations before scripts: a key may hold `~`.
+        let nodes = if self.in_link == 0 {
+            citations::bare(self.src, nodes)
+        } else {
+            nodes
+        };
         let nodes = self.scripts(nodes);
         nodes
             .into_iter()
             .map(|node| match node {
+                Node::Tag(tag @ Tag::Link { .. }, r, children) => {
+                    self.in_link += 1;
+                    let children = self.level(children);
+                    self.in_link -= 1;
+                    Node::Tag(tag, r, children)
+                }
                 Node::Tag(tag, r, children) => Node::Tag(tag, r, self.level(children)),
                 Node::Image(tag, r, children, a, ar) => {
                     Node::Image(tag, r, self.level(children), a, ar)
@@ -693,6 +853,22 @@ impl<'a> Cx<'a> {
                         out.push(Item::Node(Node::Note(open - 1..close + 1, content)));
                         continue;
                     }
+                    // Issue 16: a citation list, which pandoc tries at `[` before a
+                    // bracketed span or a link (`Readers/Markdown.hs`, `inline`).
+                    if self.in_link == 0 {
+                        if let Some(cites) = citations::list(self.src, &content) {
+                            let mut fallback = Vec::with_capacity(content.len() + 2);
+                            fallback.push(Node::Text(Text::source_char(self.src, open)));
+                            fallback.extend(content);
+                            fallback.push(Node::Text(Text::source_char(self.src, close)));
+                            out.push(Item::Node(Node::Cite {
+                                range: open..close + 1,
+                                items: cites,
+                                fallback,
+                            }));
+                            continue;
+                        }
+                    }
                     // `\cite[22-23]{key}`: a TeX command's arguments, not a span (the
                     // raw TeX pass leaves the whole command out).
                     if bytes.get(close + 1) == Some(&b'{') && !tex_command_before(bytes, open) {
@@ -725,6 +901,53 @@ impl<'a> Cx<'a> {
                                     "close the attributes with `}` and write them as \
                                      `{#id .class key=value}`",
                                 );
+                            }
+                        }
+                    }
+                    // Issue 16: `@key [p. 33]`, a citation in the text with its suffix.
+                    if let (0, Some(Item::Node(Node::Text(before)))) = (self.in_link, out.last()) {
+                        if let Some((keep, cite)) =
+                            citations::textual_with_suffix(self.src, before, open, &content)
+                        {
+                            let Some(Item::Node(Node::Text(before))) = out.pop() else {
+                                continue;
+                            };
+                            let start = cite.key_range.start
+                                - usize::from(cite.mode == crate::model::CiteMode::SuppressAuthor);
+                            let mut fallback = vec![Node::Text(
+                                before.slice(start - before.range.start, before.text.len()),
+                            )];
+                            fallback.push(Node::Text(Text::source_char(self.src, open)));
+                            fallback.extend(content);
+                            fallback.push(Node::Text(Text::source_char(self.src, close)));
+                            if let Some(keep) = keep {
+                                out.push(Item::Node(Node::Text(keep)));
+                            }
+                            out.push(Item::Node(Node::Cite {
+                                range: start..close + 1,
+                                items: vec![cite],
+                                fallback,
+                            }));
+                            continue;
+                        }
+                    }
+                    // `[text](/a b)`: a link pandoc reads and CommonMark does not (the
+                    // broken-link callback marked its brackets: `wants_sentinel`).
+                    if bytes.get(close + 1) == Some(&b'(') {
+                        if let Some((dest, title, len)) = link_source(self.src, close + 1) {
+                            if can_drop(&items, i, close + 1 + len) {
+                                skip_to = close + 1 + len;
+                                out.push(Item::Node(Node::Tag(
+                                    Tag::Link {
+                                        link_type: LinkType::Inline,
+                                        dest_url: dest.into(),
+                                        title: title.into(),
+                                        id: "".into(),
+                                    },
+                                    open..close + 1 + len,
+                                    content,
+                                )));
+                                continue;
                             }
                         }
                     }
@@ -1293,6 +1516,24 @@ mod tests {
                 Node::Note(_, c) => ("NOTE".to_string(), c),
                 Node::Superscript(_, c) => ("SUP".to_string(), c),
                 Node::Subscript(_, c) => ("SUB".to_string(), c),
+                Node::Cite { items, .. } => {
+                    out.push_str("CITE{");
+                    for (k, item) in items.iter().enumerate() {
+                        if k > 0 {
+                            out.push_str(" ; ");
+                        }
+                        show(&item.prefix, out);
+                        let mode = match item.mode {
+                            crate::model::CiteMode::Normal => "",
+                            crate::model::CiteMode::SuppressAuthor => "-",
+                            crate::model::CiteMode::AuthorInText => "+",
+                        };
+                        out.push_str(&format!("|{mode}@{}|", item.key));
+                        show(&item.suffix, out);
+                    }
+                    out.push('}');
+                    continue;
+                }
                 Node::Image(_, _, c, a, _) => {
                     out.push_str("IMG{");
                     show(c, out);
@@ -1309,6 +1550,46 @@ mod tests {
 
     fn text(src: &str) -> String {
         run(src).0
+    }
+
+    /// pandoc's citation syntax (MANUAL, "Citation syntax"): `CITE{prefix|@key|suffix
+    /// ; …}`, `-@` for a suppressed author, `+@` for an author in the text.
+    #[test]
+    fn citations_in_every_form() {
+        assert_eq!(text("a [@doe99] b"), "a CITE{|@doe99|} b");
+        assert_eq!(text("[@doe99, p. 33]"), "CITE{|@doe99|, p. 33}");
+        assert_eq!(
+            text("[see @a, chap. 2; also @b *passim*]"),
+            "CITE{see|@a|, chap. 2 ; also|@b| EM{passim}}"
+        );
+        assert_eq!(text("[-@doe99, 4]"), "CITE{|-@doe99|, 4}");
+        assert_eq!(text("[see -@doe99]"), "CITE{see|-@doe99|}");
+        assert_eq!(text("@doe99 says"), "CITE{|+@doe99|} says");
+        assert_eq!(
+            text("As @doe99 [p. 21] says."),
+            "As CITE{|+@doe99|p. 21} says."
+        );
+        assert_eq!(text("(@doe99.)"), "(CITE{|+@doe99|}.)");
+        assert_eq!(text("[@{a b&c}, 3]"), "CITE{|@a b&c|, 3}");
+        assert_eq!(
+            text("@{https://x.org/a?b} ok"),
+            "CITE{|+@https://x.org/a?b|} ok"
+        );
+        // A citation wins over a span, as in pandoc; the attributes are text.
+        assert_eq!(text("[@a]{.c}"), "CITE{|@a|}{.c}");
+        // Not citations: an e-mail address, an escaped `@`, a part without a key, code,
+        // link text, a note reference after a key.
+        assert_eq!(text("me@x.org"), "me@x.org");
+        assert_eq!(text("\\@doe99"), "@doe99");
+        // An escaped bracket is text, and the `@a` after it a citation in the text, as
+        // pandoc reads it.
+        assert_eq!(text("\\[@a]"), "[CITE{|+@a|}]");
+        assert_eq!(text("[@a; no key]"), "[CITE{|+@a|}; no key]");
+        assert_eq!(text("`@a` [`@b`]"), "`@a` [`@b`]");
+        assert_eq!(text("[see @a](https://x.org)"), "LINK{see @a}");
+        // A citation in an inline note.
+        assert_eq!(text("x^[See @a, 3.]"), "xNOTE{See CITE{|+@a|}, 3.}");
+        assert_eq!(text("x^[[@a, 3]]"), "xNOTE{CITE{|@a|, 3}}");
     }
 
     #[test]
@@ -1353,6 +1634,29 @@ mod tests {
         // Attributes after a link, and raw or classed code.
         assert_eq!(text("[x](http://a.b){.c}"), "SPAN(.c){LINK{x}}");
         assert_eq!(text("`<b>`{=html} `c`{.k}"), "RAW(html:<b>) SPAN(.k){`c`}");
+    }
+
+    #[test]
+    fn links_pandoc_reads_and_commonmark_does_not() {
+        // pandoc's markdown-reader-more "URLs with spaces and punctuation".
+        assert_eq!(text("[foo](/bar and baz) x"), "LINK{foo} x");
+        assert_eq!(text("[foo](/bar\n and baz ) x"), "LINK{foo} x");
+        assert_eq!(text("[foo]( /bar  and  baz  )"), "LINK{foo}");
+        assert_eq!(text("[foo](bar baz  \"title\" )"), "LINK{foo}");
+        // testsuite.txt: a title with quotes in it.
+        assert_eq!(
+            text("[URL and title](/url/ \"title with \"quotes\" in it\")."),
+            "LINK{URL and title}."
+        );
+        let src = "[a](/b c \"t \"q\" u\")";
+        assert_eq!(
+            link_source(src, 3),
+            Some(("/b%20c".to_string(), "t \"q\" u".to_string(), src.len() - 3))
+        );
+        // Not links: no `)`, a blank line, a space before `(`.
+        assert_eq!(text("[foo](/bar and baz"), "[foo](/bar and baz");
+        assert_eq!(link_source("(/a\n\nb)", 0), None);
+        assert_eq!(text("[foo] (/bar and baz)"), "[foo] (/bar and baz)");
     }
 
     #[test]

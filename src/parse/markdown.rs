@@ -574,6 +574,8 @@ enum SpanKind {
     Bracketed(Attr),
     /// `^[…]`: an inline note's text.
     InlineNote,
+    /// A part of a citation (issue 16): its content goes to `Builder::cite_parts`.
+    CitePart,
 }
 
 #[derive(Debug)]
@@ -721,6 +723,8 @@ struct Builder<'a> {
     depth_warned: bool,
     /// Inline notes `^[…]` read so far in this file (their generated labels).
     inline_notes: u32,
+    /// The parts of the citation being built (issue 16): see `Builder::citation`.
+    cite_parts: Vec<Vec<Inline>>,
     /// Per image placeholder of the block being read: its alt text as inlines and its
     /// attributes, for the figure it makes when alone in its paragraph.
     images: BTreeMap<u32, ImageInfo>,
@@ -776,6 +780,7 @@ impl<'a> Builder<'a> {
             nested_refs: Vec::new(),
             snippets: None,
             inline_notes: 0,
+            cite_parts: Vec::new(),
             images: BTreeMap::new(),
             macros: Vec::new(),
         }
@@ -1331,7 +1336,14 @@ impl<'a> Builder<'a> {
             }
             max + self.stack.len() >= MAX_DEPTH
         };
-        if !inlines::may_need_pass(src.get(whole).unwrap_or("")) || deep() {
+        // A link the broken-link callback made for the post-pass (`[a](/b c)`, whose
+        // text may hold none of the bytes `may_need_pass` looks for) needs it too.
+        let sentinel = || {
+            run.iter().any(|(e, _)| {
+                matches!(e, Event::Start(Tag::Link { dest_url, .. }) if &**dest_url == inlines::SENTINEL)
+            })
+        };
+        if (!inlines::may_need_pass(src.get(whole).unwrap_or("")) && !sentinel()) || deep() {
             for (event, range) in run.drain(..) {
                 self.event(event, range);
             }
@@ -1404,8 +1416,71 @@ impl<'a> Builder<'a> {
                     text,
                     range,
                 } => self.raw_inline(&format, &text, range),
+                Node::Cite {
+                    range,
+                    items,
+                    fallback,
+                } => self.citation(range, items, fallback),
             }
         }
+    }
+
+    /// Issue 16: a citation the post-pass found, as an [`Inline::Cite`] (resolved by
+    /// `crate::cite`). Its prefixes, suffixes and text as written are each read as
+    /// inlines through a wrapper frame, which hands its content to `cite_parts`.
+    fn citation(
+        &mut self,
+        range: Range<usize>,
+        items: Vec<inlines::CiteNode<'_>>,
+        fallback: Vec<Node<'_>>,
+    ) {
+        // Too deep for more frames: the text as written.
+        if self.stack.len() + 2 >= MAX_DEPTH {
+            self.replay(fallback);
+            return;
+        }
+        // `@label` of a numbered example is a reference to it, not a citation (pandoc's
+        // Markdown reader tries the example labels first: `textualCite` fails on one);
+        // the text as written becomes the example's number.
+        if let [item] = items.as_slice() {
+            if item.mode == crate::model::CiteMode::AuthorInText
+                && self.shared.examples.get(&item.key).is_some()
+            {
+                self.replay(fallback);
+                return;
+            }
+        }
+        let mark = self.cite_parts.len();
+        let mut heads = Vec::with_capacity(items.len());
+        for item in items {
+            self.wrapped(SpanKind::CitePart, range.clone(), item.prefix);
+            self.wrapped(SpanKind::CitePart, range.clone(), item.suffix);
+            heads.push((item.key, item.mode, self.span(&item.key_range)));
+        }
+        self.wrapped(SpanKind::CitePart, range.clone(), fallback);
+        let mut parts = self.cite_parts.split_off(mark).into_iter();
+        let mut cite_items = Vec::with_capacity(heads.len());
+        for (key, mode, span) in heads {
+            let (Some(prefix), Some(suffix)) = (parts.next(), parts.next()) else {
+                return;
+            };
+            cite_items.push(crate::model::CiteItem {
+                key,
+                mode,
+                prefix,
+                suffix,
+                span,
+            });
+        }
+        let Some(fallback) = parts.next() else {
+            return;
+        };
+        let span = self.span(&range);
+        self.push_inline(Inline::Cite(Box::new(crate::model::Citation {
+            items: cite_items,
+            fallback,
+            span,
+        })));
     }
 
     /// A wrapper the post-pass found, as a frame around its children.
@@ -2256,6 +2331,10 @@ impl<'a> Builder<'a> {
                 }
                 Inline::Span { attr, content }
             }
+            SpanKind::CitePart => {
+                self.cite_parts.push(content);
+                return;
+            }
             SpanKind::InlineNote => {
                 // A label no `[^label]` can have (a label never holds `]`), unique in
                 // the file; numbered with the other notes by the first reference.
@@ -2628,6 +2707,10 @@ fn inlines_to_html(inlines: &[Inline]) -> Option<Vec<crate::model::HtmlNode>> {
             }
             Inline::Span { content, .. } | Inline::Math { content, .. } => {
                 out.extend(inlines_to_html(content)?);
+                continue;
+            }
+            Inline::Cite(c) => {
+                out.extend(inlines_to_html(&c.fallback)?);
                 continue;
             }
             Inline::Link { .. } | Inline::Image { .. } | Inline::NoteRef { .. } => return None,

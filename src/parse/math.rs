@@ -529,6 +529,18 @@ impl Parser {
                 } else {
                     Class::Ord
                 };
+                // `\text{the $n$th root}`: `$…$` in text mode is math again (TeX), a
+                // variable in italics, as pandoc's texmath reads it.
+                if raw.contains('$') && !raw.contains("\\$") {
+                    let parts = raw.split('$').enumerate().filter(|(_, p)| !p.is_empty());
+                    let content = parts
+                        .map(|(k, p)| match k % 2 {
+                            1 => styled(p, Style::Italic),
+                            _ => Inline::Text(p.into()),
+                        })
+                        .collect();
+                    return Some(Atom::new(class, content));
+                }
                 Some(Atom::new(class, vec![Inline::Text(raw)]))
             }
             "textit" | "mathit" | "emph" => {
@@ -922,6 +934,11 @@ mod tests {
         assert_eq!(show("x \\in \\mathbb{R}"), "_x_\u{2004}∈\u{2004}ℝ");
         assert_eq!(show("\\mathbf{v}"), "*v*");
         assert_eq!(show("\\text{if } x"), "if _x_");
+        // Math inside text inside math (markdown-reader-more.txt).
+        assert_eq!(
+            show("x = \\text{the $n$th root of $y$}"),
+            "_x_\u{2004}=\u{2004}the _n_th root of _y_"
+        );
         assert_eq!(show("a,b"), "_a_,\u{2006}_b_");
     }
 

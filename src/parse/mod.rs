@@ -22,8 +22,9 @@ mod nested;
 mod notes;
 mod pandoc_blocks;
 mod text;
+mod title_block;
 mod urls;
-mod walk;
+pub(crate) mod walk;
 
 use crate::diag::Diagnostic;
 use crate::files::{is_metadata_file, Files};
@@ -84,6 +85,11 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
     let mut files: Vec<FileInfo> = Vec::new();
     let mut first_file: Option<FileId> = None;
 
+    // pandoc's `%` title block, read at the top of the first Markdown file only (pandoc
+    // reads several inputs as one text, and the block must open it).
+    let mut first_markdown = true;
+    let mut title_block_at: Option<Span> = None;
+
     for (id, file) in sources.files() {
         first_file.get_or_insert(id);
         if is_metadata_file(&file.path) {
@@ -91,13 +97,40 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
             meta.apply(&file.text, &loc, &mut diags);
             continue;
         }
+        let title_block = title_block::read(id, &file.text);
+        let is_first_markdown = std::mem::replace(&mut first_markdown, false);
+        // The body is parsed with the block blanked out: same offsets, same lines.
+        let blanked;
+        let text: &str = match &title_block {
+            Some(tb) if is_first_markdown => {
+                blanked = title_block::blank_prefix(&file.text, tb.span.end);
+                &blanked
+            }
+            Some(tb) => {
+                // Two or more `%` lines opening a later file look like a title block
+                // meant for the book; pandoc reads them as text there.
+                if tb.authors.len() + usize::from(tb.date.is_some()) > 0 {
+                    diags.push(
+                        Diagnostic::warning(
+                            Span::new(id, 0, 1),
+                            "a `%` title block counts only at the top of the first file; here it is text",
+                        )
+                        .with_hint(
+                            "move it to the top of the first chapter file, or write `title:`, `author:` and `date:` in book.yaml",
+                        ),
+                    );
+                }
+                &file.text
+            }
+            None => &file.text,
+        };
         let content: FileContent = match cache {
             Some(cache) => {
                 let mut h = KeyHasher::default();
                 h.add(&id);
                 h.add(&shared.state_digest());
-                h.add(&file.text.len());
-                h.bytes(file.text.as_bytes());
+                h.add(&text.len());
+                h.bytes(text.as_bytes());
                 let key = h.key();
                 let parsed = match cache.0.get(key) {
                     Some(hit) => {
@@ -107,8 +140,7 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
                     None => {
                         let mark = shared.mark();
                         let mut file_diags = Vec::new();
-                        let content =
-                            markdown::parse_file(id, &file.text, &mut shared, &mut file_diags);
+                        let content = markdown::parse_file(id, text, &mut shared, &mut file_diags);
                         cache.0.insert(
                             key,
                             ParsedFile {
@@ -122,8 +154,21 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
                 diags.extend(parsed.diagnostics.iter().cloned());
                 parsed.content.clone()
             }
-            None => markdown::parse_file(id, &file.text, &mut shared, &mut diags),
+            None => markdown::parse_file(id, text, &mut shared, &mut diags),
         };
+        // Before the file's YAML blocks, which win where both set a key (as in pandoc).
+        if let Some(mut tb) = title_block.filter(|_| is_first_markdown) {
+            title_block_at = Some(tb.span);
+            let fields = tb
+                .title
+                .iter_mut()
+                .chain(&mut tb.authors)
+                .chain(&mut tb.date);
+            for field in fields {
+                field.text = title_block_text(field, &mut diags);
+            }
+            meta.apply_title_block(tb);
+        }
         for (yaml, start) in &content.metadata {
             let start = *start;
             let loc = move |i: usize| Span::new(id, start + i, start + i);
@@ -175,10 +220,21 @@ pub fn parse_cached(sources: &SourceMap, reader: &Files<'_>, cache: Option<&Pars
     }
 
     if !meta.has_title() && !meta.is_unreadable() {
-        let span = first_file.map(Span::file_start);
-        diags.push(Diagnostic::error(span, "the book has no title").with_hint(
-            "add `title: …` to book.yaml or to the front matter at the top of the first file",
-        ));
+        match title_block_at {
+            Some(at) => diags.push(
+                Diagnostic::error(
+                    Span::new(at.file, at.start, at.start + 1),
+                    "the book has no title",
+                )
+                .with_hint("the title block's first `%` line is empty: write the title there"),
+            ),
+            None => {
+                let span = first_file.map(Span::file_start);
+                diags.push(Diagnostic::error(span, "the book has no title").with_hint(
+                    "add `title: …` to book.yaml or to the front matter at the top of the first file",
+                ));
+            }
+        }
     }
     if chapters.is_empty() {
         diags.push(
@@ -364,6 +420,22 @@ fn check_single_matter(chapters: &[Chapter], diags: &mut Vec<Diagnostic>) {
         } else {
             seen.push(role);
         }
+    }
+}
+
+/// A title block field's text as a reader sees it. The fields are inline Markdown
+/// (pandoc MANUAL, "Extension: pandoc_title_block": "may contain standard inline
+/// formatting"), and the book's title, authors and date are plain text: so the field is
+/// parsed, its problems placed at the field, and its plain text kept (`*The* Lamp` is
+/// "The Lamp", quotes curled as in the body). Parsed with its own state, apart from the
+/// book's ids and notes; a note has nowhere to go from a title and is dropped.
+fn title_block_text(field: &title_block::Field, diags: &mut Vec<Diagnostic>) -> String {
+    let blocks = markdown::parse_fragment(&field.text, field.span, &mut Shared::default(), diags);
+    let text = crate::model::blocks_plain_text(&blocks);
+    if text.trim().is_empty() {
+        field.text.clone()
+    } else {
+        text.trim().to_string()
     }
 }
 
@@ -554,6 +626,36 @@ mod tests {
         let mut map = SourceMap::new("/nonexistent-quire-root");
         map.add(SourceFile::new("book.md", text));
         parse(&map, &Files::none(&map.root))
+    }
+
+    #[test]
+    fn a_title_block_opens_the_first_markdown_file_only() {
+        let mut map = SourceMap::new("/nonexistent-quire-root");
+        map.add(SourceFile::new("book.yaml", "lang: en\n"));
+        map.add(SourceFile::new(
+            "a.md",
+            "% *A* Title\n% Ann; Bo\n% 2024-03-09\n\n# One\n\nText.\n",
+        ));
+        map.add(SourceFile::new(
+            "b.md",
+            "% Not a title\n% Nobody\n\n# Two\n\nText.\n",
+        ));
+        let parsed = parse(&map, &Files::none(&map.root));
+        let book = parsed.book.as_ref().unwrap();
+        assert_eq!(book.meta.title, "A Title");
+        assert_eq!(book.meta.authors, ["Ann", "Bo"]);
+        assert_eq!(book.meta.date.as_deref(), Some("2024-03-09"));
+        // The first file's block is not text; the second file's is, with a warning.
+        assert_eq!(book.chapters.len(), 2);
+        let text = crate::model::blocks_plain_text(&book.chapters[0].blocks);
+        assert_eq!(text, "Text. % Not a title % Nobody");
+        let msgs = messages(&parsed);
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert!(
+            msgs[0].contains("only at the top of the first file"),
+            "{msgs:?}"
+        );
+        assert_eq!(parsed.diagnostics[0].span.map(|s| s.file), Some(FileId(2)));
     }
 
     /// A book of several files sharing ids, notes, links and a missing image.

@@ -86,6 +86,16 @@ pub(crate) fn rewrite_inlines(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(Inlin
             | Inline::Link { content: c, .. }
             | Inline::Span { content: c, .. }
             | Inline::Math { content: c, .. } => rewrite_inlines(c, f),
+            // Issue 16: links and images in a citation's prefix and suffix are resolved
+            // too (the fallback is only the citation's text, shown without a
+            // bibliography).
+            Inline::Cite(c) => {
+                for item in &mut c.items {
+                    rewrite_inlines(&mut item.prefix, f);
+                    rewrite_inlines(&mut item.suffix, f);
+                }
+                rewrite_inlines(&mut c.fallback, f);
+            }
             _ => {}
         }
         match f(inline) {
@@ -106,4 +116,114 @@ fn push_merged(inlines: &mut Vec<Inline>, new: Inline) {
         return;
     }
     inlines.push(new);
+}
+
+/// Calls `f` on every list of inlines in `blocks` (a paragraph's, a heading's, a
+/// cell's, and the children of every inline container), inner lists first: for passes
+/// that look at an inline's neighbours (issue 16: a note mark moved after the
+/// punctuation that follows it).
+pub(crate) fn for_each_inline_list(blocks: &mut [Block], f: &mut dyn FnMut(&mut Vec<Inline>)) {
+    for block in blocks {
+        match block {
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
+                inline_lists(content, f)
+            }
+            Block::BlockQuote { blocks, .. } => for_each_inline_list(blocks, f),
+            Block::List { items, .. } => {
+                for item in items {
+                    for_each_inline_list(item, f);
+                }
+            }
+            Block::Table {
+                head,
+                rows,
+                caption,
+                ..
+            } => {
+                inline_lists(caption, f);
+                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
+                    for_each_inline_list(cell, f);
+                }
+            }
+            Block::Figure { image, caption, .. } => {
+                inline_lists(image, f);
+                inline_lists(caption, f);
+            }
+            Block::LineBlock { lines, .. } => {
+                for line in lines {
+                    inline_lists(line, f);
+                }
+            }
+            Block::Div { blocks, .. } => for_each_inline_list(blocks, f),
+            Block::DefinitionList { items, .. } => {
+                for item in items {
+                    inline_lists(&mut item.term, f);
+                    for definition in &mut item.definitions {
+                        for_each_inline_list(definition, f);
+                    }
+                }
+            }
+            Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
+        }
+    }
+}
+
+/// [`for_each_inline_list`] for one list and the lists inside it.
+fn inline_lists(inlines: &mut Vec<Inline>, f: &mut dyn FnMut(&mut Vec<Inline>)) {
+    for inline in inlines.iter_mut() {
+        match inline {
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. }
+            | Inline::Span { content: c, .. }
+            | Inline::Math { content: c, .. } => inline_lists(c, f),
+            _ => {}
+        }
+    }
+    f(inlines);
+}
+
+/// Whether some inline of `blocks`, at any depth, satisfies `f` (a read-only scan: no
+/// list is rebuilt).
+pub(crate) fn any_inline(blocks: &[Block], f: &dyn Fn(&Inline) -> bool) -> bool {
+    fn inlines(list: &[Inline], f: &dyn Fn(&Inline) -> bool) -> bool {
+        list.iter().any(|i| {
+            f(i) || match i {
+                Inline::Emphasis(c)
+                | Inline::Strong(c)
+                | Inline::Strikethrough(c)
+                | Inline::Superscript(c)
+                | Inline::Subscript(c)
+                | Inline::Link { content: c, .. }
+                | Inline::Span { content: c, .. }
+                | Inline::Math { content: c, .. } => inlines(c, f),
+                _ => false,
+            }
+        })
+    }
+    blocks.iter().any(|block| match block {
+        Block::Paragraph { content, .. } | Block::Heading { content, .. } => inlines(content, f),
+        Block::BlockQuote { blocks, .. } => any_inline(blocks, f),
+        Block::List { items, .. } => items.iter().any(|item| any_inline(item, f)),
+        Block::Table {
+            head,
+            rows,
+            caption,
+            ..
+        } => {
+            inlines(caption, f)
+                || head.iter().any(|c| any_inline(c, f))
+                || rows.iter().flatten().any(|c| any_inline(c, f))
+        }
+        Block::Figure { image, caption, .. } => inlines(image, f) || inlines(caption, f),
+        Block::LineBlock { lines, .. } => lines.iter().any(|l| inlines(l, f)),
+        Block::Div { blocks, .. } => any_inline(blocks, f),
+        Block::DefinitionList { items, .. } => items.iter().any(|item| {
+            inlines(&item.term, f) || item.definitions.iter().any(|d| any_inline(d, f))
+        }),
+        Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => false,
+    })
 }

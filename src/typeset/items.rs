@@ -377,6 +377,8 @@ impl Flat {
                         notes,
                     )
                 }
+                // Issue 16: `crate::cite` replaces citations before the typesetter runs.
+                Inline::Cite(c) => self.push_inlines(&c.fallback, style, notes),
                 // Display math is set on a line of its own by the layout; here (in a
                 // heading, a cell) it runs in the text.
                 Inline::Math { content, .. } => self.push_inlines(

@@ -1,0 +1,518 @@
+//! The book's sources: `bibliography` files (BibTeX/BibLaTeX `.bib`, CSL-JSON `.json`,
+//! CSL-YAML `.yaml`/`.yml`) and inline `references`, read through the file layer (so
+//! `quire watch` follows them) into hayagriva entries.
+//!
+//! A `.bib` file is read by the `biblatex` crate, each entry converted on its own
+//! (hayagriva's `io::from_biblatex_str` rejects the whole file for one bad field). CSL
+//! items (JSON or YAML, pandoc's `references`) are mapped to BibLaTeX entries and take
+//! the same path, so one entry type serves the whole book: hayagriva's CSL-JSON support
+//! is its test harness's (it panics on a date range).
+//!
+//! Each file read is added to the build's [`SourceMap`], so a syntax error is reported at
+//! the `.bib` file's own line and column.
+
+use crate::diag::Diagnostic;
+use crate::files::{Files, ReadProblem};
+use crate::source::{SourceMap, Span};
+use biblatex::{Chunk, Spanned};
+use hayagriva::Entry;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// The sources of the book, each once, in the order read.
+pub(crate) struct Library {
+    /// The entries.
+    pub entries: Vec<Entry>,
+    /// Key → index into `entries`.
+    pub by_key: HashMap<String, usize>,
+}
+
+/// Where an entry was read, for the warning about a key given twice.
+struct Origin {
+    /// The file as written in `bibliography` (or `references`).
+    name: String,
+}
+
+/// Reads every source of the book. Problems are reported into `diags`; the entries that
+/// could be read are returned either way (the caller stops when an error was reported).
+pub(crate) fn load(
+    meta: &crate::model::Metadata,
+    files: &Files<'_>,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Library {
+    let mut library = Library {
+        entries: Vec::new(),
+        by_key: HashMap::new(),
+    };
+    let mut origins: Vec<Origin> = Vec::new();
+    let at = meta.cite.bibliography_at;
+    for name in &meta.bibliography {
+        let found = read_file(name, at, files, sources, diags);
+        for (entry, key_at) in found {
+            add(&mut library, &mut origins, entry, name, key_at, diags);
+        }
+    }
+    if let Some((yaml, at)) = &meta.cite.references {
+        // pandoc: `references` in the metadata are used together with the files.
+        match serde_yaml::from_str::<Value>(yaml) {
+            Ok(value) => {
+                let items = match value {
+                    Value::Array(items) => items,
+                    other => vec![other],
+                };
+                for item in items {
+                    match csl_entry(&item) {
+                        Ok(entry) => add(&mut library, &mut origins, entry, "references", *at, diags),
+                        Err(problem) => diags.push(
+                            Diagnostic::error(*at, format!("references: {problem}"))
+                                .with_hint("each source needs an `id` and a `type` (CSL: `book`, `article-journal`, `chapter` …)"),
+                        ),
+                    }
+                }
+            }
+            Err(e) => diags.push(Diagnostic::error(*at, format!("references: {e}"))),
+        }
+    }
+    library
+}
+
+/// Adds `entry`, warning when its key was read before (the first one is kept, as
+/// pandoc keeps the first).
+fn add(
+    library: &mut Library,
+    origins: &mut Vec<Origin>,
+    entry: Entry,
+    name: &str,
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let key = entry.key().to_string();
+    if let Some(&i) = library.by_key.get(&key) {
+        let first = &origins[i];
+        diags.push(
+            Diagnostic::warning(
+                at,
+                format!(
+                    "the source `{key}` is given twice, in {} and in {name}; the first is used",
+                    first.name
+                ),
+            )
+            .with_hint("remove one of them, or give one a key of its own"),
+        );
+        return;
+    }
+    library.by_key.insert(key, library.entries.len());
+    library.entries.push(entry);
+    origins.push(Origin {
+        name: name.to_string(),
+    });
+}
+
+/// One `bibliography` file's entries, each with the span of its key.
+fn read_file(
+    name: &str,
+    at: Option<Span>,
+    files: &Files<'_>,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(Entry, Span)> {
+    let rel = Path::new(name);
+    let file = match files.read_in_root(rel) {
+        Ok(file) => file,
+        Err(problem) => {
+            let why = match problem {
+                ReadProblem::Missing => "is not found",
+                ReadProblem::OutsideRoot => "lies outside the manuscript folder",
+            };
+            diags.push(
+                Diagnostic::error(at, format!("bibliography `{name}` {why}"))
+                    .with_hint("`bibliography` names files relative to the manuscript folder"),
+            );
+            return Vec::new();
+        }
+    };
+    // Shown as the chapters are: the folder's path, then the file's.
+    let shown = files.root().join(rel);
+    let id = crate::files::add_bytes(sources, &shown, file.bytes.to_vec(), diags);
+    let Some(text) = sources.get(id).map(|f| f.text.clone()) else {
+        return Vec::new();
+    };
+    let whole = Span::file_start(id);
+    let ext = rel
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "bib" | "bibtex" | "biblatex" => read_bib(&text, id, diags),
+        "json" => match serde_json::from_str::<Value>(&text) {
+            Ok(value) => csl_items(value, name, whole, diags),
+            Err(e) => {
+                let offset = offset_of(&text, e.line(), e.column());
+                let message = e.to_string();
+                let message = message.split(" at line").next().unwrap_or(&message);
+                diags.push(
+                    Diagnostic::error(
+                        crate::source::Span::new(id, offset, offset),
+                        format!("`{name}` is not valid CSL JSON: {message}"),
+                    )
+                    .with_hint("a CSL JSON bibliography is an array of items: `[{\"id\": \"doe99\", \"type\": \"book\", …}]`"),
+                );
+                Vec::new()
+            }
+        },
+        "yaml" | "yml" => match serde_yaml::from_str::<Value>(&text) {
+            // pandoc's CSL YAML: a mapping with `references:`, or the list itself.
+            Ok(Value::Object(mut map)) if map.contains_key("references") => {
+                let refs = map.remove("references").unwrap_or(Value::Null);
+                csl_items(refs, name, whole, diags)
+            }
+            Ok(value) => csl_items(value, name, whole, diags),
+            Err(e) => {
+                let offset = e
+                    .location()
+                    .map_or(0, |l| offset_of(&text, l.line(), l.column() + 1));
+                let message = e.to_string();
+                let message = message.split(" at line").next().unwrap_or(&message);
+                diags.push(Diagnostic::error(
+                    Span::new(id, offset, offset),
+                    format!("`{name}` is not valid CSL YAML: {message}"),
+                ));
+                Vec::new()
+            }
+        },
+        _ => {
+            diags.push(
+                Diagnostic::error(at, format!("bibliography `{name}`: quire reads `.bib`, `.json` and `.yaml` files"))
+                    .with_hint("give a BibTeX/BibLaTeX file (`.bib`), CSL JSON (`.json`) or CSL YAML (`.yaml`)"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The byte offset of 1-based `line` and `col` (characters) in `text`.
+fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = text.get(start..).unwrap_or("");
+    start
+        + rest
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+/// A BibTeX/BibLaTeX file's entries; a syntax error is an error at its place, and an
+/// entry hayagriva cannot read is reported and left out.
+fn read_bib(
+    text: &str,
+    id: crate::source::FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(Entry, Span)> {
+    let span = |r: &std::ops::Range<usize>| Span::new(id, r.start, r.end);
+    let raw = match biblatex::RawBibliography::parse(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(span(&e.span), format!("BibTeX syntax error: {}", e.kind))
+                    .with_hint("each entry is `@type{key, field = {value}, …}`"),
+            );
+            return Vec::new();
+        }
+    };
+    let keys: HashMap<String, Span> = raw
+        .entries
+        .iter()
+        .map(|e| (e.v.key.v.to_string(), span(&e.v.key.span)))
+        .collect();
+    let bibliography = match biblatex::Bibliography::from_raw(raw) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                span(&e.span),
+                format!("BibTeX: {}", e.kind),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for entry in bibliography.iter() {
+        let at = keys
+            .get(&entry.key)
+            .copied()
+            .unwrap_or(Span::file_start(id));
+        let entry = &as_pandoc_reads(entry);
+        match Entry::try_from(entry) {
+            Ok(e) => out.push((e, at)),
+            Err(e) => diags.push(
+                Diagnostic::error(
+                    span(&e.span),
+                    format!("BibTeX entry `{}`: {}", entry.key, e.kind),
+                )
+                .with_hint("the entry is left out of the bibliography until this field is fixed"),
+            ),
+        }
+    }
+    out
+}
+
+/// A BibTeX entry with the fields pandoc's BibTeX reader (`Citeproc.BibTeX`) derives
+/// and hayagriva's conversion leaves out: a thesis's or report's school or institution is
+/// its CSL `publisher` (hayagriva keeps it as an organization no style prints), and a
+/// thesis's kind its `genre` ("PhD thesis", "Master's thesis").
+fn as_pandoc_reads(entry: &biblatex::Entry) -> biblatex::Entry {
+    let mut e = entry.clone();
+    let kind = match &e.entry_type {
+        biblatex::EntryType::PhdThesis => Some("PhD thesis"),
+        biblatex::EntryType::MastersThesis => Some("Master’s thesis"),
+        _ => None,
+    };
+    let thesis_or_report = kind.is_some()
+        || matches!(
+            e.entry_type,
+            biblatex::EntryType::Thesis
+                | biblatex::EntryType::Report
+                | biblatex::EntryType::TechReport
+        );
+    if thesis_or_report && !e.fields.contains_key("publisher") {
+        let from = ["school", "institution"]
+            .iter()
+            .find_map(|f| e.fields.get(*f).cloned());
+        if let Some(value) = from {
+            e.fields.insert("publisher".into(), value);
+        }
+    }
+    if let Some(kind) = kind {
+        e.fields
+            .entry("type".into())
+            .or_insert_with(|| vec![Spanned::detached(Chunk::Normal(kind.into()))]);
+    }
+    e
+}
+
+/// CSL items (JSON or YAML) as entries.
+fn csl_items(
+    value: Value,
+    name: &str,
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(Entry, Span)> {
+    let items = match value {
+        Value::Array(items) => items,
+        Value::Null => Vec::new(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match csl_entry(item) {
+            Ok(entry) => out.push((entry, at)),
+            Err(problem) => diags.push(Diagnostic::error(
+                at,
+                format!("`{name}`, item {}: {problem}", i + 1),
+            )),
+        }
+    }
+    out
+}
+
+/// The text of a CSL value (a string or a number).
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// One CSL item (CSL 1.0.2 Appendix IV, "Variables"; the CSL-JSON schema) as a
+/// hayagriva entry, through the BibLaTeX entry it corresponds to (the mapping of
+/// biblatex-csl-converter and pandoc's `Citeproc.BibTeX`, read the other way).
+fn csl_entry(item: &Value) -> Result<Entry, String> {
+    let Value::Object(map) = item else {
+        return Err("a source must be a mapping of CSL variables".into());
+    };
+    let key = map
+        .get("id")
+        .and_then(text_of)
+        .ok_or("the source has no `id`")?;
+    let csl_type = map.get("type").and_then(text_of).unwrap_or_default();
+    let (tex_type, container) = match csl_type.as_str() {
+        "article-journal" | "article-magazine" | "article-newspaper" | "article" => {
+            ("article", "journaltitle")
+        }
+        "book" => ("book", ""),
+        "chapter" => ("incollection", "booktitle"),
+        "paper-conference" => ("inproceedings", "booktitle"),
+        "entry-encyclopedia" | "entry-dictionary" | "entry" => ("inreference", "booktitle"),
+        "thesis" => ("thesis", ""),
+        "report" => ("report", ""),
+        "webpage" | "post-weblog" | "post" => ("online", "organization"),
+        "manuscript" => ("unpublished", ""),
+        "dataset" => ("dataset", ""),
+        "software" => ("software", ""),
+        "motion_picture" | "broadcast" => ("video", ""),
+        "" => return Err(format!("the source `{key}` has no `type`")),
+        _ => ("misc", "howpublished"),
+    };
+    let mut fields: BTreeMap<String, Vec<Spanned<Chunk>>> = BTreeMap::new();
+    let mut put = |field: &str, chunks: Vec<Chunk>| {
+        if !chunks.is_empty() {
+            fields.insert(
+                field.to_string(),
+                chunks.into_iter().map(Spanned::detached).collect(),
+            );
+        }
+    };
+    // Values are taken as written: a `Normal` chunk is not read as TeX, so nothing in
+    // them needs escaping; `Verbatim` keeps a name whole (a braced BibTeX name).
+    let plain = |field: &str| {
+        map.get(field)
+            .and_then(text_of)
+            .map(|s| vec![Chunk::Normal(s)])
+    };
+    for (csl, tex) in [
+        ("title", "title"),
+        ("title-short", "shorttitle"),
+        ("collection-title", "series"),
+        ("collection-number", "number"),
+        ("publisher", "publisher"),
+        ("publisher-place", "location"),
+        ("event-place", "venue"),
+        ("volume", "volume"),
+        ("issue", "number"),
+        ("number", "number"),
+        ("page", "pages"),
+        ("edition", "edition"),
+        ("number-of-pages", "pagetotal"),
+        ("DOI", "doi"),
+        ("URL", "url"),
+        ("ISBN", "isbn"),
+        ("ISSN", "issn"),
+        ("note", "note"),
+        ("genre", "type"),
+        ("language", "langid"),
+        ("version", "version"),
+    ] {
+        if let Some(v) = plain(csl) {
+            put(tex, v);
+        }
+    }
+    if !container.is_empty() {
+        if let Some(v) = plain("container-title") {
+            put(container, v);
+        }
+    }
+    // A thesis's or report's publisher is its school or institution.
+    if matches!(tex_type, "thesis" | "report") {
+        if let Some(v) = plain("publisher") {
+            put("institution", v);
+        }
+    }
+    for (csl, tex) in [
+        ("author", "author"),
+        ("editor", "editor"),
+        ("translator", "translator"),
+        ("container-author", "bookauthor"),
+    ] {
+        if let Some(Value::Array(names)) = map.get(csl) {
+            put(tex, name_chunks(names));
+        }
+    }
+    for (csl, tex) in [("issued", "date"), ("accessed", "urldate")] {
+        if let Some(d) = map.get(csl).and_then(date_text) {
+            put(tex, vec![Chunk::Normal(d)]);
+        }
+    }
+    let entry = biblatex::Entry {
+        key: key.clone(),
+        entry_type: biblatex::EntryType::new(tex_type),
+        fields,
+    };
+    Entry::try_from(&entry).map_err(|e| format!("the source `{key}`: {}", e.kind))
+}
+
+/// CSL names as BibLaTeX name chunks: `{particle} {family}, {suffix}, {given}` joined by
+/// ` and `, a literal name (an institution) verbatim.
+fn name_chunks(names: &[Value]) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    for name in names {
+        let Value::Object(n) = name else { continue };
+        let get = |k: &str| n.get(k).and_then(text_of).filter(|s| !s.is_empty());
+        if !out.is_empty() {
+            out.push(Chunk::Normal(" and ".into()));
+        }
+        if let Some(literal) = get("literal").or_else(|| {
+            get("family")
+                .filter(|_| get("given").is_none() && get("non-dropping-particle").is_none())
+        }) {
+            out.push(Chunk::Verbatim(literal));
+            continue;
+        }
+        let particle = get("non-dropping-particle").or_else(|| get("dropping-particle"));
+        if let Some(p) = particle {
+            out.push(Chunk::Normal(format!("{p} ")));
+        }
+        out.push(Chunk::Verbatim(get("family").unwrap_or_default()));
+        if let Some(suffix) = get("suffix") {
+            out.push(Chunk::Normal(format!(", {suffix}")));
+        }
+        if let Some(given) = get("given") {
+            out.push(Chunk::Normal(format!(", {given}")));
+        }
+    }
+    out
+}
+
+/// A CSL date (`{"date-parts": [[2006, 3, 1]]}`, `{"raw": "2006"}`, or a string) as an
+/// ISO 8601 date, the first of a range (hayagriva has no date ranges).
+fn date_text(v: &Value) -> Option<String> {
+    let num = |v: &Value| match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    match v {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::Object(m) => {
+            if let Some(Value::Array(ranges)) = m.get("date-parts") {
+                let Some(Value::Array(parts)) = ranges.first() else {
+                    return None;
+                };
+                let year = parts.first().and_then(num)?;
+                let mut s = format!("{year:04}");
+                if let Some(month) = parts.get(1).and_then(num) {
+                    s.push_str(&format!("-{month:02}"));
+                    if let Some(day) = parts.get(2).and_then(num) {
+                        s.push_str(&format!("-{day:02}"));
+                    }
+                }
+                return Some(s);
+            }
+            m.get("raw")
+                .or_else(|| m.get("literal"))
+                .and_then(text_of)
+                .map(|s| s.split('/').next().unwrap_or("").trim().to_string())
+                .filter(|s| !s.is_empty())
+        }
+        _ => None,
+    }
+}
+
+impl Library {
+    /// The keys closest to `key` (for a key that names no source), best first.
+    pub fn closest(&self, key: &str) -> Vec<&str> {
+        let mut scored: Vec<(f64, &str)> = self
+            .by_key
+            .keys()
+            .map(|k| (strsim::normalized_damerau_levenshtein(key, k), k.as_str()))
+            .filter(|(s, _)| *s >= 0.5)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        scored.into_iter().take(3).map(|(_, k)| k).collect()
+    }
+}
