@@ -109,6 +109,8 @@ pub fn inline_len(inline: &Inline, notes: &[Note]) -> usize {
         | Inline::Link { content: c, .. }
         | Inline::Span { content: c, .. }
         | Inline::Math { content: c, .. } => flat_len(c, notes),
+        // Set as its fallback text (a citation the cite stage did not render).
+        Inline::Cite(c) => flat_len(&c.fallback, notes),
     }
 }
 

@@ -699,10 +699,16 @@ impl<'a> Writer<'a> {
             | Inline::Subscript(_)
             | Inline::Link { .. }
             | Inline::Span { .. }
-            | Inline::Math { .. } => {}
+            | Inline::Math { .. }
+            | Inline::Cite(_) => {}
+            // Leaves, listed so that a new kind of inline must say how it counts.
             Inline::Html(nodes) => self.count = self.count.saturating_add(html_len(nodes) as u32),
-            other => {
-                let len = inline_len(other, &self.plan.book.notes);
+            Inline::Code(_)
+            | Inline::Image { .. }
+            | Inline::NoteRef { .. }
+            | Inline::LineBreak
+            | Inline::SoftBreak => {
+                let len = inline_len(inline, &self.plan.book.notes);
                 self.count = self.count.saturating_add(len as u32);
             }
         }
