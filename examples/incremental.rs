@@ -85,19 +85,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("manuscript has errors")?;
     eprintln!("  stages: load+parse {:.1} ms (load {loaded:.1} ms)", ms(t));
     let t = Instant::now();
+    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &files)?;
+    let (doc, _) = quire::typeset::typeset_cached(&book, &fonts, &cache.typeset);
+    eprintln!("  stages: typeset (cached) {:.1} ms", ms(t));
+    // The EPUB marks the PDF's pages (issue 17): it comes after the typesetting.
+    let t = Instant::now();
     quire::epub::write_cached(
         &book,
         &quire::epub::EpubOptions {
             timestamp: None,
             cover: None,
+            pages: Some(doc.page_map.clone()),
         },
         Some(&cache.epub),
     )?;
     eprintln!("  stages: epub {:.1} ms", ms(t));
-    let t = Instant::now();
-    let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &files)?;
-    let (doc, _) = quire::typeset::typeset_cached(&book, &fonts, &cache.typeset);
-    eprintln!("  stages: typeset (cached) {:.1} ms", ms(t));
     let t = Instant::now();
     quire::pdf::write_cached(&doc, &fonts, &book.assets, Some(&cache.pdf))?;
     eprintln!(

@@ -38,26 +38,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let book = parsed.book.ok_or("manuscript has errors")?;
     let t = Instant::now();
-    let epub = quire::epub::write(
-        &book,
-        &quire::epub::EpubOptions {
-            timestamp: None,
-            cover: None,
-        },
-    )?;
-    eprintln!(
-        "epub      {:8.1} ms ({} bytes) {}",
-        t.elapsed().as_secs_f64() * 1e3,
-        epub.len(),
-        peak()
-    );
-    let t = Instant::now();
     let fonts = quire::fonts::FontSet::load(&book.meta.pdf.fonts, &files)?;
     let (doc, _) = quire::typeset::typeset(&book, &fonts);
     eprintln!(
         "typeset   {:8.1} ms ({} pages) {}",
         t.elapsed().as_secs_f64() * 1e3,
         doc.pages.len(),
+        peak()
+    );
+    let t = Instant::now();
+    let epub = quire::epub::write(
+        &book,
+        &quire::epub::EpubOptions {
+            timestamp: None,
+            cover: None,
+            // The EPUB marks the PDF's pages (issue 17): it comes after the typesetting.
+            pages: Some(doc.page_map.clone()),
+        },
+    )?;
+    eprintln!(
+        "epub      {:8.1} ms ({} bytes) {}",
+        t.elapsed().as_secs_f64() * 1e3,
+        epub.len(),
         peak()
     );
     let t = Instant::now();

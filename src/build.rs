@@ -271,38 +271,57 @@ fn build_with(request: &BuildRequest, cache: Option<&BuildCache>) -> Result<Buil
     // core idle for the EPUB. Each stage's cache is shared (`&self`), so both threads
     // take theirs from the build's.
     //
-    // When both are built, the EPUB starts at once instead, on a thread of the lowest
-    // scheduling priority: it then runs in the gaps the PDF leaves on the second core (one
-    // layout thread finishing before the other, pagination, the writer's single-threaded
-    // stretches) without slowing the PDF's critical path.
+    // Issue 17: the EPUB marks where each of the PDF's pages begins, so it waits for the
+    // pagination (the typesetter hands it the page map) unless the book turns the page
+    // list off.
+    let paged_epub = request.formats.epub && book.meta.epub.page_list();
+    //
+    // When both are built and the EPUB needs no pages, it starts at once instead, on a
+    // thread of the lowest scheduling priority: it then runs in the gaps the PDF leaves
+    // on the second core (one layout thread finishing before the other, pagination, the
+    // writer's single-threaded stretches) without slowing the PDF's critical path.
     //
     // With `--strict`, the typesetter's warnings (a character no font has) fail the
     // build, and nothing may be written then: the EPUB waits for the typesetter.
-    let background_epub =
-        request.formats.pdf && cache.is_none() && !request.strict && lower_priority_available();
+    let background_epub = request.formats.pdf
+        && !paged_epub
+        && cache.is_none()
+        && !request.strict
+        && lower_priority_available();
     let (epub, pdf) = std::thread::scope(|scope| {
-        let spawn_epub = || {
-            scope.spawn(|| {
+        let spawn_epub = |pages: Option<crate::pagemap::PageMap>| {
+            let (book, files, stem) = (&book, &files, &stem);
+            scope.spawn(move || {
                 if background_epub {
                     lower_this_threads_priority();
                 }
-                write_epub(request, &book, &files, &stem, cache)
+                write_epub(request, book, files, stem, cache, pages)
             })
         };
-        let mut epub = (request.formats.epub && background_epub).then(spawn_epub);
+        let mut epub = (request.formats.epub && background_epub).then(|| spawn_epub(None));
         let mut blocked = false;
         let pdf = request.formats.pdf.then(|| {
-            let typeset = |ok: bool| {
+            let typeset = |ok: bool, map: &crate::pagemap::PageMap| {
                 blocked = !ok;
                 if ok && request.formats.epub && epub.is_none() {
-                    epub = Some(spawn_epub());
+                    epub = Some(spawn_epub(paged_epub.then(|| map.clone())));
                 }
             };
             write_pdf(request, &book, &files, &sources, &stem, cache, typeset)
         });
+        // The EPUB alone: typeset for its pages all the same (no PDF is written).
+        let pages = if paged_epub && !request.formats.pdf {
+            Some(page_map(&book, &files, &sources, cache))
+        } else {
+            None
+        };
         // The PDF failed before it was typeset, or was not asked for.
         if request.formats.epub && epub.is_none() && !blocked {
-            epub = Some(spawn_epub());
+            match pages {
+                Some(Err(e)) => return (Some(Err(e)), pdf),
+                Some(Ok(map)) => epub = Some(spawn_epub(Some(map))),
+                None => epub = Some(spawn_epub(None)),
+            }
         }
         (epub.map(join), pdf)
     });
@@ -344,11 +363,13 @@ fn write_epub(
     files: &Files<'_>,
     stem: &str,
     cache: Option<&BuildCache>,
+    pages: Option<crate::pagemap::PageMap>,
 ) -> Result<Output, Error> {
     let start = Instant::now();
     let options = crate::epub::EpubOptions {
         timestamp: request.timestamp,
         cover: generated_cover(book, files, cache)?,
+        pages,
     };
     let bytes = crate::epub::write_cached(book, &options, cache.map(|c| &c.epub))?;
     let path = request.out_dir.join(format!("{stem}.epub"));
@@ -359,6 +380,23 @@ fn write_epub(
         size: bytes.len(),
         elapsed: start.elapsed(),
     })
+}
+
+/// The PDF's pages, for an EPUB built alone (issue 17): the book typeset as for the PDF
+/// (through the same caches, so a watch session's EPUB and PDF agree), the pages kept,
+/// the rest dropped. The typesetter's warnings are the PDF's: not reported.
+fn page_map(
+    book: &Book,
+    files: &Files<'_>,
+    sources: &SourceMap,
+    cache: Option<&BuildCache>,
+) -> Result<crate::pagemap::PageMap, Error> {
+    let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
+    let (mut document, _) =
+        crate::typeset::typeset_in(book, &fonts, sources, cache.map(|c| &c.typeset));
+    let map = std::mem::take(&mut document.page_map);
+    crate::drop_in_background(document);
+    Ok(map)
 }
 
 /// The generated cover for the EPUB (issue 14): only for a book without `cover-image`
@@ -409,7 +447,7 @@ struct PdfResult {
 
 /// Typesets the book and writes the PDF, and the booklet when asked for; calls
 /// `typeset` once the book is typeset, with whether the build goes on (not when
-/// `--strict` fails it).
+/// `--strict` fails it) and the pages (the EPUB's page list, issue 17).
 fn write_pdf(
     request: &BuildRequest,
     book: &Book,
@@ -417,7 +455,7 @@ fn write_pdf(
     sources: &SourceMap,
     stem: &str,
     cache: Option<&BuildCache>,
-    typeset: impl FnOnce(bool),
+    typeset: impl FnOnce(bool, &crate::pagemap::PageMap),
 ) -> Result<PdfResult, Error> {
     let start = Instant::now();
     let fonts = crate::fonts::FontSet::load(&book.meta.pdf.fonts, files)?;
@@ -428,7 +466,7 @@ fn write_pdf(
         for d in &mut warnings {
             d.severity = Severity::Error;
         }
-        typeset(false);
+        typeset(false, &document.page_map);
         return Ok(PdfResult {
             output: None,
             warnings,
@@ -436,7 +474,7 @@ fn write_pdf(
             booklet: None,
         });
     }
-    typeset(true);
+    typeset(true, &document.page_map);
     let fallback_fonts = fallback_fonts(&document, &fonts);
     let bytes = crate::pdf::write_cached(&document, &fonts, &book.assets, pdf_cache)?;
     // The Document is the largest structure of the build (a glyph per letter of the

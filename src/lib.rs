@@ -32,6 +32,7 @@ pub mod import;
 pub mod memo;
 pub mod model;
 pub mod output;
+pub mod pagemap;
 pub mod parse;
 pub mod pdf;
 pub mod source;

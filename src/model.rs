@@ -92,6 +92,16 @@ pub struct EpubSettings {
     pub css: Option<String>,
     /// `epub: embed-fonts: true` — the PDF's fonts, subset, in the EPUB too.
     pub embed_fonts: bool,
+    /// `epub: page-list:` (issue 17): whether the EPUB marks the PDF's pages and lists
+    /// them (`None`: yes). With `false`, a build of the EPUB alone typesets nothing.
+    pub page_list: Option<bool>,
+}
+
+impl EpubSettings {
+    /// Whether the EPUB gets the print edition's page list.
+    pub fn page_list(&self) -> bool {
+        self.page_list != Some(false)
+    }
 }
 
 /// What a chapter is in the book's structure, from its heading's classes (pandoc's

@@ -149,6 +149,12 @@ fn top_level_modules_form_a_one_way_graph() {
     assert!(graph["parse"].contains("model"), "{graph:#?}");
     assert!(graph["pdf"].contains("typeset"), "{graph:#?}");
     assert!(graph["build"].contains("parse"), "{graph:#?}");
+    // Issue 17: the EPUB knows the PDF's pages only through the plain data of
+    // `pagemap`, never through the typesetter or the PDF writer.
+    for backend in ["typeset", "pdf"] {
+        assert!(!graph["epub"].contains(backend), "{graph:#?}");
+    }
+    assert!(graph["epub"].contains("pagemap"), "{graph:#?}");
     assert!(
         graph["memo"].is_empty(),
         "memo must import nothing: {graph:#?}"

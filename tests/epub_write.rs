@@ -391,3 +391,94 @@ fn headings_never_skip_a_level_and_follow_the_language() {
     assert!(notes.contains("lang=\"fr-FR\" xml:lang=\"fr-FR\""));
     assert!(file(&bytes, "OEBPS/nav.xhtml").contains("<h1>Table des matières</h1>"));
 }
+
+/// Issue 17: markers from a page map stand where its positions say — before a title,
+/// before an emphasis that begins a page, inside a word's text at a byte offset, before
+/// a note — pages with no text share the next page's place, and every page is listed
+/// once, in order, with its folio (the cover named).
+#[test]
+fn page_map_markers_stand_at_their_positions() {
+    use quire::pagemap::{Flow, PageMap, PageStart, Position};
+    let at = |flow, path: &[u32], offset| {
+        Some(Position {
+            flow,
+            path: path.to_vec(),
+            offset,
+        })
+    };
+    let page = |label: &str, at| PageStart {
+        label: label.into(),
+        at,
+    };
+    let map = PageMap {
+        pages: vec![
+            page("", at(Flow::Cover, &[], 0)),
+            page("i", at(Flow::TitlePage, &[], 0)),
+            page("1", at(Flow::Chapter(1), &[], 0)),
+            // "Plain, " is 7 bytes: the emphasis begins page 2.
+            page("2", at(Flow::Chapter(1), &[0], 7)),
+            // Four bytes into "emphasised".
+            page("3", at(Flow::Chapter(1), &[0], 11)),
+            page("4", None),
+            page("5", at(Flow::Note(0), &[0], 0)),
+            page("6", None),
+        ],
+    };
+    let bytes = write(
+        &sample_book(),
+        &EpubOptions {
+            pages: Some(map),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    epub_check::check_epub(&bytes).unwrap_or_else(|e| panic!("{e:#?}"));
+    let mark = |n: usize, label: &str| {
+        format!(
+            "<span epub:type=\"pagebreak\" role=\"doc-pagebreak\" id=\"page-{n}\" aria-label=\"{label}\"/>"
+        )
+    };
+    let chapter = file(&bytes, "OEBPS/fish-chips.xhtml");
+    assert!(
+        chapter.contains(&format!("{}<h1", mark(3, "1"))),
+        "{chapter}"
+    );
+    assert!(
+        chapter.contains(&format!(
+            "Plain, {}<em>emph{}asised</em>",
+            mark(4, "2"),
+            mark(5, "3")
+        )),
+        "{chapter}"
+    );
+    assert!(file(&bytes, "OEBPS/cover.xhtml").contains(&mark(1, "Cover")));
+    assert!(file(&bytes, "OEBPS/titlepage.xhtml").contains(&mark(2, "i")));
+    let notes = file(&bytes, "OEBPS/notes.xhtml");
+    // Page 4 has no text of its own: right before page 5's marker, before the note.
+    assert!(
+        notes.contains(&format!(
+            "{}{}<div class=\"note\"",
+            mark(6, "4"),
+            mark(7, "5")
+        )),
+        "{notes}"
+    );
+    // Page 6, after the last text: at the end of the last chapter.
+    let last = file(&bytes, "OEBPS/second.xhtml");
+    assert!(
+        last.contains(&format!("{}</section>", mark(8, "6"))),
+        "{last}"
+    );
+    let nav = file(&bytes, "OEBPS/nav.xhtml");
+    let list = &nav[nav.find("epub:type=\"page-list\"").unwrap()..];
+    let labels: Vec<&str> = list
+        .split("</a>")
+        .filter_map(|s| s.rsplit('>').next())
+        .filter(|s| !s.trim().is_empty() && !s.contains('<'))
+        .collect();
+    assert_eq!(labels, ["Cover", "i", "1", "2", "3", "4", "5", "6"]);
+    let ncx = file(&bytes, "OEBPS/toc.ncx");
+    assert_eq!(ncx.matches("<pageTarget ").count(), 8);
+    assert!(ncx.contains("type=\"front\"><navLabel><text>i</text>"));
+    assert!(ncx.contains("type=\"normal\" value=\"6\""));
+}

@@ -218,7 +218,9 @@ fn the_sample_sets_its_eight_notes_on_their_pages() {
     assert_eq!(numbers, ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."]);
 }
 
-/// The EPUB keeps its popup notes: footnote mode changes nothing in it, byte for byte.
+/// The EPUB keeps its popup notes: footnote mode changes nothing in it, byte for byte
+/// (but the print edition's page list, issue 17, which follows the PDF's pages: it is
+/// turned off here, and the pages of both are checked to be listed).
 #[test]
 fn the_epub_is_the_same_with_footnotes() {
     use quire::build::{build, BuildRequest, Formats};
@@ -245,7 +247,24 @@ fn the_epub_is_the_same_with_footnotes() {
         assert!(!report.failed(), "{:?}", report.diagnostics);
         std::fs::read(&report.outputs[0].path).unwrap()
     };
-    let footnotes = epub("foot", &fixture);
-    let endnotes = epub("end", &fixture.replace("  notes: footnotes\n", ""));
+    let unlisted = fixture.replacen("lang: en\n", "lang: en\nepub:\n  page-list: false\n", 1);
+    let footnotes = epub("foot", &unlisted);
+    let endnotes = epub("end", &unlisted.replace("  notes: footnotes\n", ""));
     assert!(footnotes == endnotes, "the EPUB differs");
+    // With the page list, each lists its own PDF's pages.
+    let listed = |epub: &[u8]| {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(epub)).unwrap();
+        let mut nav = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("OEBPS/nav.xhtml").unwrap(), &mut nav)
+            .unwrap();
+        nav.split("epub:type=\"page-list\"")
+            .nth(1)
+            .map_or(0, |l| l.matches("<li>").count())
+    };
+    let foot = listed(&epub("foot-pages", &fixture));
+    let end = listed(&epub(
+        "end-pages",
+        &fixture.replace("  notes: footnotes\n", ""),
+    ));
+    assert!(foot > 1 && end > 1, "{foot} and {end} pages");
 }

@@ -25,7 +25,7 @@ pub(crate) fn has_copyright_page(plan: &Plan) -> bool {
 }
 
 /// The copyright page: rights, date, identifier (an ISBN as such), publisher.
-pub(crate) fn copyright_page_document(plan: &Plan) -> String {
+pub(crate) fn copyright_page_document(plan: &Plan, mut marks: super::xhtml::Queue) -> String {
     let mut out = String::new();
     document_start(&mut out, plan, plan.labels.copyright);
     // No DPUB-ARIA role matches `copyright-page`, and a copyright page has no visible
@@ -36,6 +36,8 @@ pub(crate) fn copyright_page_document(plan: &Plan) -> String {
          <section epub:type=\"copyright-page\" aria-label=\"{}\">",
         super::xhtml::escape_attr(plan.labels.copyright)
     );
+    // The PDF's copyright page (issue 17): its marker before its first line.
+    marks.write_rest(&mut out);
     for line in crate::model::copyright_lines(plan.book) {
         let _ = writeln!(out, "<p>{}</p>", escape_text(&line));
     }

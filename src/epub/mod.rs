@@ -23,6 +23,7 @@
 mod fixup;
 mod furniture;
 mod package;
+mod pages;
 mod plan;
 mod xhtml;
 
@@ -114,6 +115,9 @@ pub struct EpubOptions {
     /// entry times; without it they come from the book's date or a fixed date. The
     /// backend never reads the environment or the clock.
     pub timestamp: Option<i64>,
+    /// The print edition's pages (the PDF's, from the same build): with them, the EPUB
+    /// marks where each begins and lists them (issue 17).
+    pub pages: Option<crate::pagemap::PageMap>,
     /// A generated cover (PNG), used when the book names no `cover-image` (issue 14;
     /// made by `crate::cover` in the book's fonts).
     pub cover: Option<std::sync::Arc<[u8]>>,
@@ -142,16 +146,36 @@ pub fn write_cached(
         .cover
         .as_deref()
         .filter(|_| book.meta.cover.is_none());
-    let docs = documents(&plan, generated.is_some());
+    let mut pages = options
+        .pages
+        .as_ref()
+        .filter(|m| !m.pages.is_empty())
+        .map(|m| {
+            let has_cover =
+                book.meta.cover.and_then(|c| plan.asset_file(c)).is_some() || generated.is_some();
+            let docs = pages::Docs {
+                has_cover,
+                has_copyright: furniture::has_copyright_page(&plan),
+            };
+            pages::Pages::new(&plan, m, docs)
+        });
+    let docs = documents(&plan, generated.is_some(), pages.as_mut());
     let toc = package::toc(&plan);
     let has_cover = docs.iter().any(|d| d.file == COVER_FILE);
 
     let container = build_container(&plan, options)?;
 
     let opf_path = format!("{ROOT}/content.opf");
-    let opf = package::content_opf(&plan, &docs, options.timestamp, generated.is_some());
-    let nav = package::nav_xhtml(&plan, &toc, has_cover);
-    let ncx = package::toc_ncx(&plan, &toc);
+    let page_list = pages.as_ref().map(|p| p.list.as_slice());
+    let opf = package::content_opf(
+        &plan,
+        &docs,
+        options.timestamp,
+        generated.is_some(),
+        page_list.is_some(),
+    );
+    let nav = package::nav_xhtml(&plan, &toc, has_cover, page_list);
+    let ncx = package::toc_ncx(&plan, &toc, page_list);
     // In the order the package had when epub-builder held every entry: resources,
     // content documents in reading order, then the NCX and the navigation document.
     let mut contents: Vec<(String, &[u8])> = Vec::with_capacity(docs.len() + 8);
@@ -175,8 +199,15 @@ pub fn write_cached(
     )
 }
 
-/// The content documents in reading order.
-fn documents(plan: &Plan, generated_cover: bool) -> Vec<Doc> {
+/// The content documents in reading order, with the print edition's page-break markers
+/// when `pages` are given.
+fn documents(plan: &Plan, generated_cover: bool, mut pages: Option<&mut pages::Pages>) -> Vec<Doc> {
+    let mut marks = |file: &str| {
+        pages
+            .as_deref_mut()
+            .map(|p| xhtml::Queue::new(p.take(file)))
+            .unwrap_or_default()
+    };
     let book = plan.book;
     let mut docs = Vec::new();
     let image = book
@@ -188,34 +219,36 @@ fn documents(plan: &Plan, generated_cover: bool) -> Vec<Doc> {
         docs.push(Doc {
             id: "cover".into(),
             file: COVER_FILE.into(),
-            xhtml: xhtml::cover_document(plan, image),
+            xhtml: xhtml::cover_document(plan, image, marks(COVER_FILE)),
         });
     }
     docs.push(Doc {
         id: "titlepage".into(),
         file: TITLE_PAGE_FILE.into(),
-        xhtml: xhtml::title_page_document(plan),
+        xhtml: xhtml::title_page_document(plan, marks(TITLE_PAGE_FILE)),
     });
     // Issue 14: the copyright page follows the title page (CMOS 1.19: its verso).
     if furniture::has_copyright_page(plan) {
         docs.push(Doc {
             id: "copyright".into(),
             file: furniture::COPYRIGHT_FILE.into(),
-            xhtml: furniture::copyright_page_document(plan),
+            xhtml: furniture::copyright_page_document(plan, marks(furniture::COPYRIGHT_FILE)),
         });
     }
     for i in 0..book.chapters.len() {
+        let file = plan.chapter_file(i).to_string();
+        let xhtml = xhtml::chapter_document(plan, i, marks(&file));
         docs.push(Doc {
             id: format!("ch-{}", i + 1),
-            file: plan.chapter_file(i).to_string(),
-            xhtml: xhtml::chapter_document(plan, i),
+            file,
+            xhtml,
         });
     }
     if !book.notes.is_empty() {
         docs.push(Doc {
             id: "notes".into(),
             file: NOTES_FILE.into(),
-            xhtml: xhtml::notes_document(plan),
+            xhtml: xhtml::notes_document(plan, marks(NOTES_FILE)),
         });
     }
     docs

@@ -12,6 +12,7 @@
 //! writing the three files from the same [`Plan`] keeps ids, TOC and manifest consistent
 //! by construction and is about as short.
 
+use super::pages::PageEntry;
 use super::plan::{
     Labels, Plan, COVER_FILE, NAV_FILE, NCX_FILE, NOTES_FILE, STYLESHEET, TITLE_PAGE_FILE,
 };
@@ -423,6 +424,7 @@ pub(crate) fn content_opf(
     docs: &[Doc],
     timestamp: Option<i64>,
     generated_cover: bool,
+    paged: bool,
 ) -> String {
     let book = plan.book;
     let meta = &book.meta;
@@ -479,7 +481,30 @@ pub(crate) fn content_opf(
         "<meta property=\"dcterms:modified\">{}</meta>",
         format_utc(modified(book, timestamp))
     );
-    let a = a11y_with(book, generated_cover);
+    let mut a = a11y_with(book, generated_cover);
+    if paged {
+        // The print edition's pages (issue 17). `printPageNumbers` is the older name of
+        // `pageBreakMarkers` (schema.org; EPUB Accessibility Techniques 1.1 keeps it
+        // for reading systems that know only it); `pageNavigation`: the page list.
+        a.features
+            .extend(["printPageNumbers", "pageBreakMarkers", "pageNavigation"]);
+        // The source of the pagination must be identified (EPUB Accessibility 1.1 §5.4
+        // "Page navigation"): the PDF edition, by the identifier its XMP carries. The
+        // `pageBreakSource` property (W3C "Page Source Identification"; EPUBCheck
+        // accepts it since 5.0) says it for today's checkers, `dc:source` for older
+        // reading systems (EPUB 3.3 §5.5.3.2.4).
+        a.summary.push_str(
+            " Page-break markers and a page list give the page numbers of the PDF edition \
+             typeset from the same source.",
+        );
+        let source = crate::pagemap::print_identifier(book);
+        let _ = writeln!(o, "<dc:source>{}</dc:source>", escape_text(&source));
+        let _ = writeln!(
+            o,
+            "<meta property=\"pageBreakSource\">{}</meta>",
+            escape_text(&source)
+        );
+    }
     for m in &a.access_modes {
         let _ = writeln!(o, "<meta property=\"schema:accessMode\">{m}</meta>");
     }
@@ -651,8 +676,14 @@ fn nav_spine_position(plan: &Plan, docs: &[Doc]) -> usize {
     at
 }
 
-/// The EPUB navigation document (EPUB 3.3 §7): the TOC and landmarks.
-pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> String {
+/// The EPUB navigation document (EPUB 3.3 §7): the TOC, landmarks and the print
+/// edition's page list.
+pub(crate) fn nav_xhtml(
+    plan: &Plan,
+    toc: &[TocEntry],
+    has_cover: bool,
+    pages: Option<&[PageEntry]>,
+) -> String {
     let labels: &Labels = &plan.labels;
     let lang = escape_attr(&plan.lang);
     let mut o = String::new();
@@ -729,7 +760,23 @@ pub(crate) fn nav_xhtml(plan: &Plan, toc: &[TocEntry], has_cover: bool) -> Strin
             escape_text(labels.notes)
         );
     }
-    o.push_str("</ol>\n</nav>\n</body>\n</html>\n");
+    o.push_str("</ol>\n</nav>\n");
+    // The page list (EPUB 3.3 §7.4.3 `page-list`: one flat `ol`, a non-empty label per
+    // entry; DPUB-ARIA 1.1 `doc-pagelist`), hidden from the page (§7.4.1: reading
+    // systems show it in their own "go to page").
+    if let Some(pages) = pages.filter(|p| !p.is_empty()) {
+        o.push_str("<nav epub:type=\"page-list\" role=\"doc-pagelist\" id=\"page-list\" hidden=\"hidden\">\n<ol>\n");
+        for p in pages {
+            let _ = writeln!(
+                o,
+                "<li><a href=\"{}\">{}</a></li>",
+                escape_attr(&p.href),
+                escape_text(&p.label)
+            );
+        }
+        o.push_str("</ol>\n</nav>\n");
+    }
+    o.push_str("</body>\n</html>\n");
     o
 }
 
@@ -752,7 +799,14 @@ fn nav_list(o: &mut String, entries: &[TocEntry]) {
 }
 
 /// The NCX (OPF 2.0.1 §2.4.1), for EPUB 2 reading systems and older Kindle conversion.
-pub(crate) fn toc_ncx(plan: &Plan, toc: &[TocEntry]) -> String {
+pub(crate) fn toc_ncx(plan: &Plan, toc: &[TocEntry], pages: Option<&[PageEntry]>) -> String {
+    let pages = pages.unwrap_or(&[]);
+    // dtb:maxPageNumber: the largest arabic folio (0 when none, as with no pages).
+    let max_page = pages
+        .iter()
+        .filter_map(|p| p.label.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
     let depth = if toc.iter().any(|e| !e.children.is_empty()) {
         2
     } else {
@@ -764,15 +818,37 @@ pub(crate) fn toc_ncx(plan: &Plan, toc: &[TocEntry]) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <ncx xmlns=\"http://www.daisy.org/z3986/2005/ncx/\" version=\"2005-1\" xml:lang=\"{}\">\n<head>\n\
          <meta name=\"dtb:uid\" content=\"{}\"/>\n<meta name=\"dtb:depth\" content=\"{depth}\"/>\n\
-         <meta name=\"dtb:totalPageCount\" content=\"0\"/>\n<meta name=\"dtb:maxPageNumber\" content=\"0\"/>\n\
+         <meta name=\"dtb:totalPageCount\" content=\"{}\"/>\n<meta name=\"dtb:maxPageNumber\" content=\"{max_page}\"/>\n\
          </head>\n<docTitle><text>{}</text></docTitle>\n<navMap>\n",
         escape_attr(&plan.lang),
         escape_attr(&identifier(plan.book)),
+        pages.len(),
         escape_text(&plan.book.meta.title)
     );
     let mut order = 0;
     ncx_points(&mut o, toc, &mut order);
-    o.push_str("</navMap>\n</ncx>\n");
+    o.push_str("</navMap>\n");
+    // The page list for EPUB 2 reading systems (NCX, Z39.86-2005 §8.4.2 `pageList`):
+    // `type` is required; `value` only for arabic numbers. No `playOrder`: it is
+    // optional, and would have to interleave with the navMap's.
+    if !pages.is_empty() {
+        o.push_str("<pageList>\n<navLabel><text>Pages</text></navLabel>\n");
+        for (i, p) in pages.iter().enumerate() {
+            let (kind, value) = match p.label.parse::<u32>() {
+                Ok(n) => ("normal", format!(" value=\"{n}\"")),
+                Err(_) => ("front", String::new()),
+            };
+            let _ = writeln!(
+                o,
+                "<pageTarget id=\"pagetarget-{}\" type=\"{kind}\"{value}><navLabel><text>{}</text></navLabel><content src=\"{}\"/></pageTarget>",
+                i + 1,
+                escape_text(&p.label),
+                escape_attr(&p.href)
+            );
+        }
+        o.push_str("</pageList>\n");
+    }
+    o.push_str("</ncx>\n");
     o
 }
 

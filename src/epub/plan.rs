@@ -189,6 +189,14 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// Whether an id of the book starts with `prefix`.
+    pub(crate) fn has_id_prefix(&self, prefix: &str) -> bool {
+        self.ids
+            .range(prefix.to_string()..)
+            .next()
+            .is_some_and(|(id, _)| id.starts_with(prefix))
+    }
+
     /// The id → file map (for tests).
     #[cfg(test)]
     pub(crate) fn ids(&self) -> &BTreeMap<String, String> {

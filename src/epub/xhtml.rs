@@ -6,11 +6,14 @@
 //! that XML 1.0 forbids (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF) are dropped
 //! rather than written.
 
+use super::pages::Marker;
 use super::plan::Plan;
 use crate::model::{
     blocks_plain_text, is_attribution, plain_text, Align, Attr, Block, Cell, DefinitionItem,
     Dimension, HtmlNode, Inline, LinkTarget, ListNumbering, Note, NoteNumbering, NumberStyle,
 };
+use crate::pagemap::{html_len, inline_len, Flow};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 /// The namespaces and language every content document's root carries. Ace (axe-core
@@ -42,6 +45,65 @@ fn document_end(out: &mut String) {
 /// Whether `c` may appear in an XML 1.0 document (XML 1.0 §2.2 `Char`).
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The markers of one document as its writer meets them: [`Queue::due`] says whether
+/// the next marker's position has been reached.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    markers: VecDeque<Marker>,
+}
+
+impl Queue {
+    pub(crate) fn new(markers: VecDeque<Marker>) -> Queue {
+        Queue { markers }
+    }
+
+    /// Whether the next marker stands at or before `flow`/`path`/`offset`.
+    pub(crate) fn due(&self, flow: Flow, path: &[u32], offset: u32) -> bool {
+        self.markers
+            .front()
+            .is_some_and(|m| (m.at.flow, m.at.path.as_slice(), m.at.offset) <= (flow, path, offset))
+    }
+
+    /// The offset of the next marker if it stands inside the block at `flow`/`path`.
+    pub(crate) fn next_in(&self, flow: Flow, path: &[u32]) -> Option<u32> {
+        self.markers
+            .front()
+            .filter(|m| m.at.flow == flow && m.at.path == path)
+            .map(|m| m.at.offset)
+    }
+
+    /// Writes every marker due at `flow`/`path`/`offset` to `out`.
+    pub(crate) fn write_due(&mut self, out: &mut String, flow: Flow, path: &[u32], offset: u32) {
+        while self.due(flow, path, offset) {
+            if let Some(m) = self.markers.pop_front() {
+                out.push_str(&marker_xhtml(&m));
+            }
+        }
+    }
+
+    /// Writes every marker left (the end of a document).
+    pub(crate) fn write_rest(&mut self, out: &mut String) {
+        for m in self.markers.drain(..) {
+            out.push_str(&marker_xhtml(&m));
+        }
+    }
+
+    /// Whether no marker is left.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.markers.is_empty()
+    }
+}
+
+/// A page-break marker's element (EPUB 3.3 §D.4.1 `epub:type` `pagebreak`; DPUB-ARIA
+/// 1.1 `doc-pagebreak`; its folio in `aria-label`, what assistive technology announces).
+fn marker_xhtml(m: &Marker) -> String {
+    format!(
+        "<span epub:type=\"pagebreak\" role=\"doc-pagebreak\" id=\"{}\" aria-label=\"{}\"/>",
+        escape_attr(&m.id),
+        escape_attr(&m.label)
+    )
 }
 
 /// Escapes text content: `&`, `<`, `>` (the last so `]]>` can never appear).
@@ -141,6 +203,15 @@ pub(crate) struct Writer<'a> {
     /// The level of the last heading written (1 after a chapter title).
     last_level: u8,
     pub(crate) out: String,
+    /// The print edition's page-break markers still to write in this document (issue
+    /// 17), and where the writer is, as `pagemap` names positions: the flow, the path
+    /// of the block being written, and the bytes of its flattened text written so far.
+    pub(crate) marks: Queue,
+    flow: Flow,
+    path: Vec<u32>,
+    count: u32,
+    /// The offset of the next marker, when it stands in the block being written.
+    armed: Option<u32>,
 }
 
 impl<'a> Writer<'a> {
@@ -150,12 +221,110 @@ impl<'a> Writer<'a> {
             file,
             last_level,
             out: String::new(),
+            marks: Queue::default(),
+            flow: Flow::TitlePage,
+            path: Vec::new(),
+            count: 0,
+            armed: None,
         }
     }
 
+    /// Writes the markers of `marks` as the writer reaches their positions in `flow`.
+    pub(crate) fn with_marks(mut self, flow: Flow, marks: Queue) -> Self {
+        self.flow = flow;
+        self.marks = marks;
+        self
+    }
+
+    /// Starts the content of the block at the current path: writes the markers due
+    /// before it and arms the first one inside it.
+    pub(crate) fn site(&mut self) {
+        self.count = 0;
+        if self.marks.is_empty() {
+            self.armed = None;
+            return;
+        }
+        self.marks
+            .write_due(&mut self.out, self.flow, &self.path, 0);
+        self.armed = self.marks.next_in(self.flow, &self.path);
+    }
+
+    /// Goes down to child `k` and starts it ([`Self::site`]).
+    pub(crate) fn enter(&mut self, k: usize) {
+        self.path.push(k as u32);
+        self.site();
+    }
+
+    /// Comes back up from [`Self::enter`].
+    pub(crate) fn leave(&mut self) {
+        self.path.pop();
+        self.armed = None;
+    }
+
+    /// Writes the markers due at `offset` of the current block, and arms the next.
+    fn write_marks_at(&mut self, offset: u32) {
+        self.marks
+            .write_due(&mut self.out, self.flow, &self.path, offset);
+        self.armed = self.marks.next_in(self.flow, &self.path);
+    }
+
+    /// Before an inline `len` bytes long in the flattened text: writes the markers that
+    /// stand before it (`inside`: or inside it, for one that cannot hold a marker).
+    fn before_inline(&mut self, len: usize, inside: bool) {
+        if let Some(off) = self.armed {
+            let reach = if inside {
+                self.count.saturating_add(len as u32).saturating_sub(1)
+            } else {
+                self.count
+            };
+            if off <= reach {
+                let at = off.max(self.count);
+                self.write_marks_at(at);
+            }
+        }
+    }
+
+    /// Text, escaped (counted, with its markers when one is armed).
+    fn text(&mut self, text: &str) {
+        if self.armed.is_some() {
+            self.marked_text(text);
+        } else {
+            self.out.push_str(&escape_text(text));
+            self.count = self.count.saturating_add(text.len() as u32);
+        }
+    }
+
+    /// Text, escaped, with the markers that stand inside it (at a char boundary).
+    fn marked_text(&mut self, text: &str) {
+        let mut rest = text;
+        while let Some(off) = self.armed {
+            let end = self.count as usize + rest.len();
+            if off as usize >= end {
+                break;
+            }
+            let mut cut = (off as usize).saturating_sub(self.count as usize);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.out.push_str(&escape_text(&rest[..cut]));
+            self.count += cut as u32;
+            rest = &rest[cut..];
+            self.write_marks_at(off);
+        }
+        self.out.push_str(&escape_text(rest));
+        self.count = self.count.saturating_add(rest.len() as u32);
+    }
+
     pub(crate) fn blocks(&mut self, blocks: &[Block]) {
-        for block in blocks {
+        self.blocks_from(blocks, 0);
+    }
+
+    /// Blocks that are children `first..` of the current block.
+    pub(crate) fn blocks_from(&mut self, blocks: &[Block], first: usize) {
+        for (k, block) in blocks.iter().enumerate() {
+            self.enter(first + k);
             self.block(block);
+            self.leave();
         }
     }
 
@@ -215,15 +384,19 @@ impl<'a> Writer<'a> {
                         "ul"
                     }
                 };
-                for item in items {
+                for (k, item) in items.iter().enumerate() {
                     self.out.push_str("<li>");
+                    self.enter(k);
                     // A one-paragraph item is written without its <p> (a tight list item).
                     if let [Block::Paragraph { content, .. }] = item.as_slice() {
+                        self.enter(0);
                         self.inlines(content);
+                        self.leave();
                     } else {
                         self.out.push('\n');
                         self.blocks(item);
                     }
+                    self.leave();
                     self.out.push_str("</li>\n");
                 }
                 let _ = writeln!(self.out, "</{tag}>");
@@ -240,8 +413,7 @@ impl<'a> Writer<'a> {
                     }
                 }
                 self.out.push('>');
-                self.out
-                    .push_str(&escape_text(text.strip_suffix('\n').unwrap_or(text)));
+                self.marked_text(text.strip_suffix('\n').unwrap_or(text));
                 self.out.push_str("</code></pre>\n");
             }
             Block::ThematicBreak { .. } => self.out.push_str("<hr class=\"scene-break\"/>\n"),
@@ -281,7 +453,9 @@ impl<'a> Writer<'a> {
             if k > 0 {
                 self.out.push_str("<br/>\n");
             }
+            self.enter(k);
             self.inlines(line);
+            self.leave();
         }
         self.out.push_str("</div>\n");
     }
@@ -293,6 +467,7 @@ impl<'a> Writer<'a> {
         let _ = writeln!(self.out, "<div{}>", div_attributes(attr));
         let epigraph = attr.has_class("epigraph");
         for (k, block) in blocks.iter().enumerate() {
+            self.enter(k);
             match block {
                 Block::Paragraph { content, .. }
                     if epigraph && k + 1 == blocks.len() && is_attribution(content) =>
@@ -303,6 +478,7 @@ impl<'a> Writer<'a> {
                 }
                 _ => self.block(block),
             }
+            self.leave();
         }
         self.out.push_str("</div>\n");
     }
@@ -311,33 +487,50 @@ impl<'a> Writer<'a> {
     /// without its `<p>` (a tight list's, as list items are written here).
     fn definition_list(&mut self, items: &[DefinitionItem]) {
         self.out.push_str("<dl>\n");
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            // No marker between `<dl>` and `<dt>`: the item's first is in its term.
+            self.path.push(k as u32);
             self.out.push_str("<dt>");
+            self.enter(0);
             self.inlines(&item.term);
+            self.leave();
             self.out.push_str("</dt>\n");
-            for definition in &item.definitions {
+            for (d, definition) in item.definitions.iter().enumerate() {
                 self.out.push_str("<dd>");
+                self.enter(d + 1);
                 if let [Block::Paragraph { content, .. }] = definition.as_slice() {
+                    self.enter(0);
                     self.inlines(content);
+                    self.leave();
                 } else {
                     self.out.push('\n');
                     self.blocks(definition);
                 }
+                self.leave();
                 self.out.push_str("</dd>\n");
             }
+            self.path.pop();
         }
         self.out.push_str("</dl>\n");
     }
 
     /// A cell's content: a one-paragraph cell as its inlines (as a pipe table's cell
     /// always was), blocks otherwise.
-    fn cell(&mut self, cell: &Cell) {
+    /// Cell `col` of row `row` (see `pagemap`): a marker for a page that begins at the
+    /// row is written in its first cell (never between `<tr>` and `<td>`).
+    fn cell(&mut self, row: usize, col: usize, cell: &Cell) {
+        self.path.push(row as u32);
+        self.enter(col);
         if let [Block::Paragraph { content, .. }] = cell.as_slice() {
+            self.enter(0);
             self.inlines(content);
+            self.leave();
         } else if !cell.is_empty() {
             self.out.push('\n');
             self.blocks(cell);
         }
+        self.leave();
+        self.path.pop();
     }
 
     /// A figure as pandoc's HTML writer makes one (`Writers/HTML.hs` `figure`): the id on
@@ -424,7 +617,9 @@ impl<'a> Writer<'a> {
         // table for assistive technology as well as showing above it.
         if !caption.is_empty() {
             self.out.push_str("<caption>");
+            self.enter(0);
             self.inlines(caption);
+            self.leave();
             self.out.push_str("</caption>\n");
         }
         // Relative widths (multiline and grid tables), as pandoc writes them.
@@ -446,17 +641,17 @@ impl<'a> Writer<'a> {
                 };
                 let scope = if tag == "th" { " scope=\"col\"" } else { "" };
                 let _ = write!(self.out, "<{tag}{scope}{}>", align_class(align.get(i)));
-                self.cell(cell);
+                self.cell(1, i, cell);
                 let _ = write!(self.out, "</{tag}>");
             }
             self.out.push_str("</tr>\n</thead>\n");
         }
         self.out.push_str("<tbody>\n");
-        for row in rows {
+        for (r, row) in rows.iter().enumerate() {
             self.out.push_str("<tr>");
             for (i, cell) in row.iter().enumerate() {
                 let _ = write!(self.out, "<td{}>", align_class(align.get(i)));
-                self.cell(cell);
+                self.cell(r + 2, i, cell);
                 self.out.push_str("</td>");
             }
             self.out.push_str("</tr>\n");
@@ -477,8 +672,48 @@ impl<'a> Writer<'a> {
     }
 
     fn inline(&mut self, inline: &Inline) {
+        // The page-break markers inside the text (issue 17): before an inline that
+        // holds text of its own, or inside a text; `count` follows the typesetter's
+        // flattened text (`pagemap::flat_len`).
+        if self.armed.is_some() {
+            match inline {
+                Inline::Text(_) => {}
+                Inline::Code(_)
+                | Inline::Image { .. }
+                | Inline::NoteRef { .. }
+                | Inline::LineBreak
+                | Inline::SoftBreak
+                | Inline::Html(_) => {
+                    let len = inline_len(inline, &self.plan.book.notes);
+                    self.before_inline(len, true);
+                }
+                _ => self.before_inline(0, false),
+            }
+        }
         match inline {
-            Inline::Text(t) => self.out.push_str(&escape_text(t)),
+            Inline::Text(_)
+            | Inline::Emphasis(_)
+            | Inline::Strong(_)
+            | Inline::Strikethrough(_)
+            | Inline::Superscript(_)
+            | Inline::Subscript(_)
+            | Inline::Link { .. }
+            | Inline::Span { .. }
+            | Inline::Math { .. }
+            | Inline::Cite(_) => {}
+            // Leaves, listed so that a new kind of inline must say how it counts.
+            Inline::Html(nodes) => self.count = self.count.saturating_add(html_len(nodes) as u32),
+            Inline::Code(_)
+            | Inline::Image { .. }
+            | Inline::NoteRef { .. }
+            | Inline::LineBreak
+            | Inline::SoftBreak => {
+                let len = inline_len(inline, &self.plan.book.notes);
+                self.count = self.count.saturating_add(len as u32);
+            }
+        }
+        match inline {
+            Inline::Text(t) => self.text(t),
             Inline::Emphasis(c) => self.wrap("em", c),
             Inline::Strong(c) => self.wrap("strong", c),
             Inline::Strikethrough(c) => self.wrap("del", c),
@@ -759,16 +994,18 @@ fn align_class(a: Option<&Align>) -> &'static str {
 }
 
 /// The cover page: the cover image alone, full page.
-pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
+pub(crate) fn cover_document(plan: &Plan, image: &str, mut marks: Queue) -> String {
     let mut out = String::new();
     let title = &plan.book.meta.title;
     document_start(&mut out, plan, title);
+    out.push_str("<body class=\"cover\">\n<section epub:type=\"cover\">\n");
+    // The PDF's cover page (issue 17).
+    marks.write_rest(&mut out);
     // epub:type="cover" has no ARIA counterpart on a section (Ace's mapping lists none),
     // so the role goes on the image: DPUB-ARIA `doc-cover` is meant for an <img>.
     let _ = write!(
         out,
-        "<body class=\"cover\">\n<section epub:type=\"cover\">\n\
-         <img role=\"doc-cover\" src=\"{}\" alt=\"{}\"/>\n</section>\n</body>\n",
+        "<img role=\"doc-cover\" src=\"{}\" alt=\"{}\"/>\n</section>\n</body>\n",
         escape_attr(image),
         escape_attr(&plan.labels.cover_alt(title)),
     );
@@ -777,11 +1014,13 @@ pub(crate) fn cover_document(plan: &Plan, image: &str) -> String {
 }
 
 /// The title page: title, subtitle, authors, publisher, date.
-pub(crate) fn title_page_document(plan: &Plan) -> String {
+pub(crate) fn title_page_document(plan: &Plan, mut marks: Queue) -> String {
     let meta = &plan.book.meta;
     let mut out = String::new();
     document_start(&mut out, plan, &meta.title);
     out.push_str("<body class=\"titlepage\">\n<section epub:type=\"titlepage\">\n");
+    // The title block begins the PDF's first page.
+    marks.write_due(&mut out, Flow::TitlePage, &[], u32::MAX);
     let _ = writeln!(out, "<h1 class=\"title\">{}</h1>", escape_text(&meta.title));
     if let Some(sub) = &meta.subtitle {
         let _ = writeln!(out, "<p class=\"subtitle\">{}</p>", escape_text(sub));
@@ -802,18 +1041,22 @@ pub(crate) fn title_page_document(plan: &Plan) -> String {
             "<div class=\"abstract\">\n<div class=\"abstract-title\">{}</div>",
             escape_text(crate::model::abstract_title(&meta.lang))
         );
-        let mut w = Writer::new(plan, super::plan::TITLE_PAGE_FILE, 6);
+        let mut w = Writer::new(plan, super::plan::TITLE_PAGE_FILE, 6)
+            .with_marks(Flow::TitlePage, std::mem::take(&mut marks));
         w.blocks(&meta.r#abstract);
         out.push_str(&w.out);
+        marks = w.marks;
         out.push_str("</div>\n");
     }
+    // The printed contents' pages, before the EPUB's own contents.
+    marks.write_rest(&mut out);
     out.push_str("</section>\n</body>\n");
     document_end(&mut out);
     out
 }
 
 /// One chapter: `<section>` with its `h1` title (none for the untitled opening).
-pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
+pub(crate) fn chapter_document(plan: &Plan, index: usize, marks: Queue) -> String {
     let mut out = String::new();
     let Some(chapter) = plan.book.chapters.get(index) else {
         return out;
@@ -827,13 +1070,18 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
         "<body{body}>\n<section id=\"{}\"{section}>",
         escape_attr(&chapter.id)
     );
-    let mut w = Writer::new(plan, file, 1);
+    let mut w = Writer::new(plan, file, 1).with_marks(Flow::Chapter(index as u32), marks);
+    // A page that begins with the chapter: its marker before the title, inside the
+    // section (DAISY: section, page marker, heading).
+    w.site();
     if let Some(title) = &chapter.title {
         let _ = write!(w.out, "<h1{}>", heading_attrs(&chapter.attr));
         w.inlines(title);
         w.out.push_str("</h1>\n");
     }
     w.blocks(&chapter.blocks);
+    let mut marks = std::mem::take(&mut w.marks);
+    marks.write_rest(&mut w.out);
     out.push_str(&w.out);
     out.push_str("</section>\n</body>\n");
     document_end(&mut out);
@@ -845,19 +1093,25 @@ pub(crate) fn chapter_document(plan: &Plan, index: usize) -> String {
 /// which Apple Books hides from the reading flow; not `doc-endnote`, deprecated in
 /// DPUB-ARIA 1.1 — whose first paragraph starts with the number as a backlink (Kindle
 /// runs notes together otherwise, KPG "Method 2").
-pub(crate) fn notes_document(plan: &Plan) -> String {
+pub(crate) fn notes_document(plan: &Plan, mut marks: Queue) -> String {
     let book = plan.book;
     let file = super::plan::NOTES_FILE;
     let mut out = String::new();
     document_start(&mut out, plan, plan.labels.notes);
     let _ = writeln!(
         out,
-        "<body>\n<section epub:type=\"endnotes\" role=\"doc-endnotes\">\n<h1>{}</h1>",
-        escape_text(plan.labels.notes)
+        "<body>\n<section epub:type=\"endnotes\" role=\"doc-endnotes\">"
     );
+    // A page that begins with the notes (endnotes in the PDF): before their heading.
+    marks.write_due(&mut out, Flow::Notes, &[], u32::MAX);
+    let _ = writeln!(out, "<h1>{}</h1>", escape_text(plan.labels.notes));
     let grouped = book.meta.note_numbering == NoteNumbering::Chapter;
     let mut current_chapter = None;
-    for note in &book.notes {
+    for (i, note) in book.notes.iter().enumerate() {
+        let flow = Flow::Note(i as u32);
+        // A page that begins with a group's heading, then one that begins with the note
+        // (at its number, the backlink the note begins with).
+        marks.write_due(&mut out, flow, &[], u32::MAX);
         let mut last_level = 1;
         if grouped {
             last_level = 2;
@@ -870,21 +1124,25 @@ pub(crate) fn notes_document(plan: &Plan) -> String {
                 );
             }
         }
+        marks.write_due(&mut out, flow, &[0], 0);
         let _ = writeln!(
             out,
             "<div class=\"note\" id=\"{}\" epub:type=\"footnote\" role=\"doc-footnote\">",
             escape_attr(&note.anchor())
         );
         let backlinks = backlinks(plan, note, file);
-        let mut w = Writer::new(plan, file, last_level);
+        let mut w =
+            Writer::new(plan, file, last_level).with_marks(flow, std::mem::take(&mut marks));
         match note.blocks.split_first() {
             Some((Block::Paragraph { content, .. }, rest)) => {
                 w.out.push_str("<p>");
                 w.out.push_str(&backlinks);
                 w.out.push(' ');
+                w.enter(0);
                 w.inlines(content);
+                w.leave();
                 w.out.push_str("</p>\n");
-                w.blocks(rest);
+                w.blocks_from(rest, 1);
             }
             _ => {
                 let _ = writeln!(w.out, "<p>{backlinks}</p>");
@@ -892,8 +1150,10 @@ pub(crate) fn notes_document(plan: &Plan) -> String {
             }
         }
         out.push_str(&w.out);
+        marks = std::mem::take(&mut w.marks);
         out.push_str("</div>\n");
     }
+    marks.write_rest(&mut out);
     out.push_str("</section>\n</body>\n");
     document_end(&mut out);
     out

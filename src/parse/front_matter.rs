@@ -61,7 +61,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// Keys of the `epub:` mapping.
-const EPUB_KEYS: &[&str] = &["css", "embed-fonts"];
+const EPUB_KEYS: &[&str] = &["css", "embed-fonts", "page-list"];
 
 /// Keys of the `pdf:` mapping.
 const PDF_KEYS: &[&str] = &[
@@ -837,6 +837,22 @@ impl Walker<'_> {
                         .text(value, "epub.css", vspan, false, diags)
                         .map(|s| (s, vspan))
                 }
+                // Issue 17: the PDF's pages in the EPUB (on unless `false`).
+                "page-list" => match value {
+                    Value::Bool(b) => epub.page_list = Some(*b),
+                    other => diags.push(
+                        Diagnostic::error(
+                            vspan,
+                            format!(
+                                "`epub.page-list` must be true or false, not {}",
+                                kind(other)
+                            ),
+                        )
+                        .with_hint(
+                            "write `page-list: false` to leave the PDF's pages out of the EPUB",
+                        ),
+                    ),
+                },
                 "embed-fonts" => match value {
                     Value::Bool(b) => epub.embed_fonts = *b,
                     other => diags.push(Diagnostic::error(

@@ -106,6 +106,12 @@ pub(crate) fn xmp_stream(info: &DocumentInfo) -> Stream {
             esc(&info.lang)
         ));
     }
+    if !info.identifier.is_empty() {
+        x.push_str(&format!(
+            "<dc:identifier>{}</dc:identifier>\n",
+            esc(&info.identifier)
+        ));
+    }
     x.push_str(&format!("<pdf:Producer>{}</pdf:Producer>\n", esc(PRODUCER)));
     x.push_str("<xmp:CreatorTool>quire</xmp:CreatorTool>\n");
     if let Some((y, m, d)) = info.date.as_deref().and_then(parse_date) {

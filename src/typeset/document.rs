@@ -19,6 +19,9 @@ pub struct Document {
     pub outline: Vec<OutlineItem>,
     /// Metadata for the document information dictionary and XMP.
     pub info: DocumentInfo,
+    /// Where each page begins in the book and its printed folio: the EPUB's page list
+    /// (issue 17). The PDF writer does not read it.
+    pub page_map: crate::pagemap::PageMap,
 }
 
 /// Metadata of the PDF.
@@ -39,6 +42,9 @@ pub struct DocumentInfo {
     pub date: Option<String>,
     /// The book reads right to left (pandoc's `dir: rtl`): viewers lay out spreads so.
     pub rtl: bool,
+    /// The PDF edition's identifier (XMP `dc:identifier`): the EPUB names it as the
+    /// source of its page list (issue 17). Empty: none written.
+    pub identifier: String,
 }
 
 /// One page.

@@ -216,6 +216,7 @@ impl Layout<'_, '_> {
 
     /// The copyright page: the title page's verso, small type, flush left (CMOS 1.19).
     fn copyright_page(&mut self) {
+        self.enter_flow(crate::pagemap::Flow::Copyright);
         let book = self.book;
         let size = self.style.size * 0.85;
         let frame = Frame {
@@ -261,6 +262,7 @@ impl Layout<'_, '_> {
     /// are broken here with room kept for the number, so the number filled in later
     /// changes no line, and the pages after the contents move by whole pages only.
     pub(super) fn contents(&mut self) {
+        self.enter_flow(crate::pagemap::Flow::Contents);
         let book = self.book;
         let title = contents_title(book);
         let size = self.style.size * self.style.headings.chapter_size;
@@ -531,6 +533,8 @@ pub fn finish(
     let folios: Vec<Option<String>> = (0..paged.pages.len())
         .map(|i| (!plain.get(i).copied().unwrap_or(false)).then(|| label(i)))
         .collect();
+    // Issue 17: the EPUB's page list names every page by its folio, printed or blind.
+    paged.labels = (0..paged.pages.len()).map(label).collect();
 
     contents_numbers(paged, layout, style, &label);
     folios
@@ -576,6 +580,10 @@ fn upper_third(paged: &mut Paginated, p: usize, style: &Style) {
 fn insert_blank(paged: &mut Paginated, at: usize) {
     paged.pages.insert(at, Page::default());
     paged.marks.insert(at, None);
+    // A blank page has no text: its marker in the EPUB shares the next page's place.
+    if at <= paged.starts.len() {
+        paged.starts.insert(at, None);
+    }
     for (page, _, _) in &mut paged.links {
         if *page >= at {
             *page += 1;

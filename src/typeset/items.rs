@@ -545,6 +545,9 @@ pub struct Paragraph {
     /// Characters no face has, with their byte offset in the text (drawn as the face's
     /// .notdef box; the layout warns about each, at its place in the source).
     pub missing: Vec<(usize, char)>,
+    /// Per item, the byte of `flat.text` it starts at: where a line beginning with it
+    /// begins in the text (the EPUB's page-break markers, issue 17).
+    pub starts: Vec<u32>,
 }
 
 /// The cost of a hyphen (Typst's 135, `typst-layout/src/inline/linebreak.rs`): TeX's 50
@@ -675,6 +678,8 @@ pub fn build(
         other_hyphenators: Vec::new(),
         missing: Vec::new(),
         symbols: has_symbols(&flat.text),
+        at: 0,
+        starts: Vec::with_capacity(flat.text.len() / 2),
     };
     b.content.reserve(flat.text.len() / 2);
     if indent != 0 {
@@ -696,6 +701,7 @@ pub fn build(
         if next_opp.next_if(|&&p| p == i).is_some() && i > seg_start {
             b.segment(&flat, seg_start..i, true);
             seg_start = i;
+            b.at = i;
             let prev = text[..i].chars().next_back().unwrap_or(' ');
             if crate::typeset::breaks::is_inter_character(prev, c) {
                 // Between two characters of Chinese, Japanese or Thai: a free break, and a
@@ -737,6 +743,7 @@ pub fn build(
                 let style = style_at(&flat, i);
                 b.segment(&flat, seg_start..i, true);
                 seg_start = i + c.len_utf8();
+                b.at = i;
                 // The space's own level (between two right-to-left words it is right to
                 // left too, W1–N2), for reordering the line.
                 b.level = b.level_at(i);
@@ -807,6 +814,7 @@ pub fn build(
     ) {
         b.items.pop();
         b.content.pop();
+        b.starts.pop();
         b.item_levels.pop();
     }
     b.level = u8::from(base_rtl);
@@ -842,13 +850,15 @@ pub fn build(
     } else {
         Vec::new()
     };
-    let (items, content, missing) = (b.items, b.content, b.missing);
+    debug_assert_eq!(b.starts.len(), b.items.len());
+    let (items, content, missing, starts) = (b.items, b.content, b.missing, b.starts);
     Paragraph {
         items,
         content,
         flat,
         levels,
         missing,
+        starts,
     }
 }
 
@@ -986,6 +996,10 @@ struct Builder<'a, 's, 'f> {
     missing: Vec<(usize, char)>,
     /// Whether the paragraph has a character from U+2100 on (see [`Builder::fallback`]).
     symbols: bool,
+    /// The byte of the flat text the next item starts at, and each item's (see
+    /// [`Paragraph::starts`]).
+    at: usize,
+    starts: Vec<u32>,
 }
 
 impl Builder<'_, '_, '_> {
@@ -1059,6 +1073,7 @@ impl Builder<'_, '_, '_> {
         }
         self.items.push(item);
         self.content.push(content);
+        self.starts.push(self.at as u32);
     }
 
     /// An unbreakable stretch of text (maybe several styles), with hyphenation points
@@ -1102,6 +1117,8 @@ impl Builder<'_, '_, '_> {
         {
             let last_word = piece.start >= self.last_word_start;
             let start = piece.start;
+            let end = piece.end;
+            self.at = start;
             let text = &flat.text[piece];
             // Symbols no face has (math, mostly): a like glyph the face has.
             let replaced = if self.symbols {
@@ -1140,6 +1157,9 @@ impl Builder<'_, '_, '_> {
                     continue;
                 }
                 self.piece(&word, glyph_start..g, *style_idx);
+                // After a hyphen, a line starts inside the word (a stand-in may have
+                // moved the bytes: never past the piece).
+                self.at = (start + p).min(end);
                 let hyphen = self.shaper.shape("-", style.face, style.size);
                 let hw = hyphen.width(0..hyphen.glyphs.len());
                 let width = hw - hw * protrusion('-') / 1000;
@@ -1322,6 +1342,72 @@ mod tests {
         let mut flat = Flat::default();
         flat.push_inlines(inlines, body(), &[]);
         build(flat, &mut shaper, Some(&h), 0)
+    }
+
+    /// Issue 17: the EPUB finds a line's start by counting the model's inlines as
+    /// `pagemap::flat_len` does; that must be the flattened text's length, inline by
+    /// inline, or markers drift.
+    #[test]
+    fn the_flat_text_is_as_long_as_pagemap_counts() {
+        use crate::model::{HtmlNode, LinkTarget, NoteId};
+        let inlines = vec![
+            Inline::Text("Plain “quoted” text ".into()),
+            Inline::Emphasis(vec![Inline::Strong(vec![Inline::Text("émphasis".into())])]),
+            Inline::SoftBreak,
+            Inline::Code("code()".into()),
+            Inline::LineBreak,
+            Inline::Link {
+                target: LinkTarget::External("https://example.org".into()),
+                content: vec![Inline::Text("a link".into())],
+            },
+            Inline::NoteRef {
+                note: NoteId(11),
+                occurrence: 0,
+            },
+            Inline::Html(vec![HtmlNode::Element {
+                name: "b".into(),
+                attrs: vec![],
+                children: vec![
+                    HtmlNode::Text("raw".into()),
+                    HtmlNode::Element {
+                        name: "br".into(),
+                        attrs: vec![],
+                        children: vec![],
+                    },
+                ],
+            }]),
+            Inline::Math {
+                display: false,
+                content: vec![Inline::Text("x²".into())],
+            },
+        ];
+        for k in 0..=inlines.len() {
+            let mut flat = Flat::default();
+            flat.push_inlines(&inlines[..k], body(), &[]);
+            assert_eq!(
+                flat.text.len(),
+                crate::pagemap::flat_len(&inlines[..k], &[])
+            );
+        }
+    }
+
+    /// Each item knows the byte it starts at: a line that begins at it begins there.
+    #[test]
+    fn items_know_where_they_start_in_the_text() {
+        let text = "Internationalization and characteristically long words, again and again.";
+        let p = par(&[Inline::Text(text.into())], "en");
+        assert_eq!(p.starts.len(), p.items.len());
+        for (k, (item, content)) in p.items.iter().zip(&p.content).enumerate() {
+            if let (Item::Box { .. }, Content::Piece { word, glyphs, .. }) = (item, content) {
+                let first: String = glyphs.clone().map(|g| word.glyph_text(g)).collect();
+                let at = p.starts[k] as usize;
+                assert!(
+                    text[at..].starts_with(first.as_str()),
+                    "item {k} {first:?} at {at}: {:?}",
+                    &text[at..]
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,13 +8,14 @@ use crate::model::{
     blocks_plain_text, is_attribution, Attr, Block, Book, Cell, ChapterBreak, DefinitionItem,
     Dimension, Inline, NoteNumbering, NotePlacement, NumberStyle,
 };
+use crate::pagemap::Flow;
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
 use crate::typeset::items::{build, AnchorKey, Flat, LinkRef, RunStyle};
 use crate::typeset::linebreak::{break_paragraph, Breaker, Pass, Passes};
 use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
-use crate::typeset::paginate::Strip;
+use crate::typeset::paginate::{BlockRef, Strip};
 use crate::typeset::shape::{Shaper, MPT};
 use crate::typeset::style::{leading_for, Style};
 
@@ -117,6 +118,15 @@ pub struct Layout<'b, 'f> {
     /// The table of contents' entries, by their [`AnchorKey::TocEntry`] number: the id
     /// each points at.
     pub toc_entries: Vec<String>,
+    /// The block being laid out (see `pagemap`): its flow and path, and the shared form
+    /// the strips take (made on first use after each change).
+    flow: Flow,
+    path: Vec<u32>,
+    block: Option<BlockRef>,
+    /// Bytes of the block's flattened text before the paragraph being set (display math
+    /// splits a paragraph; an endnote's number is set before its text): added to its
+    /// lines' offsets.
+    text_base: i64,
     /// The book's furniture (issue 14, [`front_matter`]).
     furniture: front_matter::Furniture,
     /// The next strip pushed starts a page (the book's structure asks for it).
@@ -215,6 +225,10 @@ impl<'b, 'f> Layout<'b, 'f> {
             sources: None,
             missing: Vec::new(),
             toc_entries: Vec::new(),
+            flow: Flow::TitlePage,
+            path: Vec::new(),
+            block: None,
+            text_base: 0,
             furniture: front_matter::Furniture::of(book),
             break_next: false,
         }
@@ -265,6 +279,25 @@ impl<'b, 'f> Layout<'b, 'f> {
             self.diagnostics
                 .push(missing_glyph_warning(c, span, count, fonts));
         }
+    }
+
+    /// Starts laying out `flow` from its heading.
+    fn enter_flow(&mut self, flow: Flow) {
+        self.flow = flow;
+        self.path.clear();
+        self.block = None;
+    }
+
+    /// Goes down to child `k` of the block being laid out.
+    fn enter(&mut self, k: usize) {
+        self.path.push(k as u32);
+        self.block = None;
+    }
+
+    /// Comes back up from [`Self::enter`].
+    fn leave(&mut self) {
+        self.path.pop();
+        self.block = None;
     }
 
     /// Takes broken paragraphs from `cache` and stores new ones there; `context` is the
@@ -327,6 +360,13 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     fn push(&mut self, mut strip: Strip) {
+        if strip.block.is_none() {
+            let (flow, path) = (self.flow, &self.path);
+            let block = self
+                .block
+                .get_or_insert_with(|| std::sync::Arc::new((flow, path.clone())));
+            strip.block = Some(block.clone());
+        }
         if std::mem::take(&mut self.break_next) {
             strip.new_page = true;
         }
@@ -438,6 +478,8 @@ impl<'b, 'f> Layout<'b, 'f> {
             // Issue 14: the contents page and the page breaks of the book's structure;
             // dedications and epigraphs on a page of their own.
             self.before_chapter(ci);
+            // After the contents page (`before_chapter`): the chapter's own strips.
+            self.enter_flow(Flow::Chapter(ci as u32));
             if chapter
                 .role()
                 .is_some_and(crate::model::MatterRole::own_page)
@@ -657,8 +699,10 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     fn blocks(&mut self, blocks: &[Block], frame: Frame) {
-        for block in blocks {
+        for (k, block) in blocks.iter().enumerate() {
+            self.enter(k);
             self.block(block, frame);
+            self.leave();
         }
     }
 
@@ -770,7 +814,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                     };
                     let first = self.strips.len();
                     self.indent_next = false;
+                    self.enter(k);
                     self.blocks(item, inner);
+                    self.leave();
                     let word = self.shaper.shape(&marker, FaceId::Regular, mpt(frame.size));
                     let w = word.width(0..word.glyphs.len()) as f32 / MPT as f32;
                     if let Some(s) = self.strips.get_mut(first) {
@@ -792,6 +838,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                 let leading = size * design.code_leading;
                 let baseline = self.baseline(size, leading);
                 let mut first = true;
+                let mut line_at = 0u32;
                 for line in text.trim_end_matches('\n').split('\n') {
                     let word = self
                         .shaper
@@ -803,6 +850,8 @@ impl<'b, 'f> Layout<'b, 'f> {
                         ..Default::default()
                     };
                     strip.space_before = if first { gap } else { 0.0 };
+                    strip.text_at = line_at;
+                    line_at = line_at.saturating_add(line.len() as u32 + 1);
                     strip.runs.extend(simple_run(
                         &word,
                         FaceId::Regular,
@@ -850,7 +899,9 @@ impl<'b, 'f> Layout<'b, 'f> {
                 widths,
                 span,
             } => {
+                self.enter(0);
                 self.table_caption(caption, *span, frame);
+                self.leave();
                 self.table(head, rows, align, widths, frame, Some(*span));
                 self.indent_next = false;
             }
@@ -902,20 +953,22 @@ impl<'b, 'f> Layout<'b, 'f> {
             matches!(i, Inline::SoftBreak | Inline::LineBreak)
                 || matches!(i, Inline::Text(t) if t.trim().is_empty())
         };
-        let mut pieces: Vec<(bool, &[Inline])> = Vec::new();
+        // Each piece with the index of its first inline.
+        let mut pieces: Vec<(bool, usize, &[Inline])> = Vec::new();
         let mut from = 0;
         for (k, inline) in content.iter().enumerate() {
             if matches!(inline, Inline::Math { display: true, .. }) {
-                pieces.push((false, &content[from..k]));
-                pieces.push((true, &content[k..k + 1]));
+                pieces.push((false, from, &content[from..k]));
+                pieces.push((true, k, &content[k..k + 1]));
                 from = k + 1;
             }
         }
-        pieces.push((false, &content[from..]));
+        pieces.push((false, from, &content[from..]));
         let mut first = true;
-        for (display, mut piece) in pieces {
+        for (display, mut at, mut piece) in pieces {
             while piece.first().is_some_and(is_break) {
                 piece = &piece[1..];
+                at += 1;
             }
             while piece.last().is_some_and(is_break) {
                 piece = &piece[..piece.len() - 1];
@@ -923,6 +976,9 @@ impl<'b, 'f> Layout<'b, 'f> {
             if piece.is_empty() {
                 continue;
             }
+            // Its lines' offsets count from the paragraph's start (see `pagemap`).
+            self.text_base =
+                crate::pagemap::flat_len(content.get(..at).unwrap_or(&[]), &book.notes) as i64;
             let mut flat = Flat::default();
             flat.push_inlines(
                 piece,
@@ -945,6 +1001,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             }
             first = false;
         }
+        self.text_base = 0;
     }
 
     /// Verse (a line block): each line set on its own, flush left and never justified,
@@ -969,12 +1026,30 @@ impl<'b, 'f> Layout<'b, 'f> {
         };
         self.pending_space = self.pending_space.max(gap);
         self.indent_next = false;
-        for stanza in lines.split(|l| l.is_empty()).filter(|s| !s.is_empty()) {
+        // The stanzas: the indices of their lines (each line is a child of the line
+        // block, see `pagemap`).
+        let mut stanzas: Vec<Vec<usize>> = Vec::new();
+        let mut current = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.is_empty() {
+                if !current.is_empty() {
+                    stanzas.push(std::mem::take(&mut current));
+                }
+            } else {
+                current.push(i);
+            }
+        }
+        if !current.is_empty() {
+            stanzas.push(current);
+        }
+        for stanza in stanzas {
             let first = self.strips.len();
             // Where each verse line's strips start.
             let mut starts = Vec::with_capacity(stanza.len());
-            for line in stanza {
+            for &li in &stanza {
+                let Some(line) = lines.get(li) else { continue };
                 starts.push(self.strips.len());
+                self.enter(li);
                 let mut flat = Flat::default();
                 flat.push_inlines(
                     line,
@@ -982,6 +1057,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     &book.notes,
                 );
                 self.paragraph(flat, verse, Align::Left, -hang, 0.0, Some(span));
+                self.leave();
             }
             let end = self.strips.len();
             if end == first {
@@ -1037,6 +1113,7 @@ impl<'b, 'f> Layout<'b, 'f> {
             self.pending_space = self.pending_space.max(gap);
             self.indent_next = false;
             for (k, block) in blocks.iter().enumerate() {
+                self.enter(k);
                 match block {
                     Block::Paragraph { content, span }
                         if k + 1 == blocks.len() && is_attribution(content) =>
@@ -1053,6 +1130,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                     }
                     _ => self.block(block, inner),
                 }
+                self.leave();
             }
             self.set_pending(frame.leading);
             self.indent_next = false;
@@ -1108,14 +1186,20 @@ impl<'b, 'f> Layout<'b, 'f> {
             );
             let first = self.strips.len();
             let space = if k == 0 { 0.0 } else { frame.leading * 0.4 };
+            self.enter(k);
+            self.enter(0);
             self.paragraph(flat, frame, Align::Left, 0.0, space, None);
+            self.leave();
             for s in &mut self.strips[first..] {
                 s.keep_with_next = true;
             }
-            for definition in &item.definitions {
+            for (d, definition) in item.definitions.iter().enumerate() {
                 self.indent_next = false;
+                self.enter(d + 1);
                 self.blocks(definition, inner);
+                self.leave();
             }
+            self.leave();
         }
         self.set_pending(gap);
         self.indent_next = false;
@@ -1183,6 +1267,12 @@ impl<'b, 'f> Layout<'b, 'f> {
             self.locate_missing(&broken.missing, span);
         }
         let mut strips = broken.strips;
+        if self.text_base != 0 {
+            for s in &mut strips {
+                s.text_at =
+                    (i64::from(s.text_at) + self.text_base).clamp(0, i64::from(u32::MAX)) as u32;
+            }
+        }
         // A paragraph right after an indented one-line paragraph (a line of dialogue)
         // keeps three lines at a page foot, not two. The two indented lines in a row read
         // as an inset block, and the paragraph's second line, last on the page, then reads
@@ -1261,6 +1351,13 @@ impl<'b, 'f> Layout<'b, 'f> {
         let n = lines.len();
         let mut strips = Vec::with_capacity(n);
         let baseline = self.baseline(frame.size, frame.leading);
+        // Where each line begins in the flat text (its first item's byte).
+        let mut line_starts = Vec::with_capacity(n);
+        let mut start = crate::typeset::lines::first_box(&par.items);
+        for &b in &breaking.breaks {
+            line_starts.push(par.starts.get(start).copied().unwrap_or(0));
+            start = crate::typeset::linebreak::line_start(&par.items, b);
+        }
         for (k, line) in lines.into_iter().enumerate() {
             // Typst's need rule: first line needs the second (no orphan), the
             // second-to-last needs the last (no widow); a 3-line paragraph stays whole.
@@ -1282,6 +1379,8 @@ impl<'b, 'f> Layout<'b, 'f> {
             };
             if k == 0 {
                 strip.space_before = space_before;
+            } else {
+                strip.text_at = line_starts.get(k).copied().unwrap_or(0);
             }
             for run in line.runs {
                 strip.runs.push(GlyphRun {
@@ -1552,13 +1651,19 @@ impl<'b, 'f> Layout<'b, 'f> {
         let table_width: f32 = widths.iter().sum();
         let rule = design.rule;
         let mut first = true;
-        let all: Vec<(&[Cell], bool)> = std::iter::once((head, true))
-            .chain(rows.iter().map(|r| (r.as_slice(), false)))
-            .filter(|(r, _)| !r.is_empty())
+        // Each row with its child index in the table (see `pagemap`): 1 the head,
+        // `r + 2` row `r`.
+        let all: Vec<(&[Cell], bool, usize)> = std::iter::once((head, true, 1))
+            .chain(
+                rows.iter()
+                    .enumerate()
+                    .map(|(r, row)| (row.as_slice(), false, r + 2)),
+            )
+            .filter(|(r, _, _)| !r.is_empty())
             .collect();
         let nrows = all.len();
         let first_strip = self.strips.len();
-        for (ri, (row, is_head)) in all.into_iter().enumerate() {
+        for (ri, (row, is_head, child)) in all.into_iter().enumerate() {
             let mut strip = Strip {
                 need: 1,
                 ..Default::default()
@@ -1681,7 +1786,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                     height: rule * 2.0,
                 });
             }
+            // Rows are never split: a page begins at a row, in its first cell.
+            self.enter(child);
             self.push(strip);
+            self.leave();
         }
         // Kept whole only when a page also has room above it for what usually leads
         // into a table (a heading, a line of text, a subheading and a caption: eight
@@ -1963,7 +2071,8 @@ impl<'b, 'f> Layout<'b, 'f> {
         // own, with no space owed and no indent.
         let text = std::mem::take(&mut self.strips);
         let state = (self.pending_space, self.indent_next, self.one_liner);
-        for (note, (word, width)) in book.notes.iter().zip(numbers) {
+        for (i, (note, (word, width))) in book.notes.iter().zip(numbers).enumerate() {
+            self.enter_flow(Flow::Note(i as u32));
             self.set_pending(0.0);
             self.indent_next = false;
             self.one_liner = None;
@@ -2012,6 +2121,7 @@ impl<'b, 'f> Layout<'b, 'f> {
         if book.notes.is_empty() {
             return;
         }
+        self.enter_flow(Flow::Notes);
         self.outline.push(("Notes".into(), 1, AnchorKey::Notes));
         let size = self.style.size * self.style.headings.chapter_size;
         let mut flat = Flat::default();
@@ -2032,7 +2142,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         let note_space = self.style.notes.space;
         let frame = self.body();
         let mut group: Option<usize> = None;
-        for note in &book.notes {
+        for (i, note) in book.notes.iter().enumerate() {
+            // A group's heading is where the EPUB writes it: before the group's first note.
+            self.enter_flow(Flow::Note(i as u32));
             if book.meta.note_numbering == NoteNumbering::Chapter && group != Some(note.chapter) {
                 group = Some(note.chapter);
                 let title = book
@@ -2066,11 +2178,17 @@ impl<'b, 'f> Layout<'b, 'f> {
                 },
             );
             prefix.push(" ", Self::run_style(FaceId::Regular, nsize));
+            // The note begins at its number (the EPUB's note begins with its number
+            // too, as a backlink): a page that begins with it begins at the note.
+            self.enter_flow(Flow::Note(i as u32));
             let mut first_par = true;
-            for block in &note.blocks {
+            for (k, block) in note.blocks.iter().enumerate() {
+                self.enter(k);
                 match (first_par, block) {
                     (true, Block::Paragraph { content, span }) => {
                         let mut flat = std::mem::take(&mut prefix);
+                        // Lines after the first count from the text, not the number.
+                        self.text_base = -(flat.text.len() as i64);
                         flat.push_inlines(
                             content,
                             Self::run_style(FaceId::Regular, nsize),
@@ -2084,6 +2202,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                             frame.leading * note_space,
                             Some(*span),
                         );
+                        self.text_base = 0;
                     }
                     _ => {
                         if first_par {
@@ -2101,6 +2220,7 @@ impl<'b, 'f> Layout<'b, 'f> {
                         self.block(block, frame);
                     }
                 }
+                self.leave();
                 first_par = false;
             }
             if first_par {

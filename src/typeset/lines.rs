@@ -140,7 +140,7 @@ pub fn set_lines_tracked(
     lines
 }
 
-fn first_box(items: &[Item]) -> usize {
+pub(crate) fn first_box(items: &[Item]) -> usize {
     items
         .iter()
         .position(|i| {

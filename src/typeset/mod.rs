@@ -219,6 +219,21 @@ fn typeset_with(
         lang: meta.lang.as_str().to_string(),
         date: meta.date.clone(),
         rtl: meta.dir == Some(crate::model::Direction::Rtl),
+        identifier: crate::pagemap::print_identifier(book),
+    };
+    let page_map = crate::pagemap::PageMap {
+        pages: std::mem::take(&mut paged.starts)
+            .into_iter()
+            .enumerate()
+            .map(|(i, at)| crate::pagemap::PageStart {
+                label: paged
+                    .labels
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| (i + 1).to_string()),
+                at,
+            })
+            .collect(),
     };
     let mut doc = Document {
         width: style.page_width,
@@ -226,11 +241,24 @@ fn typeset_with(
         pages: paged.pages,
         outline,
         info,
+        page_map,
     };
     // Issue 14: the cover, the PDF's first page, before the book's own pages (which keep
     // their folios: a cover is not part of the printed book block).
     if let Some(cover) = cover_page(book, &style, layout.shaper()) {
         prepend_page(&mut doc, cover);
+        // In the EPUB's page list too, unnumbered (issue 17): the EPUB's cover document.
+        doc.page_map.pages.insert(
+            0,
+            crate::pagemap::PageStart {
+                label: String::new(),
+                at: Some(crate::pagemap::Position {
+                    flow: crate::pagemap::Flow::Cover,
+                    path: Vec::new(),
+                    offset: 0,
+                }),
+            },
+        );
     }
     (doc, layout.diagnostics)
 }

@@ -9,6 +9,7 @@
 //! before anything is placed, so strips that move to the next page take their notes with
 //! them, and the widow, orphan and heading needs are kept with notes in play.
 
+use crate::pagemap::{Flow, Position};
 use crate::typeset::document::{Destination, GlyphRun, Page, PlacedImage, Rect};
 use crate::typeset::items::{AnchorKey, LinkRef};
 use crate::typeset::style::Style;
@@ -43,7 +44,16 @@ pub struct Strip {
     pub links: Vec<(Rect, LinkRef)>,
     /// Destinations, same coordinates.
     pub anchors: Vec<(AnchorKey, f32, f32)>,
+    /// The block of the book it sets (see `pagemap`), when it sets one: where a page it
+    /// begins begins in the EPUB (issue 17).
+    pub block: Option<BlockRef>,
+    /// Bytes of its block's flattened text before its first line (0 for strips that are
+    /// not a line of text: the block's start).
+    pub text_at: u32,
 }
+
+/// A block of the book: its flow and path (see `pagemap`), shared by its strips.
+pub type BlockRef = std::sync::Arc<(Flow, Vec<u32>)>;
 
 /// Pages with link targets still symbolic.
 #[derive(Debug, Default)]
@@ -56,6 +66,21 @@ pub struct Paginated {
     pub anchors: BTreeMap<AnchorKey, Destination>,
     /// The running head of each page (the mark in force at its top).
     pub marks: Vec<Option<String>>,
+    /// Where each page's first strip of the book's text begins (`None`: a page of notes
+    /// continued, with no text of its own).
+    pub starts: Vec<Option<Position>>,
+    /// Each page's folio, printed or not (blind folios too: the title page is "i" or
+    /// "1"); set with the folios (`front_matter::finish`), for the EPUB's page list.
+    pub labels: Vec<String>,
+}
+
+/// Where `strip` begins in the book, if it sets a block of it.
+fn position(strip: &Strip) -> Option<Position> {
+    strip.block.as_ref().map(|b| Position {
+        flow: b.0,
+        path: b.1.clone(),
+        offset: strip.text_at,
+    })
 }
 
 /// Resolves heading chains: a strip kept with the next needs itself plus what the next
@@ -193,6 +218,8 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
     // was tested as a whole: they do not test their own (a chain longer than a page falls
     // back to its first strip's own need, and its later strips must not then break it).
     let mut committed = 0usize;
+    // Where the current page begins (its first strip that sets a block).
+    let mut start: Option<Position> = None;
     for i in 0..strips.len() {
         let mut new_page = !empty && strips[i].new_page;
         if !empty && !new_page {
@@ -224,6 +251,7 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
             foot.finish(&mut page, out.pages.len(), y, &mut out);
             out.pages.push(std::mem::take(&mut page));
             out.marks.push(page_mark.take());
+            out.starts.push(start.take());
             y = 0.0;
             empty = true;
         }
@@ -233,6 +261,7 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
             foot.finish(&mut page, out.pages.len(), 0.0, &mut out);
             out.pages.push(std::mem::take(&mut page));
             out.marks.push(mark.clone());
+            out.starts.push(None);
         }
         // Only strips `i..` are looked at again (by `chain`, for their heights), so this
         // one's contents can move out.
@@ -242,6 +271,9 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
         }
         if empty {
             page_mark = mark.clone();
+        }
+        if start.is_none() {
+            start = position(strip);
         }
         let gap = if empty { 0.0 } else { strip.space_before };
         let index = out.pages.len();
@@ -254,6 +286,7 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
         foot.finish(&mut page, out.pages.len(), y, &mut out);
         out.pages.push(page);
         out.marks.push(page_mark);
+        out.starts.push(start);
     }
     // Notes still continuing after the last line of text get pages of their own.
     while foot.pending() {
@@ -261,6 +294,7 @@ pub fn paginate_with<F: Foot>(mut strips: Vec<Strip>, style: &Style, foot: &mut 
         foot.finish(&mut page, out.pages.len(), 0.0, &mut out);
         out.pages.push(page);
         out.marks.push(mark.clone());
+        out.starts.push(None);
     }
     out
 }

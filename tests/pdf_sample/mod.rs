@@ -71,7 +71,9 @@ impl Builder {
                 lang: "en".into(),
                 date: Some("2024-03-09".into()),
                 rtl: false,
+                identifier: String::new(),
             },
+            page_map: Default::default(),
         };
         Builder {
             fonts: FontSet::embedded(),
