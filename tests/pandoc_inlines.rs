@@ -680,7 +680,8 @@ fn links_with_spaces_and_quoted_titles_are_links() {
     std::fs::write(
         &path,
         "---\ntitle: T\n---\n\n# A\n\n[foo](http://example.com/a b) and \
-         [bar](http://example.com/c \"t \"q\" u\").\n",
+         [bar](http://example.com/c \"t \"q\" u\").\n\n\
+         [baz](http://example.com/d e)\n\n[baz]: http://example.com/def\n",
     )
     .unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_quire"))
@@ -706,5 +707,57 @@ fn links_with_spaces_and_quoted_titles_are_links() {
         "{xhtml}"
     );
     assert!(xhtml.contains(">bar</a>.</p>"), "{xhtml}");
+    // A defined reference followed by such a destination: the inline link wins, as in
+    // pandoc (markdown-reader-more defines `[foo]` before its four `[foo](/bar and baz)`).
+    assert!(
+        xhtml.contains("<a href=\"http://example.com/d%20e\">baz</a></p>"),
+        "{xhtml}"
+    );
     assert!(!xhtml.contains("(http"), "{xhtml}");
+}
+
+/// Link reference definitions pandoc reads and CommonMark does not (pandoc's
+/// markdown-reader-more "URLs with spaces and punctuation" and "Empty reference links",
+/// testsuite's "Reference"): their references are links, and the definitions are not
+/// printed as text.
+#[test]
+fn references_only_pandoc_reads_are_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: T\n---\n\n# A\n\n[baz][] [bork][] [bar][]\n\n\
+         [baz]: http://example.com/foo foo\n\
+         [bork]:  http://example.com/zee zob   (title)\n\n\
+         \x20 [bar]: http://example.com/url/ \"Title with \"quotes\" inside\"\n\n\
+         [foo2]:\n\nbar\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
+    let epub = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
+    let mut xhtml = String::new();
+    zip.by_name("OEBPS/a.xhtml")
+        .unwrap()
+        .read_to_string(&mut xhtml)
+        .unwrap();
+    assert!(
+        xhtml.contains(
+            "<p><a href=\"http://example.com/foo%20foo\">baz</a> \
+             <a href=\"http://example.com/zee%20zob\">bork</a> \
+             <a href=\"http://example.com/url/\">bar</a></p>\n<p>bar</p>"
+        ),
+        "{xhtml}"
+    );
+    assert!(!xhtml.contains("]:"), "{xhtml}");
 }

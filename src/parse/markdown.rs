@@ -212,6 +212,19 @@ pub(crate) fn normalise_label(label: &str) -> String {
     label.to_lowercase()
 }
 
+/// A link label as pandoc matches it (`toKey`): case-insensitive, runs of white space
+/// as one space.
+fn reference_key(label: &str) -> String {
+    let mut key = String::with_capacity(label.len());
+    for word in label.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(&word.to_lowercase());
+    }
+    key
+}
+
 /// A chapter as read from one file.
 #[derive(Debug, Clone)]
 pub(crate) struct ChapterDraft {
@@ -735,6 +748,9 @@ struct Builder<'a> {
     pre: PreState,
     /// The file's link reference definitions, once a nested parse needs them.
     refdefs: Option<Rc<RefDefs>>,
+    /// The link reference definitions only pandoc reads, found by the pre-pass (keyed by
+    /// [`reference_key`]).
+    pandoc_refs: Rc<RefDefs>,
     /// Note references made in nested parses, to check against the file's definitions.
     nested_refs: Vec<(String, Span)>,
     /// An inline-only nested parse: each paragraph's start and inlines.
@@ -777,6 +793,7 @@ impl<'a> Builder<'a> {
             level,
             pre: PreState::default(),
             refdefs: None,
+            pandoc_refs: Rc::default(),
             nested_refs: Vec::new(),
             snippets: None,
             inline_notes: 0,
@@ -817,6 +834,14 @@ impl<'a> Builder<'a> {
             self.diags
                 .push(Diagnostic::warning(span, p.message).with_hint(p.hint));
         }
+        if !pre.refs.is_empty() {
+            let mut refs = (*self.pandoc_refs).clone();
+            for (label, dest, title) in std::mem::take(&mut pre.refs) {
+                // The first definition of a label wins, as in CommonMark (§4.7).
+                refs.entry(reference_key(&label)).or_insert((dest, title));
+            }
+            self.pandoc_refs = Rc::new(refs);
+        }
         let markers = std::mem::take(&mut pre.markers)
             .into_iter()
             .map(|m| {
@@ -839,13 +864,17 @@ impl<'a> Builder<'a> {
         };
         let input = shadow.as_deref().unwrap_or(text);
         let defs = self.refdefs.clone();
+        let pandoc_refs = self.pandoc_refs.clone();
         // An undefined `[text]` that pandoc reads as a span or an inline note is made a
-        // link for the inline post-pass to read back ([`inlines::wants_sentinel`]); in a
-        // nested text, other undefined references are looked up in the file's
-        // definitions.
+        // link for the inline post-pass to read back ([`inlines::wants_sentinel`]); one
+        // whose definition only pandoc reads links to it; in a nested text, other
+        // undefined references are looked up in the file's definitions.
         let callback = move |link: BrokenLink| {
             if inlines::wants_sentinel(input, &link.span, link.link_type) {
                 return Some((inlines::SENTINEL.into(), "".into()));
+            }
+            if let Some((dest, title)) = pandoc_refs.get(&reference_key(&link.reference)) {
+                return Some((CowStr::from(dest.clone()), CowStr::from(title.clone())));
             }
             let key = link.reference.to_lowercase();
             let (dest, title) = defs.as_ref()?.get(&key)?;
@@ -1030,6 +1059,7 @@ impl<'a> Builder<'a> {
             self.level + 1,
         );
         child.refdefs = self.refdefs.clone();
+        child.pandoc_refs = self.pandoc_refs.clone();
         // Inline notes are labelled by a count per file, and macros apply to the math
         // after them in the file: a nested text (a cell, a verse line) continues both.
         child.inline_notes = self.inline_notes;
@@ -1337,10 +1367,21 @@ impl<'a> Builder<'a> {
             max + self.stack.len() >= MAX_DEPTH
         };
         // A link the broken-link callback made for the post-pass (`[a](/b c)`, whose
-        // text may hold none of the bytes `may_need_pass` looks for) needs it too.
+        // text may hold none of the bytes `may_need_pass` looks for) needs it too, and so
+        // does a defined `[a]` followed by a destination CommonMark refuses: pandoc tries
+        // the inline link first (`Readers/Markdown.hs`, `link`: `regLink`, then
+        // `referenceLink`), pulldown-cmark took the reference and left `(/b c)` as text.
         let sentinel = || {
-            run.iter().any(|(e, _)| {
-                matches!(e, Event::Start(Tag::Link { dest_url, .. }) if &**dest_url == inlines::SENTINEL)
+            run.iter().any(|(e, r)| match e {
+                Event::Start(Tag::Link {
+                    dest_url,
+                    link_type,
+                    ..
+                }) => {
+                    &**dest_url == inlines::SENTINEL
+                        || inlines::source_after(src, r.end, *link_type)
+                }
+                _ => false,
             })
         };
         if (!inlines::may_need_pass(src.get(whole).unwrap_or("")) && !sentinel()) || deep() {
