@@ -761,3 +761,50 @@ fn references_only_pandoc_reads_are_links() {
     );
     assert!(!xhtml.contains("]:"), "{xhtml}");
 }
+
+/// pandoc's implicit header references (MANUAL, "Extension: implicit_header_references";
+/// markdown-reader-more "Implicit header references"): `[Heading]` and `[text][Heading]`
+/// link to the heading, case-insensitively, unless a definition has the label; a label
+/// no heading has stays text.
+#[test]
+fn implicit_header_references_link_to_their_headings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: T\n---\n\n# A\n\n### My header\n\n### My other header\n\n\
+         A link to [My header]. Another to [it][My header], [case insensitive][my header].\n\n\
+         Link to [Explicit header attributes].\n\n\
+         [my other header]: http://example.com/foo\n\n\
+         Not to [My other header]; no heading: [Nothing] and [x][Nothing].\n\n\
+         ## Explicit header attributes {#foobar .baz}\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
+    let epub = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
+    let mut xhtml = String::new();
+    zip.by_name("OEBPS/a.xhtml")
+        .unwrap()
+        .read_to_string(&mut xhtml)
+        .unwrap();
+    for expected in [
+        "A link to <a href=\"#my-header\">My header</a>.",
+        "Another to <a href=\"#my-header\">it</a>, <a href=\"#my-header\">case insensitive</a>.",
+        "Link to <a href=\"#foobar\">Explicit header attributes</a>.",
+        "Not to <a href=\"http://example.com/foo\">My other header</a>; \
+         no heading: [Nothing] and [x][Nothing].",
+    ] {
+        assert!(xhtml.contains(expected), "{expected}\n{xhtml}");
+    }
+}
