@@ -808,3 +808,36 @@ fn implicit_header_references_link_to_their_headings() {
         assert!(xhtml.contains(expected), "{expected}\n{xhtml}");
     }
 }
+
+/// Entities in an autolink are characters, in its address and its text, as pandoc reads
+/// them (markdown-reader-more "Entities in links and titles"; CommonMark keeps them).
+#[test]
+fn entities_in_autolinks_are_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: T\n---\n\n# A\n\n<http://g&ouml;&ouml;gle.com/a&amp;b>\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
+    let epub = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
+    let mut xhtml = String::new();
+    zip.by_name("OEBPS/a.xhtml")
+        .unwrap()
+        .read_to_string(&mut xhtml)
+        .unwrap();
+    assert!(xhtml.contains(">http://göögle.com/a&amp;b</a>"), "{xhtml}");
+    assert!(!xhtml.contains("&amp;ouml;"), "{xhtml}");
+}

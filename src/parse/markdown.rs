@@ -2527,6 +2527,24 @@ impl<'a> Builder<'a> {
                 } else {
                     content
                 };
+                // pandoc decodes entities in an autolink (`<http://g&ouml;gle.com>`, its
+                // `uri` and `emailAddress` read them as characters), CommonMark (§6.5)
+                // keeps them as written: the address and its text, as pandoc.
+                let autolink = matches!(link_type, LinkType::Autolink | LinkType::Email);
+                let (dest, content) = if autolink && dest.contains('&') {
+                    let content = content
+                        .into_iter()
+                        .map(|i| match i {
+                            Inline::Text(t) if t.contains('&') => {
+                                Inline::Text(html::decode_entities(&t))
+                            }
+                            other => other,
+                        })
+                        .collect();
+                    (html::decode_entities(&dest), content)
+                } else {
+                    (dest, content)
+                };
                 let dest = if link_type == LinkType::Email && !dest.starts_with("mailto:") {
                     format!("mailto:{dest}")
                 } else {
