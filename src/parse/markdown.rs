@@ -318,6 +318,49 @@ fn scan_heading_keys(text: &str) -> BTreeSet<String> {
     keys
 }
 
+/// The first `<address>` in `text` that pandoc reads as an email autolink and
+/// CommonMark does not (§6.5 allows ASCII only): `<测@foo.测.baz>`, or
+/// `<me@ex&auml;mple.com>` whose entity pulldown-cmark decoded in the text. pandoc's
+/// `emailAddress` (`Text.Pandoc.Parsing`): words of letters, digits and
+/// ``!#$%&'*+-/=?^_`{|}~;`` joined by dots, `@`, then parts of letters, digits and
+/// inner hyphens joined by dots. `source` is the text's source: an escaped `\<` there
+/// is no autolink. The text before, the address, the text after.
+fn email_autolink<'t>(text: &'t str, source: &str) -> Option<(&'t str, &'t str, &'t str)> {
+    let mut from = 0;
+    while let Some(open) = text[from..].find('<').map(|i| from + i) {
+        from = open + 1;
+        let Some(close) = text[open..].find('>').map(|i| open + i) else {
+            break;
+        };
+        let address = &text[open + 1..close];
+        let Some((local, domain)) = address.split_once('@') else {
+            continue;
+        };
+        let word = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~;".contains(c))
+        };
+        let part = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with('-')
+                && !p.ends_with('-')
+                && p.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        let local_start = local.split('.').next().unwrap_or("");
+        if address.is_ascii()
+            || !local.split('.').all(word)
+            || !domain.split('.').all(part)
+            || !source.contains(&format!("<{local_start}"))
+            || source.contains(&format!("\\<{local_start}"))
+        {
+            continue;
+        }
+        return Some((&text[..open], address, &text[close + 1..]));
+    }
+    None
+}
+
 /// A chapter as read from one file.
 #[derive(Debug, Clone)]
 pub(crate) struct ChapterDraft {
@@ -1901,6 +1944,26 @@ impl<'a> Builder<'a> {
         if text.contains(ESCAPED_AT) {
             text = text.replace(ESCAPED_AT, "@");
         }
+        if text.contains('@') && text.contains('<') && !text.is_ascii() {
+            let source = self.text.get(range.clone()).unwrap_or("");
+            let mut rest = text.as_str();
+            while let Some((before, address, after)) = email_autolink(rest, source) {
+                match urls::external_url(&format!("mailto:{address}")) {
+                    Ok(url) => {
+                        self.push_inline(Inline::Text(clean_text(before)));
+                        self.push_inline(Inline::Link {
+                            target: LinkTarget::External(url),
+                            content: vec![Inline::Text(address.to_string())],
+                        });
+                    }
+                    Err(_) => self
+                        .push_inline(Inline::Text(clean_text(&rest[..rest.len() - after.len()]))),
+                }
+                rest = after;
+            }
+            self.push_inline(Inline::Text(clean_text(rest)));
+            return;
+        }
         self.push_inline(Inline::Text(clean_text(&text)));
     }
 
@@ -3060,5 +3123,27 @@ mod implicit_header_tests {
         );
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         assert_eq!(keys, ["one", "quoted", "two"]);
+    }
+
+    /// pandoc's `emailAddress` where CommonMark has no autolink (markdown-reader-more
+    /// "Multilingual URLs", "Entities in links and titles").
+    #[test]
+    fn email_autolinks_only_pandoc_reads() {
+        use super::email_autolink;
+        let src = "a <测@foo.测.baz> b";
+        assert_eq!(
+            email_autolink(src, src),
+            Some(("a ", "测@foo.测.baz", " b"))
+        );
+        // The entity was decoded by pulldown-cmark in the text, not in the source.
+        assert_eq!(
+            email_autolink("<me@exämple.com>", "<me@ex&auml;mple.com>"),
+            Some(("", "me@exämple.com", ""))
+        );
+        // ASCII (pulldown-cmark's), escaped, or not an address.
+        assert_eq!(email_autolink("<a@b.c>", "<a@b.c>"), None);
+        assert_eq!(email_autolink("<测@b>", "\\<测@b>"), None);
+        assert_eq!(email_autolink("<测 x@b>", "<测 x@b>"), None);
+        assert_eq!(email_autolink("<测@-b>", "<测@-b>"), None);
     }
 }
