@@ -680,7 +680,8 @@ fn links_with_spaces_and_quoted_titles_are_links() {
     std::fs::write(
         &path,
         "---\ntitle: T\n---\n\n# A\n\n[foo](http://example.com/a b) and \
-         [bar](http://example.com/c \"t \"q\" u\").\n",
+         [bar](http://example.com/c \"t \"q\" u\").\n\n\
+         [baz](http://example.com/d e)\n\n[baz]: http://example.com/def\n",
     )
     .unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_quire"))
@@ -706,5 +707,137 @@ fn links_with_spaces_and_quoted_titles_are_links() {
         "{xhtml}"
     );
     assert!(xhtml.contains(">bar</a>.</p>"), "{xhtml}");
+    // A defined reference followed by such a destination: the inline link wins, as in
+    // pandoc (markdown-reader-more defines `[foo]` before its four `[foo](/bar and baz)`).
+    assert!(
+        xhtml.contains("<a href=\"http://example.com/d%20e\">baz</a></p>"),
+        "{xhtml}"
+    );
     assert!(!xhtml.contains("(http"), "{xhtml}");
+}
+
+/// Link reference definitions pandoc reads and CommonMark does not (pandoc's
+/// markdown-reader-more "URLs with spaces and punctuation" and "Empty reference links",
+/// testsuite's "Reference"): their references are links, and the definitions are not
+/// printed as text.
+#[test]
+fn references_only_pandoc_reads_are_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: T\n---\n\n# A\n\n[baz][] [bork][] [bar][]\n\n\
+         [baz]: http://example.com/foo foo\n\
+         [bork]:  http://example.com/zee zob   (title)\n\n\
+         \x20 [bar]: http://example.com/url/ \"Title with \"quotes\" inside\"\n\n\
+         [foo2]:\n\nbar\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
+    let epub = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
+    let mut xhtml = String::new();
+    zip.by_name("OEBPS/a.xhtml")
+        .unwrap()
+        .read_to_string(&mut xhtml)
+        .unwrap();
+    assert!(
+        xhtml.contains(
+            "<p><a href=\"http://example.com/foo%20foo\">baz</a> \
+             <a href=\"http://example.com/zee%20zob\">bork</a> \
+             <a href=\"http://example.com/url/\">bar</a></p>\n<p>bar</p>"
+        ),
+        "{xhtml}"
+    );
+    assert!(!xhtml.contains("]:"), "{xhtml}");
+}
+
+/// pandoc's implicit header references (MANUAL, "Extension: implicit_header_references";
+/// markdown-reader-more "Implicit header references"): `[Heading]` and `[text][Heading]`
+/// link to the heading, case-insensitively, unless a definition has the label; a label
+/// no heading has stays text.
+#[test]
+fn implicit_header_references_link_to_their_headings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: T\n---\n\n# A\n\n### My header\n\n### My other header\n\n\
+         A link to [My header]. Another to [it][My header], [case insensitive][my header].\n\n\
+         Link to [Explicit header attributes].\n\n\
+         [my other header]: http://example.com/foo\n\n\
+         Not to [My other header]; no heading: [Nothing] and [x][Nothing].\n\n\
+         ## Explicit header attributes {#foobar .baz}\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
+    let epub = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
+    let mut xhtml = String::new();
+    zip.by_name("OEBPS/a.xhtml")
+        .unwrap()
+        .read_to_string(&mut xhtml)
+        .unwrap();
+    for expected in [
+        "A link to <a href=\"#my-header\">My header</a>.",
+        "Another to <a href=\"#my-header\">it</a>, <a href=\"#my-header\">case insensitive</a>.",
+        "Link to <a href=\"#foobar\">Explicit header attributes</a>.",
+        "Not to <a href=\"http://example.com/foo\">My other header</a>; \
+         no heading: [Nothing] and [x][Nothing].",
+    ] {
+        assert!(xhtml.contains(expected), "{expected}\n{xhtml}");
+    }
+}
+
+/// Entities in an autolink are characters, in its address and its text, as pandoc reads
+/// them (markdown-reader-more "Entities in links and titles"; CommonMark keeps them).
+#[test]
+fn entities_in_autolinks_are_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: T\n---\n\n# A\n\n<http://g&ouml;&ouml;gle.com/a&amp;b>\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
+    let epub = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
+    let mut xhtml = String::new();
+    zip.by_name("OEBPS/a.xhtml")
+        .unwrap()
+        .read_to_string(&mut xhtml)
+        .unwrap();
+    assert!(xhtml.contains(">http://göögle.com/a&amp;b</a>"), "{xhtml}");
+    assert!(!xhtml.contains("&amp;ouml;"), "{xhtml}");
 }

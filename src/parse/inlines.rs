@@ -61,9 +61,17 @@ pub(crate) fn wants_sentinel(src: &str, span: &Range<usize>, link_type: LinkType
     let caret_before = span.start > 0
         && bytes.get(span.start - 1) == Some(&b'^')
         && !escaped(bytes, span.start - 1);
-    // `[text](/a b "t")`: an inline link CommonMark refuses and pandoc reads.
-    let source_after = bytes.get(span.end) == Some(&b'(') && link_source(src, span.end).is_some();
-    brace_after || caret_before || source_after
+    brace_after || caret_before || source_after(src, span.end, link_type)
+}
+
+/// Whether a shortcut reference `[text]` ending at `end` is followed by a destination
+/// pandoc reads and CommonMark refuses (`[text](/a b "t")`): pandoc reads an inline link
+/// there, before it looks for a reference (`Readers/Markdown.hs`, `link`), even when
+/// `[text]` is a defined reference.
+pub(crate) fn source_after(src: &str, end: usize, link_type: LinkType) -> bool {
+    link_type == LinkType::Shortcut
+        && src.as_bytes().get(end) == Some(&b'(')
+        && link_source(src, end).is_some()
 }
 
 /// A link's destination and title as pandoc reads them (`Readers/Markdown.hs`, `source`
@@ -79,26 +87,7 @@ pub(crate) fn link_source(src: &str, at: usize) -> Option<(String, String, usize
     if bytes.first() != Some(&b'(') {
         return None;
     }
-    let mut i = 1;
-    // White space (a single line break included) from `i`; `None` at a blank line.
-    let skip_ws = |mut i: usize| -> Option<usize> {
-        let mut newlines = 0;
-        while let Some(&b) = bytes.get(i) {
-            match b {
-                b' ' | b'\t' | b'\r' => {}
-                b'\n' => {
-                    newlines += 1;
-                    if newlines > 1 {
-                        return None;
-                    }
-                }
-                _ => break,
-            }
-            i += 1;
-        }
-        Some(i)
-    };
-    i = skip_ws(i)?;
+    let mut i = skip_ws(bytes, 1)?;
     let mut dest = String::new();
     if bytes.get(i) == Some(&b'<') {
         let end = rest[i..].find(['>', '\n'])?;
@@ -127,7 +116,7 @@ pub(crate) fn link_source(src: &str, at: usize) -> Option<(String, String, usize
                     i += 2;
                 }
                 ' ' | '\t' | '\r' | '\n' => {
-                    let next = skip_ws(i)?;
+                    let next = skip_ws(bytes, i)?;
                     if matches!(bytes.get(next), Some(b'"' | b'\'' | b')') | None) {
                         break;
                     }
@@ -141,55 +130,196 @@ pub(crate) fn link_source(src: &str, at: usize) -> Option<(String, String, usize
             }
         }
     }
-    i = skip_ws(i)?;
+    i = skip_ws(bytes, i)?;
     let mut title = String::new();
-    if let Some(&q @ (b'"' | b'\'')) = bytes.get(i) {
-        if bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace) {
-            return None;
-        }
-        i += 1;
-        let mut depth = 0usize;
-        loop {
-            let c = rest.get(i..)?.chars().next()?;
-            if c == char::from(q) {
-                // pandoc's `quotedTitle`: a quote not followed by a letter or digit ends
-                // the title (or a nested one); one followed by one opens a nested title.
-                let closes = !rest[i + 1..]
-                    .chars()
-                    .next()
-                    .is_some_and(char::is_alphanumeric);
-                if closes && depth == 0 {
-                    i += 1;
-                    break;
-                }
-                if closes {
-                    depth -= 1;
-                } else {
-                    depth += 1;
-                }
-                title.push(c);
-                i += 1;
-                continue;
-            }
-            if c == '\n' {
-                // A blank line ends the paragraph, and the title with it.
-                skip_ws(i)?;
-            }
-            if c == '\\' && bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) {
-                title.push(char::from(bytes[i + 1]));
-                i += 2;
-                continue;
-            }
-            title.push(if c == '\n' { ' ' } else { c });
-            i += c.len_utf8();
-        }
-        i = skip_ws(i)?;
+    if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+        let (t, end) = quoted_title(rest, i)?;
+        title = t;
+        i = skip_ws(bytes, end)?;
     }
     if bytes.get(i) != Some(&b')') {
         return None;
     }
     let dest = dest.trim().replace(' ', "%20");
     Some((dest, title, i + 1))
+}
+
+/// A link reference definition as pandoc reads it (`Readers/Markdown.hs`,
+/// `referenceKey`; MANUAL, "Reference links"), starting at `at`, the line's first
+/// non-blank byte: `[label]:`, then (past white space and at most one line break) the
+/// destination, `<…>` or words separated by spaces (`/foo foo`: pandoc escapes the
+/// spaces, `/foo%20foo`), maybe empty; then a title (`"…"` or `'…'` as in
+/// [`link_source`], or `(…)`), maybe on the next line; then the end of the line. Returns
+/// the label, the destination, the title and the offset of the end of its last line (its
+/// line break not included). `None` for a note definition (`[^x]:`), a def with link
+/// attributes (`{…}`, left to the text), or anything else.
+pub(crate) fn pandoc_reference(src: &str, at: usize) -> Option<(String, String, String, usize)> {
+    let rest = src.get(at..)?;
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'[') || bytes.get(1) == Some(&b'^') {
+        return None;
+    }
+    let close = rest.find([']', '\n'])?;
+    if bytes.get(close) != Some(&b']') || bytes.get(close + 1) != Some(&b':') || close < 2 {
+        return None;
+    }
+    let label = &rest[1..close];
+    if label.contains('[') || label.trim().is_empty() {
+        return None;
+    }
+    let spaces = |mut i: usize| {
+        while matches!(bytes.get(i), Some(b' ' | b'\t' | b'\r')) {
+            i += 1;
+        }
+        i
+    };
+    // Spaces, at most one line break, spaces (`skipSpaces >> optional newline >>
+    // skipSpaces`).
+    let spnl = |i: usize| {
+        let i = spaces(i);
+        if bytes.get(i) == Some(&b'\n') {
+            spaces(i + 1)
+        } else {
+            i
+        }
+    };
+    // The title at `i`, if one starts there: its text and end.
+    let title_at = |i: usize| -> Option<(String, usize)> {
+        let i = spnl(i);
+        match bytes.get(i)? {
+            b'"' | b'\'' => quoted_title(rest, i),
+            b'(' => {
+                let end = rest[i..].find([')', '\n'])? + i;
+                (bytes.get(end) == Some(&b')')).then(|| (rest[i + 1..end].to_string(), end + 1))
+            }
+            _ => None,
+        }
+    };
+    let mut i = spnl(close + 2);
+    if bytes.get(i) == Some(&b'[') {
+        return None;
+    }
+    let mut dest = String::new();
+    if bytes.get(i) == Some(&b'<') {
+        let end = rest[i..].find(['>', '\n'])? + i;
+        if bytes.get(end) != Some(&b'>') {
+            return None;
+        }
+        dest.push_str(&rest[i + 1..end]);
+        i = end + 1;
+    } else {
+        // Words on this line, until a title, attributes or a reference follows.
+        loop {
+            if title_at(i).is_some() {
+                break;
+            }
+            let w = spaces(i);
+            match bytes.get(w) {
+                None | Some(b'\n' | b'{' | b'[') => break,
+                _ => {}
+            }
+            let end = rest[w..]
+                .find(|c: char| c.is_whitespace())
+                .map_or(rest.len(), |e| w + e);
+            if !dest.is_empty() {
+                dest.push(' ');
+            }
+            let word = &rest[w..end];
+            let mut chars = word.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (c, chars.peek()) {
+                    ('\\', Some(&n)) if n.is_ascii_punctuation() => {
+                        dest.push(n);
+                        chars.next();
+                    }
+                    _ => dest.push(c),
+                }
+            }
+            i = end;
+        }
+    }
+    let mut title = String::new();
+    if let Some((t, end)) = title_at(i) {
+        title = t;
+        i = end;
+    }
+    if dest.is_empty() && title.is_empty() {
+        // `[foo2]:` alone: it ends on its own line.
+        i = close + 2;
+    }
+    // `blanklines`: nothing but spaces to the end of the line.
+    let end = spaces(i);
+    if !matches!(bytes.get(end), None | Some(b'\n')) {
+        return None;
+    }
+    Some((label.to_string(), dest.replace(' ', "%20"), title, at + end))
+}
+
+/// White space (a single line break included) from `i`; `None` at a blank line.
+fn skip_ws(bytes: &[u8], mut i: usize) -> Option<usize> {
+    let mut newlines = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b' ' | b'\t' | b'\r' => {}
+            b'\n' => {
+                newlines += 1;
+                if newlines > 1 {
+                    return None;
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    Some(i)
+}
+
+/// A title in `"` or `'` from the quote at `i` of `rest`, as pandoc reads it
+/// (`Readers/Markdown.hs`, `quotedTitle`): it ends at its quote when no letter or digit
+/// follows it, so it may hold quotes (`"a "b" c"`), and never at a blank line. The
+/// title and the offset after its closing quote.
+fn quoted_title(rest: &str, mut i: usize) -> Option<(String, usize)> {
+    let bytes = rest.as_bytes();
+    let q = *bytes.get(i)?;
+    if bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace) {
+        return None;
+    }
+    i += 1;
+    let mut title = String::new();
+    let mut depth = 0usize;
+    loop {
+        let c = rest.get(i..)?.chars().next()?;
+        if c == char::from(q) {
+            // pandoc's `quotedTitle`: a quote not followed by a letter or digit ends
+            // the title (or a nested one); one followed by one opens a nested title.
+            let closes = !rest[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric);
+            if closes && depth == 0 {
+                return Some((title, i + 1));
+            }
+            if closes {
+                depth -= 1;
+            } else {
+                depth += 1;
+            }
+            title.push(c);
+            i += 1;
+            continue;
+        }
+        if c == '\n' {
+            // A blank line ends the paragraph, and the title with it.
+            skip_ws(bytes, i)?;
+        }
+        if c == '\\' && bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) {
+            title.push(char::from(bytes[i + 1]));
+            i += 2;
+            continue;
+        }
+        title.push(if c == '\n' { ' ' } else { c });
+        i += c.len_utf8();
+    }
 }
 
 /// Whether the byte at `i` is escaped by an odd run of backslashes before it.
@@ -757,7 +887,8 @@ impl<'a> Cx<'a> {
         for node in nodes {
             match node {
                 // A link made for the post-pass, or a link to a defined reference that
-                // pandoc reads as a span or a note: its brackets are delimiters.
+                // pandoc reads as a span, a note or an inline link: its brackets are
+                // delimiters.
                 Node::Tag(
                     Tag::Link {
                         link_type,
@@ -768,6 +899,7 @@ impl<'a> Cx<'a> {
                     r,
                     children,
                 ) if &*dest_url == SENTINEL
+                    || source_after(self.src, r.end, link_type)
                     || (link_type == LinkType::Shortcut
                         && (self.attrs_at(r.end).is_some() || caret_before(&items, r.start))) =>
                 {
@@ -1643,6 +1775,12 @@ mod tests {
         assert_eq!(text("[foo](/bar\n and baz ) x"), "LINK{foo} x");
         assert_eq!(text("[foo]( /bar  and  baz  )"), "LINK{foo}");
         assert_eq!(text("[foo](bar baz  \"title\" )"), "LINK{foo}");
+        // A defined `[foo]` too: pandoc tries the inline link first (pulldown-cmark took
+        // the reference and left the destination as text).
+        assert_eq!(
+            text("[foo](/bar and baz)\n[foo](/bar\n and baz )\n\n[foo]: /url"),
+            "LINK{foo}\nLINK{foo}"
+        );
         // testsuite.txt: a title with quotes in it.
         assert_eq!(
             text("[URL and title](/url/ \"title with \"quotes\" in it\")."),
@@ -1657,6 +1795,50 @@ mod tests {
         assert_eq!(text("[foo](/bar and baz"), "[foo](/bar and baz");
         assert_eq!(link_source("(/a\n\nb)", 0), None);
         assert_eq!(text("[foo] (/bar and baz)"), "[foo] (/bar and baz)");
+    }
+
+    /// pandoc's `referenceKey` (markdown-reader-more "URLs with spaces and
+    /// punctuation", "Empty reference links"; testsuite "Reference").
+    #[test]
+    fn reference_definitions_pandoc_reads() {
+        fn def(s: &str) -> Option<(String, String, String, &str)> {
+            pandoc_reference(s, 0).map(|(l, d, t, end)| (l, d, t, &s[end..]))
+        }
+        let r = |l: &str, d: &str, t: &str| (l.to_string(), d.to_string(), t.to_string());
+        fn with(
+            (l, d, t): (String, String, String),
+            rest: &str,
+        ) -> Option<(String, String, String, &str)> {
+            Some((l, d, t, rest))
+        }
+        assert_eq!(
+            def("[baz]: /foo foo\nx"),
+            with(r("baz", "/foo%20foo", ""), "\nx")
+        );
+        assert_eq!(
+            def("[bam]:  /foo fee   "),
+            with(r("bam", "/foo%20fee", ""), "")
+        );
+        assert_eq!(
+            def("[bork]:  /foo/zee zob   (title)\n"),
+            with(r("bork", "/foo/zee%20zob", "title"), "\n")
+        );
+        assert_eq!(
+            def("[bar]: /url/ \"Title with \"quotes\" inside\""),
+            with(r("bar", "/url/", "Title with \"quotes\" inside"), "")
+        );
+        assert_eq!(def("[foo2]:\n\nbar"), with(r("foo2", "", ""), "\n\nbar"));
+        assert_eq!(
+            def("[bar]:\n/url\n\"title\"\n"),
+            with(r("bar", "/url", "title"), "\n")
+        );
+        assert_eq!(def("[a]: <b c> 't'"), with(r("a", "b%20c", "t"), ""));
+        // Not definitions: a note, attributes, text after the title, no colon.
+        assert_eq!(def("[^a]: b"), None);
+        assert_eq!(def("[a]: /b {#c}"), None);
+        assert_eq!(def("[a]: /b \"t\" more"), None);
+        assert_eq!(def("[a] /b"), None);
+        assert_eq!(def("[]: /b"), None);
     }
 
     #[test]

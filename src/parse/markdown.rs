@@ -28,7 +28,8 @@ use pulldown_cmark::{
     Alignment, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser,
     Tag, TagEnd,
 };
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -39,6 +40,12 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// [`Shared::links`]. `\0` cannot occur in resolved ids (it is not an XML character).
 pub(crate) const PENDING: char = '\0';
 
+/// Starts the destination of an implicit header reference (pandoc's MANUAL, "Extension:
+/// implicit_header_references"): `#`, this, the heading's [`reference_key`], this, the
+/// label as written. The same mark and key name the heading in
+/// [`FileContent::anchors`]. `\u{2}` is not an XML character: never a real id.
+pub(crate) const HEADER_REF: char = '\u{2}';
+
 /// A relative link waiting for every file to be read.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingLink {
@@ -48,6 +55,10 @@ pub(crate) struct PendingLink {
     pub file: FileId,
     /// Where it is written.
     pub span: Span,
+    /// For an implicit header reference: the text around its content when no heading
+    /// has its label after all (`[`, `]`), shown as pandoc shows an unresolved
+    /// reference, without a warning.
+    pub fallback: Option<(String, String)>,
 }
 
 /// An image waiting to be read from disk.
@@ -210,6 +221,144 @@ impl Shared {
 /// Note labels match case-insensitively, as link labels do (CommonMark §4.7).
 pub(crate) fn normalise_label(label: &str) -> String {
     label.to_lowercase()
+}
+
+/// A link label as pandoc matches it (`toKey`): case-insensitive, runs of white space
+/// as one space.
+fn reference_key(label: &str) -> String {
+    let mut key = String::with_capacity(label.len());
+    for word in label.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(&word.to_lowercase());
+    }
+    key
+}
+
+/// The [`reference_key`] of a heading from its source (from its first byte: `#` of an
+/// ATX heading, the text of a setext one), as pandoc registers it (`Readers/Markdown.hs`,
+/// `registerImplicitHeader`: the raw text between the markers, without the closing
+/// `#`s and the `{…}` attributes).
+fn heading_key(source: &str) -> Option<String> {
+    let text = if source.starts_with('#') {
+        let line = source.lines().next().unwrap_or("");
+        let marks = line.bytes().take_while(|&b| b == b'#').count();
+        let rest = line.get(marks..)?;
+        if marks > 6 || !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+            return None;
+        }
+        rest
+    } else {
+        // A setext heading: all but its underline.
+        source
+            .trim_end()
+            .rsplit_once('\n')
+            .map_or(source, |(t, _)| t)
+    };
+    let mut text = text.trim();
+    if text.ends_with('}') {
+        if let Some(open) = text.rfind('{') {
+            if matches!(
+                attrs::parse(&text[open..]),
+                Ok((attrs::Braced::Attr(_), len)) if open + len == text.len()
+            ) {
+                text = text[..open].trim_end();
+            }
+        }
+    }
+    let unclosed = text.trim_end_matches('#');
+    if unclosed.len() < text.len() && (unclosed.is_empty() || unclosed.ends_with([' ', '\t'])) {
+        text = unclosed.trim_end();
+    }
+    let key = reference_key(text);
+    (!key.is_empty()).then_some(key)
+}
+
+/// The keys of the headings a file may hold (ATX and setext headings, in block quotes
+/// too; fenced code and the front matter skipped), by a line scan: used only to decide
+/// whether an undefined `[label]` may be an implicit header reference, which the
+/// resolver then checks against the headings read.
+fn scan_heading_keys(text: &str) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    let mut lines = text.lines().peekable();
+    if lines.peek().is_some_and(|l| l.trim_end() == "---") {
+        lines.next();
+        for l in lines.by_ref() {
+            if matches!(l.trim_end(), "---" | "...") {
+                break;
+            }
+        }
+    }
+    let mut fence: Option<&str> = None;
+    let mut previous = "";
+    for line in lines {
+        let line = line.trim_start_matches([' ', '>']);
+        if let Some(f) = fence {
+            if line.starts_with(f) {
+                fence = None;
+            }
+            continue;
+        }
+        if line.starts_with("```") || line.starts_with("~~~") {
+            fence = Some(&line[..3]);
+            continue;
+        }
+        if line.starts_with('#') {
+            keys.extend(heading_key(line));
+        } else if !line.is_empty()
+            && (line.trim_end().bytes().all(|b| b == b'=')
+                || line.trim_end().bytes().all(|b| b == b'-'))
+            && !previous.trim().is_empty()
+        {
+            keys.extend(heading_key(previous));
+        }
+        previous = line;
+    }
+    keys
+}
+
+/// The first `<address>` in `text` that pandoc reads as an email autolink and
+/// CommonMark does not (§6.5 allows ASCII only): `<测@foo.测.baz>`, or
+/// `<me@ex&auml;mple.com>` whose entity pulldown-cmark decoded in the text. pandoc's
+/// `emailAddress` (`Text.Pandoc.Parsing`): words of letters, digits and
+/// ``!#$%&'*+-/=?^_`{|}~;`` joined by dots, `@`, then parts of letters, digits and
+/// inner hyphens joined by dots. `source` is the text's source: an escaped `\<` there
+/// is no autolink. The text before, the address, the text after.
+fn email_autolink<'t>(text: &'t str, source: &str) -> Option<(&'t str, &'t str, &'t str)> {
+    let mut from = 0;
+    while let Some(open) = text[from..].find('<').map(|i| from + i) {
+        from = open + 1;
+        let Some(close) = text[open..].find('>').map(|i| open + i) else {
+            break;
+        };
+        let address = &text[open + 1..close];
+        let Some((local, domain)) = address.split_once('@') else {
+            continue;
+        };
+        let word = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~;".contains(c))
+        };
+        let part = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with('-')
+                && !p.ends_with('-')
+                && p.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        let local_start = local.split('.').next().unwrap_or("");
+        if address.is_ascii()
+            || !local.split('.').all(word)
+            || !domain.split('.').all(part)
+            || !source.contains(&format!("<{local_start}"))
+            || source.contains(&format!("\\<{local_start}"))
+        {
+            continue;
+        }
+        return Some((&text[..open], address, &text[close + 1..]));
+    }
+    None
 }
 
 /// A chapter as read from one file.
@@ -735,6 +884,12 @@ struct Builder<'a> {
     pre: PreState,
     /// The file's link reference definitions, once a nested parse needs them.
     refdefs: Option<Rc<RefDefs>>,
+    /// The link reference definitions only pandoc reads, found by the pre-pass (keyed by
+    /// [`reference_key`]).
+    pandoc_refs: Rc<RefDefs>,
+    /// The keys of the file's headings, for implicit header references: found by a line
+    /// scan of the file the first time an undefined reference needs them.
+    heading_keys: Rc<OnceCell<BTreeSet<String>>>,
     /// Note references made in nested parses, to check against the file's definitions.
     nested_refs: Vec<(String, Span)>,
     /// An inline-only nested parse: each paragraph's start and inlines.
@@ -777,6 +932,8 @@ impl<'a> Builder<'a> {
             level,
             pre: PreState::default(),
             refdefs: None,
+            pandoc_refs: Rc::default(),
+            heading_keys: Rc::default(),
             nested_refs: Vec::new(),
             snippets: None,
             inline_notes: 0,
@@ -817,6 +974,14 @@ impl<'a> Builder<'a> {
             self.diags
                 .push(Diagnostic::warning(span, p.message).with_hint(p.hint));
         }
+        if !pre.refs.is_empty() {
+            let mut refs = (*self.pandoc_refs).clone();
+            for (label, dest, title) in std::mem::take(&mut pre.refs) {
+                // The first definition of a label wins, as in CommonMark (§4.7).
+                refs.entry(reference_key(&label)).or_insert((dest, title));
+            }
+            self.pandoc_refs = Rc::new(refs);
+        }
         let markers = std::mem::take(&mut pre.markers)
             .into_iter()
             .map(|m| {
@@ -839,13 +1004,32 @@ impl<'a> Builder<'a> {
         };
         let input = shadow.as_deref().unwrap_or(text);
         let defs = self.refdefs.clone();
+        let pandoc_refs = self.pandoc_refs.clone();
+        let heading_keys = self.heading_keys.clone();
+        let file_text: &str = &self.cleaned.text;
         // An undefined `[text]` that pandoc reads as a span or an inline note is made a
-        // link for the inline post-pass to read back ([`inlines::wants_sentinel`]); in a
-        // nested text, other undefined references are looked up in the file's
-        // definitions.
+        // link for the inline post-pass to read back ([`inlines::wants_sentinel`]); one
+        // whose definition only pandoc reads links to it; in a nested text, other
+        // undefined references are looked up in the file's definitions.
         let callback = move |link: BrokenLink| {
             if inlines::wants_sentinel(input, &link.span, link.link_type) {
                 return Some((inlines::SENTINEL.into(), "".into()));
+            }
+            let pandoc_key = reference_key(&link.reference);
+            if let Some((dest, title)) = pandoc_refs.get(&pandoc_key) {
+                return Some((CowStr::from(dest.clone()), CowStr::from(title.clone())));
+            }
+            // pandoc's implicit header references (MANUAL, "Extension:
+            // implicit_header_references"): `[Heading]`, `[text][Heading]` link to the
+            // heading of that text when no definition has the label. Only labels some
+            // heading of the file has: a link found there deactivates the brackets
+            // around it (CommonMark §6.3).
+            if heading_keys
+                .get_or_init(|| scan_heading_keys(file_text))
+                .contains(&pandoc_key)
+            {
+                let dest = format!("#{HEADER_REF}{pandoc_key}{HEADER_REF}{}", link.reference);
+                return Some((CowStr::from(dest), "".into()));
             }
             let key = link.reference.to_lowercase();
             let (dest, title) = defs.as_ref()?.get(&key)?;
@@ -1030,6 +1214,8 @@ impl<'a> Builder<'a> {
             self.level + 1,
         );
         child.refdefs = self.refdefs.clone();
+        child.pandoc_refs = self.pandoc_refs.clone();
+        child.heading_keys = self.heading_keys.clone();
         // Inline notes are labelled by a count per file, and macros apply to the math
         // after them in the file: a nested text (a cell, a verse line) continues both.
         child.inline_notes = self.inline_notes;
@@ -1337,10 +1523,21 @@ impl<'a> Builder<'a> {
             max + self.stack.len() >= MAX_DEPTH
         };
         // A link the broken-link callback made for the post-pass (`[a](/b c)`, whose
-        // text may hold none of the bytes `may_need_pass` looks for) needs it too.
+        // text may hold none of the bytes `may_need_pass` looks for) needs it too, and so
+        // does a defined `[a]` followed by a destination CommonMark refuses: pandoc tries
+        // the inline link first (`Readers/Markdown.hs`, `link`: `regLink`, then
+        // `referenceLink`), pulldown-cmark took the reference and left `(/b c)` as text.
         let sentinel = || {
-            run.iter().any(|(e, _)| {
-                matches!(e, Event::Start(Tag::Link { dest_url, .. }) if &**dest_url == inlines::SENTINEL)
+            run.iter().any(|(e, r)| match e {
+                Event::Start(Tag::Link {
+                    dest_url,
+                    link_type,
+                    ..
+                }) => {
+                    &**dest_url == inlines::SENTINEL
+                        || inlines::source_after(src, r.end, *link_type)
+                }
+                _ => false,
             })
         };
         if (!inlines::may_need_pass(src.get(whole).unwrap_or("")) && !sentinel()) || deep() {
@@ -1747,6 +1944,26 @@ impl<'a> Builder<'a> {
         if text.contains(ESCAPED_AT) {
             text = text.replace(ESCAPED_AT, "@");
         }
+        if text.contains('@') && text.contains('<') && !text.is_ascii() {
+            let source = self.text.get(range.clone()).unwrap_or("");
+            let mut rest = text.as_str();
+            while let Some((before, address, after)) = email_autolink(rest, source) {
+                match urls::external_url(&format!("mailto:{address}")) {
+                    Ok(url) => {
+                        self.push_inline(Inline::Text(clean_text(before)));
+                        self.push_inline(Inline::Link {
+                            target: LinkTarget::External(url),
+                            content: vec![Inline::Text(address.to_string())],
+                        });
+                    }
+                    Err(_) => self
+                        .push_inline(Inline::Text(clean_text(&rest[..rest.len() - after.len()]))),
+                }
+                rest = after;
+            }
+            self.push_inline(Inline::Text(clean_text(rest)));
+            return;
+        }
         self.push_inline(Inline::Text(clean_text(&text)));
     }
 
@@ -2132,7 +2349,8 @@ impl<'a> Builder<'a> {
             }
             Kind::Heading { level, attr } => {
                 self.images.clear();
-                self.close_heading(level, attr, frame.inlines, span)
+                let key = self.text.get(frame.range.clone()).and_then(heading_key);
+                self.close_heading(level, attr, frame.inlines, span, key)
             }
             Kind::Span(kind) => self.close_span(kind, frame.inlines, span),
             Kind::Image { dest, alt, attr } => {
@@ -2243,7 +2461,14 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn close_heading(&mut self, level: u8, attr: Attr, content: Vec<Inline>, span: Span) {
+    fn close_heading(
+        &mut self,
+        level: u8,
+        attr: Attr,
+        content: Vec<Inline>,
+        span: Span,
+        key: Option<String>,
+    ) {
         // A nested parse (a table cell) never starts a chapter.
         let at_root = self.stack.len() == 1 && self.level == 0;
         let id = match &attr.id {
@@ -2255,6 +2480,13 @@ impl<'a> Builder<'a> {
                 id
             }
         };
+        // For implicit header references: the first heading of a text is theirs.
+        if let Some(key) = key {
+            self.out
+                .anchors
+                .entry(format!("{HEADER_REF}{key}"))
+                .or_insert_with(|| id.clone());
+        }
         if level == 1 && at_root {
             self.finish_chapter();
             self.current = Some(ChapterDraft {
@@ -2358,6 +2590,24 @@ impl<'a> Builder<'a> {
                 } else {
                     content
                 };
+                // pandoc decodes entities in an autolink (`<http://g&ouml;gle.com>`, its
+                // `uri` and `emailAddress` read them as characters), CommonMark (§6.5)
+                // keeps them as written: the address and its text, as pandoc.
+                let autolink = matches!(link_type, LinkType::Autolink | LinkType::Email);
+                let (dest, content) = if autolink && dest.contains('&') {
+                    let content = content
+                        .into_iter()
+                        .map(|i| match i {
+                            Inline::Text(t) if t.contains('&') => {
+                                Inline::Text(html::decode_entities(&t))
+                            }
+                            other => other,
+                        })
+                        .collect();
+                    (html::decode_entities(&dest), content)
+                } else {
+                    (dest, content)
+                };
                 let dest = if link_type == LinkType::Email && !dest.starts_with("mailto:") {
                     format!("mailto:{dest}")
                 } else {
@@ -2378,10 +2628,19 @@ impl<'a> Builder<'a> {
                     }
                 } else {
                     let index = self.shared.links.len();
+                    let fallback = dest.strip_prefix(['#']).and_then(|d| {
+                        let (_, label) = d.strip_prefix(HEADER_REF)?.split_once(HEADER_REF)?;
+                        Some(match link_type {
+                            LinkType::Shortcut => ("[".into(), "]".into()),
+                            LinkType::Collapsed => ("[".into(), "][]".into()),
+                            _ => ("[".into(), format!("][{label}]")),
+                        })
+                    });
                     self.shared.links.push(PendingLink {
                         href: dest,
                         file: self.file,
                         span,
+                        fallback,
                     });
                     Inline::Link {
                         target: LinkTarget::Internal(format!("{PENDING}{index}")),
@@ -2837,5 +3096,54 @@ mod caption_tests {
             TABLE.replace('\n', "\n> ")
         ));
         assert_eq!(kinds(&b), ["quote[\"table[inside]\"]"]);
+    }
+}
+
+#[cfg(test)]
+mod implicit_header_tests {
+    use super::{heading_key, scan_heading_keys};
+
+    /// pandoc's `registerImplicitHeader`: the raw text, without the markers, the closing
+    /// `#`s and the attributes; case and white space folded.
+    #[test]
+    fn heading_keys_as_pandoc_registers_them() {
+        let key = |s: &str| heading_key(s);
+        assert_eq!(key("### My  Header\n"), Some("my header".into()));
+        assert_eq!(key("## Closed ##"), Some("closed".into()));
+        assert_eq!(key("## C#"), Some("c#".into()));
+        assert_eq!(
+            key("## Explicit header attributes {#foobar .baz key=\"val\"}"),
+            Some("explicit header attributes".into())
+        );
+        assert_eq!(key("Setext One\n----------"), Some("setext one".into()));
+        assert_eq!(key("#hashtag"), None);
+        assert_eq!(key("#"), None);
+        let keys = scan_heading_keys(
+            "---\n# not: a heading\n---\n\n# One\n\n> ## Quoted\n\n```\n# Code\n```\n\nTwo\n===\n",
+        );
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        assert_eq!(keys, ["one", "quoted", "two"]);
+    }
+
+    /// pandoc's `emailAddress` where CommonMark has no autolink (markdown-reader-more
+    /// "Multilingual URLs", "Entities in links and titles").
+    #[test]
+    fn email_autolinks_only_pandoc_reads() {
+        use super::email_autolink;
+        let src = "a <测@foo.测.baz> b";
+        assert_eq!(
+            email_autolink(src, src),
+            Some(("a ", "测@foo.测.baz", " b"))
+        );
+        // The entity was decoded by pulldown-cmark in the text, not in the source.
+        assert_eq!(
+            email_autolink("<me@exämple.com>", "<me@ex&auml;mple.com>"),
+            Some(("", "me@exämple.com", ""))
+        );
+        // ASCII (pulldown-cmark's), escaped, or not an address.
+        assert_eq!(email_autolink("<a@b.c>", "<a@b.c>"), None);
+        assert_eq!(email_autolink("<测@b>", "\\<测@b>"), None);
+        assert_eq!(email_autolink("<测 x@b>", "<测 x@b>"), None);
+        assert_eq!(email_autolink("<测@-b>", "<测@-b>"), None);
     }
 }

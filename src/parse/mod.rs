@@ -524,6 +524,32 @@ impl Resolver<'_> {
                 let Some(link) = link else {
                     return content.into();
                 };
+                if let Some((before, after)) = &link.fallback {
+                    // An implicit header reference: the heading of that text, in the
+                    // link's file first; else its text as written, as pandoc shows a
+                    // reference to nothing.
+                    let key = link
+                        .href
+                        .trim_start_matches('#')
+                        .rsplit_once(markdown::HEADER_REF)
+                        .map_or("", |(k, _)| k);
+                    let own = self.files.iter().find(|f| f.id == link.file);
+                    let id = own
+                        .and_then(|f| f.anchors.get(key))
+                        .or_else(|| self.files.iter().find_map(|f| f.anchors.get(key)));
+                    return Rewritten::Many(match id {
+                        Some(id) => vec![Inline::Link {
+                            target: LinkTarget::Internal(id.clone()),
+                            content,
+                        }],
+                        None => {
+                            let mut text = vec![Inline::Text(before.clone())];
+                            text.extend(content);
+                            text.push(Inline::Text(after.clone()));
+                            text
+                        }
+                    });
+                }
                 match self.find_target(link.file, &link.href) {
                     Some(id) => vec![Inline::Link {
                         target: LinkTarget::Internal(id),

@@ -1,7 +1,8 @@
 //! The line pre-pass for pandoc's block constructs that pulldown-cmark does not know
 //! (pandoc's MANUAL, "Pandoc's Markdown"): line blocks, fenced divs, grid, simple and
 //! multiline tables with their captions, fancy and example list markers, `~`
-//! definition markers.
+//! definition markers, and the link reference definitions pandoc reads and CommonMark
+//! does not.
 //!
 //! It reads the source line by line, aware of the containers a line sits in (block
 //! quote `>` prefixes, list items and note definitions by their content column, fenced
@@ -15,6 +16,7 @@
 //!   byte that the builder turns back. Every event range of the shadow's parse is then a
 //!   range of the source (research note pandoc-markdown.md §0);
 //! - the list markers rewritten (style, delimiter, value, example label);
+//! - the link reference definitions only pandoc reads (their lines blanked);
 //! - the problems found (an unclosed div, a grid table whose rows do not line up …).
 //!
 //! A manuscript without any of these constructs costs one quick look at each line's
@@ -22,6 +24,7 @@
 
 use super::attrs::{self, Braced};
 use super::grid_table;
+use super::inlines;
 use super::line_table;
 use crate::model::{Align, Attr, NumberDelim, NumberStyle};
 use std::ops::Range;
@@ -43,6 +46,9 @@ pub(crate) struct Prepass {
     pub markers: Vec<Marker>,
     /// Problems, in source order.
     pub problems: Vec<Problem>,
+    /// Link reference definitions pandoc reads and CommonMark does not (`[a]: /b c`,
+    /// `[a]: /b "t "q" u"`, `[a]:` with no destination): label, destination, title.
+    pub refs: Vec<(String, String, String)>,
 }
 
 /// A list marker as pandoc reads it (MANUAL "Extension: fancy_lists",
@@ -135,6 +141,8 @@ pub(crate) fn may_hold_pandoc_blocks(text: &str) -> bool {
             Some(b'#') => matches!(b.get(1), Some(b'.' | b')')),
             Some(b'-') => b.len() >= 3 && b.iter().all(|&c| matches!(c, b'-' | b' ' | b'\r')),
             Some(b'T' | b't') if b.get(1..6) == Some(b"able:") => true,
+            // A link reference definition, maybe one only pandoc reads.
+            Some(b'[') => b.get(1) != Some(&b'^') && line.contains("]:"),
             Some(c) if c.is_ascii_alphabetic() => {
                 // A letter or a roman numeral, then `.` or `)`.
                 let n = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
@@ -523,6 +531,31 @@ impl<'t> Scanner<'t> {
             }
             self.last_para = None;
             return next;
+        }
+        // A link reference definition starting a block at the top (pandoc's
+        // `referenceKey`, MANUAL "Reference links"): one CommonMark refuses (a
+        // destination with spaces, a title with quotes in it, no destination) is blanked
+        // and handed to the builder; one it reads is left to pulldown-cmark. Either way
+        // the next line starts a block (pandoc ends a definition at its line's end).
+        if ended_para.is_none() && depth == 0 && rest.starts_with('[') {
+            if let Some((label, dest, title, end)) = inlines::pandoc_reference(self.text, l.first) {
+                let mut last = i;
+                while self.lines.get(last).is_some_and(|r| r.end < end) {
+                    last += 1;
+                }
+                let def = self.slice(l.first..end);
+                if pulldown_cmark::Parser::new(def)
+                    .reference_definitions()
+                    .iter()
+                    .next()
+                    .is_none()
+                {
+                    self.blank_lines(i, last, 0);
+                    self.out.refs.push((label, dest, title));
+                }
+                self.last_para = None;
+                return last + 1;
+            }
         }
         // Grid table.
         if grid_table::is_border(rest) && ended_para.is_none() {
