@@ -51,8 +51,12 @@ pub fn resolve(
         return;
     }
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
-    let library = sources::load(&book.meta, files, sources, diags);
     let style = style::load(&book.meta, files, sources, diags);
+    let casing = sources::Casing {
+        title_case: book.meta.lang.primary() == "en"
+            && style.as_ref().is_some_and(style::LoadedStyle::title_cases),
+    };
+    let library = sources::load(&book.meta, files, sources, diags, casing);
     let failed =
         |diags: &Vec<Diagnostic>| diags.iter().filter(|d| d.is_error()).count() > errors_before;
     let Some(style) = style.filter(|_| !failed(diags)) else {
@@ -449,7 +453,14 @@ fn run(
         let mut locs = Vec::new();
         let mut sufs = Vec::new();
         for item in &site.cite.items {
-            let (loc, rest) = split_locator(&item.suffix);
+            let (mut loc, rest) = split_locator(&item.suffix);
+            if let Some(found) = loc.as_mut() {
+                found.value = locator::page_ranges(
+                    found.kind,
+                    &found.value,
+                    style.csl.settings.page_range_format,
+                );
+            }
             locs.push(loc);
             sufs.push(rest);
         }
@@ -892,7 +903,12 @@ fn notes_after_punctuation(book: &mut Book, made: &HashSet<u32>) {
                 i += 1;
                 continue;
             }
-            // The space before the mark.
+            // The space before the mark, a line break of the source included ("the
+            // famine\n[see @a]." → "the famine.¹", not "the famine .¹").
+            while i > 0 && matches!(list[i - 1], Inline::SoftBreak) {
+                list.remove(i - 1);
+                i -= 1;
+            }
             if i > 0 {
                 if let Inline::Text(t) = &mut list[i - 1] {
                     let keep = t.trim_end().len();
