@@ -540,11 +540,24 @@ fn run(
         citations[*k] = r.citation;
     }
     // The author alone, for `@key` in the text (CSL has no such form: hayagriva's
-    // `Author` purpose, outside the driver so it takes no position).
+    // `Author` purpose, outside the driver so it takes no position). In a note style the
+    // author is the one the note itself would show, taken from its rendering before the
+    // note drops it: pandoc writes "Sheila Fitzpatrick³" for `@fitzpatrick1999a` where
+    // the note's first citation names her in full (pandoc 3.9, chicago-notes-bibliography).
+    let note_style = style.is_note();
     let authors = sites
         .list
         .iter()
-        .map(|site| {
+        .enumerate()
+        .map(|(k, site)| {
+            if note_style && site.cite.items.len() == 1 && !site.text_only {
+                if let Some(names) = citations[k].find_names() {
+                    let in_text = site.cite.items[0].mode == CiteMode::AuthorInText;
+                    return vec![
+                        in_text.then(|| ElemChildren(vec![ElemChild::Elem(names.clone())]))
+                    ];
+                }
+            }
             site.cite
                 .items
                 .iter()
