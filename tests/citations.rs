@@ -59,6 +59,8 @@ fn author_date_reads_as_pandocs_citeproc() {
         "“Victims of Political Terror in the USSR.” https://",
         // One period after a quoted title; an organization as a web page's publisher.
         "“The Revolution Betrayed.” Marxists Internet Archive. https://",
+        // A paper in proceedings: the proceedings as its container, not a special issue.
+        "Khanin.” Proceedings of the Annual Conference of the Economic History Society (Exeter), 134–55.",
         // A chapter in an edited volume: the book's title once.
         "In Stalinist Terror: New Perspectives, edited by J. Arch Getty and Roberta T. Manning. Cambridge University Press.",
     ] {

@@ -249,9 +249,14 @@ fn read_bib(
             .get(&entry.key)
             .copied()
             .unwrap_or(Span::file_start(id));
-        let entry = &as_pandoc_reads(entry, case);
+        let mut entry = as_pandoc_reads(entry, case);
+        // An `inproceedings`: its `booktitle` goes to a parent of its own (below).
+        let booktitle = (entry.entry_type == biblatex::EntryType::InProceedings)
+            .then(|| entry.fields.remove("booktitle"))
+            .flatten();
+        let entry = &entry;
         match Entry::try_from(entry) {
-            Ok(e) => out.push((e, at)),
+            Ok(e) => out.push((proceedings_title_as_container(e, booktitle), at)),
             Err(e) => diags.push(
                 Diagnostic::error(
                     span(&e.span),
@@ -330,6 +335,39 @@ fn as_pandoc_reads(entry: &biblatex::Entry, case: Casing) -> biblatex::Entry {
             .or_insert_with(|| vec![Spanned::detached(Chunk::Normal(kind.into()))]);
     }
     e
+}
+
+/// A paper in proceedings with the proceedings' title as its `container-title` only.
+///
+/// pandoc's BibTeX reader makes an `inproceedings` a CSL `paper-conference` whose
+/// `booktitle` is the `container-title` (pandoc prints "Proceedings of the Annual
+/// Conference … (Exeter), 134–55."). hayagriva makes it an `Article` in `Proceedings`
+/// and serves the proceedings' title as `volume-title` too (its selector
+/// `Article > Proceedings`), which Chicago prints as a special issue ("In “Proceedings
+/// ….” Special issue, Proceedings …"); CSL 1.0.2 Appendix IV has `volume-title` for "the
+/// title of the volume", not of the container. So the title sits on a `Book` parent,
+/// which hayagriva reads first for the container, and the `Proceedings` parent (which
+/// makes the item a `paper-conference`, and holds its publisher) keeps none.
+fn proceedings_title_as_container(
+    mut entry: Entry,
+    booktitle: Option<Vec<Spanned<Chunk>>>,
+) -> Entry {
+    let Some(title) = booktitle else {
+        return entry;
+    };
+    let key = entry.key().to_string();
+    let mut parents = entry.parents().to_vec();
+    if !parents
+        .iter()
+        .any(|p| *p.entry_type() == hayagriva::types::EntryType::Proceedings)
+    {
+        parents.push(Entry::new(&key, hayagriva::types::EntryType::Proceedings));
+    }
+    let mut book = Entry::new(&key, hayagriva::types::EntryType::Book);
+    book.set_title(hayagriva::types::FormatString::from(title.as_slice()));
+    parents.insert(0, book);
+    entry.set_parents(parents);
+    entry
 }
 
 /// The fields pandoc's BibTeX reader reads as titles (`Citeproc.BibTeX`: `getTitle`).
@@ -752,6 +790,23 @@ mod tests {
         let r = as_pandoc_reads(b.get("b").unwrap(), on);
         assert_eq!(r.entry_type, biblatex::EntryType::Report);
         assert!(r.fields.contains_key("publisher"));
+        // An inproceedings: the booktitle on a Book parent read first as the container,
+        // the Proceedings parent (paper-conference) without a title (no volume-title).
+        let p = biblatex::Bibliography::parse(
+            "@inproceedings{p, title={T}, booktitle={Proc}, publisher={P}, year={1998}}",
+        )
+        .unwrap();
+        let mut raw = p.get("p").unwrap().clone();
+        let booktitle = raw.fields.remove("booktitle");
+        let e = proceedings_title_as_container(Entry::try_from(&raw).unwrap(), booktitle);
+        let kinds: Vec<_> = e.parents().iter().map(|p| *p.entry_type()).collect();
+        assert_eq!(kinds[0], hayagriva::types::EntryType::Book);
+        assert_eq!(e.parents()[0].title().unwrap().to_string(), "Proc");
+        assert!(e
+            .parents()
+            .iter()
+            .filter(|p| *p.entry_type() == hayagriva::types::EntryType::Proceedings)
+            .all(|p| p.title().is_none()));
         let c = as_pandoc_reads(b.get("c").unwrap(), on);
         assert!(c.fields.contains_key("publisher"));
         // A short title from the part before the colon; none without a colon.
