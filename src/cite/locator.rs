@@ -7,6 +7,7 @@
 //! short, singular and plural: the terms authors type in pandoc Markdown.
 
 use hayagriva::citationberg::taxonomy::Locator;
+use hayagriva::citationberg::PageRangeFormat;
 
 /// Locator terms, longest first within a kind so `pp.` wins over `p.`.
 const TERMS: &[(&str, Locator)] = &[
@@ -211,10 +212,74 @@ fn value_len(s: &str) -> usize {
     end
 }
 
+/// A page locator's ranges in the style's `page-range-format` ("145-147" → "145–47" in
+/// Chicago). CSL 1.0.2 §"Page Ranges" formats the `page` variable; pandoc's citeproc
+/// formats a locator whose label is `page` the same way (`Citeproc.Eval`: `pageRange`
+/// applied to the locator), while hayagriva formats only the `page` variable. Other
+/// locators, values that are not ranges of numbers, and styles without the option are
+/// left as written.
+pub(crate) fn page_ranges(kind: Locator, value: &str, format: Option<PageRangeFormat>) -> String {
+    let Some(format) = format.filter(|_| kind == Locator::Page) else {
+        return value.to_string();
+    };
+    let mut out = String::with_capacity(value.len());
+    // Ranges are separated by commas or ampersands (CSL 1.0.2 §"Page Ranges").
+    for (i, part) in value.split(',').enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, range) in part.split('&').enumerate() {
+            if j > 0 {
+                out.push('&');
+            }
+            out.push_str(&one_range(range, format));
+        }
+    }
+    out
+}
+
+/// One range (`145-147`, `145–147`, with spaces around it kept) in `format`.
+fn one_range(range: &str, format: PageRangeFormat) -> String {
+    let lead = &range[..range.len() - range.trim_start().len()];
+    let trail = &range[range.trim_end().len()..];
+    let body = range.trim();
+    let mut halves = body.splitn(2, ['-', '–']);
+    let (Some(start), Some(end)) = (halves.next(), halves.next()) else {
+        return range.to_string();
+    };
+    // `145--147` (BibTeX's dash) leaves a second dash on the end.
+    let end = end.trim_start_matches(['-', '–']);
+    let digits = |s: &str| !s.is_empty() && s.trim().chars().all(|c| c.is_ascii_digit());
+    if !digits(start) || !digits(end) {
+        return range.to_string();
+    }
+    let mut formatted = String::new();
+    match format.format(&mut formatted, start, end, Some("–")) {
+        Ok(()) => format!("{lead}{formatted}{trail}"),
+        Err(_) => range.to_string(),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_locators_follow_the_page_range_format() {
+        let chicago = Some(PageRangeFormat::Chicago16);
+        // pandoc --citeproc, chicago-author-date: "(see Grossman 1997, 145–47 …)".
+        assert_eq!(page_ranges(Locator::Page, "145-147", chicago), "145–47");
+        assert_eq!(page_ranges(Locator::Page, "20-22", chicago), "20–22");
+        assert_eq!(
+            page_ranges(Locator::Page, "100--104, 321-328", chicago),
+            "100–104, 321–28"
+        );
+        assert_eq!(page_ranges(Locator::Page, "33", chicago), "33");
+        assert_eq!(page_ranges(Locator::Page, "iv-x", chicago), "iv-x");
+        assert_eq!(page_ranges(Locator::Chapter, "145-147", chicago), "145-147");
+        assert_eq!(page_ranges(Locator::Page, "145-147", None), "145-147");
+    }
 
     fn loc(s: &str) -> Option<(Locator, String, String)> {
         read(s).map(|f| (f.kind, f.value, s[f.taken..].to_string()))

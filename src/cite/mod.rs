@@ -51,8 +51,12 @@ pub fn resolve(
         return;
     }
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
-    let library = sources::load(&book.meta, files, sources, diags);
     let style = style::load(&book.meta, files, sources, diags);
+    let casing = sources::Casing {
+        title_case: book.meta.lang.primary() == "en"
+            && style.as_ref().is_some_and(style::LoadedStyle::title_cases),
+    };
+    let library = sources::load(&book.meta, files, sources, diags, casing);
     let failed =
         |diags: &Vec<Diagnostic>| diags.iter().filter(|d| d.is_error()).count() > errors_before;
     let Some(style) = style.filter(|_| !failed(diags)) else {
@@ -449,7 +453,14 @@ fn run(
         let mut locs = Vec::new();
         let mut sufs = Vec::new();
         for item in &site.cite.items {
-            let (loc, rest) = split_locator(&item.suffix);
+            let (mut loc, rest) = split_locator(&item.suffix);
+            if let Some(found) = loc.as_mut() {
+                found.value = locator::page_ranges(
+                    found.kind,
+                    &found.value,
+                    style.csl.settings.page_range_format,
+                );
+            }
             locs.push(loc);
             sufs.push(rest);
         }
@@ -529,11 +540,24 @@ fn run(
         citations[*k] = r.citation;
     }
     // The author alone, for `@key` in the text (CSL has no such form: hayagriva's
-    // `Author` purpose, outside the driver so it takes no position).
+    // `Author` purpose, outside the driver so it takes no position). In a note style the
+    // author is the one the note itself would show, taken from its rendering before the
+    // note drops it: pandoc writes "Sheila Fitzpatrick³" for `@fitzpatrick1999a` where
+    // the note's first citation names her in full (pandoc 3.9, chicago-notes-bibliography).
+    let note_style = style.is_note();
     let authors = sites
         .list
         .iter()
-        .map(|site| {
+        .enumerate()
+        .map(|(k, site)| {
+            if note_style && site.cite.items.len() == 1 && !site.text_only {
+                if let Some(names) = citations[k].find_names() {
+                    let in_text = site.cite.items[0].mode == CiteMode::AuthorInText;
+                    return vec![
+                        in_text.then(|| ElemChildren(vec![ElemChild::Elem(names.clone())]))
+                    ];
+                }
+            }
             site.cite
                 .items
                 .iter()
@@ -892,7 +916,12 @@ fn notes_after_punctuation(book: &mut Book, made: &HashSet<u32>) {
                 i += 1;
                 continue;
             }
-            // The space before the mark.
+            // The space before the mark, a line break of the source included ("the
+            // famine\n[see @a]." → "the famine.¹", not "the famine .¹").
+            while i > 0 && matches!(list[i - 1], Inline::SoftBreak) {
+                list.remove(i - 1);
+                i -= 1;
+            }
             if i > 0 {
                 if let Inline::Text(t) = &mut list[i - 1] {
                     let keep = t.trim_end().len();

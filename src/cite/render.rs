@@ -20,7 +20,53 @@ pub(crate) struct Options {
 pub(crate) fn inlines(children: &ElemChildren, options: Options) -> Vec<Inline> {
     let mut out = Vec::new();
     push_children(&children.0, options, &mut out);
+    collapse_punctuation(&mut out);
     out
+}
+
+/// Drops a period after a closing quotation mark that already ends with one
+/// ("“The Revolution Betrayed.”." → "“The Revolution Betrayed.”"). With the English
+/// locale's `punctuation-in-quote` (CSL 1.0.2 §"Locale Options") the period that closes a
+/// quoted title moves inside the quotes; the entry's own closing period then doubles it,
+/// and CSL processors (pandoc's citeproc, citeproc-js) collapse the two, as hayagriva
+/// does not. A comma, semicolon or colon before such a period goes too (a group's
+/// delimiter before an empty part: "Marxists Internet Archive,.").
+pub(crate) fn collapse_punctuation(inlines: &mut Vec<Inline>) {
+    const CLOSERS: [char; 2] = ['\u{201D}', '\u{2019}'];
+    let ends_closed = |t: &str| {
+        let mut rev = t.chars().rev();
+        matches!((rev.next(), rev.next()), (Some(q), Some(p)) if CLOSERS.contains(&q) && matches!(p, '.' | '?' | '!'))
+    };
+    for i in 0..inlines.len() {
+        if let Inline::Text(t) = &mut inlines[i] {
+            let mut fixed = String::with_capacity(t.len());
+            for c in t.chars() {
+                if c == '.' && ends_closed(&fixed) {
+                    continue;
+                }
+                // A delimiter before the closing period gives way to it
+                // ("Archive,." → "Archive."), as citeproc's punctuation fixing does.
+                if c == '.' && fixed.ends_with([',', ';', ':']) {
+                    fixed.pop();
+                }
+                fixed.push(c);
+            }
+            *t = fixed;
+        }
+        // Across a boundary: `“…Betrayed.”` then `. https://…`.
+        let closed = match &inlines[i] {
+            Inline::Text(t) => ends_closed(t),
+            _ => false,
+        };
+        if closed {
+            if let Some(Inline::Text(next)) = inlines.get_mut(i + 1) {
+                if next.starts_with('.') {
+                    next.remove(0);
+                }
+            }
+        }
+    }
+    inlines.retain(|x| !matches!(x, Inline::Text(t) if t.is_empty()));
 }
 
 /// Appends `children` to `out`.
@@ -266,6 +312,36 @@ mod tests {
         );
         let plain = inlines(&children, Options { links: false });
         assert!(matches!(plain.last(), Some(Inline::Text(t)) if t.ends_with("c=2")));
+    }
+
+    #[test]
+    fn a_period_after_a_closing_quote_is_not_doubled() {
+        // pandoc --citeproc, chicago-author-date: "Trotsky, Leon. 1936. “The Revolution
+        // Betrayed.” Marxists Internet Archive."
+        let mut v = vec![Inline::Text(
+            "“The Revolution Betrayed.”. https://x.org/.".into(),
+        )];
+        collapse_punctuation(&mut v);
+        assert_eq!(
+            v,
+            vec![Inline::Text(
+                "“The Revolution Betrayed.” https://x.org/.".into()
+            )]
+        );
+        let mut v = vec![
+            Inline::Text("“Why?”".into()),
+            Inline::Text(". Next.".into()),
+            Inline::Text("“Quoted”.".into()),
+        ];
+        collapse_punctuation(&mut v);
+        assert_eq!(
+            v,
+            vec![
+                Inline::Text("“Why?”".into()),
+                Inline::Text(" Next.".into()),
+                Inline::Text("“Quoted”.".into()),
+            ]
+        );
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub(crate) fn load(
     files: &Files<'_>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
+    case: Casing,
 ) -> Library {
     let mut library = Library {
         entries: Vec::new(),
@@ -49,7 +50,7 @@ pub(crate) fn load(
     let mut origins: Vec<Origin> = Vec::new();
     let at = meta.cite.bibliography_at;
     for name in &meta.bibliography {
-        let found = read_file(name, at, files, sources, diags);
+        let found = read_file(name, at, files, sources, diags, case);
         for (entry, key_at) in found {
             add(&mut library, &mut origins, entry, name, key_at, diags);
         }
@@ -117,6 +118,7 @@ fn read_file(
     files: &Files<'_>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
+    case: Casing,
 ) -> Vec<(Entry, Span)> {
     let rel = Path::new(name);
     let file = match files.read_in_root(rel) {
@@ -145,7 +147,7 @@ fn read_file(
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     match ext.as_str() {
-        "bib" | "bibtex" | "biblatex" => read_bib(&text, id, diags),
+        "bib" | "bibtex" | "biblatex" => read_bib(&text, id, diags, case),
         "json" => match serde_json::from_str::<Value>(&text) {
             Ok(value) => csl_items(value, name, whole, diags),
             Err(e) => {
@@ -213,6 +215,7 @@ fn read_bib(
     text: &str,
     id: crate::source::FileId,
     diags: &mut Vec<Diagnostic>,
+    case: Casing,
 ) -> Vec<(Entry, Span)> {
     let span = |r: &std::ops::Range<usize>| Span::new(id, r.start, r.end);
     let raw = match biblatex::RawBibliography::parse(text) {
@@ -246,9 +249,14 @@ fn read_bib(
             .get(&entry.key)
             .copied()
             .unwrap_or(Span::file_start(id));
-        let entry = &as_pandoc_reads(entry);
+        let mut entry = as_pandoc_reads(entry, case);
+        // An `inproceedings`: its `booktitle` goes to a parent of its own (below).
+        let booktitle = (entry.entry_type == biblatex::EntryType::InProceedings)
+            .then(|| entry.fields.remove("booktitle"))
+            .flatten();
+        let entry = &entry;
         match Entry::try_from(entry) {
-            Ok(e) => out.push((e, at)),
+            Ok(e) => out.push((proceedings_title_as_container(e, booktitle), at)),
             Err(e) => diags.push(
                 Diagnostic::error(
                     span(&e.span),
@@ -265,8 +273,29 @@ fn read_bib(
 /// and hayagriva's conversion leaves out: a thesis's or report's school or institution is
 /// its CSL `publisher` (hayagriva keeps it as an organization no style prints), and a
 /// thesis's kind its `genre` ("PhD thesis", "Master's thesis").
-fn as_pandoc_reads(entry: &biblatex::Entry) -> biblatex::Entry {
+fn as_pandoc_reads(entry: &biblatex::Entry, case: Casing) -> biblatex::Entry {
     let mut e = entry.clone();
+    // pandoc's BibTeX reader makes `incollection` and `inbook` the same CSL `chapter`
+    // whose `container-title` is the `booktitle`. hayagriva makes an incollection an
+    // `Anthos` in an `Anthology` and then also serves the anthology's title as
+    // `volume-title`, which Chicago prints a second time ("… edited by X, Book Title.").
+    // As an `inbook` (a `Chapter` in a `Book`) it is the same CSL chapter, once.
+    if e.entry_type == biblatex::EntryType::InCollection {
+        e.entry_type = biblatex::EntryType::InBook;
+    }
+    // pandoc's reader gives a title with a colon a short title, the part before it
+    // (`Citeproc.BibTeX`: `getShortTitle True "title"` when there is no `shorttitle`):
+    // Chicago's short notes then read "Deutscher, Stalin, 310."
+    if !e.fields.contains_key("shorttitle") {
+        if let Some(short) = e.fields.get("title").and_then(|t| before_colon(t)) {
+            e.fields.insert("shorttitle".into(), short);
+        }
+    }
+    for field in TITLE_FIELDS {
+        if let Some(chunks) = e.fields.get_mut(*field) {
+            *chunks = protect_case(chunks, case);
+        }
+    }
     let kind = match &e.entry_type {
         biblatex::EntryType::PhdThesis => Some("PhD thesis"),
         biblatex::EntryType::MastersThesis => Some("Master’s thesis"),
@@ -279,10 +308,23 @@ fn as_pandoc_reads(entry: &biblatex::Entry) -> biblatex::Entry {
                 | biblatex::EntryType::Report
                 | biblatex::EntryType::TechReport
         );
-    if thesis_or_report && !e.fields.contains_key("publisher") {
-        let from = ["school", "institution"]
-            .iter()
-            .find_map(|f| e.fields.get(*f).cloned());
+    // pandoc's reader reads a `techreport` as a CSL `report` without a genre (pandoc
+    // prints "NIE 11-3-57. Central Intelligence Agency."); hayagriva gives it the genre
+    // "technical report", which Chicago prints. A `type` field still gives one.
+    if e.entry_type == biblatex::EntryType::TechReport && !e.fields.contains_key("type") {
+        e.entry_type = biblatex::EntryType::Report;
+    }
+    // pandoc's reader makes `organization` a publisher too, whatever the type
+    // (`Citeproc.BibTeX`: publisher from "school", "institution", "organization",
+    // "howpublished", "publisher"): an `@online` page's site ("Marxists Internet
+    // Archive") is printed as Chicago prints a web page's publisher.
+    let fields: &[&str] = if thesis_or_report {
+        &["school", "institution", "organization"]
+    } else {
+        &["organization"]
+    };
+    if !e.fields.contains_key("publisher") {
+        let from = fields.iter().find_map(|f| e.fields.get(*f).cloned());
         if let Some(value) = from {
             e.fields.insert("publisher".into(), value);
         }
@@ -293,6 +335,167 @@ fn as_pandoc_reads(entry: &biblatex::Entry) -> biblatex::Entry {
             .or_insert_with(|| vec![Spanned::detached(Chunk::Normal(kind.into()))]);
     }
     e
+}
+
+/// A paper in proceedings with the proceedings' title as its `container-title` only.
+///
+/// pandoc's BibTeX reader makes an `inproceedings` a CSL `paper-conference` whose
+/// `booktitle` is the `container-title` (pandoc prints "Proceedings of the Annual
+/// Conference … (Exeter), 134–55."). hayagriva makes it an `Article` in `Proceedings`
+/// and serves the proceedings' title as `volume-title` too (its selector
+/// `Article > Proceedings`), which Chicago prints as a special issue ("In “Proceedings
+/// ….” Special issue, Proceedings …"); CSL 1.0.2 Appendix IV has `volume-title` for "the
+/// title of the volume", not of the container. So the title sits on a `Book` parent,
+/// which hayagriva reads first for the container, and the `Proceedings` parent (which
+/// makes the item a `paper-conference`, and holds its publisher) keeps none.
+fn proceedings_title_as_container(
+    mut entry: Entry,
+    booktitle: Option<Vec<Spanned<Chunk>>>,
+) -> Entry {
+    let Some(title) = booktitle else {
+        return entry;
+    };
+    let key = entry.key().to_string();
+    let mut parents = entry.parents().to_vec();
+    if !parents
+        .iter()
+        .any(|p| *p.entry_type() == hayagriva::types::EntryType::Proceedings)
+    {
+        parents.push(Entry::new(&key, hayagriva::types::EntryType::Proceedings));
+    }
+    let mut book = Entry::new(&key, hayagriva::types::EntryType::Book);
+    book.set_title(hayagriva::types::FormatString::from(title.as_slice()));
+    parents.insert(0, book);
+    entry.set_parents(parents);
+    entry
+}
+
+/// The fields pandoc's BibTeX reader reads as titles (`Citeproc.BibTeX`: `getTitle`).
+const TITLE_FIELDS: &[&str] = &[
+    "title",
+    "subtitle",
+    "titleaddon",
+    "shorttitle",
+    "booktitle",
+    "booksubtitle",
+    "maintitle",
+    "mainsubtitle",
+    "journal",
+    "journaltitle",
+    "journalsubtitle",
+    "series",
+    "eventtitle",
+];
+
+/// What the style does to titles, for [`protect_case`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Casing {
+    /// The style title-cases some variable (`text-case="title"`) and the book is in
+    /// English (CSL 1.0.2 §"Text-case": title case "only applies to English").
+    pub title_case: bool,
+}
+
+/// The words CSL 1.0.2 §"Text-case" lowercases in title case (its list of stop words).
+/// hayagriva's list (`lang::en::NEVER_CAPITALIZE`) holds more: the words of this one
+/// that are not stop words are capitalized as CSL, and pandoc's citeproc, capitalize
+/// them ("Workers Against Bosses", "Growth Since 1928").
+const HAYAGRIVA_ONLY_STOP_WORDS: &[&str] = &[
+    "above",
+    "across",
+    "against",
+    "among",
+    "around",
+    "behind",
+    "below",
+    "beneath",
+    "beside",
+    "between",
+    "during",
+    "front",
+    "inside",
+    "near",
+    "since",
+    "toward",
+    "under",
+    "underneath",
+    "until",
+    "within",
+];
+
+/// A title's text with the words a case transformation must leave alone marked verbatim
+/// (as `{}` marks them in BibTeX):
+/// - a word with a capital after its first letter ("USSR", "McCarthy"): CSL 1.0.2
+///   §"Text-case" keeps "the case of words in mixed or uppercase" in title and sentence
+///   case, and pandoc's BibTeX reader leaves them as written; hayagriva's title case
+///   lowercases all but the first letter ("Ussr") unless it recognises the word;
+/// - in a style that title-cases, a word hayagriva takes for a stop word and CSL does
+///   not, capitalized (see [`HAYAGRIVA_ONLY_STOP_WORDS`]).
+///
+/// Words are split at spaces and hyphens, as hayagriva's title case splits them.
+fn protect_case(chunks: &[Spanned<Chunk>], case: Casing) -> Vec<Spanned<Chunk>> {
+    let mut out: Vec<Spanned<Chunk>> = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        let Chunk::Normal(text) = &chunk.v else {
+            out.push(chunk.clone());
+            continue;
+        };
+        let mut normal = String::new();
+        let flush = |normal: &mut String, out: &mut Vec<Spanned<Chunk>>, span| {
+            if !normal.is_empty() {
+                out.push(Spanned::new(Chunk::Normal(std::mem::take(normal)), span));
+            }
+        };
+        for piece in
+            text.split_inclusive(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '—'))
+        {
+            // The word inside its punctuation: "(USSR)," → "USSR".
+            let core = piece.trim_matches(|c: char| !c.is_alphanumeric());
+            let start = piece.find(core).unwrap_or(0);
+            let (before, rest) = piece.split_at(start);
+            let (_, after) = rest.split_at(core.len());
+            let mixed = core.chars().skip(1).any(char::is_uppercase);
+            let lower = core.to_lowercase();
+            let capitalize =
+                case.title_case && !mixed && HAYAGRIVA_ONLY_STOP_WORDS.contains(&lower.as_str());
+            if core.is_empty() || !(mixed || capitalize) {
+                normal.push_str(piece);
+                continue;
+            }
+            normal.push_str(before);
+            flush(&mut normal, &mut out, chunk.span.clone());
+            let word = if capitalize {
+                let mut chars = lower.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default()
+            } else {
+                core.to_string()
+            };
+            out.push(Spanned::new(Chunk::Verbatim(word), chunk.span.clone()));
+            normal.push_str(after);
+        }
+        flush(&mut normal, &mut out, chunk.span.clone());
+    }
+    out
+}
+
+/// The chunks of a title before its first colon outside `{}` (None without one).
+fn before_colon(title: &[Spanned<Chunk>]) -> Option<Vec<Spanned<Chunk>>> {
+    let mut out = Vec::new();
+    for chunk in title {
+        if let Chunk::Normal(text) = &chunk.v {
+            if let Some(at) = text.find(':') {
+                let head = text[..at].trim_end();
+                if !head.is_empty() {
+                    out.push(Spanned::new(Chunk::Normal(head.into()), chunk.span.clone()));
+                }
+                return (!out.is_empty()).then_some(out);
+            }
+        }
+        out.push(chunk.clone());
+    }
+    None
 }
 
 /// CSL items (JSON or YAML) as entries.
@@ -514,5 +717,104 @@ impl Library {
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
         scored.into_iter().take(3).map(|(_, k)| k).collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[(&str, bool)]) -> Vec<Spanned<Chunk>> {
+        parts
+            .iter()
+            .map(|(t, verbatim)| {
+                Spanned::detached(if *verbatim {
+                    Chunk::Verbatim((*t).into())
+                } else {
+                    Chunk::Normal((*t).into())
+                })
+            })
+            .collect()
+    }
+
+    fn values(c: &[Spanned<Chunk>]) -> Vec<(String, bool)> {
+        c.iter()
+            .map(|c| match &c.v {
+                Chunk::Verbatim(t) => (t.clone(), true),
+                Chunk::Normal(t) | Chunk::Math(t) => (t.clone(), false),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn acronyms_stay_and_csl_capitalizes_what_it_does_not_stop() {
+        let title = chunks(&[(
+            "Victims in the USSR, Workers against Bosses since McCarthy",
+            false,
+        )]);
+        let on = Casing { title_case: true };
+        assert_eq!(
+            values(&protect_case(&title, on)),
+            vec![
+                ("Victims in the ".into(), false),
+                ("USSR".into(), true),
+                (", Workers ".into(), false),
+                ("Against".into(), true),
+                (" Bosses ".into(), false),
+                ("Since".into(), true),
+                (" ".into(), false),
+                ("McCarthy".into(), true),
+            ]
+        );
+        // Without title case only the mixed-case words are kept as written.
+        let off = values(&protect_case(&title, Casing { title_case: false }));
+        assert!(off.contains(&("USSR".into(), true)));
+        assert!(off
+            .iter()
+            .any(|(t, v)| !v && t.contains("against Bosses since ")));
+        // Hyphens part words; `{}` text is left as it is.
+        let t = chunks(&[("Labor-Management ", false), ("iPhone", true)]);
+        assert_eq!(values(&protect_case(&t, on)), values(&t));
+    }
+
+    #[test]
+    fn bibtex_types_as_pandoc_reads_them() {
+        let bib = "@incollection{a, title={T}, booktitle={B}, editor={E, F}, publisher={P}, year={2000}}\n\
+                   @techreport{b, title={R}, institution={I}, number={NIE 11-3-57}, year={1957}}\n\
+                   @online{c, title={W}, organization={Marxists Internet Archive}, year={1936}}";
+        let b = biblatex::Bibliography::parse(bib).unwrap();
+        let on = Casing { title_case: true };
+        let a = as_pandoc_reads(b.get("a").unwrap(), on);
+        assert_eq!(a.entry_type, biblatex::EntryType::InBook);
+        let r = as_pandoc_reads(b.get("b").unwrap(), on);
+        assert_eq!(r.entry_type, biblatex::EntryType::Report);
+        assert!(r.fields.contains_key("publisher"));
+        // An inproceedings: the booktitle on a Book parent read first as the container,
+        // the Proceedings parent (paper-conference) without a title (no volume-title).
+        let p = biblatex::Bibliography::parse(
+            "@inproceedings{p, title={T}, booktitle={Proc}, publisher={P}, year={1998}}",
+        )
+        .unwrap();
+        let mut raw = p.get("p").unwrap().clone();
+        let booktitle = raw.fields.remove("booktitle");
+        let e = proceedings_title_as_container(Entry::try_from(&raw).unwrap(), booktitle);
+        let kinds: Vec<_> = e.parents().iter().map(|p| *p.entry_type()).collect();
+        assert_eq!(kinds[0], hayagriva::types::EntryType::Book);
+        assert_eq!(e.parents()[0].title().unwrap().to_string(), "Proc");
+        assert!(e
+            .parents()
+            .iter()
+            .filter(|p| *p.entry_type() == hayagriva::types::EntryType::Proceedings)
+            .all(|p| p.title().is_none()));
+        let c = as_pandoc_reads(b.get("c").unwrap(), on);
+        assert!(c.fields.contains_key("publisher"));
+        // A short title from the part before the colon; none without a colon.
+        let t = chunks(&[("Stalin: A Political Biography", false)]);
+        assert_eq!(
+            values(&before_colon(&t).unwrap()),
+            vec![("Stalin".into(), false)]
+        );
+        assert!(before_colon(&chunks(&[("Forever Flowing", false)])).is_none());
     }
 }

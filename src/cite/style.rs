@@ -36,6 +36,14 @@ impl LoadedStyle {
     pub fn is_note(&self) -> bool {
         self.csl.settings.class == StyleClass::Note
     }
+
+    /// Whether the style title-cases some variable (`text-case="title"` anywhere: a title
+    /// in the bibliography, a short title in a note), read from the style as XML.
+    pub fn title_cases(&self) -> bool {
+        Style::Independent(self.csl.clone())
+            .to_xml()
+            .is_ok_and(|xml| xml.contains("text-case=\"title\""))
+    }
 }
 
 /// The style the book asks for; `None` after an error (reported).
