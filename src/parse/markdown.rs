@@ -1636,6 +1636,14 @@ impl<'a> Builder<'a> {
             self.replay(fallback);
             return;
         }
+        // An inline note in a citation's prefix or suffix would be read twice, once in
+        // the item and once in the text as written (both are kept: which one the book
+        // shows is decided later, with the bibliography), leaving one of the two notes
+        // without its reference: such a bracket is text with a note, not a citation.
+        if contains_note(&fallback) {
+            self.replay(fallback);
+            return;
+        }
         // `@label` of a numbered example is a reference to it, not a citation (pandoc's
         // Markdown reader tries the example labels first: `textualCite` fails on one);
         // the text as written becomes the example's number.
@@ -3017,6 +3025,20 @@ fn unlink(inlines: Vec<Inline>) -> Vec<Inline> {
         }
     }
     out
+}
+
+/// Whether `nodes` hold an inline note at any depth.
+fn contains_note(nodes: &[Node<'_>]) -> bool {
+    nodes.iter().any(|n| match n {
+        Node::Note(..) => true,
+        Node::Tag(_, _, c)
+        | Node::Span(_, _, c)
+        | Node::Superscript(_, c)
+        | Node::Subscript(_, c)
+        | Node::Image(_, _, c, _, _) => contains_note(c),
+        Node::Cite { fallback, .. } => contains_note(fallback),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
