@@ -314,6 +314,32 @@ impl Book {
                 || meta.identifier.is_some())
     }
 
+    /// Whether the book has a contents page (issue 14): the PDF's page of contents, and
+    /// in the EPUB the navigation document in the spine with its `toc` landmark. `pdf:
+    /// contents:` decides when given; else pandoc's `toc: true` asks for one, and a
+    /// book of three or more listed chapters laid out as a book (chapters on new pages,
+    /// front matter, or a copyright page) has one. A text that runs on from its title
+    /// (an essay, a handout, the sample) opens on its text, and a page of contents before
+    /// it would be its only page break; a handout never has one unless asked. Without
+    /// it the EPUB's contents are the reading system's own (the navigation document,
+    /// outside the spine), as in pandoc's EPUB without `--toc`.
+    pub fn contents_page(&self) -> bool {
+        let pdf = &self.meta.pdf;
+        let listed = self
+            .chapters
+            .iter()
+            .filter(|c| c.title.is_some() && !c.attr.has_class("unlisted"))
+            .count();
+        let new_pages = pdf.chapter_break.is_some_and(|b| b != ChapterBreak::RunOn);
+        let has_front = self.divisions().contains(&Division::Front);
+        pdf.contents.unwrap_or(
+            self.meta.toc
+                || (listed >= 3
+                    && (new_pages || has_front || self.copyright_page())
+                    && pdf.preset != Some(Preset::Handout)),
+        )
+    }
+
     /// The index of the first chapter of the text (the `bodymatter` landmark, where the
     /// PDF's folios restart at 1), if any.
     pub fn first_body_chapter(&self) -> Option<usize> {

@@ -130,8 +130,9 @@ fn an_image_and_the_cover_are_packaged() {
         opf.contains("<spine toc=\"ncx\">\n<itemref idref=\"cover\"/>"),
         "{opf}"
     );
-    // cover, title page, contents (out of the reading order), chapter.
-    assert_eq!(summary.spine_items, 4, "{summary:?}");
+    // cover, title page, chapter (one chapter: no contents page, the nav stays out of
+    // the spine).
+    assert_eq!(summary.spine_items, 3, "{summary:?}");
     insta::assert_snapshot!("image", docs);
 }
 
@@ -140,9 +141,8 @@ fn a_manuscript_without_headings_is_one_chapter_with_a_nav_entry() {
     let (docs, summary) = build("no-heading");
     assert_eq!(docs.matches("=== ").count(), 1, "{docs}");
     assert!(docs.starts_with("=== OEBPS/opening.xhtml\n"), "{docs}");
-    // The generated cover (issue 14), the title page, the contents (out of the reading
-    // order), the chapter.
-    assert_eq!(summary.spine_items, 4, "{summary:?}");
+    // The generated cover (issue 14), the title page, the chapter.
+    assert_eq!(summary.spine_items, 3, "{summary:?}");
     // The table of contents has one entry: the chapter, under the book's title.
     let nav = String::from_utf8(file(&epub("no-heading"), "OEBPS/nav.xhtml")).unwrap();
     let toc = nav.split("</nav>").next().unwrap();

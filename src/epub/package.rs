@@ -596,10 +596,12 @@ pub(crate) fn content_opf(
         let _ = writeln!(o, "<itemref idref=\"{}\"/>", d.id);
         // pandoc's `toc: true`: the table of contents is read after the title page (and
         // the copyright page, the dedication and the epigraph: CMOS 1.4's order).
-        // Without it the navigation document is still in the spine, out of the reading
-        // order (`linear="no"`, EPUB 3.3 §5.7.3), so that the `toc` landmark may point at
-        // it (issue 14; EPUBCheck RSC-011 refuses a link to a document outside the spine).
-        if i == nav_after {
+        // A book with a contents page but without `toc: true` has the navigation document
+        // in the spine out of the reading order (`linear="no"`, EPUB 3.3 §5.7.3), so that
+        // the `toc` landmark may point at it (issue 14; EPUBCheck RSC-011 refuses a link to
+        // a document outside the spine); a book without one leaves it out, as pandoc does
+        // without `--toc`.
+        if i == nav_after && plan.book.contents_page() {
             if meta.toc {
                 let _ = writeln!(o, "<itemref idref=\"nav\"/>");
             } else {
@@ -624,11 +626,13 @@ pub(crate) fn content_opf(
         "<reference type=\"title-page\" title=\"{}\" href=\"{TITLE_PAGE_FILE}\"/>",
         escape_attr(plan.labels.title_page)
     );
-    let _ = writeln!(
-        o,
-        "<reference type=\"toc\" title=\"{}\" href=\"{NAV_FILE}\"/>",
-        escape_attr(plan.contents_title())
-    );
+    if plan.book.contents_page() {
+        let _ = writeln!(
+            o,
+            "<reference type=\"toc\" title=\"{}\" href=\"{NAV_FILE}\"/>",
+            escape_attr(plan.contents_title())
+        );
+    }
     if let Some(first) = plan.first_body_file() {
         let _ = writeln!(
             o,
@@ -732,11 +736,15 @@ pub(crate) fn nav_xhtml(
         "<li><a epub:type=\"titlepage\" href=\"{TITLE_PAGE_FILE}\">{}</a></li>",
         escape_text(labels.title_page)
     );
-    let _ = writeln!(
-        o,
-        "<li><a epub:type=\"toc\" href=\"{NAV_FILE}#toc\">{}</a></li>",
-        escape_text(contents)
-    );
+    // The `toc` landmark only with a contents page: it must point into the spine
+    // (EPUBCheck RSC-011), and a book without one keeps its nav out of the spine.
+    if plan.book.contents_page() {
+        let _ = writeln!(
+            o,
+            "<li><a epub:type=\"toc\" href=\"{NAV_FILE}#toc\">{}</a></li>",
+            escape_text(contents)
+        );
+    }
     if let Some(first) = plan.first_body_file() {
         let _ = writeln!(
             o,

@@ -21,7 +21,7 @@
 //! part's first page).
 
 use super::{Frame, Layout};
-use crate::model::{Block, Book, ChapterBreak, Division, Folios, MatterRole, Preset};
+use crate::model::{Block, Book, ChapterBreak, Division, Folios, MatterRole};
 use crate::typeset::document::{FaceId, Glyph, GlyphRun, Page};
 use crate::typeset::items::{AnchorKey, Flat, RunStyle};
 use crate::typeset::lines::Align;
@@ -56,25 +56,9 @@ impl Furniture {
     pub fn of(book: &Book) -> Furniture {
         let pdf = &book.meta.pdf;
         let divisions = book.divisions();
-        let listed = book
-            .chapters
-            .iter()
-            .filter(|c| c.title.is_some() && !c.attr.has_class("unlisted"))
-            .count();
         let has_front = divisions.contains(&Division::Front);
         let copyright = book.copyright_page();
-        let new_pages = pdf.chapter_break.is_some_and(|b| b != ChapterBreak::RunOn);
-        // On by default for a book of three or more chapters laid out as a book: chapters
-        // on new pages, or front matter. A text that runs on from its title (an essay, a
-        // handout, the sample) opens on its text, and a page of contents before it would
-        // be its only page break. pandoc's `toc: true` asks for it too; a handout never
-        // has one unless asked (`pdf: preset: handout` sets `contents: false`).
-        let contents = pdf.contents.unwrap_or(
-            book.meta.toc
-                || (listed >= 3
-                    && (new_pages || has_front || copyright)
-                    && pdf.preset != Some(Preset::Handout)),
-        );
+        let contents = book.contents_page();
         let contents_at = book.chapters.iter().enumerate().find_map(|(i, c)| {
             let before = divisions.get(i) == Some(&Division::Front)
                 && matches!(
