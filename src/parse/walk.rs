@@ -23,15 +23,21 @@ impl From<Vec<Inline>> for Rewritten {
 /// Calls `f` once on every inline of `blocks` in reading order (a container's children
 /// before the container), replacing it by what `f` returns.
 pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> Rewritten) {
+    block_lists(blocks, &mut |list| rewrite_inlines(list, f));
+}
+
+/// Calls `f` on each block's own inline lists in `blocks`, in reading order (a
+/// paragraph's or heading's content, a table's caption then its cells' blocks, a
+/// figure's image then caption, verse lines, a definition's term then its blocks): the
+/// one walk over the block tree the passes below share.
+fn block_lists(blocks: &mut [Block], f: &mut dyn FnMut(&mut Vec<Inline>)) {
     for block in blocks {
         match block {
-            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
-                rewrite_inlines(content, f)
-            }
-            Block::BlockQuote { blocks, .. } => rewrite_blocks(blocks, f),
+            Block::Paragraph { content, .. } | Block::Heading { content, .. } => f(content),
+            Block::BlockQuote { blocks, .. } | Block::Div { blocks, .. } => block_lists(blocks, f),
             Block::List { items, .. } => {
                 for item in items {
-                    rewrite_blocks(item, f);
+                    block_lists(item, f);
                 }
             }
             Block::Table {
@@ -41,28 +47,23 @@ pub(crate) fn rewrite_blocks(blocks: &mut [Block], f: &mut dyn FnMut(Inline) -> 
                 ..
             } => {
                 // The caption first: it is set above the table (as `<caption>` is).
-                rewrite_inlines(caption, f);
+                f(caption);
                 for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
-                    rewrite_blocks(cell, f);
+                    block_lists(cell, f);
                 }
             }
             Block::Figure { image, caption, .. } => {
-                rewrite_inlines(image, f);
-                rewrite_inlines(caption, f);
+                f(image);
+                f(caption);
             }
             Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
             // pandoc's block constructs (issue 12).
-            Block::LineBlock { lines, .. } => {
-                for line in lines {
-                    rewrite_inlines(line, f);
-                }
-            }
-            Block::Div { blocks, .. } => rewrite_blocks(blocks, f),
+            Block::LineBlock { lines, .. } => lines.iter_mut().for_each(&mut *f),
             Block::DefinitionList { items, .. } => {
                 for item in items {
-                    rewrite_inlines(&mut item.term, f);
+                    f(&mut item.term);
                     for definition in &mut item.definitions {
-                        rewrite_blocks(definition, f);
+                        block_lists(definition, f);
                     }
                 }
             }
@@ -123,49 +124,7 @@ fn push_merged(inlines: &mut Vec<Inline>, new: Inline) {
 /// that look at an inline's neighbours (issue 16: a note mark moved after the
 /// punctuation that follows it).
 pub(crate) fn for_each_inline_list(blocks: &mut [Block], f: &mut dyn FnMut(&mut Vec<Inline>)) {
-    for block in blocks {
-        match block {
-            Block::Paragraph { content, .. } | Block::Heading { content, .. } => {
-                inline_lists(content, f)
-            }
-            Block::BlockQuote { blocks, .. } => for_each_inline_list(blocks, f),
-            Block::List { items, .. } => {
-                for item in items {
-                    for_each_inline_list(item, f);
-                }
-            }
-            Block::Table {
-                head,
-                rows,
-                caption,
-                ..
-            } => {
-                inline_lists(caption, f);
-                for cell in head.iter_mut().chain(rows.iter_mut().flatten()) {
-                    for_each_inline_list(cell, f);
-                }
-            }
-            Block::Figure { image, caption, .. } => {
-                inline_lists(image, f);
-                inline_lists(caption, f);
-            }
-            Block::LineBlock { lines, .. } => {
-                for line in lines {
-                    inline_lists(line, f);
-                }
-            }
-            Block::Div { blocks, .. } => for_each_inline_list(blocks, f),
-            Block::DefinitionList { items, .. } => {
-                for item in items {
-                    inline_lists(&mut item.term, f);
-                    for definition in &mut item.definitions {
-                        for_each_inline_list(definition, f);
-                    }
-                }
-            }
-            Block::CodeBlock { .. } | Block::ThematicBreak { .. } | Block::Html { .. } => {}
-        }
-    }
+    block_lists(blocks, &mut |list| inline_lists(list, f));
 }
 
 /// [`for_each_inline_list`] for one list and the lists inside it.
