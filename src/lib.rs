@@ -33,6 +33,7 @@ pub mod memo;
 pub mod model;
 pub mod output;
 pub mod pagemap;
+pub mod par;
 pub mod parse;
 pub mod pdf;
 pub mod source;

@@ -334,54 +334,41 @@ struct PageScan {
 }
 
 /// Finds the glyphs the pages use and, for a cached build, each page's key, on as many
-/// threads as there are cores (each takes consecutive pages; the results are combined in
+/// threads as there are cores (each claims chunks of consecutive pages; the results are combined in
 /// page order, so they do not depend on the threads).
 ///
 /// With a cache, each page's glyphs are taken from it by the page's key, so only pages
 /// that changed are read glyph by glyph; merging the pages' lists in page order gives
 /// what one pass over every glyph gives (a glyph keeps the first text seen for it).
 fn scan_pages(doc: &Document, cache: Option<&PdfCache>) -> PageScan {
-    let threads = crate::cores().clamp(1, 8);
-    let chunk = doc.pages.len().div_ceil(threads).max(1);
+    // Chunks of consecutive pages, a few per core (`par::map`: a thread that starts late
+    // takes fewer), so that there are few glyph tables to merge.
+    let chunk = doc.pages.len().div_ceil(crate::cores() * 4).max(1);
+    let chunks: Vec<&[Page]> = doc.pages.chunks(chunk).collect();
     type Part<'a> = (
         subset::GlyphTable<'a>,
         Vec<Key>,
         Vec<Arc<subset::PageGlyphs>>,
     );
-    let parts: Vec<Part<'_>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = doc
-            .pages
-            .chunks(chunk)
-            .map(|pages| {
-                scope.spawn(move || {
-                    let Some(cache) = cache else {
-                        return (subset::glyph_table(pages), Vec::new(), Vec::new());
-                    };
-                    let mut keys = Vec::with_capacity(pages.len());
-                    let mut lists = Vec::with_capacity(pages.len());
-                    let mut bytes = Vec::new();
-                    for page in pages {
-                        bytes.clear();
-                        content::page_key_bytes(page, &mut bytes);
-                        let key = crate::memo::key_of_bytes(&bytes);
-                        keys.push(key);
-                        lists.push(
-                            cache
-                                .page_glyphs
-                                .get_or_make(key, || subset::page_glyphs(page)),
-                        );
-                    }
-                    (subset::GlyphTable::default(), keys, lists)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(part) => part,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+    let parts: Vec<Part<'_>> = crate::par::map(&chunks, |pages| {
+        let Some(cache) = cache else {
+            return (subset::glyph_table(pages), Vec::new(), Vec::new());
+        };
+        let mut keys = Vec::with_capacity(pages.len());
+        let mut lists = Vec::with_capacity(pages.len());
+        let mut bytes = Vec::new();
+        for page in *pages {
+            bytes.clear();
+            content::page_key_bytes(page, &mut bytes);
+            let key = crate::memo::key_of_bytes(&bytes);
+            keys.push(key);
+            lists.push(
+                cache
+                    .page_glyphs
+                    .get_or_make(key, || subset::page_glyphs(page)),
+            );
+        }
+        (subset::GlyphTable::default(), keys, lists)
     });
     let mut keys = Vec::with_capacity(if cache.is_some() { doc.pages.len() } else { 0 });
     let mut tables = Vec::with_capacity(parts.len());
@@ -565,8 +552,8 @@ pub(crate) struct WrittenPage {
 }
 
 /// Append every page's text to its content stream and compress it, on as many threads
-/// as there are cores (pages are independent; results are stored in page order, so the
-/// bytes do not depend on the threads).
+/// as there are cores (`par::map`; pages are independent; results are stored in page
+/// order, so the bytes do not depend on the threads).
 ///
 /// With a cache, a page whose stream was made in an earlier build from the same input
 /// (see [`PdfCache::pages`]) is taken from there: most of a rebuild's pages.
@@ -577,30 +564,8 @@ fn write_text(
     page_keys: &[Key],
 ) -> Result<Vec<WrittenPage>, Error> {
     let jobs = page_jobs(lo, doc, streams, page_keys)?;
-    let threads = crate::cores().clamp(1, 8);
-    let chunk = jobs.len().div_ceil(threads).max(1);
-    let make = |part: &[PageJob<'_>]| -> Vec<Arc<PageStream>> {
-        part.iter()
-            .map(|job| streams.stream(job.page, &job.printpdf.content, job.key))
-            .collect()
-    };
-    // This thread takes the first part itself (its compressor is then warm for the
-    // streams compressed later): one thread and one compressor fewer to set up.
-    let mut parts = jobs.chunks(chunk);
-    let first = parts.next();
-    let made: Vec<Arc<PageStream>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts.map(|part| scope.spawn(move || make(part))).collect();
-        let mut made = Vec::with_capacity(jobs.len());
-        if let Some(part) = first {
-            made.extend(make(part));
-        }
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => made.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        made
+    let made: Vec<Arc<PageStream>> = crate::par::map(&jobs, |job| {
+        streams.stream(job.page, &job.printpdf.content, job.key)
     });
     let mut pages = Vec::with_capacity(jobs.len());
     for (job, made) in jobs.into_iter().zip(made) {

@@ -89,30 +89,10 @@ pub(crate) fn save(lo: &lopdf::Document, cache: Option<&DeflateCache>) -> Result
     }
 
     // The object streams take the numbers after the document's own (as in lopdf). They
-    // are made on as many threads as there are cores (each takes consecutive streams;
-    // they are written in order, so the bytes do not depend on the threads).
+    // are made on as many threads as there are cores (`par::map`: each thread claims the
+    // next stream; they are written in order, so the bytes do not depend on the threads).
     let chunks: Vec<&[(u32, &Object)]> = packed.chunks(OBJECTS_PER_STREAM).collect();
-    let threads = crate::cores().clamp(1, 8);
-    let per_thread = chunks.len().div_ceil(threads).max(1);
-    let streams: Vec<Stream> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .chunks(per_thread)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|c| object_stream(c, cache))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(part) => part,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
+    let streams: Vec<Stream> = crate::par::map(&chunks, |c| object_stream(c, cache));
     let mut next_id = lo.max_id + 1;
     for (chunk, stream) in chunks.iter().zip(streams) {
         let container = next_id;

@@ -153,16 +153,19 @@ struct Part {
     indent_next: bool,
     open_carry: bool,
     carry_strip: Option<usize>,
+    /// The next strip after the part starts a page.
+    break_next: bool,
 }
 
-/// Where to split the chapters between two threads: the titled chapter (a part must
-/// start with a level-1 outline entry, so its headings' levels do not depend on the part
-/// before) nearest to half the book's work. `None` leaves the book on one thread.
+/// Where the book's parts start, to lay them out on several threads: titled chapters
+/// (a part must start with a level-1 outline entry, so its headings' levels do not
+/// depend on the part before), each part at least a sixteenth of a core's share of the
+/// work, so a long book is not cut into hundreds of parts. Empty: one part, one thread.
 ///
 /// Work is measured in source bytes (plus a little per block): the time goes into
-/// shaping, hyphenating and breaking paragraphs, which grows with their text. Counting
-/// blocks instead gave the sample's second half a third more text than its first.
-fn split_point(book: &Book) -> Option<usize> {
+/// shaping, hyphenating and breaking paragraphs, which grows with their text. Returns
+/// each part's first chapter and its weight.
+fn parts(book: &Book, threads: usize) -> Vec<(usize, usize)> {
     let weight = |c: &crate::model::Chapter| {
         c.blocks
             .iter()
@@ -174,20 +177,27 @@ fn split_point(book: &Book) -> Option<usize> {
             + 64
     };
     let blocks: usize = book.chapters.iter().map(|c| c.blocks.len() + 1).sum();
+    // Small books are not worth a thread.
+    if threads < 2 || blocks < 64 {
+        return Vec::new();
+    }
     let total: usize = book.chapters.iter().map(weight).sum();
-    let mut before = 0usize;
-    let mut best: Option<(usize, usize)> = None;
+    let least = total / (threads * 16);
+    let mut parts: Vec<(usize, usize)> = vec![(0, 0)];
     for (i, c) in book.chapters.iter().enumerate() {
-        if i > 0 && c.title.is_some() {
-            let off = before.abs_diff(total - before);
-            if best.is_none_or(|(_, b)| off < b) {
-                best = Some((i, off));
+        if let Some(last) = parts.last_mut() {
+            if i > 0 && c.title.is_some() && last.1 >= least {
+                parts.push((i, 0));
+            } else {
+                last.1 += weight(c);
+                continue;
             }
         }
-        before += weight(c);
+        if let Some(last) = parts.last_mut() {
+            last.1 += weight(c);
+        }
     }
-    // Small books are not worth a thread.
-    best.filter(|_| blocks >= 64).map(|(i, _)| i)
+    parts
 }
 
 /// Plain text of inlines (for bookmarks and running heads).
@@ -380,11 +390,16 @@ impl<'b, 'f> Layout<'b, 'f> {
     }
 
     /// Lays out the whole book. Paragraphs (shaping, hyphenation, line breaking: most of
-    /// the typesetter's time) are independent, so on a long book the chapters' second
-    /// half is laid out on another thread and its strips appended to the first half's;
-    /// the carried space and the heading levels make the result the same as on one
-    /// thread, strip for strip.
+    /// the typesetter's time) are independent, so the chapters are cut into parts
+    /// ([`parts`]) laid out on as many threads as there are cores, and the parts' strips
+    /// appended in order; the carried space, page break and heading levels make the
+    /// result the same as on one thread, strip for strip.
     pub fn book(&mut self) {
+        self.book_on(crate::cores());
+    }
+
+    /// [`Self::book`] on up to `threads` threads.
+    fn book_on(&mut self, threads: usize) {
         self.title_block();
         let book = self.book;
         // The contents page is laid out before the chapter it precedes, on this thread
@@ -393,28 +408,51 @@ impl<'b, 'f> Layout<'b, 'f> {
             .furniture
             .contents_at
             .filter(|_| self.furniture.contents);
-        let split = split_point(book)
-            .filter(|_| crate::cores() > 1)
-            .filter(|mid| contents_at.is_none_or(|c| *mid > c));
-        let Some(mid) = split else {
+        // Parts after the contents page only (its entries are the first part's).
+        let mut parts = parts(book, threads);
+        parts.retain(|&(start, _)| start == 0 || contents_at.is_none_or(|c| start > c));
+        if parts.len() < 2 {
             self.chapters(0..book.chapters.len());
             self.notes();
             self.report_missing();
             return;
-        };
+        }
+        // The first part is laid out here, the others by whichever thread claims them
+        // first, the heaviest first (`par::map_claimed`), each thread keeping its shaper
+        // and hyphenator (their word caches) from one part to the next.
+        let ranges: Vec<std::ops::Range<usize>> = parts
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, &(start, _))| start..parts.get(k + 1).map_or(book.chapters.len(), |p| p.0))
+            .collect();
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_by_key(|&k| std::cmp::Reverse(parts.get(k + 1).map_or(0, |p| p.1)));
+        let first_end = parts[1].0;
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
         let sources = self.sources;
         let words = self.shaper.shared();
-        let part = std::thread::scope(|scope| {
-            let handle = scope.spawn(move || {
-                let mut layout = Layout::new(book, style, Shaper::with_shared(fonts, words));
+        let laid_out = crate::par::map_claimed(
+            &ranges,
+            &order,
+            || self.chapters(0..first_end),
+            || None,
+            |kept: &mut Option<(Shaper<'f>, Hyphenator)>, range| {
+                let mut layout = match kept.take() {
+                    Some((shaper, hyphenator)) => {
+                        let mut layout = Layout::new(book, style, shaper);
+                        layout.hyphenator = hyphenator;
+                        layout
+                    }
+                    None => Layout::new(book, style, Shaper::with_shared(fonts, words)),
+                };
                 // The paragraph cache (watch mode) is shared: it is keyed by content.
                 layout.paragraphs = paragraphs;
                 layout.sources = sources;
                 layout.in_part = true;
                 layout.open_carry = true;
-                layout.chapters(mid..book.chapters.len());
-                Part {
+                layout.chapters(range.clone());
+                let part = Part {
                     missing: layout.missing,
                     strips: layout.strips,
                     outline: layout.outline,
@@ -423,15 +461,15 @@ impl<'b, 'f> Layout<'b, 'f> {
                     indent_next: layout.indent_next,
                     open_carry: layout.open_carry,
                     carry_strip: layout.carry_strip,
-                }
-            });
-            self.chapters(0..mid);
-            match handle.join() {
-                Ok(part) => part,
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        });
-        self.join(part);
+                    break_next: layout.break_next,
+                };
+                *kept = Some((layout.shaper, layout.hyphenator));
+                part
+            },
+        );
+        for part in laid_out {
+            self.join(part);
+        }
         self.notes();
         self.report_missing();
     }
@@ -457,6 +495,15 @@ impl<'b, 'f> Layout<'b, 'f> {
             part.pending_space
         });
         self.indent_next = part.indent_next;
+        // A page break owed by the part before goes to this part's first strip (as
+        // `push` would have given it).
+        if self.break_next {
+            if let Some(first) = part.strips.first_mut() {
+                first.new_page = true;
+                self.break_next = false;
+            }
+        }
+        self.break_next |= part.break_next;
         self.strips.append(&mut part.strips);
         self.outline.append(&mut part.outline);
         self.diagnostics.append(&mut part.diagnostics);
@@ -2448,6 +2495,48 @@ mod tests {
                 (s.need, text)
             })
             .collect()
+    }
+
+    /// A book cut into parts laid out on several threads gives the strips one thread
+    /// gives: chapters of every kind at the parts' edges (an untitled opening, a
+    /// dedication on its own page, titled chapters), run-on chapters (where the page
+    /// breaks owed across a part's edge come from the carried state), a contents page.
+    #[test]
+    fn parts_on_several_threads_give_the_strips_of_one() {
+        use crate::model::{Attr, ChapterBreak};
+        let text = "The lamp is lit at dusk, and the keeper climbs the stair to the lantern, \
+            where the light turns all night over the water and the rocks below.";
+        let chapter = |k: usize, class: Option<&str>| Chapter {
+            title: (k > 0).then(|| vec![Inline::Text(format!("Chapter {k}"))]),
+            id: format!("c{k}"),
+            attr: Attr {
+                classes: class.into_iter().map(String::from).collect(),
+                ..Default::default()
+            },
+            blocks: (0..9 + k % 4).map(|i| para(&text[..40 + i * 9])).collect(),
+            span: Span::default(),
+        };
+        for (run_on, toc) in [(false, false), (true, false), (false, true)] {
+            let mut b = book(Vec::new());
+            b.chapters = (0..12)
+                .map(|k| chapter(k, (k == 3).then_some("dedication")))
+                .collect();
+            if run_on {
+                b.meta.pdf.chapter_break = Some(ChapterBreak::RunOn);
+            }
+            b.meta.toc = toc;
+            let fonts = FontSet::embedded();
+            let style = Style::from_meta(&b.meta);
+            let laid = |threads: usize| {
+                let mut layout = Layout::new(&b, &style, Shaper::new(&fonts));
+                layout.book_on(threads);
+                (layout.strips, layout.outline)
+            };
+            assert!(parts(&b, 4).len() > 3, "the book is cut into parts");
+            let one = laid(1);
+            assert_eq!(one, laid(2), "two threads, run-on {run_on}, toc {toc}");
+            assert_eq!(one, laid(4), "four threads, run-on {run_on}, toc {toc}");
+        }
     }
 
     #[test]
