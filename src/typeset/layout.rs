@@ -616,6 +616,16 @@ impl<'b, 'f> Layout<'b, 'f> {
                 size * design.author_space,
             ));
         }
+        let imprint = [&meta.publisher, &meta.date];
+        for (k, text) in imprint.into_iter().flatten().enumerate() {
+            let space = if k == 0 { design.imprint_space } else { 0.0 };
+            lines.push((
+                text.clone(),
+                FaceId::Regular,
+                size * design.imprint_size,
+                size * space,
+            ));
+        }
         let frame = self.body();
         let first = self.strips.len();
         for (text, face, sz, space) in lines {

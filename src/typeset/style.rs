@@ -71,6 +71,11 @@ pub struct TitleDesign {
     /// Space above the authors' names, in em: more than above the subtitle, which
     /// belongs with the title.
     pub author_space: f32,
+    /// The publisher and the date under the authors (the EPUB's title page shows them
+    /// too, as pandoc's does), in em: the text's size.
+    pub imprint_size: f32,
+    /// Space above the publisher and date, in em.
+    pub imprint_space: f32,
     /// Leading of the block's lines, in their own size: display lines set tighter than
     /// text, whose leading is made for long reading.
     pub leading: f32,
@@ -86,6 +91,8 @@ impl Default for TitleDesign {
             subtitle_space: 0.4,
             author_size: 1.1,
             author_space: 0.9,
+            imprint_size: 1.0,
+            imprint_space: 0.6,
             leading: 1.25,
             space_after: 2.0,
         }
