@@ -32,8 +32,17 @@ pub fn png(book: &Book, fonts: &FontSet) -> Option<Vec<u8>> {
     let scale = WIDTH as f32 / DESIGN_WIDTH;
     let mut shaper = Shaper::new(fonts);
     let page = crate::typeset::cover::page(book, &mut shaper, DESIGN_WIDTH, HEIGHT as f32 / scale);
-    // The text near-black (a dark grey reads softer), the ground white.
-    let grey = paint(&page, fonts, scale, 34);
+    let (masks, placed) = place(&page, fonts, scale);
+    let stamps: Vec<Stamp<'_>> = placed
+        .iter()
+        .filter_map(|&(k, x, y)| {
+            Some(Stamp {
+                mask: masks.get(k)?,
+                x,
+                y,
+            })
+        })
+        .collect();
     let mut out = Vec::with_capacity(64 * 1024);
     let mut encoder = png::Encoder::new(&mut out, WIDTH, HEIGHT);
     encoder.set_color(png::ColorType::Grayscale);
@@ -44,29 +53,86 @@ pub fn png(book: &Book, fonts: &FontSet) -> Option<Vec<u8>> {
     // of choosing a filter per row.
     encoder.set_filter(png::Filter::Up);
     let mut writer = encoder.write_header().ok()?;
-    writer.write_image_data(&grey).ok()?;
+    let mut stream = writer.stream_writer().ok()?;
+    // Painted a band of rows at a time and streamed to the encoder: the whole image
+    // (4 MB) was a thousand fresh pages to fault in and fill, for a few glyphs.
+    let mut band = vec![255u8; WIDTH as usize * BAND as usize];
+    // Coverage (0-255) to grey: the text near-black (a dark grey reads softer).
+    let ink = 34u16;
+    let grey: [u8; 256] = std::array::from_fn(|a| (255 - (255 - ink) * a as u16 / 255) as u8);
+    for top in (0..HEIGHT).step_by(BAND as usize) {
+        let rows = BAND.min(HEIGHT - top);
+        let band = &mut band[..(WIDTH * rows) as usize];
+        band.fill(255);
+        for stamp in &stamps {
+            stamp.paint(band, top as i32, rows as i32, &grey);
+        }
+        std::io::Write::write_all(&mut stream, band).ok()?;
+    }
+    stream.finish().ok()?;
     writer.finish().ok()?;
     Some(out)
 }
 
-/// The page's glyphs and rules painted in grey (`ink` on 255), `scale` pixels a point,
-/// row by row.
-fn paint(page: &Page, fonts: &FontSet, scale: f32, ink: u8) -> Vec<u8> {
-    let mut grey = vec![255u8; (WIDTH * HEIGHT) as usize];
-    // Coverage (0-255) to grey, and the darker of two greys where shapes meet.
-    let table: [u8; 256] =
-        std::array::from_fn(|a| (255 - (255 - u16::from(ink)) * a as u16 / 255) as u8);
+/// Rows painted at a time.
+const BAND: u32 = 64;
+
+/// A coverage mask placed on the page at whole pixels.
+struct Stamp<'m> {
+    mask: &'m Mask,
+    x: i32,
+    y: i32,
+}
+
+impl Stamp<'_> {
+    /// Paints the part of the mask in rows `top..top + rows` into `band` (those rows, a
+    /// row of [`WIDTH`] bytes each), coverage turned to grey by `grey`; where shapes
+    /// meet, the darker grey wins.
+    fn paint(&self, band: &mut [u8], top: i32, rows: i32, grey: &[u8; 256]) {
+        let w = self.mask.width() as usize;
+        let h = self.mask.height() as i32;
+        let (from, to) = ((top - self.y).max(0), (top + rows - self.y).min(h));
+        if from >= to {
+            return;
+        }
+        let data = self.mask.data();
+        for row in from..to {
+            let Some(src) = data.get(row as usize * w..(row as usize + 1) * w) else {
+                continue;
+            };
+            let py = (self.y + row - top) as usize;
+            for (col, &a) in src.iter().enumerate() {
+                let px = self.x + col as i32;
+                if a == 0 || !(0..WIDTH as i32).contains(&px) {
+                    continue;
+                }
+                let i = py * WIDTH as usize + px as usize;
+                if let Some(p) = band.get_mut(i) {
+                    *p = (*p).min(grey[usize::from(a)]);
+                }
+            }
+        }
+    }
+}
+
+/// A mask's index and where its top left corner goes, in pixels.
+type Placement = (usize, i32, i32);
+
+/// The page's glyphs and rules as masks placed at `scale` pixels a point. Each glyph is
+/// filled once into a mask of its own bounds (the anti-aliasing scan clears a row of
+/// its target's full width for every sub-scanline: on the whole page that cost ten
+/// times the glyphs themselves) and placed wherever it occurs: a title repeats its
+/// letters.
+fn place(page: &Page, fonts: &FontSet, scale: f32) -> (Vec<Mask>, Vec<Placement>) {
     let mut faces: [Option<ttf_parser::Face<'_>>; 4] = [None, None, None, None];
     for id in FaceId::ALL {
         let data = fonts.face(id);
         faces[id.index()] = ttf_parser::Face::parse(&data.bytes, data.index).ok();
     }
-    // Each glyph is filled once into a mask of its own bounds (the anti-aliasing scan
-    // clears a row of its target's full width for every sub-scanline: on the whole page
-    // that cost ten times the glyphs themselves) and stamped at whole pixels wherever it
-    // occurs: a title repeats its letters.
-    #[allow(clippy::type_complexity)]
-    let mut glyphs: std::collections::HashMap<(usize, u16, u32), Option<(Mask, i32, i32)>> =
+    let mut masks: Vec<Mask> = Vec::new();
+    let mut placed: Vec<Placement> = Vec::new();
+    // Each glyph's mask (its index in `masks`) and offset, by face, glyph and size.
+    let mut glyphs: std::collections::HashMap<(usize, u16, u32), Option<Placement>> =
         std::collections::HashMap::new();
     for run in &page.runs {
         let Some(face) = &faces[run.face.index()] else {
@@ -77,7 +143,7 @@ fn paint(page: &Page, fonts: &FontSet, scale: f32, ink: u8) -> Vec<u8> {
         let y = (run.y * scale).round();
         for g in &run.glyphs {
             let key = (run.face.index(), g.id, em.to_bits());
-            let shape = glyphs.entry(key).or_insert_with(|| {
+            let shape = *glyphs.entry(key).or_insert_with(|| {
                 let mut builder = PathBuilder::new();
                 let mut pen = Outline {
                     builder: &mut builder,
@@ -86,16 +152,12 @@ fn paint(page: &Page, fonts: &FontSet, scale: f32, ink: u8) -> Vec<u8> {
                     em,
                 };
                 face.outline_glyph(ttf_parser::GlyphId(g.id), &mut pen);
-                rasterise(builder)
+                let (mask, dx, dy) = rasterise(builder)?;
+                masks.push(mask);
+                Some((masks.len() - 1, dx, dy))
             });
-            if let Some((mask, dx, dy)) = shape {
-                stamp(
-                    &mut grey,
-                    mask,
-                    x.round() as i32 + *dx,
-                    y as i32 + *dy,
-                    &table,
-                );
+            if let Some((k, dx, dy)) = shape {
+                placed.push((k, x.round() as i32 + dx, y as i32 + dy));
             }
             x += g.advance * scale;
         }
@@ -106,11 +168,12 @@ fn paint(page: &Page, fonts: &FontSet, scale: f32, ink: u8) -> Vec<u8> {
             let mut builder = PathBuilder::new();
             builder.push_rect(rect);
             if let Some((mask, dx, dy)) = rasterise(builder) {
-                stamp(&mut grey, &mask, dx, dy, &table);
+                masks.push(mask);
+                placed.push((masks.len() - 1, dx, dy));
             }
         }
     }
-    grey
+    (masks, placed)
 }
 
 /// A path's anti-aliased coverage in a mask of its bounds, and the mask's offset.
@@ -130,25 +193,6 @@ fn rasterise(builder: PathBuilder) -> Option<(Mask, i32, i32)> {
         Transform::from_translate(-x0, -y0),
     );
     Some((mask, x0 as i32, y0 as i32))
-}
-
-/// Paints `mask` at (`x`, `y`) into the page, clipped to it.
-fn stamp(grey: &mut [u8], mask: &Mask, x: i32, y: i32, table: &[u8; 256]) {
-    let w = mask.width() as usize;
-    for (row, src) in mask.data().chunks_exact(w).enumerate() {
-        let py = y + row as i32;
-        if !(0..HEIGHT as i32).contains(&py) {
-            continue;
-        }
-        for (col, a) in src.iter().enumerate() {
-            let px = x + col as i32;
-            if *a == 0 || !(0..WIDTH as i32).contains(&px) {
-                continue;
-            }
-            let i = py as usize * WIDTH as usize + px as usize;
-            grey[i] = grey[i].min(table[usize::from(*a)]);
-        }
-    }
 }
 
 /// A glyph outline into a path: font units to pixels, y down.
