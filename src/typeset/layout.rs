@@ -166,16 +166,7 @@ struct Part {
 /// shaping, hyphenating and breaking paragraphs, which grows with their text. Returns
 /// each part's first chapter and its weight.
 fn parts(book: &Book, threads: usize) -> Vec<(usize, usize)> {
-    let weight = |c: &crate::model::Chapter| {
-        c.blocks
-            .iter()
-            .map(|b| {
-                let span = b.span();
-                span.end.saturating_sub(span.start) + 64
-            })
-            .sum::<usize>()
-            + 64
-    };
+    let weight = |c: &crate::model::Chapter| blocks_weight(&c.blocks);
     let blocks: usize = book.chapters.iter().map(|c| c.blocks.len() + 1).sum();
     // Small books are not worth a thread.
     if threads < 2 || blocks < 64 {
@@ -198,6 +189,28 @@ fn parts(book: &Book, threads: usize) -> Vec<(usize, usize)> {
         }
     }
     parts
+}
+
+/// The work of laying out `blocks`, in source bytes plus a little per block (see
+/// [`parts`]).
+fn blocks_weight(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .map(|b| {
+            let span = b.span();
+            span.end.saturating_sub(span.start) + 64
+        })
+        .sum::<usize>()
+        + 64
+}
+
+/// What one part of [`Layout::book_on`] lays out.
+enum Work {
+    /// A run of chapters.
+    Chapters(std::ops::Range<usize>),
+    /// The endnotes' section, after the text (it starts with its heading, as a chapter
+    /// does).
+    Notes,
 }
 
 /// Plain text of inlines (for bookmarks and running heads).
@@ -420,24 +433,34 @@ impl<'b, 'f> Layout<'b, 'f> {
         // The first part is laid out here, the others by whichever thread claims them
         // first, the heaviest first (`par::map_claimed`), each thread keeping its shaper
         // and hyphenator (their word caches) from one part to the next.
-        let ranges: Vec<std::ops::Range<usize>> = parts
+        let mut work: Vec<(Work, usize)> = parts
             .iter()
             .enumerate()
             .skip(1)
-            .map(|(k, &(start, _))| start..parts.get(k + 1).map_or(book.chapters.len(), |p| p.0))
+            .map(|(k, &(start, weight))| {
+                let end = parts.get(k + 1).map_or(book.chapters.len(), |p| p.0);
+                (Work::Chapters(start..end), weight)
+            })
             .collect();
-        let mut order: Vec<usize> = (0..ranges.len()).collect();
-        order.sort_by_key(|&k| std::cmp::Reverse(parts.get(k + 1).map_or(0, |p| p.1)));
+        // The endnotes are one more part (footnotes are laid out with the pages' text).
+        let notes_apart =
+            self.style.note_placement == NotePlacement::Endnotes && !book.notes.is_empty();
+        if notes_apart {
+            let weight = book.notes.iter().map(|n| blocks_weight(&n.blocks)).sum();
+            work.push((Work::Notes, weight));
+        }
+        let mut order: Vec<usize> = (0..work.len()).collect();
+        order.sort_by_key(|&k| std::cmp::Reverse(work.get(k).map_or(0, |w| w.1)));
         let first_end = parts[1].0;
         let (style, fonts, paragraphs) = (self.style, self.shaper.fonts(), self.paragraphs);
         let sources = self.sources;
         let words = self.shaper.shared();
         let laid_out = crate::par::map_claimed(
-            &ranges,
+            &work,
             &order,
             || self.chapters(0..first_end),
             || None,
-            |kept: &mut Option<(Shaper<'f>, Hyphenator)>, range| {
+            |kept: &mut Option<(Shaper<'f>, Hyphenator)>, (work, _)| {
                 let mut layout = match kept.take() {
                     Some((shaper, hyphenator)) => {
                         let mut layout = Layout::new(book, style, shaper);
@@ -451,7 +474,10 @@ impl<'b, 'f> Layout<'b, 'f> {
                 layout.sources = sources;
                 layout.in_part = true;
                 layout.open_carry = true;
-                layout.chapters(range.clone());
+                match work {
+                    Work::Chapters(range) => layout.chapters(range.clone()),
+                    Work::Notes => layout.notes_section(),
+                }
                 let part = Part {
                     missing: layout.missing,
                     strips: layout.strips,
@@ -470,7 +496,9 @@ impl<'b, 'f> Layout<'b, 'f> {
         for part in laid_out {
             self.join(part);
         }
-        self.notes();
+        if !notes_apart {
+            self.notes();
+        }
         self.report_missing();
     }
 
@@ -2526,11 +2554,30 @@ mod tests {
             blocks: (0..9 + k % 4).map(|i| para(&text[..40 + i * 9])).collect(),
             span: Span::default(),
         };
-        for (run_on, toc) in [(false, false), (true, false), (false, true)] {
+        let note = |i: u32| crate::model::Note {
+            id: crate::model::NoteId(i),
+            number: i + 1,
+            label: format!("n{i}"),
+            chapter: 2 * i as usize,
+            ref_count: 1,
+            blocks: vec![para(&text[..30 + 10 * i as usize])],
+            span: Span::default(),
+        };
+        for (run_on, toc, notes) in [
+            (false, false, false),
+            (true, false, true),
+            (false, true, true),
+        ] {
             let mut b = book(Vec::new());
             b.chapters = (0..12)
                 .map(|k| chapter(k, (k == 3).then_some("dedication")))
                 .collect();
+            if notes {
+                b.notes = (0..6).map(note).collect();
+                if toc {
+                    b.meta.note_numbering = crate::model::NoteNumbering::Chapter;
+                }
+            }
             if run_on {
                 b.meta.pdf.chapter_break = Some(ChapterBreak::RunOn);
             }
@@ -2544,8 +2591,16 @@ mod tests {
             };
             assert!(parts(&b, 4).len() > 3, "the book is cut into parts");
             let one = laid(1);
-            assert_eq!(one, laid(2), "two threads, run-on {run_on}, toc {toc}");
-            assert_eq!(one, laid(4), "four threads, run-on {run_on}, toc {toc}");
+            assert_eq!(
+                one,
+                laid(2),
+                "two threads, run-on {run_on}, toc {toc}, notes {notes}"
+            );
+            assert_eq!(
+                one,
+                laid(4),
+                "four threads, run-on {run_on}, toc {toc}, notes {notes}"
+            );
         }
     }
 
