@@ -1,0 +1,97 @@
+//! What text extraction reads in the PDF: the words the author wrote, no more, no fewer.
+//! Each manuscript is built by the real binary; its PDF is read back with lopdf
+//! (`common/pdf_text.rs`, which reads ActualText and artifacts as pdftotext does) and,
+//! where poppler is installed, with `pdftotext` itself, whose word-finding the fixes
+//! answer to (without poppler those checks are skipped, with a note).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/pdf_text.rs"]
+mod pdf_text;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Builds the one-file manuscript `text` (a `title` is added) into `dir`; the PDF's path
+/// and bytes.
+fn build(dir: &Path, meta: &str, text: &str) -> (PathBuf, Vec<u8>) {
+    let source = dir.join("book.md");
+    std::fs::write(
+        &source,
+        format!("---\ntitle: Extraction\n{meta}---\n\n{text}"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["build", "--pdf"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("quire runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pdf = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .expect("a PDF");
+    let bytes = std::fs::read(&pdf).unwrap();
+    (pdf, bytes)
+}
+
+/// `pdftotext`'s reading of `pdf` (reading order, not layout), or `None` when poppler is
+/// not installed (then says what is skipped).
+fn pdftotext(pdf: &Path, test: &str) -> Option<String> {
+    match Command::new("pdftotext").arg(pdf).arg("-").output() {
+        Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        _ => {
+            eprintln!("SKIPPED {test} (pdftotext part): poppler-utils is not installed");
+            None
+        }
+    }
+}
+
+/// A line whose words are all one letter long ("b b 2", a list item "• b" in a table
+/// cell) was read by pdftotext as letter-spaced text and run together ("bb2", "•b"):
+/// one word of two characters on the line keeps poppler reading spaces by their width,
+/// and quire makes one with ActualText over a one-letter word and its space.
+#[test]
+fn lines_of_one_letter_words_keep_their_spaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, pdf) = build(
+        dir.path(),
+        "",
+        "+------------------+-----------+------------+\n\
+         | col 1            | col 2     | col 3      |\n\
+         +==================+===========+============+\n\
+         | r1 a             | - b       | c          |\n\
+         |                  | - b 2     | c 2        |\n\
+         +------------------+-----------+------------+\n\n\
+         x y z\n\n\
+         An ordinary line, with a word or two of one letter: a b.\n",
+    );
+    let runs = pdf_text::runs(&pdf);
+    // The ActualText spans are the glyphs' own text: reading them changes nothing.
+    let text = pdf_text::text(&pdf);
+    for words in ["• b", "• b 2", "c c 2", "x y z", "a b."] {
+        assert!(text.contains(words), "{words:?} in\n{text}");
+    }
+    let spans: Vec<&str> = runs.iter().filter_map(|r| r.actual.as_deref()).collect();
+    assert!(spans.contains(&"• "), "{spans:?}");
+    assert!(spans.contains(&"c "), "{spans:?}");
+    assert!(spans.contains(&"x "), "{spans:?}");
+    // One per line that needs it, none where a longer word already keeps the spaces.
+    assert_eq!(spans.len(), 4, "{spans:?}");
+    if let Some(read) = pdftotext(&path, "lines_of_one_letter_words_keep_their_spaces") {
+        let lines: Vec<&str> = read.lines().map(str::trim).collect();
+        for line in ["• b", "• b 2", "c c 2", "x y z"] {
+            assert!(lines.contains(&line), "{line:?} in\n{read}");
+        }
+        assert!(read.contains("one letter: a b."), "{read}");
+        assert!(!read.contains("bb2") && !read.contains("•b"), "{read}");
+    }
+}
