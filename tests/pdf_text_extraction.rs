@@ -95,3 +95,48 @@ fn lines_of_one_letter_words_keep_their_spaces() {
         assert!(!read.contains("bb2") && !read.contains("•b"), "{read}");
     }
 }
+
+/// The contents page's dot leaders were read as text, runs of "." words between each
+/// entry and its page number: they are decoration, an artifact with an empty ActualText
+/// (pdftotext reads artifacts, but honours ActualText).
+#[test]
+fn contents_leaders_are_not_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, pdf) = build(
+        dir.path(),
+        "toc: true\n",
+        "# The first chapter\n\nIts text.\n\n# The second chapter\n\nMore text.\n",
+    );
+    let runs = pdf_text::runs(&pdf);
+    let leaders: Vec<&pdf_text::Run> = runs.iter().filter(|r| r.artifact).collect();
+    assert_eq!(leaders.len(), 2, "{runs:#?}");
+    assert!(leaders.iter().all(|r| r.text.is_empty()), "{leaders:#?}");
+    let text = pdf_text::text(&pdf);
+    assert!(text.contains("The first chapter 1"), "{text}");
+    assert!(!text.contains(".."), "{text}");
+    // Artifacts are outside the structure: the page's MCIDs are still 0, 1, 2 … with
+    // no gap, one per run that is text.
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    for (_, page) in doc.get_pages() {
+        let ops = doc.get_and_decode_page_content(page).unwrap().operations;
+        let mcids: Vec<i64> = ops
+            .iter()
+            .filter(|o| o.operator == "BDC")
+            .filter_map(|o| {
+                o.operands
+                    .get(1)?
+                    .as_dict()
+                    .ok()?
+                    .get(b"MCID")
+                    .ok()?
+                    .as_i64()
+                    .ok()
+            })
+            .collect();
+        assert_eq!(mcids, (0..mcids.len() as i64).collect::<Vec<_>>());
+    }
+    if let Some(read) = pdftotext(&path, "contents_leaders_are_not_text") {
+        assert!(read.contains("The first chapter"), "{read}");
+        assert!(!read.contains(". ."), "{read}");
+    }
+}

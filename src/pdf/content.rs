@@ -5,7 +5,8 @@
 //! growing up (ISO 32000-1 §8.3.2.3), so every y is flipped against the page height.
 //!
 //! Every run is wrapped in a marked-content sequence with its own MCID (§14.6), so
-//! [`super::structure`] can tag it; rules and images are marked as artifacts.
+//! [`super::structure`] can tag it; rules, images and runs without text (the contents'
+//! dot leaders) are marked as artifacts.
 
 use super::images::ImageXObject;
 use super::subset::EmbeddedFace;
@@ -147,7 +148,8 @@ pub(crate) fn page_ops(
 /// runs (MCIDs) it has.
 ///
 /// The operations are those printpdf 0.12.8 would write for the page's text: `BT`,
-/// then per run `/Span <</MCID n>> BDC`, `Tf`, `Tm`, one `TJ` and `EMC`, then `ET`,
+/// then per run `/Span <</MCID n>> BDC`, `Tf`, `Tm`, one `TJ` and `EMC`, then `ET`
+/// (a run without text is an artifact instead, without an MCID),
 /// joined with newlines, reals in Rust's shortest `Display` (the glyph strings differ:
 /// see [`glyph_array`]). They are written here directly because going through
 /// printpdf's `Op`s costs an allocation per glyph (a `Codepoint` with its text, a lopdf
@@ -180,18 +182,37 @@ pub(crate) fn text_content(
         if size <= 0.0 || run.glyphs.is_empty() {
             continue;
         }
+        // A run without text (the contents' dot leaders) is decoration: an artifact
+        // (§14.8.2.2), outside the structure, so it has no MCID. pdftotext reads
+        // artifacts as text all the same (poppler skips nothing by its tag), so the
+        // artifact also holds an empty ActualText, which poppler honours on `/Span`.
+        let artifact = run.glyphs.iter().all(|g| g.text.is_empty());
+        let open = if artifact {
+            "/Artifact BMC\n/Span <</ActualText ()>> BDC"
+        } else {
+            "/Span <</MCID "
+        };
+        out.push(b'\n');
+        out.extend_from_slice(open.as_bytes());
         // Writing into a Vec cannot fail.
+        if !artifact {
+            let _ = write!(out, "{mcid}>> BDC");
+            mcid += 1;
+        }
         let _ = write!(
             out,
-            "\n/Span <</MCID {mcid}>> BDC\n/{} {} Tf\n1 0 0 1 {} {} Tm\n[",
+            "\n/{} {} Tf\n1 0 0 1 {} {} Tm\n[",
             face.id.0,
             run.size,
             finite(run.x),
             height - finite(run.y)
         );
         glyph_array(run, face, pair, out);
-        out.extend_from_slice(b"] TJ\nEMC");
-        mcid += 1;
+        out.extend_from_slice(if artifact {
+            b"] TJ\nEMC\nEMC"
+        } else {
+            b"] TJ\nEMC"
+        });
     }
     out.extend_from_slice(b"\nET");
     mcid
@@ -570,15 +591,32 @@ mod tests {
         );
     }
 
-    /// The pair is written as an ActualText span with the glyphs' own text.
+    /// The pair is written as an ActualText span with the glyphs' own text, and a run
+    /// without text as an artifact without an MCID.
     #[test]
-    fn pairs_in_the_content_stream() {
+    fn pairs_and_leaders_in_the_content_stream() {
         let fonts = crate::fonts::FontSet::embedded();
         let doc = Document {
             width: 300.0,
             height: 400.0,
             pages: vec![Page {
-                runs: vec![run("b b 2", 10.0, 20.0, 2.5), run("page", 30.0, 40.0, 5.0)],
+                runs: vec![
+                    run("b b 2", 10.0, 20.0, 2.5),
+                    GlyphRun {
+                        glyphs: vec![
+                            Glyph {
+                                id: 1,
+                                advance: 5.0,
+                                text: Default::default(),
+                                raise: 0,
+                            };
+                            3
+                        ]
+                        .into(),
+                        ..run("", 10.0, 40.0, 5.0)
+                    },
+                    run("page", 30.0, 40.0, 5.0),
+                ],
                 ..Default::default()
             }],
             ..Default::default()
@@ -589,9 +627,16 @@ mod tests {
         let marked = text_content(400.0, &doc.pages[0], &faces, &mut out);
         let out = String::from_utf8_lossy(&out);
         assert_eq!(marked, 2, "{out}");
-        assert_eq!(out.matches("/ActualText").count(), 1, "{out}");
         assert!(
             out.contains("/Span <</ActualText <FEFF00620020>>> BDC"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/Artifact BMC\n/Span <</ActualText ()>> BDC"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/MCID 1>>") && !out.contains("/MCID 2>>"),
             "{out}"
         );
     }
