@@ -96,6 +96,42 @@ fn lines_of_one_letter_words_keep_their_spaces() {
     }
 }
 
+/// A grid table's column narrower than its longest word: the word ran over the cell's
+/// padding into the next cell's text ("German" touched "English", and pdftotext read
+/// "GermanEnglish"). Columns are widened to their longest word, as a browser does.
+#[test]
+fn a_column_is_never_narrower_than_its_longest_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, pdf) = build(
+        dir.path(),
+        "",
+        "+-------+-------+\n\
+         |German |English|\n\
+         +-------+-------+\n\
+         |Auflage|edition|\n\
+         +-------+-------+\n",
+    );
+    let runs = pdf_text::runs(&pdf);
+    let find = |word: &str| {
+        runs.iter()
+            .find(|r| r.text.trim() == word)
+            .unwrap_or_else(|| panic!("no run {word:?} in {runs:#?}"))
+    };
+    for (left, right) in [("German", "English"), ("Auflage", "edition")] {
+        let (l, r) = (find(left), find(right));
+        // At least the two cells' paddings between them: half an em each.
+        assert!(
+            r.x - l.end_x >= l.size * 0.9,
+            "{left} ends at {} and {right} starts at {}",
+            l.end_x,
+            r.x
+        );
+    }
+    if let Some(read) = pdftotext(&path, "a_column_is_never_narrower_than_its_longest_word") {
+        assert!(!read.contains("GermanEnglish"), "{read}");
+    }
+}
+
 /// The contents page's dot leaders were read as text, runs of "." words between each
 /// entry and its page number: they are decoration, an artifact with an empty ActualText
 /// (pdftotext reads artifacts, but honours ActualText).
