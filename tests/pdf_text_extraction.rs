@@ -132,6 +132,38 @@ fn a_column_is_never_narrower_than_its_longest_word() {
     }
 }
 
+/// Raw HTML blocks are set as one paragraph; their block elements' text ran together
+/// ("<td>This is</td><td>And that</td>" read "This isAnd that"). Cells are now parted by
+/// a space, paragraphs, rows and the other blocks by a line break.
+#[test]
+fn raw_html_blocks_keep_their_cells_and_paragraphs_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, pdf) = build(
+        dir.path(),
+        "",
+        "<table>\n<tr>\n<td>This is *emphasized*</td>\n<td>And this is **strong**</td>\n</tr>\n\
+         <tr><td>second</td><td>row</td></tr>\n</table>\n\n\
+         <div><p>One paragraph.</p><p>Another.</p>After them.</div>\n",
+    );
+    let text = pdf_text::text(&pdf);
+    for part in [
+        "This is *emphasized* And this is **strong**\nsecond row",
+        "One paragraph.\nAnother.\nAfter them.",
+    ] {
+        assert!(text.contains(part), "{part:?} in\n{text}");
+    }
+    if let Some(read) = pdftotext(
+        &path,
+        "raw_html_blocks_keep_their_cells_and_paragraphs_apart",
+    ) {
+        assert!(read.contains("*emphasized* And"), "{read}");
+        assert!(
+            read.contains("One paragraph.\nAnother.\nAfter them."),
+            "{read}"
+        );
+    }
+}
+
 /// The contents page's dot leaders were read as text, runs of "." words between each
 /// entry and its page number: they are decoration, an artifact with an empty ActualText
 /// (pdftotext reads artifacts, but honours ActualText).
