@@ -315,10 +315,13 @@ fn check_contents(pdf: &[u8], heading: &str) -> (Vec<(String, String)>, usize) {
         let mut found = false;
         for (y, line) in lines(&runs, page) {
             let text: Vec<&str> = line.iter().map(|r| r.text.as_str()).collect();
-            // An entry's last line: its text, leaders, its number.
-            let Some(leader) = text.iter().position(|t| t.starts_with("...")) else {
+            // An entry's last line: its text, leaders, its number. The leaders are
+            // decoration: an artifact, read as no text (pdftotext read them as runs of
+            // "." words).
+            let Some(leader) = line.iter().position(|r| r.artifact) else {
                 continue;
             };
+            assert_eq!(text[leader], "", "leaders are read as text: {text:?}");
             found = true;
             let number = text.last().unwrap().to_string();
             let title = text[..leader].join(" ");

@@ -5,7 +5,8 @@
 //! growing up (ISO 32000-1 §8.3.2.3), so every y is flipped against the page height.
 //!
 //! Every run is wrapped in a marked-content sequence with its own MCID (§14.6), so
-//! [`super::structure`] can tag it; rules and images are marked as artifacts.
+//! [`super::structure`] can tag it; rules, images and runs without text (the contents'
+//! dot leaders) are marked as artifacts.
 
 use super::images::ImageXObject;
 use super::subset::EmbeddedFace;
@@ -147,7 +148,8 @@ pub(crate) fn page_ops(
 /// runs (MCIDs) it has.
 ///
 /// The operations are those printpdf 0.12.8 would write for the page's text: `BT`,
-/// then per run `/Span <</MCID n>> BDC`, `Tf`, `Tm`, one `TJ` and `EMC`, then `ET`,
+/// then per run `/Span <</MCID n>> BDC`, `Tf`, `Tm`, one `TJ` and `EMC`, then `ET`
+/// (a run without text is an artifact instead, without an MCID),
 /// joined with newlines, reals in Rust's shortest `Display` (the glyph strings differ:
 /// see [`glyph_array`]). They are written here directly because going through
 /// printpdf's `Op`s costs an allocation per glyph (a `Codepoint` with its text, a lopdf
@@ -167,7 +169,12 @@ pub(crate) fn text_content(
         out.push(b'\n');
     }
     out.extend_from_slice(b"BT");
-    for run in &page.runs {
+    let pairs = letter_spaced_pairs(&page.runs);
+    let mut pairs = pairs.iter().peekable();
+    for (r, run) in page.runs.iter().enumerate() {
+        let pair = pairs
+            .next_if(|&&(pr, ..)| pr == r)
+            .map(|&(_, first, end)| (first, end));
         let Some(face) = faces.get(&run.face) else {
             continue;
         };
@@ -175,18 +182,37 @@ pub(crate) fn text_content(
         if size <= 0.0 || run.glyphs.is_empty() {
             continue;
         }
+        // A run without text (the contents' dot leaders) is decoration: an artifact
+        // (§14.8.2.2), outside the structure, so it has no MCID. pdftotext reads
+        // artifacts as text all the same (poppler skips nothing by its tag), so the
+        // artifact also holds an empty ActualText, which poppler honours on `/Span`.
+        let artifact = run.glyphs.iter().all(|g| g.text.is_empty());
+        let open = if artifact {
+            "/Artifact BMC\n/Span <</ActualText ()>> BDC"
+        } else {
+            "/Span <</MCID "
+        };
+        out.push(b'\n');
+        out.extend_from_slice(open.as_bytes());
         // Writing into a Vec cannot fail.
+        if !artifact {
+            let _ = write!(out, "{mcid}>> BDC");
+            mcid += 1;
+        }
         let _ = write!(
             out,
-            "\n/Span <</MCID {mcid}>> BDC\n/{} {} Tf\n1 0 0 1 {} {} Tm\n[",
+            "\n/{} {} Tf\n1 0 0 1 {} {} Tm\n[",
             face.id.0,
             run.size,
             finite(run.x),
             height - finite(run.y)
         );
-        glyph_array(run, face, out);
-        out.extend_from_slice(b"] TJ\nEMC");
-        mcid += 1;
+        glyph_array(run, face, pair, out);
+        out.extend_from_slice(if artifact {
+            b"] TJ\nEMC\nEMC"
+        } else {
+            b"] TJ\nEMC"
+        });
     }
     out.extend_from_slice(b"\nET");
     mcid
@@ -238,7 +264,15 @@ pub(crate) fn page_key_bytes(page: &Page, out: &mut Vec<u8>) {
 /// a right-to-left cluster of more than one character (ToUnicode's several characters
 /// are read in visual order there, reversed). Every other glyph relies on ToUnicode, as
 /// it did before: a book in Latin, Greek and Cyrillic has none of these.
-fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
+///
+/// `pair`, the glyphs `first..end` of [`letter_spaced_pairs`], is wrapped the same way,
+/// with its glyphs' own text (a cluster's included).
+fn glyph_array(
+    run: &GlyphRun,
+    face: &EmbeddedFace,
+    pair: Option<(usize, usize)>,
+    out: &mut Vec<u8>,
+) {
     use std::io::Write as _;
     let per_point = 1000.0 / f64::from(finite(run.size));
     let (mut pen, mut target) = (0.0f64, 0.0f64);
@@ -267,7 +301,23 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
             let _ = write!(out, "] TJ\n{} Ts\n[", f32::from(rise) / 64.0);
         }
         let gid = face.subset_glyph(g.id);
-        if actual_end.is_none() && this_packed != Some(NO_TEXT) {
+        if let Some((start, end)) = pair.filter(|&(start, _)| start == i) {
+            // A one-letter word and its space (see `letter_spaced_pairs`): their own
+            // text, the word's cluster included.
+            if open {
+                out.push(b')');
+                open = false;
+            }
+            out.extend_from_slice(b"] TJ\n/Span <</ActualText <FEFF");
+            for unit in glyphs[start..end]
+                .iter()
+                .flat_map(|g| g.text.as_str().encode_utf16())
+            {
+                out.extend_from_slice(format!("{unit:04X}").as_bytes());
+            }
+            out.extend_from_slice(b">>> BDC\n[");
+            actual_end = Some(end);
+        } else if actual_end.is_none() && this_packed != Some(NO_TEXT) {
             // The cluster: this glyph and the glyphs without text after it (most are a
             // cluster of their own).
             let end = if next_packed == Some(NO_TEXT) {
@@ -345,6 +395,111 @@ fn glyph_array(run: &GlyphRun, face: &EmbeddedFace, out: &mut Vec<u8>) {
     }
 }
 
+/// The glyphs of `runs` (a page's) to read as one, as `(run, first, end)` (glyph
+/// indices, end exclusive): on each line whose words are all one character long and
+/// whose word spaces are narrow, the first one-letter word followed by a space glyph in
+/// its run, with that space.
+///
+/// pdftotext (poppler's `TextLine::coalesce`) takes a line whose words all have one
+/// character for letter-spaced text: it then puts a space only where a gap is at least
+/// 1.3 times the line's narrowest or 0.4 em, so evenly spaced one-letter words run
+/// together ("b b 2" in a table cell reads "bb2", a cell's list item "• b" reads "•b").
+/// A single word of two characters on the line turns this off. An ActualText span over
+/// a one-letter word and its space, with their own text ("b "), makes one: poppler
+/// joins it to the next letter (there is no gap) and reads every other space by its
+/// width again. Nearly every line has a longer word (its scan stops there); an
+/// asterism's wide spaces are read as spaces already; right-to-left text is left alone
+/// (ActualText is read backwards there).
+///
+/// A line here is what poppler would see as one: runs one after the other on a baseline
+/// (within half an em, as a raised note number is), each starting where the one before
+/// ends or within half an em of it (a table's next column starts farther away). Words
+/// go on from one run into the next unless a gap or a change of size parts them, as
+/// poppler's do.
+fn letter_spaced_pairs(runs: &[GlyphRun]) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut line = LineScan::default();
+    // The baseline, the pen's end and the size of the run before.
+    let mut prev: Option<(f32, f32, f32)> = None;
+    for (r, run) in runs.iter().enumerate() {
+        let (x, y, size) = (finite(run.x), finite(run.y), finite(run.size));
+        if size <= 0.0 || run.glyphs.is_empty() {
+            continue;
+        }
+        if let Some((py, end, psize)) = prev {
+            let em = size.max(psize);
+            let gap = x - end;
+            if (y - py).abs() > 0.5 * em || gap < -0.1 * em || gap > 0.5 * em {
+                out.extend(line.pair());
+                line = LineScan::default();
+            } else if gap > 0.1 * em || size != psize {
+                line.end_word(gap, em);
+            }
+        }
+        line.scan(r, run);
+        prev = Some((
+            y,
+            x + run.glyphs.iter().map(|g| finite(g.advance)).sum::<f32>(),
+            size,
+        ));
+    }
+    out.extend(line.pair());
+    out
+}
+
+/// What [`letter_spaced_pairs`] knows of the line it is reading.
+#[derive(Default)]
+struct LineScan {
+    /// A word of two characters or more (or right-to-left text): nothing to do.
+    long: bool,
+    /// A word space narrower than poppler's 0.4 em cap.
+    narrow: bool,
+    /// The current word's characters (as poppler counts them: a glyph's text, combining
+    /// marks included) and its first glyph (run, glyph).
+    chars: usize,
+    start: (usize, usize),
+    /// The first one-letter word with a space glyph after it in its run.
+    pair: Option<(usize, usize, usize)>,
+}
+
+impl LineScan {
+    fn scan(&mut self, r: usize, run: &GlyphRun) {
+        for (k, g) in run.glyphs.iter().enumerate() {
+            if self.long {
+                return;
+            }
+            let text = g.text.as_str();
+            if !text.is_empty() && text.chars().all(char::is_whitespace) {
+                if self.chars == 1 && self.pair.is_none() && self.start.0 == r {
+                    self.pair = Some((r, self.start.1, k + 1));
+                }
+                self.end_word(finite(g.advance), finite(run.size));
+                continue;
+            }
+            if self.chars == 0 && !text.is_empty() {
+                self.start = (r, k);
+            }
+            for c in text.chars() {
+                self.chars += 1;
+                self.long |= is_rtl(c);
+            }
+            self.long |= self.chars > 1;
+        }
+    }
+
+    /// A word ends at a gap of `gap` points (a space's advance, or between two runs).
+    fn end_word(&mut self, gap: f32, em: f32) {
+        if self.chars > 0 {
+            self.narrow |= gap < 0.4 * em;
+        }
+        self.chars = 0;
+    }
+
+    fn pair(&self) -> Option<(usize, usize, usize)> {
+        self.pair.filter(|_| !self.long && self.narrow)
+    }
+}
+
 /// Whether `c` is from a right-to-left script (Hebrew, Arabic, Syriac, Thaana, NKo and
 /// the rest up to U+08FF, their presentation forms, and the supplementary planes'
 /// right-to-left blocks).
@@ -375,5 +530,114 @@ pub(crate) fn finite(v: f32) -> f32 {
         v
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::subset;
+    use super::*;
+    use crate::typeset::document::Glyph;
+
+    /// A run of `text` at `x` on baseline `y`, a glyph a character (the glyph id its
+    /// code point's, so that ToUnicode maps each to its text), each `advance` wide
+    /// (spaces included), at 10 pt.
+    fn run(text: &str, x: f32, y: f32, advance: f32) -> GlyphRun {
+        GlyphRun {
+            face: FaceId::Regular,
+            size: 10.0,
+            x,
+            y,
+            glyphs: text
+                .chars()
+                .map(|c| Glyph {
+                    id: c as u16,
+                    advance,
+                    text: c.to_string().as_str().into(),
+                    raise: 0,
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        }
+    }
+
+    #[test]
+    fn one_letter_lines_get_one_pair() {
+        // A line of one-letter words: its first word and its space.
+        assert_eq!(
+            letter_spaced_pairs(&[run("b b 2", 0.0, 0.0, 2.5)]),
+            [(0, 0, 2)]
+        );
+        // A word of two letters keeps poppler reading spaces: nothing to do.
+        assert!(letter_spaced_pairs(&[run("r1 a", 0.0, 0.0, 2.5)]).is_empty());
+        // Wide spaces (an asterism's) are spaces to poppler already.
+        assert!(letter_spaced_pairs(&[run("* * *", 0.0, 0.0, 10.0)]).is_empty());
+        // Right-to-left text is left alone.
+        assert!(letter_spaced_pairs(&[run("ש ב", 0.0, 0.0, 2.5)]).is_empty());
+        // A word goes on into the next run when nothing parts them ("a" italic, "b"
+        // roman: one word of two letters) …
+        assert!(
+            letter_spaced_pairs(&[run("x a", 0.0, 0.0, 2.5), run("b", 7.5, 0.0, 2.5)]).is_empty()
+        );
+        // … and the next line, or a cell farther along the baseline, is read apart.
+        assert_eq!(
+            letter_spaced_pairs(&[
+                run("r1 a", 0.0, 0.0, 2.5),
+                run("b b", 40.0, 0.0, 2.5),
+                run("c c", 0.0, 12.0, 2.5),
+            ]),
+            [(1, 0, 2), (2, 0, 2)]
+        );
+    }
+
+    /// The pair is written as an ActualText span with the glyphs' own text, and a run
+    /// without text as an artifact without an MCID.
+    #[test]
+    fn pairs_and_leaders_in_the_content_stream() {
+        let fonts = crate::fonts::FontSet::embedded();
+        let doc = Document {
+            width: 300.0,
+            height: 400.0,
+            pages: vec![Page {
+                runs: vec![
+                    run("b b 2", 10.0, 20.0, 2.5),
+                    GlyphRun {
+                        glyphs: vec![
+                            Glyph {
+                                id: 1,
+                                advance: 5.0,
+                                text: Default::default(),
+                                raise: 0,
+                            };
+                            3
+                        ]
+                        .into(),
+                        ..run("", 10.0, 40.0, 5.0)
+                    },
+                    run("page", 30.0, 40.0, 5.0),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let used = subset::merge_glyph_tables(vec![subset::glyph_table(&doc.pages)]);
+        let faces = subset::embed_faces(used, &fonts).unwrap();
+        let mut out = Vec::new();
+        let marked = text_content(400.0, &doc.pages[0], &faces, &mut out);
+        let out = String::from_utf8_lossy(&out);
+        assert_eq!(marked, 2, "{out}");
+        assert!(
+            out.contains("/Span <</ActualText <FEFF00620020>>> BDC"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/Artifact BMC\n/Span <</ActualText ()>> BDC"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/MCID 1>>") && !out.contains("/MCID 2>>"),
+            "{out}"
+        );
     }
 }

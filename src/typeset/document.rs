@@ -173,7 +173,8 @@ pub struct Glyph {
     pub advance: f32,
     /// The Unicode text this glyph stands for (a ligature holds several characters; the
     /// second and later glyphs of one cluster hold ""). Feeds ToUnicode, so copying and
-    /// `pdftotext` give back the words.
+    /// `pdftotext` give back the words. A run whose glyphs all hold "" is decoration
+    /// (the contents' dot leaders), written as an artifact that extraction skips.
     pub text: GlyphText,
     /// How far the glyph is raised above the run's baseline, in 1/64 pt (negative:
     /// lowered): the shaper's vertical placement of a mark (an Arabic vowel sign, a

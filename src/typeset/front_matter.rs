@@ -627,11 +627,13 @@ fn contents_numbers(
         let mut insert = Vec::with_capacity(2);
         if let (Some(g), true) = (dot.glyphs.first(), last >= first) {
             let count = (last - first) as usize + 1;
+            // Without text: leaders are decoration, not words (the PDF writer makes a run
+            // without text an artifact that text extraction skips).
             let glyphs = (0..count)
                 .map(|_| Glyph {
                     id: g.id,
                     advance: step,
-                    text: dot.glyph_text(0).into(),
+                    text: Default::default(),
                     raise: 0,
                 })
                 .collect();

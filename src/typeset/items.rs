@@ -265,6 +265,22 @@ impl Flat {
         }
     }
 
+    /// Appends `sep` (a space or [`HARD_BREAK`]) between what is there and what comes
+    /// next, unless there is nothing before it or a break of that kind already ends the
+    /// text (white space left before a line break is harmless: it is dropped at the
+    /// break).
+    fn separate(&mut self, sep: char, style: RunStyle) {
+        let before = self
+            .text
+            .trim_end_matches(|c: char| c.is_whitespace() && c != HARD_BREAK);
+        let done = before.is_empty()
+            || before.ends_with(HARD_BREAK)
+            || (sep != HARD_BREAK && before.len() < self.text.len());
+        if !done {
+            self.push(sep.encode_utf8(&mut [0; 4]), style);
+        }
+    }
+
     /// Registers a link target.
     pub fn link(&mut self, target: LinkRef) -> u32 {
         self.links.push(target);
@@ -398,7 +414,26 @@ impl Flat {
         // `notes` is threaded through for symmetry with push_inlines (HTML holds no note
         // references today).
         let _ = notes.len();
+        // The break the last block element owes what comes after it (see
+        // `html_block_break`), paid before the next text or element; white space
+        // between blocks neither owes nor pays one.
+        let mut owed: Option<char> = None;
         for node in nodes {
+            let own = match node {
+                HtmlNode::Element { name, .. } => html_block_break(name),
+                HtmlNode::Text(_) => None,
+            };
+            if !matches!(node, HtmlNode::Text(t) if t.trim().is_empty()) {
+                // A line break wins over a cell's space.
+                let due = match (owed, own) {
+                    (Some(HARD_BREAK), _) | (_, Some(HARD_BREAK)) => Some(HARD_BREAK),
+                    (a, b) => a.or(b),
+                };
+                if let Some(sep) = due {
+                    self.separate(sep, style);
+                }
+                owed = own;
+            }
             match node {
                 HtmlNode::Text(t) => self.push(t, style),
                 HtmlNode::Element {
@@ -466,6 +501,20 @@ impl Flat {
                 },
             }
         }
+    }
+}
+
+/// What sets a raw HTML block element apart from the text around it, now that a raw
+/// HTML block is set as one paragraph: a line break for a paragraph, row, list item,
+/// heading and the other blocks, a space between a row's cells (`<td>a</td><td>b</td>`
+/// reads "a b", not "ab"); `None` for phrasing elements, which run on.
+fn html_block_break(name: &str) -> Option<char> {
+    match name {
+        "td" | "th" => Some(' '),
+        "p" | "div" | "blockquote" | "pre" | "hr" | "ul" | "ol" | "li" | "dl" | "dt" | "dd"
+        | "table" | "caption" | "thead" | "tbody" | "tfoot" | "tr" | "figure" | "figcaption"
+        | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Some(HARD_BREAK),
+        _ => None,
     }
 }
 
@@ -1309,6 +1358,46 @@ mod tests {
             sticky: false,
             look: Look::default(),
         }
+    }
+
+    /// Raw HTML's block elements are set apart from each other when the HTML is set as
+    /// one paragraph: a row's cells by a space, paragraphs and rows by a line break (a
+    /// single one, whatever white space stands between them in the source).
+    #[test]
+    fn raw_html_blocks_are_set_apart() {
+        fn el(name: &str, children: Vec<HtmlNode>) -> HtmlNode {
+            HtmlNode::Element {
+                name: name.into(),
+                attrs: Vec::new(),
+                children,
+            }
+        }
+        let t = |s: &str| HtmlNode::Text(s.into());
+        let row = |a: &str, b: &str| el("tr", vec![el("td", vec![t(a)]), el("td", vec![t(b)])]);
+        let mut flat = Flat::default();
+        flat.push_html(
+            &[
+                el(
+                    "table",
+                    vec![row("This is", "And that"), row("second", "row")],
+                ),
+                el(
+                    "div",
+                    vec![
+                        el("p", vec![t("One "), el("em", vec![t("para")]), t("graph.")]),
+                        t("\n  "),
+                        el("p", vec![t("Another.")]),
+                        t("After."),
+                    ],
+                ),
+            ],
+            body(),
+            &[],
+        );
+        assert_eq!(
+            flat.text,
+            "This is And that\u{2028}second row\u{2028}One paragraph.\n  \u{2028}Another.\u{2028}After."
+        );
     }
 
     /// The items as text: boxes' text, `_` for glue, `|` for allowed breaks (`-|` flagged),

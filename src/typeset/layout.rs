@@ -12,7 +12,7 @@ use crate::pagemap::Flow;
 use crate::source::Span;
 use crate::typeset::document::{FaceId, GlyphRun, PlacedImage, Rect};
 use crate::typeset::hyphenate::Hyphenator;
-use crate::typeset::items::{build, AnchorKey, Flat, LinkRef, RunStyle};
+use crate::typeset::items::{build, AnchorKey, Flat, LinkRef, Paragraph, RunStyle};
 use crate::typeset::linebreak::{break_paragraph, Breaker, Pass, Passes};
 use crate::typeset::lines::{set_lines, set_lines_tracked, Align};
 use crate::typeset::paginate::{BlockRef, Strip};
@@ -23,6 +23,78 @@ use crate::typeset::style::{leading_for, Style};
 /// in its own file, so that it merges apart from the rest of the layout).
 #[path = "front_matter.rs"]
 pub mod front_matter;
+
+/// The widest stretch of a ragged paragraph's `items` no line break can split (its
+/// longest word, with the hyphen of a break after one), in milli-points: the narrowest
+/// measure its lines fit. Breaks are where the breaker takes them without hyphenating
+/// (tex.web §831): at glue after a box, at a penalty below infinity that is not a
+/// hyphenation point; what follows a break is discarded up to the next box.
+fn longest_unbreakable(items: &[crate::typeset::linebreak::Item]) -> i64 {
+    use crate::typeset::linebreak::{Item, INFINITE_PENALTY};
+    let (mut widest, mut line) = (0i64, 0i64);
+    // At a line's start (nothing but discardable items since the last break).
+    let mut fresh = true;
+    let mut after_box = false;
+    for item in items {
+        match *item {
+            Item::Box { width, .. } => {
+                line += width;
+                fresh = false;
+                after_box = true;
+                continue;
+            }
+            _ if fresh => {}
+            Item::Glue { width, .. } => {
+                if after_box {
+                    widest = widest.max(line);
+                    (line, fresh) = (0, true);
+                } else {
+                    line += width;
+                }
+            }
+            Item::Penalty {
+                width, cost, auto, ..
+            } => {
+                if cost < INFINITE_PENALTY && !auto {
+                    widest = widest.max(line + width);
+                    (line, fresh) = (0, true);
+                }
+            }
+        }
+        after_box = false;
+    }
+    widest.max(line)
+}
+
+/// Widens the columns narrower than their longest word (`words`, padding included) to
+/// it, as a browser lays out a table: the table grows, up to `measure`; past it, the
+/// other columns give up what they hold beyond their own longest words, in proportion.
+/// Only when the words alone are wider than the measure are they all scaled down to it
+/// (a word then still runs out of its cell, as before).
+fn widen_to_words(widths: &mut [f32], words: &[f32], measure: f32) {
+    if widths.iter().zip(words).all(|(w, m)| w >= m) {
+        return;
+    }
+    for (w, m) in widths.iter_mut().zip(words) {
+        *w = w.max(*m);
+    }
+    let total: f32 = widths.iter().sum();
+    if total <= measure {
+        return;
+    }
+    let excess = total - measure;
+    let spare: f32 = widths.iter().zip(words).map(|(w, m)| w - m).sum();
+    if spare >= excess && spare > 0.0 {
+        for (w, m) in widths.iter_mut().zip(words) {
+            *w -= (*w - m) * excess / spare;
+        }
+    } else {
+        let min: f32 = words.iter().sum();
+        for (w, m) in widths.iter_mut().zip(words) {
+            *w = m * measure / min.max(f32::EPSILON);
+        }
+    }
+}
 
 /// A link's area cut to its line's band, `top` to `top + leading`: the face's box
 /// (ascender to descender, 1.47 em for Gentium) is taller than the leading, and the
@@ -1724,18 +1796,6 @@ impl<'b, 'f> Layout<'b, 'f> {
         let leading = self.style.table_leading(size);
         let pad = size * design.padding;
         let line_baseline = self.baseline(size, leading);
-        let widths: Vec<f32> = if given.len() == cols && given.iter().all(|w| *w > 0.0) {
-            // Relative widths from the source (multiline and grid tables), as fractions of
-            // the measure; a table wider than the measure is scaled down to it.
-            let sum: f32 = given.iter().sum();
-            let scale = frame.width / sum.max(1.0);
-            given.iter().map(|w| w * scale).collect()
-        } else {
-            self.natural_widths(head, rows, cols, frame)
-        };
-        let table_width: f32 = widths.iter().sum();
-        let rule = design.rule;
-        let mut first = true;
         // Each row with its child index in the table (see `pagemap`): 1 the head,
         // `r + 2` row `r`.
         let all: Vec<(&[Cell], bool, usize)> = std::iter::once((head, true, 1))
@@ -1746,9 +1806,65 @@ impl<'b, 'f> Layout<'b, 'f> {
             )
             .filter(|(r, _, _)| !r.is_empty())
             .collect();
+        // Every cell's pieces, shaped once, before the columns' widths: those need the
+        // cells' longest words.
+        let mut built: Vec<Vec<Vec<(CellPiece, Paragraph)>>> = Vec::with_capacity(all.len());
+        for &(row, is_head, _) in &all {
+            let face = if is_head {
+                FaceId::Bold
+            } else {
+                FaceId::Regular
+            };
+            let mut cells = Vec::with_capacity(row.len());
+            for cell in row {
+                let mut pieces = Vec::new();
+                self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
+                let pars = pieces
+                    .into_iter()
+                    .map(|mut piece| {
+                        let flat = std::mem::take(&mut piece.flat);
+                        let par = build(flat, &mut self.shaper, None, mpt(-piece.hang));
+                        (piece, par)
+                    })
+                    .collect();
+                cells.push(pars);
+            }
+            built.push(cells);
+        }
+        let mut widths: Vec<f32> = if given.len() == cols && given.iter().all(|w| *w > 0.0) {
+            // Relative widths from the source (multiline and grid tables), as fractions of
+            // the measure; a table wider than the measure is scaled down to it.
+            let sum: f32 = given.iter().sum();
+            let scale = frame.width / sum.max(1.0);
+            given.iter().map(|w| w * scale).collect()
+        } else {
+            self.natural_widths(head, rows, cols, frame)
+        };
+        // The narrowest each column can be without a word running out of its cell (into
+        // the padding, or over the next cell's text: a grid table's `German` in a column
+        // drawn six characters wide touched the next column's `English`, and text
+        // extraction read them as one word).
+        let mut words = vec![0.0f32; cols];
+        for row in &built {
+            for (c, pieces) in row.iter().enumerate() {
+                for (piece, par) in pieces {
+                    let w = longest_unbreakable(&par.items) as f32 / MPT as f32
+                        + piece.indent
+                        + piece.hang
+                        + 2.0 * pad;
+                    if let Some(m) = words.get_mut(c) {
+                        *m = m.max(w);
+                    }
+                }
+            }
+        }
+        widen_to_words(&mut widths, &words, frame.width);
+        let table_width: f32 = widths.iter().sum();
+        let rule = design.rule;
+        let mut first = true;
         let nrows = all.len();
         let first_strip = self.strips.len();
-        for (ri, (row, is_head, child)) in all.into_iter().enumerate() {
+        for (ri, ((_, is_head, child), row)) in all.into_iter().zip(built).enumerate() {
             let mut strip = Strip {
                 need: 1,
                 ..Default::default()
@@ -1756,27 +1872,19 @@ impl<'b, 'f> Layout<'b, 'f> {
             let mut x = frame.left;
             // The row's height in lines: its tallest cell's.
             let mut lines_max = 1.0f32;
-            for (c, cell) in row.iter().enumerate() {
+            for (c, pieces) in row.into_iter().enumerate() {
                 let w = widths.get(c).copied().unwrap_or(0.0);
-                let face = if is_head {
-                    FaceId::Bold
-                } else {
-                    FaceId::Regular
-                };
                 let cell_align = match align.get(c) {
                     Some(crate::model::Align::Right) => Align::Right,
                     Some(crate::model::Align::Center) => Align::Center,
                     _ => Align::Left,
                 };
-                let mut pieces = Vec::new();
-                self.cell_pieces(cell, Self::run_style(face, size), 0.0, &mut pieces);
                 // Lines set so far in this cell, and the half line between two blocks.
                 let mut line_no = 0.0f32;
-                for (n, piece) in pieces.into_iter().enumerate() {
+                for (n, (piece, par)) in pieces.into_iter().enumerate() {
                     if n > 0 && piece.gap {
                         line_no += 0.5;
                     }
-                    let par = build(piece.flat, &mut self.shaper, None, mpt(-piece.hang));
                     // A cell's characters are found again in the table's source: the
                     // first use of each (the cell's own offsets are not the table's).
                     for &(_, c) in &par.missing {
@@ -2513,6 +2621,62 @@ mod tests {
             notes: vec![],
             assets: vec![],
         }
+    }
+
+    /// A ragged line breaks at glue after a box and at a penalty (a dash's), not at a
+    /// hyphenation point nor at glue after a no-break penalty: the widest stretch
+    /// between breaks is the narrowest measure.
+    #[test]
+    fn longest_unbreakable_stretch_is_the_widest_word() {
+        let b = |width| Item::Box { width, protrude: 0 };
+        let glue = Item::Glue {
+            width: 3,
+            stretch: 1,
+            shrink: 1,
+            fill: false,
+        };
+        let penalty = |cost, auto| Item::Penalty {
+            width: 2,
+            cost,
+            flagged: false,
+            auto,
+        };
+        // "ab cd" with a hyphenation point in "cd": the hyphenation point is not taken.
+        assert_eq!(
+            longest_unbreakable(&[b(10), glue, b(5), penalty(50, true), b(6)]),
+            11
+        );
+        // A dash's break: the first part keeps the penalty's width.
+        assert_eq!(longest_unbreakable(&[b(10), penalty(50, false), b(30)]), 30);
+        assert_eq!(longest_unbreakable(&[b(40), penalty(50, false), b(30)]), 42);
+        // A no-break space binds its words into one stretch, the glue included.
+        assert_eq!(
+            longest_unbreakable(&[b(10), penalty(INFINITE_PENALTY, false), glue, b(5)]),
+            18
+        );
+    }
+
+    /// Columns narrower than their longest word grow to it: the table widens up to the
+    /// measure, then the others give up their room beyond their own words.
+    #[test]
+    fn columns_widen_to_their_words() {
+        let mut w = vec![40.0, 40.0];
+        widen_to_words(&mut w, &[50.0, 45.0], 300.0);
+        assert_eq!(w, [50.0, 45.0]);
+        let mut w = vec![60.0, 240.0];
+        widen_to_words(&mut w, &[80.0, 20.0], 300.0);
+        assert_eq!(w, [80.0, 220.0]);
+        let mut w = vec![100.0, 100.0, 100.0];
+        widen_to_words(&mut w, &[150.0, 50.0, 50.0], 300.0);
+        assert_eq!(w, [150.0, 75.0, 75.0]);
+        // Words wider than the measure together: shares of it, in their proportions.
+        let mut w = vec![100.0, 100.0];
+        widen_to_words(&mut w, &[300.0, 100.0], 200.0);
+        assert_eq!(w, [150.0, 50.0]);
+        // Nothing to do: untouched.
+        let mut w = vec![100.0, 100.0];
+        widen_to_words(&mut w, &[10.0, 10.0], 150.0);
+        assert_eq!(w, [100.0, 100.0]);
     }
 
     /// The strips of `book`'s body (after the title block) with their text.

@@ -2,6 +2,10 @@
 //! `Tf` and `Tm`) with its page, font, size and position, its glyph codes mapped
 //! through the font's ToUnicode CMap. Enough for quire's own content streams
 //! (Identity-H fonts, literal strings, one `Tm` per run).
+//!
+//! Marked content is read as poppler's pdftotext reads it: the glyphs inside a `/Span`
+//! with an `/ActualText` give that text instead of their own (once, in the first `TJ`
+//! of the span; an empty one gives none), and a run inside `/Artifact` is marked so.
 
 #![allow(clippy::unwrap_used, dead_code)]
 
@@ -26,6 +30,24 @@ pub struct Run {
     pub text: String,
     /// The glyph codes, in order.
     pub codes: Vec<u16>,
+    /// Inside an `/Artifact` marked-content sequence (decoration, not text).
+    pub artifact: bool,
+    /// The text of the ActualText span it starts, if any (then also its `text`).
+    pub actual: Option<String>,
+}
+
+/// A PDF text string (UTF-16BE with its byte order mark, or PDFDocEncoding read as
+/// Latin-1, which covers what quire writes).
+fn text_string(bytes: &[u8]) -> String {
+    match bytes.strip_prefix(&[0xFE, 0xFF]) {
+        Some(utf16) => String::from_utf16_lossy(
+            &utf16
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                .collect::<Vec<_>>(),
+        ),
+        None => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
 }
 
 fn deref<'a>(doc: &'a Document, o: &'a Object) -> &'a Object {
@@ -148,6 +170,8 @@ pub fn runs(bytes: &[u8]) -> Vec<Run> {
         let content = doc.get_page_content(page_id);
         let ops = Content::decode(&content).unwrap().operations;
         let (mut font, mut size, mut x, mut y) = (Vec::new(), 0.0f32, 0.0f32, 0.0f32);
+        // Open marked-content sequences: (is an artifact, ActualText not yet given out).
+        let mut marked: Vec<(bool, Option<Option<String>>)> = Vec::new();
         let num = |o: &Object| -> f32 {
             match o {
                 Object::Integer(i) => *i as f32,
@@ -157,6 +181,22 @@ pub fn runs(bytes: &[u8]) -> Vec<Run> {
         };
         for op in ops {
             match op.operator.as_str() {
+                "BMC" | "BDC" => {
+                    let tag = op.operands.first().and_then(|o| o.as_name().ok());
+                    // pdftotext honours ActualText only on `/Span` (poppler's Gfx.cc).
+                    let actual = match (tag, op.operands.get(1)) {
+                        (Some(b"Span"), Some(Object::Dictionary(d))) => d
+                            .get(b"ActualText")
+                            .ok()
+                            .and_then(|t| t.as_str().ok())
+                            .map(|t| Some(text_string(t))),
+                        _ => None,
+                    };
+                    marked.push((tag == Some(b"Artifact".as_slice()), actual));
+                }
+                "EMC" => {
+                    marked.pop();
+                }
                 "Tf" => {
                     font = op.operands[0].as_name().unwrap().to_vec();
                     size = num(&op.operands[1]);
@@ -188,10 +228,17 @@ pub fn runs(bytes: &[u8]) -> Vec<Run> {
                             other => pen -= num(other) / 1000.0 * size,
                         }
                     }
+                    // Inside an ActualText span, its text stands for the glyphs', given
+                    // once; poppler does not nest them: the innermost counts.
+                    let mut actual = None;
+                    if let Some(span) = marked.iter_mut().rev().find_map(|(_, a)| a.as_mut()) {
+                        text = span.take().unwrap_or_default();
+                        actual = Some(text.clone()).filter(|t| !t.is_empty());
+                    }
                     // A space where the face changes is drawn as a wider last glyph: a
                     // TJ adjustment after it of more than a sixth of an em.
                     if let Some(last) = items.last().filter(|o| !matches!(o, Object::String(..))) {
-                        if -num(last) / 1000.0 > 0.15 && !text.ends_with(' ') {
+                        if -num(last) / 1000.0 > 0.15 && !text.is_empty() && !text.ends_with(' ') {
                             text.push(' ');
                         }
                     }
@@ -204,6 +251,8 @@ pub fn runs(bytes: &[u8]) -> Vec<Run> {
                         end_x: pen,
                         text,
                         codes,
+                        artifact: marked.iter().any(|(a, _)| *a),
+                        actual,
                     });
                 }
                 _ => {}
