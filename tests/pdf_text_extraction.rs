@@ -208,3 +208,30 @@ fn contents_leaders_are_not_text() {
         assert!(!read.contains(". ."), "{read}");
     }
 }
+
+/// A thematic break is drawn as an ornament ("*  *  *"), decoration as the EPUB's
+/// `<hr/>` is: an artifact without text, not three "*" words (pandoc's test suite read
+/// 38 of them).
+#[test]
+fn thematic_breaks_are_not_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, pdf) = build(
+        dir.path(),
+        "",
+        "Before the break.\n\n* * *\n\nAfter the break.\n",
+    );
+    let runs = pdf_text::runs(&pdf);
+    let ornaments: Vec<&pdf_text::Run> = runs.iter().filter(|r| r.artifact).collect();
+    assert_eq!(ornaments.len(), 1, "{runs:#?}");
+    assert!(
+        ornaments.iter().all(|r| r.text.is_empty()),
+        "{ornaments:#?}"
+    );
+    let text = pdf_text::text(&pdf);
+    assert!(text.contains("Before the break."), "{text}");
+    assert!(text.contains("After the break."), "{text}");
+    assert!(!text.contains('*'), "{text}");
+    if let Some(read) = pdftotext(&path, "thematic_breaks_are_not_text") {
+        assert!(!read.contains('*'), "{read}");
+    }
+}
