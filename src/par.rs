@@ -44,7 +44,12 @@ where
             made.push((i, make(state, item)));
         }
     };
-    let helpers = crate::cores().saturating_sub(1).min(items.len());
+    // Scoped threads are joined even when they found nothing to do, and one that has not
+    // started yet is waited for (measured: up to 3.4 ms for a thread spawned to share
+    // one item): no helper for work this thread alone can take.
+    let helpers = crate::cores()
+        .saturating_sub(1)
+        .min(items.len().saturating_sub(1));
     let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..helpers).map(|_| scope.spawn(claim)).collect();

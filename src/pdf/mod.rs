@@ -333,17 +333,26 @@ struct PageScan {
     used: BTreeMap<crate::typeset::document::FaceId, BTreeMap<u16, String>>,
 }
 
+/// The fewest pages a thread of [`scan_pages`] takes.
+const SCAN_CHUNK_PAGES: usize = 64;
+
 /// Finds the glyphs the pages use and, for a cached build, each page's key, on as many
-/// threads as there are cores (each claims chunks of consecutive pages; the results are combined in
-/// page order, so they do not depend on the threads).
+/// threads as there are cores (each claims chunks of consecutive pages; the results are
+/// combined in page order, so they do not depend on the threads).
 ///
 /// With a cache, each page's glyphs are taken from it by the page's key, so only pages
 /// that changed are read glyph by glyph; merging the pages' lists in page order gives
 /// what one pass over every glyph gives (a glyph keeps the first text seen for it).
 fn scan_pages(doc: &Document, cache: Option<&PdfCache>) -> PageScan {
     // Chunks of consecutive pages, a few per core (`par::map`: a thread that starts late
-    // takes fewer), so that there are few glyph tables to merge.
-    let chunk = doc.pages.len().div_ceil(crate::cores() * 4).max(1);
+    // takes fewer), so that there are few glyph tables to merge; at least 64 pages each:
+    // a short book's scan (16 pages: 0.3 ms) is over before a helper thread would have
+    // started, and waiting for it to start and end cost up to 3 ms.
+    let chunk = doc
+        .pages
+        .len()
+        .div_ceil(crate::cores() * 4)
+        .max(SCAN_CHUNK_PAGES);
     let chunks: Vec<&[Page]> = doc.pages.chunks(chunk).collect();
     type Part<'a> = (
         subset::GlyphTable<'a>,
