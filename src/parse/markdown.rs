@@ -16,7 +16,7 @@ use super::ids::{is_valid_id, slug, IdRegistry};
 use super::inlines::{self, Node};
 use super::nested::{NestedText, GUARD};
 use super::pandoc_blocks::{self, PreBlock, PreKind, Prepass, TableDraft, PLACEHOLDER_COLON};
-use super::text::{clean_text, Cleaned};
+use super::text::{clean_text, expand_tabs, Cleaned};
 use super::{attrs, math, urls};
 use crate::diag::Diagnostic;
 use crate::model::{
@@ -469,6 +469,9 @@ fn nested_options() -> Options {
 /// How deep nested parses go (a grid table in a grid table's cell …): deeper ones read
 /// their cells without the pre-pass.
 const MAX_NESTED: usize = 4;
+
+/// Columns between tab stops in code blocks: pandoc's default `--tab-stop`.
+const TAB_STOP: usize = 4;
 
 /// Parses the text of `file`.
 pub(crate) fn parse_file(
@@ -2391,7 +2394,7 @@ impl<'a> Builder<'a> {
                 } else {
                     self.push_block(Block::CodeBlock {
                         lang,
-                        text: clean_text(&text),
+                        text: expand_tabs(&clean_text(&text), TAB_STOP),
                         span,
                     })
                 }
@@ -3072,6 +3075,19 @@ mod caption_tests {
     }
 
     const TABLE: &str = "| a | b |\n|---|---|\n| 1 | 2 |\n";
+
+    #[test]
+    fn code_blocks_have_their_tabs_expanded_as_pandoc_does() {
+        let b = blocks("# C\n\n\t<div>\n\t\tfoo\n\t</div>\n\n```\na\tb\n```\n");
+        let texts: Vec<&str> = b
+            .iter()
+            .filter_map(|b| match b {
+                Block::CodeBlock { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts, ["<div>\n    foo\n</div>\n", "a   b\n"]);
+    }
 
     #[test]
     fn caption_after_or_before_a_table() {

@@ -45,6 +45,36 @@ pub(crate) fn clean_text(s: &str) -> String {
     out
 }
 
+/// A code block's text with its tabs turned into spaces to the next tab stop every
+/// `stop` columns, as pandoc reads them (its `--tab-stop`, 4 by default: it converts
+/// tabs before parsing unless `--preserve-tabs`). A tab is no glyph of any font: the
+/// PDF drew it as the face's empty box.
+pub(crate) fn expand_tabs(s: &str, stop: usize) -> String {
+    if !s.contains('\t') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut column = 0;
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                let n = stop - column % stop;
+                out.extend(std::iter::repeat_n(' ', n));
+                column += n;
+            }
+            '\n' => {
+                out.push(c);
+                column = 0;
+            }
+            _ => {
+                out.push(c);
+                column += 1;
+            }
+        }
+    }
+    out
+}
+
 /// A source text with the forbidden characters removed, and the way back from an offset
 /// in the cleaned text to the original.
 #[derive(Debug)]
@@ -149,6 +179,15 @@ mod tests {
                 assert_eq!(clean_text(&s).contains(c), !needs, "{:?}", c);
             }
         }
+    }
+
+    #[test]
+    fn tabs_expand_to_the_next_stop() {
+        assert_eq!(
+            expand_tabs("a\tb\n\tc\nabcd\te", 4),
+            "a   b\n    c\nabcd    e"
+        );
+        assert_eq!(expand_tabs("no tab", 4), "no tab");
     }
 
     #[test]
