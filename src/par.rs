@@ -10,18 +10,49 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Helper threads at most, besides the calling thread.
+const MAX_HELPERS: usize = 7;
+
 /// `make(&mut state, item)` for every item of `items`, on this thread and on up to
-/// `crate::cores() - 1` helpers, each claiming the next unclaimed item (in the order of
-/// `order`, an ordering of `items`' indices: the largest first balances best); `first`
-/// runs on this thread before it claims any (the part of the work that cannot move).
-/// Each thread makes its own `state` with `init` (state that is not `Send`, kept from one
-/// item to the next: a word cache). The results are in `items`' order.
+/// `crate::cores() - 1` helpers (seven at most), each claiming the next unclaimed item
+/// (in the order of `order`, an ordering of `items`' indices: the largest first balances
+/// best); `first` runs on this thread before it claims any (the part of the work that
+/// cannot move). Each thread makes its own `state` with `init` (state that is not `Send`,
+/// kept from one item to the next: a word cache). The results are in `items`' order.
 pub fn map_claimed<T, S, R, F>(
     items: &[T],
     order: &[usize],
     first: F,
     init: impl Fn() -> S + Sync,
     make: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: FnOnce(),
+{
+    // `first` is work of this thread's: a helper for each item.
+    run(items, order, first, init, make, items.len())
+}
+
+/// `make(item)` for every item, in items' order (see [`map_claimed`]): the calling
+/// thread and the helpers claim items first to last.
+pub fn map<T: Sync, R: Send>(items: &[T], make: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let order: Vec<usize> = (0..items.len()).collect();
+    // This thread takes an item itself: a helper for each other one.
+    let others = items.len().saturating_sub(1);
+    run(items, &order, || {}, || (), |(), item| make(item), others)
+}
+
+/// [`map_claimed`] with at most `wanted` helper threads (and no more than the other
+/// cores).
+fn run<T, S, R, F>(
+    items: &[T],
+    order: &[usize],
+    first: F,
+    init: impl Fn() -> S + Sync,
+    make: impl Fn(&mut S, &T) -> R + Sync,
+    wanted: usize,
 ) -> Vec<R>
 where
     T: Sync,
@@ -47,9 +78,12 @@ where
     // Scoped threads are joined even when they found nothing to do, and one that has not
     // started yet is waited for (measured: up to 3.4 ms for a thread spawned to share
     // one item): no helper for work this thread alone can take.
+    // At most eight threads in all, as the stages had before: past that, spawning costs
+    // more than a book's stages gain.
     let helpers = crate::cores()
         .saturating_sub(1)
-        .min(items.len().saturating_sub(1));
+        .min(MAX_HELPERS)
+        .min(wanted);
     let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..helpers).map(|_| scope.spawn(claim)).collect();
@@ -66,13 +100,6 @@ where
         }
     });
     slots.into_iter().flatten().collect()
-}
-
-/// `make(item)` for every item, in items' order (see [`map_claimed`]): the calling
-/// thread and the helpers claim items first to last.
-pub fn map<T: Sync, R: Send>(items: &[T], make: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let order: Vec<usize> = (0..items.len()).collect();
-    map_claimed(items, &order, || {}, || (), |(), item| make(item))
 }
 
 #[cfg(test)]

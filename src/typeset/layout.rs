@@ -246,18 +246,13 @@ fn parts(book: &Book, threads: usize) -> Vec<(usize, usize)> {
     }
     let total: usize = book.chapters.iter().map(weight).sum();
     let least = total / (threads * 16);
-    let mut parts: Vec<(usize, usize)> = vec![(0, 0)];
+    let mut parts: Vec<(usize, usize)> = Vec::new();
     for (i, c) in book.chapters.iter().enumerate() {
-        if let Some(last) = parts.last_mut() {
-            if i > 0 && c.title.is_some() && last.1 >= least {
-                parts.push((i, 0));
-            } else {
-                last.1 += weight(c);
-                continue;
-            }
-        }
-        if let Some(last) = parts.last_mut() {
-            last.1 += weight(c);
+        let w = weight(c);
+        match parts.last_mut() {
+            // A titled chapter starts a part once the part before has its share.
+            Some(last) if !(c.title.is_some() && last.1 >= least) => last.1 += w,
+            _ => parts.push((i, w)),
         }
     }
     parts
