@@ -669,20 +669,12 @@ fn a_title_block_without_a_title_is_an_error_at_the_block() {
     assert!(stderr.contains("first `%` line is empty"), "{stderr}");
 }
 
-/// Links pandoc reads and CommonMark does not (pandoc's markdown-reader-more "URLs with
-/// spaces and punctuation", testsuite's "title with "quotes" in it"), through the
-/// binary: links, with no `(…)` left as text.
-#[test]
-fn links_with_spaces_and_quoted_titles_are_links() {
+/// Builds the one-file manuscript `source` (a chapter titled "A") into an EPUB, which
+/// must succeed without a word on stderr, and returns the chapter's XHTML.
+fn chapter_a_xhtml(source: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("book.md");
-    std::fs::write(
-        &path,
-        "---\ntitle: T\n---\n\n# A\n\n[foo](http://example.com/a b) and \
-         [bar](http://example.com/c \"t \"q\" u\").\n\n\
-         [baz](http://example.com/d e)\n\n[baz]: http://example.com/def\n",
-    )
-    .unwrap();
+    std::fs::write(&path, source).unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_quire"))
         .args(["build", path.to_str().unwrap(), "--epub", "-o"])
         .arg(dir.path().join("out"))
@@ -701,6 +693,19 @@ fn links_with_spaces_and_quoted_titles_are_links() {
         .unwrap()
         .read_to_string(&mut xhtml)
         .unwrap();
+    xhtml
+}
+
+/// Links pandoc reads and CommonMark does not (pandoc's markdown-reader-more "URLs with
+/// spaces and punctuation", testsuite's "title with "quotes" in it"), through the
+/// binary: links, with no `(…)` left as text.
+#[test]
+fn links_with_spaces_and_quoted_titles_are_links() {
+    let xhtml = chapter_a_xhtml(
+        "---\ntitle: T\n---\n\n# A\n\n[foo](http://example.com/a b) and \
+         [bar](http://example.com/c \"t \"q\" u\").\n\n\
+         [baz](http://example.com/d e)\n\n[baz]: http://example.com/def\n",
+    );
     assert!(
         xhtml.contains("<a href=\"http://example.com/a%20b\">foo</a> and"),
         "{xhtml}"
@@ -721,35 +726,13 @@ fn links_with_spaces_and_quoted_titles_are_links() {
 /// printed as text.
 #[test]
 fn references_only_pandoc_reads_are_links() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("book.md");
-    std::fs::write(
-        &path,
+    let xhtml = chapter_a_xhtml(
         "---\ntitle: T\n---\n\n# A\n\n[baz][] [bork][] [bar][]\n\n\
          [baz]: http://example.com/foo foo\n\
          [bork]:  http://example.com/zee zob   (title)\n\n\
          \x20 [bar]: http://example.com/url/ \"Title with \"quotes\" inside\"\n\n\
          [foo2]:\n\nbar\n",
-    )
-    .unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
-    let epub = std::fs::read_dir(dir.path().join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "epub"))
-        .unwrap();
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
-    let mut xhtml = String::new();
-    zip.by_name("OEBPS/a.xhtml")
-        .unwrap()
-        .read_to_string(&mut xhtml)
-        .unwrap();
+    );
     assert!(
         xhtml.contains(
             "<p><a href=\"http://example.com/foo%20foo\">baz</a> \
@@ -767,36 +750,14 @@ fn references_only_pandoc_reads_are_links() {
 /// no heading has stays text.
 #[test]
 fn implicit_header_references_link_to_their_headings() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("book.md");
-    std::fs::write(
-        &path,
+    let xhtml = chapter_a_xhtml(
         "---\ntitle: T\n---\n\n# A\n\n### My header\n\n### My other header\n\n\
          A link to [My header]. Another to [it][My header], [case insensitive][my header].\n\n\
          Link to [Explicit header attributes].\n\n\
          [my other header]: http://example.com/foo\n\n\
          Not to [My other header]; no heading: [Nothing] and [x][Nothing].\n\n\
          ## Explicit header attributes {#foobar .baz}\n",
-    )
-    .unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
-    let epub = std::fs::read_dir(dir.path().join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "epub"))
-        .unwrap();
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
-    let mut xhtml = String::new();
-    zip.by_name("OEBPS/a.xhtml")
-        .unwrap()
-        .read_to_string(&mut xhtml)
-        .unwrap();
+    );
     for expected in [
         "A link to <a href=\"#my-header\">My header</a>.",
         "Another to <a href=\"#my-header\">it</a>, <a href=\"#my-header\">case insensitive</a>.",
@@ -812,31 +773,8 @@ fn implicit_header_references_link_to_their_headings() {
 /// them (markdown-reader-more "Entities in links and titles"; CommonMark keeps them).
 #[test]
 fn entities_in_autolinks_are_characters() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("book.md");
-    std::fs::write(
-        &path,
-        "---\ntitle: T\n---\n\n# A\n\n<http://g&ouml;&ouml;gle.com/a&amp;b>\n",
-    )
-    .unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .args(["build", path.to_str().unwrap(), "--epub", "-o"])
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success() && stderr.is_empty(), "{stderr}");
-    let epub = std::fs::read_dir(dir.path().join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "epub"))
-        .unwrap();
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(epub).unwrap()).unwrap();
-    let mut xhtml = String::new();
-    zip.by_name("OEBPS/a.xhtml")
-        .unwrap()
-        .read_to_string(&mut xhtml)
-        .unwrap();
+    let xhtml =
+        chapter_a_xhtml("---\ntitle: T\n---\n\n# A\n\n<http://g&ouml;&ouml;gle.com/a&amp;b>\n");
     assert!(xhtml.contains(">http://göögle.com/a&amp;b</a>"), "{xhtml}");
     assert!(!xhtml.contains("&amp;ouml;"), "{xhtml}");
 }
