@@ -11,17 +11,9 @@ TOOLS=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 
-PANDOC=${PANDOC:-}
-if [ -z "$PANDOC" ]; then
-  py="${VALIDATORS_HOME:-$HOME/.cache/quire-validators}/.venv/bin/python"
-  if [ -x "$py" ]; then
-    PANDOC=$("$py" -c 'import pypandoc,os;print(os.path.join(os.path.dirname(pypandoc.__file__),"files","pandoc"))' 2>/dev/null || true)
-  fi
-fi
-if [ -z "$PANDOC" ] || [ ! -x "$PANDOC" ]; then
-  PANDOC=$(command -v pandoc || true)
-fi
-if [ -z "$PANDOC" ]; then
+# The pandoc compare-with-pandoc itself runs (PANDOC, install-validators.sh's, or PATH's).
+PANDOC=$(python3 -c 'import sys; from importlib.machinery import SourceFileLoader as L; print(L("cwp", sys.argv[1]).load_module().find_pandoc())' "$TOOLS/compare-with-pandoc")
+if ! command -v "$PANDOC" >/dev/null 2>&1; then
   echo "pandoc not installed (install-validators.sh without --no-samples): comparison skipped"
   exit 0
 fi
