@@ -763,14 +763,18 @@ fn set_id(out: &mut [u8]) -> Result<(), PdfError> {
     Ok(())
 }
 
-/// zlib level for the streams (content streams, font programs, ToUnicode CMaps). Level 6
-/// and above cost far more time for a few percent (level 9, lopdf's: 35 % more build
-/// time for 3 % fewer bytes on the essay ×10). Since the content streams hold two bytes
-/// a glyph in literal strings (no hex, no per-glyph corrections), level 3 is 2.5 % larger
-/// than 5 on the sample (104.5 vs 101.9 KB; ×100: 5.76 vs 5.56 MB) and a cold build of
-/// the sample about 1 ms faster (A/B, 3 × 60 runs: medians 17.1/16.3/15.6 vs
-/// 18.4/16.3/17.6 ms).
-const ZLIB_LEVEL: u32 = 3;
+/// libdeflate's level for the streams (content streams, font programs, ToUnicode
+/// CMaps): its fastest, 1.
+///
+/// Compression was the largest single cost of the PDF writer: zlib (zlib-rs) level 3
+/// compressed the sample's 270 KB of streams at 85 MB/s, some 3 ms of a 20 ms build, on
+/// its critical path. libdeflate (Eric Biggers' library, through the `libdeflater`
+/// crate) compresses whole buffers, which is all a PDF stream is, and its level 1 ran
+/// at 197 MB/s for 106.4 KB, where zlib-rs gave 104.3 KB at level 3 and 138.5 KB at its
+/// own level 1 (same input, `/tmp` benchmark of 2026-12-05, best of 15). Levels 2-4
+/// gain 2 % of size for 50 % more time; level 6 is zlib's 6 (100.4 KB) at 2.3 times
+/// the time.
+const DEFLATE_LEVEL: i32 = 1;
 
 /// Flate-compress every stream that allows it and has no filter yet, when that saves
 /// bytes (the rule lopdf's `Stream::compress` applies, at a lower level).
@@ -801,33 +805,29 @@ fn deflate_cached(bytes: &[u8], cache: Option<&DeflateCache>) -> Option<Vec<u8>>
 }
 
 thread_local! {
-    /// One compressor per thread, reset between streams: a new one allocates and zeroes
-    /// its ~300 KB of window and hash tables, which was a twelfth of a cold build of
-    /// the sample (a stream per page). A reset compressor writes the same bytes.
-    static COMPRESSOR: std::cell::RefCell<Option<flate2::Compress>> =
+    /// One compressor per thread: a new one allocates its match finder's tables, which
+    /// for a stream per page was a twelfth of a cold build of the sample.
+    static COMPRESSOR: std::cell::RefCell<Option<libdeflater::Compressor>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// `bytes` zlib-compressed, when that saves more than the `/Filter` entry costs.
+/// `bytes` zlib-compressed, when that saves more than the `/Filter` entry costs. The
+/// same bytes always give the same output (libdeflate is deterministic).
 fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
     COMPRESSOR.with(|cell| {
         let mut cell = cell.try_borrow_mut().ok()?;
-        let z = cell.get_or_insert_with(|| {
-            flate2::Compress::new(flate2::Compression::new(ZLIB_LEVEL), true)
-        });
-        z.reset();
-        let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
-        loop {
-            let read = usize::try_from(z.total_in()).ok()?;
-            let rest = bytes.get(read..)?;
-            match z.compress_vec(rest, &mut out, flate2::FlushCompress::Finish) {
-                Ok(flate2::Status::StreamEnd) => break,
-                Ok(_) => out.reserve(out.capacity().max(4096)),
-                Err(_) => return None,
+        let z = match &mut *cell {
+            Some(z) => z,
+            empty => {
+                let level = libdeflater::CompressionLvl::new(DEFLATE_LEVEL).ok()?;
+                empty.insert(libdeflater::Compressor::new(level))
             }
-        }
-        // The estimate above is ~twice what content streams need; the slack of every
-        // page's stream was 6 MiB of the essay ×100's peak.
+        };
+        let mut out = vec![0; z.zlib_compress_bound(bytes.len())];
+        let len = z.zlib_compress(bytes, &mut out).ok()?;
+        out.truncate(len);
+        // The bound is more than the input; the slack of every page's stream was 6 MiB
+        // of the essay ×100's peak.
         out.shrink_to_fit();
         (out.len() + 19 < bytes.len()).then_some(out)
     })
