@@ -22,6 +22,7 @@
 pub mod build;
 pub mod cite;
 pub mod cover;
+pub mod deflate;
 pub mod diag;
 pub mod epub;
 pub mod error;

@@ -763,19 +763,6 @@ fn set_id(out: &mut [u8]) -> Result<(), PdfError> {
     Ok(())
 }
 
-/// libdeflate's level for the streams (content streams, font programs, ToUnicode
-/// CMaps): its fastest, 1.
-///
-/// Compression was the largest single cost of the PDF writer: zlib (zlib-rs) level 3
-/// compressed the sample's 270 KB of streams at 85 MB/s, some 3 ms of a 20 ms build, on
-/// its critical path. libdeflate (Eric Biggers' library, through the `libdeflater`
-/// crate) compresses whole buffers, which is all a PDF stream is, and its level 1 ran
-/// at 197 MB/s for 106.4 KB, where zlib-rs gave 104.3 KB at level 3 and 138.5 KB at its
-/// own level 1 (same input, `/tmp` benchmark of 2026-12-05, best of 15). Levels 2-4
-/// gain 2 % of size for 50 % more time; level 6 is zlib's 6 (100.4 KB) at 2.3 times
-/// the time.
-const DEFLATE_LEVEL: i32 = 1;
-
 /// Flate-compress every stream that allows it and has no filter yet, when that saves
 /// bytes (the rule lopdf's `Stream::compress` applies, at a lower level).
 fn compress_streams(lo: &mut lopdf::Document, cache: Option<&DeflateCache>) {
@@ -804,33 +791,10 @@ fn deflate_cached(bytes: &[u8], cache: Option<&DeflateCache>) -> Option<Vec<u8>>
     }
 }
 
-thread_local! {
-    /// One compressor per thread: a new one allocates its match finder's tables, which
-    /// for a stream per page was a twelfth of a cold build of the sample.
-    static COMPRESSOR: std::cell::RefCell<Option<libdeflater::Compressor>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// `bytes` zlib-compressed, when that saves more than the `/Filter` entry costs. The
-/// same bytes always give the same output (libdeflate is deterministic).
+/// `bytes` zlib-compressed ([`crate::deflate`]), when that saves more than the
+/// `/Filter` entry costs.
 fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
-    COMPRESSOR.with(|cell| {
-        let mut cell = cell.try_borrow_mut().ok()?;
-        let z = match &mut *cell {
-            Some(z) => z,
-            empty => {
-                let level = libdeflater::CompressionLvl::new(DEFLATE_LEVEL).ok()?;
-                empty.insert(libdeflater::Compressor::new(level))
-            }
-        };
-        let mut out = vec![0; z.zlib_compress_bound(bytes.len())];
-        let len = z.zlib_compress(bytes, &mut out).ok()?;
-        out.truncate(len);
-        // The bound is more than the input; the slack of every page's stream was 6 MiB
-        // of the essay ×100's peak.
-        out.shrink_to_fit();
-        (out.len() + 19 < bytes.len()).then_some(out)
-    })
+    crate::deflate::zlib(bytes).filter(|out| out.len() + 19 < bytes.len())
 }
 
 /// Bytes no digest-derived content will contain by chance in an ASCII-hex string.
