@@ -43,6 +43,18 @@ fn build(dir: &Path, meta: &str, text: &str) -> (PathBuf, Vec<u8>) {
     (pdf, bytes)
 }
 
+/// `pdf` has exactly `count` artifact runs, each with an empty ActualText (decoration
+/// that text extraction must not read).
+fn assert_artifacts_without_text(pdf: &[u8], count: usize) {
+    let runs = pdf_text::runs(pdf);
+    let artifacts: Vec<&pdf_text::Run> = runs.iter().filter(|r| r.artifact).collect();
+    assert_eq!(artifacts.len(), count, "{runs:#?}");
+    assert!(
+        artifacts.iter().all(|r| r.text.is_empty()),
+        "{artifacts:#?}"
+    );
+}
+
 /// `pdftotext`'s reading of `pdf` (reading order, not layout), or `None` when poppler is
 /// not installed (then says what is skipped).
 fn pdftotext(pdf: &Path, test: &str) -> Option<String> {
@@ -175,10 +187,7 @@ fn contents_leaders_are_not_text() {
         "toc: true\n",
         "# The first chapter\n\nIts text.\n\n# The second chapter\n\nMore text.\n",
     );
-    let runs = pdf_text::runs(&pdf);
-    let leaders: Vec<&pdf_text::Run> = runs.iter().filter(|r| r.artifact).collect();
-    assert_eq!(leaders.len(), 2, "{runs:#?}");
-    assert!(leaders.iter().all(|r| r.text.is_empty()), "{leaders:#?}");
+    assert_artifacts_without_text(&pdf, 2);
     let text = pdf_text::text(&pdf);
     assert!(text.contains("The first chapter 1"), "{text}");
     assert!(!text.contains(".."), "{text}");
@@ -220,13 +229,7 @@ fn thematic_breaks_are_not_text() {
         "",
         "Before the break.\n\n* * *\n\nAfter the break.\n",
     );
-    let runs = pdf_text::runs(&pdf);
-    let ornaments: Vec<&pdf_text::Run> = runs.iter().filter(|r| r.artifact).collect();
-    assert_eq!(ornaments.len(), 1, "{runs:#?}");
-    assert!(
-        ornaments.iter().all(|r| r.text.is_empty()),
-        "{ornaments:#?}"
-    );
+    assert_artifacts_without_text(&pdf, 1);
     let text = pdf_text::text(&pdf);
     assert!(text.contains("Before the break."), "{text}");
     assert!(text.contains("After the break."), "{text}");
